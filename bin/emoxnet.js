@@ -1,0 +1,307 @@
+#!/usr/bin/env node
+// emoxnet - command line front end of the WebAssembly build (wasm/emoxnet.js): classify images
+// and evaluate a model on a FER+-layout folder. Reported accuracies (the `valid_accuracy`
+// metadata of shipped models) come from `emoxnet eval`, so the number is measured through the
+// very code path users run.
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { load, decodeImage, EmxError } from '../wasm/emoxnet.js';
+import { FERPLUS_CLASSES, parseLabelCsv, keptRows } from './ferplus.js';
+
+const USAGE = `usage:
+  emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json]
+      Print the predicted expression and the class scores of each image (PNG or JPEG,
+      whole image taken as the face). --json: one JSON object per line.
+  emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N]
+      Accuracy on a FER+-layout folder (label.csv beside the PNGs) under the FER+ majority
+      protocol: per-class recall and the confusion matrix. --json: a single JSON line.
+      --limit N: only the first N images the protocol keeps.
+  emoxnet --help | --version
+
+options:
+  --model M   'lite' (default, models/emoxnet-lite.emx), 'ensemble' (models/emoxnet.emx)
+              or the path of an .emx file
+  --scalar    use the WebAssembly build without SIMD`;
+
+/** A user-facing error: printed as one line, no stack trace. */
+class CliError extends Error {
+  constructor(message, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+function parseArgs(argv) {
+  const opts = { model: 'lite', json: false, limit: null, scalar: false, help: false, version: false };
+  const positional = [];
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let inline = null;
+    if (arg.startsWith('--') && arg.includes('=')) {
+      inline = arg.slice(arg.indexOf('=') + 1);
+      arg = arg.slice(0, arg.indexOf('='));
+    }
+    const value = () => {
+      if (inline !== null) return inline;
+      if (i + 1 >= argv.length) throw new CliError(`${arg} needs a value`, 2);
+      return argv[++i];
+    };
+    switch (arg) {
+      case '-h':
+      case '--help':
+        opts.help = true;
+        break;
+      case '--version':
+        opts.version = true;
+        break;
+      case '--json':
+        opts.json = true;
+        break;
+      case '--scalar':
+        opts.scalar = true;
+        break;
+      case '--model':
+      case '-m':
+        opts.model = value();
+        break;
+      case '--limit': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw new CliError(`--limit takes a positive integer, got '${v}'`, 2);
+        opts.limit = Number(v);
+        break;
+      }
+      case '--':
+        positional.push(...argv.slice(i + 1));
+        i = argv.length;
+        break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new CliError(`unknown option ${arg}`, 2);
+        positional.push(arg);
+    }
+  }
+  return { opts, positional };
+}
+
+async function loadModel(opts) {
+  const shipped = opts.model === 'lite' || opts.model === 'ensemble';
+  try {
+    const model = await load(opts.model, opts.scalar ? { simd: false } : undefined);
+    return { model, file: shipped ? `models/${opts.model === 'lite' ? 'emoxnet-lite' : 'emoxnet'}.emx` : opts.model };
+  } catch (err) {
+    if (err instanceof EmxError && err.code === 'LOAD' && shipped && /\.emx/.test(err.message)) {
+      throw new CliError(`the shipped model '${opts.model}' is not there (${err.message.replace(/^cannot read /, '')})`);
+    }
+    throw new CliError(`cannot load model ${opts.model}: ${err.message}`);
+  }
+}
+
+async function readImage(path, opts) {
+  let bytes;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new CliError(`cannot read image ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
+  try {
+    return await decodeImage(bytes, opts.scalar ? { simd: false } : undefined);
+  } catch (err) {
+    throw new CliError(`cannot decode image ${path}: ${err.message}`);
+  }
+}
+
+// ---- classify
+
+async function classifyCommand(files, opts) {
+  if (files.length === 0) throw new CliError('classify needs at least one IMAGE (see emoxnet --help)', 2);
+  const { model } = await loadModel(opts);
+  let failed = 0;
+  try {
+    for (const file of files) {
+      let result;
+      try {
+        const img = await readImage(file, opts);
+        result = model.classify(img);
+      } catch (err) {
+        // One bad image does not stop the others; the exit status reports it.
+        failed++;
+        process.stderr.write(`emoxnet: ${err instanceof CliError ? err.message : `${file}: ${err.message}`}\n`);
+        continue;
+      }
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ file, label: result.label, scores: result.scores }) + '\n');
+      } else {
+        const width = Math.max(...model.classNames.map((c) => c.length));
+        process.stdout.write(`${file}: ${result.label} (${result.scores[result.label].toFixed(3)})\n`);
+        for (const c of model.classNames) {
+          process.stdout.write(`  ${c.padEnd(width)}  ${result.scores[c].toFixed(4)}\n`);
+        }
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  return failed ? 1 : 0;
+}
+
+// ---- eval
+
+function progress(done, total, correct) {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const filled = Math.round((width * done) / total);
+  const acc = done ? ((100 * correct) / done).toFixed(1) : '0.0';
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}  acc ${acc}%`);
+}
+
+function pct(x) {
+  return x === null ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`;
+}
+
+async function evalCommand(args, opts) {
+  if (args.length !== 1) throw new CliError('eval takes exactly one DIR (see emoxnet --help)', 2);
+  const dir = args[0];
+  let st;
+  try {
+    st = await stat(dir);
+  } catch {
+    throw new CliError(`no such directory: ${dir}`);
+  }
+  if (!st.isDirectory()) throw new CliError(`not a directory: ${dir}`);
+  let csv;
+  try {
+    csv = await readFile(join(dir, 'label.csv'), 'utf8');
+  } catch {
+    throw new CliError(`${dir} has no readable label.csv (expected the FER+ layout: label.csv beside the images)`);
+  }
+  let rows;
+  try {
+    rows = parseLabelCsv(csv);
+  } catch (err) {
+    throw new CliError(`${join(dir, 'label.csv')}: ${err.message}`);
+  }
+  let kept = keptRows(rows);
+  if (opts.limit !== null) kept = kept.slice(0, opts.limit);
+  if (kept.length === 0) throw new CliError(`no image in ${dir} is kept by the FER+ majority protocol`);
+
+  const { model, file: modelFile } = await loadModel(opts);
+  const K = FERPLUS_CLASSES.length;
+  const confusion = Array.from({ length: K }, () => new Array(K).fill(0));
+  let correct = 0;
+  const t0 = Date.now();
+  try {
+    // Score only the 8 FER+ classes, found by name, so a model with its classes in another
+    // order (or with extra classes) is still scored on the same 8-way task.
+    const lower = model.classNames.map((c) => c.toLowerCase());
+    const missing = FERPLUS_CLASSES.filter((c) => !lower.includes(c));
+    if (missing.length) throw new CliError(`the model has no class ${missing.join(', ')} (its classes: ${model.classNames.join(', ')})`);
+    const keyOf = FERPLUS_CLASSES.map((c) => model.classNames[lower.indexOf(c)]);
+
+    let lastDraw = 0;
+    for (let i = 0; i < kept.length; i++) {
+      const row = kept[i];
+      const path = join(dir, row.file);
+      const img = await readImage(path, opts);
+      let result;
+      try {
+        result = model.classify(img, row.box ?? undefined);
+      } catch (err) {
+        throw new CliError(`cannot classify ${path}: ${err.message}`);
+      }
+      let pred = 0;
+      for (let k = 1; k < K; k++) if (result.scores[keyOf[k]] > result.scores[keyOf[pred]]) pred = k;
+      confusion[row.label][pred]++;
+      if (pred === row.label) correct++;
+      const now = Date.now();
+      if (now - lastDraw > 100 || i + 1 === kept.length) {
+        lastDraw = now;
+        progress(i + 1, kept.length, correct);
+      }
+    }
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  } finally {
+    model.dispose();
+  }
+  const seconds = (Date.now() - t0) / 1000;
+
+  const n = kept.length;
+  const perN = confusion.map((r) => r.reduce((a, b) => a + b, 0));
+  const recall = confusion.map((r, k) => (perN[k] ? r[k] / perN[k] : null));
+  const name = model.meta.name ?? basename(modelFile).replace(/\.emx$/, '');
+  const summary = {
+    model: name,
+    model_file: modelFile,
+    dir,
+    protocol: 'ferplus-majority',
+    n,
+    correct,
+    accuracy: correct / n,
+    per_class: Object.fromEntries(FERPLUS_CLASSES.map((c, k) => [c, recall[k]])),
+    per_class_n: Object.fromEntries(FERPLUS_CLASSES.map((c, k) => [c, perN[k]])),
+    classes: FERPLUS_CLASSES,
+    confusion,
+    seconds,
+  };
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return 0;
+  }
+  const w = Math.max(...FERPLUS_CLASSES.map((c) => c.length)) + 1;
+  const out = [];
+  out.push(`model     ${name} (${modelFile}, ${model.variant} wasm)`);
+  out.push(`data      ${dir}: ${n} images kept by the FER+ majority protocol (of ${rows.length})${opts.limit !== null ? `, --limit ${opts.limit}` : ''}`);
+  out.push(`accuracy  ${(100 * summary.accuracy).toFixed(2)}%  (${correct}/${n}, ${(n / seconds).toFixed(0)} images/s)`);
+  out.push('');
+  out.push(`${'class'.padEnd(w)}  ${'n'.padStart(5)}  recall`);
+  FERPLUS_CLASSES.forEach((c, k) => out.push(`${c.padEnd(w)}  ${String(perN[k]).padStart(5)}  ${pct(recall[k])}`));
+  out.push('');
+  out.push('confusion matrix (rows: true class, columns: predicted)');
+  out.push(''.padEnd(w) + FERPLUS_CLASSES.map((c) => c.padStart(w)).join(''));
+  FERPLUS_CLASSES.forEach((c, k) => out.push(c.padEnd(w) + confusion[k].map((v) => String(v).padStart(w)).join('')));
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
+
+// ---- main
+
+async function version() {
+  try {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(argv) {
+  const { opts, positional } = parseArgs(argv);
+  if (opts.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (opts.version) {
+    process.stdout.write(`emoxnet ${await version()}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positional;
+  if (command === 'classify') return classifyCommand(rest, opts);
+  if (command === 'eval') return evalCommand(rest, opts);
+  if (command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  throw new CliError(command ? `unknown command '${command}'\n${USAGE}` : USAGE, 2);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    // Messages, not stack traces: the stack of an expected error helps nobody. EMOXNET_DEBUG=1
+    // shows it for unexpected ones.
+    const msg = err instanceof CliError || err instanceof EmxError ? err.message : `unexpected error: ${err && err.message ? err.message : err}`;
+    process.stderr.write(`emoxnet: ${msg}\n`);
+    if (process.env.EMOXNET_DEBUG && err && err.stack) process.stderr.write(err.stack + '\n');
+    process.exitCode = err instanceof CliError ? err.exitCode : 1;
+  },
+);

@@ -1,0 +1,104 @@
+// ferplus.js - the FER+ folder layout and the "FER+ majority" evaluation protocol
+// (/work/shared/data/README.md), in one small module so the CLI (`emoxnet eval`) and the tests
+// share exactly one implementation of the rules every reported accuracy depends on.
+
+/** The 8 FER+ emotions, in label.csv column order (then come 'unknown' and 'NF'). */
+export const FERPLUS_CLASSES = Object.freeze([
+  'neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt',
+]);
+const N_VOTES = 10; // 8 emotions + unknown + NF (not a face)
+
+/**
+ * The protocol's label for one row of 10 vote counts: the emotion index 0..7, or -1 when the
+ * image is dropped.
+ *  1. every count <= 1 becomes 0 (single votes are annotator noise);
+ *  2. s = sum, m = max; keep only if m > 0.5 * s and the (first) argmax is an emotion.
+ */
+export function majorityLabel(votes) {
+  if (votes.length !== N_VOTES) throw new Error(`expected ${N_VOTES} vote counts, got ${votes.length}`);
+  let s = 0;
+  let m = 0;
+  let arg = -1;
+  for (let i = 0; i < N_VOTES; i++) {
+    const v = votes[i] <= 1 ? 0 : votes[i];
+    s += v;
+    if (v > m) { // strict: the first maximum wins ties
+      m = v;
+      arg = i;
+    }
+  }
+  if (arg < 0 || !(m > 0.5 * s) || arg >= FERPLUS_CLASSES.length) return -1;
+  return arg;
+}
+
+// One CSV record split on commas outside double quotes ("(0, 0, 48, 48)" holds commas).
+function splitCsv(line) {
+  const out = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out.map((f) => f.trim());
+}
+
+// "(x, y, w, h)" -> {x, y, width, height}, or null when absent or malformed.
+function parseBox(text) {
+  const nums = text.replace(/[()\s]/g, '').split(',').map(Number);
+  if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n)) || !(nums[2] > 0 && nums[3] > 0)) return null;
+  return { x: nums[0], y: nums[1], width: nums[2], height: nums[3] };
+}
+
+/**
+ * Parse a FER+ label.csv: rows `file,"(x, y, w, h)",n0,...,n9`. Returns
+ * [{file, box, votes}] in file order. A non-numeric first line is taken as a header and skipped;
+ * any other malformed line throws an Error naming its line number.
+ */
+export function parseLabelCsv(text) {
+  const rows = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '') continue;
+    const f = splitCsv(line);
+    const votes = f.slice(2).map((v) => (v === '' ? NaN : Number(v)));
+    const ok = f.length === 2 + N_VOTES && f[0] !== '' && votes.every((v) => Number.isInteger(v) && v >= 0);
+    if (!ok) {
+      // A first line with words where the counts belong is a header, not damage.
+      if (i === 0 && f.slice(2).some((v) => v !== '' && Number.isNaN(Number(v)))) continue;
+      throw new Error(`label.csv line ${i + 1}: expected "file,box,${N_VOTES} vote counts", got: ${line.slice(0, 120)}`);
+    }
+    rows.push({ file: f[0], box: parseBox(f[1]), votes });
+  }
+  return rows;
+}
+
+/** The rows the protocol keeps, each with its emotion index: [{file, box, votes, label}]. */
+export function keptRows(rows) {
+  const kept = [];
+  for (const r of rows) {
+    const label = majorityLabel(r.votes);
+    if (label >= 0) kept.push({ ...r, label });
+  }
+  return kept;
+}
+
+/** Count kept rows per class: {total, per_class: {neutral: n, ...}}. */
+export function protocolCounts(rows) {
+  const kept = keptRows(rows);
+  const per = Object.fromEntries(FERPLUS_CLASSES.map((c) => [c, 0]));
+  for (const r of kept) per[FERPLUS_CLASSES[r.label]]++;
+  return { total: kept.length, per_class: per };
+}

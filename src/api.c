@@ -1,0 +1,75 @@
+/* api.c - the small public functions: statuses, parameters, accessors, emx_classify. */
+#include <string.h>
+
+#include "model.h"
+
+const char *emx_status_str(emx_status status)
+{
+    switch (status) {
+    case EMX_OK: return "ok";
+    case EMX_ERR_INVALID_ARG: return "invalid argument";
+    case EMX_ERR_NO_MEMORY: return "out of memory";
+    case EMX_ERR_BAD_MAGIC: return "not an .emx model file";
+    case EMX_ERR_VERSION: return "unsupported .emx version";
+    case EMX_ERR_TRUNCATED: return "model file is truncated";
+    case EMX_ERR_CHECKSUM: return "model file is damaged (CRC-32 mismatch)";
+    case EMX_ERR_FORMAT: return "invalid model file contents";
+    case EMX_ERR_IMAGE: return "invalid image (size, channels or stride)";
+    case EMX_ERR_BOX: return "invalid face box (empty, NaN or outside the image)";
+    case EMX_ERR_IO: return "file could not be read";
+    case EMX_ERR_DECODE: return "image could not be decoded";
+    }
+    return "unknown status";
+}
+
+emx_model_params emx_model_default_params(void)
+{
+    emx_model_params p;
+    memset(&p, 0, sizeof p);
+    return p;
+}
+
+emx_input_spec emx_model_input_spec(const emx_model *model)
+{
+    if (!model) {
+        emx_input_spec none;
+        memset(&none, 0, sizeof none);
+        return none;
+    }
+    return model->input;
+}
+
+int emx_model_num_classes(const emx_model *model)
+{
+    return model ? model->n_classes : 0;
+}
+
+const char *emx_model_class_name(const emx_model *model, int i)
+{
+    if (!model || i < 0 || i >= model->n_classes)
+        return NULL;
+    return model->class_names[i];
+}
+
+const char *emx_model_meta(const emx_model *model, const char *key)
+{
+    if (!model || !key)
+        return NULL;
+    for (int i = 0; i < model->n_meta; i++)
+        if (strcmp(model->meta[2 * i], key) == 0)
+            return model->meta[2 * i + 1];
+    return NULL;
+}
+
+emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box,
+                        float *probs)
+{
+    if (!model || !image || !probs)
+        return EMX_ERR_INVALID_ARG;
+    /* Preprocess straight into the graph input's buffer: no copy, no allocation. */
+    float *in = emx__value_ptr(model, 0);
+    emx_status st = emx_preprocess(model, image, box, in);
+    if (st != EMX_OK)
+        return st;
+    return emx_run(model, in, probs);
+}

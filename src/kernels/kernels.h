@@ -1,0 +1,93 @@
+/* kernels.h - internal interface of the fast kernels (src/kernels/): micro-kernels, the
+ * table the conv driver dispatches through, and helpers shared between kernel files.
+ * Not part of the public API; tests and tools/bench-kernels.c include it to reach every
+ * listed micro-kernel, not only the one the dispatcher picks. */
+#ifndef EMX_KERNELS_H
+#define EMX_KERNELS_H
+
+#include <stddef.h>
+
+#include "ops.h"
+
+/* Output clamp fused into every micro-kernel: relu and relu6 are a min/max, so they cost
+ * two instructions per vector in registers instead of another pass over memory. */
+typedef struct emx_minmax_params {
+    float min, max;
+} emx_minmax_params;
+
+/* Fills *p with the clamp for act; returns 1 when act still needs a tail pass
+ * (silu, hard-swish, sigmoid), 0 when the clamp is the whole activation. */
+int emx__minmax_for_act(emx_act act, emx_minmax_params *p);
+
+/* ---- GEMM micro-kernels --------------------------------------------------------------
+ * All share one packed-weight layout, so any of them runs any packed conv:
+ *   per panel of EMX_GEMM_NR output channels: NR biases, then K rows of NR weights
+ *   (row k holds weight k of each of the panel's channels; channels past the end are 0).
+ * K runs over (ky, kx, ic) with ic fastest: NHWC keeps a pixel's channels contiguous, so
+ * one kernel tap is one contiguous run of the input. The inner loop is then: splat one
+ * input value per row, load NR weights (two vectors), multiply-add into MR x NR
+ * accumulators. With MR = 4: 8 accumulators + 2 weight vectors + 1 splat = 11 of the 16
+ * registers SSE2 and V8's x64 backend have; the 8 independent accumulators also cover the
+ * 4-cycle add latency at 2 adds per cycle.
+ *
+ * gemm:  rows are mr pixels at a, a + a_stride, ... (a 1x1, stride-1 conv on NHWC)
+ * igemm: rows are gathered through an indirection buffer of ks * MR pointers ([tap][row]);
+ *        each non-`zero` pointer is offset by a_offset (the group's first channel), `zero`
+ *        points at kc zeros and stands for padding.
+ * Both compute nc output channels (all panels), mr <= MR rows (rows past mr alias the last
+ * one: harmless duplicate work instead of a slower tail kernel), output row stride
+ * cm_stride, all strides in floats. */
+#define EMX_GEMM_NR 8
+
+typedef void (*emx_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *a,
+                                    size_t a_stride, const float *w, float *c,
+                                    size_t cm_stride, const emx_minmax_params *params);
+typedef void (*emx_igemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks,
+                                     const float **a, const float *w, float *c,
+                                     size_t cm_stride, size_t a_offset, const float *zero,
+                                     const emx_minmax_params *params);
+
+#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm)                                              \
+    void gemm(size_t mr_, size_t nc, size_t kc, const float *a, size_t a_stride,            \
+              const float *w, float *c, size_t cm_stride, const emx_minmax_params *params); \
+    void igemm(size_t mr_, size_t nc, size_t kc, size_t ks, const float **a, const float *w, \
+               float *c, size_t cm_stride, size_t a_offset, const float *zero,              \
+               const emx_minmax_params *params);
+#include "f32-gemm.inc"
+#undef EMX_GEMM_UKERNEL
+
+typedef struct emx_gemm_config {
+    const char *name;
+    int mr, nr;
+    emx_gemm_ukernel_fn gemm;
+    emx_igemm_ukernel_fn igemm;
+} emx_gemm_config;
+
+/* Every kernel of f32-gemm.inc, in list order; the dispatcher's pick; the 1-row kernel used
+ * for single rows (dense layers, leftover pixels). */
+extern const emx_gemm_config emx__gemm_configs[];
+extern const int emx__gemm_config_count;
+const emx_gemm_config *emx__gemm_default(void);
+const emx_gemm_config *emx__gemm_single_row(void);
+
+/* emx__conv2d with a chosen main micro-kernel (tests and the benchmark cover each one).
+ * The scratch from emx__conv2d_scratch_size() is large enough for every listed kernel. */
+void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const float *packed,
+                      const float *in, float *out, float *scratch);
+
+/* ---- depthwise (groups == in_c == out_c) ----------------------------------------------
+ * Packed per block of 4 channels: 4 biases, then kh*kw taps of 4 weights (padded with 0):
+ * one vector per tap, so a 3x3 block's weights stay in 9 registers across a whole row. */
+#define EMX_DW_CB 4
+size_t emx__dwconv_packed_size(const emx_conv_shape *s);
+void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+                      float *packed);
+void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, const float *in,
+                                 float *out, const emx_minmax_params *params);
+
+/* ---- activations ---- */
+/* out[i] = act(in[i]) vectorised (in == out allowed); exp via a degree-5 polynomial after
+ * range reduction, within a few ulp of expf. */
+void emx__act_apply(size_t n, const float *in, float *out, emx_act act);
+
+#endif /* EMX_KERNELS_H */

@@ -1,0 +1,136 @@
+/* model.h - the loaded network (internal to the core, not installed).
+ *
+ * Loading runs in three passes, each in its own file:
+ *   model_load.c   parse and validate the .emx container (models/FORMAT.md) into this struct
+ *   shape_infer.c  check every op against its attributes, tensors and input shapes, and infer
+ *                  the shape of every value
+ *   plan.c         liveness-based workspace plan and weight packing: after it, emx_run
+ *                  (runtime.c) never allocates
+ */
+#ifndef EMX_MODEL_H
+#define EMX_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emoxnet.h"
+#include "ops.h"
+
+/* Op ids are stored in files: frozen, append only (models/FORMAT.md). */
+typedef enum emx_op_type {
+    EMX_OP_CONV2D = 1,
+    EMX_OP_DENSE = 2,
+    EMX_OP_MAXPOOL2D = 3,
+    EMX_OP_AVGPOOL2D = 4,
+    EMX_OP_GLOBAL_AVGPOOL = 5,
+    EMX_OP_ADD = 6,
+    EMX_OP_CONCAT = 7,
+    EMX_OP_SOFTMAX = 8,
+    EMX_OP_ACTIVATION = 9,
+    EMX_OP_WEIGHTED_MEAN = 10,
+    EMX_OP_FLIP_W = 11,
+    EMX_OP_RESIZE_BILINEAR = 12,
+    EMX_OP_MUL_CHANNEL = 13,
+    EMX_OP_COUNT_ = 14
+} emx_op_type;
+
+/* Limits from models/FORMAT.md ("Limits a reader enforces"). */
+#define EMX_FORMAT_VERSION 1u
+#define EMX_MAX_FILE_SIZE (256u << 20)
+#define EMX_MAX_STRING 4096u
+#define EMX_MAX_TENSORS 4096u
+#define EMX_MAX_OPS 4096u
+#define EMX_MAX_OUTPUTS 16u
+#define EMX_MAX_DIM 65536u
+#define EMX_MAX_VALUE_FLOATS (1u << 26)
+#define EMX_MAX_INPUT_SIDE 1024u
+#define EMX_MAX_OP_INPUTS 16
+#define EMX_MAX_OP_ATTRS 13 /* CONV2D has the most */
+#define EMX_MAX_OP_TENSORS 2
+
+typedef struct emx_tensor {
+    int ndim;
+    int dims[4];
+    size_t count;   /* elements */
+    float *data;    /* widened to fp32; NULL after planning unless params.use_reference */
+} emx_tensor;
+
+/* A graph value: value 0 is the input, value k >= 1 the output of op k - 1. */
+typedef struct emx_value {
+    int h, w, c;
+    size_t count;   /* h * w * c, at most EMX_MAX_VALUE_FLOATS */
+    int last_use;   /* index of the last op reading it; -1 when none does */
+    int keep;       /* never reuse its buffer, so emx__value() can read it after a run */
+    size_t offset;  /* floats from the start of the workspace */
+} emx_value;
+
+typedef struct emx_op {
+    int type;
+    int n_inputs, inputs[EMX_MAX_OP_INPUTS];
+    int n_attrs;
+    int32_t attrs[EMX_MAX_OP_ATTRS];
+    int n_tensors, tensors[EMX_MAX_OP_TENSORS];
+    /* Filled by shape_infer.c: */
+    emx_act act;
+    emx_conv_shape conv; /* CONV2D, DENSE (DENSE as a 1x1 conv over a 1x1xK input) */
+    emx_pool_shape pool; /* MAXPOOL2D, AVGPOOL2D */
+    /* Filled by plan.c: packed conv weights, or a copy of WEIGHTED_MEAN's weights. */
+    size_t packed_offset; /* floats from the start of model->packed */
+} emx_op;
+
+struct emx_model {
+    emx_model_params params;
+    emx_input_spec input;
+
+    int n_classes;
+    char **class_names;    /* NUL-terminated copies */
+    int n_meta;
+    char **meta;           /* key 0, value 0, key 1, value 1, ... */
+
+    int n_tensors;
+    emx_tensor *tensors;
+    float *tensor_data;    /* all widened tensors, one block */
+
+    int n_ops;
+    emx_op *ops;
+    int n_values;          /* n_ops + 1 */
+    emx_value *values;
+    int n_outputs;
+    int outputs[EMX_MAX_OUTPUTS];
+
+    float *packed;         /* weights in the fast kernels' layout */
+    void *packed_raw;      /* what to free: packed is aligned inside it */
+    float *workspace;      /* activations, then scratch: the only memory a run touches */
+    void *workspace_raw;   /* what to free: workspace is aligned inside it */
+    size_t workspace_floats;
+    float *scratch;        /* inside the workspace */
+    size_t scratch_floats;
+    int cam_value;         /* input of the last GLOBAL_AVGPOOL, or -1 */
+};
+
+/* IEEE CRC-32 as zlib.crc32(data, crc); start with crc = 0. */
+uint32_t emx__crc32(uint32_t crc, const void *data, size_t size);
+
+/* IEEE half to float, exact (subnormals, infinities and NaN kept). */
+float emx__fp16_to_fp32(uint16_t h);
+
+/* Passes of emx_model_load(); each returns EMX_OK or the status of the first problem. */
+emx_status emx__infer_shapes(emx_model *m);
+emx_status emx__plan(emx_model *m);
+
+/* Where value v lives during a run. */
+static inline float *emx__value_ptr(const emx_model *m, int v)
+{
+    return m->workspace + m->values[v].offset;
+}
+
+/* Run the graph on the input already in value 0's buffer (emx_classify preprocesses there). */
+void emx__forward(emx_model *m);
+
+/* Value v (0 <= v < n_values) as computed by the last emx_run/emx_classify, with its shape;
+ * NULL when v is out of range or its buffer is reused during a run (only values with keep set
+ * survive: the graph outputs and model->cam_value, the feature map a class-activation map
+ * needs). The pointer is owned by the model and valid until the next run or emx_model_free. */
+const float *emx__value(const emx_model *m, int v, int *h, int *w, int *c);
+
+#endif /* EMX_MODEL_H */

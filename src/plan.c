@@ -1,0 +1,204 @@
+/* plan.c - everything a run needs, allocated once at load: the activation workspace (buffers
+ * reused by liveness), the kernels' scratch, and the weights packed for the fast kernels.
+ *
+ * Offsets are planned in 64-bit arithmetic: a hostile file can ask for far more than a 32-bit
+ * size_t holds (4097 values of 2^26 floats), and that must end in EMX_ERR_NO_MEMORY, not in
+ * a wrapped size. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* Buffers start on 64-byte boundaries: a cache line, and any SIMD width the kernels use. */
+#define ALIGN_FLOATS 16u
+
+static uint64_t round_up(uint64_t n)
+{
+    return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+static float *aligned_calloc(uint64_t floats, void **raw)
+{
+    if (floats > (SIZE_MAX / sizeof(float)) - ALIGN_FLOATS)
+        return NULL;
+    *raw = calloc((size_t)floats + ALIGN_FLOATS, sizeof(float));
+    if (!*raw)
+        return NULL;
+    uintptr_t p = (uintptr_t)*raw, a = ALIGN_FLOATS * sizeof(float);
+    return (float *)(void *)((p + a - 1) / a * a);
+}
+
+/* ---- activation buffers: greedy first fit over the blocks alive at each step ---- */
+
+typedef struct block {
+    uint64_t offset, size;
+    int value;
+} block;
+
+typedef struct arena {
+    block *live; /* sorted by offset */
+    int n_live;
+    uint64_t end; /* high-water mark */
+} arena;
+
+static void arena_alloc(arena *a, emx_value *values, int v)
+{
+    uint64_t size = round_up(values[v].count), at = 0;
+    int i = 0;
+    for (; i < a->n_live; i++) {
+        if (a->live[i].offset - at >= size)
+            break;
+        at = a->live[i].offset + a->live[i].size;
+    }
+    memmove(&a->live[i + 1], &a->live[i], (size_t)(a->n_live - i) * sizeof(block));
+    a->live[i] = (block){at, size, v};
+    a->n_live++;
+    values[v].offset = (size_t)at; /* truncation harmless: checked against `end` below */
+    if (at + size > a->end)
+        a->end = at + size;
+}
+
+/* Idempotent: an op may read the same value twice (ADD x, x). */
+static void arena_release(arena *a, int v)
+{
+    for (int i = 0; i < a->n_live; i++) {
+        if (a->live[i].value != v)
+            continue;
+        memmove(&a->live[i], &a->live[i + 1], (size_t)(a->n_live - i - 1) * sizeof(block));
+        a->n_live--;
+        return;
+    }
+}
+
+static emx_status plan_activations(emx_model *m, uint64_t *total)
+{
+    emx_value *values = m->values;
+    for (int v = 0; v < m->n_values; v++) {
+        values[v].last_use = -1;
+        values[v].keep = 0;
+    }
+    for (int k = 0; k < m->n_ops; k++)
+        for (int i = 0; i < m->ops[k].n_inputs; i++)
+            values[m->ops[k].inputs[i]].last_use = k;
+    for (int i = 0; i < m->n_outputs; i++)
+        values[m->outputs[i]].keep = 1;
+    if (m->cam_value >= 0)
+        values[m->cam_value].keep = 1;
+
+    arena a = {calloc((size_t)m->n_values, sizeof(block)), 0, 0};
+    if (!a.live)
+        return EMX_ERR_NO_MEMORY;
+    arena_alloc(&a, values, 0);
+    for (int k = 0; k < m->n_ops; k++) {
+        /* The output is placed before the inputs are released: kernels never run in place. */
+        int v = k + 1;
+        arena_alloc(&a, values, v);
+        for (int i = 0; i < m->ops[k].n_inputs; i++) {
+            int in = m->ops[k].inputs[i];
+            if (values[in].last_use == k && !values[in].keep)
+                arena_release(&a, in);
+        }
+        if (values[v].last_use < 0 && !values[v].keep)
+            arena_release(&a, v);
+    }
+    free(a.live);
+    *total = a.end;
+    return EMX_OK;
+}
+
+/* ---- weights ---- */
+
+static int is_conv(const emx_op *op)
+{
+    return op->type == EMX_OP_CONV2D || op->type == EMX_OP_DENSE;
+}
+
+static int same_conv(const emx_conv_shape *a, const emx_conv_shape *b)
+{
+    return a->in_h == b->in_h && a->in_w == b->in_w && a->in_c == b->in_c &&
+           a->out_h == b->out_h && a->out_w == b->out_w && a->out_c == b->out_c &&
+           a->kh == b->kh && a->kw == b->kw && a->stride_h == b->stride_h &&
+           a->stride_w == b->stride_w && a->dil_h == b->dil_h && a->dil_w == b->dil_w &&
+           a->pad_top == b->pad_top && a->pad_left == b->pad_left && a->groups == b->groups &&
+           a->act == b->act;
+}
+
+/* An earlier op packing the same tensors the same way (shared weights, e.g. flip test-time
+ * augmentation running one trunk twice), or -1. */
+static int packed_twin(const emx_model *m, int k)
+{
+    const emx_op *op = &m->ops[k];
+    for (int j = 0; j < k; j++) {
+        const emx_op *o = &m->ops[j];
+        if (o->type == op->type && is_conv(o) && o->tensors[0] == op->tensors[0] &&
+            o->tensors[1] == op->tensors[1] && same_conv(&o->conv, &op->conv))
+            return j;
+    }
+    return -1;
+}
+
+static emx_status plan_weights(emx_model *m, uint64_t *scratch)
+{
+    uint64_t total = 0;
+    *scratch = 0;
+    for (int k = 0; k < m->n_ops; k++) {
+        emx_op *op = &m->ops[k];
+        uint64_t need;
+        if (is_conv(op)) {
+            int twin = packed_twin(m, k);
+            if (twin >= 0) {
+                op->packed_offset = m->ops[twin].packed_offset;
+                continue;
+            }
+            uint64_t s = emx__conv2d_scratch_size(&op->conv);
+            if (s > *scratch)
+                *scratch = s;
+            need = emx__conv2d_packed_size(&op->conv);
+        } else if (op->type == EMX_OP_WEIGHTED_MEAN) {
+            need = (uint64_t)op->n_inputs;
+        } else {
+            continue;
+        }
+        op->packed_offset = (size_t)total;
+        total += round_up(need);
+        if (total > SIZE_MAX / sizeof(float))
+            return EMX_ERR_NO_MEMORY;
+    }
+    if (!(m->packed = aligned_calloc(total, &m->packed_raw)))
+        return EMX_ERR_NO_MEMORY;
+    for (int k = 0; k < m->n_ops; k++) {
+        emx_op *op = &m->ops[k];
+        float *dst = m->packed + op->packed_offset;
+        if (is_conv(op) && packed_twin(m, k) < 0)
+            emx__conv2d_pack(&op->conv, m->tensors[op->tensors[0]].data,
+                             m->tensors[op->tensors[1]].data, dst);
+        else if (op->type == EMX_OP_WEIGHTED_MEAN)
+            memcpy(dst, m->tensors[op->tensors[0]].data, (size_t)op->n_inputs * sizeof(float));
+    }
+    return EMX_OK;
+}
+
+emx_status emx__plan(emx_model *m)
+{
+    uint64_t act, scratch;
+    emx_status st = plan_activations(m, &act);
+    if (st == EMX_OK)
+        st = plan_weights(m, &scratch);
+    if (st != EMX_OK)
+        return st;
+    /* The reference ops read the original layout; the fast path only needs the packed copy. */
+    if (!m->params.use_reference) {
+        free(m->tensor_data);
+        m->tensor_data = NULL;
+        for (int i = 0; i < m->n_tensors; i++)
+            m->tensors[i].data = NULL;
+    }
+    uint64_t total = act + round_up(scratch);
+    if (total < act || !(m->workspace = aligned_calloc(total, &m->workspace_raw)))
+        return EMX_ERR_NO_MEMORY;
+    m->workspace_floats = (size_t)total;
+    m->scratch = m->workspace + act;
+    m->scratch_floats = (size_t)scratch;
+    return EMX_OK;
+}

@@ -1,0 +1,145 @@
+/* preprocess.c - image + face box -> the model's normalised input tensor, computing the same
+ * numbers as the training pipeline (PIL crop, convert('L'), ToTensor, Normalize). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_STATIC
+#include <stb_image_resize.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#define MAX_IMAGE_SIDE 16384
+#define MAX_CROP_SIDE 16384
+
+typedef struct rect {
+    int x0, y0, w, h;
+} rect;
+
+static emx_status check_image(const emx_image *img, size_t *stride)
+{
+    if (!img->data || img->width < 1 || img->height < 1 || img->width > MAX_IMAGE_SIDE ||
+        img->height > MAX_IMAGE_SIDE ||
+        (img->channels != 1 && img->channels != 3 && img->channels != 4))
+        return EMX_ERR_IMAGE;
+    size_t row = (size_t)img->width * (size_t)img->channels;
+    if (img->stride != 0 && (img->stride < 0 || (size_t)img->stride < row))
+        return EMX_ERR_IMAGE;
+    *stride = img->stride ? (size_t)img->stride : row;
+    return EMX_OK;
+}
+
+/* The integer pixel rectangle covering the box (floor of the start, ceil of the end), so a
+ * box on pixel boundaries crops exactly those pixels. Computed in double: float coordinates
+ * up to 1e38 must be rejected, not overflow an int. */
+static emx_status box_rect(const emx_image *img, const emx_box *box, rect *r)
+{
+    if (!box) {
+        *r = (rect){0, 0, img->width, img->height};
+        return EMX_OK;
+    }
+    if (!isfinite(box->x) || !isfinite(box->y) || !isfinite(box->width) ||
+        !isfinite(box->height) || !(box->width > 0) || !(box->height > 0))
+        return EMX_ERR_BOX;
+    double x0 = floor((double)box->x), x1 = ceil((double)box->x + box->width);
+    double y0 = floor((double)box->y), y1 = ceil((double)box->y + box->height);
+    if (x1 <= 0 || y1 <= 0 || x0 >= img->width || y0 >= img->height)
+        return EMX_ERR_BOX;
+    /* A box far larger than any image is a caller bug, and its crop would not fit in memory. */
+    if (x1 - x0 > MAX_CROP_SIDE || y1 - y0 > MAX_CROP_SIDE)
+        return EMX_ERR_BOX;
+    *r = (rect){(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
+    return EMX_OK;
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* PIL's convert('L') in fixed point (Convert.c, L24): verified equal to PIL 9.4 on all 2^24
+ * colours, where (299 R + 587 G + 114 B + 500) / 1000 differs on 9040 of them. */
+static uint8_t gray(const uint8_t *p)
+{
+    return (uint8_t)((p[0] * 19595u + p[1] * 38470u + p[2] * 7471u + 0x8000u) >> 16);
+}
+
+/* Copy the rectangle in the model's channel count: pixels outside the image repeat the
+ * nearest edge pixel; RGB(A) becomes gray for gray models, gray is repeated for RGB models,
+ * alpha is ignored (as PIL's convert() does). */
+static void crop(const emx_image *img, size_t stride, const rect *r, int nc, uint8_t *dst)
+{
+    for (int y = 0; y < r->h; y++) {
+        const uint8_t *row = img->data + (size_t)clampi(r->y0 + y, 0, img->height - 1) * stride;
+        for (int x = 0; x < r->w; x++) {
+            const uint8_t *p = row + (size_t)clampi(r->x0 + x, 0, img->width - 1) * img->channels;
+            if (nc == 1)
+                *dst++ = img->channels == 1 ? p[0] : gray(p);
+            else if (img->channels == 1)
+                dst[0] = dst[1] = dst[2] = p[0], dst += 3;
+            else
+                dst[0] = p[0], dst[1] = p[1], dst[2] = p[2], dst += 3;
+        }
+    }
+}
+
+static void normalise(const uint8_t *px, size_t n, const emx_input_spec *in, float *out)
+{
+    /* Same float32 operations as ToTensor (p / 255) then Normalize ((x - mean) / std). */
+    for (size_t i = 0; i < n; i++)
+        out[i] = ((float)px[i] / 255.0f - in->mean) / in->std;
+}
+
+emx_status emx_preprocess(const emx_model *model, const emx_image *image, const emx_box *box,
+                          float *out)
+{
+    if (!model || !image || !out)
+        return EMX_ERR_INVALID_ARG;
+    size_t stride;
+    rect r;
+    emx_status st = check_image(image, &stride);
+    if (st == EMX_OK)
+        st = box_rect(image, box, &r);
+    if (st != EMX_OK)
+        return st;
+    const emx_input_spec *in = &model->input;
+    const int nc = in->channels;
+    const size_t n_out = (size_t)in->width * (size_t)in->height * (size_t)nc;
+
+    uint8_t *cropped = malloc((size_t)r.w * (size_t)r.h * (size_t)nc);
+    uint8_t *resized = NULL;
+    if (!cropped)
+        return EMX_ERR_NO_MEMORY;
+    crop(image, stride, &r, nc, cropped);
+    const uint8_t *px = cropped;
+    /* A crop already at the input size is used as is: filtering would change the pixels, and
+     * 48x48 FER+ images must give exactly the numbers the network was trained on. */
+    if (r.w != in->width || r.h != in->height) {
+        resized = malloc(n_out);
+        if (!resized ||
+            !stbir_resize_uint8_generic(cropped, r.w, r.h, 0, resized, in->width, in->height, 0,
+                                        nc, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+                                        STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR, NULL)) {
+            free(resized);
+            free(cropped);
+            return EMX_ERR_NO_MEMORY;
+        }
+        px = resized;
+    }
+    normalise(px, n_out, in, out);
+    free(resized);
+    free(cropped);
+    return EMX_OK;
+}

@@ -1,0 +1,107 @@
+/* runtime.c - run a planned graph. Nothing here allocates: every buffer was sized and placed
+ * by plan.c at load time, and every shape was checked by shape_infer.c. */
+#include <string.h>
+
+#include "model.h"
+
+static void run_conv(const emx_model *m, const emx_op *op, const float *in, float *out)
+{
+    if (m->params.use_reference)
+        emx__conv2d_ref(&op->conv, m->tensors[op->tensors[0]].data,
+                        m->tensors[op->tensors[1]].data, in, out);
+    else
+        emx__conv2d(&op->conv, m->packed + op->packed_offset, in, out, m->scratch);
+}
+
+static void run_op(emx_model *m, int k)
+{
+    const emx_op *op = &m->ops[k];
+    const emx_value *vin = &m->values[op->inputs[0]];
+    const emx_value *vout = &m->values[k + 1];
+    const float *ins[EMX_MAX_OP_INPUTS];
+    int cs[EMX_MAX_OP_INPUTS];
+    for (int i = 0; i < op->n_inputs; i++) {
+        ins[i] = emx__value_ptr(m, op->inputs[i]);
+        cs[i] = m->values[op->inputs[i]].c;
+    }
+    float *out = emx__value_ptr(m, k + 1);
+    const int ref = m->params.use_reference;
+    switch ((emx_op_type)op->type) {
+    case EMX_OP_CONV2D:
+    case EMX_OP_DENSE:
+        run_conv(m, op, ins[0], out);
+        break;
+    case EMX_OP_MAXPOOL2D:
+        (ref ? emx__maxpool2d_ref : emx__maxpool2d)(&op->pool, ins[0], out);
+        break;
+    case EMX_OP_AVGPOOL2D:
+        (ref ? emx__avgpool2d_ref : emx__avgpool2d)(&op->pool, ins[0], out);
+        break;
+    case EMX_OP_GLOBAL_AVGPOOL:
+        (ref ? emx__global_avgpool_ref : emx__global_avgpool)(vin->h * vin->w, vin->c, ins[0],
+                                                              out);
+        break;
+    case EMX_OP_ADD:
+        (ref ? emx__add_ref : emx__add)(vout->count, ins[0], ins[1], out, op->act);
+        break;
+    case EMX_OP_CONCAT:
+        emx__concat(vin->h * vin->w, op->n_inputs, ins, cs, out);
+        break;
+    case EMX_OP_SOFTMAX:
+        emx__softmax((int)vout->count, ins[0], out);
+        break;
+    case EMX_OP_ACTIVATION:
+        (ref ? emx__activation_ref : emx__activation)(vout->count, ins[0], out, op->act);
+        break;
+    case EMX_OP_WEIGHTED_MEAN: {
+        const float *w = ref ? m->tensors[op->tensors[0]].data : m->packed + op->packed_offset;
+        (ref ? emx__weighted_mean_ref : emx__weighted_mean)(vout->count, op->n_inputs, ins, w,
+                                                            out);
+        break;
+    }
+    case EMX_OP_FLIP_W:
+        emx__flip_w(vin->h, vin->w, vin->c, ins[0], out);
+        break;
+    case EMX_OP_RESIZE_BILINEAR:
+        emx__resize_bilinear(vin->h, vin->w, vin->c, vout->h, vout->w, ins[0], out);
+        break;
+    case EMX_OP_MUL_CHANNEL:
+        (ref ? emx__mul_channel_ref : emx__mul_channel)(vin->h * vin->w, vin->c, ins[0], ins[1],
+                                                        out);
+        break;
+    case EMX_OP_COUNT_:
+        break;
+    }
+}
+
+void emx__forward(emx_model *m)
+{
+    for (int k = 0; k < m->n_ops; k++)
+        run_op(m, k);
+}
+
+emx_status emx_run(emx_model *m, const float *input, float *probs)
+{
+    if (!m || !input || !probs)
+        return EMX_ERR_INVALID_ARG;
+    float *in = emx__value_ptr(m, 0);
+    /* memmove: a caller may hand back the model's own input buffer. */
+    if (input != in)
+        memmove(in, input, m->values[0].count * sizeof(float));
+    emx__forward(m);
+    memcpy(probs, emx__value_ptr(m, m->outputs[0]), (size_t)m->n_classes * sizeof(float));
+    return EMX_OK;
+}
+
+const float *emx__value(const emx_model *m, int v, int *h, int *w, int *c)
+{
+    if (!m || v < 0 || v >= m->n_values || !m->values[v].keep)
+        return NULL;
+    if (h)
+        *h = m->values[v].h;
+    if (w)
+        *w = m->values[v].w;
+    if (c)
+        *c = m->values[v].c;
+    return emx__value_ptr(m, v);
+}

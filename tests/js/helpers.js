@@ -1,0 +1,206 @@
+// Shared helpers for the Node tests of the WebAssembly build: paths, raw float files, and tiny
+// writers for .emx models and PNG images, so the API and error tests run on files built here
+// (with answers computable in JS) without waiting for trained models or golden files.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const GOLDEN_DIR = join(ROOT, 'tests', 'golden');
+export const LITE_MODEL = join(ROOT, 'models', 'emoxnet-lite.emx');
+export const FERPLUS_DIR = process.env.FERPLUS_DIR || '/work/shared/data/ferplus';
+export const FER_CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
+
+/** Both wasm builds must exist: the tests are meaningless without them. */
+export function assertBuilt() {
+  for (const v of ['simd', 'scalar']) {
+    const p = join(ROOT, 'wasm', 'dist', `emoxnet-${v}.wasm`);
+    if (!existsSync(p)) throw new Error(`${p} is missing: run scripts/build.sh (npm run build) first`);
+  }
+}
+
+/** A little-endian float32 file as a Float32Array. */
+export function readF32(path) {
+  const b = readFileSync(path);
+  if (b.length % 4) throw new Error(`${path}: ${b.length} bytes is not a whole number of floats`);
+  const out = new Float32Array(b.length / 4);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(4 * i, true);
+  return out;
+}
+
+/** tests/golden/manifest.txt as [{name, cases}] (empty when absent). */
+export function goldenManifest() {
+  const p = join(GOLDEN_DIR, 'manifest.txt');
+  if (!existsSync(p)) return [];
+  return readFileSync(p, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [name, n] = l.split(/\s+/);
+      return { name, cases: Number(n) };
+    });
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(bytes) {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+class Writer {
+  constructor() {
+    this.parts = [];
+  }
+  u32(v) {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    this.parts.push(b);
+    return this;
+  }
+  i32(v) {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v);
+    this.parts.push(b);
+    return this;
+  }
+  f32(v) {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(v);
+    this.parts.push(b);
+    return this;
+  }
+  str(s) {
+    const b = Buffer.from(s, 'utf8');
+    this.u32(b.length);
+    this.parts.push(b);
+    return this;
+  }
+  bytes(b) {
+    this.parts.push(Buffer.from(b));
+    return this;
+  }
+  done() {
+    return Buffer.concat(this.parts);
+  }
+}
+
+function chunk(tag, payload) {
+  const pad = (4 - (payload.length % 4)) % 4;
+  return Buffer.concat([Buffer.from(tag, 'ascii'), new Writer().u32(payload.length).done(), payload, Buffer.alloc(pad)]);
+}
+
+/** Deterministic pseudo-random floats in [-1, 1). */
+export function prng(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+/**
+ * A one-layer classifier as an .emx (models/FORMAT.md): input H x W x C, DENSE to the 8 FER+
+ * classes, SOFTMAX. Returns {bytes, weight, bias, spec} so tests can compute the answer in JS.
+ */
+export function makeDenseModel({ height = 8, width = 8, channels = 1, mean = 0.5, std = 0.25, seed = 7, meta = {} } = {}) {
+  const inLen = height * width * channels;
+  const K = FER_CLASSES.length;
+  const rnd = prng(seed);
+  const weight = Float32Array.from({ length: K * inLen }, () => rnd() * 0.5);
+  const bias = Float32Array.from({ length: K }, () => rnd() * 0.1);
+  const data = Buffer.concat([Buffer.from(weight.buffer), Buffer.from(bias.buffer)]);
+
+  const inpt = new Writer().u32(height).u32(width).u32(channels).f32(mean).f32(std).done();
+  const clss = new Writer().u32(K);
+  for (const c of FER_CLASSES) clss.str(c);
+  const tens = new Writer().u32(2);
+  tens.str('fc.weight').u32(0).u32(2).u32(K).u32(inLen).u32(0).u32(weight.byteLength);
+  tens.str('fc.bias').u32(0).u32(1).u32(K).u32(weight.byteLength).u32(bias.byteLength);
+  const grph = new Writer().u32(2);
+  grph.u32(2).u32(1).u32(0).u32(2).i32(K).i32(0).u32(2).u32(0).u32(1); // DENSE(v0) -> v1
+  grph.u32(8).u32(1).u32(1).u32(0).u32(0); // SOFTMAX(v1) -> v2
+  grph.u32(1).u32(2);
+  const metaW = new Writer();
+  const entries = Object.entries({ name: 'test-dense', ...meta });
+  metaW.u32(entries.length);
+  for (const [k, v] of entries) metaW.str(k).str(v);
+
+  const body = Buffer.concat([
+    chunk('INPT', inpt),
+    chunk('CLSS', clss.done()),
+    chunk('TENS', tens.done()),
+    chunk('GRPH', grph.done()),
+    chunk('DATA', data),
+    chunk('META', metaW.done()),
+  ]);
+  const header = new Writer().bytes(Buffer.from('EMXN')).u32(1).u32(16 + body.length).u32(crc32(body)).done();
+  return {
+    bytes: new Uint8Array(Buffer.concat([header, body])),
+    weight,
+    bias,
+    spec: { height, width, channels, mean, std },
+  };
+}
+
+/** What makeDenseModel's network outputs for a preprocessed input (float64 reference). */
+export function denseForward(m, input) {
+  const K = m.bias.length;
+  const z = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    let s = m.bias[k];
+    for (let i = 0; i < input.length; i++) s += m.weight[k * input.length + i] * input[i];
+    z[k] = s;
+  }
+  const mx = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - mx));
+  const t = e.reduce((a, b) => a + b, 0);
+  return Array.from(e, (v) => v / t);
+}
+
+/** A PNG (no filtering) of 8-bit pixels; colorType 0 gray, 2 RGB, 4 gray+alpha, 6 RGBA. */
+export function makePng(width, height, colorType, pixels) {
+  const ch = { 0: 1, 2: 3, 4: 2, 6: 4 }[colorType];
+  const raw = Buffer.alloc(height * (1 + width * ch));
+  for (let y = 0; y < height; y++) {
+    raw[y * (1 + width * ch)] = 0;
+    Buffer.from(pixels.buffer, pixels.byteOffset + y * width * ch, width * ch).copy(raw, y * (1 + width * ch) + 1);
+  }
+  const pngChunk = (type, data) => {
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colorType;
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+      pngChunk('IHDR', ihdr),
+      pngChunk('IDAT', deflateSync(raw)),
+      pngChunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
+}

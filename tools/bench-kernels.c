@@ -1,0 +1,122 @@
+/* bench-kernels.c - GFLOP/s of the convolution kernels on the network's layer shapes, one
+ * column per GEMM micro-kernel of f32-gemm.inc (run through the whole conv driver, so
+ * packing-independent overheads such as the indirection buffer are counted), plus the
+ * reference conv for scale. Median of many timed runs after a warm-up; single thread.
+ * Portable C + clock_gettime(CLOCK_MONOTONIC) only, so the same file builds with Emscripten
+ * for the WebAssembly column.
+ *   usage: bench-kernels [min_seconds_per_cell (default 0.2)] */
+#define _POSIX_C_SOURCE 199309L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/kernels.h"
+#include "ops.h"
+#include "simd/simd.h"
+
+typedef struct bench_case {
+    const char *name;
+    int in_hw, in_c, out_c, k, stride, pad, groups;
+} bench_case;
+
+static const bench_case cases[] = {
+    {"conv3x3 48x48x1->16", 48, 1, 16, 3, 1, 1, 1},
+    {"conv3x3 48x48x3->16", 48, 3, 16, 3, 1, 1, 1},
+    {"conv3x3 48x48x4->16", 48, 4, 16, 3, 1, 1, 1},
+    {"conv3x3 48x48x16->16", 48, 16, 16, 3, 1, 1, 1},
+    {"conv3x3 24x24x32->32", 24, 32, 32, 3, 1, 1, 1},
+    {"conv3x3 12x12x64->64", 12, 64, 64, 3, 1, 1, 1},
+    {"conv3x3 6x6x128->128", 6, 128, 128, 3, 1, 1, 1},
+    {"conv3x3/2 48x48x16->32", 48, 16, 32, 3, 2, 1, 1},
+    {"conv1x1 48x48x16->32", 48, 16, 32, 1, 1, 0, 1},
+    {"conv1x1 24x24x32->64", 24, 32, 64, 1, 1, 0, 1},
+    {"conv1x1 12x12x64->128", 12, 64, 128, 1, 1, 0, 1},
+    {"dw3x3 48x48x16", 48, 16, 16, 3, 1, 1, 16},
+    {"dw3x3 24x24x32", 24, 32, 32, 3, 1, 1, 32},
+    {"dw3x3 12x12x64", 12, 64, 64, 3, 1, 1, 64},
+    {"dense 256->8", 1, 256, 8, 1, 1, 0, 1},
+    {"dense 1152->256", 1, 1152, 256, 1, 1, 0, 1},
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+enum { MAX_RUNS = 501 };
+
+/* median seconds of one call; cfg NULL = reference conv */
+static double time_conv(const emx_gemm_config *cfg, const emx_conv_shape *s, const float *w,
+                        const float *b, const float *packed, const float *in, float *out,
+                        float *scratch, double min_s) {
+    static double t[MAX_RUNS];
+    int n = 0;
+    for (int i = 0; i < 3; i++) { /* warm-up: caches, branch predictors, wasm tier-up */
+        if (cfg) emx__conv2d_with(cfg, s, packed, in, out, scratch);
+        else emx__conv2d_ref(s, w, b, in, out);
+    }
+    const double start = now_s();
+    while (n < MAX_RUNS && (n < 5 || now_s() - start < min_s)) {
+        const double t0 = now_s();
+        if (cfg) emx__conv2d_with(cfg, s, packed, in, out, scratch);
+        else emx__conv2d_ref(s, w, b, in, out);
+        t[n++] = now_s() - t0;
+    }
+    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    return t[n / 2];
+}
+
+int main(int argc, char **argv) {
+    const double min_s = argc > 1 ? atof(argv[1]) : 0.2;
+    printf("bench-kernels (%s), GFLOP/s, median of runs (>= %.2f s per cell)\n", EMX_SIMD_NAME,
+           min_s);
+    printf("%-24s %8s", "shape", "MFLOP");
+    for (int k = 0; k < emx__gemm_config_count; k++)
+        printf(" %7dx%d", emx__gemm_configs[k].mr, emx__gemm_configs[k].nr);
+    printf(" %9s %10s\n", "ref", "us(best)");
+
+    unsigned seed = 1;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const bench_case *c = &cases[ci];
+        emx_conv_shape s;
+        memset(&s, 0, sizeof s);
+        s.in_h = s.in_w = c->in_hw, s.in_c = c->in_c, s.out_c = c->out_c;
+        s.kh = s.kw = c->k, s.stride_h = s.stride_w = c->stride, s.dil_h = s.dil_w = 1;
+        s.pad_top = s.pad_left = c->pad, s.groups = c->groups, s.act = EMX_ACT_RELU;
+        s.out_h = s.out_w = (c->in_hw + 2 * c->pad - c->k) / c->stride + 1;
+
+        const size_t in_n = (size_t)s.in_h * s.in_w * s.in_c;
+        const size_t out_n = (size_t)s.out_h * s.out_w * s.out_c;
+        const size_t w_n = (size_t)s.out_c * (s.in_c / s.groups) * s.kh * s.kw;
+        float *in = malloc(in_n * sizeof(float)), *w = malloc(w_n * sizeof(float));
+        float *b = malloc((size_t)s.out_c * sizeof(float)), *out = malloc(out_n * sizeof(float));
+        for (size_t i = 0; i < in_n; i++) in[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
+        for (size_t i = 0; i < w_n; i++) w[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
+        for (int i = 0; i < s.out_c; i++) b[i] = 0.01f * (float)i;
+        float *packed = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
+        const size_t scratch_n = emx__conv2d_scratch_size(&s);
+        float *scratch = malloc((scratch_n ? scratch_n : 1) * sizeof(float));
+        emx__conv2d_pack(&s, w, b, packed);
+
+        const double flop = 2.0 * (double)out_n * (double)(s.in_c / s.groups) * s.kh * s.kw;
+        printf("%-24s %8.2f", c->name, flop * 1e-6);
+        double best = 1e30;
+        for (int k = 0; k < emx__gemm_config_count; k++) {
+            const double t = time_conv(&emx__gemm_configs[k], &s, w, b, packed, in, out, scratch, min_s);
+            if (t < best) best = t;
+            printf(" %9.2f", flop / t * 1e-9);
+        }
+        const double tref = time_conv(NULL, &s, w, b, packed, in, out, scratch, min_s / 4);
+        printf(" %9.2f %10.1f\n", flop / tref * 1e-9, best * 1e6);
+        fflush(stdout);
+        free(in), free(w), free(b), free(out), free(packed), free(scratch);
+    }
+    return 0;
+}

@@ -1,0 +1,205 @@
+// Type declarations for wasm/emoxnet.js: facial-expression recognition (FER+ classes) running
+// the EmoXNet C core as WebAssembly, in browsers and in Node.
+//
+//     import { load } from 'emoxnet';
+//     const model = await load('lite');
+//     const { label, scores } = model.classify(imageData, { x: 120, y: 80, width: 96, height: 96 });
+//     model.dispose();
+
+/**
+ * Codes of {@link EmxError}. The first group mirrors the C core's `emx_status` values
+ * (src/emoxnet.h); the rest come from the JavaScript side.
+ * - `INVALID_ARG`: wrong argument type or value (C: NULL pointer, bad enum).
+ * - `NO_MEMORY`: the wasm heap could not grow.
+ * - `BAD_MAGIC`: not an .emx file. `VERSION`: an .emx version this build does not read.
+ * - `TRUNCATED`: file shorter than its header says. `CHECKSUM`: CRC-32 mismatch (damaged file).
+ * - `FORMAT`: a size, offset, shape, op or attribute in the file is invalid.
+ * - `IMAGE`: zero or huge size, bad channel count, data length not width x height x channels.
+ * - `BOX`: box empty, not finite, or not overlapping the image.
+ * - `IO`: file could not be read (C side). `DECODE`: image bytes could not be decoded.
+ * - `DISPOSED`: the model was disposed.
+ * - `LOAD`: the model or the .wasm could not be fetched, read, compiled or instantiated.
+ * - `INTERNAL`: the wasm module trapped; that model (or decoder) is unusable afterwards.
+ */
+export type EmxErrorCode =
+  | 'INVALID_ARG'
+  | 'NO_MEMORY'
+  | 'BAD_MAGIC'
+  | 'VERSION'
+  | 'TRUNCATED'
+  | 'CHECKSUM'
+  | 'FORMAT'
+  | 'IMAGE'
+  | 'BOX'
+  | 'IO'
+  | 'DECODE'
+  | 'DISPOSED'
+  | 'LOAD'
+  | 'INTERNAL'
+  | 'UNKNOWN';
+
+/** Every error this module throws on purpose. */
+export class EmxError extends Error {
+  constructor(code: EmxErrorCode, message: string, status?: number | null, options?: { cause?: unknown });
+  readonly name: 'EmxError';
+  /** Machine-readable reason. */
+  readonly code: EmxErrorCode;
+  /**
+   * The C `emx_status` behind the error (negative), also for the argument checks done in
+   * JavaScript that mirror one (INVALID_ARG -1, IMAGE -8, BOX -9, ...); null when none applies
+   * (DISPOSED, LOAD, INTERNAL).
+   */
+  readonly status: number | null;
+}
+
+/** Where the .emx comes from. */
+export type ModelSource =
+  /** The bytes of an .emx file (copied; the buffer may be reused afterwards). */
+  | Uint8Array
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  /**
+   * `'lite'` or `'ensemble'`: the shipped models `../models/emoxnet-lite.emx` and
+   * `../models/emoxnet.emx`, relative to emoxnet.js. Any other string is a URL (fetched), or
+   * on Node a file path (relative to the working directory) unless it has a URL scheme
+   * (`file:`, `http(s):` ...).
+   */
+  | string
+  | URL;
+
+export interface LoadOptions {
+  /** The .wasm bytes to use instead of fetching dist/emoxnet-{simd,scalar}.wasm. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** An already compiled module (e.g. shared with a worker); skips fetching and compiling. */
+  wasmModule?: WebAssembly.Module;
+  /**
+   * Where to find a .wasm file, given its name (`emoxnet-simd.wasm` / `emoxnet-scalar.wasm`)
+   * and the default location (`./dist/NAME` next to emoxnet.js). Return a URL or a string
+   * (URL, or path on Node); null/undefined keeps the default.
+   */
+  locateFile?: (fileName: string, defaultUrl: URL) => string | URL | null | undefined;
+  /**
+   * Force the SIMD (true) or scalar (false) build. Default: SIMD when the engine supports it.
+   * true on an engine without WebAssembly SIMD throws EmxError 'LOAD'.
+   */
+  simd?: boolean;
+  /** Run the plain C reference ops instead of the optimised kernels (for tests). */
+  reference?: boolean;
+}
+
+/** 8-bit pixels, row-major, tightly packed. `ImageData` fits this shape (channels 4). */
+export interface ImageInput {
+  data: Uint8Array | Uint8ClampedArray;
+  /** Integer, 1..32768. */
+  width: number;
+  /** Integer, 1..32768. */
+  height: number;
+  /**
+   * 1 (gray), 3 (RGB) or 4 (RGBA; alpha ignored). When absent it is inferred from
+   * `data.length / (width * height)`. `data.length` must equal width x height x channels.
+   */
+  channels?: 1 | 3 | 4;
+}
+
+/**
+ * A face box in pixel coordinates of the image (finite numbers, |value| <= 2^24). Parts outside
+ * the image are filled by repeating the edge pixels; a box with no overlap is an error ('BOX').
+ */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The model's input tensor: height x width x channels floats (NHWC), (pixel/255 - mean)/std. */
+export interface InputSpec {
+  readonly width: number;
+  readonly height: number;
+  /** 1 grayscale, 3 RGB. */
+  readonly channels: number;
+  readonly mean: number;
+  readonly std: number;
+}
+
+export interface Classification {
+  /** The class with the highest score (the first one on ties). */
+  label: string;
+  /** Probability per class, keyed by the model's class names (for FER+: neutral, happiness,
+   * surprise, sadness, anger, disgust, fear, contempt), in model output order. */
+  scores: Record<string, number>;
+}
+
+/**
+ * A loaded model with its own WebAssembly instance and memory. Calls are synchronous; a model
+ * is independent of every other model. Call dispose() when done (the memory is also reclaimed
+ * by garbage collection, but dispose() makes it deterministic).
+ */
+export interface Model {
+  /** Class names in output order. */
+  readonly classNames: readonly string[];
+  readonly inputSpec: InputSpec;
+  /**
+   * Metadata strings from the file, e.g. `name`, `description`, `training_data`,
+   * `valid_accuracy` (FER+ Valid, majority protocol, as measured by `emoxnet eval`),
+   * `license`, `source`. Every key is optional.
+   */
+  readonly meta: Readonly<Record<string, string>>;
+  /** The wasm build running this model; 'custom' when given wasmBinary / wasmModule. */
+  readonly variant: 'simd' | 'scalar' | 'custom';
+  /** Whether the C reference ops run instead of the optimised kernels. */
+  readonly reference: boolean;
+  /** Whether dispose() was called. */
+  readonly disposed: boolean;
+
+  /**
+   * Crop (box; whole image when omitted or null), convert, resize, normalise and classify.
+   * The pixels are copied into a buffer the model reuses across calls.
+   * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'DISPOSED' | 'NO_MEMORY' | 'INTERNAL'
+   */
+  classify(image: ImageInput | ImageData, box?: Box | null): Classification;
+
+  /**
+   * Run the network on an already preprocessed input (length width x height x channels of
+   * inputSpec, NHWC). Returns a new Float32Array of classNames.length probabilities.
+   * @throws EmxError 'INVALID_ARG' | 'DISPOSED' | 'INTERNAL'
+   */
+  run(input: Float32Array): Float32Array;
+
+  /**
+   * Free the model and drop its wasm instance. Idempotent. classify() and run() throw
+   * EmxError 'DISPOSED' afterwards; classNames, inputSpec and meta stay readable.
+   */
+  dispose(): void;
+}
+
+/**
+ * Load a model: fetch/read the .emx, pick and (once per variant) compile the .wasm, instantiate
+ * it for this model and let the C core validate and unpack the file.
+ * @throws EmxError 'LOAD' (cannot read the source or the .wasm), 'BAD_MAGIC', 'VERSION',
+ *   'TRUNCATED', 'CHECKSUM', 'FORMAT', 'NO_MEMORY', 'INVALID_ARG'
+ */
+export function load(source: ModelSource, options?: LoadOptions): Promise<Model>;
+
+export interface DecodedImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** 1 gray, 3 RGB or 4 RGBA (gray+alpha images are returned as gray). */
+  channels: 1 | 3 | 4;
+}
+
+/**
+ * Decode PNG or JPEG bytes with the core's stb_image (the same decoder as the C tools), so
+ * Node users and the CLI need no image library. The result can be passed to classify().
+ * options select the wasm build as for load() (reference is ignored).
+ * @throws EmxError 'DECODE' | 'INVALID_ARG' | 'NO_MEMORY' | 'LOAD'
+ */
+export function decodeImage(
+  bytes: Uint8Array | ArrayBuffer | ArrayBufferView,
+  options?: Omit<LoadOptions, 'reference'>,
+): Promise<DecodedImage>;
+
+/** Whether this JavaScript engine supports WebAssembly SIMD (128-bit). */
+export function simdSupported(): boolean;

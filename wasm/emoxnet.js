@@ -1,0 +1,723 @@
+// emoxnet.js - facial expression recognition in the browser and in Node, on the EmoXNet C core
+// compiled to WebAssembly.
+//
+//     import { load } from 'emoxnet';
+//     const model = await load('lite');
+//     const { label, scores } = model.classify(imageData, { x: 120, y: 80, width: 96, height: 96 });
+//     model.dispose();
+//
+// Why no Emscripten glue: the core is linked as a standalone .wasm (-sSTANDALONE_WASM) and
+// instantiated here. Emscripten 3.1.6's generated JS breaks on Node 20 (it fetch()es file
+// paths), drags in a virtual file system we do not need, and is not an ES module that bundlers
+// handle well. The module only needs a handful of WASI imports, stubbed below.
+//
+// Why one instance per model: each instance has its own linear memory, so models are fully
+// independent (like emx_model in C: no global state) and dispose() gives everything back by
+// dropping the instance. Compiled WebAssembly.Modules are shared, so a second model costs an
+// instantiation, not a compilation.
+//
+// This file must stay free of top-level Node imports: bundlers for the browser would otherwise
+// try to resolve 'fs'. Node's file system is reached through a dynamic import whose specifier
+// is computed at run time (see nodeFs()).
+
+/** Class of every error this module throws on purpose. */
+export class EmxError extends Error {
+  /**
+   * @param {string} code short machine-readable code, e.g. 'CHECKSUM', 'IMAGE', 'DISPOSED'
+   * @param {string} message human-readable message
+   * @param {number|null} [status] the C emx_status behind it (null when none applies)
+   * @param {{cause?: unknown}} [options]
+   */
+  constructor(code, message, status = null, options = undefined) {
+    super(message, options);
+    this.name = 'EmxError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+// emx_status values (src/emoxnet.h) -> EmxError codes.
+const STATUS_CODE = new Map([
+  [-1, 'INVALID_ARG'],
+  [-2, 'NO_MEMORY'],
+  [-3, 'BAD_MAGIC'],
+  [-4, 'VERSION'],
+  [-5, 'TRUNCATED'],
+  [-6, 'CHECKSUM'],
+  [-7, 'FORMAT'],
+  [-8, 'IMAGE'],
+  [-9, 'BOX'],
+  [-10, 'IO'],
+  [-11, 'DECODE'],
+]);
+const ST_INVALID_ARG = -1;
+const ST_NO_MEMORY = -2;
+const ST_IMAGE = -8;
+const ST_BOX = -9;
+const ST_DECODE = -11;
+
+// Limits checked in JS before anything reaches wasm memory, so absurd arguments fail fast with
+// a clear error instead of growing the heap to its maximum (2 GiB) or overflowing 32-bit
+// arithmetic in C. Generous: a 32768 x 16384 RGBA image still passes.
+const MAX_IMAGE_SIDE = 32768;
+const MAX_IMAGE_BYTES = 2 ** 31 - 2 ** 28; // must fit in wasm32 memory with room to spare
+const MAX_BOX_COORD = 2 ** 24; // exactly representable as f32, far beyond any real image
+
+// Metadata keys from models/FORMAT.md. The C API has no way to enumerate keys, so the keys are
+// read from the file's META chunk in JS (parseMetaKeys) and these are asked for in any case.
+const KNOWN_META_KEYS = ['name', 'description', 'training_data', 'valid_accuracy', 'license', 'source'];
+
+// Shipped models, relative to this file (wasm/ -> ../models/).
+const SHIPPED = {
+  lite: '../models/emoxnet-lite.emx',
+  ensemble: '../models/emoxnet.emx',
+};
+
+const IS_NODE =
+  typeof process === 'object' &&
+  process !== null &&
+  typeof process.versions === 'object' &&
+  process.versions !== null &&
+  typeof process.versions.node === 'string' &&
+  typeof window === 'undefined';
+
+// ---------------------------------------------------------------------------------------------
+// Fetching bytes
+
+async function nodeFs() {
+  // Computed specifier + ignore comments: webpack, Rollup, esbuild and Vite then leave this
+  // import alone instead of failing to bundle a Node builtin for the browser.
+  const name = ['node:', 'fs/promises'].join('');
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ name);
+}
+
+// A string with a scheme of 2+ letters is a URL ("https:", "file:", "blob:", "data:"); anything
+// else is a path on Node (so "C:\\models\\x.emx" stays a path) and a relative URL in browsers.
+function isUrlString(s) {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(s);
+}
+
+function baseUrl() {
+  if (typeof document !== 'undefined' && document.baseURI) return document.baseURI;
+  if (typeof location !== 'undefined' && location.href) return location.href;
+  return import.meta.url;
+}
+
+/** Resolve a user-given location to a URL, or to a file-system path (string) on Node. */
+function resolveLocation(where) {
+  if (where instanceof URL) return where;
+  if (typeof where !== 'string' || where === '') {
+    throw new EmxError('INVALID_ARG', 'expected a non-empty string or URL');
+  }
+  if (isUrlString(where)) return new URL(where);
+  if (IS_NODE) return where; // a path, relative to the working directory
+  return new URL(where, baseUrl());
+}
+
+function describe(where) {
+  if (!(where instanceof URL)) return String(where);
+  // Node users think in paths: show file: URLs as one.
+  return IS_NODE && where.protocol === 'file:' ? decodeURIComponent(where.pathname) : where.href;
+}
+
+async function readBytes(where) {
+  try {
+    if (IS_NODE && (typeof where === 'string' || where.protocol === 'file:')) {
+      const fs = await nodeFs();
+      const buf = await fs.readFile(where);
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    if (typeof fetch !== 'function') throw new Error('fetch() is not available');
+    const res = await fetch(where);
+    if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (err) {
+    if (err instanceof EmxError) throw err;
+    const why = err && err.code === 'ENOENT' ? 'no such file' : err && err.message ? err.message : String(err);
+    throw new EmxError('LOAD', `cannot read ${describe(where)}: ${why}`, null, { cause: err });
+  }
+}
+
+/** Bytes of a BufferSource as a Uint8Array view (no copy), or null when it is not one. */
+function asBytes(x) {
+  if (x instanceof Uint8Array) return x;
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  if (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer) return new Uint8Array(x);
+  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiling and instantiating the wasm
+
+// A tiny module using a SIMD128 instruction (i8x16.splat + i8x16.popcnt), as in
+// wasm-feature-detect: validate() says whether this engine runs the SIMD build.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15,
+  253, 98, 11,
+]);
+let simdCache;
+
+/** Whether this JavaScript engine supports WebAssembly SIMD (128-bit). */
+export function simdSupported() {
+  if (simdCache === undefined) {
+    try {
+      simdCache = WebAssembly.validate(SIMD_PROBE);
+    } catch {
+      simdCache = false;
+    }
+  }
+  return simdCache;
+}
+
+// Compiled modules, shared by all models: key = URL/path of the .wasm (or the bytes object the
+// caller handed in). Promises, so concurrent load() calls compile once.
+const moduleByLocation = new Map();
+const moduleByBytes = new WeakMap();
+
+async function compileFrom(where) {
+  if (!(IS_NODE && (typeof where === 'string' || where.protocol === 'file:')) &&
+      typeof WebAssembly.compileStreaming === 'function' && typeof fetch === 'function') {
+    // Streaming compilation overlaps download and compilation; it refuses responses without
+    // the application/wasm MIME type, in which case we fall back to bytes.
+    try {
+      const res = await fetch(where);
+      if (res.ok) return await WebAssembly.compileStreaming(res);
+    } catch {
+      /* fall through */
+    }
+  }
+  const bytes = await readBytes(where);
+  return WebAssembly.compile(bytes);
+}
+
+function wasmLocation(variant, options) {
+  const file = `emoxnet-${variant}.wasm`;
+  const fallback = new URL(`./dist/${file}`, import.meta.url);
+  if (typeof options.locateFile === 'function') {
+    const loc = options.locateFile(file, fallback);
+    if (loc !== undefined && loc !== null) return resolveLocation(loc);
+  }
+  return fallback;
+}
+
+/** The WebAssembly.Module to use, per options: { wasmModule | wasmBinary | locateFile | simd }. */
+async function getModule(options) {
+  if (options.wasmModule !== undefined) {
+    if (!(options.wasmModule instanceof WebAssembly.Module)) {
+      throw new EmxError('INVALID_ARG', 'options.wasmModule must be a WebAssembly.Module');
+    }
+    return { module: options.wasmModule, variant: 'custom' };
+  }
+  if (options.wasmBinary !== undefined) {
+    const bytes = asBytes(options.wasmBinary);
+    if (!bytes) throw new EmxError('INVALID_ARG', 'options.wasmBinary must be an ArrayBuffer or Uint8Array');
+    const key = options.wasmBinary;
+    let p = moduleByBytes.get(key);
+    if (!p) {
+      p = WebAssembly.compile(bytes);
+      moduleByBytes.set(key, p);
+    }
+    try {
+      return { module: await p, variant: 'custom' };
+    } catch (err) {
+      moduleByBytes.delete(key);
+      throw new EmxError('LOAD', `cannot compile options.wasmBinary: ${err.message}`, null, { cause: err });
+    }
+  }
+  if (options.simd !== undefined && typeof options.simd !== 'boolean') {
+    throw new EmxError('INVALID_ARG', 'options.simd must be a boolean');
+  }
+  const variant = (options.simd ?? simdSupported()) ? 'simd' : 'scalar';
+  if (variant === 'simd' && !simdSupported()) {
+    throw new EmxError('LOAD', 'this JavaScript engine does not support WebAssembly SIMD (use simd: false)');
+  }
+  const where = wasmLocation(variant, options);
+  const key = describe(where);
+  let p = moduleByLocation.get(key);
+  if (!p) {
+    p = compileFrom(where);
+    moduleByLocation.set(key, p);
+  }
+  try {
+    return { module: await p, variant };
+  } catch (err) {
+    moduleByLocation.delete(key); // let a later call retry (e.g. after the file was built)
+    if (err instanceof EmxError) throw err;
+    throw new EmxError('LOAD', `cannot compile ${key}: ${err.message}`, null, { cause: err });
+  }
+}
+
+// WASI errno values (wasi_snapshot_preview1).
+const WASI_ESPIPE = 70;
+const WASI_ENOSYS = 52;
+
+/**
+ * One instance of the core with helpers over its memory. Views of the memory are created on
+ * demand because memory.grow() (malloc growing the heap) detaches the old ArrayBuffer.
+ */
+class Wasm {
+  static async create(module) {
+    const self = new Wasm();
+    const imports = {
+      env: {
+        // Standalone builds tell the embedder about heap growth; nothing to do since views
+        // are never cached.
+        emscripten_notify_memory_growth() {},
+      },
+      wasi_snapshot_preview1: {
+        // The core writes nothing in normal operation; stdio output (if any) is dropped but
+        // reported as written, so C stdio does not retry forever.
+        fd_write(fd, iovs, iovsLen, nwritten) {
+          const dv = new DataView(self.memory.buffer);
+          let n = 0;
+          for (let i = 0; i < iovsLen; i++) n += dv.getUint32(iovs + 8 * i + 4, true);
+          dv.setUint32(nwritten, n, true);
+          return 0;
+        },
+        fd_close() {
+          return 0;
+        },
+        fd_seek() {
+          return WASI_ESPIPE;
+        },
+        // exit()/abort() inside the core: unwind out of wasm; the instance is then unusable.
+        proc_exit(code) {
+          throw new EmxError('INTERNAL', `the wasm module exited (code ${code})`);
+        },
+      },
+    };
+    // Anything else the module imports (a future libc call): WASI functions report ENOSYS,
+    // others throw when called. Instantiation itself never fails on a missing import.
+    for (const imp of WebAssembly.Module.imports(module)) {
+      const ns = (imports[imp.module] ??= {});
+      if (imp.name in ns) continue;
+      if (imp.kind !== 'function') {
+        throw new EmxError('LOAD', `the wasm module imports ${imp.kind} ${imp.module}.${imp.name}, which this loader does not provide`);
+      }
+      ns[imp.name] =
+        imp.module === 'wasi_snapshot_preview1'
+          ? () => WASI_ENOSYS
+          : () => {
+              throw new EmxError('INTERNAL', `the wasm module called ${imp.module}.${imp.name}, which is not provided`);
+            };
+    }
+    let instance;
+    try {
+      instance = await WebAssembly.instantiate(module, imports);
+    } catch (err) {
+      throw new EmxError('LOAD', `cannot instantiate the wasm module: ${err.message}`, null, { cause: err });
+    }
+    self.ex = instance.exports;
+    self.memory = self.ex.memory;
+    for (const name of ['memory', 'malloc', 'free', 'emx_wasm_load', 'emx_wasm_classify', 'emx_wasm_run', 'emx_wasm_decode']) {
+      if (!(name in self.ex)) throw new EmxError('LOAD', `the wasm module does not export ${name}`);
+    }
+    // Reactor modules (--no-entry) run their static constructors here.
+    if (typeof self.ex._initialize === 'function') self.call('_initialize');
+    return self;
+  }
+
+  constructor() {
+    this.ex = null;
+    this.memory = null;
+    this.broken = null; // set after a trap: the C heap may be inconsistent from then on
+  }
+
+  u8() {
+    return new Uint8Array(this.memory.buffer);
+  }
+
+  /** Call an export; a trap (or exit) marks the instance broken and becomes an EmxError. */
+  call(name, ...args) {
+    if (this.broken) throw new EmxError('INTERNAL', `the wasm instance is unusable after an earlier error: ${this.broken}`);
+    try {
+      return this.ex[name](...args);
+    } catch (err) {
+      this.broken = err && err.message ? err.message : String(err);
+      if (err instanceof EmxError) throw err;
+      throw new EmxError('INTERNAL', `internal error in ${name}: ${this.broken}`, null, { cause: err });
+    }
+  }
+
+  malloc(size) {
+    const p = this.call('malloc', Math.max(1, size));
+    if (!p) throw new EmxError('NO_MEMORY', `out of wasm memory allocating ${size} bytes`, ST_NO_MEMORY);
+    return p >>> 0;
+  }
+
+  free(p) {
+    if (p) this.call('free', p);
+  }
+
+  /** Copy bytes into a fresh allocation. */
+  allocBytes(bytes) {
+    const p = this.malloc(bytes.length);
+    this.u8().set(bytes, p);
+    return p;
+  }
+
+  allocString(s) {
+    const b = new TextEncoder().encode(s);
+    const p = this.malloc(b.length + 1);
+    const u8 = this.u8();
+    u8.set(b, p);
+    u8[p + b.length] = 0;
+    return p;
+  }
+
+  /** A NUL-terminated UTF-8 string at p (null for a NULL pointer). */
+  string(p) {
+    p >>>= 0;
+    if (!p) return null;
+    const u8 = this.u8();
+    let end = p;
+    while (end < u8.length && u8[end] !== 0) end++;
+    return new TextDecoder().decode(u8.subarray(p, end));
+  }
+
+  statusError(status, what) {
+    const code = STATUS_CODE.get(status) ?? 'UNKNOWN';
+    let text = null;
+    try {
+      text = this.string(this.call('emx_wasm_status_str', status));
+    } catch {
+      /* keep the code */
+    }
+    return new EmxError(code, `${what}: ${text ?? 'error'} (${code}, status ${status})`, status);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument validation (JS side, so bad input never reaches C as garbage)
+
+function isInt(n, lo, hi) {
+  return typeof n === 'number' && Number.isInteger(n) && n >= lo && n <= hi;
+}
+
+function checkImage(image) {
+  if (image === null || typeof image !== 'object') {
+    throw new EmxError('INVALID_ARG', 'image must be an ImageData or {data, width, height, channels?}', ST_INVALID_ARG);
+  }
+  const { data, width, height } = image;
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new EmxError('INVALID_ARG', 'image.data must be a Uint8Array or Uint8ClampedArray of 8-bit pixels', ST_INVALID_ARG);
+  }
+  if (!isInt(width, 1, MAX_IMAGE_SIDE) || !isInt(height, 1, MAX_IMAGE_SIDE)) {
+    throw new EmxError('IMAGE', `image width and height must be integers in 1..${MAX_IMAGE_SIDE} (got ${String(width)} x ${String(height)})`, ST_IMAGE);
+  }
+  const pixels = width * height;
+  let channels = image.channels;
+  if (channels === undefined || channels === null) {
+    channels = data.length / pixels;
+    if (channels !== 1 && channels !== 3 && channels !== 4) {
+      throw new EmxError('IMAGE', `image.data has ${data.length} bytes, which is not ${width} x ${height} x 1, 3 or 4 channels`, ST_IMAGE);
+    }
+  } else if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new EmxError('IMAGE', `image.channels must be 1, 3 or 4 (got ${String(channels)})`, ST_IMAGE);
+  }
+  const size = pixels * channels;
+  if (size > MAX_IMAGE_BYTES) throw new EmxError('IMAGE', `image too large (${size} bytes)`, ST_IMAGE);
+  if (data.length !== size) {
+    throw new EmxError('IMAGE', `image.data has ${data.length} bytes, expected ${width} x ${height} x ${channels} = ${size}`, ST_IMAGE);
+  }
+  return { data, width, height, channels, size };
+}
+
+function checkBox(box) {
+  if (box === undefined || box === null) return null;
+  if (typeof box !== 'object') throw new EmxError('BOX', 'box must be {x, y, width, height}', ST_BOX);
+  const { x, y, width, height } = box;
+  for (const [k, v] of [['x', x], ['y', y], ['width', width], ['height', height]]) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > MAX_BOX_COORD) {
+      throw new EmxError('BOX', `box.${k} must be a finite number of pixels (got ${String(v)})`, ST_BOX);
+    }
+  }
+  if (!(width > 0 && height > 0)) throw new EmxError('BOX', `box is empty (${width} x ${height})`, ST_BOX);
+  return { x, y, width, height };
+}
+
+// The META chunk's keys (FORMAT.md). Only called after the C loader accepted the file (magic,
+// sizes and CRC checked), and still bounds-checked: any surprise just yields no keys.
+function parseMetaKeys(bytes) {
+  const keys = [];
+  try {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const end = Math.min(dv.getUint32(8, true), bytes.length);
+    const dec = new TextDecoder();
+    let off = 16;
+    while (off + 8 <= end) {
+      const tag = String.fromCharCode(bytes[off], bytes[off + 1], bytes[off + 2], bytes[off + 3]);
+      const size = dv.getUint32(off + 4, true);
+      const body = off + 8;
+      if (body + size > end) break;
+      if (tag === 'META') {
+        let p = body;
+        const str = () => {
+          const len = dv.getUint32(p, true);
+          if (p + 4 + len > body + size) throw new Error('bad string');
+          const s = dec.decode(bytes.subarray(p + 4, p + 4 + len));
+          p += 4 + len;
+          return s;
+        };
+        const n = dv.getUint32(p, true);
+        p += 4;
+        for (let i = 0; i < n; i++) {
+          keys.push(str());
+          str();
+        }
+        break;
+      }
+      off = body + ((size + 3) & ~3);
+    }
+  } catch {
+    /* keep what we have */
+  }
+  return keys;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+/** A loaded model. Create with load(); release with dispose(). Not safe for re-entrant use. */
+class Model {
+  #w; // Wasm instance, null after dispose()
+  #model = 0; // emx_model* in that instance
+  #probs = 0; // num_classes floats, allocated once
+  #input = 0; // the input tensor for run(), allocated once
+  #pixels = 0; // pixel buffer for classify(), grown on demand, reused across calls
+  #pixelsCap = 0;
+  #inputLen;
+
+  /** @internal use load() */
+  constructor(w, modelPtr, variant, reference, bytes) {
+    this.#w = w;
+    this.#model = modelPtr;
+    const n = w.call('emx_wasm_num_classes', modelPtr);
+    const names = [];
+    for (let i = 0; i < n; i++) names.push(w.string(w.call('emx_wasm_class_name', modelPtr, i)) ?? `class${i}`);
+    /** Class names in output order. */
+    this.classNames = Object.freeze(names);
+    /** The model's input tensor: height x width x channels floats, (pixel/255 - mean)/std. */
+    this.inputSpec = Object.freeze({
+      width: w.call('emx_wasm_input_width', modelPtr),
+      height: w.call('emx_wasm_input_height', modelPtr),
+      channels: w.call('emx_wasm_input_channels', modelPtr),
+      mean: w.call('emx_wasm_input_mean', modelPtr),
+      std: w.call('emx_wasm_input_std', modelPtr),
+    });
+    const meta = {};
+    for (const key of new Set([...parseMetaKeys(bytes), ...KNOWN_META_KEYS])) {
+      const kp = w.allocString(key);
+      try {
+        const v = w.string(w.call('emx_wasm_meta', modelPtr, kp));
+        if (v !== null) meta[key] = v;
+      } finally {
+        w.free(kp);
+      }
+    }
+    /** Metadata strings from the file (keys such as name, description, valid_accuracy). */
+    this.meta = Object.freeze(meta);
+    /** Which wasm build runs this model: 'simd', 'scalar' or 'custom' (wasmBinary/wasmModule). */
+    this.variant = variant;
+    /** Whether the plain C reference ops run instead of the optimised kernels. */
+    this.reference = reference;
+    this.#inputLen = this.inputSpec.width * this.inputSpec.height * this.inputSpec.channels;
+    this.#probs = w.malloc(4 * Math.max(1, n));
+    this.#input = w.malloc(4 * Math.max(1, this.#inputLen));
+  }
+
+  #live() {
+    if (!this.#w) throw new EmxError('DISPOSED', 'the model was disposed');
+    return this.#w;
+  }
+
+  #readProbs(w) {
+    const n = this.classNames.length;
+    return new Float32Array(w.memory.buffer, this.#probs, n).slice();
+  }
+
+  /**
+   * Classify a face. image: ImageData or {data, width, height, channels?}; box: the face in
+   * pixel coordinates (whole image when omitted). Returns {label, scores}.
+   */
+  classify(image, box) {
+    const w = this.#live();
+    const img = checkImage(image);
+    const b = checkBox(box);
+    if (img.size > this.#pixelsCap) {
+      // Grow with slack so a stream of slightly different sizes does not reallocate each time.
+      const cap = Math.min(MAX_IMAGE_BYTES, Math.max(img.size, Math.ceil(this.#pixelsCap * 1.5)));
+      w.free(this.#pixels);
+      this.#pixels = 0;
+      this.#pixelsCap = 0;
+      this.#pixels = w.malloc(cap);
+      this.#pixelsCap = cap;
+    }
+    w.u8().set(img.data, this.#pixels);
+    const st = w.call('emx_wasm_classify', this.#model, this.#pixels, img.width, img.height, img.channels,
+      b ? 1 : 0, b ? b.x : 0, b ? b.y : 0, b ? b.width : 0, b ? b.height : 0, this.#probs);
+    if (st !== 0) throw w.statusError(st, 'classify');
+    const probs = this.#readProbs(w);
+    const scores = {};
+    let best = 0;
+    for (let i = 0; i < probs.length; i++) {
+      scores[this.classNames[i]] = probs[i];
+      if (probs[i] > probs[best]) best = i;
+    }
+    return { label: this.classNames[best], scores };
+  }
+
+  /** Run the network on a preprocessed input tensor (Float32Array, NHWC); returns the probabilities. */
+  run(input) {
+    const w = this.#live();
+    if (!(input instanceof Float32Array)) {
+      throw new EmxError('INVALID_ARG', 'run() takes a Float32Array', ST_INVALID_ARG);
+    }
+    if (input.length !== this.#inputLen) {
+      const s = this.inputSpec;
+      throw new EmxError('INVALID_ARG', `run() input has ${input.length} floats, expected ${s.height} x ${s.width} x ${s.channels} = ${this.#inputLen}`, ST_INVALID_ARG);
+    }
+    new Float32Array(w.memory.buffer, this.#input, this.#inputLen).set(input);
+    const st = w.call('emx_wasm_run', this.#model, this.#input, this.#probs);
+    if (st !== 0) throw w.statusError(st, 'run');
+    return this.#readProbs(w);
+  }
+
+  /** Release the model and its wasm instance. Idempotent; later calls throw EmxError('DISPOSED'). */
+  dispose() {
+    const w = this.#w;
+    if (!w) return;
+    this.#w = null;
+    if (!w.broken) {
+      try {
+        w.call('emx_wasm_free', this.#model);
+      } catch {
+        /* the instance is dropped anyway */
+      }
+    }
+    // The memory goes with the instance; nothing to free buffer by buffer.
+    this.#model = this.#probs = this.#input = this.#pixels = this.#pixelsCap = 0;
+  }
+
+  /** Whether dispose() was called. */
+  get disposed() {
+    return this.#w === null;
+  }
+
+  /** @internal for tests: the instance's memory (to check that calls do not leak). */
+  get [Symbol.for('emoxnet.memory')]() {
+    return this.#w ? this.#w.memory : null;
+  }
+}
+
+function checkOptions(options) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') throw new EmxError('INVALID_ARG', 'options must be an object');
+  if (options.locateFile !== undefined && typeof options.locateFile !== 'function') {
+    throw new EmxError('INVALID_ARG', 'options.locateFile must be a function');
+  }
+  return options;
+}
+
+async function sourceBytes(source) {
+  const direct = asBytes(source);
+  if (direct) return direct;
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  if (typeof source === 'string' && Object.prototype.hasOwnProperty.call(SHIPPED, source)) {
+    return readBytes(new URL(SHIPPED[source], import.meta.url));
+  }
+  if (typeof source === 'string' || source instanceof URL) return readBytes(resolveLocation(source));
+  throw new EmxError('INVALID_ARG', "load() takes .emx bytes (Uint8Array/ArrayBuffer), a URL or path, or 'lite' / 'ensemble'");
+}
+
+/**
+ * Load a model. source: .emx bytes, a URL/path, or a shipped name ('lite', 'ensemble').
+ * options: { wasmBinary, wasmModule, locateFile, simd, reference }.
+ */
+export async function load(source, options) {
+  const opts = checkOptions(options);
+  if (opts.reference !== undefined && typeof opts.reference !== 'boolean') {
+    throw new EmxError('INVALID_ARG', 'options.reference must be a boolean');
+  }
+  const [bytes, { module, variant }] = await Promise.all([sourceBytes(source), getModule(opts)]);
+  if (bytes.length === 0) throw new EmxError('TRUNCATED', 'load: the model is empty (0 bytes)', -5);
+  const w = await Wasm.create(module);
+  const reference = opts.reference === true;
+  const dataPtr = w.malloc(bytes.length);
+  const statusPtr = w.malloc(4);
+  let modelPtr = 0;
+  let status;
+  try {
+    w.u8().set(bytes, dataPtr);
+    modelPtr = w.call('emx_wasm_load', dataPtr, bytes.length, reference ? 1 : 0, statusPtr) >>> 0;
+    status = new Int32Array(w.memory.buffer, statusPtr, 1)[0];
+  } finally {
+    // The core copies what it needs, so the file bytes can go right away.
+    if (!w.broken) {
+      w.free(dataPtr);
+      w.free(statusPtr);
+    }
+  }
+  if (status !== 0 || !modelPtr) throw w.statusError(status || ST_INVALID_ARG, 'load');
+  return new Model(w, modelPtr, variant, reference, bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image decoding
+
+// One decoding instance per compiled module, reused across calls (decoding is synchronous, so
+// calls never interleave). Its heap grows to the largest image decoded.
+const decoders = new WeakMap();
+
+/**
+ * Decode PNG or JPEG bytes with the core's stb_image. Returns {data, width, height, channels}
+ * with channels 1 (gray), 3 (RGB) or 4 (RGBA); gray+alpha images come back as gray, so the
+ * result can always be passed to classify().
+ */
+export async function decodeImage(bytes, options) {
+  const src = asBytes(bytes);
+  if (!src) throw new EmxError('INVALID_ARG', 'decodeImage() takes a Uint8Array or ArrayBuffer', ST_INVALID_ARG);
+  if (src.length === 0) throw new EmxError('DECODE', 'decodeImage: no bytes to decode', ST_DECODE);
+  const { module } = await getModule(checkOptions(options));
+  let wp = decoders.get(module);
+  if (!wp) {
+    wp = Wasm.create(module);
+    decoders.set(module, wp);
+  }
+  let w;
+  try {
+    w = await wp;
+  } catch (err) {
+    decoders.delete(module);
+    throw err;
+  }
+  let inPtr = 0;
+  let outPtr = 0;
+  try {
+    inPtr = w.allocBytes(src);
+    outPtr = w.malloc(16);
+    const st = w.call('emx_wasm_decode', inPtr, src.length, outPtr);
+    if (st !== 0) throw w.statusError(st, 'decodeImage');
+    const [pix, width, height, channels] = new Int32Array(w.memory.buffer, outPtr, 4);
+    try {
+      const n = width * height * channels;
+      const raw = new Uint8Array(w.memory.buffer, pix >>> 0, n);
+      if (channels === 2) {
+        const gray = new Uint8Array(width * height);
+        for (let i = 0; i < gray.length; i++) gray[i] = raw[2 * i];
+        return { data: gray, width, height, channels: 1 };
+      }
+      return { data: raw.slice(), width, height, channels };
+    } finally {
+      w.call('emx_wasm_image_free', pix);
+    }
+  } finally {
+    if (w.broken) {
+      decoders.delete(module);
+    } else {
+      w.free(inPtr);
+      w.free(outPtr);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/* emx_wasm.c - a flat shim over src/emoxnet.h for wasm/emoxnet.js.
+ *
+ * Why a shim: the JS side instantiates a standalone .wasm itself (no Emscripten glue), so it
+ * can only pass numbers across the boundary. Every function here takes and returns scalars
+ * (ints, floats, and pointers, which are 32-bit offsets into the module's memory); structs
+ * are assembled on the C side. Out-values come back through small int arrays the caller
+ * allocates in wasm memory.
+ *
+ * Ownership follows emoxnet.h: strings returned here are owned by the model (valid until
+ * emx_wasm_free), buffers passed in are owned by the caller (allocated with malloc/free,
+ * which are exported too). There is no global state: every JS model has its own instance.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "emoxnet.h"
+
+/* ---- models ---- */
+
+/* Load an .emx from size bytes at data. Returns the model (0 on error) and writes the
+ * emx_status to *status (a single int the caller allocated). */
+emx_model *emx_wasm_load(const void *data, int size, int use_reference, int *status) {
+    emx_model *model = NULL;
+    emx_status st;
+    if (!status) return NULL;
+    if (!data || size <= 0) {
+        *status = EMX_ERR_INVALID_ARG;
+        return NULL;
+    }
+    emx_model_params params = emx_model_default_params();
+    params.use_reference = use_reference ? 1 : 0;
+    st = emx_model_load(data, (size_t)size, &params, &model);
+    *status = (int)st;
+    return st == EMX_OK ? model : NULL;
+}
+
+void emx_wasm_free(emx_model *model) { emx_model_free(model); }
+
+int emx_wasm_num_classes(const emx_model *model) { return emx_model_num_classes(model); }
+
+const char *emx_wasm_class_name(const emx_model *model, int i) {
+    return emx_model_class_name(model, i);
+}
+
+/* key is a NUL-terminated UTF-8 string in wasm memory; returns 0 when the file has none. */
+const char *emx_wasm_meta(const emx_model *model, const char *key) {
+    return emx_model_meta(model, key);
+}
+
+/* The input spec, one field per call: returning a struct would need a hidden out-pointer,
+ * which is exactly the ABI detail JS should not have to know. */
+int emx_wasm_input_width(const emx_model *model) { return emx_model_input_spec(model).width; }
+int emx_wasm_input_height(const emx_model *model) { return emx_model_input_spec(model).height; }
+int emx_wasm_input_channels(const emx_model *model) {
+    return emx_model_input_spec(model).channels;
+}
+float emx_wasm_input_mean(const emx_model *model) { return emx_model_input_spec(model).mean; }
+float emx_wasm_input_std(const emx_model *model) { return emx_model_input_spec(model).std; }
+
+/* ---- inference ---- */
+
+static void emx__wasm_image_box(const uint8_t *pixels, int width, int height, int channels,
+                                float bx, float by, float bw, float bh, emx_image *img,
+                                emx_box *box) {
+    img->data = pixels;
+    img->width = width;
+    img->height = height;
+    img->channels = channels;
+    img->stride = 0; /* JS always hands over tightly packed rows */
+    box->x = bx;
+    box->y = by;
+    box->width = bw;
+    box->height = bh;
+}
+
+/* pixels: width*height*channels bytes. has_box = 0 means the whole image (box args ignored).
+ * probs receives num_classes floats. Returns an emx_status. */
+int emx_wasm_classify(emx_model *model, const uint8_t *pixels, int width, int height,
+                      int channels, int has_box, float bx, float by, float bw, float bh,
+                      float *probs) {
+    emx_image img;
+    emx_box box;
+    emx__wasm_image_box(pixels, width, height, channels, bx, by, bw, bh, &img, &box);
+    return (int)emx_classify(model, &img, has_box ? &box : NULL, probs);
+}
+
+/* Same arguments as emx_wasm_classify; out receives the model's input tensor
+ * (height*width*channels floats, NHWC). Lets JS check preprocessing on its own. */
+int emx_wasm_preprocess(const emx_model *model, const uint8_t *pixels, int width, int height,
+                        int channels, int has_box, float bx, float by, float bw, float bh,
+                        float *out) {
+    emx_image img;
+    emx_box box;
+    emx__wasm_image_box(pixels, width, height, channels, bx, by, bw, bh, &img, &box);
+    return (int)emx_preprocess(model, &img, has_box ? &box : NULL, out);
+}
+
+int emx_wasm_run(emx_model *model, const float *input, float *probs) {
+    return (int)emx_run(model, input, probs);
+}
+
+const char *emx_wasm_status_str(int status) { return emx_status_str((emx_status)status); }
+
+/* ---- image decoding (stb_image inside the core) ---- */
+
+/* Decode PNG/JPEG bytes. out is 4 ints: [pixels pointer, width, height, channels].
+ * Returns an emx_status; on success release out[0] with emx_wasm_image_free. */
+int emx_wasm_decode(const void *bytes, int size, int32_t *out) {
+    uint8_t *pixels = NULL;
+    int w = 0, h = 0, c = 0;
+    emx_status st;
+    if (!out) return EMX_ERR_INVALID_ARG;
+    out[0] = out[1] = out[2] = out[3] = 0;
+    if (!bytes || size <= 0) return EMX_ERR_INVALID_ARG;
+    st = emx_image_decode(bytes, (size_t)size, &pixels, &w, &h, &c);
+    if (st != EMX_OK) return (int)st;
+    out[0] = (int32_t)(uintptr_t)pixels;
+    out[1] = w;
+    out[2] = h;
+    out[3] = c;
+    return EMX_OK;
+}
+
+void emx_wasm_image_free(uint8_t *pixels) { emx_image_free(pixels); }
