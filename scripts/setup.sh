@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install the build and test tools from Debian's packages (a fresh machine has none of them).
+# Idempotent: packages already present are skipped, so CI and the README can always call it.
+#   cmake, gcc          native build and ctest
+#   emscripten, node-acorn  the WebAssembly build (Debian's emcc runs its tools on Node)
+#   libstb-dev          stb_image_resize.h / stb_image.h (never vendored)
+#   python3-numpy       golden-file checks of the exporter tests (PyTorch itself is optional)
+#   clang, libclang-rt-14-dev  libFuzzer and sanitizers
+# Training additionally needs python3-torch: `scripts/setup.sh --training`.
+set -eu
+PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm"
+[ "${1:-}" = "--training" ] && PKGS="$PKGS python3-torch python3-matplotlib"
+
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# Node and npm may come from outside Debian (as on the CI image): accept any node >= 18.
+if command -v node >/dev/null 2>&1; then
+  missing=$(echo "$missing" | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' ')
+fi
+missing=$(echo $missing)
+if [ -n "$missing" ]; then
+  echo "setup: installing $missing"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+echo "setup: tools ready (cmake $(cmake --version | head -1 | cut -d' ' -f3), node $(node --version))"

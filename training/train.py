@@ -1,0 +1,172 @@
+"""Train one FER+ network on soft vote targets; select the checkpoint on FER+ Valid.
+
+    /usr/bin/python3 training/train.py --arch lite --data ../shared/data/ferplus --out runs/lite
+    (--data may be a FER+ root with FER2013Train/ and FER2013Valid/, or a folder of packed
+     train.npz/valid.npz written by training/ferplus.py)
+
+Runs on CPU (Debian torch 1.13) and CUDA (torch 2.x) alike. Augmentation is done on whole
+batches with one affine grid_sample, so the CPU spends its time in the network, not in Python.
+Writes OUT/best.pt (state dict + arch + input normalisation) and OUT/history.json (curves).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ferplus  # noqa: E402
+from models import build  # noqa: E402
+
+# Input normalisation, stored in the .emx INPT chunk: x = (p/255 - MEAN) / STD.
+MEAN, STD = 0.5, 0.25
+
+
+def load_data(root):
+    def split(name, folder):
+        packed = os.path.join(root, name + ".npz")
+        return ferplus.load_split(packed if os.path.exists(packed) else os.path.join(root, folder))
+    return split("train", "FER2013Train"), split("valid", "FER2013Valid")
+
+
+def to_input(images_u8, device):
+    x = torch.from_numpy(images_u8).to(device=device, dtype=torch.float32).unsqueeze(1)
+    return (x / 255.0 - MEAN) / STD
+
+
+def augment(x, gen, rot_deg=15.0, scale=(0.85, 1.15), shift=0.1, erase_p=0.5):
+    """Random rotation/scale/shift/mirror in one grid_sample, then random erasing."""
+    n, dev = x.shape[0], x.device
+    r = lambda *s: torch.rand(*s, generator=gen).to(dev)
+    ang = (r(n) * 2 - 1) * math.radians(rot_deg)
+    sc = scale[0] + r(n) * (scale[1] - scale[0])
+    flip = torch.where(r(n) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
+    theta = torch.stack([torch.stack([cos * flip, -sin, (r(n) * 2 - 1) * shift], 1),
+                         torch.stack([sin * flip, cos, (r(n) * 2 - 1) * shift], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    # Random erasing: one rectangle of 2%..20% of the face per chosen image, filled with noise.
+    h, w = x.shape[2], x.shape[3]
+    area = (0.02 + r(n) * 0.18) * h * w
+    aspect = torch.exp((r(n) * 2 - 1) * math.log(3.0))
+    eh = (area * aspect).sqrt().clamp(1, h).long()
+    ew = (area / aspect).sqrt().clamp(1, w).long()
+    y0 = (r(n) * (h - eh + 1).float()).long()
+    x0 = (r(n) * (w - ew + 1).float()).long()
+    ys = torch.arange(h, device=dev).view(1, h, 1)
+    xs = torch.arange(w, device=dev).view(1, 1, w)
+    box = ((ys >= y0.view(-1, 1, 1)) & (ys < (y0 + eh).view(-1, 1, 1)) &
+           (xs >= x0.view(-1, 1, 1)) & (xs < (x0 + ew).view(-1, 1, 1)))
+    box &= (r(n) < erase_p).view(-1, 1, 1)
+    noise = torch.randn(x.shape, generator=gen).to(dev)
+    return torch.where(box.unsqueeze(1), noise, x)
+
+
+@torch.no_grad()
+def predict(model, x, batch=512, flip_tta=False):
+    model.eval()
+    out = []
+    for i in range(0, x.shape[0], batch):
+        xb = x[i:i + batch]
+        p = F.softmax(model(xb), 1)
+        if flip_tta:
+            p = 0.5 * (p + F.softmax(model(torch.flip(xb, [3])), 1))
+        out.append(p)
+    return torch.cat(out)
+
+
+def majority_accuracy(probs, labels):
+    keep = labels >= 0
+    pred = probs.argmax(1).cpu().numpy()
+    return float((pred[keep] == labels[keep]).mean())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", default="lite")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "../../shared/data/ferplus"))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--wd", type=float, default=5e-4)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="tiny schedule on a subset (tests)")
+    ap.add_argument("--teacher", help=".npy of teacher probabilities on Train, for distillation")
+    ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher term")
+    ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
+    args = ap.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    gen = torch.Generator().manual_seed(args.seed)
+
+    (tr_img, tr_votes, _), (va_img, va_votes, _) = load_data(args.data)
+    targets, usable = ferplus.soft_targets(tr_votes)
+    teacher = np.load(args.teacher).astype(np.float32) if args.teacher else None
+    idx = np.nonzero(usable)[0]
+    if args.quick:
+        idx, args.epochs = idx[:512], 2
+        va_img, va_votes = va_img[:256], va_votes[:256]
+    x_tr = to_input(tr_img[idx], dev)
+    y_tr = torch.from_numpy(targets[idx]).to(dev)
+    if args.smooth > 0:
+        y_tr = (1 - args.smooth) * y_tr + args.smooth / y_tr.shape[1]
+    t_tr = torch.from_numpy(teacher[idx]).to(dev) if teacher is not None else None
+    x_va = to_input(va_img, dev)
+    va_labels = ferplus.majority_labels(va_votes)
+
+    model = build(args.arch).to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
+                          weight_decay=args.wd)
+    steps_per_epoch = math.ceil(len(idx) / args.batch)
+    total, warm = args.epochs * steps_per_epoch, steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
+
+    os.makedirs(args.out, exist_ok=True)
+    hist, best, t0 = [], -1.0, time.time()
+    for epoch in range(args.epochs):
+        model.train()
+        perm = torch.randperm(len(idx), generator=gen).to(dev)
+        tot_loss = 0.0
+        for s in range(steps_per_epoch):
+            b = perm[s * args.batch:(s + 1) * args.batch]
+            xb = augment(x_tr[b], gen)
+            logp = F.log_softmax(model(xb), 1)
+            loss = -(y_tr[b] * logp).sum(1).mean()
+            if t_tr is not None:
+                loss = (1 - args.alpha) * loss - args.alpha * (t_tr[b] * logp).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot_loss += float(loss)
+        acc = majority_accuracy(predict(model, x_va), va_labels)
+        acc_tta = majority_accuracy(predict(model, x_va, flip_tta=True), va_labels)
+        hist.append(dict(epoch=epoch + 1, loss=tot_loss / steps_per_epoch, valid_acc=acc,
+                         valid_acc_flip=acc_tta, seconds=time.time() - t0))
+        print(f"epoch {epoch + 1}/{args.epochs} loss {tot_loss / steps_per_epoch:.4f} "
+              f"valid {acc * 100:.2f}% flip-tta {acc_tta * 100:.2f}% ({time.time() - t0:.0f}s)", flush=True)
+        if max(acc, acc_tta) > best:
+            best = max(acc, acc_tta)
+            torch.save(dict(arch=args.arch, state_dict=model.state_dict(), mean=MEAN, std=STD,
+                            epoch=epoch + 1, valid_acc=acc, valid_acc_flip=acc_tta,
+                            args=vars(args)), os.path.join(args.out, "best.pt"))
+        with open(os.path.join(args.out, "history.json"), "w") as f:
+            json.dump(dict(args=vars(args), device=str(dev), torch=torch.__version__,
+                           history=hist), f, indent=1)
+    print(f"best valid {best * 100:.2f}% -> {os.path.join(args.out, 'best.pt')}")
+
+
+if __name__ == "__main__":
+    main()
