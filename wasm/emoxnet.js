@@ -703,6 +703,8 @@ export async function decodeImage(bytes, options) {
     try {
       const n = width * height * channels;
       const raw = new Uint8Array(w.memory.buffer, pix >>> 0, n);
+      // The core already returns gray for gray+alpha; kept so an older core cannot hand
+      // classify() a 2-channel image.
       if (channels === 2) {
         const gray = new Uint8Array(width * height);
         for (let i = 0; i < gray.length; i++) gray[i] = raw[2 * i];

@@ -137,7 +137,7 @@ test('eval on FER+ Valid with the lite model (first 100 images)', (t) => {
   const valid = join(FERPLUS_DIR, 'FER2013Valid');
   if (!existsSync(LITE_MODEL)) return t.skip(`${LITE_MODEL} not built yet`);
   if (!existsSync(join(valid, 'label.csv'))) return t.skip(`${valid} not found (set FERPLUS_DIR)`);
-  const r = cli('eval', valid, '--json', '--limit', '100');
+  const r = cli('eval', valid, '--model', LITE_MODEL, '--json', '--limit', '100');
   assert.equal(r.code, 0, r.err);
   const s = JSON.parse(r.out.trim().split('\n').pop());
   assert.equal(s.n, 100);

@@ -8,7 +8,8 @@ import { deflateSync } from 'node:zlib';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'tests', 'golden');
-export const LITE_MODEL = join(ROOT, 'models', 'emoxnet-lite.emx');
+// EMOXNET_LITE_MODEL: try the real-data tests on another .emx (e.g. a fresh training snapshot).
+export const LITE_MODEL = process.env.EMOXNET_LITE_MODEL || join(ROOT, 'models', 'emoxnet-lite.emx');
 export const FERPLUS_DIR = process.env.FERPLUS_DIR || '/work/shared/data/ferplus';
 export const FER_CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
 
