@@ -3,15 +3,21 @@
 // and evaluate a model on a FER+-layout folder. Reported accuracies (the `valid_accuracy`
 // metadata of shipped models) come from `emoxnet eval`, so the number is measured through the
 // very code path users run.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { load, decodeImage, EmxError } from '../wasm/emoxnet.js';
+import { load, decodeImage, annotate, EmxError } from '../wasm/emoxnet.js';
 import { FERPLUS_CLASSES, parseLabelCsv, keptRows } from './ferplus.js';
 
 const USAGE = `usage:
-  emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json]
-      Print the predicted expression and the class scores of each image (PNG or JPEG,
-      whole image taken as the face). --json: one JSON object per line.
+  emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json] [--annotate OUT.png]
+                   [--whole] [--min-face PX] [--max-faces N] [--threshold T]
+      Print the predicted expression and the class scores of every face in each image (PNG
+      or JPEG). Photos and frames are searched for faces (BlazeFace, models/blazeface.emx);
+      an image no larger than twice the model's input (a face crop, like FER+'s 48x48) or
+      any image with --whole is taken as one face. --json: one JSON object per line.
+      --annotate OUT.png: write the image (one IMAGE only) with boxes and labels drawn.
+      --min-face PX: ignore faces smaller than PX pixels; --max-faces N (default 32);
+      --threshold T: detector confidence 0..1 (default 0.5).
   emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N]
       Accuracy on a FER+-layout folder (label.csv beside the PNGs) under the FER+ majority
       protocol: per-class recall and the confusion matrix. --json: a single JSON line.
@@ -32,7 +38,17 @@ class CliError extends Error {
 }
 
 function parseArgs(argv) {
-  const opts = { model: 'lite', json: false, limit: null, scalar: false, help: false, version: false };
+  const opts = {
+    model: 'lite', json: false, limit: null, scalar: false, help: false, version: false,
+    annotate: null, whole: false, minFace: 0, maxFaces: 32, threshold: 0.5,
+  };
+  const number = (arg, v, lo, hi, integer = false) => {
+    const n = Number(v);
+    if (v === '' || !Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n))) {
+      throw new CliError(`${arg} takes ${integer ? 'an integer' : 'a number'} in ${lo}..${hi}, got '${v}'`, 2);
+    }
+    return n;
+  };
   const positional = [];
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -63,6 +79,21 @@ function parseArgs(argv) {
       case '--model':
       case '-m':
         opts.model = value();
+        break;
+      case '--annotate':
+        opts.annotate = value();
+        break;
+      case '--whole':
+        opts.whole = true;
+        break;
+      case '--min-face':
+        opts.minFace = number(arg, value(), 0, 16384);
+        break;
+      case '--max-faces':
+        opts.maxFaces = number(arg, value(), 1, 1024, true);
+        break;
+      case '--threshold':
+        opts.threshold = number(arg, value(), 0, 1);
         break;
       case '--limit': {
         const v = value();
@@ -111,30 +142,77 @@ async function readImage(path, opts) {
 
 // ---- classify
 
+// An image no larger than twice the model's input is a face crop (FER+ images are 48x48).
+function isFaceCrop(img, model) {
+  const s = model.inputSpec;
+  return img.width <= 2 * s.width && img.height <= 2 * s.height;
+}
+
+function printScores(model, scores, indent) {
+  const width = Math.max(...model.classNames.map((c) => c.length));
+  for (const c of model.classNames) process.stdout.write(`${indent}${c.padEnd(width)}  ${scores[c].toFixed(4)}\n`);
+}
+
 async function classifyCommand(files, opts) {
   if (files.length === 0) throw new CliError('classify needs at least one IMAGE (see emoxnet --help)', 2);
+  if (opts.annotate !== null && files.length !== 1) throw new CliError('--annotate takes exactly one IMAGE', 2);
   const { model } = await loadModel(opts);
+  const detectOptions = { minFaceSize: opts.minFace, maxFaces: opts.maxFaces, scoreThreshold: opts.threshold };
   let failed = 0;
   try {
     for (const file of files) {
-      let result;
+      let img;
+      let result = null;
+      let faces = null;
       try {
-        const img = await readImage(file, opts);
-        result = model.classify(img);
+        img = await readImage(file, opts);
+        if (opts.whole || isFaceCrop(img, model)) result = model.classify(img);
+        else faces = await model.analyze(img, detectOptions);
       } catch (err) {
         // One bad image does not stop the others; the exit status reports it.
         failed++;
         process.stderr.write(`emoxnet: ${err instanceof CliError ? err.message : `${file}: ${err.message}`}\n`);
         continue;
       }
+      const r1 = (v) => Math.round(v * 10) / 10;
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ file, label: result.label, scores: result.scores }) + '\n');
-      } else {
-        const width = Math.max(...model.classNames.map((c) => c.length));
+        const obj = result
+          ? { file, label: result.label, scores: result.scores }
+          : {
+              file,
+              faces: faces.map((f) => ({
+                box: { x: r1(f.box.x), y: r1(f.box.y), width: r1(f.box.width), height: r1(f.box.height) },
+                score: f.score,
+                landmarks: f.landmarks?.map((p) => ({ x: r1(p.x), y: r1(p.y) })),
+                label: f.label,
+                scores: f.scores,
+              })),
+            };
+        process.stdout.write(JSON.stringify(obj) + '\n');
+      } else if (result) {
         process.stdout.write(`${file}: ${result.label} (${result.scores[result.label].toFixed(3)})\n`);
-        for (const c of model.classNames) {
-          process.stdout.write(`  ${c.padEnd(width)}  ${result.scores[c].toFixed(4)}\n`);
+        printScores(model, result.scores, '  ');
+      } else {
+        process.stdout.write(`${file}: ${faces.length === 0 ? 'no face found' : `${faces.length} face${faces.length > 1 ? 's' : ''}`}\n`);
+        faces.forEach((f, i) => {
+          const b = f.box;
+          const where = `at x=${Math.round(b.x)} y=${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)}, detector score ${f.score.toFixed(2)}`;
+          if (f.label === null) {
+            process.stdout.write(`  face ${i + 1}: not classified (too large to crop) ${where}\n`);
+            return;
+          }
+          process.stdout.write(`  face ${i + 1}: ${f.label} (${f.scores[f.label].toFixed(3)}) ${where}\n`);
+          printScores(model, f.scores, '    ');
+        });
+      }
+      if (opts.annotate !== null) {
+        const drawn = faces ?? [{ box: { x: 0, y: 0, width: img.width, height: img.height }, score: 1, ...result }];
+        try {
+          await writeFile(opts.annotate, await annotate(img, drawn, opts.scalar ? { simd: false } : undefined));
+        } catch (err) {
+          throw new CliError(`cannot write ${opts.annotate}: ${err.message}`);
         }
+        if (!opts.json) process.stdout.write(`wrote ${opts.annotate}\n`);
       }
     }
   } finally {

@@ -5,10 +5,11 @@
 #   emscripten, node-acorn  the WebAssembly build (Debian's emcc runs its tools on Node)
 #   libstb-dev          stb_image_resize.h / stb_image.h (never vendored)
 #   python3-numpy       golden-file checks of the exporter tests (PyTorch itself is optional)
-#   clang, libclang-rt-14-dev  libFuzzer and sanitizers
+#   clang, libclang-rt-14-dev  libFuzzer and sanitizers (scripts/fuzz.sh)
+#   valgrind            memcheck of the native classify path (scripts/valgrind.sh)
 # Training additionally needs python3-torch: `scripts/setup.sh --training`.
 set -eu
-PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm"
+PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind"
 [ "${1:-}" = "--training" ] && PKGS="$PKGS python3-torch python3-matplotlib"
 
 missing=""

@@ -1,15 +1,25 @@
 #!/bin/sh
-# Run every test: the native C tests (ctest in build/, from scripts/build.sh) and the Node
-# tests of the WebAssembly build (tests/js/). Extend here, not in package.json.
+# Build, then run every test: C tests natively and under ASan+UBSan (ctest), the exporter's
+# Python tests (golden files; PyTorch tests skip without torch), and the Node tests of the
+# WebAssembly build. `npm test` and .ci/run call this.
 set -eu
 cd "$(dirname "$0")/.."
+JOBS="${JOBS:-2}"
+
+sh scripts/build.sh
 
 status=0
-if [ -d build ]; then
-  ctest --test-dir build --output-on-failure || status=1
-else
-  echo "test.sh: build/ missing: run scripts/build.sh (npm run build) first" >&2
-  status=1
-fi
+echo "== C tests (native, SIMD)"
+ctest --test-dir build --output-on-failure || status=1
+
+echo "== C tests (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEMX_SANITIZE=ON >/dev/null
+make -C build-asan -j"$JOBS" >/dev/null
+ctest --test-dir build-asan --output-on-failure || status=1
+
+echo "== exporter tests (Python)"
+/usr/bin/python3 -m unittest discover -s training -p 'test_*.py' || status=1
+
+echo "== Node tests (WebAssembly)"
 node --test tests/js/ || status=1
 exit $status

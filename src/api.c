@@ -15,7 +15,7 @@ const char *emx_status_str(emx_status status)
     case EMX_ERR_CHECKSUM: return "model file is damaged (CRC-32 mismatch)";
     case EMX_ERR_FORMAT: return "invalid model file contents";
     case EMX_ERR_IMAGE: return "invalid image (size, channels or stride)";
-    case EMX_ERR_BOX: return "invalid face box (empty, NaN or outside the image)";
+    case EMX_ERR_BOX: return "invalid face box (empty, NaN, outside the image or far larger than it)";
     case EMX_ERR_IO: return "file could not be read";
     case EMX_ERR_DECODE: return "image could not be decoded";
     }
@@ -64,7 +64,7 @@ const char *emx_model_meta(const emx_model *model, const char *key)
 emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box,
                         float *probs)
 {
-    if (!model || !image || !probs)
+    if (!model || !image || !probs || model->is_detector)
         return EMX_ERR_INVALID_ARG;
     /* Preprocess straight into the graph input's buffer: no copy, no allocation. */
     float *in = emx__value_ptr(model, 0);

@@ -40,7 +40,9 @@ typedef enum emx_status {
     EMX_ERR_CHECKSUM = -6,     /* CRC-32 mismatch: the file was damaged */
     EMX_ERR_FORMAT = -7,       /* a size, offset, shape, op or attribute is invalid */
     EMX_ERR_IMAGE = -8,        /* zero-size image, bad channel count, stride too small */
-    EMX_ERR_BOX = -9,          /* box empty, NaN, not overlapping the image, or > 16384 px a side */
+    EMX_ERR_BOX = -9,          /* box empty, NaN, not overlapping the image, > 16384 px a side,
+                                  or over 64 times the pixels of the image (or of the model's
+                                  input, when larger) */
     EMX_ERR_IO = -10,          /* file could not be read */
     EMX_ERR_DECODE = -11       /* image bytes could not be decoded */
 } emx_status;
@@ -85,7 +87,8 @@ typedef struct emx_image {
 } emx_image;
 
 /* A face box in pixel coordinates of the image. Parts outside the image are filled by
- * repeating the edge pixels; a box with no overlap with the image is EMX_ERR_BOX. */
+ * repeating the edge pixels; a box with no overlap with the image, or one covering more than
+ * 64 times the image's pixels (mostly padding), is EMX_ERR_BOX. */
 typedef struct emx_box {
     float x, y, width, height;
 } emx_box;
@@ -104,11 +107,66 @@ emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box 
 
 /* Decode PNG or JPEG bytes (stb_image) into 8-bit pixels with their own channel count (1, 3 or
  * 4: gray + alpha comes back as gray, as emx_image has no such layout). Images over 16384 pixels
- * a side and truncated PNGs are EMX_ERR_DECODE.
+ * a side, truncated PNGs and JPEGs with invalid Huffman tables are EMX_ERR_DECODE.
  * On success *pixels is malloc'd and owned by the caller: release it with emx_image_free(). */
 emx_status emx_image_decode(const void *bytes, size_t size, uint8_t **pixels, int *width,
                             int *height, int *channels);
 void emx_image_free(uint8_t *pixels);
+
+/* ---- Face detection on whole frames ----
+ *
+ *     emx_model *det = NULL, *expr = NULL;
+ *     emx_model_load_file("models/blazeface.emx", NULL, &det);   // META task=detector
+ *     emx_model_load_file("models/emoxnet-lite.emx", NULL, &expr);
+ *     emx_detect_params dp = emx_detect_default_params();
+ *     emx_face faces[8];
+ *     int n = 0;
+ *     st = emx_analyze(det, expr, &frame, &dp, faces, 8, &n);
+ *     // faces[i].box, .score, .landmarks, .label, .probs[] for i < n, best score first
+ *
+ * A detector is an .emx model whose META has task=detector (models/FORMAT.md, "Detector
+ * models"); emx_classify/emx_run refuse it with EMX_ERR_INVALID_ARG, and emx_detect refuses
+ * a classifier the same way. The detector's scratch (a few hundred KiB) is allocated on its
+ * first emx_detect and kept by the model; later calls allocate only emx_classify's crop
+ * buffers. The same threading rule as emx_classify holds: one call at a time per model. */
+
+#define EMX_MAX_LANDMARKS 6
+
+typedef struct emx_detect_params {
+    float score_threshold; /* 0.5: minimum detector confidence (0..1) */
+    float iou_threshold;   /* 0.3: detections overlapping the best one by more are merged
+                            * into it (score-weighted average, as MediaPipe does) */
+    float min_face_size;   /* 0: faces whose box side (the larger) is below it, in image
+                            * pixels, are dropped */
+    int max_faces;         /* 0: as many as the caller's array holds; else at most this many */
+} emx_detect_params;
+
+emx_detect_params emx_detect_default_params(void);
+
+typedef struct emx_face {
+    emx_box box;           /* in image pixels; may reach outside the image for cut-off faces */
+    float score;           /* detector confidence, 0..1 */
+    int n_landmarks;       /* BlazeFace: 6, in this order: the subject's right eye, left eye,
+                            * nose tip, mouth centre, right ear tragion, left ear tragion */
+    float landmarks[EMX_MAX_LANDMARKS][2]; /* x, y in image pixels */
+    int label;             /* emx_analyze: most probable class; emx_detect: -1 */
+    float probs[EMX_MAX_CLASSES]; /* emx_analyze: the classifier's num_classes scores */
+} emx_face;
+
+/* Find faces in a whole image. Writes up to max_faces (>= 0) faces, best score first, and
+ * their number to *n_faces (0 for an image without faces: that is EMX_OK). params may be
+ * NULL for defaults. Images up to 16384 pixels a side; larger, empty or malformed images
+ * are EMX_ERR_IMAGE. */
+emx_status emx_detect(emx_model *detector, const emx_image *image,
+                      const emx_detect_params *params, emx_face *faces, int max_faces,
+                      int *n_faces);
+
+/* emx_detect, then classify every face with the expression model: each crop is the face box
+ * enlarged to a forehead-to-chin square (as FER+ crops are) and rotated so the eyes are
+ * level, and fills label and probs. */
+emx_status emx_analyze(emx_model *detector, emx_model *classifier, const emx_image *image,
+                       const emx_detect_params *params, emx_face *faces, int max_faces,
+                       int *n_faces);
 
 #ifdef __cplusplus
 }

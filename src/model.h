@@ -31,7 +31,8 @@ typedef enum emx_op_type {
     EMX_OP_FLIP_W = 11,
     EMX_OP_RESIZE_BILINEAR = 12,
     EMX_OP_MUL_CHANNEL = 13,
-    EMX_OP_COUNT_ = 14
+    EMX_OP_PAD_CHANNELS = 14,
+    EMX_OP_COUNT_ = 15
 } emx_op_type;
 
 /* Limits from models/FORMAT.md ("Limits a reader enforces"). */
@@ -106,6 +107,14 @@ struct emx_model {
     float *scratch;        /* inside the workspace */
     size_t scratch_floats;
     int cam_value;         /* input of the last GLOBAL_AVGPOOL, or -1 */
+
+    /* Detectors (META task=detector, models/FORMAT.md "Detector models"): the graph outputs
+     * are n_levels pairs (scores [H,W,A], regressors [H,W,A*det_coords]); filled by
+     * shape_infer.c, read by detect.c. */
+    int is_detector;
+    int det_coords;        /* 4 box numbers + 2 per keypoint */
+    void *det_scratch;     /* detect.c: candidates and the resized frame, allocated lazily */
+    size_t det_scratch_size;
 };
 
 /* IEEE CRC-32 as zlib.crc32(data, crc); start with crc = 0. */
@@ -123,6 +132,10 @@ static inline float *emx__value_ptr(const emx_model *m, int v)
 {
     return m->workspace + m->values[v].offset;
 }
+
+/* The square emx_analyze classifies for a detected face (detect.c): centre, side (image
+ * pixels) and rotation (radians, the eye line's direction) of a FER+-style crop. */
+void emx__face_crop(const emx_face *f, float *cx, float *cy, float *side, float *angle);
 
 /* Run the graph on the input already in value 0's buffer (emx_classify preprocesses there). */
 void emx__forward(emx_model *m);

@@ -429,5 +429,6 @@ void emx_model_free(emx_model *m)
     free(m->values);
     free(m->packed_raw);
     free(m->workspace_raw);
+    free(m->det_scratch);
     free(m);
 }

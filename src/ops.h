@@ -66,6 +66,13 @@ void emx__add(size_t n, const float *a, const float *b, float *out, emx_act act)
 void emx__activation(size_t n, const float *in, float *out, emx_act act);
 void emx__mul_channel(int hw, int c, const float *x, const float *scale, float *out);
 
+/* Zero channels around each pixel's: out has pad_before + c + pad_after channels (TF's Pad
+ * over channels, which BlazeFace's residual blocks use to widen their shortcut). */
+void emx__pad_channels_ref(int hw, int c, int pad_before, int pad_after, const float *in,
+                           float *out);
+void emx__pad_channels(int hw, int c, int pad_before, int pad_after, const float *in,
+                       float *out);
+
 /* out = sum_i w[i] * ins[i] */
 void emx__weighted_mean_ref(size_t n, int n_in, const float *const *ins, const float *w,
                             float *out);

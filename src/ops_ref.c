@@ -122,6 +122,16 @@ void emx__mul_channel_ref(int hw, int c, const float *x, const float *scale, flo
             out[(size_t)p * c + ch] = x[(size_t)p * c + ch] * scale[ch];
 }
 
+void emx__pad_channels_ref(int hw, int c, int pad_before, int pad_after, const float *in,
+                           float *out) {
+    const int oc = pad_before + c + pad_after;
+    for (int p = 0; p < hw; p++)
+        for (int ch = 0; ch < oc; ch++) {
+            const int src = ch - pad_before;
+            out[(size_t)p * oc + ch] = src >= 0 && src < c ? in[(size_t)p * c + src] : 0.0f;
+        }
+}
+
 void emx__weighted_mean_ref(size_t n, int n_in, const float *const *ins, const float *w,
                             float *out) {
     for (size_t i = 0; i < n; i++) {

@@ -23,6 +23,12 @@
 
 #define MAX_IMAGE_SIDE 16384
 #define MAX_CROP_SIDE 16384
+/* A box may cover at most this many times the pixels of the image (or of the model's input,
+ * when that is larger). The crop is materialised with its edge padding before resizing, so
+ * without this a 100 x 30 frame with a 16000 x 16000 box (a detector's garbage, or hostile
+ * input) costs a 768 MB buffer and seconds of resizing; in WebAssembly that memory is never
+ * given back. Found by tests/fuzz/fuzz-classify.c (tests/fuzz/regress/classify-*). */
+#define MAX_CROP_AREA_FACTOR 64
 
 typedef struct rect {
     int x0, y0, w, h;
@@ -44,7 +50,8 @@ static emx_status check_image(const emx_image *img, size_t *stride)
 /* The integer pixel rectangle covering the box (floor of the start, ceil of the end), so a
  * box on pixel boundaries crops exactly those pixels. Computed in double: float coordinates
  * up to 1e38 must be rejected, not overflow an int. */
-static emx_status box_rect(const emx_image *img, const emx_box *box, rect *r)
+static emx_status box_rect(const emx_image *img, const emx_box *box, const emx_input_spec *in,
+                           rect *r)
 {
     if (!box) {
         *r = (rect){0, 0, img->width, img->height};
@@ -55,10 +62,21 @@ static emx_status box_rect(const emx_image *img, const emx_box *box, rect *r)
         return EMX_ERR_BOX;
     double x0 = floor((double)box->x), x1 = ceil((double)box->x + box->width);
     double y0 = floor((double)box->y), y1 = ceil((double)box->y + box->height);
+    /* A box of positive size covers at least the pixel it starts in, even when its size is
+     * lost in the addition (y = 2, height = 1e-25: y + height == 2); an empty rectangle would
+     * reach stb_image_resize as a 0-pixel image (0/0 scale, NaN to int). Found by
+     * tests/fuzz/fuzz-classify.c (tests/fuzz/regress/classify-subpixel-box). */
+    if (x1 <= x0)
+        x1 = x0 + 1;
+    if (y1 <= y0)
+        y1 = y0 + 1;
     if (x1 <= 0 || y1 <= 0 || x0 >= img->width || y0 >= img->height)
         return EMX_ERR_BOX;
     /* A box far larger than any image is a caller bug, and its crop would not fit in memory. */
     if (x1 - x0 > MAX_CROP_SIDE || y1 - y0 > MAX_CROP_SIDE)
+        return EMX_ERR_BOX;
+    double img_px = (double)img->width * img->height, in_px = (double)in->width * in->height;
+    if ((x1 - x0) * (y1 - y0) > MAX_CROP_AREA_FACTOR * (img_px > in_px ? img_px : in_px))
         return EMX_ERR_BOX;
     *r = (rect){(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
     return EMX_OK;
@@ -111,7 +129,7 @@ emx_status emx_preprocess(const emx_model *model, const emx_image *image, const 
     rect r;
     emx_status st = check_image(image, &stride);
     if (st == EMX_OK)
-        st = box_rect(image, box, &r);
+        st = box_rect(image, box, &model->input, &r);
     if (st != EMX_OK)
         return st;
     const emx_input_spec *in = &model->input;

@@ -69,6 +69,10 @@ static void run_op(emx_model *m, int k)
         (ref ? emx__mul_channel_ref : emx__mul_channel)(vin->h * vin->w, vin->c, ins[0], ins[1],
                                                         out);
         break;
+    case EMX_OP_PAD_CHANNELS:
+        (ref ? emx__pad_channels_ref : emx__pad_channels)(vin->h * vin->w, vin->c, op->attrs[0],
+                                                          op->attrs[1], ins[0], out);
+        break;
     case EMX_OP_COUNT_:
         break;
     }
@@ -82,7 +86,7 @@ void emx__forward(emx_model *m)
 
 emx_status emx_run(emx_model *m, const float *input, float *probs)
 {
-    if (!m || !input || !probs)
+    if (!m || !input || !probs || m->is_detector)
         return EMX_ERR_INVALID_ARG;
     float *in = emx__value_ptr(m, 0);
     /* memmove: a caller may hand back the model's own input buffer. */

@@ -4,6 +4,8 @@
  * After this pass the kernels can trust every shape: windows are non-empty and touch the
  * input, channel counts divide by groups, weights have exactly the size the op reads, and no
  * value exceeds EMX_MAX_VALUE_FLOATS, so every count below fits in an int. */
+#include <string.h>
+
 #include "model.h"
 
 typedef struct op_info {
@@ -24,6 +26,7 @@ static const op_info op_infos[EMX_OP_COUNT_] = {
     [EMX_OP_FLIP_W] = {1, 1, 0, 0},
     [EMX_OP_RESIZE_BILINEAR] = {1, 1, 2, 0},
     [EMX_OP_MUL_CHANNEL] = {2, 2, 0, 0},
+    [EMX_OP_PAD_CHANNELS] = {1, 1, 2, 0},
 };
 
 static int set_shape(emx_value *v, int64_t h, int64_t w, int64_t c)
@@ -197,10 +200,36 @@ static int infer_op(emx_model *m, int k)
             return 0;
         return set_shape(out, in->h, in->w, in->c);
     }
+    case EMX_OP_PAD_CHANNELS: {
+        const int32_t *a = op->attrs;
+        if (a[0] < 0 || a[1] < 0 || a[0] > (int32_t)EMX_MAX_DIM || a[1] > (int32_t)EMX_MAX_DIM)
+            return 0;
+        return set_shape(out, in->h, in->w, (int64_t)in->c + a[0] + a[1]);
+    }
     case EMX_OP_COUNT_:
         break;
     }
     return 0;
+}
+
+/* A detector's outputs: pairs (scores [H,W,A], regressors [H,W,A*K]) with one K >= 4, K even,
+ * for every pair, and one class name ("face"). */
+static int check_detector(emx_model *m)
+{
+    if (m->n_outputs < 2 || m->n_outputs % 2 != 0 || m->n_classes != 1)
+        return 0;
+    int k = 0;
+    for (int i = 0; i < m->n_outputs; i += 2) {
+        const emx_value *s = &m->values[m->outputs[i]], *b = &m->values[m->outputs[i + 1]];
+        if (s->h != b->h || s->w != b->w || b->c % s->c != 0)
+            return 0;
+        int kk = b->c / s->c;
+        if (kk < 4 || kk % 2 != 0 || kk > 4 + 2 * EMX_MAX_LANDMARKS || (k && kk != k))
+            return 0;
+        k = kk;
+    }
+    m->det_coords = k;
+    return 1;
 }
 
 emx_status emx__infer_shapes(emx_model *m)
@@ -210,6 +239,11 @@ emx_status emx__infer_shapes(emx_model *m)
     for (int k = 0; k < m->n_ops; k++)
         if (!infer_op(m, k))
             return EMX_ERR_FORMAT;
+    const char *task = emx_model_meta(m, "task");
+    if (task && strcmp(task, "detector") == 0) {
+        m->is_detector = 1;
+        return check_detector(m) ? EMX_OK : EMX_ERR_FORMAT;
+    }
     if (m->values[m->outputs[0]].count != (size_t)m->n_classes)
         return EMX_ERR_FORMAT;
     return EMX_OK;

@@ -28,10 +28,15 @@ static void *read_golden(const char *name, const char *suffix, size_t *size)
     return data;
 }
 
-static void check_model(const char *name, int n_cases)
+/* model_path: a shipped model (relative to the repository root) instead of NAME.emx. */
+static void check_model(const char *name, int n_cases, const char *model_path)
 {
     size_t model_size = 0, in_size = 0, want_size = 0;
-    void *file = read_golden(name, ".emx", &model_size);
+    void *file = model_path ? emx_test_read_file(model_path, &model_size)
+                            : read_golden(name, ".emx", &model_size);
+    if (model_path && !file)
+        fprintf(stderr, "cannot read %s\n", model_path);
+    CHECK(file != NULL);
     float *inputs = read_golden(name, ".input.f32", &in_size);
     float *want = read_golden(name, ".expected.f32", &want_size);
     for (int ref = 0; ref < 2 && file && inputs && want; ref++) {
@@ -79,38 +84,50 @@ static void check_model(const char *name, int n_cases)
     free(want);
 }
 
-int main(void)
+/* Reads one manifest; returns the number of models checked, or -1 when it is missing.
+ * Lines: "NAME N_CASES" (golden nets, NAME.emx beside the manifest) or
+ * "NAME N_CASES MODEL_PATH" (shipped models: shipped.txt). */
+static int run_manifest(const char *file_name)
 {
-    if (getenv("EMX_GOLDEN_DIR"))
-        dir = getenv("EMX_GOLDEN_DIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, file_name);
     FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "%s is missing: the exporter (training/make_golden.py) has not written "
-                        "the golden files yet. Failing so it is noticed.\n", path);
-        CHECK(f != NULL);
-        return emx_test_summary();
-    }
+    if (!f)
+        return -1;
     char line[512];
     int n_models = 0;
     while (fgets(line, sizeof line, f)) {
-        char name[256];
+        char name[256], model_path[256];
         int n_cases;
         char *s = line + strspn(line, " \t");
         if (*s == '#' || *s == '\n' || *s == '\0')
             continue;
-        if (sscanf(s, "%255s %d", name, &n_cases) != 2 || n_cases < 1) {
-            fprintf(stderr, "manifest: bad line: %s", line);
+        int fields = sscanf(s, "%255s %d %255s", name, &n_cases, model_path);
+        if (fields < 2 || n_cases < 1) {
+            fprintf(stderr, "%s: bad line: %s", file_name, line);
             CHECK(0);
             continue;
         }
-        check_model(name, n_cases);
+        check_model(name, n_cases, fields == 3 ? model_path : NULL);
         n_models++;
     }
     fclose(f);
-    if (n_models == 0)
-        fprintf(stderr, "%s lists no models\n", path);
+    return n_models;
+}
+
+int main(void)
+{
+    if (getenv("EMX_GOLDEN_DIR"))
+        dir = getenv("EMX_GOLDEN_DIR");
+    int n_models = run_manifest("manifest.txt");
+    if (n_models < 0)
+        fprintf(stderr, "%s/manifest.txt is missing: run training/make_golden.py. Failing so it "
+                        "is noticed.\n", dir);
     CHECK(n_models > 0);
+    /* Shipped models: their golden outputs come from training/export_checkpoint.py --golden. */
+    int n_shipped = run_manifest("shipped.txt");
+    if (n_shipped < 0)
+        fprintf(stderr, "%s/shipped.txt is missing\n", dir);
+    CHECK(n_shipped > 0);
     return emx_test_summary();
 }

@@ -317,6 +317,23 @@ static void test_elementwise(void) {
             if (!ok) fprintf(stderr, "FAIL mul_channel hw %d c %d\n", hw, c);
             free(x), free(sc), free(ref), free(out);
         }
+    /* PAD_CHANNELS: padding before, after, both and neither, channel counts around the
+     * vector width; exact (pure data movement) */
+    for (int c = 1; c <= 9; c += 4)
+        for (int before = 0; before <= 5; before += 5)
+            for (int after = 0; after <= 7; after += 3) {
+                const int hw = 3, oc = before + c + after;
+                const size_t n = (size_t)hw * oc;
+                float *x = rand_buf((size_t)hw * c, -4, 4);
+                float *ref = malloc(n * sizeof(float)), *out = out_buf(n);
+                emx__pad_channels_ref(hw, c, before, after, x, ref);
+                emx__pad_channels(hw, c, before, after, x, out);
+                const int ok = memcmp(out, ref, n * sizeof(float)) == 0 && out[n] == GUARD_VALUE &&
+                               ref[before] == x[0] && (before == 0 || ref[0] == 0.0f);
+                CHECK(ok);
+                if (!ok) fprintf(stderr, "FAIL pad_channels c %d before %d after %d\n", c, before, after);
+                free(x), free(ref), free(out);
+            }
     for (int n_in = 1; n_in <= 5; n_in++)
         for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i += 2) {
             const size_t n = ns[i];

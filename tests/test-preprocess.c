@@ -214,6 +214,12 @@ static void test_errors(void)
         CHECK(st == EMX_ERR_BOX);
     }
     CHECK(emx_classify(m, &ok, &boxes[0], probs) == EMX_ERR_BOX);
+    /* Mostly padding: over 64 times the image's 256 pixels (136 x 136 = 18496) is refused,
+     * 128 x 128 = 16384 (64 times) is fine. */
+    CHECK(emx_preprocess(m, &ok, &(emx_box){-60, -60, 136, 136}, out) == EMX_ERR_BOX);
+    CHECK(emx_preprocess(m, &ok, &(emx_box){-56, -56, 128, 128}, out) == EMX_OK);
+    /* A positive size lost in y + height (2 + 1e-25 == 2) still covers one pixel. */
+    CHECK(emx_preprocess(m, &ok, &(emx_box){2, 2, 1e-25f, 1e-30f}, out) == EMX_OK);
     CHECK(emx_preprocess(NULL, &ok, NULL, out) == EMX_ERR_INVALID_ARG);
     CHECK(emx_preprocess(m, NULL, NULL, out) == EMX_ERR_INVALID_ARG);
     CHECK(emx_preprocess(m, &ok, NULL, NULL) == EMX_ERR_INVALID_ARG);

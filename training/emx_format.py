@@ -35,6 +35,7 @@ OP_WEIGHTED_MEAN = 10
 OP_FLIP_W = 11
 OP_RESIZE_BILINEAR = 12
 OP_MUL_CHANNEL = 13
+OP_PAD_CHANNELS = 14
 
 OP_NAMES = {
     OP_CONV2D: "CONV2D", OP_DENSE: "DENSE", OP_MAXPOOL2D: "MAXPOOL2D",
@@ -42,6 +43,7 @@ OP_NAMES = {
     OP_CONCAT: "CONCAT", OP_SOFTMAX: "SOFTMAX", OP_ACTIVATION: "ACTIVATION",
     OP_WEIGHTED_MEAN: "WEIGHTED_MEAN", OP_FLIP_W: "FLIP_W",
     OP_RESIZE_BILINEAR: "RESIZE_BILINEAR", OP_MUL_CHANNEL: "MUL_CHANNEL",
+    OP_PAD_CHANNELS: "PAD_CHANNELS",
 }
 
 # (min inputs, max inputs, attrs, tensors) per op, as FORMAT.md defines them.
@@ -59,6 +61,7 @@ OP_SIGNATURES = {
     OP_FLIP_W: (1, 1, 0, 0),
     OP_RESIZE_BILINEAR: (1, 1, 2, 0),
     OP_MUL_CHANNEL: (2, 2, 0, 0),
+    OP_PAD_CHANNELS: (1, 1, 2, 0),
 }
 
 # ---- activation codes: frozen (src/ops.h emx_act) ----

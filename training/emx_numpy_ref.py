@@ -180,6 +180,10 @@ def run(m: ef.EmxModel, x: np.ndarray, return_all: bool = False) -> List[np.ndar
             if sc.shape != (1, 1, xs.shape[2]):
                 raise ef.EmxFormatError(f"op {k} MUL_CHANNEL: scale {sc.shape} for {xs.shape}")
             y = xs * sc
+        elif t == ef.OP_PAD_CHANNELS:
+            if a[0] < 0 or a[1] < 0:
+                raise ef.EmxFormatError(f"op {k} PAD_CHANNELS: negative padding {a}")
+            y = np.pad(ins[0], ((0, 0), (0, 0), (a[0], a[1])))
         else:
             raise ef.EmxFormatError(f"op {k}: unknown type {t}")
         vals.append(y)

@@ -32,6 +32,7 @@ except ImportError:  # CI without torch: only the golden/NumPy tests run
 
 GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                       "tests", "golden")
+BLAZEFACE = os.path.join(os.path.dirname(GOLDEN), "..", "models", "blazeface.emx")
 needs_torch = unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
 
 
@@ -181,6 +182,16 @@ class GoldenTest(unittest.TestCase):
                 np.testing.assert_allclose(ref.predict(m, x[i]), e[i], rtol=0, atol=1e-4,
                                            err_msg=f"{name} case {i}")
 
+    def test_blazeface_matches_tf_graph(self):
+        # models/blazeface.emx through the NumPy reference against the outputs of a NumPy
+        # interpreter of the original tfjs graph (training/convert_blazeface.py --golden)
+        m = ef.read(BLAZEFACE)
+        x = np.fromfile(os.path.join(GOLDEN, "blazeface.input.f32"), "<f4").reshape(
+            m.input.height, m.input.width, m.input.channels)
+        want = np.fromfile(os.path.join(GOLDEN, "blazeface.expected.f32"), "<f4")
+        got = np.concatenate([v.reshape(-1) for v in ref.run(m, x)])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
     def test_every_op_and_activation_covered(self):
         ops, acts = set(), set()
         for name, n in manifest():
@@ -190,6 +201,9 @@ class GoldenTest(unittest.TestCase):
                         ef.OP_ACTIVATION: 0}.get(op.type)
                 if slot is not None:
                     acts.add(op.attrs[slot])
+        # PAD_CHANNELS comes from a converted TF graph, not PyTorch: the detector covers it
+        # (test_blazeface_matches_tf_graph checks its numbers)
+        ops |= {op.type for op in ef.read(BLAZEFACE).ops}
         self.assertEqual(ops, set(ef.OP_NAMES))
         self.assertEqual(acts, set(ef.ACT_NAMES))
 

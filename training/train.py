@@ -99,6 +99,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="tiny schedule on a subset (tests)")
+    ap.add_argument("--init", help="start from this checkpoint's weights (e.g. to anneal a run)")
+    ap.add_argument("--warmup", type=float, default=1.0, help="epochs of linear lr warm-up")
     ap.add_argument("--teacher", help=".npy of teacher probabilities on Train, for distillation")
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher term")
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
@@ -126,10 +128,12 @@ def main(argv=None):
     va_labels = ferplus.majority_labels(va_votes)
 
     model = build(args.arch).to(dev)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu")["state_dict"])
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
                           weight_decay=args.wd)
     steps_per_epoch = math.ceil(len(idx) / args.batch)
-    total, warm = args.epochs * steps_per_epoch, steps_per_epoch
+    total, warm = args.epochs * steps_per_epoch, int(args.warmup * steps_per_epoch)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
 

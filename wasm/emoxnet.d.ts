@@ -4,6 +4,7 @@
 //     import { load } from 'emoxnet';
 //     const model = await load('lite');
 //     const { label, scores } = model.classify(imageData, { x: 120, y: 80, width: 96, height: 96 });
+//     const faces = await model.analyze(frame); // [{ box, score, landmarks, label, scores }]
 //     model.dispose();
 
 /**
@@ -86,6 +87,11 @@ export interface LoadOptions {
   simd?: boolean;
   /** Run the plain C reference ops instead of the optimised kernels (for tests). */
   reference?: boolean;
+  /**
+   * The face detector that detect() / analyze() load on their first call: .emx bytes, a URL
+   * or a path. Default: the shipped `../models/blazeface.emx` next to emoxnet.js.
+   */
+  detector?: Uint8Array | ArrayBuffer | ArrayBufferView | Blob | string | URL;
 }
 
 /** 8-bit pixels, row-major, tightly packed. `ImageData` fits this shape (channels 4). */
@@ -131,6 +137,44 @@ export interface Classification {
   scores: Record<string, number>;
 }
 
+/** Options of detect() / analyze() (the C `emx_detect_params`). */
+export interface DetectOptions {
+  /** Minimum detector confidence, 0..1. Default 0.5. */
+  scoreThreshold?: number;
+  /** Detections overlapping a better one by more than this IoU are merged into it. Default 0.3. */
+  iouThreshold?: number;
+  /** Faces whose box (larger side) is smaller, in pixels, are dropped. Default 0. */
+  minFaceSize?: number;
+  /** At most this many faces (integer, 0..1024). Default 32. */
+  maxFaces?: number;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** A face found by detect(). */
+export interface DetectedFace {
+  /** In image pixels; may reach outside the image for faces cut by its edge. */
+  box: Box;
+  /** Detector confidence, 0..1. */
+  score: number;
+  /**
+   * Keypoints in image pixels (BlazeFace: the subject's right eye, left eye, nose tip, mouth
+   * centre, right ear tragion, left ear tragion).
+   */
+  landmarks?: Point[];
+}
+
+/** A face found and classified by analyze(). */
+export interface AnalyzedFace extends DetectedFace {
+  /** The most probable class; null for a face too large to crop (over 16384 px). */
+  label: string | null;
+  /** Probability per class, as in {@link Classification}. */
+  scores: Record<string, number>;
+}
+
 /**
  * A loaded model with its own WebAssembly instance and memory. Calls are synchronous; a model
  * is independent of every other model. Call dispose() when done (the memory is also reclaimed
@@ -167,6 +211,24 @@ export interface Model {
    */
   run(input: Float32Array): Float32Array;
 
+  /** Whether the file is a face detector (META task=detector): only detect() works on it. */
+  readonly isDetector: boolean;
+
+  /**
+   * Find every face in a whole frame or photo, best score first. The first call loads the
+   * face detector (LoadOptions.detector) into this model's instance, hence the Promise;
+   * later calls compute synchronously and resolve at once.
+   * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'DISPOSED' | 'NO_MEMORY' | 'LOAD' | 'INTERNAL'
+   */
+  detect(image: ImageInput | ImageData, options?: DetectOptions): Promise<DetectedFace[]>;
+
+  /**
+   * detect(), then classify each face: the crop is the detector's box enlarged to a FER+-like
+   * forehead-to-chin square and rotated so the eyes are level.
+   * @throws as detect(); 'INVALID_ARG' on a detector model
+   */
+  analyze(image: ImageInput | ImageData, options?: DetectOptions): Promise<AnalyzedFace[]>;
+
   /**
    * Free the model and drop its wasm instance. Idempotent. classify() and run() throw
    * EmxError 'DISPOSED' afterwards; classNames, inputSpec and meta stay readable.
@@ -200,6 +262,17 @@ export function decodeImage(
   bytes: Uint8Array | ArrayBuffer | ArrayBufferView,
   options?: Omit<LoadOptions, 'reference'>,
 ): Promise<DecodedImage>;
+
+/**
+ * Draw faces (boxes and "label NN%", or "face NN%" without a label) on a copy of the image and
+ * encode it as PNG with the core's stb_image_write. Resolves to the PNG file's bytes.
+ * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'NO_MEMORY' | 'LOAD'
+ */
+export function annotate(
+  image: ImageInput | ImageData,
+  faces: ReadonlyArray<DetectedFace & { label?: string | null; scores?: Record<string, number> }>,
+  options?: Omit<LoadOptions, 'reference' | 'detector'>,
+): Promise<Uint8Array>;
 
 /** Whether this JavaScript engine supports WebAssembly SIMD (128-bit). */
 export function simdSupported(): boolean;

@@ -65,13 +65,17 @@ const MAX_BOX_COORD = 2 ** 24; // exactly representable as f32, far beyond any r
 
 // Metadata keys from models/FORMAT.md. The C API has no way to enumerate keys, so the keys are
 // read from the file's META chunk in JS (parseMetaKeys) and these are asked for in any case.
-const KNOWN_META_KEYS = ['name', 'description', 'training_data', 'valid_accuracy', 'license', 'source'];
+const KNOWN_META_KEYS = ['name', 'description', 'training_data', 'valid_accuracy', 'license', 'source', 'task', 'keypoints'];
 
 // Shipped models, relative to this file (wasm/ -> ../models/).
 const SHIPPED = {
   lite: '../models/emoxnet-lite.emx',
   ensemble: '../models/emoxnet.emx',
 };
+// The face detector detect()/analyze() load on first use (models/blazeface.md).
+const SHIPPED_DETECTOR = '../models/blazeface.emx';
+const DEFAULT_MAX_FACES = 32;
+const MAX_MAX_FACES = 1024;
 
 const IS_NODE =
   typeof process === 'object' &&
@@ -480,8 +484,35 @@ function parseMetaKeys(bytes) {
 // Models
 
 /** A loaded model. Create with load(); release with dispose(). Not safe for re-entrant use. */
+// detect()/analyze() options -> the C emx_detect_params, with the C defaults.
+function checkDetectOptions(options) {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw new EmxError('INVALID_ARG', 'detect options must be an object', ST_INVALID_ARG);
+  const num = (key, def, lo, hi) => {
+    const v = options[key];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+      throw new EmxError('INVALID_ARG', `options.${key} must be a number in ${lo}..${hi} (got ${String(v)})`, ST_INVALID_ARG);
+    }
+    return v;
+  };
+  const maxFaces = num('maxFaces', DEFAULT_MAX_FACES, 0, MAX_MAX_FACES);
+  if (!Number.isInteger(maxFaces)) throw new EmxError('INVALID_ARG', `options.maxFaces must be an integer (got ${maxFaces})`, ST_INVALID_ARG);
+  return {
+    scoreThreshold: num('scoreThreshold', 0.5, 0, 1),
+    iouThreshold: num('iouThreshold', 0.3, 0, 1),
+    minFaceSize: num('minFaceSize', 0, 0, MAX_BOX_COORD),
+    maxFaces,
+  };
+}
+
 class Model {
   #w; // Wasm instance, null after dispose()
+  #detector = 0; // emx_model* of the face detector in the same instance (lazy), or #model
+  #detectorSource; // what load() was told to use for it
+  #detectorLoading = null; // the pending first load, shared by concurrent calls
+  #faces = 0; // face records for detect()/analyze(), grown on demand
+  #facesCap = 0;
   #model = 0; // emx_model* in that instance
   #probs = 0; // num_classes floats, allocated once
   #input = 0; // the input tensor for run(), allocated once
@@ -490,9 +521,10 @@ class Model {
   #inputLen;
 
   /** @internal use load() */
-  constructor(w, modelPtr, variant, reference, bytes) {
+  constructor(w, modelPtr, variant, reference, bytes, detectorSource) {
     this.#w = w;
     this.#model = modelPtr;
+    this.#detectorSource = detectorSource;
     const n = w.call('emx_wasm_num_classes', modelPtr);
     const names = [];
     for (let i = 0; i < n; i++) names.push(w.string(w.call('emx_wasm_class_name', modelPtr, i)) ?? `class${i}`);
@@ -525,6 +557,9 @@ class Model {
     this.#inputLen = this.inputSpec.width * this.inputSpec.height * this.inputSpec.channels;
     this.#probs = w.malloc(4 * Math.max(1, n));
     this.#input = w.malloc(4 * Math.max(1, this.#inputLen));
+    /** Whether this file is a face detector (META task=detector): detect() only. */
+    this.isDetector = meta.task === 'detector';
+    if (this.isDetector) this.#detector = modelPtr;
   }
 
   #live() {
@@ -545,16 +580,7 @@ class Model {
     const w = this.#live();
     const img = checkImage(image);
     const b = checkBox(box);
-    if (img.size > this.#pixelsCap) {
-      // Grow with slack so a stream of slightly different sizes does not reallocate each time.
-      const cap = Math.min(MAX_IMAGE_BYTES, Math.max(img.size, Math.ceil(this.#pixelsCap * 1.5)));
-      w.free(this.#pixels);
-      this.#pixels = 0;
-      this.#pixelsCap = 0;
-      this.#pixels = w.malloc(cap);
-      this.#pixelsCap = cap;
-    }
-    w.u8().set(img.data, this.#pixels);
+    this.#upload(w, img);
     const st = w.call('emx_wasm_classify', this.#model, this.#pixels, img.width, img.height, img.channels,
       b ? 1 : 0, b ? b.x : 0, b ? b.y : 0, b ? b.width : 0, b ? b.height : 0, this.#probs);
     if (st !== 0) throw w.statusError(st, 'classify');
@@ -566,6 +592,132 @@ class Model {
       if (probs[i] > probs[best]) best = i;
     }
     return { label: this.classNames[best], scores };
+  }
+
+  #upload(w, img) {
+    if (img.size > this.#pixelsCap) {
+      // Grow with slack so a stream of slightly different sizes does not reallocate each time.
+      const cap = Math.min(MAX_IMAGE_BYTES, Math.max(img.size, Math.ceil(this.#pixelsCap * 1.5)));
+      w.free(this.#pixels);
+      this.#pixels = 0;
+      this.#pixelsCap = 0;
+      this.#pixels = w.malloc(cap);
+      this.#pixelsCap = cap;
+    }
+    w.u8().set(img.data, this.#pixels);
+  }
+
+  // Load the detector into this model's instance (once; concurrent callers share the load).
+  async #ensureDetector() {
+    if (this.#detector) return;
+    if (!this.#detectorLoading) {
+      this.#detectorLoading = (async () => {
+        let bytes;
+        try {
+          bytes = await sourceBytes(this.#detectorSource);
+        } catch (err) {
+          if (err instanceof EmxError) throw new EmxError(err.code, `face detector: ${err.message}`, err.status, { cause: err });
+          throw err;
+        }
+        const w = this.#live();
+        if (this.#detector) return;
+        const dataPtr = w.allocBytes(bytes);
+        const statusPtr = w.malloc(4);
+        let ptr = 0;
+        let status;
+        try {
+          ptr = w.call('emx_wasm_load', dataPtr, bytes.length, this.reference ? 1 : 0, statusPtr) >>> 0;
+          status = new Int32Array(w.memory.buffer, statusPtr, 1)[0];
+        } finally {
+          if (!w.broken) {
+            w.free(dataPtr);
+            w.free(statusPtr);
+          }
+        }
+        if (status !== 0 || !ptr) throw w.statusError(status || ST_INVALID_ARG, 'loading the face detector');
+        const keyPtr = w.allocString('task');
+        const task = w.string(w.call('emx_wasm_meta', ptr, keyPtr));
+        w.free(keyPtr);
+        if (task !== 'detector') {
+          w.call('emx_wasm_free', ptr);
+          throw new EmxError('FORMAT', 'face detector: the file is not a detector (its META has no task=detector)', -7);
+        }
+        this.#detector = ptr;
+      })();
+      this.#detectorLoading.catch(() => {
+        this.#detectorLoading = null; // a later call may try again (e.g. after a network error)
+      });
+    }
+    await this.#detectorLoading;
+  }
+
+  async #faceCall(image, options, classify) {
+    this.#live();
+    const img = checkImage(image);
+    const o = checkDetectOptions(options);
+    if (classify && this.isDetector) {
+      throw new EmxError('INVALID_ARG', 'analyze() needs an expression model; this model is a face detector (use detect())', ST_INVALID_ARG);
+    }
+    await this.#ensureDetector();
+    const w = this.#live(); // disposed while the detector loaded?
+    const nClasses = classify ? this.classNames.length : 0;
+    const stride = w.call('emx_wasm_face_floats') + nClasses;
+    const need = 4 * stride * Math.max(1, o.maxFaces);
+    if (need > this.#facesCap) {
+      w.free(this.#faces);
+      this.#faces = 0;
+      this.#facesCap = 0;
+      this.#faces = w.malloc(need + 4); // + the face count
+      this.#facesCap = need;
+    }
+    this.#upload(w, img);
+    const countPtr = this.#faces + need;
+    const st = classify
+      ? w.call('emx_wasm_analyze', this.#detector, this.#model, this.#pixels, img.width, img.height, img.channels,
+        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, this.#faces, countPtr)
+      : w.call('emx_wasm_detect', this.#detector, this.#pixels, img.width, img.height, img.channels,
+        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, this.#faces, countPtr);
+    if (st !== 0) throw w.statusError(st, classify ? 'analyze' : 'detect');
+    const n = new Int32Array(w.memory.buffer, countPtr, 1)[0];
+    const rec = new Float32Array(w.memory.buffer, this.#faces, n * stride).slice();
+    const faces = [];
+    for (let i = 0; i < n; i++) {
+      const r = rec.subarray(i * stride, (i + 1) * stride);
+      const face = { box: { x: r[0], y: r[1], width: r[2], height: r[3] }, score: r[4] };
+      if (r[5] > 0) {
+        face.landmarks = [];
+        for (let k = 0; k < r[5]; k++) face.landmarks.push({ x: r[6 + 2 * k], y: r[7 + 2 * k] });
+      }
+      if (classify) {
+        const base = stride - nClasses;
+        const label = r[base - 1];
+        face.label = label >= 0 ? this.classNames[label] : null;
+        face.scores = {};
+        for (let c = 0; c < nClasses; c++) face.scores[this.classNames[c]] = r[base + c];
+      }
+      faces.push(face);
+    }
+    return faces;
+  }
+
+  /**
+   * Find faces in a whole frame or photo. Resolves to [{box, score, landmarks}], best score
+   * first (landmarks: the subject's right eye, left eye, nose tip, mouth, right ear, left ear).
+   * options: {scoreThreshold = 0.5, iouThreshold = 0.3, minFaceSize = 0 (px), maxFaces = 32}.
+   * The first call loads the face detector (models/blazeface.emx, or load()'s
+   * options.detector) into this model's instance; later calls only compute.
+   */
+  async detect(image, options) {
+    return this.#faceCall(image, options, false);
+  }
+
+  /**
+   * detect(), then classify every face (cropped like FER+ faces, rotated so the eyes are
+   * level): [{box, score, landmarks, label, scores}]. label is null for a face too large to
+   * crop.
+   */
+  async analyze(image, options) {
+    return this.#faceCall(image, options, true);
   }
 
   /** Run the network on a preprocessed input tensor (Float32Array, NHWC); returns the probabilities. */
@@ -591,6 +743,7 @@ class Model {
     this.#w = null;
     if (!w.broken) {
       try {
+        if (this.#detector && this.#detector !== this.#model) w.call('emx_wasm_free', this.#detector);
         w.call('emx_wasm_free', this.#model);
       } catch {
         /* the instance is dropped anyway */
@@ -598,6 +751,7 @@ class Model {
     }
     // The memory goes with the instance; nothing to free buffer by buffer.
     this.#model = this.#probs = this.#input = this.#pixels = this.#pixelsCap = 0;
+    this.#detector = this.#faces = this.#facesCap = 0;
   }
 
   /** Whether dispose() was called. */
@@ -617,6 +771,11 @@ function checkOptions(options) {
   if (options.locateFile !== undefined && typeof options.locateFile !== 'function') {
     throw new EmxError('INVALID_ARG', 'options.locateFile must be a function');
   }
+  if (options.detector !== undefined && options.detector !== null && asBytes(options.detector) === null &&
+      typeof options.detector !== 'string' && !(options.detector instanceof URL) &&
+      !(typeof Blob !== 'undefined' && options.detector instanceof Blob)) {
+    throw new EmxError('INVALID_ARG', 'options.detector must be .emx bytes, a URL or a path');
+  }
   return options;
 }
 
@@ -633,7 +792,9 @@ async function sourceBytes(source) {
 
 /**
  * Load a model. source: .emx bytes, a URL/path, or a shipped name ('lite', 'ensemble').
- * options: { wasmBinary, wasmModule, locateFile, simd, reference }.
+ * options: { wasmBinary, wasmModule, locateFile, simd, reference, detector }; detector: the
+ * face detector detect()/analyze() load on first use (.emx bytes, URL or path; default the
+ * shipped models/blazeface.emx).
  */
 export async function load(source, options) {
   const opts = checkOptions(options);
@@ -660,7 +821,8 @@ export async function load(source, options) {
     }
   }
   if (status !== 0 || !modelPtr) throw w.statusError(status || ST_INVALID_ARG, 'load');
-  return new Model(w, modelPtr, variant, reference, bytes);
+  const detector = opts.detector ?? new URL(SHIPPED_DETECTOR, import.meta.url);
+  return new Model(w, modelPtr, variant, reference, bytes, detector);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -669,6 +831,68 @@ export async function load(source, options) {
 // One decoding instance per compiled module, reused across calls (decoding is synchronous, so
 // calls never interleave). Its heap grows to the largest image decoded.
 const decoders = new WeakMap();
+
+async function decoderInstance(options) {
+  const { module } = await getModule(checkOptions(options));
+  let wp = decoders.get(module);
+  if (!wp) {
+    wp = Wasm.create(module);
+    decoders.set(module, wp);
+  }
+  try {
+    return { module, w: await wp };
+  } catch (err) {
+    decoders.delete(module);
+    throw err;
+  }
+}
+
+/**
+ * Draw faces (from detect() or analyze(): boxes, and "label NN%" or "face NN%") on a copy of
+ * the image and encode it as PNG (stb_image_write in the core). Resolves to the PNG bytes.
+ * faces may be empty (the image is just encoded). options select the wasm build as for load().
+ */
+export async function annotate(image, faces, options) {
+  const img = checkImage(image);
+  if (!Array.isArray(faces)) throw new EmxError('INVALID_ARG', 'annotate() takes an array of faces', ST_INVALID_ARG);
+  const boxes = new Float32Array(4 * faces.length);
+  const labels = [];
+  faces.forEach((f, i) => {
+    const b = checkBox(f && f.box);
+    if (!b) throw new EmxError('BOX', `faces[${i}].box is missing`, ST_BOX);
+    boxes.set([b.x, b.y, b.width, b.height], 4 * i);
+    const pct = (v) => `${Math.round(100 * (Number.isFinite(v) ? v : 0))}%`;
+    labels.push(f.label ? `${f.label} ${pct(f.scores?.[f.label])}` : `face ${pct(f.score)}`);
+  });
+  const text = new TextEncoder().encode(labels.map((l) => l.replace(/[^\x20-\x7e]/g, '?') + '\0').join(''));
+  const { module, w } = await decoderInstance(options);
+  let pixPtr = 0;
+  let boxPtr = 0;
+  let textPtr = 0;
+  let sizePtr = 0;
+  try {
+    pixPtr = w.allocBytes(img.data);
+    boxPtr = w.allocBytes(new Uint8Array(boxes.buffer));
+    textPtr = w.allocBytes(text.length ? text : new Uint8Array(1));
+    sizePtr = w.malloc(4);
+    w.call('emx_wasm_draw_faces', pixPtr, img.width, img.height, img.channels, boxPtr, faces.length, textPtr);
+    const png = w.call('emx_wasm_encode_png', pixPtr, img.width, img.height, img.channels, sizePtr) >>> 0;
+    if (!png) throw new EmxError('NO_MEMORY', 'annotate: PNG encoding failed', ST_NO_MEMORY);
+    const size = new Int32Array(w.memory.buffer, sizePtr, 1)[0];
+    const out = new Uint8Array(w.memory.buffer, png, size).slice();
+    w.free(png);
+    return out;
+  } finally {
+    if (w.broken) {
+      decoders.delete(module);
+    } else {
+      w.free(pixPtr);
+      w.free(boxPtr);
+      w.free(textPtr);
+      w.free(sizePtr);
+    }
+  }
+}
 
 /**
  * Decode PNG or JPEG bytes with the core's stb_image. Returns {data, width, height, channels}
@@ -679,19 +903,7 @@ export async function decodeImage(bytes, options) {
   const src = asBytes(bytes);
   if (!src) throw new EmxError('INVALID_ARG', 'decodeImage() takes a Uint8Array or ArrayBuffer', ST_INVALID_ARG);
   if (src.length === 0) throw new EmxError('DECODE', 'decodeImage: no bytes to decode', ST_DECODE);
-  const { module } = await getModule(checkOptions(options));
-  let wp = decoders.get(module);
-  if (!wp) {
-    wp = Wasm.create(module);
-    decoders.set(module, wp);
-  }
-  let w;
-  try {
-    w = await wp;
-  } catch (err) {
-    decoders.delete(module);
-    throw err;
-  }
+  const { module, w } = await decoderInstance(options);
   let inPtr = 0;
   let outPtr = 0;
   try {

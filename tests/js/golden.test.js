@@ -9,7 +9,7 @@ import { load } from '../../wasm/emoxnet.js';
 import { GOLDEN_DIR, assertBuilt, goldenManifest, readF32 } from './helpers.js';
 
 const TOL = 1e-4;
-const manifest = goldenManifest();
+const manifest = [...goldenManifest(), ...goldenManifest('shipped.txt')];
 
 before(assertBuilt);
 
@@ -17,10 +17,10 @@ if (manifest.length === 0) {
   test('golden nets', (t) => t.skip(`no ${join(GOLDEN_DIR, 'manifest.txt')} yet: nothing to compare`));
 }
 
-for (const { name, cases } of manifest) {
+for (const { name, cases, model } of manifest) {
   test(`golden ${name} (${cases} cases)`, async (t) => {
     assert.ok(Number.isInteger(cases) && cases > 0, `manifest: bad case count for ${name}`);
-    const emx = join(GOLDEN_DIR, `${name}.emx`);
+    const emx = model ? join(GOLDEN_DIR, '..', '..', model) : join(GOLDEN_DIR, `${name}.emx`);
     for (const f of [emx, join(GOLDEN_DIR, `${name}.input.f32`), join(GOLDEN_DIR, `${name}.expected.f32`)]) {
       assert.ok(existsSync(f), `missing ${f}`);
     }

@@ -32,16 +32,18 @@ export function readF32(path) {
 }
 
 /** tests/golden/manifest.txt as [{name, cases}] (empty when absent). */
-export function goldenManifest() {
-  const p = join(GOLDEN_DIR, 'manifest.txt');
+// manifest.txt: golden nets `NAME N_CASES`; shipped.txt: shipped models `NAME N_CASES PATH`
+// (PATH relative to the repository root).
+export function goldenManifest(file = 'manifest.txt') {
+  const p = join(GOLDEN_DIR, file);
   if (!existsSync(p)) return [];
   return readFileSync(p, 'utf8')
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => {
-      const [name, n] = l.split(/\s+/);
-      return { name, cases: Number(n) };
+      const [name, n, model] = l.split(/\s+/);
+      return { name, cases: Number(n), model };
     });
 }
 

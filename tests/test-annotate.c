@@ -1,0 +1,98 @@
+/* test-annotate.c - the WebAssembly shim for detection and annotation (wasm/emx_wasm_detect.c),
+ * compiled natively: face records match emx_detect/emx_analyze, boxes and labels are drawn
+ * inside the image whatever the boxes (off-image, NaN, huge), and PNG encoding round-trips
+ * through emx_image_decode. */
+#include "../wasm/emx_wasm_detect.c"
+
+#include <stdio.h>
+
+#include "testutil.h"
+
+static void test_records(void)
+{
+    emx_model *det = NULL, *cls = NULL;
+    CHECK(emx_model_load_file("models/blazeface.emx", NULL, &det) == EMX_OK);
+    CHECK(emx_model_load_file("tests/golden/vgg.emx", NULL, &cls) == EMX_OK);
+    if (!det || !cls)
+        return;
+    /* a bright square on grey is no face; the point is the plumbing, on any result */
+    static uint8_t px[96 * 64 * 3];
+    uint32_t s = 5;
+    for (size_t i = 0; i < sizeof px; i++)
+        px[i] = (uint8_t)emx_test_rand(&s);
+    emx_image img = {px, 96, 64, 3, 0};
+    emx_face faces[4];
+    int n = -1, m = -1;
+    float rec[4 * (EMX_WASM_FACE_FLOATS + 8)];
+    emx_detect_params p = emx_detect_default_params();
+    p.score_threshold = 0.0f; /* every anchor passes: records to compare */
+    CHECK(emx_detect(det, &img, &p, faces, 4, &n) == EMX_OK && n == 4);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.0f, p.iou_threshold, 0, 4, rec, &m) == EMX_OK);
+    CHECK(m == n);
+    for (int i = 0; i < m && i < n; i++)
+        CHECK(rec[i * EMX_WASM_FACE_FLOATS] == faces[i].box.x &&
+              rec[i * EMX_WASM_FACE_FLOATS + 4] == faces[i].score &&
+              rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 &&
+              rec[i * EMX_WASM_FACE_FLOATS + 18] == -1);
+    CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, rec, &m) == EMX_OK);
+    CHECK(m == 4);
+    for (int i = 0; i < m; i++) {
+        const float *r = rec + i * (EMX_WASM_FACE_FLOATS + 8);
+        float sum = 0;
+        for (int c = 0; c < 8; c++)
+            sum += r[EMX_WASM_FACE_FLOATS + c];
+        CHECK(r[18] >= 0 && r[18] < 8 && sum > 0.999f && sum < 1.001f);
+    }
+    CHECK(emx_wasm_analyze(det, NULL, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, rec, &m) ==
+          EMX_ERR_INVALID_ARG);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, rec, &m) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_wasm_detect(det, px, 0, 64, 3, 0.5f, 0.3f, 0, 4, rec, &m) == EMX_ERR_IMAGE);
+    CHECK(emx_wasm_face_floats() == 19);
+    emx_model_free(det);
+    emx_model_free(cls);
+}
+
+static void test_draw_and_png(void)
+{
+    for (int ch = 1; ch <= 4; ch++) {
+        if (ch == 2)
+            continue;
+        const int w = 160, h = 120;
+        uint8_t *px = calloc((size_t)w * h * ch, 1);
+        const float boxes[] = {20, 40, 60, 50,  -30, -30, 1e9f, 50,  NAN, 1, 2, 3,
+                               150, 110, 40, 40, -1e30f, 5, 1e30f, 1e30f};
+        emx_wasm_draw_faces(px, w, h, ch, boxes, 5, "happiness 91%\0x\0\0long label that runs off the image edge\0z");
+        CHECK(px[((size_t)40 * w + 50) * ch] != 0);     /* top edge of box 0 */
+        CHECK(px[((size_t)60 * w + 50) * ch] == 0);     /* inside box 0: untouched */
+        int text = 0;                                    /* label above box 0 */
+        for (int y = 20; y < 40; y++)
+            for (int x = 20; x < 80; x++)
+                text += px[((size_t)y * w + x) * ch] == 255;
+        CHECK(text > 20);
+        int size = 0;
+        uint8_t *png = emx_wasm_encode_png(px, w, h, ch, &size);
+        CHECK(png && size > 8 && memcmp(png, "\x89PNG", 4) == 0);
+        uint8_t *back = NULL;
+        int bw, bh, bc;
+        CHECK(png && emx_image_decode(png, (size_t)size, &back, &bw, &bh, &bc) == EMX_OK);
+        CHECK(back && bw == w && bh == h && bc == (ch == 4 ? 4 : ch));
+        if (back && bc == ch)
+            CHECK(memcmp(back, px, (size_t)w * h * ch) == 0);
+        emx_image_free(back);
+        free(png);
+        free(px);
+    }
+    int size = 7;
+    uint8_t one = 0;
+    CHECK(emx_wasm_encode_png(&one, 0, 1, 1, &size) == NULL && size == 0);
+    CHECK(emx_wasm_encode_png(&one, 1, 1, 2, &size) == NULL);
+    CHECK(emx_wasm_encode_png(NULL, 1, 1, 1, &size) == NULL);
+    emx_wasm_draw_faces(NULL, 1, 1, 1, NULL, 1, NULL); /* ignored, no crash */
+}
+
+int main(void)
+{
+    test_records();
+    test_draw_and_png();
+    return emx_test_summary();
+}
