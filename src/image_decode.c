@@ -57,13 +57,24 @@ static int png_complete(const uint8_t *p, size_t n)
     }
 }
 
-/* stb_image 2.27 (Debian's libstb-dev, 0.0~git20220908) trusts the 16 code counts of a JPEG
- * Huffman table (DHT): when they add up to more than 256 it writes past the table's
- * size[257] and values[256] arrays (found by tests/fuzz/fuzz-decode.c; stb 2.28 refuses such
- * tables). stb is used as the system ships it, so this walks the JPEG's segments as stb does
- * (fill bytes, stuffed 0xFF 0x00 and restart markers in entropy-coded data, every segment
- * skipped by its length) and refuses any DHT table stb would overflow on. Bytes past the end
- * read as zero, as in stb. Returns 1 for bytes that are not JPEG, or whose tables are fine. */
+/* stb_image 2.27 (Debian's libstb-dev, 0.0~git20220908) trusts a JPEG's Huffman tables in two
+ * ways that tests/fuzz/fuzz-decode.c turned into out-of-bounds accesses:
+ *  - a table (DHT) whose 16 code counts add up to more than 256 makes it write past its
+ *    size[257] and values[256] arrays (stb 2.28 refuses such tables);
+ *  - a scan (SOS) that uses a table no DHT defined makes it decode with its never-initialised
+ *    table memory (its decoder state is malloc'd), indexing values[] with garbage (stb 2.28
+ *    bounds the index).
+ * stb is used as the system ships it, so this walks the JPEG's segments as stb does (fill
+ * bytes, stuffed 0xFF 0x00 and restart markers in entropy-coded data, every segment skipped by
+ * its length, bytes past the end read as zero) and refuses such files before stb sees them.
+ * A scan only needs the tables it decodes with: baseline, the DC and AC tables of its
+ * components; progressive, the DC table in a first DC scan, the AC table in an AC scan.
+ * Returns 1 for bytes that are not JPEG, or whose tables are fine. */
+static uint8_t jpeg_byte(const uint8_t *p, size_t n, size_t i)
+{
+    return i < n ? p[i] : 0;
+}
+
 static int jpeg_tables_ok(const uint8_t *p, size_t n)
 {
     /* stb takes fill bytes before SOI too: 0xFF 0xFF ... 0xD8. */
@@ -74,6 +85,8 @@ static int jpeg_tables_ok(const uint8_t *p, size_t n)
         pos++;
     if (pos >= n || p[pos++] != 0xd8)
         return 1;
+    unsigned defined = 0; /* bit 4 * class + id: DC tables 0..3, AC tables 4..7 */
+    int progressive = 0;
     while (pos < n) {
         if (p[pos++] != 0xff)
             continue; /* entropy-coded data or junk, which stb skips too */
@@ -87,19 +100,38 @@ static int jpeg_tables_ok(const uint8_t *p, size_t n)
         if (m == 0xd9 || n - pos < 2)
             break; /* EOI, or a cut-off length that stb refuses */
         const size_t len = (size_t)p[pos] << 8 | p[pos + 1];
-        if (m == 0xc4) {
+        if (m == 0xc0 || m == 0xc1 || m == 0xc2) {
+            progressive = m == 0xc2;
+        } else if (m == 0xc4) {
             /* Mirrors stb's DHT loop: while L > 0, a table of 1 + 16 + sum(counts) bytes. */
             long left = (long)len - 2;
             size_t q = pos + 2;
             while (left > 0) {
+                const uint8_t tc_th = jpeg_byte(p, n, q++);
+                if (tc_th >> 4 > 1 || (tc_th & 15) > 3)
+                    break; /* stb refuses the file */
                 unsigned sum = 0;
-                q++; /* class and id, which stb checks itself */
                 for (int i = 0; i < 16; i++, q++)
-                    sum += q < n ? p[q] : 0;
+                    sum += jpeg_byte(p, n, q);
                 if (sum > 256)
                     return 0;
+                defined |= 1u << (4 * (tc_th >> 4) + (tc_th & 15));
                 q += sum;
                 left -= 17 + (long)sum;
+            }
+        } else if (m == 0xda) {
+            /* SOS: Ns, Ns x (component, DC table << 4 | AC table), Ss, Se, Ah << 4 | Al. */
+            const size_t q = pos + 2;
+            const unsigned ns = jpeg_byte(p, n, q);
+            const unsigned ss = jpeg_byte(p, n, q + 1 + 2 * ns);
+            const unsigned ah = jpeg_byte(p, n, q + 3 + 2 * ns) >> 4;
+            const int uses_dc = !progressive || (ss == 0 && ah == 0);
+            const int uses_ac = !progressive || ss != 0;
+            for (unsigned i = 0; i < ns && i < 4; i++) {
+                const uint8_t t = jpeg_byte(p, n, q + 2 + 2 * i);
+                if ((uses_dc && ((t >> 4) > 3 || !(defined >> (t >> 4) & 1))) ||
+                    (uses_ac && ((t & 15) > 3 || !(defined >> (4 + (t & 15)) & 1))))
+                    return 0;
             }
         }
         if (len < 2 || len > n - pos)

@@ -60,7 +60,7 @@ def main():
         nets.append(net)
     n_params = sum(t.data.size for t in m.tensors)
     n_macs = sum(macs(n) for n in nets)
-    flip = any(op.op == emx_format.OP_FLIP_W for op in m.ops)
+    flip = any(op.type == emx_format.OP_FLIP_W for op in m.ops)
     meta = dict(m.meta)
 
     L = [f"# {args.title or meta.get('name', args.emx)}", ""]

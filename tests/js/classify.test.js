@@ -42,9 +42,9 @@ test('lite model on clearly-labelled FER+ Valid faces', async (t) => {
     if (a.label === FERPLUS_CLASSES[f.label]) agree++;
   }
   t.diagnostic(`${simd.meta.name ?? 'lite'}: ${agree}/${faces.length} clearly-labelled Valid faces agree with their label`);
-  // TODO(lead): set the bar once the shipped model's accuracy is known, e.g.
-  // assert.ok(agree >= 0.9 * faces.length);
-  assert.ok(agree > faces.length / 8, 'no better than chance');
+  // Measured for the shipped models/emoxnet-lite.emx: a retrained model updates this count,
+  // and numerical drift in the core changes it.
+  assert.equal(agree, 39, `${agree}/${faces.length} clear faces right; the shipped model gets 39`);
   simd.dispose();
   scalar.dispose();
 });

@@ -10,7 +10,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'tests', 'golden');
 // EMOXNET_LITE_MODEL: try the real-data tests on another .emx (e.g. a fresh training snapshot).
 export const LITE_MODEL = process.env.EMOXNET_LITE_MODEL || join(ROOT, 'models', 'emoxnet-lite.emx');
-export const FERPLUS_DIR = process.env.FERPLUS_DIR || '/work/shared/data/ferplus';
+export const FERPLUS_DIR = process.env.FERPLUS_DIR || join(ROOT, '..', 'shared', 'data', 'ferplus');
 export const FER_CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
 
 /** Both wasm builds must exist: the tests are meaningless without them. */

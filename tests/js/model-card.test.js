@@ -1,0 +1,29 @@
+// The shipped model's card must state what `emoxnet eval` measures on FER+ Valid through WASM:
+// run the CLI on the whole Valid folder and compare with the bold accuracy and n in the card.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { FERPLUS_DIR, ROOT } from './helpers.js';
+
+const VALID = join(FERPLUS_DIR, 'FER2013Valid');
+
+for (const [model, card] of [['models/emoxnet-lite.emx', 'models/emoxnet-lite.md']]) {
+  test(`${card} matches emoxnet eval on FER+ Valid`, (t) => {
+    if (!existsSync(join(VALID, 'label.csv'))) return t.skip(`${VALID} not found (set FERPLUS_DIR)`);
+    const text = readFileSync(join(ROOT, card), 'utf8');
+    const m = text.match(/\*\*([\d.]+)%\*\* on n = (\d+) images/);
+    assert.ok(m, `${card} states no "**ACC%** on n = N images" line`);
+    const out = execFileSync(process.execPath,
+      [join(ROOT, 'bin', 'emoxnet.js'), 'eval', VALID, '--model', join(ROOT, model), '--json'],
+      { encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').pop());
+    t.diagnostic(`${model}: ${r.correct}/${r.n} = ${(r.accuracy * 100).toFixed(2)}%`);
+    assert.equal(r.n, Number(m[2]));
+    assert.equal((r.accuracy * 100).toFixed(2), m[1]);
+    // Same figure the PyTorch export reported and stored in the file's metadata.
+    const meta = readFileSync(join(ROOT, model));
+    assert.ok(meta.includes(Buffer.from(m[1])), `${model} metadata lacks valid_accuracy ${m[1]}`);
+  });
+}
