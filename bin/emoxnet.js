@@ -6,16 +6,20 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { load, decodeImage, annotate, EmxError } from '../wasm/emoxnet.js';
+import { blendHeat } from './heatmap.js';
 import { FERPLUS_CLASSES, parseLabelCsv, keptRows } from './ferplus.js';
 
 const USAGE = `usage:
   emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json] [--annotate OUT.png]
+                   [--explain OUT.png]
                    [--whole] [--min-face PX] [--max-faces N] [--threshold T]
       Print the predicted expression and the class scores of every face in each image (PNG
       or JPEG). Photos and frames are searched for faces (BlazeFace, models/blazeface.emx);
       an image no larger than twice the model's input (a face crop, like FER+'s 48x48) or
       any image with --whole is taken as one face. --json: one JSON object per line.
       --annotate OUT.png: write the image (one IMAGE only) with boxes and labels drawn.
+      --explain OUT.png: write the image (one IMAGE only) with each face's class activation
+      map for its label blended over the face crop (red: strongest evidence).
       --min-face PX: ignore faces smaller than PX pixels; --max-faces N (default 32);
       --threshold T: detector confidence 0..1 (default 0.5).
   emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N]
@@ -40,7 +44,7 @@ class CliError extends Error {
 function parseArgs(argv) {
   const opts = {
     model: 'lite', json: false, limit: null, scalar: false, help: false, version: false,
-    annotate: null, whole: false, minFace: 0, maxFaces: 32, threshold: 0.5,
+    annotate: null, explain: null, whole: false, minFace: 0, maxFaces: 32, threshold: 0.5,
   };
   const number = (arg, v, lo, hi, integer = false) => {
     const n = Number(v);
@@ -82,6 +86,9 @@ function parseArgs(argv) {
         break;
       case '--annotate':
         opts.annotate = value();
+        break;
+      case '--explain':
+        opts.explain = value();
         break;
       case '--whole':
         opts.whole = true;
@@ -153,9 +160,36 @@ function printScores(model, scores, indent) {
   for (const c of model.classNames) process.stdout.write(`${indent}${c.padEnd(width)}  ${scores[c].toFixed(4)}\n`);
 }
 
+// ---- --explain: class activation maps blended over the face crops
+
+async function explainPng(model, img, faces, opts) {
+  const regions = [];
+  const drawn = [];
+  if (!faces) {
+    const e = model.explain(img);
+    regions.push({ map: e, x: 0, y: 0, w: img.width, h: img.height });
+  } else {
+    for (const f of faces) {
+      if (f.label === null) continue;
+      const bs = Math.max(f.box.width, f.box.height);
+      const side = 1.22 * bs;
+      const x = f.box.x + f.box.width / 2 - side / 2;
+      const y = f.box.y + f.box.height / 2 - 0.114 * bs - side / 2;
+      const e = model.explain(img, { x, y, width: side, height: side }, { label: f.label });
+      regions.push({ map: e, x, y, w: side, h: side });
+      drawn.push(f);
+    }
+  }
+  const heat = blendHeat(img, regions);
+  const k = heat.scale;
+  const boxes = drawn.map((f) => ({ ...f, box: { x: f.box.x * k, y: f.box.y * k, width: f.box.width * k, height: f.box.height * k } }));
+  return annotate(heat, boxes, opts.scalar ? { simd: false } : undefined);
+}
+
 async function classifyCommand(files, opts) {
   if (files.length === 0) throw new CliError('classify needs at least one IMAGE (see emoxnet --help)', 2);
   if (opts.annotate !== null && files.length !== 1) throw new CliError('--annotate takes exactly one IMAGE', 2);
+  if (opts.explain !== null && files.length !== 1) throw new CliError('--explain takes exactly one IMAGE', 2);
   const { model } = await loadModel(opts);
   const detectOptions = { minFaceSize: opts.minFace, maxFaces: opts.maxFaces, scoreThreshold: opts.threshold };
   let failed = 0;
@@ -213,6 +247,15 @@ async function classifyCommand(files, opts) {
           throw new CliError(`cannot write ${opts.annotate}: ${err.message}`);
         }
         if (!opts.json) process.stdout.write(`wrote ${opts.annotate}\n`);
+      }
+      if (opts.explain !== null) {
+        try {
+          const png = await explainPng(model, img, result ? null : faces, opts);
+          await writeFile(opts.explain, png);
+        } catch (err) {
+          throw new CliError(`cannot write ${opts.explain}: ${err.message}`);
+        }
+        if (!opts.json) process.stdout.write(`wrote ${opts.explain}\n`);
       }
     }
   } finally {

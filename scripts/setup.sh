@@ -7,9 +7,11 @@
 #   python3-numpy       golden-file checks of the exporter tests (PyTorch itself is optional)
 #   clang, libclang-rt-14-dev  libFuzzer and sanitizers (scripts/fuzz.sh)
 #   valgrind            memcheck of the native classify path (scripts/valgrind.sh)
+#   chromium            the live demo's browser tests (tests/browser/, driven by playwright-core,
+#                       the one npm devDependency, installed below with `npm ci`)
 # Training additionally needs python3-torch: `scripts/setup.sh --training`.
 set -eu
-PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind"
+PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
 [ "${1:-}" = "--training" ] && PKGS="$PKGS python3-torch python3-matplotlib"
 
 missing=""
@@ -26,5 +28,11 @@ if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+# npm devDependencies (playwright-core: drives Debian's chromium; it downloads no browser).
+ROOT_DIR="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -f "$ROOT_DIR/node_modules/playwright-core/package.json" ]; then
+  echo "setup: npm ci (devDependencies)"
+  (cd "$ROOT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: tools ready (cmake $(cmake --version | head -1 | cut -d' ' -f3), node $(node --version))"

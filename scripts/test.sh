@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build, then run every test: C tests natively and under ASan+UBSan (ctest), the exporter's
 # Python tests (golden files; PyTorch tests skip without torch), and the Node tests of the
-# WebAssembly build. `npm test` and .ci/run call this.
+# WebAssembly build, and the live demo (web/) in headless Chromium. `npm test` and .ci/run call this.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-2}"
@@ -22,4 +22,7 @@ echo "== exporter tests (Python)"
 
 echo "== Node tests (WebAssembly)"
 node --test tests/js/ || status=1
+
+echo "== browser tests (live demo in headless Chromium)"
+node --test tests/browser/ || status=1
 exit $status

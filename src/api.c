@@ -18,6 +18,7 @@ const char *emx_status_str(emx_status status)
     case EMX_ERR_BOX: return "invalid face box (empty, NaN, outside the image or far larger than it)";
     case EMX_ERR_IO: return "file could not be read";
     case EMX_ERR_DECODE: return "image could not be decoded";
+    case EMX_ERR_UNSUPPORTED: return "not supported by this model (or nothing run yet to explain)";
     }
     return "unknown status";
 }

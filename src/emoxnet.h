@@ -44,7 +44,9 @@ typedef enum emx_status {
                                   or over 64 times the pixels of the image (or of the model's
                                   input, when larger) */
     EMX_ERR_IO = -10,          /* file could not be read */
-    EMX_ERR_DECODE = -11       /* image bytes could not be decoded */
+    EMX_ERR_DECODE = -11,      /* image bytes could not be decoded */
+    EMX_ERR_UNSUPPORTED = -12  /* emx_explain: the graph has no class-activation-map branch,
+                                  or no emx_run/emx_classify has happened yet */
 } emx_status;
 
 /* A static English message for a status ("ok" for EMX_OK). Never NULL. */
@@ -104,6 +106,25 @@ emx_status emx_run(emx_model *model, const float *input, float *probs);
 /* emx_preprocess + emx_run. */
 emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box,
                         float *probs);
+
+/* Explain the most recent emx_run/emx_classify (or the last face of emx_analyze) with a class
+ * activation map: where in the input crop the evidence for class `label` lies (-1: the most
+ * probable class of that run). Writes map_h * map_w floats, row-major, covering the model's
+ * input (the preprocessed face crop) at any resolution; pass the input spec's size for the
+ * network's own view.
+ *
+ * For a network ending in global average pooling + one dense layer (logits z = W g + b with
+ * g = mean over pixels of the last features F), CAM_c(y, x) = sum_k W[c][k] F(y, x, k): its mean
+ * over the feature grid is z_c - b_c, so it splits the class score over the image exactly.
+ * Each map is resized to map_h x map_w bilinearly (align_corners=False, as F.interpolate),
+ * mirrored back for branches that saw the input through FLIP_W, and the branches of an
+ * ensemble / flip-TTA graph are summed with the weights WEIGHTED_MEAN gives their predictions.
+ * The map is raw (logit units, bias excluded, may be negative); wasm/emoxnet.js normalises it.
+ * No second pass through the network: the features were kept from the run. Allocates a small
+ * temporary buffer. EMX_ERR_UNSUPPORTED when the model has no such branch (e.g. a Linear +
+ * ReLU + Linear head) or nothing has run yet; EMX_ERR_INVALID_ARG for a bad label or size
+ * (each side 1..4096). */
+emx_status emx_explain(const emx_model *model, int label, float *map, int map_w, int map_h);
 
 /* Decode PNG or JPEG bytes (stb_image) into 8-bit pixels with their own channel count (1, 3 or
  * 4: gray + alpha comes back as gray, as emx_image has no such layout). Images over 16384 pixels

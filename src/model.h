@@ -107,6 +107,18 @@ struct emx_model {
     float *scratch;        /* inside the workspace */
     size_t scratch_floats;
     int cam_value;         /* input of the last GLOBAL_AVGPOOL, or -1 */
+    /* Class-activation-map branches (explain.c, found by emx__cam_analyze at plan time): each
+     * GLOBAL_AVGPOOL(feat) -> DENSE(no activation, num_classes outputs) whose logits reach
+     * output 0 through SOFTMAX / WEIGHTED_MEAN only. Their feature values are kept alive. */
+    int n_cam;
+    struct emx_cam_branch {
+        int feat;          /* the value global-average-pooled */
+        int flip;          /* 1: the branch saw the input mirrored (odd number of FLIP_W) */
+        float weight;      /* product of the WEIGHTED_MEAN weights on the way to the output */
+        float *dense;      /* [num_classes][feat.c] copy of the dense weights (in cam_weights) */
+    } *cam;
+    float *cam_weights;    /* one block for every branch's dense copy */
+    int has_run;           /* 1 after the first successful emx_run */
 
     /* Detectors (META task=detector, models/FORMAT.md "Detector models"): the graph outputs
      * are n_levels pairs (scores [H,W,A], regressors [H,W,A*det_coords]); filled by
@@ -126,6 +138,9 @@ float emx__fp16_to_fp32(uint16_t h);
 /* Passes of emx_model_load(); each returns EMX_OK or the status of the first problem. */
 emx_status emx__infer_shapes(emx_model *m);
 emx_status emx__plan(emx_model *m);
+/* Find the class-activation-map branches (model->cam); called by emx__plan before the
+ * activations are planned and the original weights are dropped. */
+emx_status emx__cam_analyze(emx_model *m);
 
 /* Where value v lives during a run. */
 static inline float *emx__value_ptr(const emx_model *m, int v)

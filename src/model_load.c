@@ -430,5 +430,7 @@ void emx_model_free(emx_model *m)
     free(m->packed_raw);
     free(m->workspace_raw);
     free(m->det_scratch);
+    free(m->cam);
+    free(m->cam_weights);
     free(m);
 }

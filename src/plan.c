@@ -85,6 +85,8 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
         values[m->outputs[i]].keep = 1;
     if (m->cam_value >= 0)
         values[m->cam_value].keep = 1;
+    for (int i = 0; i < m->n_cam; i++)
+        values[m->cam[i].feat].keep = 1;
 
     arena a = {calloc((size_t)m->n_values, sizeof(block)), 0, 0};
     if (!a.live)
@@ -182,7 +184,9 @@ static emx_status plan_weights(emx_model *m, uint64_t *scratch)
 emx_status emx__plan(emx_model *m)
 {
     uint64_t act, scratch;
-    emx_status st = plan_activations(m, &act);
+    emx_status st = emx__cam_analyze(m);
+    if (st == EMX_OK)
+        st = plan_activations(m, &act);
     if (st == EMX_OK)
         st = plan_weights(m, &scratch);
     if (st != EMX_OK)

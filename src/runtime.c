@@ -93,6 +93,7 @@ emx_status emx_run(emx_model *m, const float *input, float *probs)
     if (input != in)
         memmove(in, input, m->values[0].count * sizeof(float));
     emx__forward(m);
+    m->has_run = 1;
     memcpy(probs, emx__value_ptr(m, m->outputs[0]), (size_t)m->n_classes * sizeof(float));
     return EMX_OK;
 }

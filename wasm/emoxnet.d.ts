@@ -34,6 +34,7 @@ export type EmxErrorCode =
   | 'BOX'
   | 'IO'
   | 'DECODE'
+  | 'UNSUPPORTED'
   | 'DISPOSED'
   | 'LOAD'
   | 'INTERNAL'
@@ -137,6 +138,24 @@ export interface Classification {
   scores: Record<string, number>;
 }
 
+export interface ExplainOptions {
+  /** The class to explain (name or index); the most probable one when omitted. */
+  label?: string | number;
+  /** true: the raw class activation map instead of the 0..1 normalised one. */
+  raw?: boolean;
+}
+
+export interface HeatMap {
+  width: number;
+  height: number;
+  /** width x height values, row-major, over the model input (the face crop). */
+  data: Float32Array;
+  /** The class the map explains. */
+  explained: string;
+}
+
+export interface Explanation extends HeatMap, Classification {}
+
 /** Options of detect() / analyze() (the C `emx_detect_params`). */
 export interface DetectOptions {
   /** Minimum detector confidence, 0..1. Default 0.5. */
@@ -210,6 +229,20 @@ export interface Model {
    * @throws EmxError 'INVALID_ARG' | 'DISPOSED' | 'INTERNAL'
    */
   run(input: Float32Array): Float32Array;
+
+  /**
+   * Classify, then explain: a class activation map over the crop the network saw
+   * (inputSpec.width x inputSpec.height, row-major) for options.label (class name or index;
+   * default the top class). Normalised to 0..1 (ReLU, then divided by the maximum; all zeros
+   * when no pixel has positive evidence) unless options.raw (then in logit units, bias
+   * excluded, exactly emx_explain). No second pass through the network.
+   * @throws EmxError 'UNSUPPORTED' (the network does not end in global average pooling + one
+   * dense layer) | 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'DISPOSED' | 'NO_MEMORY' | 'INTERNAL'
+   */
+  explain(image: ImageInput | ImageData, box?: Box | null, options?: ExplainOptions): Explanation;
+
+  /** explain()'s map for the most recent classify() or run(); 'UNSUPPORTED' before any. */
+  explainLast(options?: ExplainOptions): HeatMap;
 
   /** Whether the file is a face detector (META task=detector): only detect() works on it. */
   readonly isDetector: boolean;

@@ -49,6 +49,7 @@ const STATUS_CODE = new Map([
   [-9, 'BOX'],
   [-10, 'IO'],
   [-11, 'DECODE'],
+  [-12, 'UNSUPPORTED'],
 ]);
 const ST_INVALID_ARG = -1;
 const ST_NO_MEMORY = -2;
@@ -592,6 +593,57 @@ class Model {
       if (probs[i] > probs[best]) best = i;
     }
     return { label: this.classNames[best], scores };
+  }
+
+  /**
+   * Why: classify a face and return a class activation map over the face crop the network
+   * saw (the box, or the whole image, resized to the model input, e.g. 48 x 48):
+   * {width, height, data: Float32Array (row-major), label, scores, explained}. explained is the
+   * class the map is for: options.label (a class name or index), else the top class. The map
+   * is the CAM (last features weighted by that class's dense weights, ensemble branches
+   * weighted like their predictions; emx_explain in src/emoxnet.h), then normalised to 0..1:
+   * negative evidence clipped to 0 (ReLU), divided by the maximum (all zeros when nothing is
+   * positive). options.raw: true returns the unnormalised map (logit units) instead.
+   */
+  explain(image, box, options) {
+    const { label, scores } = this.classify(image, box);
+    const out = this.explainLast(options);
+    return { ...out, label, scores };
+  }
+
+  /** The map of explain() for the most recent classify() or run(). */
+  explainLast(options) {
+    const w = this.#live();
+    const o = options ?? {};
+    if (typeof o !== 'object') throw new EmxError('INVALID_ARG', 'explain options must be an object', ST_INVALID_ARG);
+    let idx = -1;
+    if (o.label !== undefined && o.label !== null) {
+      idx = typeof o.label === 'string' ? this.classNames.indexOf(o.label) : o.label;
+      if (!isInt(idx, 0, this.classNames.length - 1)) {
+        throw new EmxError('INVALID_ARG', `explain: unknown label ${String(o.label)} (one of ${this.classNames.join(', ')})`, ST_INVALID_ARG);
+      }
+    }
+    const { width, height } = this.inputSpec;
+    const mapPtr = w.malloc(4 * width * height);
+    let data;
+    try {
+      const st = w.call('emx_wasm_explain', this.#model, idx, mapPtr, width, height);
+      if (st !== 0) throw w.statusError(st, 'explain');
+      data = new Float32Array(w.memory.buffer, mapPtr, width * height).slice();
+    } finally {
+      if (!w.broken) w.free(mapPtr);
+    }
+    if (idx < 0) {
+      const probs = this.#readProbs(w);
+      idx = 0;
+      for (let i = 1; i < probs.length; i++) if (probs[i] > probs[idx]) idx = i;
+    }
+    if (!o.raw) {
+      let max = 0;
+      for (const v of data) if (v > max) max = v;
+      for (let i = 0; i < data.length; i++) data[i] = max > 0 && data[i] > 0 ? data[i] / max : 0;
+    }
+    return { width, height, data, explained: this.classNames[idx] };
   }
 
   #upload(w, img) {

@@ -99,6 +99,12 @@ int emx_wasm_run(emx_model *model, const float *input, float *probs) {
     return (int)emx_run(model, input, probs);
 }
 
+/* Class activation map of the most recent classify/run (emx_explain): label -1 for the top
+ * class; map receives map_h * map_w raw floats. Returns an emx_status. */
+int emx_wasm_explain(const emx_model *model, int label, float *map, int map_w, int map_h) {
+    return (int)emx_explain(model, label, map, map_w, map_h);
+}
+
 const char *emx_wasm_status_str(int status) { return emx_status_str((emx_status)status); }
 
 /* ---- image decoding (stb_image inside the core) ---- */

@@ -1,0 +1,159 @@
+// Builds the fake camera for the browser tests: a 640x480 scene with two real FER+ Valid faces
+// (a clearly happy one, >= 9 of 10 votes, on the left; a clearly surprised one on the right),
+// upscaled to ~200 px on a soft background, written as YUV4MPEG2 (C420jpeg) for Chromium's
+// --use-file-for-fake-video-capture, and as a PNG for the photo path.
+//   node tests/browser/make-y4m.js OUT.y4m [OUT.png]
+// FER+ comes from ../shared/data/ferplus/FER2013Valid (relative to the repository root), or
+// from $FERPLUS_DIR/FER2013Valid.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { decodeImage } from '../../wasm/emoxnet.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const FERPLUS_DIR = process.env.FERPLUS_DIR || join(ROOT, '..', 'shared', 'data', 'ferplus');
+export const VALID = join(FERPLUS_DIR, 'FER2013Valid');
+export const W = 640;
+export const H = 480;
+const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
+
+/** Where each face goes: [x, y, size] in the 640x480 frame, and the class it must show. */
+export const PLACES = [
+  { expected: 'happiness', x: 40, y: 130, size: 210 },
+  { expected: 'surprise', x: 380, y: 120, size: 210 },
+];
+
+export function haveData() {
+  return existsSync(join(VALID, 'label.csv'));
+}
+
+/** The first Valid image whose votes for `cls` are >= minVotes of 10 (label.csv order). */
+export function pickFace(cls, minVotes = 9) {
+  const col = CLASSES.indexOf(cls);
+  for (const line of readFileSync(join(VALID, 'label.csv'), 'utf8').split(/\r?\n/)) {
+    const m = line.match(/^([^,]+\.png),"[^"]*",(.*)$/);
+    if (!m) continue;
+    const votes = m[2].split(',').map(Number);
+    const total = votes.reduce((s, v) => s + v, 0);
+    if (votes[col] >= minVotes && total === 10) return m[1];
+  }
+  throw new Error(`no FER+ Valid face with >= ${minVotes} votes for ${cls}`);
+}
+
+// Bilinear upscale of a gray face into an RGB frame at (x, y).
+function paste(frame, face, x, y, size) {
+  const c = face.channels;
+  for (let v = 0; v < size; v++) {
+    const sy = Math.min(face.height - 1, Math.max(0, ((v + 0.5) * face.height) / size - 0.5));
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(face.height - 1, y0 + 1);
+    const fy = sy - y0;
+    for (let u = 0; u < size; u++) {
+      const sx = Math.min(face.width - 1, Math.max(0, ((u + 0.5) * face.width) / size - 0.5));
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(face.width - 1, x0 + 1);
+      const fx = sx - x0;
+      const p = (xx, yy) => face.data[(yy * face.width + xx) * c];
+      const g = (p(x0, y0) * (1 - fx) + p(x1, y0) * fx) * (1 - fy) + (p(x0, y1) * (1 - fx) + p(x1, y1) * fx) * fy;
+      const o = ((y + v) * W + x + u) * 3;
+      frame[o] = frame[o + 1] = frame[o + 2] = Math.round(g);
+    }
+  }
+}
+
+/** The scene as RGB bytes (W x H x 3) plus the faces used. */
+export async function makeScene() {
+  const rgb = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const o = (y * W + x) * 3;
+      rgb[o] = 70 + Math.round((60 * x) / W);
+      rgb[o + 1] = 95 + Math.round((40 * y) / H);
+      rgb[o + 2] = 120;
+    }
+  }
+  const faces = [];
+  for (const p of PLACES) {
+    const file = pickFace(p.expected);
+    const img = await decodeImage(readFileSync(join(VALID, file)));
+    paste(rgb, img, p.x, p.y, p.size);
+    faces.push({ ...p, file });
+  }
+  return { rgb, width: W, height: H, faces };
+}
+
+/** YUV4MPEG2 4:2:0 (full-range BT.601, "C420jpeg") of `frames` copies of an RGB image. */
+export function toY4m(rgb, width, height, frames = 10) {
+  const cw = width >> 1;
+  const ch = height >> 1;
+  const Y = new Uint8Array(width * height);
+  const U = new Uint8Array(cw * ch);
+  const V = new Uint8Array(cw * ch);
+  const clamp = (v) => Math.max(0, Math.min(255, Math.round(v)));
+  for (let i = 0; i < width * height; i++) {
+    Y[i] = clamp(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]);
+  }
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      let r = 0, g = 0, b = 0;
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        const o = ((2 * y + dy) * width + 2 * x + dx) * 3;
+        r += rgb[o]; g += rgb[o + 1]; b += rgb[o + 2];
+      }
+      r /= 4; g /= 4; b /= 4;
+      U[y * cw + x] = clamp(128 - 0.168736 * r - 0.331264 * g + 0.5 * b);
+      V[y * cw + x] = clamp(128 + 0.5 * r - 0.418688 * g - 0.081312 * b);
+    }
+  }
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), Y, U, V]);
+  return Buffer.concat([header, ...Array(frames).fill(frame)]);
+}
+
+const CRC = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A minimal RGB PNG encoder (node:zlib). */
+export function toPng(rgb, width, height) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) Buffer.from(rgb.buffer, rgb.byteOffset + y * width * 3, width * 3).copy(raw, y * (width * 3 + 1) + 1);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const [out = 'faces.y4m', png] = process.argv.slice(2);
+  const scene = await makeScene();
+  writeFileSync(out, toY4m(scene.rgb, scene.width, scene.height));
+  if (png) writeFileSync(png, toPng(scene.rgb, scene.width, scene.height));
+  console.log(`${out}: ${scene.faces.map((f) => `${f.file} (${f.expected}) at ${f.x},${f.y} size ${f.size}`).join('; ')}`);
+}

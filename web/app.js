@@ -1,0 +1,473 @@
+// EmoXNet live demo: camera (or a photo) -> inference worker (web/worker.js, running the
+// package's own ES module ../wasm/emoxnet.js) -> tracked and smoothed faces (web/track.js) ->
+// boxes and labels on the canvas, 8 probability bars per face in the side panel.
+// URL parameters (for trying the fallbacks): ?simd=0 forces the non-SIMD build;
+// ?model=ensemble starts with the ensemble.
+import { FaceTracker } from './track.js';
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  error: $('error'), notice: $('notice'), canvas: $('canvas'), view: $('view'), placeholder: $('placeholder'),
+  dropHint: $('dropHint'), fps: $('fps'), ms: $('ms'), backend: $('backend'), cameraBtn: $('cameraBtn'),
+  file: $('file'), snapshotBtn: $('snapshotBtn'), model: $('model'), smooth: $('smooth'), faces: $('faces'),
+  faceCount: $('faceCount'), noFaces: $('noFaces'), modelInfo: $('modelInfo'),
+};
+const ctx = els.canvas.getContext('2d');
+const params = new URLSearchParams(location.search);
+const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
+const COLORS = ['#4fc3f7', '#ffb74d', '#aed581', '#f48fb1', '#ce93d8', '#fff176', '#80cbc4', '#ff8a65'];
+const SMOOTH_ALPHA = 0.35;
+
+const state = {
+  mode: 'idle', // 'idle' | 'camera' | 'photo'
+  stream: null,
+  video: null,
+  photo: null, // ImageBitmap shown in photo mode
+  modelReady: false,
+  modelName: null,
+  busy: false,
+  frameId: 0,
+  faces: [],
+  frameSize: null,
+  resultTimes: [],
+  msAvg: null,
+  offscreen: true,
+  stopped: false,
+  broken: false,
+};
+const tracker = new FaceTracker({ alpha: SMOOTH_ALPHA });
+document.body.dataset.state = 'starting';
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+function showError(text, kind) {
+  els.error.textContent = text;
+  els.error.hidden = !text;
+  if (kind) els.error.dataset.kind = kind;
+  else delete els.error.dataset.kind;
+}
+function showNotice(text, kind) {
+  els.notice.textContent = text;
+  els.notice.hidden = !text;
+  if (kind) els.notice.dataset.kind = kind;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment checks (file:// and no WebAssembly are handled by the inline script: module
+// scripts do not even run from file://)
+
+const simdWanted = params.get('simd') !== '0';
+let simdNote = '';
+if (location.protocol === 'file:' || typeof WebAssembly !== 'object') {
+  state.broken = true;
+} else {
+  const secure = window.isSecureContext;
+  const hasGum = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  if (!secure || !hasGum) {
+    els.cameraBtn.disabled = true;
+    showError(
+      !secure
+        ? `The camera only works on a secure origin (https:// or http://localhost), and this page was opened from ${location.origin}. Open it through "npm start" (http://127.0.0.1:8080/web/) or over https. You can still analyse a photo.`
+        : 'This browser gives web pages no camera access (no navigator.mediaDevices.getUserMedia). You can still analyse a photo.',
+      !secure ? 'insecure-origin' : 'no-getusermedia',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker
+
+let worker = null;
+if (!state.broken) {
+  try {
+    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    worker.onmessage = ({ data }) => onWorkerMessage(data);
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      state.broken = true;
+      document.body.dataset.state = 'worker-error';
+      showError(`The inference worker could not start (${ev.message || 'module worker failed to load'}). This browser may not support module workers, or wasm/emoxnet.js could not be fetched: serve the repository root with "npm start".`, 'worker');
+    };
+    loadModel(params.get('model') === 'ensemble' ? 'ensemble' : 'lite');
+  } catch (err) {
+    state.broken = true;
+    showError(`The inference worker could not start: ${err.message}. Please use a current browser.`, 'worker');
+  }
+}
+
+function loadModel(name) {
+  state.modelReady = state.modelName !== null; // keep using the current model while loading
+  els.model.disabled = true;
+  els.backend.textContent = `loading ${name}…`;
+  worker.postMessage({ type: 'load', model: name, simd: simdWanted ? undefined : false });
+}
+
+function modelLabel(name) {
+  return name === 'ensemble' ? 'Ensemble' : name === 'lite' ? 'Lite' : name;
+}
+
+function onWorkerMessage(msg) {
+  if (msg.type === 'hello') {
+    state.offscreen = msg.offscreen;
+    if (!msg.simd) simdNote = 'This browser has no WebAssembly SIMD: running the slower non-SIMD build (same results).';
+    else if (!simdWanted) simdNote = 'Running the non-SIMD build (?simd=0).';
+    if (simdNote) showNotice(simdNote, 'no-simd');
+  } else if (msg.type === 'loaded') {
+    state.modelName = msg.model;
+    state.modelReady = true;
+    els.model.disabled = false;
+    els.model.value = msg.model;
+    els.backend.textContent = `${modelLabel(msg.model)} · wasm ${msg.variant}`;
+    document.body.dataset.model = msg.model;
+    document.body.dataset.variant = msg.variant;
+    const acc = msg.meta.valid_accuracy ? `, ${(Number(msg.meta.valid_accuracy) * (Number(msg.meta.valid_accuracy) <= 1 ? 100 : 1)).toFixed(2)}% FER+ Valid` : '';
+    els.modelInfo.textContent = `${msg.meta.name || modelLabel(msg.model)}${acc}, wasm ${msg.variant}`;
+    tracker.reset();
+    if (els.error.dataset.kind === 'model') showError('');
+    if (document.body.dataset.state === 'starting') document.body.dataset.state = 'ready';
+    if (state.mode === 'photo') analyzePhoto();
+  } else if (msg.type === 'error' && msg.stage === 'load') {
+    els.model.disabled = false;
+    if (msg.current) {
+      // a switch failed: keep the model we have
+      els.model.value = msg.current;
+      state.modelReady = true;
+      els.backend.textContent = `${modelLabel(msg.current)} · wasm ${document.body.dataset.variant}`;
+      const why = msg.model === 'ensemble' && msg.code === 'LOAD'
+        ? 'The ensemble model is not available in this build (models/emoxnet.emx is not shipped yet).'
+        : `The ${modelLabel(msg.model)} model failed to load.`;
+      showError(`${why} Still using ${modelLabel(msg.current)}. (${msg.code}: ${msg.message})`, 'model');
+    } else if (msg.model !== 'lite') {
+      showError(`The ${modelLabel(msg.model)} model failed to load (${msg.code}: ${msg.message}). Falling back to Lite.`, 'model');
+      loadModel('lite');
+    } else {
+      state.broken = true;
+      els.backend.textContent = 'no model';
+      document.body.dataset.state = 'model-error';
+      showError(`The expression model failed to load, so nothing can be analysed. (${msg.code}: ${msg.message}) Check that the page is served by "npm start" from the repository root and that the WebAssembly build exists (npm run build).`, 'model-fatal');
+    }
+  } else if (msg.type === 'faces') {
+    onFaces(msg);
+  } else if (msg.type === 'error' && msg.stage === 'frame') {
+    state.busy = false;
+    if (msg.code === 'LOAD') {
+      state.broken = true;
+      document.body.dataset.state = 'detector-error';
+      showError(`The face detector failed to load (${msg.message}). Check that models/blazeface.emx is served.`, 'detector');
+    } else {
+      showError(`Analysis failed on a frame (${msg.code}: ${msg.message}).`, 'frame');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Camera
+
+async function startCamera() {
+  showError(els.error.dataset.kind === 'model' ? els.error.textContent : '', els.error.dataset.kind === 'model' ? 'model' : undefined);
+  els.cameraBtn.disabled = true;
+  els.cameraBtn.textContent = 'Starting…';
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 } },
+      audio: false,
+    });
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = stream;
+    await video.play();
+    stopPhoto();
+    state.stream = stream;
+    state.video = video;
+    state.mode = 'camera';
+    tracker.reset();
+    document.body.dataset.camera = 'on';
+    els.cameraBtn.textContent = 'Stop camera';
+    setViewOn(true);
+    stream.getVideoTracks()[0]?.addEventListener('ended', stopCamera);
+  } catch (err) {
+    els.cameraBtn.textContent = 'Start camera';
+    document.body.dataset.camera = 'error';
+    const name = err && err.name;
+    if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') {
+      showError('Camera permission was denied. To use the live camera, allow camera access for this site (the camera icon in the address bar, or the site settings), then press Start camera again. You can still analyse a photo.', 'camera-denied');
+    } else if (name === 'NotFoundError' || name === 'DevicesNotFoundError' || name === 'OverconstrainedError') {
+      showError('No camera was found. Connect a camera and press Start camera again, or analyse a photo instead.', 'no-camera');
+    } else if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') {
+      showError('The camera could not be started: another application may be using it. Close it and press Start camera again.', 'camera-busy');
+    } else {
+      showError(`The camera could not be started (${name || 'error'}: ${err && err.message}).`, 'camera-error');
+    }
+  } finally {
+    els.cameraBtn.disabled = false;
+  }
+}
+
+function stopCamera() {
+  if (state.stream) for (const t of state.stream.getTracks()) t.stop();
+  state.stream = null;
+  state.video = null;
+  if (state.mode === 'camera') {
+    state.mode = 'idle';
+    setViewOn(false);
+    setFaces([]);
+  }
+  document.body.dataset.camera = 'off';
+  els.cameraBtn.textContent = 'Start camera';
+}
+
+els.cameraBtn.addEventListener('click', () => (state.stream ? stopCamera() : startCamera()));
+
+function setViewOn(on) {
+  els.canvas.classList.toggle('on', on);
+  els.view.classList.toggle('has-image', on);
+  els.placeholder.hidden = on;
+  els.snapshotBtn.disabled = !on;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames to the worker (one at a time: frames arriving while it is busy are dropped)
+
+async function sendFrame(source, width, height, maxSide) {
+  state.busy = true;
+  const id = ++state.frameId;
+  try {
+    if (state.offscreen && typeof createImageBitmap === 'function') {
+      const bitmap = await createImageBitmap(source);
+      worker.postMessage({ type: 'frame', id, bitmap, width, height, maxSide }, [bitmap]);
+    } else {
+      const scale = Math.min(1, maxSide / Math.max(width, height));
+      const c = document.createElement('canvas');
+      c.width = Math.round(width * scale);
+      c.height = Math.round(height * scale);
+      const cx = c.getContext('2d');
+      cx.drawImage(source, 0, 0, c.width, c.height);
+      const img = cx.getImageData(0, 0, c.width, c.height);
+      worker.postMessage({ type: 'frame', id, image: img, width: c.width, height: c.height }, [img.data.buffer]);
+    }
+  } catch (err) {
+    state.busy = false;
+    showError(`Could not read the frame: ${err.message}`, 'frame');
+  }
+  return id;
+}
+
+function onFaces(msg) {
+  state.busy = false;
+  if (msg.id !== state.frameId) return;
+  const now = performance.now();
+  state.resultTimes.push(now);
+  while (state.resultTimes.length && now - state.resultTimes[0] > 1000) state.resultTimes.shift();
+  state.msAvg = state.msAvg === null ? msg.ms : state.msAvg * 0.8 + msg.ms * 0.2;
+  if (state.mode === 'camera') {
+    const span = (now - state.resultTimes[0]) / 1000;
+    const fps = state.resultTimes.length > 1 && span > 0 ? (state.resultTimes.length - 1) / span : 0;
+    els.fps.textContent = fps ? fps.toFixed(1) : '…';
+  } else {
+    els.fps.textContent = '–';
+  }
+  els.ms.textContent = state.msAvg.toFixed(1);
+  tracker.alpha = state.mode === 'camera' && els.smooth.checked ? SMOOTH_ALPHA : 1;
+  if (state.mode === 'photo') tracker.reset();
+  state.frameSize = { width: msg.width, height: msg.height };
+  setFaces(tracker.update(msg.faces));
+  if (state.mode === 'photo') drawPhoto();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing
+
+function mirrored() {
+  return state.mode === 'camera';
+}
+
+function render() {
+  requestAnimationFrame(render);
+  if (state.mode !== 'camera' || !state.video) return;
+  const v = state.video;
+  if (v.readyState < 2 || !v.videoWidth) return;
+  if (els.canvas.width !== v.videoWidth || els.canvas.height !== v.videoHeight) {
+    els.canvas.width = v.videoWidth;
+    els.canvas.height = v.videoHeight;
+  }
+  ctx.save();
+  ctx.setTransform(-1, 0, 0, 1, els.canvas.width, 0); // selfie view
+  ctx.drawImage(v, 0, 0);
+  ctx.restore();
+  drawFaces();
+  if (!state.busy && state.modelReady && !state.broken) sendFrame(v, v.videoWidth, v.videoHeight, 640);
+}
+requestAnimationFrame(render);
+
+function drawFaces() {
+  const W = els.canvas.width;
+  const k = W / Math.max(1, els.canvas.clientWidth || W); // canvas px per CSS px
+  const fontPx = Math.round(15 * k);
+  ctx.lineWidth = Math.max(2, 3 * k);
+  ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
+  ctx.textBaseline = 'top';
+  state.faces.forEach((f, i) => {
+    const color = COLORS[(f.id - 1) % COLORS.length];
+    let { x, y, width: w, height: h } = f.box;
+    if (mirrored()) x = W - x - w;
+    ctx.strokeStyle = color;
+    ctx.strokeRect(x, y, w, h);
+    const p = f.label ? f.scores[f.label] : 0;
+    const text = `${i + 1} ${f.label ?? 'face'} ${Math.round(p * 100)}%`;
+    const tw = ctx.measureText(text).width + 10 * k;
+    const th = fontPx + 8 * k;
+    const ty = y - th >= 0 ? y - th : y;
+    const tx = Math.min(Math.max(0, x - ctx.lineWidth / 2), W - tw);
+    ctx.fillStyle = color;
+    ctx.fillRect(tx, ty, tw, th);
+    ctx.fillStyle = '#000';
+    ctx.fillText(text, tx + 5 * k, ty + 4 * k);
+  });
+}
+
+function drawPhoto() {
+  if (!state.photo) return;
+  els.canvas.width = state.photo.width;
+  els.canvas.height = state.photo.height;
+  ctx.drawImage(state.photo, 0, 0);
+  drawFaces();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Face list with 8 probability bars each
+
+
+function setFaces(faces) {
+  state.faces = faces;
+  els.faceCount.textContent = String(faces.length);
+  els.noFaces.hidden = faces.length > 0 || state.mode === 'idle';
+  while (els.faces.children.length > faces.length) els.faces.lastElementChild.remove();
+  faces.forEach((f, i) => {
+    let li = els.faces.children[i];
+    if (!li) {
+      li = document.createElement('li');
+      li.className = 'face';
+      li.innerHTML = `<p class="face-title"></p><dl class="bars">${CLASSES.map((c) => `
+        <dt data-c="${c}">${c}</dt>
+        <dd><div class="bar" role="meter" aria-label="${c}" aria-valuemin="0" aria-valuemax="100"><span></span></div></dd>
+        <dd class="pct" data-c="${c}"></dd>`).join('')}</dl>`;
+      els.faces.append(li);
+    }
+    const color = COLORS[(f.id - 1) % COLORS.length];
+    li.style.setProperty('--c', color);
+    const p = f.label ? f.scores[f.label] : 0;
+    li.dataset.label = f.label ?? '';
+    li.dataset.id = f.id;
+    li.dataset.cx = String(Math.round(f.box.x + f.box.width / 2));
+    li.dataset.cy = String(Math.round(f.box.y + f.box.height / 2));
+    li.setAttribute('aria-label', `Face ${i + 1}: ${f.label ?? 'unclassified'} ${Math.round(p * 100)} percent`);
+    li.querySelector('.face-title').innerHTML = `Face ${i + 1}: <span class="top">${f.label ?? 'unclassified'}</span> ${Math.round(p * 100)}%`;
+    for (const c of CLASSES) {
+      const v = f.scores[c] ?? 0;
+      const pct = Math.round(v * 100);
+      const bar = li.querySelector(`.bar[aria-label="${c}"]`);
+      bar.setAttribute('aria-valuenow', String(pct));
+      bar.firstElementChild.style.width = `${(v * 100).toFixed(1)}%`;
+      li.querySelector(`dd.pct[data-c="${c}"]`).textContent = `${pct}%`;
+      li.querySelector(`dt[data-c="${c}"]`).classList.toggle('is-top', c === f.label);
+    }
+  });
+  document.body.dataset.faces = String(faces.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Photos: file picker and drag and drop
+
+function stopPhoto() {
+  if (state.photo) state.photo.close?.();
+  state.photo = null;
+}
+
+async function openPhoto(file) {
+  if (!file) return;
+  if (state.broken) return;
+  let bmp;
+  try {
+    bmp = await createImageBitmap(file);
+  } catch {
+    showError(`"${file.name}" could not be read as an image. Try a PNG or JPEG photo.`, 'photo');
+    return;
+  }
+  stopCamera();
+  stopPhoto();
+  // show and analyse at most 1280 px on the longer side
+  const s = Math.min(1, 1280 / Math.max(bmp.width, bmp.height));
+  if (s < 1) {
+    const small = await createImageBitmap(bmp, { resizeWidth: Math.round(bmp.width * s), resizeHeight: Math.round(bmp.height * s), resizeQuality: 'high' });
+    bmp.close();
+    bmp = small;
+  }
+  state.photo = bmp;
+  state.mode = 'photo';
+  if (els.error.dataset.kind && els.error.dataset.kind.startsWith('camera')) showError('');
+  tracker.reset();
+  setFaces([]);
+  setViewOn(true);
+  drawPhoto();
+  document.body.dataset.photo = file.name;
+  analyzePhoto();
+}
+
+async function analyzePhoto() {
+  if (!state.photo || !state.modelReady) return;
+  // wait for a frame in flight (from the camera or a previous photo)
+  for (let i = 0; state.busy && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
+  sendFrame(state.photo, state.photo.width, state.photo.height, 1280);
+}
+
+els.file.addEventListener('change', () => {
+  openPhoto(els.file.files[0]);
+  els.file.value = '';
+});
+for (const t of [els.view, document.body]) {
+  t.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    els.view.classList.add('dragging');
+    els.dropHint.hidden = false;
+  });
+}
+document.body.addEventListener('dragleave', (e) => {
+  if (e.relatedTarget === null) {
+    els.view.classList.remove('dragging');
+    els.dropHint.hidden = true;
+  }
+});
+document.body.addEventListener('drop', (e) => {
+  e.preventDefault();
+  els.view.classList.remove('dragging');
+  els.dropHint.hidden = true;
+  const file = [...(e.dataTransfer?.files || [])].find((f) => f.type.startsWith('image/')) || e.dataTransfer?.files[0];
+  openPhoto(file);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Options and snapshot
+
+els.model.addEventListener('change', () => loadModel(els.model.value));
+let noticeTimer = 0;
+els.smooth.addEventListener('change', () => {
+  showNotice(els.smooth.checked ? 'Smoothing on: scores are averaged over recent frames per face.' : 'Smoothing off: every frame shows its own scores.', 'smoothing');
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => showNotice(simdNote, simdNote ? 'no-simd' : undefined), 3000);
+});
+els.snapshotBtn.addEventListener('click', () => {
+  els.canvas.toBlob((blob) => {
+    if (!blob) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `emoxnet-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }, 'image/png');
+});
+
+window.addEventListener('pagehide', stopCamera);
