@@ -5,7 +5,7 @@
 // very code path users run.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { load, decodeImage, annotate, EmxError } from '../wasm/emoxnet.js';
+import { load, decodeImage, annotate, analysisCrop, EmxError } from '../wasm/emoxnet.js';
 import { blendHeat } from './heatmap.js';
 import { FERPLUS_CLASSES, parseLabelCsv, keptRows } from './ferplus.js';
 
@@ -171,12 +171,9 @@ async function explainPng(model, img, faces, opts) {
   } else {
     for (const f of faces) {
       if (f.label === null) continue;
-      const bs = Math.max(f.box.width, f.box.height);
-      const side = 1.22 * bs;
-      const x = f.box.x + f.box.width / 2 - side / 2;
-      const y = f.box.y + f.box.height / 2 - 0.114 * bs - side / 2;
-      const e = model.explain(img, { x, y, width: side, height: side }, { label: f.label });
-      regions.push({ map: e, x, y, w: side, h: side });
+      const crop = analysisCrop(f.box);
+      const e = model.explain(img, crop, { label: f.label });
+      regions.push({ map: e, x: crop.x, y: crop.y, w: crop.width, h: crop.height });
       drawn.push(f);
     }
   }

@@ -352,6 +352,7 @@ static void warp_crop(const emx_image *img, size_t stride, float cx, float cy, f
  * is 1.22 +- 0.20 box sides and its centre 0.114 +- 0.077 box sides above the box's (and
  * 0.003 +- 0.065 to the right). The crop is the box mapped through those means, in the face's
  * own frame (rotated by the eye line). */
+/* analysisCrop() in wasm/emoxnet.js repeats these two numbers for explain(): keep in step. */
 #define CROP_SCALE 1.22f
 #define CROP_UP 0.114f
 #define LEVEL_EPS 0.035f /* radians (2 degrees): below this the crop is not rotated */

@@ -164,6 +164,23 @@ const SIMD_PROBE = new Uint8Array([
 let simdCache;
 
 /** Whether this JavaScript engine supports WebAssembly SIMD (128-bit). */
+/**
+ * The square crop that analyze() classifies for a detected face box (before eye alignment):
+ * the detector's box enlarged 1.22x and moved up 0.114 box sides, so it frames a face the way
+ * FER+'s 48x48 crops do. Keep in step with CROP_SCALE / CROP_UP in src/detect.c. Use it to
+ * explain() a face that analyze() found.
+ */
+export function analysisCrop(box) {
+  const bs = Math.max(box.width, box.height);
+  const side = 1.22 * bs;
+  return {
+    x: box.x + box.width / 2 - side / 2,
+    y: box.y + box.height / 2 - 0.114 * bs - side / 2,
+    width: side,
+    height: side,
+  };
+}
+
 export function simdSupported() {
   if (simdCache === undefined) {
     try {

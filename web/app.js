@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 const els = {
   error: $('error'), notice: $('notice'), canvas: $('canvas'), view: $('view'), placeholder: $('placeholder'),
   dropHint: $('dropHint'), fps: $('fps'), ms: $('ms'), backend: $('backend'), cameraBtn: $('cameraBtn'),
-  file: $('file'), snapshotBtn: $('snapshotBtn'), model: $('model'), smooth: $('smooth'), faces: $('faces'),
+  file: $('file'), snapshotBtn: $('snapshotBtn'), model: $('model'), smooth: $('smooth'), explain: $('explain'), faces: $('faces'),
   faceCount: $('faceCount'), noFaces: $('noFaces'), modelInfo: $('modelInfo'),
 };
 const ctx = els.canvas.getContext('2d');
@@ -236,7 +236,7 @@ async function sendFrame(source, width, height, maxSide) {
   try {
     if (state.offscreen && typeof createImageBitmap === 'function') {
       const bitmap = await createImageBitmap(source);
-      worker.postMessage({ type: 'frame', id, bitmap, width, height, maxSide }, [bitmap]);
+      worker.postMessage({ type: 'frame', id, bitmap, width, height, maxSide, explain: els.explain.checked }, [bitmap]);
     } else {
       const scale = Math.min(1, maxSide / Math.max(width, height));
       const c = document.createElement('canvas');
@@ -245,7 +245,7 @@ async function sendFrame(source, width, height, maxSide) {
       const cx = c.getContext('2d');
       cx.drawImage(source, 0, 0, c.width, c.height);
       const img = cx.getImageData(0, 0, c.width, c.height);
-      worker.postMessage({ type: 'frame', id, image: img, width: c.width, height: c.height }, [img.data.buffer]);
+      worker.postMessage({ type: 'frame', id, image: img, width: c.width, height: c.height, explain: els.explain.checked }, [img.data.buffer]);
     }
   } catch (err) {
     state.busy = false;
@@ -301,6 +301,37 @@ function render() {
 }
 requestAnimationFrame(render);
 
+/** A class activation map (0..1, from model.explain) as a small translucent colour image:
+ * blue (ignored) through green to red (what decided the label). */
+function heatImage(heat) {
+  const c = document.createElement('canvas');
+  c.width = heat.width;
+  c.height = heat.height;
+  const cx = c.getContext('2d');
+  const img = cx.createImageData(heat.width, heat.height);
+  const ramp = (t) => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(t))));
+  for (let i = 0; i < heat.data.length; i++) {
+    const v = heat.data[i];
+    img.data.set([ramp(4 * v - 3), ramp(4 * v - 2), ramp(4 * v - 1), Math.round(60 + 120 * v)], i * 4);
+  }
+  cx.putImageData(img, 0, 0);
+  return c;
+}
+
+function drawHeat(f, W) {
+  const { x, y, width: w, height: h } = f.heat.crop;
+  ctx.save();
+  if (mirrored()) { // the view is a selfie mirror: mirror the map with it
+    ctx.translate(W - x, y);
+    ctx.scale(-1, 1);
+  } else {
+    ctx.translate(x, y);
+  }
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(heatImage(f.heat), 0, 0, w, h);
+  ctx.restore();
+}
+
 function drawFaces() {
   const W = els.canvas.width;
   const k = W / Math.max(1, els.canvas.clientWidth || W); // canvas px per CSS px
@@ -308,6 +339,7 @@ function drawFaces() {
   ctx.lineWidth = Math.max(2, 3 * k);
   ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
+  if (els.explain.checked) state.faces.forEach((f) => f.heat && drawHeat(f, W));
   state.faces.forEach((f, i) => {
     const color = COLORS[(f.id - 1) % COLORS.length];
     let { x, y, width: w, height: h } = f.box;
@@ -375,6 +407,7 @@ function setFaces(faces) {
     }
   });
   document.body.dataset.faces = String(faces.length);
+  document.body.dataset.explained = String(faces.filter((f) => f.heat).length);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,6 +489,12 @@ els.smooth.addEventListener('change', () => {
   showNotice(els.smooth.checked ? 'Smoothing on: scores are averaged over recent frames per face.' : 'Smoothing off: every frame shows its own scores.', 'smoothing');
   clearTimeout(noticeTimer);
   noticeTimer = setTimeout(() => showNotice(simdNote, simdNote ? 'no-simd' : undefined), 3000);
+});
+els.explain.addEventListener('change', () => {
+  showNotice(els.explain.checked ? 'Heat maps on: red marks the parts of each face that decided its label (class activation map).' : 'Heat maps off.', 'explain');
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => showNotice(simdNote, simdNote ? 'no-simd' : undefined), 3000);
+  if (state.mode === 'photo') analyzePhoto();
 });
 els.snapshotBtn.addEventListener('click', () => {
   els.canvas.toBlob((blob) => {

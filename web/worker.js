@@ -1,12 +1,13 @@
 // Inference worker of the live demo: holds the model (its own WebAssembly instance) and runs
 // analyze() on the frames the page sends, so the page's main thread never waits on the network.
 // Messages in:  {type:'load', model:'lite'|'ensemble', simd?:boolean}
-//               {type:'frame', id, bitmap:ImageBitmap | image:{data,width,height}, maxSide?}
+//               {type:'frame', id, bitmap:ImageBitmap | image:{data,width,height}, maxSide?,
+//                explain?: boolean}  (explain: add each face's class activation map)
 // Messages out: {type:'hello', offscreen, simd}
 //               {type:'loaded', model, variant, meta, classNames}
 //               {type:'faces', id, faces, ms, width, height}
 //               {type:'error', stage:'load'|'frame', model?, id?, code, message}
-import { load, simdSupported } from '../wasm/emoxnet.js';
+import { load, simdSupported, analysisCrop } from '../wasm/emoxnet.js';
 
 let model = null;
 let modelName = null;
@@ -63,13 +64,24 @@ async function doFrame(msg) {
     const found = await model.analyze(image, { scoreThreshold: 0.5, maxFaces: 16 });
     const ms = performance.now() - t0;
     const k = 1 / scale;
-    const faces = found.map((f) => ({
-      box: { x: f.box.x * k, y: f.box.y * k, width: f.box.width * k, height: f.box.height * k },
-      score: f.score,
-      landmarks: (f.landmarks || []).map((p) => ({ x: p.x * k, y: p.y * k })),
-      label: f.label,
-      scores: f.scores,
-    }));
+    const scaled = (b) => ({ x: b.x * k, y: b.y * k, width: b.width * k, height: b.height * k });
+    const faces = found.map((f) => {
+      const face = {
+        box: scaled(f.box),
+        score: f.score,
+        landmarks: (f.landmarks || []).map((p) => ({ x: p.x * k, y: p.y * k })),
+        label: f.label,
+        scores: f.scores,
+      };
+      if (msg.explain && f.label) {
+        // The map of the face's top class over the crop analyze() classified (no rerun of the
+        // detector; explain() classifies the crop and weights its last conv features).
+        const crop = analysisCrop(f.box);
+        const e = model.explain(image, crop, { label: f.label });
+        face.heat = { width: e.width, height: e.height, data: e.data, crop: scaled(crop) };
+      }
+      return face;
+    });
     post({ type: 'faces', id: msg.id, model: modelName, faces, ms, width: msg.width, height: msg.height });
   } catch (err) {
     if (msg.bitmap && typeof msg.bitmap.close === 'function') msg.bitmap.close();

@@ -141,6 +141,13 @@ ftest('camera: finds every face, labels the happy one, shows fps, ms and 8 bars 
     await page.waitForTimeout(800);
     checkFaces(await listedFaces(page));
 
+    // heat maps: every face gets its class activation map drawn over it
+    await page.getByLabel('Show where the model looks').check();
+    await page.waitForFunction((k) => Number(document.body.dataset.explained) >= k, PLACES.length, { timeout: 30000 });
+    checkFaces(await listedFaces(page));
+    await page.screenshot({ path: join(SHOTS, 'demo-explain.png') });
+    await page.getByLabel('Show where the model looks').uncheck();
+
     // the ensemble is not shipped: a clear message, and Lite keeps running
     await page.selectOption('#model', 'ensemble');
     await page.waitForSelector('#error[data-kind="model"]:not([hidden])', { timeout: 30000 });
