@@ -14,7 +14,6 @@
 
 #include "model.h"
 
-#define MAX_IMAGE_SIDE 16384
 #define WARP_SIDE 256 /* rotated crops are sampled at most this large, then resized */
 
 typedef struct cand {
@@ -36,19 +35,6 @@ emx_detect_params emx_detect_default_params(void)
     p.min_face_size = 0.0f;
     p.max_faces = 0;
     return p;
-}
-
-static emx_status check_image(const emx_image *img, size_t *stride)
-{
-    if (!img->data || img->width < 1 || img->height < 1 || img->width > MAX_IMAGE_SIDE ||
-        img->height > MAX_IMAGE_SIDE ||
-        (img->channels != 1 && img->channels != 3 && img->channels != 4))
-        return EMX_ERR_IMAGE;
-    size_t row = (size_t)img->width * (size_t)img->channels;
-    if (img->stride != 0 && (img->stride < 0 || (size_t)img->stride < row))
-        return EMX_ERR_IMAGE;
-    *stride = img->stride ? (size_t)img->stride : row;
-    return EMX_OK;
 }
 
 static size_t n_anchors(const emx_model *m)
@@ -247,7 +233,7 @@ emx_status emx_detect(emx_model *m, const emx_image *image, const emx_detect_par
         !isfinite(p.min_face_size) || p.max_faces < 0)
         return EMX_ERR_INVALID_ARG;
     size_t stride;
-    emx_status st = check_image(image, &stride);
+    emx_status st = emx__check_image(image, &stride);
     if (st != EMX_OK)
         return st;
     cand *cands;

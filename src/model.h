@@ -161,4 +161,10 @@ void emx__forward(emx_model *m);
  * needs). The pointer is owned by the model and valid until the next run or emx_model_free. */
 const float *emx__value(const emx_model *m, int v, int *h, int *w, int *c);
 
+/* Largest image side any entry point accepts (preprocessing and detection alike). */
+#define EMX_MAX_IMAGE_SIDE 16384
+/* Validates an emx_image (data, size, channels 1/3/4, stride) and returns its row stride in
+ * bytes; EMX_ERR_IMAGE otherwise. Shared by emx_preprocess and emx_detect (src/preprocess.c). */
+emx_status emx__check_image(const emx_image *img, size_t *stride);
+
 #endif /* EMX_MODEL_H */

@@ -21,7 +21,6 @@
 #pragma GCC diagnostic pop
 #endif
 
-#define MAX_IMAGE_SIDE 16384
 #define MAX_CROP_SIDE 16384
 /* A box may cover at most this many times the pixels of the image (or of the model's input,
  * when that is larger). The crop is materialised with its edge padding before resizing, so
@@ -34,10 +33,10 @@ typedef struct rect {
     int x0, y0, w, h;
 } rect;
 
-static emx_status check_image(const emx_image *img, size_t *stride)
+emx_status emx__check_image(const emx_image *img, size_t *stride)
 {
-    if (!img->data || img->width < 1 || img->height < 1 || img->width > MAX_IMAGE_SIDE ||
-        img->height > MAX_IMAGE_SIDE ||
+    if (!img->data || img->width < 1 || img->height < 1 || img->width > EMX_MAX_IMAGE_SIDE ||
+        img->height > EMX_MAX_IMAGE_SIDE ||
         (img->channels != 1 && img->channels != 3 && img->channels != 4))
         return EMX_ERR_IMAGE;
     size_t row = (size_t)img->width * (size_t)img->channels;
@@ -127,7 +126,7 @@ emx_status emx_preprocess(const emx_model *model, const emx_image *image, const 
         return EMX_ERR_INVALID_ARG;
     size_t stride;
     rect r;
-    emx_status st = check_image(image, &stride);
+    emx_status st = emx__check_image(image, &stride);
     if (st == EMX_OK)
         st = box_rect(image, box, &model->input, &r);
     if (st != EMX_OK)
