@@ -25,4 +25,13 @@ node --test tests/js/ || status=1
 
 echo "== browser tests (live demo in headless Chromium)"
 node --test tests/browser/ || status=1
+
+echo "== fuzzing: libFuzzer, 60 s per target (load, decode, classify)"
+sh scripts/fuzz.sh "${FUZZ_SECONDS:-60}" || status=1
+
+echo "== valgrind memcheck: native classify tool"
+sh scripts/valgrind.sh || status=1
+
+echo "== soak: 100k classify, 10k analyze, 1k load/dispose through WASM"
+node --expose-gc tests/soak/soak.mjs || status=1
 exit $status

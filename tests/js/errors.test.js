@@ -198,3 +198,19 @@ test('decodeImage() errors', async () => {
   const ok = await decodeImage(png);
   assert.equal(ok.width, 4);
 });
+
+test('detached buffers (transferred to a worker) give typed errors; the model stays usable', async () => {
+  const detach = (view) => structuredClone(view.buffer, { transfer: [view.buffer] });
+  const m = await load(dense.bytes);
+  const pixels = new Uint8Array(64).fill(128);
+  detach(pixels);
+  assert.throws(() => m.classify({ data: pixels, width: 8, height: 8 }), (e) => e instanceof EmxError && e.code === 'IMAGE');
+  const input = new Float32Array(m.inputSpec.width * m.inputSpec.height * m.inputSpec.channels);
+  detach(input);
+  assert.throws(() => m.run(input), (e) => e instanceof EmxError && e.code === 'INVALID_ARG');
+  const bytes = new Uint8Array(dense.bytes);
+  detach(bytes);
+  await assert.rejects(load(bytes), (e) => e instanceof EmxError && e.code === 'TRUNCATED');
+  assert.ok(m.classify(good).label, 'still classifies after the errors');
+  m.dispose();
+});

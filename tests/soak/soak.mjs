@@ -6,7 +6,9 @@
 //
 // Defaults: 100,000 classify calls on a 48x48 gray frame, then 100,000 on random frames
 // (1..256 px a side, 1/3/4 channels, with and without a box), 1,000 load/dispose cycles and
-// 1,000 failing loads, on tests/golden/vgg.emx. Prints the figures as one JSON line at the end
+// 1,000 failing loads, on tests/golden/vgg.emx; then 10,000 analyze() calls (face detector +
+// models/emoxnet-lite.emx) on a 640x480 frame holding one FER+ face upscaled to 200 px (a
+// face-less frame when ../shared/data/ferplus is absent), with the same memory bounds. Prints the figures as one JSON line at the end
 // and exits 1 when a bound is exceeded. Slow (minutes): not part of `npm test`.
 //
 // Bounds and why:
@@ -26,7 +28,8 @@
 //    eight instances (8 MiB of initial memory each) would add 1 GiB.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load, EmxError } from '../../wasm/emoxnet.js';
+import { existsSync } from 'node:fs';
+import { load, decodeImage, EmxError } from '../../wasm/emoxnet.js';
 
 const MEM = Symbol.for('emoxnet.memory');
 const MiB = 1024 * 1024;
@@ -37,6 +40,7 @@ const opt = (name, dflt) => {
 };
 const CALLS = opt('--calls', 100000);
 const CYCLES = opt('--cycles', 1000);
+const ANALYZE = opt('--analyze', 10000);
 const SIMD = !args.includes('--scalar');
 const MODEL = fileURLToPath(new URL('../golden/vgg.emx', import.meta.url));
 
@@ -197,7 +201,54 @@ const rRand = await soakClassify(model, 'random frames', pool, () => randInt(0, 
 model.dispose();
 
 const rLoad = await soakLoad(bytes);
-console.log(JSON.stringify({ simd: SIMD, node: process.version, fixed48: r48, random: rRand, load: rLoad }));
+
+// 3. analyze(): detection + alignment + classification of whole frames.
+async function soakAnalyze(n) {
+  const lite = await load(fileURLToPath(new URL('../../models/emoxnet-lite.emx', import.meta.url)), { simd: SIMD });
+  const W = 640, H = 480, S = 200;
+  const img = { data: new Uint8Array(W * H * 3).fill(118), width: W, height: H, channels: 3 };
+  const facePath = fileURLToPath(new URL('../../../shared/data/ferplus/FER2013Valid/fer0028642.png', import.meta.url));
+  let expected = 0;
+  if (existsSync(facePath)) {
+    const face = await decodeImage(readFileSync(facePath));
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        const v = face.data[(Math.floor((y * 48) / S) * 48 + Math.floor((x * 48) / S)) * face.channels];
+        img.data.fill(v, ((130 + y) * W + 220 + x) * 3, ((130 + y) * W + 221 + x) * 3);
+      }
+    }
+    expected = 1;
+  }
+  const mem = lite[MEM];
+  for (let i = 0; i < 20; i++) await lite.analyze(img); // warm-up: detector loaded, heaps settled
+  await settle();
+  const mem0 = mem.buffer.byteLength;
+  const heap0 = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  let wrongCount = 0;
+  for (let i = 0; i < n; i++) {
+    const faces = await lite.analyze(img);
+    if (faces.length !== expected) wrongCount++;
+  }
+  const ms = performance.now() - t0;
+  await settle();
+  const res = {
+    calls: n,
+    faces_per_frame: expected,
+    frames_with_other_count: wrongCount,
+    ms_per_call: +(ms / n).toFixed(2),
+    wasm_growth_bytes: mem.buffer.byteLength - mem0,
+    js_heap_growth_bytes: process.memoryUsage().heapUsed - heap0,
+  };
+  console.log(`analyze: ${JSON.stringify(res)}`);
+  if (wrongCount) failures.push(`analyze found a different number of faces in ${wrongCount} frames`);
+  bound('analyze wasm memory growth', res.wasm_growth_bytes, 0, 'bytes');
+  bound('analyze JS heap growth', res.js_heap_growth_bytes, 2 * MiB, 'bytes');
+  lite.dispose();
+  return res;
+}
+const rAnalyze = ANALYZE > 0 ? await soakAnalyze(ANALYZE) : null;
+console.log(JSON.stringify({ simd: SIMD, node: process.version, fixed48: r48, random: rRand, load: rLoad, analyze: rAnalyze }));
 if (failures.length) {
   console.error(`soak FAILED: ${failures.join('; ')}`);
   process.exit(1);
