@@ -2,12 +2,13 @@
 // the WebAssembly package (SIMD128, single thread): median milliseconds after warm-up.
 //
 //   node --no-experimental-fetch tests/bench/detect.bench.js [CLASSIFIER.emx] [--runs N] [--scalar]
+//        [--faces 1,4,16]   (also: frames holding 1, 4, 16 faces in a grid: one table row each)
 //
 // The face is a FER+ Valid image upscaled to 200 px on a grey frame (../shared/data/ferplus,
 // or EMX_FERPLUS_DIR); without it a synthetic frame is timed (no face: detection only).
 // Without CLASSIFIER, models/emoxnet-lite.emx, else tests/golden/vgg.emx as a stand-in.
 // The C-level twin is tools/bench-detect.c (build-wasm*/bench-detect.cjs).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -19,9 +20,11 @@ const args = process.argv.slice(2);
 let runs = 100;
 let simd = true;
 let classifier = null;
+let faceCounts = null;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--scalar') simd = false;
+  else if (args[i] === '--faces') faceCounts = args[++i].split(',').map(Number);
   else classifier = args[i];
 }
 if (!classifier) {
@@ -65,4 +68,43 @@ const f = faces[0];
 console.log(`640x480 frame, ${faces.length} face(s)${f ? ` (box ${f.box.x.toFixed(0)},${f.box.y.toFixed(0)} ${f.box.width.toFixed(0)}x${f.box.height.toFixed(0)}, score ${f.score.toFixed(2)}, ${f.label})` : ''}, wasm ${model.variant}, single thread`);
 console.log(`detect:            median ${det.median.toFixed(2)} ms (min ${det.min.toFixed(2)}) over ${runs} runs`);
 console.log(`detect + classify: median ${all.median.toFixed(2)} ms (min ${all.min.toFixed(2)}) over ${runs} runs, classifier ${classifier}`);
+
+// Frames with N faces: N different FER+ Valid faces in a sqrt(N) x sqrt(N) grid, each scaled to
+// fill most of its cell (smaller faces as N grows: the detector may miss some; counted below).
+if (faceCounts && existsSync(ferDir)) {
+  const files = readdirSync(ferDir).filter((f) => f.endsWith('.png')).sort().slice(0, 16);
+  const imgs = [];
+  for (const f of files) imgs.push(await decodeImage(readFileSync(join(ferDir, f))));
+  console.log();
+  console.log('| faces in 640x480 frame | found | detect + classify ms median | p95 | ms per face | runs |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+  for (const n of faceCounts) {
+    const g = Math.ceil(Math.sqrt(n));
+    const cw = Math.floor(W / g), ch = Math.floor(H / g), s = Math.floor(Math.min(cw, ch) * 0.8);
+    const fr = { data: new Uint8Array(W * H * 3).fill(118), width: W, height: H, channels: 3 };
+    for (let k = 0; k < n; k++) {
+      const img = imgs[k % imgs.length];
+      const ox = (k % g) * cw + ((cw - s) >> 1), oy = Math.floor(k / g) * ch + ((ch - s) >> 1);
+      for (let y = 0; y < s; y++) {
+        for (let x = 0; x < s; x++) {
+          const src = (Math.floor((y * img.height) / s) * img.width + Math.floor((x * img.width) / s)) * img.channels;
+          const dst = ((y + oy) * W + x + ox) * 3;
+          for (let c = 0; c < 3; c++) fr.data[dst + c] = img.data[src + (img.channels >= 3 ? c : 0)];
+        }
+      }
+    }
+    let found = [];
+    for (let i = 0; i < 20; i++) found = await model.analyze(fr);
+    const r = Math.max(runs, 200);
+    const t = [];
+    for (let i = 0; i < r; i++) {
+      const t0 = performance.now();
+      await model.analyze(fr);
+      t.push(performance.now() - t0);
+    }
+    t.sort((a, b) => a - b);
+    const med = t[Math.floor(r / 2)];
+    console.log(`| ${n} | ${found.length} | ${med.toFixed(2)} | ${t[Math.floor(r * 0.95)].toFixed(2)} | ${found.length ? (med / found.length).toFixed(2) : '-'} | ${r} |`);
+  }
+}
 model.dispose();
