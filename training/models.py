@@ -3,6 +3,7 @@ layer, so class activation maps are exact and cheap (issue: explanations), and u
 the .emx exporter supports (training/export_emx.py)."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 def conv_bn_relu(cin, cout, k=3, stride=1, groups=1):
@@ -33,7 +34,156 @@ class LiteNet(nn.Module):
         return self.fc(self.drop(x))
 
 
-ARCHS = {"lite": LiteNet}
+# ---- EmoXNet ensemble members (issue: ensemble). Four families, depths and input sizes:
+#   vgg     plain VGG, 2-2-2-2 convs, widths 64-128-256-320, 48 px, ReLU
+#   resnet  ResNet-18-style (BasicBlocks 2-2-2, widths 64-128-256), 48 px, ReLU
+#   sewide  wide residual net with squeeze-excitation, 5x5 stem, SiLU, 48 px
+#   sep     MobileNetV2-style inverted residuals (depthwise separable), Hardswish, resizes its
+#           input to 64 px inside the graph (bilinear, exported as RESIZE_BILINEAR)
+# Each ends in global average pooling + Dropout + ONE nn.Linear (class activation maps).
+
+
+class VGGNet(nn.Module):
+    """Wider VGG: stages of 3x3 conv-BN-ReLU, max pooling between stages."""
+
+    def __init__(self, widths=(64, 128, 256, 320), convs=(2, 2, 2, 2), n_classes=8, dropout=0.4):
+        super().__init__()
+        layers, cin = [], 1
+        for i, (w, n) in enumerate(zip(widths, convs)):
+            for _ in range(n):
+                layers += conv_bn_relu(cin, w)
+                cin = w
+            if i < len(widths) - 1:
+                layers.append(nn.MaxPool2d(2))
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(cin, n_classes)
+
+    def forward(self, x):
+        return self.fc(self.drop(self.pool(self.features(x)).flatten(1)))
+
+
+class SE(nn.Module):
+    """Squeeze-excitation with 1x1 convolutions (GAP -> conv -> ReLU -> conv -> sigmoid -> x*s);
+    1x1 convs rather than Linear so the only GAP -> DENSE pair is the classifier's."""
+
+    def __init__(self, c, r=8):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(c, max(8, c // r), 1)
+        self.act = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(max(8, c // r), c, 1)
+        self.gate = nn.Sigmoid()
+
+    def forward(self, x):
+        return x * self.gate(self.fc2(self.act(self.fc1(self.pool(x)))))
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block (two 3x3 convs); optional SE and activation choice for 'sewide'."""
+
+    def __init__(self, cin, cout, stride=1, act=nn.ReLU, se=False, dropout=0.0):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.act1 = act()
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.se = SE(cout) if se else nn.Identity()
+        self.short = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False),
+                                       nn.BatchNorm2d(cout))
+        self.act2 = act()
+
+    def forward(self, x):
+        y = self.drop(self.act1(self.bn1(self.conv1(x))))
+        y = self.se(self.bn2(self.conv2(y)))
+        return self.act2(y + self.short(x))
+
+
+class ResNet(nn.Module):
+    """ResNet-18-style for 48 px faces: 3x3 stem (64) + 2x2 max pool -> 24 px, then stages of
+    BasicBlocks (default 2-2-2, widths 64-128-256, stride 2 between stages) -> 6x6 features."""
+
+    def __init__(self, widths=(64, 128, 256), blocks=(2, 2, 2), stem=64, act=nn.ReLU, se=False,
+                 stem_k=3, n_classes=8, dropout=0.3, block_dropout=0.0):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, stem, stem_k, 1, stem_k // 2, bias=False),
+                                  nn.BatchNorm2d(stem), act(), nn.MaxPool2d(2))
+        layers, cin = [], stem
+        for i, (w, n) in enumerate(zip(widths, blocks)):
+            for j in range(n):
+                layers.append(BasicBlock(cin, w, 2 if (j == 0 and i > 0) else 1, act, se,
+                                         block_dropout))
+                cin = w
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(cin, n_classes)
+
+    def forward(self, x):
+        return self.fc(self.drop(self.pool(self.features(self.stem(x))).flatten(1)))
+
+
+class SEWideNet(ResNet):
+    """Wide and shallow residual net with SE: 5x5 stem (48), one wide block per stage
+    (widths 96-160-224), SiLU, dropout inside the blocks (WRN-style)."""
+
+    def __init__(self, n_classes=8):
+        super().__init__(widths=(96, 160, 224), blocks=(1, 1, 1), stem=48, act=nn.SiLU, se=True,
+                         stem_k=5, n_classes=n_classes, dropout=0.3, block_dropout=0.1)
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        mid = cin * expand
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.Hardswish(),
+            nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid),
+            nn.Hardswish(),
+            nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.res = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.res else y
+
+
+class SepNet(nn.Module):
+    """Depthwise-separable (MobileNetV2-style) net; upsamples the 48 px face to `size` px
+    first (bilinear, align_corners=False: exported as RESIZE_BILINEAR), a different input
+    size from the other members. 64 px -> 8x8 features."""
+
+    # (expand, out channels, blocks, first stride)
+    CFG = ((1, 16, 1, 1), (4, 24, 2, 2), (4, 48, 3, 2), (4, 64, 2, 1), (4, 112, 2, 2))
+
+    def __init__(self, size=64, n_classes=8, dropout=0.2, last=320):
+        super().__init__()
+        self.size = size
+        layers = conv_bn_relu(1, 16, 3, 1)
+        cin = 16
+        for e, c, n, s in self.CFG:
+            for j in range(n):
+                layers.append(InvertedResidual(cin, c, s if j == 0 else 1, e))
+                cin = c
+        layers += [nn.Conv2d(cin, last, 1, bias=False), nn.BatchNorm2d(last), nn.Hardswish()]
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(last, n_classes)
+
+    def forward(self, x):
+        x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        x = self.pool(self.features(x)).flatten(1)
+        return self.fc(self.drop(x))
+
+
+ARCHS = {"lite": LiteNet, "vgg": VGGNet, "resnet": ResNet, "sewide": SEWideNet, "sep": SepNet}
+MEMBERS = ("vgg", "resnet", "sewide", "sep")   # the EmoXNet ensemble, in export order
 
 
 def build(name, **kw):

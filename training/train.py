@@ -7,8 +7,19 @@
 Runs on CPU (Debian torch 1.13) and CUDA (torch 2.x) alike. Augmentation is done on whole
 batches with one affine grid_sample, so the CPU spends its time in the network, not in Python.
 Writes OUT/best.pt (state dict + arch + input normalisation) and OUT/history.json (curves).
+
+Loss (targets y = vote distribution smoothed by --smooth, z = logits):
+    (1 - alpha) * CE(y, softmax(z)) + alpha * T^2 * CE(p_T, softmax(z / T))
+where p = the teacher's probabilities (--teacher .npy, one row per Train image in file order,
+e.g. written by training/ensemble.py) and p_T = p^(1/T) renormalised, i.e. softmax(log p / T):
+the teacher's log-probabilities act as its logits. T^2 keeps the gradient scale of the soft
+term independent of T (Hinton et al.); T = 1 is plain soft-target training on p.
+--mix mixup|cutmix mixes pairs of (augmented) images and, with the same weight, their targets
+and teacher rows (cutmix: weight = the kept area). --amp: bf16 (or fp16 + loss scaling)
+autocast on CUDA; ignored on CPU.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -68,6 +79,40 @@ def augment(x, gen, rot_deg=15.0, scale=(0.85, 1.15), shift=0.1, erase_p=0.5):
     return torch.where(box.unsqueeze(1), noise, x)
 
 
+def mix_batch(x, targets, gen, mode, alpha):
+    """mixup / cutmix of a batch with a random permutation of itself. targets: list of [N, C]
+    tensors (or None), mixed with the same weights. Returns (x, targets)."""
+    if mode == "none" or alpha <= 0 or x.shape[0] < 2:
+        return x, targets
+    n, dev = x.shape[0], x.device
+    lam = float(np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+                .beta(alpha, alpha))
+    perm = torch.randperm(n, generator=gen).to(dev)
+    if mode == "mixup":
+        x = lam * x + (1 - lam) * x[perm]
+    elif mode == "cutmix":
+        h, w = x.shape[2], x.shape[3]
+        ch, cw = int(round(h * math.sqrt(1 - lam))), int(round(w * math.sqrt(1 - lam)))
+        cy, cx = [int(v) for v in torch.randint(0, 10**6, (2,), generator=gen)]
+        cy, cx = cy % h, cx % w
+        y0, y1 = max(cy - ch // 2, 0), min(cy + (ch + 1) // 2, h)
+        x0, x1 = max(cx - cw // 2, 0), min(cx + (cw + 1) // 2, w)
+        x = x.clone()
+        x[:, :, y0:y1, x0:x1] = x[perm][:, :, y0:y1, x0:x1]
+        lam = 1.0 - (y1 - y0) * (x1 - x0) / float(h * w)
+    else:
+        raise ValueError(f"unknown --mix {mode}")
+    return x, [None if t is None else lam * t + (1 - lam) * t[perm] for t in targets]
+
+
+def soften(p, temperature):
+    """p^(1/T) renormalised (= softmax(log p / T))."""
+    if temperature == 1.0:
+        return p
+    q = p.clamp_min(1e-12).pow(1.0 / temperature)
+    return q / q.sum(1, keepdim=True)
+
+
 @torch.no_grad()
 def predict(model, x, batch=512, flip_tta=False):
     model.eval()
@@ -104,6 +149,11 @@ def main(argv=None):
     ap.add_argument("--teacher", help=".npy of teacher probabilities on Train, for distillation")
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher term")
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
+    ap.add_argument("--temperature", type=float, default=1.0,
+                    help="distillation temperature T (teacher p^(1/T) renormalised, KD term x T^2)")
+    ap.add_argument("--mix", choices=["none", "mixup", "cutmix"], default="none")
+    ap.add_argument("--mix-alpha", type=float, default=0.2, help="Beta(a, a) of the mix weight")
+    ap.add_argument("--amp", action="store_true", help="bf16/fp16 autocast on CUDA (CPU: ignored)")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -123,11 +173,19 @@ def main(argv=None):
     y_tr = torch.from_numpy(targets[idx]).to(dev)
     if args.smooth > 0:
         y_tr = (1 - args.smooth) * y_tr + args.smooth / y_tr.shape[1]
-    t_tr = torch.from_numpy(teacher[idx]).to(dev) if teacher is not None else None
+    if teacher is not None and teacher.shape != targets.shape:
+        sys.exit(f"--teacher {args.teacher}: shape {teacher.shape}, expected {targets.shape}")
+    t_tr = (soften(torch.from_numpy(teacher[idx]), args.temperature).to(dev)
+            if teacher is not None else None)
     x_va = to_input(va_img, dev)
     va_labels = ferplus.majority_labels(va_votes)
 
     model = build(args.arch).to(dev)
+    use_amp = args.amp and dev.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.cuda.amp.GradScaler(enabled=use_amp and amp_dtype == torch.float16)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu")["state_dict"])
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
@@ -146,13 +204,20 @@ def main(argv=None):
         for s in range(steps_per_epoch):
             b = perm[s * args.batch:(s + 1) * args.batch]
             xb = augment(x_tr[b], gen)
-            logp = F.log_softmax(model(xb), 1)
-            loss = -(y_tr[b] * logp).sum(1).mean()
-            if t_tr is not None:
-                loss = (1 - args.alpha) * loss - args.alpha * (t_tr[b] * logp).sum(1).mean()
+            xb, (yb, tb) = mix_batch(xb, [y_tr[b], None if t_tr is None else t_tr[b]], gen,
+                                     args.mix, args.mix_alpha)
+            with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
+                z = model(xb)
+            z = z.float()
+            loss = -(yb * F.log_softmax(z, 1)).sum(1).mean()
+            if tb is not None:
+                T = args.temperature
+                kd = -(tb * F.log_softmax(z / T, 1)).sum(1).mean() * (T * T)
+                loss = (1 - args.alpha) * loss + args.alpha * kd
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
             sched.step()
             tot_loss += float(loss)
         acc = majority_accuracy(predict(model, x_va), va_labels)

@@ -1,0 +1,150 @@
+"""EmoXNet ensemble: choose combination weights on FER+ Valid, write distillation targets,
+export the ensemble .emx.
+
+    /usr/bin/python3 training/ensemble.py runs/vgg/best.pt runs/resnet/best.pt \\
+        runs/sewide/best.pt runs/sep/best.pt --data data/ferplus \\
+        --out models/emoxnet.emx --teacher-out runs/teacher.npy --golden emoxnet
+
+Members are evaluated exactly as shipped (BN folded, fp16-rounded weights). Weights: greedy
+forward selection with replacement (Caruana et al. 2004) starting from one copy of every member
+(so each member keeps a weight > 0), adding the member that most improves Valid majority
+accuracy (ties: lower soft-target cross-entropy) for --rounds steps; the best bag seen wins.
+Valid only: Train is never used for the choice. Teacher probabilities for every Train image
+(file order, flip TTA, the chosen weights) go to --teacher-out for train.py --teacher.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import export_checkpoint  # noqa: E402
+import ferplus  # noqa: E402
+from train import load_data, to_input  # noqa: E402
+
+
+@torch.no_grad()
+def member_probs(model, images, flip, batch=256):
+    out = []
+    for i in range(0, len(images), batch):
+        x = to_input(images[i:i + batch], "cpu")
+        p = torch.softmax(model(x), 1)
+        if flip:
+            p = 0.5 * (p + torch.softmax(model(torch.flip(x, [3])), 1))
+        out.append(p)
+    return torch.cat(out).double().numpy()
+
+
+def accuracy(p, labels):
+    keep = labels >= 0
+    return float((p.argmax(1)[keep] == labels[keep]).mean())
+
+
+def xent(p, soft):
+    return float(-(soft * np.log(np.clip(p, 1e-12, None))).sum(1).mean())
+
+
+def choose_weights(probs, labels, soft, rounds=20):
+    """Greedy forward selection with replacement from a bag holding every member once."""
+    counts = np.ones(len(probs))
+
+    def score(c):
+        p = sum(ci * pi for ci, pi in zip(c, probs)) / c.sum()
+        return accuracy(p, labels), -xent(p, soft)
+
+    best_c, best_s = counts.copy(), score(counts)
+    for _ in range(rounds):
+        cands = []
+        for j in range(len(probs)):
+            c = counts.copy()
+            c[j] += 1
+            cands.append((score(c), j))
+        s, j = max(cands)
+        counts[j] += 1
+        if s > best_s:
+            best_c, best_s = counts.copy(), s
+    return best_c / best_c.sum()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoints", nargs="+")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True, help="ensemble .emx to write")
+    ap.add_argument("--teacher-out", help=".npy of ensemble probabilities on every Train image")
+    ap.add_argument("--no-flip", action="store_true", help="no flip TTA in the .emx / teacher")
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--golden", help="tests/golden name for export_checkpoint")
+    ap.add_argument("--name", default="EmoXNet")
+    ap.add_argument("--summary", help="JSON with the table, weights and accuracies")
+    ap.add_argument("--quick", action="store_true", help="first 256 Valid images (as train --quick)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(int(os.environ.get("EMX_THREADS", "2")))
+    flip = not args.no_flip
+
+    (tr_img, tr_votes, _), (va_img, va_votes, _) = load_data(args.data)
+    if args.quick:
+        va_img, va_votes = va_img[:256], va_votes[:256]
+    labels = ferplus.majority_labels(va_votes)
+    soft, _ = ferplus.soft_targets(va_votes)
+    members = [export_checkpoint.load_fused_fp16(p) for p in args.checkpoints]
+
+    rows, p_plain, p_flip = [], [], []
+    for path, (model, ck) in zip(args.checkpoints, members):
+        a, b = member_probs(model, va_img, False), member_probs(model, va_img, True)
+        p_plain.append(a)
+        p_flip.append(b)
+        n = sum(p.numel() for p in model.parameters())
+        rows.append(dict(name=ck["arch"], checkpoint=path, params=n, fp16_bytes=2 * n,
+                         valid=accuracy(a, labels), valid_flip=accuracy(b, labels)))
+    probs = p_flip if flip else p_plain
+    w = choose_weights(probs, labels, soft, args.rounds)
+    uni = np.full(len(members), 1 / len(members))
+    for name, ww in (("ensemble (uniform)", uni), ("ensemble (Valid-chosen weights)", w)):
+        rows.append(dict(name=name, params=sum(r["params"] for r in rows[:len(members)]),
+                         fp16_bytes=sum(r["fp16_bytes"] for r in rows[:len(members)]),
+                         weights=[round(float(x), 4) for x in ww],
+                         valid=accuracy(sum(a * b for a, b in zip(ww, p_plain)), labels),
+                         valid_flip=accuracy(sum(a * b for a, b in zip(ww, p_flip)), labels)))
+
+    print(f"FER+ Valid majority accuracy (n = {int((labels >= 0).sum())}), fp16 weights:\n")
+    print("| model | params | fp16 MB | weight | Valid | Valid + flip |\n|---|---:|---:|---:|---:|---:|")
+    for i, r in enumerate(rows):
+        wt = f"{w[i]:.3f}" if i < len(members) else ""
+        print(f"| {r['name']} | {r['params']:,} | {r['fp16_bytes'] / 1e6:.2f} | {wt} | "
+              f"{r['valid'] * 100:.2f}% | {r['valid_flip'] * 100:.2f}% |")
+    print("weights:", " ".join(f"{x:.4f}" for x in w), flush=True)
+
+    if args.teacher_out:
+        rows_tr = np.arange(len(tr_img))
+        if args.quick:  # only the Train images train.py --quick uses; the rest uniform
+            rows_tr = np.nonzero(ferplus.soft_targets(tr_votes)[1])[0][:512]
+        ens = np.full((len(tr_img), ferplus.N_EMOTIONS), 1.0 / ferplus.N_EMOTIONS)
+        ens[rows_tr] = sum(wi * member_probs(m, tr_img[rows_tr], flip)
+                           for wi, (m, _) in zip(w, members))
+        os.makedirs(os.path.dirname(os.path.abspath(args.teacher_out)), exist_ok=True)
+        np.save(args.teacher_out, ens.astype(np.float32))
+        print(f"teacher probabilities on Train: {ens.shape} -> {args.teacher_out}")
+
+    desc = ("Ensemble of " + ", ".join(r["name"] for r in rows[:len(members)]) +
+            " (weights chosen on FER+ Valid)" + (" with horizontal-flip TTA" if flip else ""))
+    ex = list(args.checkpoints) + [args.out, "--name", args.name, "--description", desc,
+                                   "--weights"] + [f"{x:.6f}" for x in w]
+    if flip:
+        ex.append("--flip-tta")
+    if not args.quick:
+        ex += ["--data", args.data]
+    if args.golden:
+        ex += ["--golden", args.golden]
+    export_checkpoint.main(ex)
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump(dict(rows=rows, weights=[float(x) for x in w], flip_tta=flip), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Tests of the training pipeline on a tiny synthetic FER+-layout folder (no ../shared data):
+train.py --quick for 'lite' and one ensemble member (with mixup, distillation and temperature),
+and the .emx exporter on every architecture in models.ARCHS (NumPy reference vs PyTorch).
+
+    /usr/bin/python3 -m unittest training/test_train.py
+"""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+try:
+    import torch
+    torch.set_num_threads(1)
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+
+def make_ferplus(root, n_train=48, n_valid=24, seed=0):
+    """FER+ layout: root/FER2013Train and root/FER2013Valid, each with label.csv + 48x48 PNGs.
+    Each image's class is drawn into it (a bright square at a class-dependent place)."""
+    from PIL import Image
+    rng = np.random.RandomState(seed)
+    for sub, n in (("FER2013Train", n_train), ("FER2013Valid", n_valid)):
+        d = os.path.join(root, sub)
+        os.makedirs(d)
+        rows = []
+        for i in range(n):
+            c = i % 8
+            img = rng.randint(0, 120, (48, 48)).astype(np.uint8)
+            y, x = 4 + (c // 4) * 22, 4 + (c % 4) * 10
+            img[y:y + 16, x:x + 8] = 230
+            name = f"fer{i:07d}.png"
+            Image.fromarray(img).save(os.path.join(d, name))
+            votes = [0] * 10
+            votes[c] = 8
+            votes[(c + 1) % 8] = 2
+            rows.append(f"{name},\"(0, 0, 48, 48)\"," + ",".join(map(str, votes)))
+        with open(os.path.join(d, "label.csv"), "w") as f:
+            f.write("\n".join(rows) + "\n")
+
+
+@unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
+class TrainQuickTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.data = os.path.join(cls.tmp.name, "ferplus")
+        make_ferplus(cls.data)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def run_train(self, name, *extra):
+        import train
+        out = os.path.join(self.tmp.name, name)
+        train.main(["--data", self.data, "--out", out, "--quick", "--threads", "1",
+                    "--batch", "16"] + list(extra))
+        torch.set_num_threads(1)
+        ck = torch.load(os.path.join(out, "best.pt"), map_location="cpu")
+        with open(os.path.join(out, "history.json")) as f:
+            hist = json.load(f)["history"]
+        self.assertEqual(len(hist), 2)
+        self.assertTrue(all(np.isfinite(h["loss"]) for h in hist))
+        self.assertIn("state_dict", ck)
+        return out, ck
+
+    def test_lite_and_member_distilled(self):
+        out, ck = self.run_train("lite", "--arch", "lite", "--mix", "cutmix", "--mix-alpha", "1")
+        self.assertEqual(ck["arch"], "lite")
+        # a teacher file (uniform-ish probabilities, one row per Train image) for distillation
+        import ferplus
+        _, votes = ferplus.read_label_csv(os.path.join(self.data, "FER2013Train"))
+        rng = np.random.RandomState(1)
+        t = rng.dirichlet(np.ones(8), len(votes)).astype(np.float32)
+        tpath = os.path.join(self.tmp.name, "teacher.npy")
+        np.save(tpath, t)
+        _, ck = self.run_train("sewide", "--arch", "sewide", "--mix", "mixup",
+                               "--teacher", tpath, "--alpha", "0.5", "--temperature", "3")
+        self.assertEqual(ck["arch"], "sewide")
+        self.assertEqual(ck["args"]["temperature"], 3.0)
+
+    def test_soften_and_mix(self):
+        import train
+        p = torch.tensor([[0.7, 0.2, 0.1]])
+        self.assertTrue(torch.allclose(train.soften(p, 1.0), p))
+        q = train.soften(p, 2.0)
+        e = p.sqrt() / p.sqrt().sum()
+        self.assertTrue(torch.allclose(q, e))
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(6, 1, 8, 8)
+        y = torch.eye(6)
+        for mode in ("mixup", "cutmix"):
+            xm, (ym, none) = train.mix_batch(x, [y, None], g, mode, 1.0)
+            self.assertIsNone(none)
+            self.assertEqual(xm.shape, x.shape)
+            self.assertTrue(torch.allclose(ym.sum(1), torch.ones(6)))
+
+
+@unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
+class ExportArchsTest(unittest.TestCase):
+    def test_every_arch_exports_exactly(self):
+        import emx_numpy_ref
+        import export_emx
+        import torch.fx.experimental.optimization as fx_opt
+        from models import ARCHS, build
+        spec = dict(height=48, width=48, channels=1, mean=0.5, std=0.25)
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(1, 1, 48, 48, generator=g)
+        for name in ARCHS:
+            with self.subTest(arch=name):
+                torch.manual_seed(0)
+                model = build(name).eval()
+                # non-trivial BN statistics, so folding is exercised
+                for m in model.modules():
+                    if isinstance(m, torch.nn.BatchNorm2d):
+                        m.running_mean.uniform_(-0.2, 0.2, generator=g)
+                        m.running_var.uniform_(0.5, 1.5, generator=g)
+                # the GAP + one Linear head that class activation maps need
+                self.assertIsInstance(model.fc, torch.nn.Linear)
+                self.assertIsInstance(model.pool, torch.nn.AdaptiveAvgPool2d)
+                fused = fx_opt.fuse(model)
+                with torch.no_grad():
+                    for p in fused.parameters():
+                        p.copy_(p.half().float())
+                    want = torch.softmax(fused(x), 1).double().numpy().ravel()
+                m = export_emx.convert(fused, spec, fp16=True)
+                got = emx_numpy_ref.predict(m, x[0].permute(1, 2, 0).double().numpy())
+                np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+if __name__ == "__main__":
+    unittest.main()
