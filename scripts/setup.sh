@@ -7,8 +7,9 @@
 #   python3-numpy       golden-file checks of the exporter tests (PyTorch itself is optional)
 #   clang, libclang-rt-14-dev  libFuzzer and sanitizers (scripts/fuzz.sh)
 #   valgrind            memcheck of the native classify path (scripts/valgrind.sh)
-#   chromium            the live demo's browser tests (tests/browser/, driven by playwright-core,
-#                       the one npm devDependency, installed below with `npm ci`)
+#   chromium            the live demo's browser tests (tests/browser/, driven by playwright-core)
+# npm devDependencies (`npm ci`, below): playwright-core for the browser tests, and TF.js WASM,
+# onnxruntime-web and face-api.js for the comparison benchmarks. The package itself has none.
 # Training additionally needs python3-torch: `scripts/setup.sh --training`.
 set -eu
 PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
@@ -29,9 +30,11 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
-# npm devDependencies (playwright-core: drives Debian's chromium; it downloads no browser).
+# npm devDependencies, reinstalled whenever package-lock.json is newer than what node_modules
+# holds (playwright-core drives Debian's chromium; it downloads no browser).
 ROOT_DIR="$(cd "$(dirname "$0")/.." && pwd)"
-if [ ! -f "$ROOT_DIR/node_modules/playwright-core/package.json" ]; then
+INSTALLED="$ROOT_DIR/node_modules/.package-lock.json"
+if [ ! -f "$INSTALLED" ] || [ "$ROOT_DIR/package-lock.json" -nt "$INSTALLED" ]; then
   echo "setup: npm ci (devDependencies)"
   (cd "$ROOT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
