@@ -6,12 +6,25 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class GapHeadNet(nn.Module):
+    """Base of every shipped net: features -> global average pool -> dropout -> one Linear.
+    That head is what makes class activation maps exact (emx_explain), so it lives here once."""
+
+    def _head(self, channels, n_classes, dropout):
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels, n_classes)
+
+    def classify(self, features):
+        return self.fc(self.drop(self.pool(features).flatten(1)))
+
+
 def conv_bn_relu(cin, cout, k=3, stride=1, groups=1):
     return [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
             nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
-class LiteNet(nn.Module):
+class LiteNet(GapHeadNet):
     """EmoXNetLite: a small VGG-style CNN, two 3x3 convs per stage, widths (16, 32, 64, 128).
     Wide enough to learn FER+, small enough (~0.15M params) to train on CPU and to run in well
     under a millisecond in WASM."""
@@ -25,13 +38,10 @@ class LiteNet(nn.Module):
                 layers.append(nn.MaxPool2d(2))
             cin = w
         self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(cin, n_classes)
+        self._head(cin, n_classes, dropout)
 
     def forward(self, x):
-        x = self.pool(self.features(x)).flatten(1)
-        return self.fc(self.drop(x))
+        return self.classify(self.features(x))
 
 
 # ---- EmoXNet ensemble members (issue: ensemble). Four families, depths and input sizes:
@@ -43,7 +53,7 @@ class LiteNet(nn.Module):
 # Each ends in global average pooling + Dropout + ONE nn.Linear (class activation maps).
 
 
-class VGGNet(nn.Module):
+class VGGNet(GapHeadNet):
     """Wider VGG: stages of 3x3 conv-BN-ReLU, max pooling between stages."""
 
     def __init__(self, widths=(64, 128, 256, 320), convs=(2, 2, 2, 2), n_classes=8, dropout=0.4):
@@ -56,12 +66,10 @@ class VGGNet(nn.Module):
             if i < len(widths) - 1:
                 layers.append(nn.MaxPool2d(2))
         self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(cin, n_classes)
+        self._head(cin, n_classes, dropout)
 
     def forward(self, x):
-        return self.fc(self.drop(self.pool(self.features(x)).flatten(1)))
+        return self.classify(self.features(x))
 
 
 class SE(nn.Module):
@@ -104,7 +112,7 @@ class BasicBlock(nn.Module):
         return self.act2(y + self.short(x))
 
 
-class ResNet(nn.Module):
+class ResNet(GapHeadNet):
     """ResNet-18-style for 48 px faces: 3x3 stem (64) + 2x2 max pool -> 24 px, then stages of
     BasicBlocks (default 2-2-2, widths 64-128-256, stride 2 between stages) -> 6x6 features."""
 
@@ -120,12 +128,10 @@ class ResNet(nn.Module):
                                          block_dropout))
                 cin = w
         self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(cin, n_classes)
+        self._head(cin, n_classes, dropout)
 
     def forward(self, x):
-        return self.fc(self.drop(self.pool(self.features(self.stem(x))).flatten(1)))
+        return self.classify(self.features(self.stem(x)))
 
 
 class SEWideNet(ResNet):
@@ -153,7 +159,7 @@ class InvertedResidual(nn.Module):
         return x + y if self.res else y
 
 
-class SepNet(nn.Module):
+class SepNet(GapHeadNet):
     """Depthwise-separable (MobileNetV2-style) net; upsamples the 48 px face to `size` px
     first (bilinear, align_corners=False: exported as RESIZE_BILINEAR), a different input
     size from the other members. 64 px -> 8x8 features."""
@@ -172,14 +178,11 @@ class SepNet(nn.Module):
                 cin = c
         layers += [nn.Conv2d(cin, last, 1, bias=False), nn.BatchNorm2d(last), nn.Hardswish()]
         self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(last, n_classes)
+        self._head(last, n_classes, dropout)
 
     def forward(self, x):
         x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
-        x = self.pool(self.features(x)).flatten(1)
-        return self.fc(self.drop(x))
+        return self.classify(self.features(x))
 
 
 ARCHS = {"lite": LiteNet, "vgg": VGGNet, "resnet": ResNet, "sewide": SEWideNet, "sep": SepNet}
