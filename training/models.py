@@ -26,8 +26,8 @@ def conv_bn_relu(cin, cout, k=3, stride=1, groups=1):
 
 class LiteNet(GapHeadNet):
     """EmoXNetLite: a small VGG-style CNN, two 3x3 convs per stage, widths (16, 32, 64, 128).
-    Wide enough to learn FER+, small enough (~0.15M params) to train on CPU and to run in well
-    under a millisecond in WASM."""
+    Wide enough to learn FER+, small enough (0.29M params, 0.59 MB fp16) to train on CPU and to
+    run in about a millisecond in WASM."""
 
     def __init__(self, widths=(16, 32, 64, 128), n_classes=8, dropout=0.3):
         super().__init__()
@@ -185,7 +185,36 @@ class SepNet(GapHeadNet):
         return self.classify(self.features(x))
 
 
-ARCHS = {"lite": LiteNet, "vgg": VGGNet, "resnet": ResNet, "sewide": SEWideNet, "sep": SepNet}
+# ---- CPU-sized members (train_all.sh PROFILE=cpu): the same families at a size that trains in
+# about 2 minutes per epoch on a 2-core CPU (torch 1.13), for when no GPU is lent. The separable
+# net has no CPU-sized variant: depthwise backward is ~10x slower per FLOP in torch's CPU path.
+
+
+class LiteWideNet(LiteNet):
+    """LiteNet at 1.5x width (24-48-96-192), 0.66M params."""
+
+    def __init__(self, n_classes=8):
+        super().__init__(widths=(24, 48, 96, 192), n_classes=n_classes, dropout=0.3)
+
+
+class ResNetSmall(ResNet):
+    """ResNet at half width (32 stem, 32-64-128), 0.70M params."""
+
+    def __init__(self, n_classes=8):
+        super().__init__(widths=(32, 64, 128), stem=32, n_classes=n_classes)
+
+
+class SEWideSmall(ResNet):
+    """SEWideNet's recipe (5x5 stem, one SE block per stage, SiLU, in-block dropout) at
+    widths 48-96-128 with a 32 stem, 0.45M params."""
+
+    def __init__(self, n_classes=8):
+        super().__init__(widths=(48, 96, 128), blocks=(1, 1, 1), stem=32, act=nn.SiLU, se=True,
+                         stem_k=5, n_classes=n_classes, dropout=0.3, block_dropout=0.1)
+
+
+ARCHS = {"lite": LiteNet, "vgg": VGGNet, "resnet": ResNet, "sewide": SEWideNet, "sep": SepNet,
+         "lite-w": LiteWideNet, "resnet-s": ResNetSmall, "sewide-s": SEWideSmall}
 MEMBERS = ("vgg", "resnet", "sewide", "sep")   # the EmoXNet ensemble, in export order
 
 

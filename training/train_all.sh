@@ -4,13 +4,19 @@
 # same Lite without distillation (ablation), exports, WASM evaluation and an ablation table.
 #
 #   sh training/train_all.sh               # full schedule (GPU: minutes to hours; CPU: days)
+#   PROFILE=cpu sh training/train_all.sh   # CPU-sized members and schedule: ~1.5 h on 2 cores
 #   QUICK=1 sh training/train_all.sh       # --quick everywhere: a few minutes on CPU
+#
+# PROFILE=full (default): members vgg, resnet, sewide, sep (1.4-2.8M params, 40 epochs, mixup or
+# cutmix). PROFILE=cpu: members lite, lite-w, resnet-s, sewide-s (0.3-0.7M params, EPOCHS=10,
+# LITE_EPOCHS=12, no mixing: too few epochs for it to pay); the Lite trained without
+# distillation is also the ensemble's `lite` member (same seed, same schedule).
 #
 # Env: FERPLUS (FER+ root with PNGs, for the WASM eval; default ../shared/data/ferplus),
 #      DATA (train.py --data; default data/ferplus if packed there, else FERPLUS),
 #      RUNS (default runs/emoxnet, or runs/quick with QUICK=1), EPOCHS (members, default 40),
 #      LITE_EPOCHS (default 40), T (temperature, default 4), ALPHA (default 0.7), AMP=1.
-# Full mode writes models/emoxnet.emx and tests/golden/emoxnet.*; the Lite candidates stay in
+# Full and cpu modes write models/emoxnet.emx and tests/golden/emoxnet.*; the Lite candidates stay in
 # $RUNS (copy the distilled one to models/emoxnet-lite.emx to ship it). QUICK mode writes only
 # under $RUNS.
 set -eu
@@ -26,10 +32,14 @@ ALPHA=${ALPHA:-0.7}
 if [ "$QUICK" = 1 ]; then
   RUNS=${RUNS:-runs/quick}; Q=--quick; ENS_OUT=$RUNS/emoxnet.emx; GOLDEN=""; LIMIT="--limit 256"
 else
-  RUNS=${RUNS:-runs/emoxnet}; Q=""; ENS_OUT=models/emoxnet.emx; GOLDEN="--golden emoxnet"; LIMIT=""
+  RUNS=${RUNS:-runs/emoxnet-${PROFILE:-full}}; Q=""; ENS_OUT=models/emoxnet.emx; GOLDEN="--golden emoxnet"; LIMIT=""
 fi
-EPOCHS=${EPOCHS:-40}
-LITE_EPOCHS=${LITE_EPOCHS:-40}
+PROFILE=${PROFILE:-full}
+case $PROFILE in
+  full) EPOCHS=${EPOCHS:-40}; LITE_EPOCHS=${LITE_EPOCHS:-40} ;;
+  cpu)  EPOCHS=${EPOCHS:-10}; LITE_EPOCHS=${LITE_EPOCHS:-12} ;;
+  *) echo "PROFILE must be full or cpu" >&2; exit 2 ;;
+esac
 AMPF=""; [ "${AMP:-0}" = 1 ] && AMPF=--amp
 mkdir -p "$RUNS"
 logged() {  # LOG CMD...: run CMD, output to the terminal and LOG; fail when CMD fails (no pipefail in sh)
@@ -46,20 +56,30 @@ train() {  # NAME ARCH SEED EPOCHS LR EXTRA...
 }
 
 # 1. ensemble members: different families, depths, input sizes; strong augmentation
-#    (rotation/scale/shift/mirror/erasing in train.py) plus mixup or cutmix; cosine; fixed seeds
-train vgg    vgg    101 "$EPOCHS" 0.05 --mix mixup  --mix-alpha 0.2
-train resnet resnet 102 "$EPOCHS" 0.05 --mix cutmix --mix-alpha 1.0
-train sewide sewide 103 "$EPOCHS" 0.05 --mix mixup  --mix-alpha 0.2
-train sep    sep    104 "$EPOCHS" 0.05 --mix cutmix --mix-alpha 1.0
+#    (rotation/scale/shift/mirror/erasing in train.py) plus mixup or cutmix; cosine; fixed seeds.
+#    The Lite without distillation (ablation baseline) is trained here too.
+train lite-nokd lite 7 "$LITE_EPOCHS" 0.05
+if [ "$PROFILE" = cpu ]; then
+  train resnet-s resnet-s 102 "$EPOCHS" 0.05
+  train sewide-s sewide-s 103 "$EPOCHS" 0.05
+  train lite-w   lite-w   101 "$EPOCHS" 0.05
+  MEMBER_RUNS="lite-nokd resnet-s sewide-s lite-w"
+else
+  train vgg    vgg    101 "$EPOCHS" 0.05 --mix mixup  --mix-alpha 0.2
+  train resnet resnet 102 "$EPOCHS" 0.05 --mix cutmix --mix-alpha 1.0
+  train sewide sewide 103 "$EPOCHS" 0.05 --mix mixup  --mix-alpha 0.2
+  train sep    sep    104 "$EPOCHS" 0.05 --mix cutmix --mix-alpha 1.0
+  MEMBER_RUNS="vgg resnet sewide sep"
+fi
 
 # 2. ensemble: weights on Valid, teacher probabilities on Train (flip TTA), export
 echo "== ensemble"
-logged "$RUNS/ensemble.log" $PY training/ensemble.py "$RUNS/vgg/best.pt" "$RUNS/resnet/best.pt" \
-  "$RUNS/sewide/best.pt" "$RUNS/sep/best.pt" --data "$DATA" --out "$ENS_OUT" \
+CKPTS=""; for r in $MEMBER_RUNS; do CKPTS="$CKPTS $RUNS/$r/best.pt"; done
+# shellcheck disable=SC2086  # CKPTS is a list of paths without spaces
+logged "$RUNS/ensemble.log" $PY training/ensemble.py $CKPTS --data "$DATA" --out "$ENS_OUT" \
   --teacher-out "$RUNS/teacher.npy" --summary "$RUNS/ensemble.json" $GOLDEN $Q
 
-# 3. EmoXNetLite, same seed and schedule, without and with distillation (the ablation)
-train lite-nokd lite 7 "$LITE_EPOCHS" 0.05
+# 3. EmoXNetLite distilled: same seed and schedule as lite-nokd (the ablation)
 train lite-kd   lite 7 "$LITE_EPOCHS" 0.05 --teacher "$RUNS/teacher.npy" --alpha "$ALPHA" \
   --temperature "$T"
 for v in nokd kd; do
