@@ -182,6 +182,20 @@ static void test_conv(void) {
         if (s.out_w <= 0) continue;
         check_conv(&s, t % 5 != 0);
     }
+    /* Winograd F(2x2,3x3) route: odd and even sizes (partial tiles at the right and bottom
+     * edges, partial tile blocks), channel counts around the NR panel, every activation */
+    static const int wino_ic[] = {8, 12, 16, 20, 32, 40}, wino_oc[] = {4, 8, 12, 20, 36};
+    int n_wino = 0;
+    for (int h = 7; h <= 13; h += 3)
+        for (int w = 7; w <= 20; w += 2)
+            for (int i = 0; i < 6; i++) {
+                const int ic = wino_ic[i], oc = wino_oc[(h + w + i) % 5];
+                make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, (emx_act)((h + w + i) % 6));
+                if (!emx__wino_applies(&s)) continue;
+                check_conv(&s, (w + i) % 3 != 0);
+                n_wino++;
+            }
+    CHECK(n_wino >= 100);
     /* the model's real layer shapes (3x3 pad 1 stride 1 and 2, 1x1, depthwise) */
     static const int real[][4] = {{48, 1, 16, 1}, {48, 16, 16, 1}, {24, 32, 32, 1},
                                   {12, 64, 64, 1}, {6, 128, 128, 1}, {24, 16, 32, 2},

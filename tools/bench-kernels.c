@@ -4,6 +4,10 @@
  * reference conv for scale. Median of many timed runs after a warm-up; single thread.
  * Portable C + clock_gettime(CLOCK_MONOTONIC) only, so the same file builds with Emscripten
  * for the WebAssembly column.
+ * 3x3 stride-1 "same" convs with outputs >= 2x2, in_c >= 8 and channels % 4 == 0 take the Winograd route
+ * (f32-conv3x3-winograd.c) in every kernel column; "direct" is the same conv forced through
+ * igemm (4x8). GFLOP/s always count the direct conv's 2 * outputs * K flops, so a Winograd
+ * cell is an *effective* rate and may exceed the peak (it does 2.25x fewer multiply-adds).
  * The last line is the machine's measured 128-bit SIMD peak (f32x4 mul and add streams, six
  * independent chains each, no loads) that the kernel columns can be read against.
  *   usage: bench-kernels [min_seconds_per_cell (default 0.2)] */
@@ -30,6 +34,12 @@ static const bench_case cases[] = {
     {"conv3x3 24x24x32->32", 24, 32, 32, 3, 1, 1, 1},
     {"conv3x3 12x12x64->64", 12, 64, 64, 3, 1, 1, 1},
     {"conv3x3 6x6x128->128", 6, 128, 128, 3, 1, 1, 1},
+    {"conv3x3 48x48x64->64", 48, 64, 64, 3, 1, 1, 1},      /* vgg (full profile) */
+    {"conv3x3 24x24x128->128", 24, 128, 128, 3, 1, 1, 1},
+    {"conv3x3 12x12x256->256", 12, 256, 256, 3, 1, 1, 1},
+    {"conv3x3 6x6x320->320", 6, 320, 320, 3, 1, 1, 1},
+    {"conv3x3 24x24x32->32", 24, 32, 32, 3, 1, 1, 1},        /* resnet-s, cpu profile */
+    {"conv3x3 12x12x128->128", 12, 128, 128, 3, 1, 1, 1},
     {"conv3x3/2 48x48x16->32", 48, 16, 32, 3, 2, 1, 1},
     {"conv1x1 48x48x16->32", 48, 16, 32, 1, 1, 0, 1},
     {"conv1x1 24x24x32->64", 24, 32, 64, 1, 1, 0, 1},
@@ -121,7 +131,7 @@ int main(int argc, char **argv) {
     printf("%-24s %8s", "shape", "MFLOP");
     for (int k = 0; k < emx__gemm_config_count; k++)
         printf(" %7dx%d", emx__gemm_configs[k].mr, emx__gemm_configs[k].nr);
-    printf(" %9s %10s\n", "ref", "us(best)");
+    printf(" %9s %9s %10s\n", "direct", "ref", "us(best)");
 
     unsigned seed = 1;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
@@ -153,6 +163,18 @@ int main(int argc, char **argv) {
             const double t = time_conv(&emx__gemm_configs[k], &s, w, b, packed, in, out, scratch, min_s);
             if (t < best) best = t;
             printf(" %9.2f", flop / t * 1e-9);
+        }
+        if (emx__wino_applies(&s)) { /* the same conv through igemm, packed for it */
+            emx__wino_enabled = 0;
+            float *dpacked = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
+            float *dscratch = malloc((emx__conv2d_scratch_size(&s) + 1) * sizeof(float));
+            emx__conv2d_pack(&s, w, b, dpacked);
+            const double td = time_conv(emx__gemm_default(), &s, w, b, dpacked, in, out, dscratch, min_s);
+            printf(" %9.2f", flop / td * 1e-9);
+            free(dpacked), free(dscratch);
+            emx__wino_enabled = 1;
+        } else {
+            printf(" %9s", "-");
         }
         const double tref = time_conv(NULL, &s, w, b, packed, in, out, scratch, min_s / 4);
         printf(" %9.2f %10.1f\n", flop / tref * 1e-9, best * 1e6);

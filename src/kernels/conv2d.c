@@ -1,6 +1,8 @@
 /* conv2d.c - the convolution driver: packs weights at load time and routes each conv to a
  * micro-kernel:
  *   depthwise (groups == in_c == out_c)            -> f32-dwconv-minmax.c
+ *   3x3, stride 1, "same", channels % 4 == 0,      -> f32-conv3x3-winograd.c (F(2x2,3x3):
+ *   in_c >= 8, outputs >= 2x2                         2.25x fewer multiply-adds, same GEMMs)
  *   1x1, stride 1, no padding (incl. dense layers) -> gemm: NHWC already is the A matrix
  *                                                     (pixels = rows, channels = k)
  *   everything else (any kernel/stride/dilation/   -> igemm over an indirection buffer
@@ -40,10 +42,11 @@ static int emx__max_mr(void) {
     return emx__gemm_default()->mr;
 }
 
-enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM };
+enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO };
 
 static int emx__conv_kind(const emx_conv_shape *s) {
     if (s->groups > 1 && s->groups == s->in_c && s->groups == s->out_c) return EMX__CONV_DW;
+    if (emx__wino_applies(s)) return EMX__CONV_WINO;
     if (s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
         s->pad_left == 0 && s->out_h == s->in_h && s->out_w == s->in_w)
         return EMX__CONV_GEMM;
@@ -62,6 +65,7 @@ static size_t emx__group_packed(const emx_conv_shape *s) {
 
 size_t emx__conv2d_packed_size(const emx_conv_shape *s) {
     if (emx__conv_kind(s) == EMX__CONV_DW) return emx__dwconv_packed_size(s);
+    if (emx__conv_kind(s) == EMX__CONV_WINO) return emx__wino_packed_size(s);
     return (size_t)s->groups * emx__group_packed(s);
 }
 
@@ -69,6 +73,10 @@ void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float 
                       float *packed) {
     if (emx__conv_kind(s) == EMX__CONV_DW) {
         emx__dwconv_pack(s, weight, bias, packed);
+        return;
+    }
+    if (emx__conv_kind(s) == EMX__CONV_WINO) {
+        emx__wino_pack(s, weight, bias, packed);
         return;
     }
     const int icg = s->in_c / s->groups, ocg = s->out_c / s->groups;
@@ -136,6 +144,7 @@ static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
  * used, then MR * ks pointers, aligned inside the float buffer (the runtime only promises
  * float alignment). Sized for the largest MR listed so any kernel can run in it. */
 size_t emx__conv2d_scratch_size(const emx_conv_shape *s) {
+    if (emx__conv_kind(s) == EMX__CONV_WINO) return emx__wino_scratch_size(s);
     if (emx__conv_kind(s) != EMX__CONV_IGEMM) return 0;
     const emx__igemm_layout l = emx__layout(s);
     const size_t ptrs = (size_t)emx__max_mr() * l.ks + 1; /* +1: alignment slack */
@@ -160,6 +169,10 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
     const size_t gstride = emx__group_packed(s);
     const emx_gemm_config *single = emx__gemm_single_row();
 
+    if (kind == EMX__CONV_WINO) {
+        emx__wino_conv(cfg, single, s, packed, in, out, scratch);
+        return;
+    }
     if (kind == EMX__CONV_GEMM) {
         for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
             const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;

@@ -85,6 +85,21 @@ void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float 
 void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, const float *in,
                                  float *out, const emx_minmax_params *params);
 
+/* ---- 3x3 stride-1 "same" convs as Winograd F(2x2, 3x3) (f32-conv3x3-winograd.c) ----------
+ * emx__wino_applies() decides per shape (the conv driver routes such convs here); the GEMMs
+ * run through cfg (full row blocks) and single (one-row leftovers). emx__wino_enabled = 0
+ * (benchmarks only) sends them to igemm instead; it must not change between packing a conv's
+ * weights and running it, since the two routes pack differently. */
+extern int emx__wino_enabled;
+int emx__wino_applies(const emx_conv_shape *s);
+size_t emx__wino_packed_size(const emx_conv_shape *s);
+void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+                    float *packed);
+size_t emx__wino_scratch_size(const emx_conv_shape *s);
+void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
+                    const emx_conv_shape *s, const float *packed, const float *in, float *out,
+                    float *scratch);
+
 /* ---- activations ---- */
 /* out[i] = act(in[i]) vectorised (in == out allowed); exp via a degree-5 polynomial after
  * range reduction, within a few ulp of expf. */
