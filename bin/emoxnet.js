@@ -22,10 +22,12 @@ const USAGE = `usage:
       map for its label blended over the face crop (red: strongest evidence).
       --min-face PX: ignore faces smaller than PX pixels; --max-faces N (default 32);
       --threshold T: detector confidence 0..1 (default 0.5).
-  emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N]
+  emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N] [--predictions OUT.csv]
       Accuracy on a FER+-layout folder (label.csv beside the PNGs) under the FER+ majority
       protocol: per-class recall and the confusion matrix. --json: a single JSON line.
       --limit N: only the first N images the protocol keeps.
+      --predictions OUT.csv: one row per scored image: file, true and predicted class index
+      (FER+ order), the 8 probabilities (e.g. to compare with another framework).
   emoxnet --help | --version
 
 options:
@@ -44,7 +46,7 @@ class CliError extends Error {
 function parseArgs(argv) {
   const opts = {
     model: 'lite', json: false, limit: null, scalar: false, help: false, version: false,
-    annotate: null, explain: null, whole: false, minFace: 0, maxFaces: 32, threshold: 0.5,
+    annotate: null, explain: null, predictions: null, whole: false, minFace: 0, maxFaces: 32, threshold: 0.5,
   };
   const number = (arg, v, lo, hi, integer = false) => {
     const n = Number(v);
@@ -101,6 +103,9 @@ function parseArgs(argv) {
         break;
       case '--threshold':
         opts.threshold = number(arg, value(), 0, 1);
+        break;
+      case '--predictions':
+        opts.predictions = value();
         break;
       case '--limit': {
         const v = value();
@@ -305,6 +310,7 @@ async function evalCommand(args, opts) {
   const K = FERPLUS_CLASSES.length;
   const confusion = Array.from({ length: K }, () => new Array(K).fill(0));
   let correct = 0;
+  const predRows = [`file,label,pred,${FERPLUS_CLASSES.join(',')}`];
   const t0 = Date.now();
   try {
     // Score only the 8 FER+ classes, found by name, so a model with its classes in another
@@ -328,6 +334,7 @@ async function evalCommand(args, opts) {
       let pred = 0;
       for (let k = 1; k < K; k++) if (result.scores[keyOf[k]] > result.scores[keyOf[pred]]) pred = k;
       confusion[row.label][pred]++;
+      if (opts.predictions) predRows.push([row.file, row.label, pred, ...keyOf.map((k) => result.scores[k])].join(','));
       if (pred === row.label) correct++;
       const now = Date.now();
       if (now - lastDraw > 100 || i + 1 === kept.length) {
@@ -340,6 +347,13 @@ async function evalCommand(args, opts) {
     model.dispose();
   }
   const seconds = (Date.now() - t0) / 1000;
+  if (opts.predictions) {
+    try {
+      await writeFile(opts.predictions, predRows.join('\n') + '\n');
+    } catch (err) {
+      throw new CliError(`cannot write ${opts.predictions}: ${err.message}`);
+    }
+  }
 
   const n = kept.length;
   const perN = confusion.map((r) => r.reduce((a, b) => a + b, 0));

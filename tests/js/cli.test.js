@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from '../../wasm/emoxnet.js';
@@ -92,7 +92,6 @@ test('eval --json: the protocol, the confusion matrix and the model name', async
   // Same answers through the API.
   const m = await load(modelPath);
   const { decodeImage } = await import('../../wasm/emoxnet.js');
-  const { readFileSync } = await import('node:fs');
   const want = Array.from({ length: 8 }, () => new Array(8).fill(0));
   const labels = { 0: 1, 1: 0, 3: 2, 5: 4, 6: 7 };
   for (const [i, label] of Object.entries(labels)) {
@@ -113,6 +112,28 @@ test('eval --json: the protocol, the confusion matrix and the model name', async
   assert.match(text.out, /accuracy/);
   assert.match(text.out, /confusion matrix/);
   assert.match(text.out, /scalar wasm/);
+});
+
+test('eval --predictions: one row per scored image, matching the confusion matrix', () => {
+  const out = join(dir, 'pred.csv');
+  const r = cli('eval', dir, '--model', modelPath, '--json', '--predictions', out);
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out);
+  const rows = readFileSync(out, 'utf8').trim().split('\n');
+  assert.equal(rows[0], `file,label,pred,${FERPLUS_CLASSES.join(',')}`);
+  assert.equal(rows.length, 1 + s.n);
+  const confusion = Array.from({ length: 8 }, () => new Array(8).fill(0));
+  for (const row of rows.slice(1)) {
+    const [file, label, pred, ...p] = row.split(',');
+    assert.match(file, /^fer\d{7}\.png$/);
+    const probs = p.map(Number);
+    assert.equal(probs.length, 8);
+    assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    assert.equal(probs.indexOf(Math.max(...probs)), Number(pred));
+    confusion[Number(label)][Number(pred)]++;
+  }
+  assert.deepEqual(confusion, s.confusion);
+  assertCleanError(cli('eval', dir, '--model', modelPath, '--predictions', join(dir, 'no', 'such', 'p.csv')), /cannot write/);
 });
 
 test('classify: text and --json output; a bad file fails alone', () => {
