@@ -12,7 +12,7 @@ import { FERPLUS_CLASSES, parseLabelCsv, keptRows } from './ferplus.js';
 const USAGE = `usage:
   emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json] [--annotate OUT.png]
                    [--explain OUT.png]
-                   [--whole] [--min-face PX] [--max-faces N] [--threshold T]
+                   [--whole] [--min-face PX] [--max-faces N] [--threshold T] [--tiles N]
       Print the predicted expression and the class scores of every face in each image (PNG
       or JPEG). Photos and frames are searched for faces (BlazeFace, models/blazeface.emx);
       an image no larger than twice the model's input (a face crop, like FER+'s 48x48) or
@@ -22,6 +22,9 @@ const USAGE = `usage:
       map for its label blended over the face crop (red: strongest evidence).
       --min-face PX: ignore faces smaller than PX pixels; --max-faces N (default 32);
       --threshold T: detector confidence 0..1 (default 0.5).
+      --tiles N: for small faces (group photos; the detector alone misses faces under about
+      a fifth of the image height): also search an N x N grid of overlapping windows, N 2..4
+      (default 0: the whole image only); N * N + 1 detector passes.
   emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N] [--predictions OUT.csv]
       Accuracy on a FER+-layout folder (label.csv beside the PNGs) under the FER+ majority
       protocol: per-class recall and the confusion matrix. --json: a single JSON line.
@@ -47,6 +50,7 @@ function parseArgs(argv) {
   const opts = {
     model: 'lite', json: false, limit: null, scalar: false, help: false, version: false,
     annotate: null, explain: null, predictions: null, whole: false, minFace: 0, maxFaces: 32, threshold: 0.5,
+    tiles: 0,
   };
   const number = (arg, v, lo, hi, integer = false) => {
     const n = Number(v);
@@ -103,6 +107,9 @@ function parseArgs(argv) {
         break;
       case '--threshold':
         opts.threshold = number(arg, value(), 0, 1);
+        break;
+      case '--tiles':
+        opts.tiles = number(arg, value(), 0, 4, true);
         break;
       case '--predictions':
         opts.predictions = value();
@@ -193,7 +200,9 @@ async function classifyCommand(files, opts) {
   if (opts.annotate !== null && files.length !== 1) throw new CliError('--annotate takes exactly one IMAGE', 2);
   if (opts.explain !== null && files.length !== 1) throw new CliError('--explain takes exactly one IMAGE', 2);
   const { model } = await loadModel(opts);
-  const detectOptions = { minFaceSize: opts.minFace, maxFaces: opts.maxFaces, scoreThreshold: opts.threshold };
+  const detectOptions = {
+    minFaceSize: opts.minFace, maxFaces: opts.maxFaces, scoreThreshold: opts.threshold, tiles: opts.tiles,
+  };
   let failed = 0;
   try {
     for (const file of files) {

@@ -27,14 +27,14 @@ static void test_records(void)
     emx_detect_params p = emx_detect_default_params();
     p.score_threshold = 0.0f; /* every anchor passes: records to compare */
     CHECK(emx_detect(det, &img, &p, faces, 4, &n) == EMX_OK && n == 4);
-    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.0f, p.iou_threshold, 0, 4, rec, &m) == EMX_OK);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.0f, p.iou_threshold, 0, 4, 0, rec, &m) == EMX_OK);
     CHECK(m == n);
     for (int i = 0; i < m && i < n; i++)
         CHECK(rec[i * EMX_WASM_FACE_FLOATS] == faces[i].box.x &&
               rec[i * EMX_WASM_FACE_FLOATS + 4] == faces[i].score &&
               rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 &&
               rec[i * EMX_WASM_FACE_FLOATS + 18] == -1);
-    CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, rec, &m) == EMX_OK);
+    CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, 0, rec, &m) == EMX_OK);
     CHECK(m == 4);
     for (int i = 0; i < m; i++) {
         const float *r = rec + i * (EMX_WASM_FACE_FLOATS + 8);
@@ -43,10 +43,12 @@ static void test_records(void)
             sum += r[EMX_WASM_FACE_FLOATS + c];
         CHECK(r[18] >= 0 && r[18] < 8 && sum > 0.999f && sum < 1.001f);
     }
-    CHECK(emx_wasm_analyze(det, NULL, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, rec, &m) ==
+    CHECK(emx_wasm_analyze(det, NULL, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) ==
           EMX_ERR_INVALID_ARG);
-    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, rec, &m) == EMX_ERR_INVALID_ARG);
-    CHECK(emx_wasm_detect(det, px, 0, 64, 3, 0.5f, 0.3f, 0, 4, rec, &m) == EMX_ERR_IMAGE);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, 0, rec, &m) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 5, rec, &m) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 2, rec, &m) == EMX_OK);
+    CHECK(emx_wasm_detect(det, px, 0, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) == EMX_ERR_IMAGE);
     CHECK(emx_wasm_face_floats() == 19);
     emx_model_free(det);
     emx_model_free(cls);

@@ -15,6 +15,9 @@
  *    clear error, never a crash (run it under -DEMX_SANITIZE=ON too).
  * 4. emx_analyze with an expression classifier (a golden test net stands in for a trained
  *    model: this checks the plumbing, not accuracy).
+ * 5. Tiles (emx_detect_params.tiles): group frames of 12 small FER+ faces (100 px in 640x480,
+ *    below what the whole-frame pass finds) must be found nearly all with tiles, each once
+ *    (matched to its pasted square by IoU), and far fewer without; analyze passes tiles on.
  * EMX_DETECT_VERBOSE=1 prints every case. */
 #include <math.h>
 #include <stdio.h>
@@ -143,6 +146,15 @@ static void test_detector_files(void)
         CHECK(emx_detect(m, &img, &p, out, 40, &n) == EMX_OK && n == 32);
         for (int i = 0; i < n; i++)
             CHECK(out[i].n_landmarks == 2 && isfinite(out[i].box.x) && out[i].box.width > 0);
+        /* tiles: 4 x 4 windows + the whole frame, 17 passes' candidates in the (enlarged)
+         * scratch; every pass is well-formed too (run under ASan) */
+        for (int t = 4; t >= 0; t--) {
+            p.tiles = t;
+            n = -1;
+            CHECK(emx_detect(m, &img, &p, out, 40, &n) == EMX_OK && n >= 1 && n <= 40);
+            for (int i = 0; i < n; i++)
+                CHECK(isfinite(out[i].box.x) && isfinite(out[i].box.y) && out[i].box.width > 0);
+        }
         emx_model_free(m);
     }
     free(file);
@@ -387,7 +399,7 @@ static void test_edges(emx_model *det, emx_model *cls)
         CHECK(emx_analyze(det, cls, &img, NULL, out, 4, &n) == EMX_OK && n == 0);
         free(f.px);
     }
-    /* 1x1, 1xN, Nx1 frames in every channel count */
+    /* 1x1, 1xN, Nx1 frames in every channel count, also tiled (windows of at least 1 px) */
     static uint8_t px[4 * 4096];
     memset(px, 77, sizeof px);
     for (int c = 1; c <= 4; c++) {
@@ -397,6 +409,9 @@ static void test_edges(emx_model *det, emx_model *cls)
         for (int s = 0; s < 4; s++) {
             emx_image img = {px, sizes[s][0], sizes[s][1], c, 0};
             CHECK(emx_detect(det, &img, NULL, out, 4, &n) == EMX_OK && n == 0);
+            emx_detect_params tp = emx_detect_default_params();
+            tp.tiles = 2 + s % 3;
+            CHECK(emx_detect(det, &img, &tp, out, 4, &n) == EMX_OK && n == 0);
         }
     }
     /* a big frame: 4096x4096 grey, noise */
@@ -442,6 +457,43 @@ static void test_edges(emx_model *det, emx_model *cls)
     p = emx_detect_default_params();
     p.max_faces = -3;
     CHECK(emx_detect(det, &ok, &p, out, 4, &n) == EMX_ERR_INVALID_ARG);
+    const int bad_tiles[] = {-1, EMX_DETECT_MAX_TILES + 1, 1000};
+    for (int i = 0; i < 3; i++) {
+        p = emx_detect_default_params();
+        p.tiles = bad_tiles[i];
+        n = -1;
+        CHECK(emx_detect(det, &ok, &p, out, 4, &n) == EMX_ERR_INVALID_ARG && n == 0);
+        CHECK(emx_analyze(det, cls, &ok, &p, out, 4, &n) == EMX_ERR_INVALID_ARG && n == 0);
+    }
+    p = emx_detect_default_params();
+    p.tiles = 1; /* same as 0: the whole frame only */
+    CHECK(emx_detect(det, &ok, &p, out, 4, &n) == EMX_OK && n == 0);
+    /* tiles on a strided window of an RGBA frame: the same faces as on a packed copy (noise
+     * seen at about 1:1 by the 133x100 windows gives a few false faces, score 0.5-0.6;
+     * 640x480 noise, box-filtered down, gives none at any tiles) */
+    {
+        frame f = new_frame(400, 300, 1);
+        uint8_t *rgba = malloc(400u * 300u * 4), *packed = malloc(333u * 251u * 4);
+        for (size_t i = 0; i < 400u * 300u; i++)
+            memcpy(rgba + 4 * i, f.px + 3 * i, 3), rgba[4 * i + 3] = 255;
+        for (int y = 0; y < 251; y++)
+            memcpy(packed + (size_t)y * 333 * 4, rgba + ((size_t)(y + 20) * 400 + 10) * 4, 333 * 4);
+        emx_image win = {rgba + (20 * 400 + 10) * 4, 333, 251, 4, 400 * 4};
+        emx_image pk = {packed, 333, 251, 4, 0};
+        emx_face o2[4];
+        int n2 = -1;
+        p = emx_detect_default_params();
+        p.tiles = EMX_DETECT_MAX_TILES;
+        CHECK(emx_detect(det, &win, &p, out, 4, &n) == EMX_OK);
+        CHECK(emx_detect(det, &pk, &p, o2, 4, &n2) == EMX_OK && n2 == n);
+        for (int i = 0; i < n && i < n2; i++)
+            CHECK(memcmp(&out[i], &o2[i], offsetof(emx_face, probs)) == 0);
+        p.tiles = 0;
+        CHECK(emx_detect(det, &win, &p, out, 4, &n) == EMX_OK && n == 0);
+        free(packed);
+        free(rgba);
+        free(f.px);
+    }
 }
 
 /* ---------------------------------------------------------------- options and analyze */
@@ -536,6 +588,101 @@ static void test_options_and_analyze(emx_model *det, emx_model *cls)
     free(f.px);
 }
 
+/* ---------------------------------------------------------------- tiles */
+
+/* One frame of 12 faces (a 4 x 3 grid of 160 px cells, each face `size` px, jittered in its
+ * cell): how many are found (a detection whose FER+-style crop has IoU >= 0.3 with the pasted
+ * square: cells are far enough apart for that to name one face; `tight` counts those with
+ * IoU >= 0.5, as test_synthetic asks), found again (duplicates) or match no face (extra). */
+static void tiled_frame(emx_model *det, int first, int size, int tiles, int *hit, int *tight,
+                        int *dup, int *extra, int *found)
+{
+    enum { N = 12 };
+    frame f = new_frame(640, 480, first & 1);
+    placed pl[N];
+    for (int k = 0; k < N; k++) {
+        const int slack = 160 - size;
+        pl[k] = (placed){(first + k) % n_faces48,
+                         (k % 4) * 160 + (int)(emx_test_rand(&rng_state) % (unsigned)(slack + 1)),
+                         (k / 4) * 160 + (int)(emx_test_rand(&rng_state) % (unsigned)(slack + 1)),
+                         size};
+        paste(&f, faces48[pl[k].face], pl[k].x, pl[k].y, size, 0, 0);
+    }
+    emx_image img = {f.px, 640, 480, 3, 0};
+    emx_face out[64];
+    int got = 0;
+    emx_detect_params p = emx_detect_default_params();
+    p.tiles = tiles;
+    CHECK(emx_detect(det, &img, &p, out, 64, &got) == EMX_OK);
+    int times[N] = {0};
+    float best_iou[N] = {0};
+    for (int j = 0; j < got; j++) {
+        int best = -1;
+        float bi = 0.3f;
+        for (int k = 0; k < N; k++) {
+            const emx_box gt = {(float)pl[k].x, (float)pl[k].y, (float)size, (float)size};
+            const float v = box_iou(gt, crop_box(&out[j]));
+            if (v >= bi)
+                bi = v, best = k;
+        }
+        if (best < 0)
+            (*extra)++;
+        else
+            times[best]++, best_iou[best] = fmaxf(best_iou[best], bi);
+    }
+    for (int k = 0; k < N; k++) {
+        *hit += times[k] > 0;
+        *tight += best_iou[k] >= 0.5f;
+        *dup += times[k] > 1 ? times[k] - 1 : 0;
+    }
+    *found += got;
+    if (verbose)
+        printf("  12 faces of %d px from #%d, tiles %d: %d found\n", size, first, tiles, got);
+    free(f.px);
+}
+
+static void test_tiles(emx_model *det, emx_model *cls)
+{
+    if (n_faces48 < 12)
+        return;
+    /* 10 frames of 12 faces: 100 px is below what the whole-frame pass finds in 640x480,
+     * and 1/(N+1) of the frame height or less for tiles 2..4 (a window holds them whole) */
+    static const int tiles[] = {0, 2, 3, 4};
+    int hits[4] = {0};
+    for (int t = 0; t < 4; t++) {
+        int tight = 0, dup = 0, extra = 0, found = 0;
+        uint32_t seed = rng_state; /* the same frames for every tiles value */
+        for (int i = 0; i < 10; i++)
+            tiled_frame(det, 12 * i, 100, tiles[t], &hits[t], &tight, &dup, &extra, &found);
+        rng_state = seed;
+        printf("12 faces of 100 px per 640x480 frame, tiles %d: %d/120 found (%d with crop IoU "
+               ">= 0.5), %d detections, %d duplicates, %d matching no face\n", tiles[t],
+               hits[t], tight, found, dup, extra);
+        CHECK(dup == 0 && extra == 0);
+        CHECK(tight * 100 >= hits[t] * 90);
+    }
+    CHECK(hits[0] <= 40); /* measured 14, 114, 120, 120 (crop IoU >= 0.5: 14, 112, 116, 116) */
+    CHECK(hits[1] >= 100);
+    CHECK(hits[2] >= 110);
+    CHECK(hits[3] >= 110);
+    /* analyze passes tiles through: the same faces as detect, classified */
+    frame f = new_frame(640, 480, 0);
+    for (int k = 0; k < 12; k++)
+        paste(&f, faces48[k], (k % 4) * 160 + 30, (k / 4) * 160 + 30, 100, 0, 0);
+    emx_image img = {f.px, 640, 480, 3, 0};
+    emx_face a[32], d[32];
+    int na = -1, nd = -1;
+    emx_detect_params p = emx_detect_default_params();
+    p.tiles = 3;
+    CHECK(emx_detect(det, &img, &p, d, 32, &nd) == EMX_OK && nd >= 10);
+    CHECK(emx_analyze(det, cls, &img, &p, a, 32, &na) == EMX_OK && na == nd);
+    for (int i = 0; i < na && i < nd; i++)
+        CHECK(memcmp(&a[i].box, &d[i].box, sizeof a[i].box) == 0 && a[i].label >= 0);
+    p.tiles = 0;
+    CHECK(emx_detect(det, &img, &p, d, 32, &nd) == EMX_OK && nd < na);
+    free(f.px);
+}
+
 int main(void)
 {
     verbose = getenv("EMX_DETECT_VERBOSE") != NULL;
@@ -548,6 +695,7 @@ int main(void)
         test_synthetic(det);
         test_edges(det, cls);
         test_options_and_analyze(det, cls);
+        test_tiles(det, cls);
     }
     emx_model_free(det);
     emx_model_free(cls);

@@ -77,6 +77,7 @@ const SHIPPED = {
 const SHIPPED_DETECTOR = '../models/blazeface.emx';
 const DEFAULT_MAX_FACES = 32;
 const MAX_MAX_FACES = 1024;
+const MAX_TILES = 4; // EMX_DETECT_MAX_TILES
 
 const IS_NODE =
   typeof process === 'object' &&
@@ -516,11 +517,14 @@ function checkDetectOptions(options) {
   };
   const maxFaces = num('maxFaces', DEFAULT_MAX_FACES, 0, MAX_MAX_FACES);
   if (!Number.isInteger(maxFaces)) throw new EmxError('INVALID_ARG', `options.maxFaces must be an integer (got ${maxFaces})`, ST_INVALID_ARG);
+  const tiles = num('tiles', 0, 0, MAX_TILES);
+  if (!Number.isInteger(tiles)) throw new EmxError('INVALID_ARG', `options.tiles must be an integer in 0..${MAX_TILES} (got ${tiles})`, ST_INVALID_ARG);
   return {
     scoreThreshold: num('scoreThreshold', 0.5, 0, 1),
     iouThreshold: num('iouThreshold', 0.3, 0, 1),
     minFaceSize: num('minFaceSize', 0, 0, MAX_BOX_COORD),
     maxFaces,
+    tiles,
   };
 }
 
@@ -743,9 +747,9 @@ class Model {
     const countPtr = this.#faces + need;
     const st = classify
       ? w.call('emx_wasm_analyze', this.#detector, this.#model, this.#pixels, img.width, img.height, img.channels,
-        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, this.#faces, countPtr)
+        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr)
       : w.call('emx_wasm_detect', this.#detector, this.#pixels, img.width, img.height, img.channels,
-        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, this.#faces, countPtr);
+        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr);
     if (st !== 0) throw w.statusError(st, classify ? 'analyze' : 'detect');
     const n = new Int32Array(w.memory.buffer, countPtr, 1)[0];
     const rec = new Float32Array(w.memory.buffer, this.#faces, n * stride).slice();
@@ -772,7 +776,9 @@ class Model {
   /**
    * Find faces in a whole frame or photo. Resolves to [{box, score, landmarks}], best score
    * first (landmarks: the subject's right eye, left eye, nose tip, mouth, right ear, left ear).
-   * options: {scoreThreshold = 0.5, iouThreshold = 0.3, minFaceSize = 0 (px), maxFaces = 32}.
+   * options: {scoreThreshold = 0.5, iouThreshold = 0.3, minFaceSize = 0 (px), maxFaces = 32,
+   * tiles = 0}. tiles N (2..4) also runs the detector on an N x N grid of overlapping windows
+   * for small faces (group photos), at N * N + 1 times the detection cost (emx_detect_params).
    * The first call loads the face detector (models/blazeface.emx, or load()'s
    * options.detector) into this model's instance; later calls only compute.
    */

@@ -49,13 +49,14 @@ static void emx__wasm_record(const emx_face *f, int n_probs, float *out) {
         out[EMX_WASM_FACE_FLOATS + c] = f->probs[c];
 }
 
-/* classifier may be NULL (detect only). out holds max_faces records of
- * EMX_WASM_FACE_FLOATS (+ num_classes with a classifier) floats; *n_faces gets the count.
+/* classifier may be NULL (detect only); tiles: emx_detect_params.tiles. out holds max_faces
+ * records of EMX_WASM_FACE_FLOATS (+ num_classes with a classifier) floats; *n_faces gets the
+ * count.
  * Returns an emx_status. */
 static int emx__wasm_faces(emx_model *detector, emx_model *classifier, const uint8_t *pixels,
                            int width, int height, int channels, float score_threshold,
-                           float iou_threshold, float min_face_size, int max_faces, float *out,
-                           int *n_faces) {
+                           float iou_threshold, float min_face_size, int max_faces, int tiles,
+                           float *out, int *n_faces) {
     if (!n_faces) return EMX_ERR_INVALID_ARG;
     *n_faces = 0;
     if (max_faces < 0 || max_faces > 1024 || (max_faces > 0 && !out)) return EMX_ERR_INVALID_ARG;
@@ -67,6 +68,7 @@ static int emx__wasm_faces(emx_model *detector, emx_model *classifier, const uin
     p.score_threshold = score_threshold;
     p.iou_threshold = iou_threshold;
     p.min_face_size = min_face_size;
+    p.tiles = tiles;
     int n = 0;
     emx_status st = classifier
                         ? emx_analyze(detector, classifier, &img, &p, faces, max_faces, &n)
@@ -81,18 +83,18 @@ static int emx__wasm_faces(emx_model *detector, emx_model *classifier, const uin
 
 int emx_wasm_detect(emx_model *detector, const uint8_t *pixels, int width, int height,
                     int channels, float score_threshold, float iou_threshold,
-                    float min_face_size, int max_faces, float *out, int *n_faces) {
+                    float min_face_size, int max_faces, int tiles, float *out, int *n_faces) {
     return emx__wasm_faces(detector, NULL, pixels, width, height, channels, score_threshold,
-                           iou_threshold, min_face_size, max_faces, out, n_faces);
+                           iou_threshold, min_face_size, max_faces, tiles, out, n_faces);
 }
 
 int emx_wasm_analyze(emx_model *detector, emx_model *classifier, const uint8_t *pixels,
                      int width, int height, int channels, float score_threshold,
-                     float iou_threshold, float min_face_size, int max_faces, float *out,
-                     int *n_faces) {
+                     float iou_threshold, float min_face_size, int max_faces, int tiles,
+                     float *out, int *n_faces) {
     if (!classifier) return EMX_ERR_INVALID_ARG;
     return emx__wasm_faces(detector, classifier, pixels, width, height, channels,
-                           score_threshold, iou_threshold, min_face_size, max_faces, out,
+                           score_threshold, iou_threshold, min_face_size, max_faces, tiles, out,
                            n_faces);
 }
 

@@ -5,7 +5,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, decodeImage, annotate, EmxError } from '../../wasm/emoxnet.js';
@@ -113,13 +113,62 @@ test('frames without faces, tiny and huge frames, bad options', async () => {
     await assert.rejects(model.detect({ data: new Uint8Array(3), width: 0, height: 1 }), { code: 'IMAGE' });
     await assert.rejects(model.detect({ data: new Uint8Array(10), width: 40000, height: 1 }), { code: 'IMAGE' });
     await assert.rejects(model.detect(null), { code: 'INVALID_ARG' });
-    for (const bad of [{ scoreThreshold: 2 }, { iouThreshold: -1 }, { minFaceSize: NaN }, { maxFaces: 1.5 }, { maxFaces: 5000 }, 'x']) {
+    for (const bad of [{ scoreThreshold: 2 }, { iouThreshold: -1 }, { minFaceSize: NaN }, { maxFaces: 1.5 }, { maxFaces: 5000 }, 'x',
+      { tiles: 5 }, { tiles: -1 }, { tiles: 1.5 }, { tiles: '2' }, { tiles: NaN }, { tiles: Infinity }]) {
       await assert.rejects(model.detect(blankFrame(), bad), { code: 'INVALID_ARG' }, JSON.stringify(bad));
     }
+    await assert.rejects(model.analyze(blankFrame(), { tiles: 5 }), { code: 'INVALID_ARG' });
+    for (const tiles of [0, 1, 2, 3, 4, null, undefined]) assert.deepEqual(await model.detect(blankFrame(), { tiles }), []);
+    assert.deepEqual(await model.detect({ data: new Uint8Array([9, 9, 9]), width: 1, height: 1 }, { tiles: 4 }), []);
   } finally {
     model.dispose();
   }
   await assert.rejects(model.detect(blankFrame()), { code: 'DISPOSED' });
+});
+
+// A group photo: 12 FER+ Valid faces of 100 px in a 4 x 3 grid of 160 px cells, below what
+// the whole-frame pass finds (tests/test-detect.c measures the same layout natively).
+async function groupFrame() {
+  const files = readdirSync(VALID).filter((f) => f.endsWith('.png')).sort().slice(0, 12);
+  const frame = blankFrame();
+  const placed = [];
+  for (let k = 0; k < files.length; k++) {
+    const x = (k % 4) * 160 + 30;
+    const y = Math.floor(k / 4) * 160 + 30;
+    paste(frame, await decodeImage(readFileSync(join(VALID, files[k]))), x, y, 100);
+    placed.push([x, y, 100]);
+  }
+  return { frame, placed };
+}
+
+test('tiles: small faces in a group photo found with tiles, each once', async (t) => {
+  if (!haveFaces) return t.skip(`FER+ faces not found in ${VALID} (set FERPLUS_DIR)`);
+  const { frame, placed } = await groupFrame();
+  const model = await load(readFileSync(CLASSIFIER));
+  try {
+    const whole = await model.detect(frame);
+    const tiled = await model.detect(frame, { tiles: 3 });
+    assert.ok(whole.length <= 4, `tiles 0 found ${whole.length} of 12`);
+    assert.ok(tiled.length >= 10, `tiles 3 found ${tiled.length} of 12`); // measured 11 (tiles 0: 0)
+    // each detection is one placed face, and no face twice
+    const seen = new Set();
+    for (const f of tiled) {
+      const k = placed.findIndex(([x, y, s]) => matches(f.box, x, y, s));
+      assert.ok(k >= 0, `a face matching no placed one: ${JSON.stringify(f.box)}`);
+      assert.ok(!seen.has(k), `face ${k} reported twice`);
+      seen.add(k);
+    }
+    for (let i = 1; i < tiled.length; i++) assert.ok(tiled[i - 1].score >= tiled[i].score);
+    // analyze takes the same option: the same boxes, classified
+    const analyzed = await model.analyze(frame, { tiles: 3 });
+    assert.deepEqual(analyzed.map((f) => f.box), tiled.map((f) => f.box));
+    for (const f of analyzed) assert.ok(FER_CLASSES.includes(f.label));
+    // tiles 0 and 1 are the default: the same result, bit for bit
+    assert.deepEqual(await model.detect(frame, { tiles: 0 }), whole);
+    assert.deepEqual(await model.detect(frame, { tiles: 1 }), whole);
+  } finally {
+    model.dispose();
+  }
 });
 
 test('the detector: loaded once, lazily, from options.detector; a detector file itself', async () => {
@@ -198,4 +247,18 @@ test('CLI: classify on a full photo reports every face; --annotate writes a PNG'
   assert.equal(two.status, 2);
   assert.match(two.stderr, /--annotate takes exactly one IMAGE/);
   assert.equal(cli('classify', photo, '--model', CLASSIFIER, '--threshold', '2').status, 2);
+  // --tiles: a group photo's small faces
+  const group = join(dir, 'group.png');
+  writeFileSync(group, makePng(W, H, 2, (await groupFrame()).frame.data));
+  const tiled = cli('classify', group, '--model', CLASSIFIER, '--json', '--tiles', '3');
+  assert.equal(tiled.status, 0, tiled.stderr);
+  const plain = cli('classify', group, '--model', CLASSIFIER, '--json');
+  assert.ok(JSON.parse(tiled.stdout).faces.length >= 10);
+  assert.ok(JSON.parse(plain.stdout).faces.length <= 4);
+  for (const bad of ['5', '-1', '1.5', 'x']) {
+    const r = cli('classify', group, '--model', CLASSIFIER, '--tiles', bad);
+    assert.equal(r.status, 2, bad);
+    assert.match(r.stderr, /--tiles takes an integer in 0\.\.4/);
+  }
+  assert.match(cli('--help').stdout, /--tiles N/);
 });
