@@ -8,9 +8,12 @@ For each network it writes, from ONE fused (conv+BN folded) fp16-rounded PyTorch
   NAME.onnx         torch.onnx.export, opset 13, input "input" N x 1 x 48 x 48, output softmax
   NAME.graph.json   layer list for rebuilding the net in TF.js layers (NHWC), weights in
   NAME.weights.bin  (float32 little-endian; conv kernels HWIO, dense [in, out])
-Networks: "lite" (the shipped EmoXNetLite checkpoint) and "large" (the largest ensemble member:
-the training/models.py architecture with the most parameters that the TF.js rebuild covers, else
-a local ResNet-18-style net; random seeded weights, since speed does not depend on training).
+Networks: "lite" (the shipped EmoXNetLite checkpoint), "member" (the largest member, by
+parameters, of the shipped ensemble, with its trained weights: --ensemble-json, the
+ensemble.json train_all.sh wrote; skipped when absent or not covered by the TF.js rebuild) and
+"large" (the largest architecture of the design: the training/models.py architecture with the
+most parameters that the TF.js rebuild covers, else a local ResNet-18-style net; random seeded
+weights, since speed does not depend on training).
 """
 import argparse
 import json
@@ -228,12 +231,28 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "..", "build", "bench"))
     ap.add_argument("--checkpoint", default=os.path.join(HERE, "..", "runs", "lite", "best.pt"))
+    ap.add_argument("--ensemble-json",
+                    default=os.path.join(HERE, "..", "runs", "emoxnet-cpu", "ensemble.json"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     lite, ck = load_fused_fp16(args.checkpoint)
     mean, std = float(ck["mean"]), float(ck["std"])
     export_all(lite, mean, std, "lite", f"EmoXNetLite ({os.path.relpath(args.checkpoint)})", args.out)
+    member = os.path.join(args.out, "member.graph.json")
+    if os.path.exists(member):
+        os.remove(member)  # a stale one would be benchmarked
+    if os.path.exists(args.ensemble_json):
+        with open(args.ensemble_json) as f:
+            ens = json.load(f)
+        rows = [r for r in ens["rows"] if "checkpoint" in r]
+        best = max(rows, key=lambda r: r["params"])
+        m, _ = load_fused_fp16(best["checkpoint"])
+        if _convertible(m):
+            export_all(m, mean, std, "member", f"'{best['name']}', trained ({best['checkpoint']})",
+                       args.out)
+        else:
+            print(f"{best['name']}: not covered by the TF.js rebuild, no 'member' network", file=sys.stderr)
     large, label = large_model()
     export_all(large, mean, std, "large", label, args.out)
 

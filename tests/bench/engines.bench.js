@@ -166,7 +166,9 @@ const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])),
 
 const rows = [];
 const batchRows = [];
-for (const name of ['lite', 'large']) {
+// member: the shipped ensemble's largest member (trained weights), when export_onnx.py wrote it
+const LABELS = { lite: 'EmoXNetLite', member: 'largest shipped member', large: 'largest design member' };
+for (const name of ['lite', 'member', 'large'].filter((n) => existsSync(join(benchDir, `${n}.graph.json`)))) {
   const graph = JSON.parse(readFileSync(join(benchDir, `${name}.graph.json`), 'utf8'));
   const bin = readFileSync(join(benchDir, `${name}.weights.bin`));
   const emxPath = join(benchDir, `${name}.emx`);
@@ -210,7 +212,7 @@ for (const name of ['lite', 'large']) {
   const tOrt = await time(() => runOrt(x1, 1));
   const fp16 = statSync(emxPath).size;
   const f32 = bin.length;
-  const label = `${name === 'lite' ? 'EmoXNetLite' : 'largest member'} (${(graph.params / 1e6).toFixed(2)} M params)`;
+  const label = `${LABELS[name]} (${graph.label.startsWith("'") ? graph.label.split(',')[0] + ', ' : ''}${(graph.params / 1e6).toFixed(2)} M params)`;
   rows.push([label, 'EmoXNet WASM (ours)', tOurs, `${fp16} (fp16 .emx)`, memMiB(`ours:${name}`), '-', '1.00']);
   rows.push([label, `TF.js ${tf.version.tfjs} wasm (XNNPACK)`, tTf, `${f32} (f32)`, memMiB('tfjs'),
     dTf.toExponential(1), (tOurs.med / tTf.med).toFixed(2)]);
