@@ -99,7 +99,11 @@ def main(argv=None):
         p_plain.append(a)
         p_flip.append(b)
         n = sum(p.numel() for p in model.parameters())
-        rows.append(dict(name=ck["arch"], checkpoint=path, params=n, fp16_bytes=2 * n,
+        # two members of one architecture are told apart by their run folder
+        name = ck["arch"]
+        if sum(c["arch"] == name for _, c in members) > 1:
+            name += f" ({os.path.basename(os.path.dirname(os.path.abspath(path)))})"
+        rows.append(dict(name=name, checkpoint=path, params=n, fp16_bytes=2 * n,
                          valid=accuracy(a, labels), valid_flip=accuracy(b, labels)))
     probs = p_flip if flip else p_plain
     w = choose_weights(probs, labels, soft, args.rounds)

@@ -7,6 +7,12 @@
 
 --eval is the JSON line printed by `npx emoxnet eval DIR --model FILE --json` (WASM), so the
 accuracy, recall and confusion matrix in the card are what users get, not PyTorch's figures.
+
+An ensemble (training/card_ensemble.sh) passes every member: --checkpoints and --history in
+member order, and --members-json, the --summary JSON of training/ensemble.py (per-member
+params, fp16 bytes and Valid accuracy, the Valid-chosen weights); the card then has a member
+table (architecture, params, fp16 bytes, multiply-adds per face), the weights and per-member
+Valid, and one training row per member with the time summed over them.
 """
 import argparse
 import json
@@ -41,17 +47,99 @@ def macs(model, size=48):
     return total[0]
 
 
+def member_names(ens, n):
+    return [r["name"] for r in ens["rows"][:n]] if ens else [f"member {i}" for i in range(n)]
+
+
+def members_architecture(ens, nets, cks, flip):
+    """Ensemble: one row per member (what it is, its size and cost), then each printed."""
+    n = len(nets)
+    names = member_names(ens, n)
+    L = ["## Architecture", "",
+         f"{n} networks, each ending in global average pooling + one dense layer, run on the same "
+         "48x48 input; their softmax outputs are averaged with the weights chosen on FER+ Valid"
+         + (" (each member's output is itself the mean over the face and its mirror image)" if flip else "")
+         + ". Parameters and bytes after BatchNorm folding; multiply-adds per face, one pass"
+         + (" (x2 with flip TTA)" if flip else "") + ".", "",
+         "| member | network | parameters | fp16 bytes | multiply-adds per face | weight |",
+         "|---|---|---:|---:|---:|---:|"]
+    total_macs = 0
+    for i, (net, ck) in enumerate(zip(nets, cks)):
+        r = ens["rows"][i]
+        k = macs(net)
+        total_macs += k
+        doc = " ".join((type(net).__doc__ or type(net).__name__).split())
+        L.append(f"| {names[i]} | `{ck['arch']}`: {doc} | {r['params']:,} | {r['fp16_bytes']:,} | "
+                 f"{k / 1e6:.1f} M | {ens['weights'][i]:.3f} |")
+    L.append(f"| **all members** | | **{sum(r['params'] for r in ens['rows'][:n]):,}** | "
+             f"**{sum(r['fp16_bytes'] for r in ens['rows'][:n]):,}** | **{total_macs / 1e6:.1f} M** | 1 |")
+    L.append("")
+    for name, net in zip(names, nets):
+        L += [f"<details><summary>{name}: {type(net).__name__}</summary>", "", "```", str(net), "```",
+              "", "</details>", ""]
+    return L
+
+
+def members_valid(ens, ev):
+    """Ensemble: per-member and combined Valid accuracy in PyTorch (fp16 weights, BN folded)."""
+    n = len(ens["weights"])
+    L = ["", "Members and combinations on FER+ Valid in PyTorch (fp16-rounded weights, BatchNorm "
+         "folded, as exported; `training/ensemble.py`, which chose the weights on Valid only):", "",
+         "| model | weight | Valid | Valid + flip |", "|---|---:|---:|---:|"]
+    for i, r in enumerate(ens["rows"]):
+        w = (f"{ens['weights'][i]:.3f}" if i < n
+             else " / ".join(f"{x:.3f}" for x in r.get("weights", [])))
+        L.append(f"| {r['name']} | {w} | {r['valid'] * 100:.2f}% | {r['valid_flip'] * 100:.2f}% |")
+    L += ["", f"The shipped file (Valid-chosen weights{', flip TTA' if ens.get('flip_tta') else ''}) "
+          f"through WASM: {ev['accuracy'] * 100:.2f}% ({ev['correct']}/{ev['n']}), above."]
+    return L
+
+
+def members_training(ens, hists, hardware):
+    """Ensemble: one row per member run (seed, schedule, best epoch, time), time summed."""
+    names = member_names(ens, len(hists))
+    L = ["| member | seed | epochs | batch | lr (cosine) | weight decay | label smoothing | mixing | "
+         "best epoch: Valid / + flip (fp32) | minutes |", "|---|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+    total = 0.0
+    for name, h in zip(names, hists):
+        a, rows = h["args"], h["history"]
+        best = max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
+        secs = rows[-1]["seconds"]
+        total += secs
+        mix = a.get("mix") or "none"
+        if mix != "none":
+            mix += f" (alpha {a.get('mix_alpha')})"
+        L.append(f"| {name} | {a['seed']} | {len(rows)} | {a['batch']} | {a['lr']} | {a['wd']} | "
+                 f"{a.get('smooth', 0)} | {mix} | {best['epoch']}: {best['valid_acc'] * 100:.2f}% / "
+                 f"{best['valid_acc_flip'] * 100:.2f}% | {secs / 60:.1f} |")
+    devs = sorted({h.get("device", "?") for h in hists})
+    torches = sorted({h.get("torch", "?") for h in hists})
+    L += ["", f"SGD (Nesterov), best-Valid checkpoint of each run kept; torch {', '.join(torches)} on "
+          f"{', '.join(devs)}: {total / 60:.0f} minutes of member training in all"
+          + (f" ({hardware})" if hardware else "") + ", summed over the runs' histories "
+          "(the weight choice and export add a few minutes).", ""]
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
-    for a in ("--emx", "--history", "--eval", "--curve", "--train-cmd", "--hardware", "--out",
-              "--title", "--notes"):
+    for a in ("--emx", "--eval", "--curve", "--train-cmd", "--hardware", "--out",
+              "--title", "--notes", "--members-json"):
         ap.add_argument(a, default="")
     ap.add_argument("--checkpoints", nargs="+", required=True)
+    ap.add_argument("--history", nargs="*", default=[],
+                    help="history.json of the run (one), or of every member (in --checkpoints order)")
     args = ap.parse_args()
 
     m = emx_format.read(args.emx)
     ev = json.loads(open(args.eval).read().strip().splitlines()[-1])
-    hist = json.load(open(args.history)) if args.history else None
+    hists = [json.load(open(p)) for p in args.history]
+    hist = hists[0] if len(hists) == 1 else None
+    ens = json.load(open(args.members_json)) if args.members_json else None
+    if ens and len(ens["weights"]) != len(args.checkpoints):
+        sys.exit(f"{args.members_json}: {len(ens['weights'])} members, {len(args.checkpoints)} --checkpoints")
+    if len(hists) > 1 and len(hists) != len(args.checkpoints):
+        sys.exit(f"{len(hists)} --history files for {len(args.checkpoints)} --checkpoints")
     cks = [torch.load(p, map_location="cpu") for p in args.checkpoints]
     nets = []
     for ck in cks:
@@ -74,8 +162,11 @@ def main():
           f"| Test-time augmentation | {'horizontal flip, averaged (in the .emx graph, run by the C core)' if flip else 'none'} |",
           f"| Training data | {meta.get('training_data', '')} |",
           f"| Licence | {meta.get('license', '')} |", ""]
-    L += ["## Architecture", "", "```", str(nets[0]) if len(nets) == 1 else
-          "\n\n".join(f"member {i}: {n}" for i, n in enumerate(nets)), "```", ""]
+    if ens:
+        L += members_architecture(ens, nets, cks, flip)
+    else:
+        L += ["## Architecture", "", "```", str(nets[0]) if len(nets) == 1 else
+              "\n\n".join(f"member {i}: {n}" for i, n in enumerate(nets)), "```", ""]
     L += ["## FER+ Valid accuracy (majority protocol)", "",
           f"**{ev['accuracy'] * 100:.2f}%** on n = {ev['n']} images, measured through the "
           f"WebAssembly module by:", "", "```",
@@ -90,9 +181,13 @@ def main():
           "|---|" + "---:|" * len(ferplus.CLASSES)]
     for c, row in zip(ferplus.CLASSES, ev["confusion"]):
         L.append(f"| {c} | " + " | ".join(str(v) for v in row) + " |")
+    if ens:
+        L += members_valid(ens, ev)
     L += ["", "## Training", ""]
     if args.train_cmd:
         L += ["```", args.train_cmd, "```", ""]
+    if len(hists) > 1:
+        L += members_training(ens, hists, args.hardware)
     if hist:
         h = hist["history"]
         best = max(h, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))

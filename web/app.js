@@ -25,6 +25,7 @@ const state = {
   photo: null, // ImageBitmap shown in photo mode
   modelReady: false,
   modelName: null,
+  failedModel: null, // the model the last load error was about
   busy: false,
   frameId: 0,
   faces: [],
@@ -107,6 +108,14 @@ function modelLabel(name) {
   return name === 'ensemble' ? 'Ensemble' : name === 'lite' ? 'Lite' : name;
 }
 
+/** Why a model did not load, in words: LOAD means its file could not be fetched or read. */
+function loadFailure(msg) {
+  if (msg.code === 'LOAD' && msg.model === 'ensemble') {
+    return 'The ensemble model is not available in this build (models/emoxnet.emx could not be fetched).';
+  }
+  return `The ${modelLabel(msg.model)} model failed to load.`;
+}
+
 function onWorkerMessage(msg) {
   if (msg.type === 'hello') {
     state.offscreen = msg.offscreen;
@@ -124,22 +133,21 @@ function onWorkerMessage(msg) {
     const acc = msg.meta.valid_accuracy ? `, ${(Number(msg.meta.valid_accuracy) * (Number(msg.meta.valid_accuracy) <= 1 ? 100 : 1)).toFixed(2)}% FER+ Valid` : '';
     els.modelInfo.textContent = `${msg.meta.name || modelLabel(msg.model)}${acc}, wasm ${msg.variant}`;
     tracker.reset();
-    if (els.error.dataset.kind === 'model') showError('');
+    // a model error stays up until the model it was about loads (not when Lite, the fallback, does)
+    if (els.error.dataset.kind === 'model' && state.failedModel === msg.model) showError('');
     if (document.body.dataset.state === 'starting') document.body.dataset.state = 'ready';
     if (state.mode === 'photo') analyzePhoto();
   } else if (msg.type === 'error' && msg.stage === 'load') {
     els.model.disabled = false;
+    state.failedModel = msg.model;
     if (msg.current) {
       // a switch failed: keep the model we have
       els.model.value = msg.current;
       state.modelReady = true;
       els.backend.textContent = `${modelLabel(msg.current)} · wasm ${document.body.dataset.variant}`;
-      const why = msg.model === 'ensemble' && msg.code === 'LOAD'
-        ? 'The ensemble model is not available in this build (models/emoxnet.emx is not shipped yet).'
-        : `The ${modelLabel(msg.model)} model failed to load.`;
-      showError(`${why} Still using ${modelLabel(msg.current)}. (${msg.code}: ${msg.message})`, 'model');
+      showError(`${loadFailure(msg)} Still using ${modelLabel(msg.current)}. (${msg.code}: ${msg.message})`, 'model');
     } else if (msg.model !== 'lite') {
-      showError(`The ${modelLabel(msg.model)} model failed to load (${msg.code}: ${msg.message}). Falling back to Lite.`, 'model');
+      showError(`${loadFailure(msg)} Falling back to Lite. (${msg.code}: ${msg.message})`, 'model');
       loadModel('lite');
     } else {
       state.broken = true;
@@ -272,6 +280,7 @@ function onFaces(msg) {
   tracker.alpha = state.mode === 'camera' && els.smooth.checked ? SMOOTH_ALPHA : 1;
   if (state.mode === 'photo') tracker.reset();
   state.frameSize = { width: msg.width, height: msg.height };
+  document.body.dataset.facesModel = msg.model; // which model labelled the faces listed
   setFaces(tracker.update(msg.faces));
   if (state.mode === 'photo') drawPhoto();
 }

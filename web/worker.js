@@ -5,7 +5,7 @@
 //                explain?: boolean}  (explain: add each face's class activation map)
 // Messages out: {type:'hello', offscreen, simd}
 //               {type:'loaded', model, variant, meta, classNames}
-//               {type:'faces', id, faces, ms, width, height}
+//               {type:'faces', id, model, faces, ms, width, height}
 //               {type:'error', stage:'load'|'frame', model?, id?, code, message}
 import { load, simdSupported, analysisCrop } from '../wasm/emoxnet.js';
 

@@ -2,8 +2,8 @@
 // with a fake camera playing a y4m built from known FER+ Valid faces (make-y4m.js). Checks that
 // the page finds both faces and labels the clearly happy one "happiness", the failure states
 // (permission denied, no camera, file://, insecure origin, model failing to load, ensemble
-// missing), the non-SIMD fallback, the photo path, and the phone-sized layout; screenshots go to
-// build/screenshots/ (git-ignored).
+// failing to load), switching to the ensemble, the non-SIMD fallback, the photo path, and the
+// phone-sized layout; screenshots go to build/screenshots/ (git-ignored).
 // Without /usr/bin/chromium the tests skip (visibly), except under CI=true where they fail.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -148,18 +148,52 @@ ftest('camera: finds every face, labels the happy one, shows fps, ms and 8 bars 
     await page.screenshot({ path: join(SHOTS, 'demo-explain.png') });
     await page.getByLabel('Show where the model looks').uncheck();
 
-    // the ensemble is not shipped: a clear message, and Lite keeps running
+    // switch to the ensemble (models/emoxnet.emx): it loads, and labels the same faces
     await page.selectOption('#model', 'ensemble');
-    await page.waitForSelector('#error[data-kind="model"]:not([hidden])', { timeout: 30000 });
-    assert.match(await page.textContent('#error'), /ensemble model is not available.*Still using Lite/i);
-    assert.equal(await page.inputValue('#model'), 'lite');
-    await page.screenshot({ path: join(SHOTS, 'demo-ensemble-missing.png') });
-    await page.waitForTimeout(800);
+    await page.waitForSelector('body[data-model="ensemble"]', { timeout: 60000 });
+    assert.match(await page.textContent('#backend'), /^Ensemble · wasm simd/);
+    assert.match(await page.textContent('#modelInfo'), /^EmoXNet\b/);
+    assert.equal(await page.inputValue('#model'), 'ensemble');
+    await page.waitForSelector('body[data-faces-model="ensemble"]', { timeout: 60000 });
+    await waitForFaces(page, 2, logs);
+    await page.waitForTimeout(1500);
     checkFaces(await listedFaces(page));
+    assert.equal(await page.locator('#faces li').first().getByRole('meter').count(), 8);
+    assert.equal(await page.locator('#error').isHidden(), true, await page.textContent('#error'));
+    await page.screenshot({ path: join(SHOTS, 'demo-ensemble.png') });
 
     // snapshot: a PNG download
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save snapshot' }).click()]);
     assert.match(download.suggestedFilename(), /^emoxnet-.*\.png$/);
+  } finally {
+    await context.close();
+  }
+});
+
+ftest('ensemble failing to load (404): a clear message, and Lite keeps running', async () => {
+  const { context, page, logs } = await openPage(camBrowser, { path: null });
+  try {
+    await page.route('**/models/emoxnet.emx', (r) => r.fulfill({ status: 404, body: 'gone' }));
+    // asked for at start (?model=ensemble): the page says so and falls back to Lite
+    await page.goto(url + '?model=ensemble');
+    await page.waitForSelector('#error[data-kind="model"]:not([hidden])', { timeout: 30000 });
+    assert.match(await page.textContent('#error'), /ensemble model is not available.*Falling back to Lite.*HTTP 404/i);
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    await waitForFaces(page, 2, logs);
+    // a switch that fails keeps the current model running
+    await page.selectOption('#model', 'ensemble');
+    await page.waitForFunction(() => /Still using Lite/.test(document.getElementById('error').textContent), null, { timeout: 30000 });
+    assert.match(await page.textContent('#error'), /ensemble model is not available.*Still using Lite.*HTTP 404/i);
+    assert.equal(await page.getAttribute('#error', 'data-kind'), 'model');
+    assert.equal(await page.inputValue('#model'), 'lite');
+    assert.match(await page.textContent('#backend'), /^Lite · wasm simd/);
+    await page.screenshot({ path: join(SHOTS, 'demo-ensemble-missing.png') });
+    const ms = await page.textContent('#ms');
+    await page.waitForFunction((v) => document.getElementById('ms').textContent !== v, ms, { timeout: 30000 });
+    await page.waitForTimeout(800);
+    assert.equal(await page.getAttribute('body', 'data-faces-model'), 'lite');
+    checkFaces(await listedFaces(page));
   } finally {
     await context.close();
   }

@@ -3,13 +3,13 @@
 // run() and classify() against a JS forward pass, image formats, boxes, decoding, memory reuse.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createServer } from 'node:http';
 import { load, decodeImage, simdSupported, EmxError } from '../../wasm/emoxnet.js';
-import { ROOT, FER_CLASSES, assertBuilt, makeDenseModel, denseForward, makePng, prng } from './helpers.js';
+import { ROOT, FER_CLASSES, assertBuilt, makeDenseModel, denseForward, makePng, prng, readF32 } from './helpers.js';
 
 const TOL = 1e-4;
 const dense = makeDenseModel({ meta: { description: 'a test net', custom: 'ünïcode ✓' } });
@@ -247,7 +247,44 @@ test("shipped names resolve next to the package ('lite' -> models/emoxnet-lite.e
     assert.equal(err.code, 'LOAD');
     assert.match(err.message, /models\/emoxnet-lite\.emx/);
   }
-  await assert.rejects(load('ensemble'), (err) => err.code === 'LOAD' ? /models\/emoxnet\.emx/.test(err.message) : true);
+});
+
+test("the shipped ensemble ('ensemble' -> models/emoxnet.emx) loads and classifies", async () => {
+  const m = await load('ensemble');
+  try {
+    assert.deepEqual(m.classNames, FER_CLASSES);
+    assert.equal(m.isDetector, false);
+    const spec = m.inputSpec;
+    assert.deepEqual([spec.width, spec.height, spec.channels], [48, 48, 1]);
+    // a 48x48 grayscale face-sized image: no resize, so classify() must equal run() on the
+    // normalised pixels (the path the golden files check against PyTorch)
+    const r = prng(11);
+    const gray = Uint8Array.from({ length: 48 * 48 }, (_, i) => Math.max(0, Math.min(255, Math.round(128 + 60 * Math.sin(i / 37) + 40 * r()))));
+    const res = m.classify({ data: gray, width: 48, height: 48, channels: 1 });
+    const p = FER_CLASSES.map((c) => res.scores[c]);
+    assert.equal(p.length, 8);
+    for (const v of p) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1, String(v));
+    assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-4, `scores sum to ${p.reduce((a, b) => a + b, 0)}`);
+    assert.equal(res.label, FER_CLASSES[p.indexOf(Math.max(...p))]);
+    const ran = m.run(normalise(gray, spec));
+    assert.ok(maxDiff(ran, p) < 1e-5, `classify vs run: ${maxDiff(ran, p)}`);
+    // the golden cases written with the ensemble (training/ensemble.py --golden emoxnet), when
+    // present: the same top label as PyTorch (golden.test.js checks the values to 1e-4)
+    const gin = join(ROOT, 'tests/golden/emoxnet.input.f32');
+    const gexp = join(ROOT, 'tests/golden/emoxnet.expected.f32');
+    if (existsSync(gin) && existsSync(gexp)) {
+      const input = readF32(gin);
+      const expected = readF32(gexp);
+      const n = 48 * 48;
+      for (let c = 0; c < input.length / n; c++) {
+        const got = Array.from(m.run(input.subarray(c * n, (c + 1) * n)));
+        const want = Array.from(expected.subarray(c * 8, (c + 1) * 8));
+        assert.equal(got.indexOf(Math.max(...got)), want.indexOf(Math.max(...want)), `golden case ${c}`);
+      }
+    }
+  } finally {
+    m.dispose();
+  }
 });
 
 test('emoxnet.js has no static imports (bundlers must not see Node builtins)', () => {
