@@ -10,6 +10,7 @@
 #      curve folder, default models), EMX (default models/emoxnet.emx), LIMIT (eval only the
 #      first N Valid images; default all), EVAL (eval JSON written, default
 #      $RUNS/emoxnet-card-eval.json), PROFILE (as given to train_all.sh, default cpu),
+#      ENS_JSON (ensemble.py --summary to describe, default $RUNS/ensemble.json),
 #      HARDWARE (text for the card), EXTRA (as given to train_all.sh) and EXTRA_NOTE (a
 #      sentence on where those extra members come from).
 set -eu
@@ -20,6 +21,7 @@ DATA="${FERPLUS:-../shared/data/ferplus}"
 OUT=${OUT:-models}
 EMX=${EMX:-models/emoxnet.emx}
 EVAL=${EVAL:-$RUNS/emoxnet-card-eval.json}
+ENS_JSON=${ENS_JSON:-$RUNS/ensemble.json}
 PROFILE=${PROFILE:-cpu}
 HARDWARE=${HARDWARE:-"the project's 2-core x86-64 machine (AMD EPYC), CPU only, shared with other jobs"}
 LIM=""; [ -n "${LIMIT:-}" ] && LIM="--limit $LIMIT"
@@ -29,7 +31,7 @@ mkdir -p "$OUT"
 # checkpoint, FOLDER/best.pt, beside its history.json; paths without spaces)
 MEMBERS=$($PY -c 'import json, os, sys
 rows = json.load(open(sys.argv[1]))["rows"]
-print(" ".join(os.path.dirname(r["checkpoint"]) for r in rows if "checkpoint" in r))' "$RUNS/ensemble.json")
+print(" ".join(os.path.dirname(r["checkpoint"]) for r in rows if "checkpoint" in r))' "$ENS_JSON")
 CKPTS=""; HISTS=""; CURVES=""
 for d in $MEMBERS; do
   CKPTS="$CKPTS $d/best.pt"; HISTS="$HISTS $d/history.json"; CURVES="$CURVES $(basename "$d")=$d/history.json"
@@ -43,9 +45,9 @@ $PY training/plot_history.py --out "$OUT/emoxnet-curve.png" $CURVES \
 
 # what train_all.sh ran, as the exact commands (from each run's recorded arguments)
 # shellcheck disable=SC2086
-STEPS=$($PY - "$RUNS" "$EMX" $HISTS <<'PY'
-import json, sys
-runs, emx, hists = sys.argv[1], sys.argv[2], sys.argv[3:]
+STEPS=$($PY - "$RUNS" "$EMX" "$ENS_JSON" $HISTS <<'PY'
+import json, os, sys
+runs, emx, ens_json, hists = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 cks = []
 for p in hists:
     a = json.load(open(p))["args"]
@@ -61,15 +63,15 @@ for p in hists:
         c += f" --mix {a['mix']} --mix-alpha {a['mix_alpha']}"
     print("#   " + c)
     cks.append(f"{a['out']}/best.pt")
+teacher = f"--teacher-out {runs}/teacher.npy " if os.path.basename(ens_json) == "ensemble.json" else ""
 print(f"#   /usr/bin/python3 training/ensemble.py {' '.join(cks)} --data {a['data']} --out {emx} "
-      f"--teacher-out {runs}/teacher.npy --summary {runs}/ensemble.json "
-      + ("--quick" if a.get("quick") else "--golden emoxnet"))
+      f"{teacher}--summary {ens_json} " + ("--quick" if a.get("quick") else "--golden emoxnet"))
 PY
 )
 
 # shellcheck disable=SC2086
 $PY training/model_card.py --emx "$EMX" --checkpoints $CKPTS --history $HISTS \
-  --members-json "$RUNS/ensemble.json" --eval "$EVAL" --curve "$OUT/emoxnet-curve.png" \
+  --members-json "$ENS_JSON" --eval "$EVAL" --curve "$OUT/emoxnet-curve.png" \
   --hardware "$HARDWARE" \
   --train-cmd "sh scripts/setup.sh --training
 /usr/bin/python3 training/ferplus.py ../shared/data/ferplus data/ferplus
