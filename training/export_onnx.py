@@ -230,7 +230,8 @@ def export_all(model, mean, std, name, label, out):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "..", "build", "bench"))
-    ap.add_argument("--checkpoint", default=os.path.join(HERE, "..", "runs", "lite", "best.pt"))
+    ap.add_argument("--checkpoint",  # the shipped Lite's (models/emoxnet-lite.md)
+                    default=os.path.join(HERE, "..", "runs", "emoxnet-cpu", "anneal-nokd", "best.pt"))
     ap.add_argument("--ensemble-json",
                     default=os.path.join(HERE, "..", "runs", "emoxnet-cpu", "ensemble.json"))
     args = ap.parse_args(argv)
