@@ -1,6 +1,6 @@
 """Export the networks `npm run bench` compares across engines (tests/bench/engines.bench.js).
 
-    /usr/bin/python3 training/export_onnx.py [--out build/bench] [--checkpoint runs/lite/best.pt]
+    /usr/bin/python3 training/export_onnx.py [--out build/bench] [--checkpoint CKPT]
 
 For each network it writes, from ONE fused (conv+BN folded) fp16-rounded PyTorch model
 (export_checkpoint.load_fused_fp16), so all engines hold exactly the same numbers:
