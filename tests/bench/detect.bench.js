@@ -56,14 +56,18 @@ if (existsSync(facePath)) {
 const model = await load(readFileSync(classifier), { simd });
 let faces = [];
 for (let i = 0; i < 10; i++) faces = await model.analyze(frame); // warm-up (also loads the detector)
-const timeIt = async (fn) => {
+// n timed calls of fn, sorted ascending (ms)
+const sortedTimes = async (fn, n) => {
   const t = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await fn();
     t.push(performance.now() - t0);
   }
-  t.sort((a, b) => a - b);
+  return t.sort((a, b) => a - b);
+};
+const timeIt = async (fn) => {
+  const t = await sortedTimes(fn, runs);
   return { median: t[Math.floor(runs / 2)], min: t[0] };
 };
 const det = await timeIt(() => model.detect(frame));
@@ -114,17 +118,8 @@ if (faceCounts && existsSync(ferDir)) {
         else hit.add(k);
       }
       const r = Math.max(runs, 200);
-      const time = async (fn) => {
-        const t = [];
-        for (let i = 0; i < r; i++) {
-          const t0 = performance.now();
-          await fn();
-          t.push(performance.now() - t0);
-        }
-        return t.sort((a, b) => a - b);
-      };
-      const td = await time(() => model.detect(fr, opts));
-      const t = await time(() => model.analyze(fr, opts));
+      const td = await sortedTimes(() => model.detect(fr, opts), r);
+      const t = await sortedTimes(() => model.analyze(fr, opts), r);
       const med = t[Math.floor(r / 2)];
       console.log(`| ${n} | ${s} | ${tiles} | ${hit.size}/${n}${other ? ` + ${other}` : ''} | ${td[Math.floor(r / 2)].toFixed(2)} | ${med.toFixed(2)} | ${t[Math.floor(r * 0.95)].toFixed(2)} | ${found.length ? (med / found.length).toFixed(2) : '-'} | ${r} |`);
       return hit.size;
