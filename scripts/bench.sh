@@ -12,7 +12,7 @@ echo "## Engines: the same network and weights in our WASM core, TF.js wasm (XNN
 # build/bench/: the comparison networks as .emx / .onnx / TF.js weights, from one fused fp16 model
 if [ ! -f build/bench/large.onnx ] || [ runs/emoxnet-cpu/anneal-nokd/best.pt -nt build/bench/lite.onnx ] || \
    [ training/export_onnx.py -nt build/bench/lite.onnx ] || \
-   [ runs/emoxnet-cpu/ensemble.json -nt build/bench/lite.onnx ]; then
+   [ runs/emoxnet-cpu/ensemble6.json -nt build/bench/lite.onnx ]; then
   "${PYTHON:-/usr/bin/python3}" training/export_onnx.py --out build/bench 2>&1 | grep -v -i warn
 fi
 # EMX_BENCH_FLAGS=--skip-accuracy skips face-api's FER+ Valid pass (about a minute)

@@ -10,7 +10,7 @@ For each network it writes, from ONE fused (conv+BN folded) fp16-rounded PyTorch
   NAME.weights.bin  (float32 little-endian; conv kernels HWIO, dense [in, out])
 Networks: "lite" (the shipped EmoXNetLite checkpoint), "member" (the largest member, by
 parameters, of the shipped ensemble, with its trained weights: --ensemble-json, the
-ensemble.json train_all.sh wrote; skipped when absent or not covered by the TF.js rebuild) and
+ensemble.py --summary it was exported from; skipped when absent or not covered by the TF.js rebuild) and
 "large" (the largest architecture of the design: the training/models.py architecture with the
 most parameters that the TF.js rebuild covers, else a local ResNet-18-style net; random seeded
 weights, since speed does not depend on training).
@@ -31,7 +31,8 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import export_emx  # noqa: E402
-from export_checkpoint import load_fused_fp16  # noqa: E402
+from export_checkpoint import (SHIPPED_ENSEMBLE_SUMMARY, SHIPPED_LITE_CHECKPOINT,  # noqa: E402
+                               load_fused_fp16)
 import models  # noqa: E402
 
 
@@ -230,10 +231,8 @@ def export_all(model, mean, std, name, label, out):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "..", "build", "bench"))
-    ap.add_argument("--checkpoint",  # the shipped Lite's (models/emoxnet-lite.md)
-                    default=os.path.join(HERE, "..", "runs", "emoxnet-cpu", "anneal-nokd", "best.pt"))
-    ap.add_argument("--ensemble-json",
-                    default=os.path.join(HERE, "..", "runs", "emoxnet-cpu", "ensemble.json"))
+    ap.add_argument("--checkpoint", default=os.path.join(HERE, "..", SHIPPED_LITE_CHECKPOINT))
+    ap.add_argument("--ensemble-json", default=os.path.join(HERE, "..", SHIPPED_ENSEMBLE_SUMMARY))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)

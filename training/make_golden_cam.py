@@ -3,7 +3,7 @@ tests/js/explain.test.js), computed directly in PyTorch (float64), independent o
 
 For every golden net of make_golden.py that ends in global average pooling + one Linear layer
 (all but vgg, whose head is Linear+ReLU+Linear, and avgpool_flatten, which has no GAP), and for
-the shipped models/emoxnet-lite.emx (its checkpoint, LITE_CHECKPOINT below, fused and rounded to fp16 as
+the shipped models/emoxnet-lite.emx (its checkpoint, export_checkpoint.SHIPPED_LITE_CHECKPOINT, fused and rounded to fp16 as
 export_checkpoint.load_fused_fp16 does, flip TTA), writes
 
     tests/golden/NAME.cam.f32   N_CASES x 8 classes x H x W float32: the raw map of each class
@@ -37,8 +37,6 @@ import make_golden as mg  # noqa: E402
 
 REPO = mg.REPO
 GOLDEN = mg.GOLDEN_DIR
-# the checkpoint models/emoxnet-lite.emx was exported from (models/emoxnet-lite.md)
-LITE_CHECKPOINT = os.path.join("runs", "emoxnet-cpu", "anneal-nokd", "best.pt")
 
 
 class LastGap(TorchFunctionMode):
@@ -111,14 +109,14 @@ def golden_sets():
         sets.append((name, [model], [1.0], False, x))
     a, b = mg.randomize(mg.MemberA(), 71), mg.randomize(mg.MemberB(), 72)
     sets.append(("ensemble", [a, b], [2.0, 1.0], True, mg.make_inputs(1070, 48, 48, 1)))
-    ck = os.path.join(REPO, LITE_CHECKPOINT)
+    import export_checkpoint
+    ck = os.path.join(REPO, export_checkpoint.SHIPPED_LITE_CHECKPOINT)
     if os.path.exists(ck):
-        import export_checkpoint
         lite, _ = export_checkpoint.load_fused_fp16(ck)
         x = np.fromfile(os.path.join(GOLDEN, "emoxnet-lite.input.f32"), "<f4")
         sets.append(("emoxnet-lite", [lite], [1.0], True, x.reshape(-1, 48, 48, 1)))
     else:
-        print(f"{LITE_CHECKPOINT} missing: emoxnet-lite.cam.f32 not rewritten")
+        print(f"{export_checkpoint.SHIPPED_LITE_CHECKPOINT} missing: emoxnet-lite.cam.f32 not rewritten")
     return sets
 
 

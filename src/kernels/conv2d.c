@@ -57,25 +57,31 @@ static size_t emx__round_up(size_t x, size_t m) {
     return (x + m - 1) / m * m;
 }
 
-/* floats of packed weights for one group: panels of NR channels, each bias + K rows */
+size_t emx__gemm_packed_size(size_t n, size_t k) {
+    return emx__round_up(n, EMX_GEMM_NR) * (1 + k);
+}
+
+/* floats of packed weights for one group: n = its output channels, k = (ky, kx, ic) */
 static size_t emx__group_packed(const emx_conv_shape *s) {
-    const size_t k = (size_t)s->kh * s->kw * (s->in_c / s->groups);
-    return emx__round_up((size_t)(s->out_c / s->groups), EMX_GEMM_NR) * (1 + k);
+    return emx__gemm_packed_size((size_t)(s->out_c / s->groups),
+                                 (size_t)s->kh * s->kw * (s->in_c / s->groups));
 }
 
 size_t emx__conv2d_packed_size(const emx_conv_shape *s) {
-    if (emx__conv_kind(s) == EMX__CONV_DW) return emx__dwconv_packed_size(s);
-    if (emx__conv_kind(s) == EMX__CONV_WINO) return emx__wino_packed_size(s);
+    const int kind = emx__conv_kind(s);
+    if (kind == EMX__CONV_DW) return emx__dwconv_packed_size(s);
+    if (kind == EMX__CONV_WINO) return emx__wino_packed_size(s);
     return (size_t)s->groups * emx__group_packed(s);
 }
 
 void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float *bias,
                       float *packed) {
-    if (emx__conv_kind(s) == EMX__CONV_DW) {
+    const int kind = emx__conv_kind(s);
+    if (kind == EMX__CONV_DW) {
         emx__dwconv_pack(s, weight, bias, packed);
         return;
     }
-    if (emx__conv_kind(s) == EMX__CONV_WINO) {
+    if (kind == EMX__CONV_WINO) {
         emx__wino_pack(s, weight, bias, packed);
         return;
     }
@@ -144,8 +150,9 @@ static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
  * used, then MR * ks pointers, aligned inside the float buffer (the runtime only promises
  * float alignment). Sized for the largest MR listed so any kernel can run in it. */
 size_t emx__conv2d_scratch_size(const emx_conv_shape *s) {
-    if (emx__conv_kind(s) == EMX__CONV_WINO) return emx__wino_scratch_size(s);
-    if (emx__conv_kind(s) != EMX__CONV_IGEMM) return 0;
+    const int kind = emx__conv_kind(s);
+    if (kind == EMX__CONV_WINO) return emx__wino_scratch_size(s);
+    if (kind != EMX__CONV_IGEMM) return 0;
     const emx__igemm_layout l = emx__layout(s);
     const size_t ptrs = (size_t)emx__max_mr() * l.ks + 1; /* +1: alignment slack */
     return l.zero_n + l.padded_n + (ptrs * sizeof(float *) + sizeof(float) - 1) / sizeof(float);

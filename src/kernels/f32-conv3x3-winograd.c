@@ -37,8 +37,9 @@ int emx__wino_applies(const emx_conv_shape *s) {
            s->in_c >= 8 && s->out_h >= 2 && s->out_w >= 2;
 }
 
+/* one U_k: out_c channels over in_c rows in the GEMM micro-kernels' packed layout */
 static size_t emx__wino_u_size(const emx_conv_shape *s) {
-    return ((size_t)s->out_c + EMX_GEMM_NR - 1) / EMX_GEMM_NR * EMX_GEMM_NR * (1 + (size_t)s->in_c);
+    return emx__gemm_packed_size((size_t)s->out_c, (size_t)s->in_c);
 }
 
 /* 16 packed U_k, then out_c biases */

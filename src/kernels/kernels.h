@@ -56,6 +56,9 @@ typedef void (*emx_igemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks,
 #include "f32-gemm.inc"
 #undef EMX_GEMM_UKERNEL
 
+/* Floats of packed weights for n output channels over k rows: the layout above. */
+size_t emx__gemm_packed_size(size_t n, size_t k);
+
 typedef struct emx_gemm_config {
     const char *name;
     int mr, nr;
