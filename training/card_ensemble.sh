@@ -59,6 +59,8 @@ for p in hists:
         c += " --amp"
     if a.get("init"):
         c += f" --init {a['init']} --warmup {a['warmup']:g}"
+    if a.get("ema"):
+        c += f" --ema {a['ema']} --threads {a['threads']}"
     if a.get("mix", "none") != "none":
         c += f" --mix {a['mix']} --mix-alpha {a['mix_alpha']}"
     print("#   " + c)

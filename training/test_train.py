@@ -76,6 +76,9 @@ class TrainQuickTest(unittest.TestCase):
     def test_lite_and_member_distilled(self):
         out, ck = self.run_train("lite", "--arch", "lite", "--mix", "cutmix", "--mix-alpha", "1")
         self.assertEqual(ck["arch"], "lite")
+        _, ck = self.run_train("lite-ema", "--arch", "lite", "--ema", "0.9")
+        self.assertEqual(ck["args"]["ema"], 0.9)
+        self.assertTrue(all(v.is_contiguous() for v in ck["state_dict"].values()))
         # a teacher file (uniform-ish probabilities, one row per Train image) for distillation
         import ferplus
         _, votes = ferplus.read_label_csv(os.path.join(self.data, "FER2013Train"))
@@ -87,6 +90,29 @@ class TrainQuickTest(unittest.TestCase):
                                "--teacher", tpath, "--alpha", "0.5", "--temperature", "3")
         self.assertEqual(ck["arch"], "sewide")
         self.assertEqual(ck["args"]["temperature"], 3.0)
+
+    def test_weight_ema(self):
+        """w_ema = d * w_ema + (1 - d) * w on floating tensors; integer buffers are copied."""
+        import train
+        from models import build
+        torch.manual_seed(0)
+        model = build("lite")
+        ema = train.WeightEMA(model, 0.75)
+        before = {k: v.clone() for k, v in ema.model.state_dict().items()}
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(1.0)
+            model.features[1].num_batches_tracked.fill_(5)
+        ema.update(model)
+        after, now = ema.model.state_dict(), model.state_dict()
+        for k, v in after.items():
+            if v.dtype.is_floating_point:
+                self.assertTrue(torch.allclose(v, 0.75 * before[k] + 0.25 * now[k]), k)
+            else:
+                self.assertTrue(torch.equal(v, now[k]), k)
+        w = "features.0.weight"
+        self.assertTrue(torch.allclose(after[w], before[w] + 0.25))
+        self.assertFalse(any(p.requires_grad for p in ema.model.parameters()))
 
     def test_soften_and_mix(self):
         import train
