@@ -47,23 +47,13 @@ $PY training/plot_history.py --out "$OUT/emoxnet-curve.png" $CURVES \
 # shellcheck disable=SC2086
 STEPS=$($PY - "$RUNS" "$EMX" "$ENS_JSON" $HISTS <<'PY'
 import json, os, sys
+sys.path.insert(0, "training")
+from model_card import train_command
 runs, emx, ens_json, hists = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 cks = []
 for p in hists:
     a = json.load(open(p))["args"]
-    c = (f"/usr/bin/python3 training/train.py --arch {a['arch']} --data {a['data']} --out {a['out']} "
-         f"--seed {a['seed']} --epochs {a['epochs']} --lr {a['lr']}")
-    if a.get("quick"):
-        c += " --quick"
-    if a.get("amp"):
-        c += " --amp"
-    if a.get("init"):
-        c += f" --init {a['init']} --warmup {a['warmup']:g}"
-    if a.get("ema"):
-        c += f" --ema {a['ema']} --threads {a['threads']}"
-    if a.get("mix", "none") != "none":
-        c += f" --mix {a['mix']} --mix-alpha {a['mix_alpha']}"
-    print("#   " + c)
+    print("#   " + train_command(a))
     cks.append(f"{a['out']}/best.pt")
 teacher = f"--teacher-out {runs}/teacher.npy " if os.path.basename(ens_json) == "ensemble.json" else ""
 print(f"#   /usr/bin/python3 training/ensemble.py {' '.join(cks)} --data {a['data']} --out {emx} "
