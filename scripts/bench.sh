@@ -10,9 +10,12 @@ node --no-experimental-fetch tests/bench/classify.bench.js
 echo
 echo "## Engines: the same network and weights in our WASM core, TF.js wasm (XNNPACK), onnxruntime-web"
 # build/bench/: the comparison networks as .emx / .onnx / TF.js weights, from one fused fp16 model
-if [ ! -f build/bench/large.onnx ] || [ runs/emoxnet-cpu/anneal-nokd/best.pt -nt build/bench/lite.onnx ] || \
-   [ training/export_onnx.py -nt build/bench/lite.onnx ] || \
-   [ runs/emoxnet-cpu/ensemble6.json -nt build/bench/lite.onnx ]; then
+# (rebuilt when the shipped models' runs, training/shipped.py, or the exporter change)
+LITE_CK=$("${PYTHON:-/usr/bin/python3}" training/shipped.py lite)
+ENS_JSON=$("${PYTHON:-/usr/bin/python3}" training/shipped.py ensemble)
+if [ ! -f build/bench/large.onnx ] || [ "$LITE_CK" -nt build/bench/lite.onnx ] || \
+   [ training/export_onnx.py -nt build/bench/lite.onnx ] || [ training/shipped.py -nt build/bench/lite.onnx ] || \
+   [ "$ENS_JSON" -nt build/bench/lite.onnx ]; then
   "${PYTHON:-/usr/bin/python3}" training/export_onnx.py --out build/bench 2>&1 | grep -v -i warn
 fi
 # EMX_BENCH_FLAGS=--skip-accuracy skips face-api's FER+ Valid pass (about a minute)

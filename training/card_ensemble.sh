@@ -12,7 +12,9 @@
 #      $RUNS/emoxnet-card-eval.json), PROFILE (as given to train_all.sh, default cpu),
 #      ENS_JSON (ensemble.py --summary to describe, default $RUNS/ensemble.json),
 #      HARDWARE (text for the card), EXTRA (as given to train_all.sh) and EXTRA_NOTE (a
-#      sentence on where those extra members come from).
+#      sentence on where those extra members come from), PIPELINE (the top-level commands that
+#      trained the members, default PROFILE=$PROFILE [EXTRA=...] sh training/train_all.sh),
+#      NOTE (the card's closing paragraph; default: how the weights were chosen).
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -61,14 +63,15 @@ print(f"#   /usr/bin/python3 training/ensemble.py {' '.join(cks)} --data {a['dat
 PY
 )
 
+DEFAULT_NOTE="The combination weights were chosen on FER+ Valid only (greedy forward selection with replacement from one copy of each member, training/ensemble.py); FER+ Train was used only for training and FER+ Test was never used. The lite member is EmoXNetLite trained without distillation in the same run (the distillation ablation's baseline); train_all.sh then distils a Lite from this ensemble. Members are averaged inside the .emx graph (one file, one run of the C core per face)."
 # shellcheck disable=SC2086
 $PY training/model_card.py --emx "$EMX" --checkpoints $CKPTS --history $HISTS \
   --members-json "$ENS_JSON" --eval "$EVAL" --curve "$OUT/emoxnet-curve.png" \
   --hardware "$HARDWARE" \
   --train-cmd "sh scripts/setup.sh --training
 /usr/bin/python3 training/ferplus.py ../shared/data/ferplus data/ferplus
-PROFILE=$PROFILE${EXTRA:+ EXTRA=$EXTRA} sh training/train_all.sh
-# which runs (seeds fixed in train_all.sh; the members first, then the ensemble):
+${PIPELINE:-PROFILE=$PROFILE${EXTRA:+ EXTRA=$EXTRA} sh training/train_all.sh}
+# which runs (seeds fixed in the scripts; the members first, then the ensemble):
 $STEPS" \
-  --notes "The combination weights were chosen on FER+ Valid only (greedy forward selection with replacement from one copy of each member, training/ensemble.py); FER+ Train was used only for training and FER+ Test was never used. The lite member is EmoXNetLite trained without distillation in the same run (the distillation ablation's baseline); train_all.sh then distils a Lite from this ensemble. Members are averaged inside the .emx graph (one file, one run of the C core per face).${EXTRA:+ $EXTRA_NOTE}" \
+  --notes "${NOTE:-$DEFAULT_NOTE}${EXTRA:+ $EXTRA_NOTE}" \
   --out "$OUT/emoxnet.md"
