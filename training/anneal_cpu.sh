@@ -5,14 +5,14 @@
 # best checkpoints costs less than training from scratch for longer.
 #
 #   sh training/anneal_cpu.sh        # after PROFILE=cpu sh training/train_all.sh and
-#                                    # sh training/distil_lite_anneal.sh (about 1.5 h on 2 cores)
+#                                    # sh training/distil_lite_anneal.sh (about 2 h on 2 cores)
 #
 # Two lanes side by side, one thread each (two single-thread runs train more images per second
-# on 2 cores than one run on two threads): lane A the Lite from the shipped Lite's checkpoint
+# on 2 cores than one run on two threads): lane A the Lite from its third stage (anneal-nokd)
 # (LITE_EPOCHS), then a second Lite from the first cycle's Lite (a different member for the
 # ensemble); lane B resnet-s and lite-w (EPOCHS each; sewide-s, the weakest member, is left at
-# its first cycle). Then a new ensemble from every member (old and new; weights chosen on Valid
-# by training/ensemble.py), and the distillation ablation once more from the new Lite with the
+# its first cycle). Then the ensemble of sewide-s and the four second-cycle members (weights
+# chosen on Valid by training/ensemble.py), and the distillation ablation once more from the new Lite with the
 # new ensemble as teacher: two short anneals side by side, same seed, schedule and init, with
 # and without the teacher's softened predictions. Everything is exported to $RUNS and scored
 # through WASM; copy the chosen files to models/ to ship them. A cycle whose history shows all
@@ -80,10 +80,14 @@ esac
 # lower (87.09% vs 87.28%) at twice the size and compute.
 CKPTS=""
 for r in sewide-s resnet-s-c2 lite-w-c2 lite-c2 lite-nokd-c2; do CKPTS="$CKPTS $RUNS/$r/best.pt"; done
-# shellcheck disable=SC2086  # a list of paths without spaces
-$PY training/ensemble.py $CKPTS --data "$DATA" --out "$RUNS/emoxnet-c2.emx" \
-  --teacher-out "$RUNS/teacher-c2.npy" --summary "$RUNS/ensemble-c2.json" > "$RUNS/ensemble-c2.log" 2>&1
-npx emoxnet eval "$FERPLUS/FER2013Valid" --model "$RUNS/emoxnet-c2.emx" --json > "$RUNS/emoxnet-c2.eval.json"
+if [ -f "$RUNS/teacher-c2.npy" ] && [ -f "$RUNS/emoxnet-c2.eval.json" ]; then
+  echo "== ensemble: done earlier, kept"
+else
+  # shellcheck disable=SC2086  # a list of paths without spaces
+  $PY training/ensemble.py $CKPTS --data "$DATA" --out "$RUNS/emoxnet-c2.emx" \
+    --teacher-out "$RUNS/teacher-c2.npy" --summary "$RUNS/ensemble-c2.json" > "$RUNS/ensemble-c2.log" 2>&1
+  npx emoxnet eval "$FERPLUS/FER2013Valid" --model "$RUNS/emoxnet-c2.emx" --json > "$RUNS/emoxnet-c2.eval.json"
+fi
 score "$RUNS/lite-c2/best.pt" emoxnet-lite-c2
 
 # distillation ablation from the new Lite: same init, seed and schedule, without / with teacher
@@ -94,8 +98,8 @@ both kd_no kd_yes || exit 1
 score "$RUNS/lite-c3-nokd/best.pt" emoxnet-lite-c3-nokd
 score "$RUNS/lite-c3-kd/best.pt" emoxnet-lite-c3-kd
 for m in emoxnet-c2 emoxnet-lite-c2 emoxnet-lite-c3-nokd emoxnet-lite-c3-kd; do
-  $PY -c 'import json, sys; e = json.load(open(sys.argv[1])); print(sys.argv[2], f"{e[\"accuracy\"] * 100:.2f}% ({e[\"correct\"]}/{e[\"n\"]})")' \
-    "$RUNS/$m.eval.json" "$m"
+  $PY -c 'import json, sys; e = json.load(open(sys.argv[1]))
+print("%s %.2f%% (%d/%d)" % (sys.argv[2], e["accuracy"] * 100, e["correct"], e["n"]))' "$RUNS/$m.eval.json" "$m"
 done
 $PY - "$RUNS" "$KD_EPOCHS" "$KD_LR" "$T" "$ALPHA" <<'PY' | tee "$RUNS/anneal-c3-ablation.md"
 import json, os, sys
