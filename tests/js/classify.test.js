@@ -44,7 +44,7 @@ test('lite model on clearly-labelled FER+ Valid faces', async (t) => {
   t.diagnostic(`${simd.meta.name ?? 'lite'}: ${agree}/${faces.length} clearly-labelled Valid faces agree with their label`);
   // Measured for the shipped models/emoxnet-lite.emx: a retrained model updates this count,
   // and numerical drift in the core changes it.
-  assert.equal(agree, 39, `${agree}/${faces.length} clear faces right; the shipped model gets 39`);
+  assert.equal(agree, 38, `${agree}/${faces.length} clear faces right; the shipped model gets 38`);
   simd.dispose();
   scalar.dispose();
 });
