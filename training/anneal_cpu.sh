@@ -12,9 +12,9 @@
 # (LITE_EPOCHS), then a second Lite from the first cycle's Lite (a different member for the
 # ensemble); lane B resnet-s and lite-w (EPOCHS each; sewide-s, the weakest member, is left at
 # its first cycle). Then the ensemble of sewide-s and the four second-cycle members (weights
-# chosen on Valid by training/ensemble.py), and the distillation ablation once more from the new Lite with the
-# new ensemble as teacher: two short anneals side by side, same seed, schedule and init, with
-# and without the teacher's softened predictions. Everything is exported to $RUNS and scored
+# chosen on Valid by training/ensemble.py), and the distillation ablation once more from the new
+# Lite with the new ensemble as teacher: two short anneals side by side, same seed, schedule and
+# init, with and without the teacher's softened predictions. Everything is exported to $RUNS and scored
 # through WASM; copy the chosen files to models/ to ship them. A cycle whose history shows all
 # its epochs is kept, not rerun (so an interrupted run resumes).
 #
@@ -38,13 +38,9 @@ KD_LR=${KD_LR:-0.01}
 T=${T:-2}
 ALPHA=${ALPHA:-0.5}
 
-done_run() {  # NAME: its history shows all its epochs
-  [ -f "$RUNS/$1/best.pt" ] && $PY -c 'import json, sys; h = json.load(open(sys.argv[1]))
-sys.exit(len(h["history"]) != h["args"]["epochs"])' "$RUNS/$1/history.json" 2>/dev/null
-}
 cycle() {  # NAME ARCH INIT SEED EPOCHS [TRAIN.PY ARGS...]: one cycle from INIT, one thread
   name=$1 arch=$2 init=$3 seed=$4 ep=$5; shift 5
-  if done_run "$name"; then echo "== $name: done earlier, kept"; return 0; fi
+  if $PY training/run_done.py "$RUNS/$name"; then echo "== $name: done earlier, kept"; return 0; fi
   [ -f "$init" ] || { echo "missing $init (run the earlier stages first)" >&2; return 1; }
   echo "== $name ($arch from $init, seed $seed, $ep epochs) $*"
   $PY training/train.py --arch "$arch" --data "$DATA" --out "$RUNS/$name" --init "$init" \

@@ -24,6 +24,7 @@ CPU and cuDNN both run that faster); checkpoints are saved contiguous.
 """
 import argparse
 import contextlib
+import copy
 import json
 import math
 import os
@@ -136,7 +137,6 @@ class WeightEMA:
     evaluated and saved like the first."""
 
     def __init__(self, model, decay):
-        import copy
         self.decay = decay
         self.model = copy.deepcopy(model).eval()
         for p in self.model.parameters():

@@ -52,8 +52,7 @@ logged() {  # LOG CMD...: run CMD, output to the terminal and LOG; fail when CMD
 }
 train() {  # NAME ARCH SEED EPOCHS LR EXTRA...
   name=$1 arch=$2 seed=$3 ep=$4 lr=$5; shift 5
-  if [ "${RESUME:-0}" = 1 ] && [ -f "$RUNS/$name/best.pt" ] && [ -f "$RUNS/$name/history.json" ] &&
-     $PY -c 'import json, sys; h = json.load(open(sys.argv[1])); sys.exit(len(h["history"]) != h["args"]["epochs"])' "$RUNS/$name/history.json"; then
+  if [ "${RESUME:-0}" = 1 ] && $PY training/run_done.py "$RUNS/$name"; then
     echo "== $name: finished in an earlier run (RESUME=1), kept"
     return
   fi
