@@ -38,25 +38,8 @@ KD_LR=${KD_LR:-0.01}
 T=${T:-2}
 ALPHA=${ALPHA:-0.5}
 
-cycle() {  # NAME ARCH INIT SEED EPOCHS [TRAIN.PY ARGS...]: one cycle from INIT, one thread
-  name=$1 arch=$2 init=$3 seed=$4 ep=$5; shift 5
-  if $PY training/run_done.py "$RUNS/$name"; then echo "== $name: done earlier, kept"; return 0; fi
-  [ -f "$init" ] || { echo "missing $init (run the earlier stages first)" >&2; return 1; }
-  echo "== $name ($arch from $init, seed $seed, $ep epochs) $*"
-  $PY training/train.py --arch "$arch" --data "$DATA" --out "$RUNS/$name" --init "$init" \
-    --seed "$seed" --epochs "$ep" --lr "$LR" --warmup 1 --ema "$EMA" --threads 1 "$@" \
-    > "$RUNS/$name.log" 2>&1 || { echo "$name failed: $RUNS/$name.log" >&2; return 1; }
-}
-score() {  # CHECKPOINT NAME: export with flip TTA to $RUNS/NAME.emx, WASM eval to NAME.eval.json
-  $PY training/export_checkpoint.py "$1" "$RUNS/$2.emx" --name "EmoXNetLite" --flip-tta
-  npx emoxnet eval "$FERPLUS/FER2013Valid" --model "$RUNS/$2.emx" --json > "$RUNS/$2.eval.json"
-}
-both() {  # run two shell functions side by side; fail if either fails
-  "$1" & p1=$!
-  "$2" & p2=$!
-  wait $p1 || { wait $p2; return 1; }
-  wait $p2
-}
+. training/cpu_cycles.sh  # cycle, score, both, show
+
 lane_a() {
   cycle lite-c2 lite "$RUNS/anneal-nokd/best.pt" 21 "$LITE_EPOCHS" &&
   cycle lite-nokd-c2 lite "$RUNS/lite-nokd/best.pt" 25 "$LITE_EPOCHS"
@@ -93,10 +76,7 @@ kd_yes() { cycle lite-c3-kd lite "$RUNS/lite-c2/best.pt" 31 "$KD_EPOCHS" --lr "$
 both kd_no kd_yes || exit 1
 score "$RUNS/lite-c3-nokd/best.pt" emoxnet-lite-c3-nokd
 score "$RUNS/lite-c3-kd/best.pt" emoxnet-lite-c3-kd
-for m in emoxnet-c2 emoxnet-lite-c2 emoxnet-lite-c3-nokd emoxnet-lite-c3-kd; do
-  $PY -c 'import json, sys; e = json.load(open(sys.argv[1]))
-print("%s %.2f%% (%d/%d)" % (sys.argv[2], e["accuracy"] * 100, e["correct"], e["n"]))' "$RUNS/$m.eval.json" "$m"
-done
+show emoxnet-c2 emoxnet-lite-c2 emoxnet-lite-c3-nokd emoxnet-lite-c3-kd
 $PY - "$RUNS" "$KD_EPOCHS" "$KD_LR" "$T" "$ALPHA" <<'PY' | tee "$RUNS/anneal-c3-ablation.md"
 import json, os, sys
 runs, epochs, lr, T, alpha = sys.argv[1:]
