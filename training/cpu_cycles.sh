@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Shell functions shared by the CPU profile's anneal stages (training/anneal_cpu.sh,
 # training/anneal_cpu_stage4.sh); sourced, not run. The caller sets PY, RUNS, DATA, FERPLUS,
 # LR and EMA.
