@@ -7,7 +7,7 @@ No imports, so shell scripts can read it without loading PyTorch:
 """
 import sys
 
-LITE_CHECKPOINT = "runs/emoxnet-cpu/lite-c3-nokd/best.pt"
+LITE_CHECKPOINT = "runs/emoxnet-cpu/lite-c4/best.pt"
 ENSEMBLE_SUMMARY = "runs/emoxnet-cpu/ensemble-c2.json"
 
 if __name__ == "__main__":
