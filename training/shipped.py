@@ -8,7 +8,7 @@ No imports, so shell scripts can read it without loading PyTorch:
 import sys
 
 LITE_CHECKPOINT = "runs/emoxnet-cpu/lite-c4/best.pt"
-ENSEMBLE_SUMMARY = "runs/emoxnet-cpu/ensemble-c2.json"
+ENSEMBLE_SUMMARY = "runs/emoxnet-cpu/ensemble-c4.json"
 
 if __name__ == "__main__":
     print({"lite": LITE_CHECKPOINT, "ensemble": ENSEMBLE_SUMMARY}[sys.argv[1]])
