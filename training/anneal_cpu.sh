@@ -24,21 +24,11 @@
 #      KD_EPOCHS (default 15), KD_LR (default 0.01), T (default 2), ALPHA (default 0.5).
 set -eu
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-/usr/bin/python3}
-RUNS=${RUNS:-runs/emoxnet-cpu}
-EPOCHS=${EPOCHS:-12}
-LITE_EPOCHS=${LITE_EPOCHS:-30}
-LR=${LR:-0.02}
-EMA=${EMA:-0.999}
-DATA=${DATA:-data/ferplus}
-FERPLUS=${FERPLUS:-../shared/data/ferplus}
-LANES=${LANES:-ab}
 KD_EPOCHS=${KD_EPOCHS:-15}
 KD_LR=${KD_LR:-0.01}
 T=${T:-2}
 ALPHA=${ALPHA:-0.5}
-
-. training/cpu_cycles.sh  # cycle, score, both, show
+. training/cpu_cycles.sh  # PY and the settings in the header (defaults there); cycle, score, both, show
 
 lane_a() {
   cycle lite-c2 lite "$RUNS/anneal-nokd/best.pt" 21 "$LITE_EPOCHS" &&

@@ -17,16 +17,7 @@
 #      FERPLUS (default ../shared/data/ferplus), LANES (a or b to run one lane only).
 set -eu
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-/usr/bin/python3}
-RUNS=${RUNS:-runs/emoxnet-cpu}
-EPOCHS=${EPOCHS:-12}
-LITE_EPOCHS=${LITE_EPOCHS:-30}
-LR=${LR:-0.02}
-EMA=${EMA:-0.999}
-DATA=${DATA:-data/ferplus}
-FERPLUS=${FERPLUS:-../shared/data/ferplus}
-LANES=${LANES:-ab}
-. training/cpu_cycles.sh  # cycle, score, both, show
+. training/cpu_cycles.sh  # PY and the settings in the header (defaults there); cycle, score, both, show
 
 lane_a() {
   cycle lite-c4 lite "$RUNS/lite-c3-nokd/best.pt" 51 "$LITE_EPOCHS" &&

@@ -1,7 +1,16 @@
 # shellcheck shell=sh
 # Shell functions shared by the CPU profile's anneal stages (training/anneal_cpu.sh,
-# training/anneal_cpu_stage4.sh); sourced, not run. The caller sets PY, RUNS, DATA, FERPLUS,
-# LR and EMA.
+# training/anneal_cpu_stage4.sh); sourced, not run, from the repository root. The settings both
+# take from the environment (documented in their headers), with their defaults:
+PY=${PYTHON:-/usr/bin/python3}
+RUNS=${RUNS:-runs/emoxnet-cpu}
+EPOCHS=${EPOCHS:-12}
+LITE_EPOCHS=${LITE_EPOCHS:-30}
+LR=${LR:-0.02}
+EMA=${EMA:-0.999}
+DATA=${DATA:-data/ferplus}
+FERPLUS=${FERPLUS:-../shared/data/ferplus}
+LANES=${LANES:-ab}
 
 cycle() {  # NAME ARCH INIT SEED EPOCHS [TRAIN.PY ARGS...]: one cosine cycle from INIT, one thread
   name=$1 arch=$2 init=$3 seed=$4 ep=$5; shift 5
