@@ -5,10 +5,11 @@
 # ensemble gained little from members that were still far below the Lite.
 #
 #   sh training/anneal_cpu_stage4.sh   # after training/anneal_cpu.sh (about 1.5 h on 2 cores)
+#   SHIP=1 sh training/anneal_cpu_stage4.sh   # and write models/emoxnet.emx, goldens, card
 #
 # Two single-thread lanes side by side: lane A the shipped Lite's lineage (30 epochs at lr 0.02,
 # then 15 at lr 0.01) and then the second Lite lineage (30 epochs); lane B sewide-s, resnet-s
-# and lite-w (EPOCHS each). Then every candidate Lite is scored through WASM, and the ensemble
+# and lite-w (EPOCHS each), then resnet-s once more (10 epochs: it gained most per cycle). Then every candidate Lite is scored through WASM, and the ensemble
 # of the stage's members is built with weights chosen on Valid (training/ensemble.py). A cycle
 # whose history shows all its epochs is kept, not rerun (so an interrupted run resumes).
 #
