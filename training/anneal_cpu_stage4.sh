@@ -9,9 +9,10 @@
 #
 # Two single-thread lanes side by side: lane A the shipped Lite's lineage (30 epochs at lr 0.02,
 # then 15 at lr 0.01) and then the second Lite lineage (30 epochs); lane B sewide-s, resnet-s
-# and lite-w (EPOCHS each), then resnet-s once more (10 epochs: it gained most per cycle). Then every candidate Lite is scored through WASM, and the ensemble
-# of the stage's members is built with weights chosen on Valid (training/ensemble.py). A cycle
-# whose history shows all its epochs is kept, not rerun (so an interrupted run resumes).
+# and lite-w (EPOCHS each), then resnet-s once more (10 epochs: it gained most per cycle). Then
+# every candidate Lite is scored through WASM, and the ensemble of the stage's members is built
+# with weights chosen on Valid (training/ensemble.py). A cycle whose history shows all its epochs
+# is kept, not rerun (so an interrupted run resumes).
 #
 # Env: RUNS (default runs/emoxnet-cpu), EPOCHS (members, default 12), LITE_EPOCHS (default 30),
 #      LR (default 0.02), EMA (default 0.999), DATA (default data/ferplus),
@@ -43,19 +44,18 @@ for r in lite-c4 lite-c5 lite-nokd-c3; do score "$RUNS/$r/best.pt" "emoxnet-$r";
 # of resnet-s-c4 87.68%; without sewide-s (weight 0.05) also 87.84%, kept for a fourth family.
 CKPTS=""
 for r in sewide-s-c2 resnet-s-c4 lite-w-c3 lite-c4 lite-nokd-c3; do CKPTS="$CKPTS $RUNS/$r/best.pt"; done
-# shellcheck disable=SC2086  # a list of paths without spaces
-$PY training/ensemble.py $CKPTS --data "$DATA" --out "$RUNS/emoxnet-c4.emx" \
-  --summary "$RUNS/ensemble-c4.json" > "$RUNS/ensemble-c4.log" 2>&1
-npx emoxnet eval "$FERPLUS/FER2013Valid" --model "$RUNS/emoxnet-c4.emx" --json > "$RUNS/emoxnet-c4.eval.json"
+# SHIP=1: the ensemble goes straight to models/emoxnet.emx with its goldens (one ensemble.py
+# pass either way), is checked against PyTorch on every Valid image and gets its card.
+# (The Lite ships by export_checkpoint.py and training/card_lite.sh: models/emoxnet-lite.md.)
+EMX=$RUNS/emoxnet-c4.emx GOLDEN=""
+[ "${SHIP:-0}" = 1 ] && EMX=models/emoxnet.emx GOLDEN="--golden emoxnet"
+# shellcheck disable=SC2086  # a list of paths without spaces; GOLDEN: two words or none
+$PY training/ensemble.py $CKPTS --data "$DATA" --out "$EMX" \
+  --summary "$RUNS/ensemble-c4.json" $GOLDEN > "$RUNS/ensemble-c4.log" 2>&1
+npx emoxnet eval "$FERPLUS/FER2013Valid" --model "$EMX" --json > "$RUNS/emoxnet-c4.eval.json"
 show emoxnet-lite-c4 emoxnet-lite-c5 emoxnet-lite-nokd-c3 emoxnet-c4
-
-# SHIP=1: write models/emoxnet.emx (and its goldens) from the same members and weights, check
-# WASM against PyTorch on every Valid image and regenerate its card. (The Lite ships by
-# training/card_lite.sh after export_checkpoint.py; its command is in models/emoxnet-lite.md.)
 [ "${SHIP:-0}" = 1 ] || exit 0
-# shellcheck disable=SC2086
-$PY training/ensemble.py $CKPTS --data "$DATA" --out models/emoxnet.emx \
-  --summary "$RUNS/ensemble-c4.json" --golden emoxnet > "$RUNS/ensemble-c4.log" 2>&1
+
 $PY training/check_agreement.py models/emoxnet.emx --ensemble-json "$RUNS/ensemble-c4.json" \
   --data "$DATA" --valid-dir "$FERPLUS/FER2013Valid" --out "$RUNS/emoxnet-c4.agreement.json"
 export RUNS
