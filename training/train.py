@@ -151,6 +151,13 @@ class WeightEMA:
                 e.copy_(v)
 
 
+def mean_class_recall(probs, labels, n_classes=8):
+    """Mean over classes of the fraction of each class's images predicted as that class."""
+    keep = labels >= 0
+    pred, lab = probs.argmax(1).cpu().numpy()[keep], labels[keep]
+    return float(np.mean([(pred[lab == c] == c).mean() for c in range(n_classes) if (lab == c).any()]))
+
+
 def majority_accuracy(probs, labels):
     keep = labels >= 0
     pred = probs.argmax(1).cpu().numpy()
@@ -181,6 +188,8 @@ def main(argv=None):
     ap.add_argument("--amp", action="store_true", help="bf16/fp16 autocast on CUDA (CPU: ignored)")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="decay of a moving average of the weights, evaluated and saved (0: off)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from OUT/last.pt (written after every epoch) if it exists")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -225,8 +234,23 @@ def main(argv=None):
         opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, total - warm))))
 
     os.makedirs(args.out, exist_ok=True)
-    hist, best, t0 = [], -1.0, time.time()
-    for epoch in range(args.epochs):
+    hist, best, t0, start = [], -1.0, time.time(), 0
+    last_path = os.path.join(args.out, "last.pt")
+    if args.resume and os.path.exists(last_path):
+        # Everything a bit-identical continuation needs: weights, optimiser and schedule state,
+        # the moving average, both random generators, the curves and the best score so far.
+        ck = torch.load(last_path, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        sched.load_state_dict(ck["sched"])
+        if ema is not None:
+            ema.model.load_state_dict(ck["ema"])
+        gen.set_state(ck["gen"])
+        torch.set_rng_state(ck["torch_rng"])
+        hist, best, start = ck["hist"], ck["best"], ck["epoch"]
+        t0 -= hist[-1]["seconds"] if hist else 0.0
+        print(f"resumed {last_path} after epoch {start}", flush=True)
+    for epoch in range(start, args.epochs):
         model.train()
         perm = torch.randperm(len(idx), generator=gen).to(dev)
         tot_loss = 0.0
@@ -253,11 +277,14 @@ def main(argv=None):
             tot_loss += float(loss)
         kept = model if ema is None else ema.model
         acc = majority_accuracy(predict(kept, x_va), va_labels)
-        acc_tta = majority_accuracy(predict(kept, x_va, flip_tta=True), va_labels)
+        p_tta = predict(kept, x_va, flip_tta=True)
+        acc_tta, recall = majority_accuracy(p_tta, va_labels), mean_class_recall(p_tta, va_labels)
         hist.append(dict(epoch=epoch + 1, loss=tot_loss / steps_per_epoch, valid_acc=acc,
-                         valid_acc_flip=acc_tta, seconds=time.time() - t0))
+                         valid_acc_flip=acc_tta, valid_recall_flip=recall,
+                         seconds=time.time() - t0))
         print(f"epoch {epoch + 1}/{args.epochs} loss {tot_loss / steps_per_epoch:.4f} "
-              f"valid {acc * 100:.2f}% flip-tta {acc_tta * 100:.2f}% ({time.time() - t0:.0f}s)", flush=True)
+              f"valid {acc * 100:.2f}% flip-tta {acc_tta * 100:.2f}% mean recall "
+              f"{recall * 100:.1f}% ({time.time() - t0:.0f}s)", flush=True)
         if max(acc, acc_tta) > best:
             best = max(acc, acc_tta)
             state = {k: v.contiguous() for k, v in kept.state_dict().items()}
@@ -267,6 +294,11 @@ def main(argv=None):
         with open(os.path.join(args.out, "history.json"), "w") as f:
             json.dump(dict(args=vars(args), device=str(dev), torch=torch.__version__,
                            history=hist), f, indent=1)
+        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
+                        ema=None if ema is None else ema.model.state_dict(), gen=gen.get_state(),
+                        torch_rng=torch.get_rng_state(), hist=hist, best=best, epoch=epoch + 1),
+                   last_path + ".tmp")
+        os.replace(last_path + ".tmp", last_path)  # a kill mid-write leaves the previous one
     print(f"best valid {best * 100:.2f}% -> {os.path.join(args.out, 'best.pt')}")
 
 
