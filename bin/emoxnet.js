@@ -7,7 +7,10 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { load, decodeImage, annotate, analysisCrop, EmxError } from '../wasm/emoxnet.js';
 import { blendHeat } from './heatmap.js';
-import { FERPLUS_CLASSES, parseLabelCsv, keptRows } from './ferplus.js';
+import { FERPLUS_CLASSES, parseLabelCsv, keptRows, meanClassRecall, expectedCalibrationError } from './ferplus.js';
+
+// Confidence bins of the calibration error eval reports (15: the common choice in the literature).
+const ECE_BINS = 15;
 
 const USAGE = `usage:
   emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json] [--annotate OUT.png]
@@ -27,7 +30,8 @@ const USAGE = `usage:
       (default 0: the whole image only); N * N + 1 detector passes.
   emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N] [--predictions OUT.csv]
       Accuracy on a FER+-layout folder (label.csv beside the PNGs) under the FER+ majority
-      protocol: per-class recall and the confusion matrix. --json: a single JSON line.
+      protocol: per-class recall, their mean, the calibration error (ECE, 15 bins) and the
+      confusion matrix. --json: a single JSON line.
       --limit N: only the first N images the protocol keeps.
       --predictions OUT.csv: one row per scored image: file, true and predicted class index
       (FER+ order), the 8 probabilities (e.g. to compare with another framework).
@@ -319,6 +323,8 @@ async function evalCommand(args, opts) {
   const K = FERPLUS_CLASSES.length;
   const confusion = Array.from({ length: K }, () => new Array(K).fill(0));
   let correct = 0;
+  const confidences = [];
+  const hits = [];
   const predRows = [`file,label,pred,${FERPLUS_CLASSES.join(',')}`];
   const t0 = Date.now();
   try {
@@ -345,6 +351,8 @@ async function evalCommand(args, opts) {
       confusion[row.label][pred]++;
       if (opts.predictions) predRows.push([row.file, row.label, pred, ...keyOf.map((k) => result.scores[k])].join(','));
       if (pred === row.label) correct++;
+      confidences.push(result.scores[keyOf[pred]]);
+      hits.push(pred === row.label);
       const now = Date.now();
       if (now - lastDraw > 100 || i + 1 === kept.length) {
         lastDraw = now;
@@ -376,6 +384,9 @@ async function evalCommand(args, opts) {
     n,
     correct,
     accuracy: correct / n,
+    mean_class_recall: meanClassRecall(confusion),
+    ece: expectedCalibrationError(confidences, hits, ECE_BINS),
+    ece_bins: ECE_BINS,
     per_class: Object.fromEntries(FERPLUS_CLASSES.map((c, k) => [c, recall[k]])),
     per_class_n: Object.fromEntries(FERPLUS_CLASSES.map((c, k) => [c, perN[k]])),
     classes: FERPLUS_CLASSES,
@@ -391,6 +402,8 @@ async function evalCommand(args, opts) {
   out.push(`model     ${name} (${modelFile}, ${model.variant} wasm)`);
   out.push(`data      ${dir}: ${n} images kept by the FER+ majority protocol (of ${rows.length})${opts.limit !== null ? `, --limit ${opts.limit}` : ''}`);
   out.push(`accuracy  ${(100 * summary.accuracy).toFixed(2)}%  (${correct}/${n}, ${(n / seconds).toFixed(0)} images/s)`);
+  out.push(`mean per-class recall  ${(100 * summary.mean_class_recall).toFixed(2)}%`);
+  out.push(`calibration error (ECE, ${ECE_BINS} bins)  ${(100 * summary.ece).toFixed(2)}%`);
   out.push('');
   out.push(`${'class'.padEnd(w)}  ${'n'.padStart(5)}  recall`);
   FERPLUS_CLASSES.forEach((c, k) => out.push(`${c.padEnd(w)}  ${String(perN[k]).padStart(5)}  ${pct(recall[k])}`));

@@ -102,3 +102,39 @@ export function protocolCounts(rows) {
   for (const r of kept) per[FERPLUS_CLASSES[r.label]]++;
   return { total: kept.length, per_class: per };
 }
+
+/**
+ * Mean of the per-class recalls over the classes that have images (the headline number for
+ * minority expressions: top-1 accuracy can stay high while disgust or contempt are never found).
+ * confusion[true][pred] counts.
+ */
+export function meanClassRecall(confusion) {
+  const recalls = confusion
+    .map((row, k) => [row[k], row.reduce((a, b) => a + b, 0)])
+    .filter(([, n]) => n > 0)
+    .map(([hit, n]) => hit / n);
+  return recalls.length ? recalls.reduce((a, b) => a + b, 0) / recalls.length : null;
+}
+
+/**
+ * Expected calibration error with equal-width confidence bins (Guo et al. 2017; 15 bins is the
+ * usual choice): sum over bins of (bin share) * |accuracy in bin - mean confidence in bin|.
+ * confidences: top-class probabilities; correct: whether that class was right.
+ */
+export function expectedCalibrationError(confidences, correct, bins = 15) {
+  const n = confidences.length;
+  if (n === 0 || correct.length !== n) return null;
+  const conf = new Array(bins).fill(0);
+  const hits = new Array(bins).fill(0);
+  const count = new Array(bins).fill(0);
+  for (let i = 0; i < n; i++) {
+    // Bin b holds (b/bins, (b+1)/bins]; a confidence of exactly 0 goes to bin 0.
+    const b = Math.min(bins - 1, Math.max(0, Math.ceil(confidences[i] * bins) - 1));
+    conf[b] += confidences[i];
+    hits[b] += correct[i] ? 1 : 0;
+    count[b]++;
+  }
+  let ece = 0;
+  for (let b = 0; b < bins; b++) if (count[b]) ece += Math.abs(hits[b] - conf[b]) / n;
+  return ece;
+}

@@ -104,6 +104,9 @@ test('eval --json: the protocol, the confusion matrix and the model name', async
   assert.equal(s.accuracy, correct / 5);
   assert.equal(s.per_class.disgust, null); // no disgust image: recall undefined
   assert.equal(s.per_class.happiness, want[1][1]);
+  const recalls = Object.values(s.per_class).filter((r) => r !== null);
+  assert.equal(s.mean_class_recall, recalls.reduce((a, b) => a + b, 0) / recalls.length);
+  assert.ok(s.ece >= 0 && s.ece <= 1 && s.ece_bins === 15, `ece ${s.ece}`);
 
   const limited = JSON.parse(cli('eval', dir, '--model', modelPath, '--json', '--limit', '2').out);
   assert.equal(limited.n, 2);
@@ -111,6 +114,8 @@ test('eval --json: the protocol, the confusion matrix and the model name', async
   assert.equal(text.code, 0);
   assert.match(text.out, /accuracy/);
   assert.match(text.out, /confusion matrix/);
+  assert.match(text.out, /mean per-class recall +\d+\.\d\d%/);
+  assert.match(text.out, /calibration error \(ECE, 15 bins\) +\d+\.\d\d%/);
   assert.match(text.out, /scalar wasm/);
 });
 

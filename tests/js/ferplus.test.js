@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FERPLUS_CLASSES, majorityLabel, parseLabelCsv, keptRows, protocolCounts } from '../../bin/ferplus.js';
+import {
+  FERPLUS_CLASSES, majorityLabel, parseLabelCsv, keptRows, protocolCounts, meanClassRecall, expectedCalibrationError,
+} from '../../bin/ferplus.js';
 import { FERPLUS_DIR } from './helpers.js';
 
 test('majorityLabel applies the protocol', () => {
@@ -57,3 +59,26 @@ for (const [split, total, perClass] of splits) {
     if (perClass) assert.deepEqual(counts.per_class, perClass);
   });
 }
+
+test('meanClassRecall averages the recall of the classes that have images', () => {
+  // class 0: 3 of 4 right; class 1: 0 of 2; class 2: no images (left out, not counted as 0).
+  const confusion = [[3, 1, 0], [2, 0, 0], [0, 0, 0]];
+  assert.equal(meanClassRecall(confusion), (0.75 + 0) / 2);
+  assert.equal(meanClassRecall([[0, 0], [0, 0]]), null);
+});
+
+test('expectedCalibrationError: per-bin |accuracy - confidence| weighted by bin share', () => {
+  // Perfectly calibrated: 0.7-confidence answers right 7 times in 10.
+  const conf = new Array(10).fill(0.7);
+  const right = [1, 1, 1, 1, 1, 1, 1, 0, 0, 0].map(Boolean);
+  assert.ok(Math.abs(expectedCalibrationError(conf, right)) < 1e-12);
+  // Over-confident: 0.95 but right half the time -> 0.45. Two bins: (0.95, all wrong) and
+  // (0.3, all right) -> 0.5 * 0.95 + 0.5 * 0.7.
+  assert.ok(Math.abs(expectedCalibrationError([0.95, 0.95], [true, false]) - 0.45) < 1e-12);
+  assert.ok(Math.abs(expectedCalibrationError([0.95, 0.3], [false, true]) - (0.5 * 0.95 + 0.5 * 0.7)) < 1e-12);
+  // Bin edges: (0, 1/15] is the first bin, so 1/15 (right) and 0.05 (wrong) share it:
+  // |1 - (1/15 + 0.05)| / 2, not (|1 - 1/15| + 0.05) / 2 as two bins would give.
+  assert.ok(Math.abs(expectedCalibrationError([1 / 15, 0.05], [true, false]) - (1 - 1 / 15 - 0.05) / 2) < 1e-12);
+  assert.ok(Math.abs(expectedCalibrationError([1, 0], [true, false])) < 1e-12); // 1.0 and 0 do not crash
+  assert.equal(expectedCalibrationError([], []), null);
+});
