@@ -40,7 +40,7 @@ static float weight_to_output(const emx_model *m, int v)
         const emx_op *op = &m->ops[k];
         if (op->type == EMX_OP_WEIGHTED_MEAN)
             w *= m->tensors[op->tensors[0]].data[slot];
-        else if (op->type != EMX_OP_SOFTMAX)
+        else if (op->type != EMX_OP_SOFTMAX && op->type != EMX_OP_CALIBRATE)
             return -1.0f;
         v = k + 1;
     }

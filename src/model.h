@@ -32,7 +32,8 @@ typedef enum emx_op_type {
     EMX_OP_RESIZE_BILINEAR = 12,
     EMX_OP_MUL_CHANNEL = 13,
     EMX_OP_PAD_CHANNELS = 14,
-    EMX_OP_COUNT_ = 15
+    EMX_OP_CALIBRATE = 15,
+    EMX_OP_COUNT_ = 16
 } emx_op_type;
 
 /* Limits from models/FORMAT.md ("Limits a reader enforces"). */

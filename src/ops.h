@@ -91,4 +91,8 @@ void emx__resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const
 /* ---- softmax over n values (numerically stable: subtracts the max) ---- */
 void emx__softmax(int n, const float *in, float *out);
 
+/* ---- calibration of n probabilities: softmax(params[0] * log(p) + params[1 + i]), i.e. a
+ * temperature 1/params[0] and a per-class log-prior shift, fitted on validation data ---- */
+void emx__calibrate(int n, const float *in, const float *params, float *out);
+
 #endif /* EMX_OPS_H */

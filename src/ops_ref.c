@@ -200,6 +200,13 @@ void emx__resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const
     }
 }
 
+void emx__calibrate(int n, const float *in, const float *params, float *out) {
+    /* 1e-30: a probability that underflowed to 0 stays the least likely class instead of
+     * becoming -inf (and NaN after the softmax). */
+    for (int i = 0; i < n; i++) out[i] = params[0] * logf(fmaxf(in[i], 1e-30f)) + params[1 + i];
+    emx__softmax(n, out, out);
+}
+
 void emx__softmax(int n, const float *in, float *out) {
     if (n <= 0) return;
     float m = in[0];

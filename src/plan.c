@@ -157,8 +157,8 @@ static emx_status plan_weights(emx_model *m, uint64_t *scratch)
             if (s > *scratch)
                 *scratch = s;
             need = emx__conv2d_packed_size(&op->conv);
-        } else if (op->type == EMX_OP_WEIGHTED_MEAN) {
-            need = (uint64_t)op->n_inputs;
+        } else if (op->type == EMX_OP_WEIGHTED_MEAN || op->type == EMX_OP_CALIBRATE) {
+            need = (uint64_t)m->tensors[op->tensors[0]].count;
         } else {
             continue;
         }
@@ -175,8 +175,9 @@ static emx_status plan_weights(emx_model *m, uint64_t *scratch)
         if (is_conv(op) && packed_twin(m, k) < 0)
             emx__conv2d_pack(&op->conv, m->tensors[op->tensors[0]].data,
                              m->tensors[op->tensors[1]].data, dst);
-        else if (op->type == EMX_OP_WEIGHTED_MEAN)
-            memcpy(dst, m->tensors[op->tensors[0]].data, (size_t)op->n_inputs * sizeof(float));
+        else if (op->type == EMX_OP_WEIGHTED_MEAN || op->type == EMX_OP_CALIBRATE)
+            memcpy(dst, m->tensors[op->tensors[0]].data,
+                   (size_t)m->tensors[op->tensors[0]].count * sizeof(float));
     }
     return EMX_OK;
 }

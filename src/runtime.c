@@ -73,6 +73,11 @@ static void run_op(emx_model *m, int k)
         (ref ? emx__pad_channels_ref : emx__pad_channels)(vin->h * vin->w, vin->c, op->attrs[0],
                                                           op->attrs[1], ins[0], out);
         break;
+    case EMX_OP_CALIBRATE: {
+        const float *p = ref ? m->tensors[op->tensors[0]].data : m->packed + op->packed_offset;
+        emx__calibrate((int)vout->count, ins[0], p, out);
+        break;
+    }
     case EMX_OP_COUNT_:
         break;
     }

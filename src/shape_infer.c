@@ -27,6 +27,7 @@ static const op_info op_infos[EMX_OP_COUNT_] = {
     [EMX_OP_RESIZE_BILINEAR] = {1, 1, 2, 0},
     [EMX_OP_MUL_CHANNEL] = {2, 2, 0, 0},
     [EMX_OP_PAD_CHANNELS] = {1, 1, 2, 0},
+    [EMX_OP_CALIBRATE] = {1, 1, 0, 1},
 };
 
 static int set_shape(emx_value *v, int64_t h, int64_t w, int64_t c)
@@ -205,6 +206,13 @@ static int infer_op(emx_model *m, int k)
         if (a[0] < 0 || a[1] < 0 || a[0] > (int32_t)EMX_MAX_DIM || a[1] > (int32_t)EMX_MAX_DIM)
             return 0;
         return set_shape(out, in->h, in->w, (int64_t)in->c + a[0] + a[1]);
+    }
+    case EMX_OP_CALIBRATE: {
+        /* params: 1/T, then one log-bias per element of the (probability) input */
+        const int64_t dims[1] = {in->h * in->w * in->c + 1};
+        if (!tensor_is(&m->tensors[op->tensors[0]], 1, dims))
+            return 0;
+        return set_shape(out, in->h, in->w, in->c);
     }
     case EMX_OP_COUNT_:
         break;

@@ -425,6 +425,21 @@ static void test_single_implementation_ops(void) {
     const float small[3] = {0.0f, 0.0f, 0.0f};
     emx__softmax(3, small, o);
     CHECK(near(o[0], 1.0f / 3) && near(o[1], 1.0f / 3) && near(o[2], 1.0f / 3));
+    /* calibrate: identity params keep probabilities; 1/T = 2 squares and renormalises; the
+     * bias multiplies by exp(b); a zero probability stays finite and smallest */
+    const float probs[3] = {0.5f, 0.3f, 0.2f};
+    const float ident[4] = {1.0f, 0.0f, 0.0f, 0.0f};
+    emx__calibrate(3, probs, ident, o);
+    CHECK(near(o[0], 0.5f) && near(o[1], 0.3f) && near(o[2], 0.2f));
+    const float sharpen[4] = {2.0f, 0.0f, 0.0f, 0.0f};
+    emx__calibrate(3, probs, sharpen, o);
+    CHECK(near(o[0], 0.25f / 0.38f) && near(o[1], 0.09f / 0.38f) && near(o[2], 0.04f / 0.38f));
+    const float shift[4] = {1.0f, 0.0f, 0.0f, (float)log(3.0)}; /* 0.2 * 3 = 0.6 -> 0.6 / 1.4 */
+    emx__calibrate(3, probs, shift, o);
+    CHECK(near(o[0], 0.5f / 1.4f) && near(o[1], 0.3f / 1.4f) && near(o[2], 0.6f / 1.4f));
+    const float zero[3] = {1.0f, 0.0f, 0.0f};
+    emx__calibrate(3, zero, ident, o);
+    CHECK(near(o[0], 1.0f) && o[1] == o[2] && o[1] >= 0.0f && o[1] < 1e-20f);
     /* scalar activations at known points */
     CHECK(emx__act_scalar(-1.0f, EMX_ACT_RELU) == 0.0f && emx__act_scalar(7.0f, EMX_ACT_RELU6) == 6.0f);
     CHECK(near(emx__act_scalar(1.0f, EMX_ACT_SILU), (float)(1.0 / (1.0 + exp(-1.0)))));

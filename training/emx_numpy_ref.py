@@ -126,6 +126,14 @@ def softmax(x):
     return e / e.sum()
 
 
+def calibrate(p, params):
+    """CALIBRATE: softmax(params[0] * log p + params[1:]) (p floored at 1e-30 as in C)."""
+    flat = np.asarray(p).reshape(-1)
+    if params.shape != (flat.size + 1,):
+        raise ef.EmxFormatError(f"CALIBRATE: {params.shape} parameters for {flat.size} inputs")
+    return softmax(params[0] * np.log(np.maximum(flat, 1e-30)) + params[1:]).reshape(np.shape(p))
+
+
 def run(m: ef.EmxModel, x: np.ndarray, return_all: bool = False) -> List[np.ndarray]:
     """Runs the graph on one input (H, W, C); returns the graph outputs (each (H, W, C)),
     or every value when return_all."""
@@ -184,6 +192,8 @@ def run(m: ef.EmxModel, x: np.ndarray, return_all: bool = False) -> List[np.ndar
             if a[0] < 0 or a[1] < 0:
                 raise ef.EmxFormatError(f"op {k} PAD_CHANNELS: negative padding {a}")
             y = np.pad(ins[0], ((0, 0), (0, 0), (a[0], a[1])))
+        elif t == ef.OP_CALIBRATE:
+            y = calibrate(ins[0], T[0])
         else:
             raise ef.EmxFormatError(f"op {k}: unknown type {t}")
         vals.append(y)

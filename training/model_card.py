@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import emx_format  # noqa: E402
 import ferplus  # noqa: E402
+from card_valid import valid_section  # noqa: E402
 from models import build  # noqa: E402
 
 
@@ -189,20 +190,7 @@ def main():
     else:
         L += ["## Architecture", "", "```", str(nets[0]) if len(nets) == 1 else
               "\n\n".join(f"member {i}: {n}" for i, n in enumerate(nets)), "```", ""]
-    L += ["## FER+ Valid accuracy (majority protocol)", "",
-          f"**{ev['accuracy'] * 100:.2f}%** on n = {ev['n']} images, measured through the "
-          f"WebAssembly module by:", "", "```",
-          f"npx emoxnet eval ../shared/data/ferplus/FER2013Valid --model {args.emx}", "```", "",
-          "| class | n | recall |", "|---|---:|---:|"]
-    for c in ferplus.CLASSES:
-        r = ev["per_class"][c]
-        L.append(f"| {c} | {ev.get('per_class_n', {}).get(c, '')} | "
-                 + ("-" if r is None else f"{r * 100:.1f}%") + " |")
-    L += ["", "Confusion matrix (rows: true label, columns: prediction):", "",
-          "| true \\ pred | " + " | ".join(c[:4] for c in ferplus.CLASSES) + " |",
-          "|---|" + "---:|" * len(ferplus.CLASSES)]
-    for c, row in zip(ferplus.CLASSES, ev["confusion"]):
-        L.append(f"| {c} | " + " | ".join(str(v) for v in row) + " |")
+    L += valid_section(ev, args.emx, meta)
     if ens:
         L += members_valid(ens, ev)
     L += ["", "## Training", ""]

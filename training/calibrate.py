@@ -1,0 +1,163 @@
+"""Calibrate a classifier .emx on FER+ Valid: a temperature (so its probabilities mean what they
+say) and a shift of the log-prior (so rare expressions are predicted), appended to the graph as
+one CALIBRATE op (models/FORMAT.md) that the C core applies.
+
+    /usr/bin/python3 training/calibrate.py models/emoxnet-lite.emx \\
+        --valid ../shared/data/ferplus/FER2013Valid --train ../shared/data/ferplus/FER2013Train \\
+        [--out OUT.emx] [--golden emoxnet-lite]
+
+What it fits, on the model's own Valid probabilities p (measured through WASM by `emoxnet eval
+--predictions`, any CALIBRATE the file had removed first):
+  1. a temperature T0 minimising the Valid negative log-likelihood of softmax(log p / T0), so
+     that log p / T0 are calibrated log-probabilities (soft-target training and flip averaging
+     leave p much too flat: T0 is about 0.5);
+  2. the decision rule z = log p / T0 - tau * log(prior), prior = Train class frequencies under
+     the majority protocol (logit adjustment, Menon et al. 2021): tau = 0 is the model as
+     trained, tau = 1 the rule that maximises mean per-class recall for calibrated
+     probabilities. tau is the value on a 0.02 grid with the highest mean per-class recall among
+     those whose top-1 accuracy is not below the uncalibrated model's (chosen on Valid, never on
+     anything held out);
+  3. a second temperature T1 for softmax(z / T1) by the same likelihood; it changes no decision.
+The file's params are [1 / (T0 * T1), -tau * log(prior) / T1]. The tool then scores the calibrated file
+through WASM and stores the figures in its META (`calibration`, `valid_accuracy`).
+Only NumPy and Node are needed (no PyTorch).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import emx_format as ef  # noqa: E402
+import emx_numpy_ref  # noqa: E402
+import ferplus  # noqa: E402
+
+ROOT = os.path.join(HERE, "..")
+CLI = os.path.join(ROOT, "bin", "emoxnet.js")
+GOLDEN_DIR = os.path.join(ROOT, "tests", "golden")
+TAU_GRID = np.round(np.arange(0.0, 1.0001, 0.02), 2)
+T_GRID = np.round(np.arange(0.10, 3.0001, 0.01), 2)
+
+
+def strip_calibration(m):
+    """The model without a trailing CALIBRATE on output 0 (a no-op for uncalibrated files)."""
+    out = m.outputs[0]
+    if out >= 1 and m.ops[out - 1].type == ef.OP_CALIBRATE and out == len(m.ops):
+        op = m.ops.pop()
+        m.outputs[0] = op.inputs[0]
+        # drop its parameter tensor when nothing else uses it (it is always the last one written)
+        t = op.tensors[0]
+        if t == len(m.tensors) - 1 and all(t not in o.tensors for o in m.ops):
+            m.tensors.pop()
+    m.meta = [(k, v) for k, v in m.meta if k != "calibration"]
+    return m
+
+
+def add_calibration(m, inv_t, bias):
+    params = np.concatenate([[inv_t], bias]).astype(np.float32)
+    m.tensors.append(ef.Tensor("calibration.params", params, ef.DTYPE_F32))
+    m.ops.append(ef.Op(ef.OP_CALIBRATE, [m.outputs[0]], [], [len(m.tensors) - 1]))
+    m.outputs[0] = len(m.ops)
+    return m
+
+
+def evaluate(model_path, valid_dir, predictions=None):
+    """`emoxnet eval --json` through WASM (and the per-image probabilities, when asked)."""
+    cmd = ["node", CLI, "eval", valid_dir, "--model", model_path, "--json"]
+    if predictions:
+        cmd += ["--predictions", predictions]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def read_predictions(path):
+    d = np.genfromtxt(path, delimiter=",", skip_header=1, usecols=range(1, 11))
+    return d[:, 0].astype(int), d[:, 2:]
+
+
+def scores(logits, y):
+    pred = logits.argmax(1)
+    recalls = [(pred[y == c] == c).mean() for c in range(logits.shape[1]) if (y == c).any()]
+    return float((pred == y).mean()), float(np.mean(recalls))
+
+
+def nll(logits, y, t):
+    z = logits / t
+    z = z - z.max(1, keepdims=True)
+    return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(1))).mean())
+
+
+def fit(p, y, prior):
+    """(T0, tau, T1, table) by the rule in the module docstring; table rows: (tau, top-1,
+    mean recall)."""
+    logp = np.log(np.maximum(p, 1e-30))
+    t0 = min(T_GRID, key=lambda t: nll(logp, y, t))
+    shift = -np.log(prior)
+    table = [(tau, *scores(logp / t0 + tau * shift, y)) for tau in TAU_GRID]
+    base_acc = table[0][1]
+    tau = max((row for row in table if row[1] >= base_acc), key=lambda r: (r[2], -r[0]))[0]
+    t1 = min(T_GRID, key=lambda t: nll(logp / t0 + tau * shift, y, t))
+    return float(t0), float(tau), float(t1), table
+
+
+def write_golden(m, name):
+    """tests/golden/NAME.expected.f32 from the NumPy oracle (float64) on the stored inputs."""
+    base = os.path.join(GOLDEN_DIR, name)
+    s = m.input
+    x = np.fromfile(base + ".input.f32", dtype="<f4").reshape(-1, s.height, s.width, s.channels)
+    y = np.stack([emx_numpy_ref.predict(m, xi) for xi in x])
+    y.astype("<f4").tofile(base + ".expected.f32")
+    return len(x)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model")
+    ap.add_argument("--valid", required=True, help="FER+ Valid folder (label.csv + PNGs)")
+    ap.add_argument("--train", required=True, help="FER+ Train folder (its label.csv: class priors)")
+    ap.add_argument("--out", help="calibrated .emx (default: overwrite MODEL)")
+    ap.add_argument("--golden", help="rewrite tests/golden/NAME.expected.f32 for the new file")
+    args = ap.parse_args(argv)
+    out = args.out or args.model
+
+    m = strip_calibration(ef.read(args.model))
+    _, votes = ferplus.read_label_csv(args.train)
+    labels = ferplus.majority_labels(votes)
+    prior = np.bincount(labels[labels >= 0], minlength=ferplus.N_EMOTIONS) / (labels >= 0).sum()
+    if list(m.class_names[:ferplus.N_EMOTIONS]) != ferplus.CLASSES or len(m.class_names) != ferplus.N_EMOTIONS:
+        sys.exit(f"{args.model}: classes {m.class_names}, expected the 8 FER+ classes in order")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "plain.emx")
+        ef.write(m, plain)
+        before = evaluate(plain, args.valid, os.path.join(tmp, "p.csv"))
+        y, p = read_predictions(os.path.join(tmp, "p.csv"))
+    t0, tau, t1, table = fit(p, y, prior)
+    for row in table[::5]:
+        print(f"tau {row[0]:.2f}: top-1 {row[1] * 100:.2f}%  mean recall {row[2] * 100:.2f}%")
+    print(f"chosen: T0 {t0:.2f}, tau {tau:.2f}, T1 {t1:.2f}")
+
+    add_calibration(m, 1.0 / (t0 * t1), -tau * np.log(prior) / t1)
+    note = (f"T0={t0:.2f}, tau={tau:.2f} (log-prior shift), T1={t1:.2f}, fitted on FER+ Valid by "
+            f"training/calibrate.py; before: top-1 {before['accuracy'] * 100:.2f}%, mean recall "
+            f"{before['mean_class_recall'] * 100:.2f}%, ECE {before['ece'] * 100:.2f}%")
+    m.meta = [(k, v) for k, v in m.meta if k != "valid_accuracy"] + [("calibration", note)]
+    ef.write(m, out)
+    after = evaluate(out, args.valid)
+    m.meta.append(("valid_accuracy", f"{after['accuracy'] * 100:.2f}"))
+    ef.write(m, out)
+    print(f"wrote {out}: top-1 {before['accuracy'] * 100:.2f}% -> {after['accuracy'] * 100:.2f}%, "
+          f"mean recall {before['mean_class_recall'] * 100:.2f}% -> {after['mean_class_recall'] * 100:.2f}%, "
+          f"ECE {before['ece'] * 100:.2f}% -> {after['ece'] * 100:.2f}%")
+    if args.golden:
+        n = write_golden(m, args.golden)
+        print(f"golden: tests/golden/{args.golden}.expected.f32 ({n} cases, NumPy oracle)")
+    return after
+
+
+if __name__ == "__main__":
+    main()
