@@ -165,3 +165,48 @@ class ExportArchsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
+class PipelineQuickTest(unittest.TestCase):
+    """training/pipeline.py end to end on the synthetic folder: a two-member ensemble recipe as
+    teacher of a Lite recipe (one ablation seed, with and without it), exported and scored
+    through WASM; a second run finds every step done and retrains nothing."""
+
+    def test_lite_recipe_with_teacher_then_resume(self):
+        import pipeline
+        cli = os.path.join(HERE, "..", "bin", "emoxnet.js")
+        wasm = os.path.join(HERE, "..", "wasm", "dist", "emoxnet-simd.wasm")
+        if not os.path.exists(wasm):
+            self.skipTest("WebAssembly build missing (npm run build)")
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "ferplus")
+            make_ferplus(data)
+            ens = dict(name="Q", kind="ensemble", members=[
+                dict(name="a", arch="lite", epochs=2, lr=0.05, seed=1, batch=16),
+                dict(name="b", arch="lite-w", epochs=2, lr=0.05, seed=2, batch=16, ema=0.9)])
+            lite = dict(name="QL", kind="lite", teacher="q-ens.json", ablation_seeds=[3],
+                        distillation=dict(alpha=0.5, temperature=2),
+                        student=dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16))
+            for name, r in (("q-ens.json", ens), ("q-lite.json", lite)):
+                with open(os.path.join(tmp, name), "w") as f:
+                    json.dump(r, f)
+            os.environ["RUNS"] = os.path.join(tmp, "runs")
+            try:
+                args = [os.path.join(tmp, "q-lite.json"), "--quick", "--threads", "1",
+                        "--data", data, "--ferplus", data]
+                rows = pipeline.main(args)
+                self.assertEqual([(s, v) for s, v, *_ in rows], [(3, "nokd"), (3, "kd")])
+                runs = os.path.join(tmp, "runs", "quick")
+                for f in ("a/best.pt", "b/best.pt", "q-ens.emx", "q-ens.teacher.npy",
+                          "s-s3-kd/best.pt", "q-lite-s3-kd.emx", "q-lite.ablation.md"):
+                    self.assertTrue(os.path.exists(os.path.join(runs, f)), f)
+                # the distilled student really read the teacher
+                with open(os.path.join(runs, "s-s3-kd", "history.json")) as f:
+                    self.assertTrue(json.load(f)["args"]["teacher"].endswith("q-ens.teacher.npy"))
+                before = os.path.getmtime(os.path.join(runs, "a", "best.pt"))
+                pipeline.main(args)
+                self.assertEqual(os.path.getmtime(os.path.join(runs, "a", "best.pt")), before)
+            finally:
+                del os.environ["RUNS"]
+            self.assertTrue(os.path.exists(cli))

