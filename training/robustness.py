@@ -33,12 +33,12 @@ PAD = 24  # edge-replicated margin for reframing (half the face side)
 
 def reframe(img, scale=1.0, dx=0.0, dy=0.0, degrees=0.0):
     """Crop a square of `scale` x the side, centred (dx, dy) x side off the face centre, rotated
-    by `degrees` (counter-clockwise), resampled back to the face's size."""
+    by `degrees` (the content turns counter-clockwise on screen for positive values), resampled back to the face's size."""
     a = np.asarray(img)
     n = a.shape[0]
     big = Image.fromarray(np.pad(a, PAD, mode="edge"))
     c = PAD + n / 2.0
-    th = math.radians(degrees)
+    th = math.radians(-degrees)  # image rows grow downwards: + turns the content counter-clockwise, as PIL's rotate
     # output pixel (u, v) -> input (x, y): centre, scale, rotate, shift (PIL's inverse map)
     s = scale
     ca, sa = math.cos(th) * s, math.sin(th) * s
@@ -81,7 +81,9 @@ PERTURBATIONS = [
 
 
 def slug(name):
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """Folder name of a condition; signs are spelled out so +10% and -10% get their own."""
+    name = name.lower().replace("+", " plus ").replace("-", " minus ")
+    return re.sub(r"[^a-z0-9]+", "-", name).strip("-")
 
 
 def make_set(valid, out, fn):

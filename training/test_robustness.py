@@ -1,0 +1,56 @@
+"""training/robustness.py: its perturbations do what their names say (PIL + NumPy only)."""
+import os
+import sys
+import unittest
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import robustness as rb  # noqa: E402
+
+
+def face():
+    a = np.zeros((48, 48), np.uint8)
+    a[10:20, 30:40] = 255          # a bright block right of centre, in the upper half
+    return Image.fromarray(a)
+
+
+def centroid(img):
+    a = np.asarray(img).astype(np.float64)
+    ys, xs = np.mgrid[:a.shape[0], :a.shape[1]]
+    return (a * xs).sum() / a.sum(), (a * ys).sum() / a.sum()
+
+
+class RobustnessTest(unittest.TestCase):
+    def test_every_condition_has_its_own_folder(self):
+        names = [rb.slug(n) for n, _ in rb.PERTURBATIONS]
+        self.assertEqual(len(set(names)), len(names), names)
+
+    def test_reframe_identity_shift_scale_rotation(self):
+        im = face()
+        np.testing.assert_array_equal(np.asarray(rb.reframe(im)), np.asarray(im))
+        cx, cy = centroid(im)
+        # the crop moves right-down, so the content moves left-up by 10% of the side
+        sx, sy = centroid(rb.reframe(im, dx=0.1, dy=0.1))
+        self.assertAlmostEqual(sx, cx - 4.8, delta=0.6)
+        self.assertAlmostEqual(sy, cy - 4.8, delta=0.6)
+        # a tighter crop (0.85) magnifies: the block moves away from the centre
+        zx, _ = centroid(rb.reframe(im, scale=0.85))
+        self.assertAlmostEqual(zx - 24, (cx - 24) / 0.85, delta=0.6)
+        # +15 degrees turns the content counter-clockwise on screen: a point right of centre
+        # (above it) moves up
+        _, ry = centroid(rb.reframe(im, degrees=15))
+        self.assertLess(ry, cy - 1.0)
+
+    def test_photometric(self):
+        im = Image.fromarray(np.full((48, 48), 128, np.uint8))
+        self.assertGreater(np.asarray(rb.gamma(im, 0.6)).mean(), 128)
+        self.assertLess(np.asarray(rb.gamma(im, 1.6)).mean(), 128)
+        noisy = np.asarray(rb.noise(im, 8.0, seed=1)).astype(float)
+        self.assertAlmostEqual(noisy.std(), 8.0, delta=1.0)
+        np.testing.assert_array_equal(noisy, np.asarray(rb.noise(im, 8.0, seed=1)))
+
+
+if __name__ == "__main__":
+    unittest.main()
