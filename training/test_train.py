@@ -91,6 +91,19 @@ class TrainQuickTest(unittest.TestCase):
         self.assertEqual(ck["arch"], "sewide")
         self.assertEqual(ck["args"]["temperature"], 3.0)
 
+    def test_photometric(self):
+        import train
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(16, 1, 48, 48) * 4 - 2                 # the normalised input range
+        self.assertTrue(torch.equal(train.photometric(x, g, 0.0), x.clamp(-2, 2)))
+        y = train.photometric(x, torch.Generator().manual_seed(1), 1.0)
+        self.assertEqual(y.shape, x.shape)
+        self.assertTrue(bool((y >= -2).all() and (y <= 2).all()))
+        self.assertGreater(float((y - x).abs().mean()), 0.05)  # every change applied
+        again = train.photometric(x, torch.Generator().manual_seed(1), 1.0)
+        self.assertTrue(torch.equal(y, again))                 # seeded: reproducible runs
+        out, _ = self.run_train("photo", "--photometric", "0.5")
+
     def test_weight_ema(self):
         """w_ema = d * w_ema + (1 - d) * w on floating tensors; integer buffers are copied."""
         import train

@@ -84,6 +84,39 @@ def augment(x, gen, rot_deg=15.0, scale=(0.85, 1.15), shift=0.1, erase_p=0.5):
     return torch.where(box.unsqueeze(1), noise, x)
 
 
+def photometric(x, gen, p=0.5):
+    """What cameras and photos do to a face that FER2013's crops rarely show, each change on a
+    random half (p) of the batch: gamma 0.6..1.6 with contrast 0.7..1.3 and brightness +-0.1,
+    Gaussian blur (sigma 0.3..1.2 px), low resolution (down to 24..44 px and back), sensor
+    noise (sigma up to 10 grey levels). Works on normalised input x = (pixel/255 - MEAN) / STD
+    and returns the same; measured by training/robustness.py on Valid."""
+    n, _, h, w = x.shape
+    dev = x.device
+    r = lambda *s: torch.rand(*s, generator=gen).to(dev)
+    pick = lambda: (r(n) < p).view(n, 1, 1, 1)
+    v = (x * STD + MEAN).clamp(0, 1)
+    g = torch.exp((r(n) * 2 - 1) * math.log(1.6)).view(n, 1, 1, 1)
+    c = (0.7 + 0.6 * r(n)).view(n, 1, 1, 1)
+    b = ((r(n) * 2 - 1) * 0.1).view(n, 1, 1, 1)
+    v = torch.where(pick(), ((v.pow(g) - 0.5) * c + 0.5 + b).clamp(0, 1), v)
+    # blur: one 5x5 Gaussian per image, as a grouped convolution over the batch
+    sigma = (0.3 + 0.9 * r(n)).view(n, 1, 1)
+    t = torch.arange(-2, 3, device=dev, dtype=x.dtype).view(1, 5)
+    k1 = torch.exp(-(t ** 2) / (2 * sigma.view(n, 1) ** 2))
+    k1 = k1 / k1.sum(1, keepdim=True)
+    k2 = (k1.view(n, 5, 1) * k1.view(n, 1, 5)).view(n, 1, 5, 5)
+    blurred = F.conv2d(F.pad(v.view(1, n, h, w), (2, 2, 2, 2), mode="replicate"), k2, groups=n)
+    v = torch.where(pick(), blurred.view(n, 1, h, w), v)
+    # low resolution: every picked image at one random size (one interpolate per batch)
+    side = int(24 + 20 * float(torch.rand(1, generator=gen)))
+    low = F.interpolate(F.interpolate(v, size=(side, side), mode="area"), size=(h, w),
+                        mode="bilinear", align_corners=False)
+    v = torch.where(pick(), low, v)
+    noise = torch.randn(v.shape, generator=gen).to(dev) * (r(n) * 10 / 255).view(n, 1, 1, 1)
+    v = torch.where(pick(), (v + noise).clamp(0, 1), v)
+    return (v - MEAN) / STD
+
+
 def mix_batch(x, targets, gen, mode, alpha):
     """mixup / cutmix of a batch with a random permutation of itself. targets: list of [N, C]
     tensors (or None), mixed with the same weights. Returns (x, targets)."""
@@ -188,6 +221,9 @@ def main(argv=None):
     ap.add_argument("--amp", action="store_true", help="bf16/fp16 autocast on CUDA (CPU: ignored)")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="decay of a moving average of the weights, evaluated and saved (0: off)")
+    ap.add_argument("--photometric", type=float, default=0.0,
+                    help="probability of each photometric change (gamma, blur, low resolution, "
+                         "noise) per image; 0: off")
     ap.add_argument("--resume", action="store_true",
                     help="continue from OUT/last.pt (written after every epoch) if it exists")
     args = ap.parse_args(argv)
@@ -256,7 +292,10 @@ def main(argv=None):
         tot_loss = 0.0
         for s in range(steps_per_epoch):
             b = perm[s * args.batch:(s + 1) * args.batch]
-            xb = augment(x_tr[b], gen).contiguous(memory_format=torch.channels_last)
+            xb = augment(x_tr[b], gen)
+            if args.photometric > 0:
+                xb = photometric(xb, gen, args.photometric)
+            xb = xb.contiguous(memory_format=torch.channels_last)
             xb, (yb, tb) = mix_batch(xb, [y_tr[b], None if t_tr is None else t_tr[b]], gen,
                                      args.mix, args.mix_alpha)
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
