@@ -23,9 +23,7 @@ through WASM and stores the figures in its META (`calibration`, `valid_accuracy`
 Only NumPy and Node are needed (no PyTorch).
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -36,9 +34,9 @@ sys.path.insert(0, HERE)
 import emx_format as ef  # noqa: E402
 import emx_numpy_ref  # noqa: E402
 import ferplus  # noqa: E402
+from wasm_eval import evaluate  # noqa: E402
 
 ROOT = os.path.join(HERE, "..")
-CLI = os.path.join(ROOT, "bin", "emoxnet.js")
 GOLDEN_DIR = os.path.join(ROOT, "tests", "golden")
 TAU_GRID = np.round(np.arange(0.0, 1.0001, 0.02), 2)
 T_GRID = np.round(np.arange(0.10, 3.0001, 0.01), 2)
@@ -64,14 +62,6 @@ def add_calibration(m, inv_t, bias):
     m.ops.append(ef.Op(ef.OP_CALIBRATE, [m.outputs[0]], [], [len(m.tensors) - 1]))
     m.outputs[0] = len(m.ops)
     return m
-
-
-def evaluate(model_path, valid_dir, predictions=None):
-    """`emoxnet eval --json` through WASM (and the per-image probabilities, when asked)."""
-    cmd = ["node", CLI, "eval", valid_dir, "--model", model_path, "--json"]
-    if predictions:
-        cmd += ["--predictions", predictions]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
 def read_predictions(path):
@@ -134,7 +124,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         plain = os.path.join(tmp, "plain.emx")
         ef.write(m, plain)
-        before = evaluate(plain, args.valid, os.path.join(tmp, "p.csv"))
+        before = evaluate(args.valid, plain, os.path.join(tmp, "p.csv"))
         y, p = read_predictions(os.path.join(tmp, "p.csv"))
     t0, tau, t1, table = fit(p, y, prior)
     for row in table[::5]:
@@ -147,7 +137,7 @@ def main(argv=None):
             f"{before['mean_class_recall'] * 100:.2f}%, ECE {before['ece'] * 100:.2f}%")
     m.meta = [(k, v) for k, v in m.meta if k != "valid_accuracy"] + [("calibration", note)]
     ef.write(m, out)
-    after = evaluate(out, args.valid)
+    after = evaluate(args.valid, out)
     m.meta.append(("valid_accuracy", f"{after['accuracy'] * 100:.2f}"))
     ef.write(m, out)
     print(f"wrote {out}: top-1 {before['accuracy'] * 100:.2f}% -> {after['accuracy'] * 100:.2f}%, "

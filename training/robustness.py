@@ -15,19 +15,17 @@ NumPy and Node (no PyTorch). The perturbed sets are cached in --work and reused.
 """
 import argparse
 import io
-import json
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
 
 import numpy as np
 from PIL import Image, ImageFilter
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CLI = os.path.join(HERE, "..", "bin", "emoxnet.js")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wasm_eval import evaluate  # noqa: E402
+
 PAD = 24  # edge-replicated margin for reframing (half the face side)
 
 
@@ -86,14 +84,18 @@ def slug(name):
     return re.sub(r"[^a-z0-9]+", "-", name).strip("-")
 
 
-def make_set(valid, out, fn):
-    """A FER+-layout copy of `valid` with fn applied to every image (kept if already made)."""
+def make_set(valid, out, fn, limit=None):
+    """A FER+-layout copy of `valid` (its first `limit` rows) with fn applied to every image
+    (kept if already made)."""
     done = os.path.join(out, ".complete")
     if os.path.exists(done):
         return out
     os.makedirs(out, exist_ok=True)
-    shutil.copy(os.path.join(valid, "label.csv"), os.path.join(out, "label.csv"))
-    names = [line.split(",")[0].strip() for line in open(os.path.join(valid, "label.csv")) if line.strip()]
+    with open(os.path.join(valid, "label.csv")) as f:
+        lines = [line for line in f if line.strip()][:limit]
+    with open(os.path.join(out, "label.csv"), "w") as f:
+        f.writelines(lines)
+    names = [line.split(",")[0].strip() for line in lines]
     for i, name in enumerate(names):
         src = os.path.join(valid, name)
         if not os.path.exists(src):
@@ -102,12 +104,6 @@ def make_set(valid, out, fn):
             fn(im.convert("L"), i).save(os.path.join(out, name))
     open(done, "w").close()
     return out
-
-
-def evaluate(folder, model):
-    r = subprocess.run(["node", CLI, "eval", folder, "--model", model, "--json"],
-                       check=True, capture_output=True, text=True)
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def table(rows, clean):
@@ -147,14 +143,20 @@ def main(argv=None):
     ap.add_argument("--model", action="append", required=True)
     ap.add_argument("--card", action="append", default=[])
     ap.add_argument("--work", default=os.path.join("/tmp", "emx-robustness"))
+    ap.add_argument("--limit", type=int, help="only the first N rows of label.csv (smoke tests)")
     args = ap.parse_args(argv)
+    if args.limit:
+        args.work = os.path.join(args.work, f"limit-{args.limit}")
     if args.card and len(args.card) != len(args.model):
         sys.exit("give one --card per --model, or none")
-    sets = [(name, make_set(args.valid, os.path.join(args.work, slug(name)), fn))
+    sets = [(name, make_set(args.valid, os.path.join(args.work, slug(name)), fn, args.limit))
             for name, fn in PERTURBATIONS]
+    # the clean reference on the same rows (with --limit: a copy of those rows, unchanged)
+    clean_dir = (make_set(args.valid, os.path.join(args.work, "clean"), lambda im, i: im, args.limit)
+                 if args.limit else args.valid)
     result = {}
     for k, model in enumerate(args.model):
-        clean = evaluate(args.valid, model)
+        clean = evaluate(clean_dir, model)
         rows = [(name, evaluate(folder, model)) for name, folder in sets]
         lines, mean_drop = table(rows, clean)
         print(f"{model}\n" + "\n".join(lines) + "\n", flush=True)

@@ -200,14 +200,17 @@ class PipelineQuickTest(unittest.TestCase):
                 dict(name="b", arch="lite-w", epochs=2, lr=0.05, seed=2, batch=16, ema=0.9)])
             lite = dict(name="QL", kind="lite", teacher="q-ens.json", ablation_seeds=[3],
                         distillation=dict(alpha=0.5, temperature=2),
-                        student=dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16))
+                        student=dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
+                                     photometric=0.5),
+                        out=os.path.join(tmp, "ql.emx"), card=os.path.join(tmp, "ql.md"),
+                        golden=None)
             for name, r in (("q-ens.json", ens), ("q-lite.json", lite)):
                 with open(os.path.join(tmp, name), "w") as f:
                     json.dump(r, f)
             os.environ["RUNS"] = os.path.join(tmp, "runs")
             try:
                 args = [os.path.join(tmp, "q-lite.json"), "--quick", "--threads", "1",
-                        "--data", data, "--ferplus", data]
+                        "--data", data, "--ferplus", data, "--ship"]
                 rows = pipeline.main(args)
                 self.assertEqual([(s, v) for s, v, *_ in rows], [(3, "nokd"), (3, "kd")])
                 runs = os.path.join(tmp, "runs", "quick")
@@ -217,6 +220,13 @@ class PipelineQuickTest(unittest.TestCase):
                 # the distilled student really read the teacher
                 with open(os.path.join(runs, "s-s3-kd", "history.json")) as f:
                     self.assertTrue(json.load(f)["args"]["teacher"].endswith("q-ens.teacher.npy"))
+                # shipped: the file, and a card with the command, Valid figures and robustness
+                self.assertTrue(os.path.exists(os.path.join(tmp, "ql.emx")))
+                with open(os.path.join(tmp, "ql.md")) as f:
+                    card = f.read()
+                for want in ("training/pipeline.py", "on n = ", "Mean per-class recall",
+                             "## Robustness", "sensor noise", "mean drop", "ql-curve.png"):
+                    self.assertIn(want, card)
                 before = os.path.getmtime(os.path.join(runs, "a", "best.pt"))
                 pipeline.main(args)
                 self.assertEqual(os.path.getmtime(os.path.join(runs, "a", "best.pt")), before)

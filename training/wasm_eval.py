@@ -1,0 +1,23 @@
+"""`emoxnet eval --json` through the WebAssembly module, from Python: the one way the training
+tools (calibrate.py, robustness.py, pipeline.py) score a model, so every figure they write is
+the figure a user measures."""
+import json
+import os
+import subprocess
+
+CLI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin", "emoxnet.js")
+
+
+def evaluate(folder, model, predictions=None, limit=None, json_out=None):
+    """The eval summary dict (accuracy, mean_class_recall, ece, per_class, confusion, ...);
+    predictions: also write per-image probabilities there; json_out: keep the JSON line."""
+    cmd = ["node", CLI, "eval", folder, "--model", model, "--json"]
+    if predictions:
+        cmd += ["--predictions", predictions]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    if json_out:
+        with open(json_out, "w") as f:
+            f.write(out)
+    return json.loads(out.strip().splitlines()[-1])
