@@ -3,7 +3,7 @@
 // run() and classify() against a JS forward pass, image formats, boxes, decoding, memory reuse.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -287,9 +287,17 @@ test("the shipped ensemble ('ensemble' -> models/emoxnet.emx) loads and classifi
   }
 });
 
-test('emoxnet.js has no static imports (bundlers must not see Node builtins)', () => {
-  const src = readFileSync(join(ROOT, 'wasm/emoxnet.js'), 'utf8');
-  assert.doesNotMatch(src, /^\s*import\s+[\w{*]/m);
-  assert.doesNotMatch(src, /\brequire\s*\(/);
-  assert.doesNotMatch(src, /import\s*\(\s*['"](node:)?fs/);
+test('the package modules import no Node builtins statically (bundlers must not see them)', () => {
+  const dir = join(ROOT, 'wasm', 'lib');
+  const files = [join(ROOT, 'wasm/emoxnet.js'), ...readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => join(dir, f))];
+  for (const f of files) {
+    const src = readFileSync(f, 'utf8');
+    // Static imports may only name the package's own modules.
+    for (const m of src.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/gm)) {
+      assert.match(m[1], /^\.\.?\//, `${f} imports ${m[1]}`);
+    }
+    assert.doesNotMatch(src, /^\s*import\s+['"](?!\.)/m, f);
+    assert.doesNotMatch(src, /\brequire\s*\(/, f);
+    assert.doesNotMatch(src, /import\s*\(\s*['"](node:)?fs/, f);
+  }
 });

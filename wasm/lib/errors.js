@@ -1,0 +1,47 @@
+// errors.js - EmxError, the one error class the package throws on purpose, and the C core's
+// status codes (emx_status in src/emoxnet.h) it maps to.
+
+/** Class of every error this module throws on purpose. */
+export class EmxError extends Error {
+  /**
+   * @param {string} code short machine-readable code, e.g. 'CHECKSUM', 'IMAGE', 'DISPOSED'
+   * @param {string} message human-readable message
+   * @param {number|null} [status] the C emx_status behind it (null when none applies)
+   * @param {{cause?: unknown}} [options]
+   */
+  constructor(code, message, status = null, options = undefined) {
+    super(message, options);
+    this.name = 'EmxError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+// emx_status values (src/emoxnet.h) -> EmxError codes.
+export const STATUS_CODE = new Map([
+  [-1, 'INVALID_ARG'],
+  [-2, 'NO_MEMORY'],
+  [-3, 'BAD_MAGIC'],
+  [-4, 'VERSION'],
+  [-5, 'TRUNCATED'],
+  [-6, 'CHECKSUM'],
+  [-7, 'FORMAT'],
+  [-8, 'IMAGE'],
+  [-9, 'BOX'],
+  [-10, 'IO'],
+  [-11, 'DECODE'],
+  [-12, 'UNSUPPORTED'],
+]);
+export const ST_INVALID_ARG = -1;
+export const ST_NO_MEMORY = -2;
+export const ST_BAD_MAGIC = -3;
+export const ST_TRUNCATED = -5;
+export const ST_FORMAT = -7;
+export const ST_IMAGE = -8;
+export const ST_BOX = -9;
+export const ST_DECODE = -11;
+
+/** An EmxError('INVALID_ARG') with the matching C status. */
+export function invalidArg(message) {
+  return new EmxError('INVALID_ARG', message, ST_INVALID_ARG);
+}

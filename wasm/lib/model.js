@@ -1,0 +1,317 @@
+// model.js - load() and the Model class: one loaded network in its own wasm instance, with the
+// face detector loaded into the same instance on first use.
+import { EmxError, invalidArg } from './errors.js';
+import { DETECTOR_FILE, assetLocation, isDefaultLocation, ASSET_HINT } from './assets.js';
+import { Wasm, getModule } from './wasm.js';
+import { checkOptions } from './options.js';
+import { fetchModel, sourceBytes } from './sources.js';
+import { MAX_IMAGE_BYTES, checkBox, checkImage, isInt } from './image.js';
+import { toRawImage } from './media.js';
+import { decodeWith } from './codec.js';
+import { checkDetectOptions, readFaces } from './detector.js';
+import { KNOWN_META_KEYS, parseMetaKeys } from './meta.js';
+
+/** A loaded model. Create with load(); release with dispose(). Not safe for re-entrant use. */
+class Model {
+  #w; // Wasm instance, null after dispose()
+  #detector = 0; // emx_model* of the face detector in the same instance (lazy), or #model
+  #detectorSource; // what load() was told to use for it
+  #detectorLoading = null; // the pending first load, shared by concurrent calls
+  #faces = 0; // face records for detect()/analyze(), grown on demand
+  #facesCap = 0;
+  #model = 0; // emx_model* in that instance
+  #probs = 0; // num_classes floats, allocated once
+  #input = 0; // the input tensor for run(), allocated once
+  #pixels = 0; // pixel buffer for classify(), grown on demand, reused across calls
+  #pixelsCap = 0;
+  #inputLen;
+
+  /** @internal use load() */
+  constructor(w, modelPtr, variant, reference, bytes, detectorSource) {
+    this.#w = w;
+    this.#model = modelPtr;
+    this.#detectorSource = detectorSource;
+    const n = w.call('emx_wasm_num_classes', modelPtr);
+    const names = [];
+    for (let i = 0; i < n; i++) names.push(w.string(w.call('emx_wasm_class_name', modelPtr, i)) ?? `class${i}`);
+    /** Class names in output order. */
+    this.classNames = Object.freeze(names);
+    /** The model's input tensor: height x width x channels floats, (pixel/255 - mean)/std. */
+    this.inputSpec = Object.freeze({
+      width: w.call('emx_wasm_input_width', modelPtr),
+      height: w.call('emx_wasm_input_height', modelPtr),
+      channels: w.call('emx_wasm_input_channels', modelPtr),
+      mean: w.call('emx_wasm_input_mean', modelPtr),
+      std: w.call('emx_wasm_input_std', modelPtr),
+    });
+    const meta = {};
+    for (const key of new Set([...parseMetaKeys(bytes), ...KNOWN_META_KEYS])) {
+      const v = w.meta(modelPtr, key);
+      if (v !== null) meta[key] = v;
+    }
+    /** Metadata strings from the file (keys such as name, description, valid_accuracy). */
+    this.meta = Object.freeze(meta);
+    /** Which wasm build runs this model: 'simd', 'scalar' or 'custom' (wasmBinary/wasmModule). */
+    this.variant = variant;
+    /** Whether the plain C reference ops run instead of the optimised kernels. */
+    this.reference = reference;
+    this.#inputLen = this.inputSpec.width * this.inputSpec.height * this.inputSpec.channels;
+    this.#probs = w.malloc(4 * Math.max(1, n));
+    this.#input = w.malloc(4 * Math.max(1, this.#inputLen));
+    /** Whether this file is a face detector (META task=detector): detect() only. */
+    this.isDetector = meta.task === 'detector';
+    if (this.isDetector) this.#detector = modelPtr;
+  }
+
+  #live() {
+    if (!this.#w) throw new EmxError('DISPOSED', 'the model was disposed');
+    return this.#w;
+  }
+
+  #readProbs(w) {
+    const n = this.classNames.length;
+    return new Float32Array(w.memory.buffer, this.#probs, n).slice();
+  }
+
+  /** Raw pixels of any accepted input (media.js), checked; encoded bytes decode in this instance. */
+  #image(w, input) {
+    return checkImage(toRawImage(input, (bytes) => decodeWith(w, bytes, 'decoding the image')));
+  }
+
+  /**
+   * Classify a face. image: ImageData, {data, width, height, channels?}, PNG/JPEG bytes or a
+   * media element (media.js); box: the face in pixel coordinates (whole image when omitted).
+   * Returns {label, scores}.
+   */
+  classify(image, box) {
+    const w = this.#live();
+    const img = this.#image(w, image);
+    const b = checkBox(box);
+    this.#upload(w, img);
+    const st = w.call('emx_wasm_classify', this.#model, this.#pixels, img.width, img.height, img.channels,
+      b ? 1 : 0, b ? b.x : 0, b ? b.y : 0, b ? b.width : 0, b ? b.height : 0, this.#probs);
+    if (st !== 0) throw w.statusError(st, 'classify');
+    const probs = this.#readProbs(w);
+    const scores = {};
+    let best = 0;
+    for (let i = 0; i < probs.length; i++) {
+      scores[this.classNames[i]] = probs[i];
+      if (probs[i] > probs[best]) best = i;
+    }
+    return { label: this.classNames[best], scores };
+  }
+
+  /**
+   * Why: classify a face and return a class activation map over the face crop the network
+   * saw (the box, or the whole image, resized to the model input, e.g. 48 x 48):
+   * {width, height, data: Float32Array (row-major), label, scores, explained}. explained is the
+   * class the map is for: options.label (a class name or index), else the top class. The map
+   * is the CAM (last features weighted by that class's dense weights, ensemble branches
+   * weighted like their predictions; emx_explain in src/emoxnet.h), then normalised to 0..1:
+   * negative evidence clipped to 0 (ReLU), divided by the maximum (all zeros when nothing is
+   * positive). options.raw: true returns the unnormalised map (logit units) instead.
+   */
+  explain(image, box, options) {
+    const { label, scores } = this.classify(image, box);
+    const out = this.explainLast(options);
+    return { ...out, label, scores };
+  }
+
+  /** The map of explain() for the most recent classify() or run(). */
+  explainLast(options) {
+    const w = this.#live();
+    const o = options ?? {};
+    if (typeof o !== 'object') throw invalidArg('explain options must be an object');
+    let idx = -1;
+    if (o.label !== undefined && o.label !== null) {
+      idx = typeof o.label === 'string' ? this.classNames.indexOf(o.label) : o.label;
+      if (!isInt(idx, 0, this.classNames.length - 1)) {
+        throw invalidArg(`explain: unknown label ${String(o.label)} (one of ${this.classNames.join(', ')})`);
+      }
+    }
+    const { width, height } = this.inputSpec;
+    const mapPtr = w.malloc(4 * width * height);
+    let data;
+    try {
+      const st = w.call('emx_wasm_explain', this.#model, idx, mapPtr, width, height);
+      if (st !== 0) throw w.statusError(st, 'explain');
+      data = new Float32Array(w.memory.buffer, mapPtr, width * height).slice();
+    } finally {
+      if (!w.broken) w.free(mapPtr);
+    }
+    if (idx < 0) {
+      const probs = this.#readProbs(w);
+      idx = 0;
+      for (let i = 1; i < probs.length; i++) if (probs[i] > probs[idx]) idx = i;
+    }
+    if (!o.raw) {
+      let max = 0;
+      for (const v of data) if (v > max) max = v;
+      for (let i = 0; i < data.length; i++) data[i] = max > 0 && data[i] > 0 ? data[i] / max : 0;
+    }
+    return { width, height, data, explained: this.classNames[idx] };
+  }
+
+  #upload(w, img) {
+    if (img.size > this.#pixelsCap) {
+      // Grow with slack so a stream of slightly different sizes does not reallocate each time.
+      const cap = Math.min(MAX_IMAGE_BYTES, Math.max(img.size, Math.ceil(this.#pixelsCap * 1.5)));
+      w.free(this.#pixels);
+      this.#pixels = 0;
+      this.#pixelsCap = 0;
+      this.#pixels = w.malloc(cap);
+      this.#pixelsCap = cap;
+    }
+    w.u8().set(img.data, this.#pixels);
+  }
+
+  // Load the detector into this model's instance (once; concurrent callers share the load).
+  async #ensureDetector() {
+    if (this.#detector) return;
+    if (!this.#detectorLoading) {
+      this.#detectorLoading = (async () => {
+        let bytes;
+        try {
+          const src = this.#detectorSource;
+          bytes = src.default ? await fetchModel(src.where, src.hint) : await sourceBytes(src);
+        } catch (err) {
+          if (err instanceof EmxError) throw new EmxError(err.code, `face detector: ${err.message}`, err.status, { cause: err });
+          throw err;
+        }
+        const w = this.#live();
+        if (this.#detector) return;
+        const ptr = w.loadModel(bytes, this.reference, 'loading the face detector');
+        if (w.meta(ptr, 'task') !== 'detector') {
+          w.call('emx_wasm_free', ptr);
+          throw new EmxError('FORMAT', 'face detector: the file is not a detector (its META has no task=detector)', -7);
+        }
+        this.#detector = ptr;
+      })();
+      this.#detectorLoading.catch(() => {
+        this.#detectorLoading = null; // a later call may try again (e.g. after a network error)
+      });
+    }
+    await this.#detectorLoading;
+  }
+
+  async #faceCall(image, options, classify) {
+    const w0 = this.#live();
+    // Pixels are read before the first await: a video keeps playing, and the caller's buffer
+    // may be reused once this call has started.
+    const img = this.#image(w0, image);
+    const o = checkDetectOptions(options);
+    if (classify && this.isDetector) {
+      throw invalidArg('analyze() needs an expression model; this model is a face detector (use detect())');
+    }
+    await this.#ensureDetector();
+    const w = this.#live(); // disposed while the detector loaded?
+    const nClasses = classify ? this.classNames.length : 0;
+    const stride = w.call('emx_wasm_face_floats') + nClasses;
+    const need = 4 * stride * Math.max(1, o.maxFaces);
+    if (need > this.#facesCap) {
+      w.free(this.#faces);
+      this.#faces = 0;
+      this.#facesCap = 0;
+      this.#faces = w.malloc(need + 4); // + the face count
+      this.#facesCap = need;
+    }
+    this.#upload(w, img);
+    const countPtr = this.#faces + need;
+    const st = classify
+      ? w.call('emx_wasm_analyze', this.#detector, this.#model, this.#pixels, img.width, img.height, img.channels,
+        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr)
+      : w.call('emx_wasm_detect', this.#detector, this.#pixels, img.width, img.height, img.channels,
+        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr);
+    if (st !== 0) throw w.statusError(st, classify ? 'analyze' : 'detect');
+    const n = new Int32Array(w.memory.buffer, countPtr, 1)[0];
+    const rec = new Float32Array(w.memory.buffer, this.#faces, n * stride).slice();
+    return readFaces(rec, n, stride, classify ? this.classNames : null);
+  }
+
+  /**
+   * Find faces in a whole frame or photo. Resolves to [{box, score, landmarks}], best score
+   * first (landmarks: the subject's right eye, left eye, nose tip, mouth, right ear, left ear).
+   * options: {scoreThreshold = 0.5, iouThreshold = 0.3, minFaceSize = 0 (px), maxFaces = 32,
+   * tiles = 0}. tiles N (2..4) also runs the detector on an N x N grid of overlapping windows
+   * for small faces (group photos), at N * N + 1 times the detection cost (emx_detect_params).
+   * The first call loads the face detector (models/blazeface.emx, or load()'s
+   * options.detector) into this model's instance; later calls only compute.
+   */
+  async detect(image, options) {
+    return this.#faceCall(image, options, false);
+  }
+
+  /**
+   * detect(), then classify every face (cropped like FER+ faces, rotated so the eyes are
+   * level): [{box, score, landmarks, label, scores}]. label is null for a face too large to
+   * crop.
+   */
+  async analyze(image, options) {
+    return this.#faceCall(image, options, true);
+  }
+
+  /** Run the network on a preprocessed input tensor (Float32Array, NHWC); returns the probabilities. */
+  run(input) {
+    const w = this.#live();
+    if (!(input instanceof Float32Array)) throw invalidArg('run() takes a Float32Array');
+    if (input.length !== this.#inputLen) {
+      const s = this.inputSpec;
+      throw invalidArg(`run() input has ${input.length} floats, expected ${s.height} x ${s.width} x ${s.channels} = ${this.#inputLen}`);
+    }
+    new Float32Array(w.memory.buffer, this.#input, this.#inputLen).set(input);
+    const st = w.call('emx_wasm_run', this.#model, this.#input, this.#probs);
+    if (st !== 0) throw w.statusError(st, 'run');
+    return this.#readProbs(w);
+  }
+
+  /** Release the model and its wasm instance. Idempotent; later calls throw EmxError('DISPOSED'). */
+  dispose() {
+    const w = this.#w;
+    if (!w) return;
+    this.#w = null;
+    if (!w.broken) {
+      try {
+        if (this.#detector && this.#detector !== this.#model) w.call('emx_wasm_free', this.#detector);
+        w.call('emx_wasm_free', this.#model);
+      } catch {
+        /* the instance is dropped anyway */
+      }
+    }
+    // The memory goes with the instance; nothing to free buffer by buffer.
+    this.#model = this.#probs = this.#input = this.#pixels = this.#pixelsCap = 0;
+    this.#detector = this.#faces = this.#facesCap = 0;
+  }
+
+  /** Whether dispose() was called. */
+  get disposed() {
+    return this.#w === null;
+  }
+
+  /** @internal for tests: the instance's memory (to check that calls do not leak). */
+  get [Symbol.for('emoxnet.memory')]() {
+    return this.#w ? this.#w.memory : null;
+  }
+}
+
+/**
+ * Load a model. source: .emx bytes, a URL/path, or a shipped name ('lite', 'ensemble').
+ * options: { baseUrl, wasmBinary, wasmModule, locateFile, simd, reference, detector };
+ * detector: the face detector detect()/analyze() load on first use (.emx bytes, URL or path;
+ * default the shipped blazeface.emx).
+ */
+export async function load(source, options) {
+  const opts = checkOptions(options);
+  const [bytes, { module, variant }] = await Promise.all([sourceBytes(source, opts), getModule(opts)]);
+  if (bytes.length === 0) throw new EmxError('TRUNCATED', 'load: the model is empty (0 bytes)', -5);
+  const w = await Wasm.create(module);
+  const reference = opts.reference === true;
+  const modelPtr = w.loadModel(bytes, reference, 'load');
+  // The default detector's place is fixed now (init()/baseUrl at load time), fetched on first use.
+  const detector = opts.detector ?? {
+    default: true,
+    where: assetLocation(DETECTOR_FILE, opts),
+    hint: isDefaultLocation(opts) ? ASSET_HINT : null,
+  };
+  return new Model(w, modelPtr, variant, reference, bytes, detector);
+}
+

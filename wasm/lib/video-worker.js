@@ -1,0 +1,97 @@
+// video-worker.js - the module worker behind watchVideo({ worker: true }) and the live demo
+// (web/): holds the model (its own WebAssembly instance) and runs analyze() on the frames the
+// page sends, so the page's main thread never waits on the network.
+// Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, baseUrl?, detect?}
+//               {type:'frame', id, bitmap:ImageBitmap | image:{data,width,height}, maxSide?,
+//                explain?: boolean}  (explain: add each face's class activation map)
+// Messages out: {type:'hello', offscreen, simd}
+//               {type:'loaded', model, variant, meta, classNames}
+//               {type:'faces', id, model, faces, ms, width, height}
+//               {type:'error', stage:'load'|'frame', model?, id?, code, message}
+import { load } from './model.js';
+import { init } from './assets.js';
+import { simdSupported } from './wasm.js';
+import { analysisCrop, scaleFace } from './detector.js';
+
+let model = null;
+let modelName = null;
+let detectOptions = { scoreThreshold: 0.5, maxFaces: 16 };
+let canvas = null;
+let ctx = null;
+let queue = Promise.resolve();
+
+const post = (msg) => self.postMessage(msg);
+const errInfo = (err) => ({ code: (err && err.code) || 'UNKNOWN', message: (err && err.message) || String(err) });
+
+async function doLoad({ model: name, simd, baseUrl, detect }) {
+  const opts = {};
+  if (simd === false) opts.simd = false;
+  try {
+    if (baseUrl) init({ baseUrl });
+    if (detect) detectOptions = { ...detectOptions, ...detect };
+    const next = await load(name, opts);
+    if (next.isDetector) throw Object.assign(new Error(`${name} is a face detector, not an expression model`), { code: 'INVALID_ARG' });
+    if (model) model.dispose();
+    model = next;
+    modelName = name;
+    post({ type: 'loaded', model: name, variant: model.variant, meta: { ...model.meta }, classNames: [...model.classNames] });
+  } catch (err) {
+    post({ type: 'error', stage: 'load', model: name, current: modelName, ...errInfo(err) });
+    return;
+  }
+  try {
+    // detect() loads the face detector on its first call: do it now, not on the first frame
+    await model.detect({ data: new Uint8Array(64 * 64 * 3), width: 64, height: 64, channels: 3 });
+  } catch (err) {
+    post({ type: 'error', stage: 'frame', ...errInfo(err) });
+  }
+}
+
+/** ImageData of the frame, scaled so its longer side is at most maxSide; and that scale. */
+function pixels(msg) {
+  if (msg.image) return { image: msg.image, scale: 1 };
+  const bmp = msg.bitmap;
+  const scale = Math.min(1, (msg.maxSide || 640) / Math.max(bmp.width, bmp.height));
+  const w = Math.max(1, Math.round(bmp.width * scale));
+  const h = Math.max(1, Math.round(bmp.height * scale));
+  if (!canvas || canvas.width !== w || canvas.height !== h) {
+    canvas = new OffscreenCanvas(w, h);
+    ctx = canvas.getContext('2d', { willReadFrequently: true });
+  }
+  ctx.drawImage(bmp, 0, 0, w, h);
+  bmp.close();
+  return { image: ctx.getImageData(0, 0, w, h), scale: w / msg.width };
+}
+
+async function doFrame(msg) {
+  try {
+    if (!model) throw Object.assign(new Error('no model loaded'), { code: 'LOAD' });
+    const { image, scale } = pixels(msg);
+    const t0 = performance.now();
+    const found = await model.analyze(image, detectOptions);
+    const ms = performance.now() - t0;
+    const k = 1 / scale;
+    const faces = found.map((f) => {
+      const face = scaleFace({ ...f, landmarks: f.landmarks || [] }, k);
+      if (msg.explain && f.label) {
+        // The map of the face's top class over the crop analyze() classified (no rerun of the
+        // detector; explain() classifies the crop and weights its last conv features).
+        const crop = analysisCrop(f.box);
+        const e = model.explain(image, crop, { label: f.label });
+        face.heat = { width: e.width, height: e.height, data: e.data, crop: scaleFace({ box: crop }, k).box };
+      }
+      return face;
+    });
+    post({ type: 'faces', id: msg.id, model: modelName, faces, ms, width: msg.width, height: msg.height });
+  } catch (err) {
+    if (msg.bitmap && typeof msg.bitmap.close === 'function') msg.bitmap.close();
+    post({ type: 'error', stage: 'frame', id: msg.id, ...errInfo(err) });
+  }
+}
+
+self.onmessage = ({ data }) => {
+  if (data.type === 'load') queue = queue.then(() => doLoad(data));
+  else if (data.type === 'frame') queue = queue.then(() => doFrame(data));
+};
+
+post({ type: 'hello', offscreen: typeof OffscreenCanvas === 'function', simd: simdSupported() });

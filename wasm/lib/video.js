@@ -1,0 +1,280 @@
+// video.js - following faces across the frames of a video or camera: FaceTracker (faces matched
+// from frame to frame by box overlap, scores smoothed per face) and watchVideo(), which runs
+// analyze() on every new frame of a <video> (in this thread or a Web Worker) and reports the
+// tracked faces. The live demo (web/) runs on exactly this.
+// FaceTracker needs no DOM: it runs in the page, a worker or Node (tests/js/track.test.js).
+import { EmxError, invalidArg } from './errors.js';
+import { load } from './model.js';
+import { toRawImage } from './media.js';
+import { scaleFace } from './detector.js';
+import { configuredBaseUrl } from './assets.js';
+
+/** Intersection over union of two {x, y, width, height} boxes (0 when either is empty). */
+export function iou(a, b) {
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** prev + alpha * (next - prev), key by key over next's keys (a missing prev key takes next). */
+export function ema(prev, next, alpha) {
+  const out = {};
+  for (const k of Object.keys(next)) {
+    out[k] = alpha < 1 && prev && Number.isFinite(prev[k]) ? prev[k] + alpha * (next[k] - prev[k]) : next[k];
+  }
+  return out;
+}
+
+/** The key with the highest value (the first one on ties); null for an empty object. */
+export function argmax(scores) {
+  let best = null;
+  let bestValue = -Infinity;
+  for (const [k, v] of Object.entries(scores || {})) {
+    if (v > bestValue) {
+      best = k;
+      bestValue = v;
+    }
+  }
+  return best;
+}
+
+export class FaceTracker {
+  /**
+   * alpha: weight of the newest frame, (0, 1]; 1 turns smoothing off (tracking still gives ids).
+   * iouThreshold: least overlap for a detection to continue a track.
+   * maxMissed: frames a track survives without a detection (it is not reported meanwhile).
+   */
+  constructor({ alpha = 0.35, iouThreshold = 0.3, maxMissed = 5 } = {}) {
+    this.alpha = alpha;
+    this.iouThreshold = iouThreshold;
+    this.maxMissed = maxMissed;
+    this.tracks = [];
+    this.nextId = 1;
+  }
+
+  reset() {
+    this.tracks = [];
+  }
+
+  /**
+   * Feed one frame's faces ({box, score, landmarks, label, scores} as analyze() returns them).
+   * Returns the faces of this frame, in input order, each with `id` (stable across frames),
+   * `box` and `scores` smoothed, `label` = argmax of the smoothed scores, `raw` = the input face
+   * and `age` (frames seen).
+   */
+  update(faces) {
+    const alpha = Math.min(1, Math.max(1e-3, Number(this.alpha) || 1));
+    const pairs = [];
+    faces.forEach((f, i) => {
+      this.tracks.forEach((t, j) => {
+        const o = iou(t.box, f.box);
+        if (o >= this.iouThreshold) pairs.push([o, i, j]);
+      });
+    });
+    pairs.sort((p, q) => q[0] - p[0]);
+    const faceTrack = new Array(faces.length).fill(-1);
+    const taken = new Set();
+    for (const [, i, j] of pairs) {
+      if (faceTrack[i] !== -1 || taken.has(j)) continue;
+      faceTrack[i] = j;
+      taken.add(j);
+    }
+    const out = [];
+    const kept = [];
+    this.tracks.forEach((t, j) => {
+      if (!taken.has(j)) {
+        t.missed++;
+        if (t.missed <= this.maxMissed) kept.push(t);
+      }
+    });
+    faces.forEach((f, i) => {
+      const hasScores = f.scores && Object.keys(f.scores).length > 0;
+      let t;
+      if (faceTrack[i] === -1) {
+        t = { id: this.nextId++, box: { ...f.box }, scores: hasScores ? { ...f.scores } : {}, missed: 0, age: 0 };
+      } else {
+        t = this.tracks[faceTrack[i]];
+        t.box = ema(t.box, f.box, alpha);
+        if (hasScores) t.scores = ema(t.scores, f.scores, alpha);
+        t.missed = 0;
+      }
+      t.age++;
+      kept.push(t);
+      out.push({
+        ...f,
+        id: t.id,
+        box: { ...t.box },
+        scores: { ...t.scores },
+        label: argmax(t.scores),
+        age: t.age,
+        raw: f,
+      });
+    });
+    this.tracks = kept;
+    return out;
+  }
+}
+
+/**
+ * Analyze every new frame of a playing <video> (a camera stream or a file) and report its faces,
+ * tracked and smoothed: onFaces(faces, { ms, width, height }) with each face as
+ * FaceTracker.update() returns it (id, box, scores, label, age, raw). Frames that arrive while the
+ * previous one is still being analysed are skipped, so the page never queues work.
+ * options: model ('lite' | 'ensemble' | a URL/bytes for load(); default 'lite'), worker (true:
+ * run the model in a Web Worker so the page never waits on it), maxSide (frames are scaled so
+ * their longer side is at most this, default 640), smoothing (FaceTracker options, or false to
+ * report raw faces with ids), detect (analyze() options), onError(err).
+ * Returns { ready: Promise (model loaded), tracker, stop() }.
+ */
+export function watchVideo(video, options = {}) {
+  if (!video || typeof video !== 'object' || !('videoWidth' in video)) {
+    throw invalidArg('watchVideo() takes an HTMLVideoElement');
+  }
+  if (typeof options !== 'object' || options === null) throw invalidArg('watchVideo() options must be an object');
+  const { onFaces, onError = (err) => console.error(err) } = options;
+  if (typeof onFaces !== 'function') throw invalidArg('watchVideo() needs options.onFaces(faces, info)');
+  const maxSide = options.maxSide ?? 640;
+  const smoothing = options.smoothing === false ? { alpha: 1 } : options.smoothing || {};
+  const tracker = new FaceTracker(smoothing);
+  const runner = options.worker ? workerRunner(options) : inlineRunner(options);
+  let stopped = false;
+  let busy = false;
+  let handle = 0;
+  const useVfc = typeof video.requestVideoFrameCallback === 'function';
+  const next = () => {
+    if (stopped) return;
+    // requestVideoFrameCallback fires once per new video frame; the animation-frame fallback
+    // fires per screen refresh, so the same frame can come twice there (skipped by time below).
+    handle = useVfc ? video.requestVideoFrameCallback(tick) : requestAnimationFrame(tick);
+  };
+  let lastTime = -1;
+  const tick = async () => {
+    next();
+    if (busy || stopped || video.readyState < 2 || !video.videoWidth) return;
+    if (!useVfc && video.currentTime === lastTime) return;
+    lastTime = video.currentTime;
+    busy = true;
+    try {
+      const width = video.videoWidth;
+      const height = video.videoHeight;
+      const scale = Math.min(1, maxSide / Math.max(width, height));
+      const t0 = performance.now();
+      const found = await runner.analyze(video, width, height, scale);
+      if (stopped) return;
+      onFaces(tracker.update(found), { ms: performance.now() - t0, width, height });
+    } catch (err) {
+      if (!stopped) onError(err);
+    } finally {
+      busy = false;
+    }
+  };
+  const ready = runner.ready.then(() => next());
+  ready.catch((err) => {
+    if (!stopped) onError(err);
+  });
+  return {
+    ready,
+    tracker,
+    stop() {
+      stopped = true;
+      if (useVfc && typeof video.cancelVideoFrameCallback === 'function') video.cancelVideoFrameCallback(handle);
+      else if (!useVfc) cancelAnimationFrame(handle);
+      runner.close();
+    },
+  };
+}
+
+// Frame pixels at `scale`, through the shared scratch canvas (media.js) when not 1.
+function framePixels(video, width, height, scale) {
+  if (scale === 1) return toRawImage(video);
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  const canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(w, h) : Object.assign(document.createElement('canvas'), { width: w, height: h });
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(video, 0, 0, w, h);
+  return ctx.getImageData(0, 0, w, h);
+}
+
+function inlineRunner(options) {
+  let model = null;
+  const ready = (async () => {
+    model = await load(options.model ?? 'lite', options.loadOptions);
+  })();
+  return {
+    ready,
+    async analyze(video, width, height, scale) {
+      const image = framePixels(video, width, height, scale);
+      const found = await model.analyze(image, options.detect);
+      const k = width / image.width;
+      return found.map((f) => scaleFace(f, k));
+    },
+    close() {
+      ready.then(() => model && model.dispose(), () => {});
+    },
+  };
+}
+
+// The model in a module worker (video-worker.js), frames sent as ImageBitmaps (transferred, no
+// copy). One frame in flight at a time (watchVideo skips frames meanwhile).
+function workerRunner(options) {
+  const worker = new Worker(new URL('./video-worker.js', import.meta.url), { type: 'module' });
+  let pending = null;
+  let loaded;
+  let failed;
+  const ready = new Promise((res, rej) => {
+    loaded = res;
+    failed = rej;
+  });
+  const fail = (err) => {
+    failed(err);
+    if (pending) pending.reject(err);
+    pending = null;
+  };
+  worker.onerror = (ev) => fail(new EmxError('LOAD', `the video worker could not start: ${ev.message || 'module worker failed to load'}`));
+  worker.onmessage = ({ data }) => {
+    if (data.type === 'loaded') loaded();
+    else if (data.type === 'faces' && pending) {
+      pending.resolve(data.faces);
+      pending = null;
+    } else if (data.type === 'error') {
+      const err = new EmxError(data.code, data.message);
+      if (data.stage === 'load') fail(err);
+      else if (pending) {
+        pending.reject(err);
+        pending = null;
+      }
+    }
+  };
+  const model = options.model ?? 'lite';
+  if (typeof model !== 'string' && !(model instanceof URL)) {
+    throw invalidArg('watchVideo({ worker: true }) takes a model name or URL (the worker loads it)');
+  }
+  worker.postMessage({
+    type: 'load',
+    model: String(model),
+    baseUrl: configuredBaseUrl(),
+    detect: options.detect,
+    ...(options.loadOptions?.simd === false ? { simd: false } : {}),
+  });
+  let id = 0;
+  return {
+    ready,
+    async analyze(video, width, height, scale) {
+      const bitmap = await createImageBitmap(video, {
+        resizeWidth: Math.max(1, Math.round(width * scale)),
+        resizeHeight: Math.max(1, Math.round(height * scale)),
+      });
+      return new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        worker.postMessage({ type: 'frame', id: ++id, bitmap, width, height, maxSide: Infinity }, [bitmap]);
+      });
+    },
+    close() {
+      worker.terminate();
+    },
+  };
+}
