@@ -3,7 +3,7 @@
 // and evaluate a model on a FER+-layout folder. Reported accuracies (the `valid_accuracy`
 // metadata of shipped models) come from `emoxnet eval`, so the number is measured through the
 // very code path users run.
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { load, decodeImage, annotate, analysisCrop, EmxError } from '../wasm/emoxnet.js';
 import { blendHeat } from './heatmap.js';
@@ -35,6 +35,10 @@ const USAGE = `usage:
       --limit N: only the first N images the protocol keeps.
       --predictions OUT.csv: one row per scored image: file, true and predicted class index
       (FER+ order), the 8 probabilities (e.g. to compare with another framework).
+  emoxnet assets DIR
+      Copy the package's runtime files (the two .wasm builds and the three .emx models) into
+      DIR, for apps that serve them themselves: then call init({ baseUrl: 'URL of DIR' }).
+      Needed with bundlers that do not copy new URL(..., import.meta.url) assets (esbuild).
   emoxnet --help | --version
 
 options:
@@ -415,6 +419,33 @@ async function evalCommand(args, opts) {
   return 0;
 }
 
+// ---- assets
+
+// The files init({ baseUrl }) expects in one folder (wasm/lib/assets.js), from this package.
+const ASSET_FILES = [
+  ['wasm/dist', 'emoxnet-simd.wasm'],
+  ['wasm/dist', 'emoxnet-scalar.wasm'],
+  ['models', 'emoxnet-lite.emx'],
+  ['models', 'emoxnet.emx'],
+  ['models', 'blazeface.emx'],
+];
+
+async function assetsCommand(args) {
+  if (args.length !== 1) throw new CliError(`assets takes one folder\n${USAGE}`, 2);
+  const dir = args[0];
+  await mkdir(dir, { recursive: true });
+  for (const [from, name] of ASSET_FILES) {
+    const src = new URL(`../${from}/${name}`, import.meta.url);
+    try {
+      await copyFile(src, join(dir, name));
+    } catch (err) {
+      throw new CliError(`cannot copy ${name} to ${dir}: ${err.code === 'ENOENT' ? 'missing (build the package first: npm run build)' : err.message}`);
+    }
+  }
+  process.stdout.write(`copied ${ASSET_FILES.length} files to ${dir}: serve them and call init({ baseUrl }) with their URL\n`);
+  return 0;
+}
+
 // ---- main
 
 async function version() {
@@ -439,6 +470,7 @@ async function main(argv) {
   const [command, ...rest] = positional;
   if (command === 'classify') return classifyCommand(rest, opts);
   if (command === 'eval') return evalCommand(rest, opts);
+  if (command === 'assets') return assetsCommand(rest);
   if (command === 'help') {
     process.stdout.write(USAGE + '\n');
     return 0;

@@ -8,8 +8,10 @@
 #   clang, libclang-rt-14-dev  libFuzzer and sanitizers (scripts/fuzz.sh)
 #   valgrind            memcheck of the native classify path (scripts/valgrind.sh)
 #   chromium            the live demo's browser tests (tests/browser/, driven by playwright-core)
-# npm devDependencies (`npm ci`, below): playwright-core for the browser tests, and TF.js WASM,
-# onnxruntime-web and face-api.js for the comparison benchmarks. The package itself has none.
+# npm devDependencies (`npm ci`, below): playwright-core for the browser tests; vite, esbuild,
+# webpack(-cli), typescript and @types/node to build the example apps (tests/examples/); TF.js
+# WASM, onnxruntime-web and face-api.js for the comparison benchmarks. The package itself has
+# no runtime dependencies.
 # Training additionally needs python3-torch: `scripts/setup.sh --training`.
 set -eu
 PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build, then run every test: C tests natively and under ASan+UBSan (ctest), the exporter's
 # Python tests (golden files; PyTorch tests skip without torch), and the Node tests of the
-# WebAssembly build, and the live demo (web/) in headless Chromium. `npm test` and .ci/run call this.
+# WebAssembly build, the live demo (web/) in headless Chromium, and the example apps of
+# examples/ built from the npm pack tarball. `npm test` and .ci/run call this.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-2}"
@@ -25,6 +26,9 @@ node --test tests/js/ || status=1
 
 echo "== browser tests (live demo in headless Chromium)"
 node --test tests/browser/ || status=1
+
+echo "== example apps (Vite, esbuild, webpack, plain page, Node, TypeScript) from the packed tarball"
+node --test tests/examples/ || status=1
 
 echo "== fuzzing: libFuzzer, 60 s per target (load, decode, classify)"
 sh scripts/fuzz.sh "${FUZZ_SECONDS:-60}" || status=1

@@ -3,9 +3,34 @@
 //
 //     import { load } from 'emoxnet';
 //     const model = await load('lite');
+//     const faces = await model.analyze(videoOrImage); // [{ box, score, landmarks, label, scores }]
 //     const { label, scores } = model.classify(imageData, { x: 120, y: 80, width: 96, height: 96 });
-//     const faces = await model.analyze(frame); // [{ box, score, landmarks, label, scores }]
 //     model.dispose();
+//
+// These types need neither the DOM lib nor @types/node: browser types (HTMLVideoElement, URL,
+// Blob, ...) are taken from the global scope when the project has them (Global<> below), so a
+// Node-only project type-checks with lib ES2022 alone.
+
+/** The instance type of global class K when the project's libs declare it, else never. */
+type Global<K extends string> = typeof globalThis extends { [P in K]: { prototype: infer T } } ? T : never;
+type URLLike = Global<'URL'>;
+type BlobLike = Global<'Blob'>;
+type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+
+/** The 8 FER+ expressions: the class names of the shipped models, in their output order. */
+export type Expression = 'neutral' | 'happiness' | 'surprise' | 'sadness' | 'anger' | 'disgust' | 'fear' | 'contempt';
+
+/** The 8 FER+ expressions in the shipped models' output order. */
+export const EXPRESSIONS: readonly Expression[];
+
+/** The shipped expression models: 'lite' (EmoXNetLite, 0.6 MB) and 'ensemble' (EmoXNet, 4.8 MB). */
+export type ModelName = 'lite' | 'ensemble';
+
+/**
+ * A string that load() reads as a location rather than a model name: it has a slash, dot,
+ * colon or backslash ('/models/x.emx', 'https://...', 'model.emx', 'C:\\m.emx').
+ */
+export type ModelLocation = `${string}${'/' | '.' | ':' | '\\'}${string}`;
 
 /**
  * Codes of {@link EmxError}. The first group mirrors the C core's `emx_status` values
@@ -19,7 +44,10 @@
  * - `BOX`: box empty, not finite, or not overlapping the image.
  * - `IO`: file could not be read (C side). `DECODE`: image bytes could not be decoded.
  * - `DISPOSED`: the model was disposed.
- * - `LOAD`: the model or the .wasm could not be fetched, read, compiled or instantiated.
+ * - `LOAD`: the model or the .wasm could not be fetched, read, compiled or instantiated (the
+ *   message names the URL and what the server sent: status, content-type, first bytes).
+ * - `BAD_MAGIC` for a fetched file also names the URL and what came back (e.g. an HTML page
+ *   a dev server sent in place of a missing model).
  * - `INTERNAL`: the wasm module trapped; that model (or decoder) is unusable afterwards.
  */
 export type EmxErrorCode =
@@ -60,27 +88,34 @@ export type ModelSource =
   | Uint8Array
   | ArrayBuffer
   | ArrayBufferView
-  | Blob
+  | BlobLike
   /**
-   * `'lite'` or `'ensemble'`: the shipped models `../models/emoxnet-lite.emx` and
-   * `../models/emoxnet.emx`, relative to emoxnet.js. Any other string is a URL (fetched), or
-   * on Node a file path (relative to the working directory) unless it has a URL scheme
-   * (`file:`, `http(s):` ...).
+   * `'lite'` or `'ensemble'`: the shipped models (`models/emoxnet-lite.emx`,
+   * `models/emoxnet.emx` in the package, or under init()'s baseUrl). A string with a slash, dot
+   * or colon is a URL (fetched), or on Node a file path (relative to the working directory)
+   * unless it has a URL scheme (`file:`, `http(s):` ...). Any other string is an unknown model
+   * name: EmxError 'INVALID_ARG' listing the valid ones.
    */
-  | string
-  | URL;
+  | ModelName
+  | ModelLocation
+  | URLLike;
 
 export interface LoadOptions {
+  /**
+   * A folder (URL, or on Node a path) holding all of the package's files, for this load only;
+   * see {@link init}. Relative URLs resolve against the page.
+   */
+  baseUrl?: string | URLLike;
   /** The .wasm bytes to use instead of fetching dist/emoxnet-{simd,scalar}.wasm. */
   wasmBinary?: ArrayBuffer | Uint8Array;
-  /** An already compiled module (e.g. shared with a worker); skips fetching and compiling. */
-  wasmModule?: WebAssembly.Module;
+  /** An already compiled WebAssembly.Module (e.g. shared with a worker); skips fetching and compiling. */
+  wasmModule?: WasmModule;
   /**
    * Where to find a .wasm file, given its name (`emoxnet-simd.wasm` / `emoxnet-scalar.wasm`)
-   * and the default location (`./dist/NAME` next to emoxnet.js). Return a URL or a string
-   * (URL, or path on Node); null/undefined keeps the default.
+   * and the default location (in the package, or under baseUrl). Return a URL or a string
+   * (URL, or path on Node); null/undefined keeps the default. baseUrl is simpler.
    */
-  locateFile?: (fileName: string, defaultUrl: URL) => string | URL | null | undefined;
+  locateFile?: (fileName: string, defaultUrl: URLLike | string) => string | URLLike | null | undefined;
   /**
    * Force the SIMD (true) or scalar (false) build. Default: SIMD when the engine supports it.
    * true on an engine without WebAssembly SIMD throws EmxError 'LOAD'.
@@ -92,8 +127,41 @@ export interface LoadOptions {
    * The face detector that detect() / analyze() load on their first call: .emx bytes, a URL
    * or a path. Default: the shipped `../models/blazeface.emx` next to emoxnet.js.
    */
-  detector?: Uint8Array | ArrayBuffer | ArrayBufferView | Blob | string | URL;
+  detector?: Uint8Array | ArrayBuffer | ArrayBufferView | BlobLike | string | URLLike;
 }
+
+/**
+ * Serve the package's files from one place: baseUrl is a folder (URL, or on Node a path)
+ * holding emoxnet-simd.wasm, emoxnet-scalar.wasm, emoxnet-lite.emx, emoxnet.emx and
+ * blazeface.emx, as `npx emoxnet assets DIR` copies them. Applies to every later load().
+ * Needed only where the bundler does not copy files referenced by
+ * `new URL('...', import.meta.url)` (esbuild), or to host the files on a CDN. null: back to
+ * the files next to the module.
+ * @throws EmxError 'INVALID_ARG'
+ */
+export function init(options: { baseUrl: string | URLLike | null }): void;
+
+/**
+ * What classify(), explain(), detect() and analyze() take: raw pixels ({@link ImageInput},
+ * ImageData), encoded PNG/JPEG bytes (decoded by the core's stb_image, in Node and browsers),
+ * or what a page holds: a `<video>` (its current frame; EmxError 'IMAGE' before the first), an
+ * `<img>` (loaded; 'IMAGE' while loading), a canvas, an OffscreenCanvas, an ImageBitmap or a
+ * VideoFrame. Elements are read through a canvas, so cross-origin media need CORS ('IMAGE'
+ * otherwise). Anything else: EmxError 'INVALID_ARG'.
+ */
+export type MediaInput =
+  | ImageInput
+  | EncodedImage
+  | Global<'ImageData'>
+  | Global<'HTMLVideoElement'>
+  | Global<'HTMLImageElement'>
+  | Global<'HTMLCanvasElement'>
+  | Global<'OffscreenCanvas'>
+  | Global<'ImageBitmap'>
+  | Global<'VideoFrame'>;
+
+/** The bytes of a PNG or JPEG file (a Node Buffer is a Uint8Array). */
+export type EncodedImage = Uint8Array | ArrayBuffer;
 
 /** 8-bit pixels, row-major, tightly packed. `ImageData` fits this shape (channels 4). */
 export interface ImageInput {
@@ -130,31 +198,31 @@ export interface InputSpec {
   readonly std: number;
 }
 
-export interface Classification {
+export interface Classification<C extends string = Expression> {
   /** The class with the highest score (the first one on ties). */
-  label: string;
+  label: C;
   /** Probability per class, keyed by the model's class names (for FER+: neutral, happiness,
    * surprise, sadness, anger, disgust, fear, contempt), in model output order. */
-  scores: Record<string, number>;
+  scores: Record<C, number>;
 }
 
-export interface ExplainOptions {
+export interface ExplainOptions<C extends string = Expression> {
   /** The class to explain (name or index); the most probable one when omitted. */
-  label?: string | number;
+  label?: C | number;
   /** true: the raw class activation map instead of the 0..1 normalised one. */
   raw?: boolean;
 }
 
-export interface HeatMap {
+export interface HeatMap<C extends string = Expression> {
   width: number;
   height: number;
   /** width x height values, row-major, over the model input (the face crop). */
   data: Float32Array;
   /** The class the map explains. */
-  explained: string;
+  explained: C;
 }
 
-export interface Explanation extends HeatMap, Classification {}
+export interface Explanation<C extends string = Expression> extends HeatMap<C>, Classification<C> {}
 
 /** Options of detect() / analyze() (the C `emx_detect_params`). */
 export interface DetectOptions {
@@ -197,11 +265,11 @@ export interface DetectedFace {
 }
 
 /** A face found and classified by analyze(). */
-export interface AnalyzedFace extends DetectedFace {
+export interface AnalyzedFace<C extends string = Expression> extends DetectedFace {
   /** The most probable class; null for a face too large to crop (over 16384 px). */
-  label: string | null;
+  label: C | null;
   /** Probability per class, as in {@link Classification}. */
-  scores: Record<string, number>;
+  scores: Record<C, number>;
 }
 
 /**
@@ -209,9 +277,12 @@ export interface AnalyzedFace extends DetectedFace {
  * is independent of every other model. Call dispose() when done (the memory is also reclaimed
  * by garbage collection, but dispose() makes it deterministic).
  */
-export interface Model {
-  /** Class names in output order. */
-  readonly classNames: readonly string[];
+export interface Model<C extends string = Expression> {
+  /**
+   * Class names in output order. The types assume the FER+ classes ({@link Expression}); for
+   * your own .emx with other classes, use `Model<'yourClass' | ...>` (a cast of load()'s result).
+   */
+  readonly classNames: readonly C[];
   readonly inputSpec: InputSpec;
   /**
    * Metadata strings from the file, e.g. `name`, `description`, `training_data`,
@@ -231,7 +302,7 @@ export interface Model {
    * The pixels are copied into a buffer the model reuses across calls.
    * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'DISPOSED' | 'NO_MEMORY' | 'INTERNAL'
    */
-  classify(image: ImageInput | ImageData, box?: Box | null): Classification;
+  classify(image: MediaInput, box?: Box | null): Classification<C>;
 
   /**
    * Run the network on an already preprocessed input (length width x height x channels of
@@ -249,10 +320,10 @@ export interface Model {
    * @throws EmxError 'UNSUPPORTED' (the network does not end in global average pooling + one
    * dense layer) | 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'DISPOSED' | 'NO_MEMORY' | 'INTERNAL'
    */
-  explain(image: ImageInput | ImageData, box?: Box | null, options?: ExplainOptions): Explanation;
+  explain(image: MediaInput, box?: Box | null, options?: ExplainOptions<C>): Explanation<C>;
 
   /** explain()'s map for the most recent classify() or run(); 'UNSUPPORTED' before any. */
-  explainLast(options?: ExplainOptions): HeatMap;
+  explainLast(options?: ExplainOptions<C>): HeatMap<C>;
 
   /** Whether the file is a face detector (META task=detector): only detect() works on it. */
   readonly isDetector: boolean;
@@ -263,14 +334,14 @@ export interface Model {
    * later calls compute synchronously and resolve at once.
    * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'DISPOSED' | 'NO_MEMORY' | 'LOAD' | 'INTERNAL'
    */
-  detect(image: ImageInput | ImageData, options?: DetectOptions): Promise<DetectedFace[]>;
+  detect(image: MediaInput, options?: DetectOptions): Promise<DetectedFace[]>;
 
   /**
    * detect(), then classify each face: the crop is the detector's box enlarged to a FER+-like
    * forehead-to-chin square and rotated so the eyes are level.
    * @throws as detect(); 'INVALID_ARG' on a detector model
    */
-  analyze(image: ImageInput | ImageData, options?: DetectOptions): Promise<AnalyzedFace[]>;
+  analyze(image: MediaInput, options?: DetectOptions): Promise<AnalyzedFace<C>[]>;
 
   /**
    * Free the model and drop its wasm instance. Idempotent. classify() and run() throw
@@ -285,7 +356,13 @@ export interface Model {
  * @throws EmxError 'LOAD' (cannot read the source or the .wasm), 'BAD_MAGIC', 'VERSION',
  *   'TRUNCATED', 'CHECKSUM', 'FORMAT', 'NO_MEMORY', 'INVALID_ARG'
  */
-export function load(source: ModelSource, options?: LoadOptions): Promise<Model>;
+export function load<S extends ModelSource>(source: S & CheckedSource<S>, options?: LoadOptions): Promise<Model>;
+
+/**
+ * A string literal must be a model name or look like a location ('lit' is a compile error: not
+ * 'lite' | 'ensemble'); a string variable (type `string`) is accepted and checked at run time.
+ */
+type CheckedSource<S> = S extends string ? (string extends S ? S : S extends ModelName | ModelLocation ? S : ModelName) : S;
 
 export interface DecodedImage {
   data: Uint8Array;
@@ -312,8 +389,8 @@ export function decodeImage(
  * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'NO_MEMORY' | 'LOAD'
  */
 export function annotate(
-  image: ImageInput | ImageData,
-  faces: ReadonlyArray<DetectedFace & { label?: string | null; scores?: Record<string, number> }>,
+  image: ImageInput,
+  faces: ReadonlyArray<DetectedFace & { label?: string | null; scores?: Partial<Record<string, number>> }>,
   options?: Omit<LoadOptions, 'reference' | 'detector'>,
 ): Promise<Uint8Array>;
 
@@ -325,3 +402,72 @@ export function simdSupported(): boolean;
  * moved up 0.114 box sides, before eye alignment): pass it to explain() to map a found face.
  */
 export function analysisCrop(box: Box): Box;
+
+/** A face as FaceTracker.update() returns it: the input face, its id, smoothed box and scores. */
+export interface TrackedFace<C extends string = Expression> extends AnalyzedFace<C> {
+  /** Stable across frames while the face keeps overlapping its previous box. */
+  id: number;
+  /** Frames this face has been seen in. */
+  age: number;
+  /** The face as given to update() (box and scores not smoothed). */
+  raw: DetectedFace | AnalyzedFace<C>;
+}
+
+export interface FaceTrackerOptions {
+  /** Weight of the newest frame, (0, 1]; 1 turns smoothing off (tracking still gives ids). Default 0.35. */
+  alpha?: number;
+  /** Least box overlap (IoU) for a face to continue a track. Default 0.3. */
+  iouThreshold?: number;
+  /** Frames a track survives without a matching face (not reported meanwhile). Default 5. */
+  maxMissed?: number;
+}
+
+/**
+ * Follows faces from frame to frame (box overlap, greedy best-first) and smooths each one's
+ * scores and box (exponential moving average). Needs no DOM.
+ */
+export class FaceTracker {
+  constructor(options?: FaceTrackerOptions);
+  alpha: number;
+  iouThreshold: number;
+  maxMissed: number;
+  /** Forget every track (e.g. when the video source changes). */
+  reset(): void;
+  /** One frame's faces in, the same faces (input order) with ids and smoothed values out. */
+  update<C extends string = Expression>(faces: readonly (DetectedFace | AnalyzedFace<C>)[]): TrackedFace<C>[];
+}
+
+export interface WatchVideoOptions {
+  /** The model: a shipped name, a URL, or (not with worker) .emx bytes. Default 'lite'. */
+  model?: ModelName | ModelLocation | URLLike | Uint8Array | ArrayBuffer;
+  /** load() options (not with worker, except simd: false). */
+  loadOptions?: LoadOptions;
+  /** Run the model in a module Web Worker so the page never waits on it. Default false. */
+  worker?: boolean;
+  /** Frames are scaled so their longer side is at most this (pixels). Default 640. */
+  maxSide?: number;
+  /** FaceTracker options, or false for ids without smoothing. */
+  smoothing?: FaceTrackerOptions | false;
+  /** analyze() options for every frame. */
+  detect?: DetectOptions;
+  /** Called for every analysed frame with its tracked faces (boxes in video pixels). */
+  onFaces: (faces: TrackedFace[], info: { ms: number; width: number; height: number }) => void;
+  /** Called with each error (EmxError); the default logs it. */
+  onError?: (error: EmxError) => void;
+}
+
+export interface VideoWatcher {
+  /** Resolves once the model is loaded and frames are being analysed. */
+  readonly ready: Promise<void>;
+  readonly tracker: FaceTracker;
+  /** Stop analysing (and end the worker). */
+  stop(): void;
+}
+
+/**
+ * Analyze every new frame of a playing video (camera or file), follow its faces across frames
+ * and report them smoothed, with stable ids: the live demo's behaviour in a few lines.
+ * Frames arriving while one is being analysed are skipped.
+ * @throws EmxError 'INVALID_ARG' (not a video, no onFaces)
+ */
+export function watchVideo(video: Global<'HTMLVideoElement'>, options: WatchVideoOptions): VideoWatcher;

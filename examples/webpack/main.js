@@ -1,0 +1,24 @@
+// webpack 5: nothing to configure. new URL('...', import.meta.url) in the package makes webpack
+// emit its .wasm and model files as assets (asset modules) and rewrite their URLs.
+import { load, EmxError } from 'emoxnet';
+
+async function main() {
+  const status = document.querySelector("#status");
+  try {
+    const photo = document.querySelector("#photo");
+    await photo.decode(); // classify/analyze need a loaded image
+    const model = await load("lite");
+    // An <img>, <video>, canvas, ImageBitmap, VideoFrame or ImageData goes straight in.
+    const faces = await model.analyze(photo);
+    status.textContent = faces.length
+      ? faces.map((f) => `${f.label} ${Math.round(100 * f.scores[f.label])}%`).join(", ")
+      : "no face found";
+    document.body.dataset.result = JSON.stringify(faces.map((f) => ({ label: f.label, box: f.box })));
+    model.dispose();
+  } catch (err) {
+    // Every error the package throws on purpose is an EmxError with a .code.
+    status.textContent = err instanceof EmxError ? `${err.code}: ${err.message}` : String(err);
+    document.body.dataset.error = status.textContent;
+  }
+}
+main();
