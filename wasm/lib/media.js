@@ -63,8 +63,9 @@ function context2d(width, height) {
  */
 export function toRawImage(input, decode) {
   if (isRawImage(input)) return input;
-  const bytes = asBytes(input);
-  if (bytes) return decode(bytes);
+  // Encoded files come as a Uint8Array (a Node Buffer is one) or an ArrayBuffer; other typed
+  // arrays are not bytes of a file, so they are refused rather than decoded as garbage.
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) return decode(asBytes(input));
   const size = input !== null && typeof input === 'object' ? drawableSize(input) : null;
   if (!size) throw invalidArg(`unsupported image input (${describeValue(input)}); expected ${ACCEPTED}`);
   const [width, height] = size;
