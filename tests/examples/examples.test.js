@@ -16,7 +16,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, read
 import { join } from 'node:path';
 import { ROOT, haveData, makeScene, toPng } from '../browser/make-y4m.js';
 import { assertBuilt } from '../js/helpers.js';
-import { serveStatic } from './static-server.js';
+import { serveStatic } from '../static-server.js';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CI = process.env.CI === 'true';

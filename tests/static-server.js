@@ -1,4 +1,4 @@
-// A static file server for the example apps' builds, on a free port. Like most dev servers and
+// A static file server for the example apps' builds and the browser tests, on a free port. Like most dev servers and
 // SPA hosts it answers unknown paths with index.html (200, text/html): exactly the answer that
 // used to reach the package as "not an .emx file", so the tests see what users' servers send.
 import { createServer } from 'node:http';
@@ -16,10 +16,17 @@ const TYPES = {
   '.emx': 'application/octet-stream',
 };
 
-/** Serve `root` on 127.0.0.1:<free port>; resolves to { url, close() }. */
-export async function serveStatic(root, { spaFallback = true } = {}) {
+/**
+ * Serve `root` on 127.0.0.1:<free port>; resolves to { url, close() }. extra: { '/path': [body,
+ * content-type] } served before the files.
+ */
+export async function serveStatic(root, { spaFallback = true, extra = {} } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (extra[path]) {
+      res.writeHead(200, { 'content-type': extra[path][1] }).end(extra[path][0]);
+      return;
+    }
     const file = normalize(join(root, path.endsWith('/') ? path + 'index.html' : path));
     if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) {
       res.writeHead(403).end();

@@ -1,0 +1,167 @@
+// What a page holds goes straight into the package, in Debian's Chromium: an <img>, a canvas,
+// an OffscreenCanvas, an ImageBitmap, a VideoFrame, ImageData and a playing <video> give the
+// same faces as the raw pixels; media without pixels yet, and unsupported values, give typed
+// errors; watchVideo() follows the faces of a video in the page and in a Web Worker.
+import test, { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { ROOT, haveData, makeScene, toPng, PLACES } from './make-y4m.js';
+import { serveStatic } from '../static-server.js';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CI = process.env.CI === 'true';
+let skipWhy = null;
+if (!existsSync(CHROMIUM)) {
+  if (CI) throw new Error(`${CHROMIUM} is missing (CI=true): run scripts/setup.sh`);
+  skipWhy = `${CHROMIUM} not found`;
+}
+if (!skipWhy && !haveData()) skipWhy = 'FER+ Valid faces not found (set FERPLUS_DIR)';
+
+let browser;
+let server;
+let page;
+
+before(async () => {
+  if (skipWhy) return;
+  const scene = await makeScene();
+  const html = '<!doctype html><html><body><canvas id="c"></canvas></body></html>';
+  server = await serveStatic(ROOT, { spaFallback: false, extra: { '/face.png': [toPng(scene.rgb, scene.width, scene.height), 'image/png'], '/': [html, 'text/html'] } });
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required'] });
+  page = await browser.newPage();
+  await page.goto(server.url);
+  // A <video> playing the photo: a canvas redrawn every 50 ms, captured as a stream.
+  await page.evaluate(async () => {
+    const img = new Image();
+    img.src = '/face.png';
+    await img.decode();
+    const c = document.getElementById('c');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d');
+    setInterval(() => ctx.drawImage(img, 0, 0), 50);
+    ctx.drawImage(img, 0, 0);
+    const video = document.createElement('video');
+    video.muted = true;
+    video.srcObject = c.captureStream(20);
+    document.body.append(video);
+    await video.play();
+    while (video.readyState < 2) await new Promise((r) => setTimeout(r, 20));
+    Object.assign(window, { img, video, canvas: c });
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.close();
+});
+
+const T = { skip: skipWhy || false, timeout: 120000 };
+const summary = (faces) => faces.map((f) => f.label);
+
+test('every media input gives the faces the raw pixels give', T, async () => {
+  const got = await page.evaluate(async () => {
+    const { load } = await import('/wasm/emoxnet.js');
+    const model = await load('lite');
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    c.getContext('2d').drawImage(img, 0, 0);
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    const off = new OffscreenCanvas(c.width, c.height);
+    off.getContext('2d').drawImage(img, 0, 0);
+    const bitmap = await createImageBitmap(img);
+    const frame = new VideoFrame(bitmap, { timestamp: 0 });
+    const bytes = new Uint8Array(await (await fetch('/face.png')).arrayBuffer());
+    const labels = async (x) => (await model.analyze(x)).map((f) => f.label);
+    const out = {
+      raw: await labels({ data: data.data, width: data.width, height: data.height }),
+      imageData: await labels(data),
+      img: await labels(img),
+      canvas: await labels(c),
+      offscreen: await labels(off),
+      bitmap: await labels(bitmap),
+      videoFrame: await labels(frame),
+      png: await labels(bytes),
+      video: await labels(video),
+    };
+    const box = (await model.analyze(data))[0].box;
+    out.classifyImgEqualsRaw = JSON.stringify(model.classify(img, box)) === JSON.stringify(model.classify(data, box));
+    out.explainImg = model.explain(img, box).explained;
+    frame.close();
+    model.dispose();
+    return out;
+  });
+  const want = PLACES.map((p) => p.expected);
+  assert.deepEqual(got.raw.slice().sort(), want.slice().sort(), JSON.stringify(got));
+  for (const [k, v] of Object.entries(got)) {
+    if (Array.isArray(v)) assert.deepEqual(v, got.raw, `${k}: ${JSON.stringify(got)}`);
+  }
+  assert.equal(got.classifyImgEqualsRaw, true);
+  assert.ok(PLACES.some((p) => p.expected === got.explainImg));
+});
+
+test('media without pixels yet and unsupported values give typed errors', T, async () => {
+  const got = await page.evaluate(async () => {
+    const { load } = await import('/wasm/emoxnet.js');
+    const model = await load('lite');
+    const code = (fn) => {
+      try {
+        fn();
+        return 'no error';
+      } catch (e) {
+        return `${e.name}:${e.code}`;
+      }
+    };
+    const out = {
+      unloadedImg: code(() => model.classify(new Image())),
+      videoWithoutData: code(() => model.classify(document.createElement('video'))),
+      string: code(() => model.classify('/face.png')),
+      div: code(() => model.classify(document.createElement('div'))),
+      emptyCanvas: code(() => model.classify(Object.assign(document.createElement('canvas'), { width: 0 }))),
+    };
+    model.dispose();
+    return out;
+  });
+  assert.deepEqual(got, {
+    unloadedImg: 'EmxError:IMAGE',
+    videoWithoutData: 'EmxError:IMAGE',
+    string: 'EmxError:INVALID_ARG',
+    div: 'EmxError:INVALID_ARG',
+    emptyCanvas: 'EmxError:IMAGE',
+  });
+});
+
+for (const worker of [false, true]) {
+  test(`watchVideo() follows the faces of a playing video${worker ? ' in a Web Worker' : ''}: ids kept, labels smoothed`, T, async () => {
+    const got = await page.evaluate(async (useWorker) => {
+      const { watchVideo } = await import('/wasm/emoxnet.js');
+      const frames = [];
+      let error = null;
+      const w = watchVideo(video, {
+        worker: useWorker,
+        onFaces: (faces, info) => frames.push({ faces: faces.map((f) => ({ id: f.id, label: f.label, age: f.age, x: f.box.x })), info }),
+        onError: (e) => {
+          error = `${e.code}: ${e.message}`;
+        },
+      });
+      await w.ready;
+      const t0 = performance.now();
+      while (frames.length < 5 && !error && performance.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 50));
+      w.stop();
+      const n = frames.length;
+      await new Promise((r) => setTimeout(r, 300));
+      return { frames, error, afterStop: frames.length - n };
+    }, worker);
+    assert.equal(got.error, null);
+    assert.ok(got.frames.length >= 5, JSON.stringify(got));
+    const last = got.frames[got.frames.length - 1];
+    assert.equal(last.faces.length, PLACES.length, JSON.stringify(last));
+    const first = got.frames[0].faces.map((f) => f.id).sort();
+    assert.deepEqual(last.faces.map((f) => f.id).sort(), first, 'ids are kept across frames');
+    assert.ok(last.faces.every((f) => f.age >= 5));
+    assert.ok(last.faces.some((f) => f.label === 'happiness'));
+    assert.equal(last.info.width, 640);
+    assert.equal(got.afterStop, 0, 'no frames reported after stop()');
+  });
+}
