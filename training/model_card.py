@@ -29,6 +29,19 @@ from card_valid import valid_section  # noqa: E402
 from models import build  # noqa: E402
 
 
+# The model's terms, in every expression model's card (the package README repeats them).
+TERMS = """## Terms of use
+
+- **Weights:** trained by the EmoXNet authors and distributed with the MIT-licensed package.
+- **Training images:** FER2013 (Goodfellow et al., 2013, the ICML 2013 representation-learning
+  challenge on Kaggle): the images were released for research use; whether a model trained on
+  them may be used commercially is not settled by any licence. Check before shipping a product.
+- **Training labels:** FER+ (Barsoum et al., 2016, https://github.com/microsoft/FERPlus): MIT.
+- An expression is not an emotion: the model reports how a face looks, in FER+'s eight classes,
+  as FER+ annotators labelled 48x48 grayscale faces; it says nothing about what a person feels.
+"""
+
+
 def train_command(a):
     """The train.py command line that reproduces a run, from its recorded arguments (the
     "args" of its history.json); options left at their defaults are not written."""
@@ -185,6 +198,7 @@ def main():
           f"| Test-time augmentation | {'horizontal flip, averaged (in the .emx graph, run by the C core)' if flip else 'none'} |",
           f"| Training data | {meta.get('training_data', '')} |",
           f"| Licence | {meta.get('license', '')} |", ""]
+    L += TERMS.splitlines() + [""]
     if ens:
         L += members_architecture(ens, nets, cks, flip)
     else:
