@@ -356,7 +356,7 @@ export interface Model<C extends string = Expression> {
  * @throws EmxError 'LOAD' (cannot read the source or the .wasm), 'BAD_MAGIC', 'VERSION',
  *   'TRUNCATED', 'CHECKSUM', 'FORMAT', 'NO_MEMORY', 'INVALID_ARG'
  */
-export function load<S extends ModelSource>(source: S & CheckedSource<S>, options?: LoadOptions): Promise<Model>;
+export function load<S extends ModelSource | string>(source: S & CheckedSource<S>, options?: LoadOptions): Promise<Model>;
 
 /**
  * A string literal must be a model name or look like a location ('lit' is a compile error: not

@@ -1,14 +1,14 @@
-// The plainest webpack 5 setup: one entry, ES module output. No loader or rule for the
+// The plainest webpack 5 setup: one entry per page, ES module output. No loader or rule for the
 // package's .wasm / .emx files is needed.
 import { fileURLToPath } from 'node:url';
 
 export default {
   mode: 'production',
-  entry: './main.js',
+  entry: { main: './main.js', video: './video.js' },
   experiments: { outputModule: true },
   output: {
     path: fileURLToPath(new URL('./dist/', import.meta.url)),
-    filename: 'main.js',
+    filename: '[name].js',
     module: true,
     publicPath: 'auto',
   },

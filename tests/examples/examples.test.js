@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, haveData, makeScene, toPng } from '../browser/make-y4m.js';
+import { ROOT, haveData, makeScene, toPng, toY4m } from '../browser/make-y4m.js';
 import { assertBuilt } from '../js/helpers.js';
 import { serveStatic } from '../static-server.js';
 
@@ -47,10 +47,17 @@ before(async () => {
   if (!noData) {
     const scene = await makeScene();
     photo = toPng(scene.rgb, scene.width, scene.height);
+    // The same scene as Chromium's fake camera, for the video pages.
+    writeFileSync(join(WORK, 'faces.y4m'), toY4m(scene.rgb, scene.width, scene.height));
   }
   if (!skipBrowser && !noData) {
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${join(WORK, 'faces.y4m')}`],
+    });
   }
 });
 
@@ -80,6 +87,7 @@ function run(cmd, args, cwd) {
 /** Open url in Chromium; resolves to the faces the page reports (or fails with its error). */
 async function facesInPage(url) {
   const page = await browser.newPage();
+  await page.context().grantPermissions(['camera'], { origin: new URL(url).origin });
   const log = [];
   page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
@@ -119,7 +127,7 @@ test('the tarball holds the module, its types, .wasm builds, models, cards, LICE
 const wtest = (name, fn) => test(name, { ...T, skip: skipBrowser || noData || false }, fn);
 const ntest = (name, fn) => test(name, { ...T, skip: noData || false }, fn);
 
-wtest('examples/vite: vite build, served as built, classifies the face in Chromium (no config)', async () => {
+wtest('examples/vite: vite build, served as built, classifies the face and follows the camera\'s faces in a worker', async () => {
   const dir = install('vite');
   mkdirSync(join(dir, 'public'), { recursive: true });
   writeFileSync(join(dir, 'public', 'face.png'), photo);
@@ -127,6 +135,7 @@ wtest('examples/vite: vite build, served as built, classifies the face in Chromi
   const server = await serveStatic(join(dir, 'dist'));
   try {
     assertHappyFace(await facesInPage(server.url), 'vite build');
+    assertHappyFace(await facesInPage(server.url + 'video.html'), 'vite build, camera');
   } finally {
     await server.close();
   }
@@ -137,16 +146,17 @@ wtest('examples/vite: the vite dev server classifies the face in Chromium (no op
   mkdirSync(join(dir, 'public'), { recursive: true });
   writeFileSync(join(dir, 'public', 'face.png'), photo);
   const { createServer } = await import('vite');
-  const server = await createServer({ root: dir, configFile: false, logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
+  const server = await createServer({ root: dir, logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
   await server.listen();
   try {
     assertHappyFace(await facesInPage(server.resolvedUrls.local[0]), 'vite dev');
+    assertHappyFace(await facesInPage(server.resolvedUrls.local[0] + 'video.html'), 'vite dev, camera');
   } finally {
     await server.close();
   }
 });
 
-wtest('examples/webpack: webpack 5 build, no warnings, classifies the face in Chromium', async () => {
+wtest('examples/webpack: webpack 5 build, no warnings, classifies the face and follows the camera\'s faces in a worker', async () => {
   const dir = install('webpack');
   writeFileSync(join(dir, 'face.png'), photo);
   const out = run('npm', ['run', 'build', '--silent'], dir);
@@ -154,6 +164,7 @@ wtest('examples/webpack: webpack 5 build, no warnings, classifies the face in Ch
   const server = await serveStatic(dir);
   try {
     assertHappyFace(await facesInPage(server.url), 'webpack');
+    assertHappyFace(await facesInPage(server.url + 'video.html'), 'webpack, camera');
   } finally {
     await server.close();
   }
