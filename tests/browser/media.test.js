@@ -132,15 +132,16 @@ test('media without pixels yet and unsupported values give typed errors', T, asy
   });
 });
 
-for (const worker of [false, true]) {
-  test(`watchVideo() follows the faces of a playing video${worker ? ' in a Web Worker' : ''}: ids kept, labels smoothed`, T, async () => {
-    const got = await page.evaluate(async (useWorker) => {
+for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
+  test(`watchVideo() follows the faces of a playing video${worker ? ' in a Web Worker' : ''} (maxSide ${maxSide}): ids kept, boxes in video pixels`, T, async () => {
+    const got = await page.evaluate(async ([useWorker, side]) => {
       const { watchVideo } = await import('/wasm/emoxnet.js');
       const frames = [];
       let error = null;
       const w = watchVideo(video, {
         worker: useWorker,
-        onFaces: (faces, info) => frames.push({ faces: faces.map((f) => ({ id: f.id, label: f.label, age: f.age, x: f.box.x })), info }),
+        maxSide: side,
+        onFaces: (faces, info) => frames.push({ faces: faces.map((f) => ({ id: f.id, label: f.label, age: f.age, cx: f.box.x + f.box.width / 2 })), info }),
         onError: (e) => {
           error = `${e.code}: ${e.message}`;
         },
@@ -152,7 +153,7 @@ for (const worker of [false, true]) {
       const n = frames.length;
       await new Promise((r) => setTimeout(r, 300));
       return { frames, error, afterStop: frames.length - n };
-    }, worker);
+    }, [worker, maxSide]);
     assert.equal(got.error, null);
     assert.ok(got.frames.length >= 5, JSON.stringify(got));
     const last = got.frames[got.frames.length - 1];
@@ -162,6 +163,10 @@ for (const worker of [false, true]) {
     assert.ok(last.faces.every((f) => f.age >= 5));
     assert.ok(last.faces.some((f) => f.label === 'happiness'));
     assert.equal(last.info.width, 640);
+    // Boxes come back in the video's pixels whatever size the frame was analysed at.
+    const centres = last.faces.map((f) => f.cx).sort((a, b) => a - b);
+    const want = PLACES.map((p) => p.x + p.size / 2).sort((a, b) => a - b);
+    centres.forEach((c, i) => assert.ok(Math.abs(c - want[i]) < 50, `face centre ${c}, expected about ${want[i]}`));
     assert.equal(got.afterStop, 0, 'no frames reported after stop()');
   });
 }

@@ -174,4 +174,6 @@ test('the package exports the expressions, the tracker and watchVideo (which che
   assert.equal(f.label, 'happiness');
   assert.throws(() => watchVideo(null, { onFaces() {} }), { code: 'INVALID_ARG' });
   assert.throws(() => watchVideo({ videoWidth: 0 }, {}), { code: 'INVALID_ARG' });
+  assert.throws(() => watchVideo({ videoWidth: 0 }, { onFaces() {}, maxSide: 0 }), { code: 'INVALID_ARG' });
+  assert.throws(() => watchVideo({ videoWidth: 0 }, { onFaces() {}, worker: true, model: new Uint8Array(4) }), { code: 'INVALID_ARG' });
 });

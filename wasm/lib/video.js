@@ -7,7 +7,8 @@ import { EmxError, invalidArg } from './errors.js';
 import { load } from './model.js';
 import { toRawImage } from './media.js';
 import { scaleFace } from './detector.js';
-import { configuredBaseUrl } from './assets.js';
+import { MODEL_FILES, configuredBaseUrl } from './assets.js';
+import { resolveLocation } from './io.js';
 
 /** Intersection over union of two {x, y, width, height} boxes (0 when either is empty). */
 export function iou(a, b) {
@@ -138,6 +139,7 @@ export function watchVideo(video, options = {}) {
   const { onFaces, onError = (err) => console.error(err) } = options;
   if (typeof onFaces !== 'function') throw invalidArg('watchVideo() needs options.onFaces(faces, info)');
   const maxSide = options.maxSide ?? 640;
+  if (typeof maxSide !== 'number' || !(maxSide >= 16)) throw invalidArg(`watchVideo() options.maxSide must be a number >= 16 (got ${String(maxSide)})`);
   const smoothing = options.smoothing === false ? { alpha: 1 } : options.smoothing || {};
   const tracker = new FaceTracker(smoothing);
   const runner = options.worker ? workerRunner(options) : inlineRunner(options);
@@ -188,26 +190,30 @@ export function watchVideo(video, options = {}) {
   };
 }
 
-// Frame pixels at `scale`, through the shared scratch canvas (media.js) when not 1.
-function framePixels(video, width, height, scale) {
+// Frame pixels at `scale`: the video read back whole (media.js), or drawn scaled onto this
+// runner's own canvas (kept across frames: allocating one per frame is the slow part).
+function framePixels(state, video, width, height, scale) {
   if (scale === 1) return toRawImage(video);
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
-  const canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(w, h) : Object.assign(document.createElement('canvas'), { width: w, height: h });
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(video, 0, 0, w, h);
-  return ctx.getImageData(0, 0, w, h);
+  if (!state.ctx || state.canvas.width !== w || state.canvas.height !== h) {
+    state.canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(w, h) : Object.assign(document.createElement('canvas'), { width: w, height: h });
+    state.ctx = state.canvas.getContext('2d', { willReadFrequently: true });
+  }
+  state.ctx.drawImage(video, 0, 0, w, h);
+  return state.ctx.getImageData(0, 0, w, h);
 }
 
 function inlineRunner(options) {
   let model = null;
+  const canvasState = {};
   const ready = (async () => {
     model = await load(options.model ?? 'lite', options.loadOptions);
   })();
   return {
     ready,
     async analyze(video, width, height, scale) {
-      const image = framePixels(video, width, height, scale);
+      const image = framePixels(canvasState, video, width, height, scale);
       const found = await model.analyze(image, options.detect);
       const k = width / image.width;
       return found.map((f) => scaleFace(f, k));
@@ -221,6 +227,10 @@ function inlineRunner(options) {
 // The model in a module worker (video-worker.js), frames sent as ImageBitmaps (transferred, no
 // copy). One frame in flight at a time (watchVideo skips frames meanwhile).
 function workerRunner(options) {
+  const model = options.model ?? 'lite';
+  if (typeof model !== 'string' && !(model instanceof URL)) {
+    throw invalidArg('watchVideo({ worker: true }) takes a model name or URL (the worker loads it)');
+  }
   const worker = new Worker(new URL('./video-worker.js', import.meta.url), { type: 'module' });
   let pending = null;
   let loaded;
@@ -249,13 +259,10 @@ function workerRunner(options) {
       }
     }
   };
-  const model = options.model ?? 'lite';
-  if (typeof model !== 'string' && !(model instanceof URL)) {
-    throw invalidArg('watchVideo({ worker: true }) takes a model name or URL (the worker loads it)');
-  }
   worker.postMessage({
     type: 'load',
-    model: String(model),
+    // Relative URLs resolve against the page here: in the worker they would resolve against it.
+    model: model instanceof URL ? model.href : Object.hasOwn(MODEL_FILES, model) ? model : resolveLocation(model).href,
     baseUrl: configuredBaseUrl(),
     detect: options.detect,
     ...(options.loadOptions?.simd === false ? { simd: false } : {}),
