@@ -193,10 +193,12 @@ wtest('examples/plain: a <script type="module"> page without a bundler classifie
   }
 });
 
-ntest('examples/node: classifies the face in a PNG file (encoded bytes straight in)', () => {
+ntest('examples/node: classifies the face in a PNG file (encoded bytes straight in); so does the installed CLI', () => {
   const dir = install('node');
   writeFileSync(join(dir, 'face.png'), photo);
   assertHappyFace(linesOfFaces(run(process.execPath, ['classify.mjs', 'face.png'], dir)), 'node');
+  const cli = linesOfFaces(run(join(dir, 'node_modules', '.bin', 'emoxnet'), ['classify', 'face.png', '--json'], dir));
+  assert.ok(JSON.stringify(cli).includes('happiness'), JSON.stringify(cli));
 });
 
 ntest('examples/typescript: compiles under strict (Node types; no DOM lib and no Node types; DOM), runs, classifies', () => {
