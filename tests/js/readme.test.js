@@ -25,3 +25,16 @@ test('README: install line, quick starts, the two commands, and .ci/run runs the
   assert.ok(readme.includes('sh scripts/setup.sh && npm run build && npm start'));
   assert.ok(readFileSync(join(ROOT, '.ci', 'run'), 'utf8').includes(test));
 });
+
+test('licence and model terms: LICENSE, package.json, each card and the README', () => {
+  assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License/);
+  assert.equal(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).license, 'MIT');
+  for (const card of ['emoxnet-lite.md', 'emoxnet.md']) {
+    const text = readFileSync(join(ROOT, 'models', card), 'utf8');
+    assert.match(text, /## Terms of use/, card);
+    assert.match(text, /FER2013[^\n]*\n?[^\n]*research use/, card);
+    assert.match(text, /FER\+[^\n]*MIT/, card);
+  }
+  assert.match(readFileSync(join(ROOT, 'models', 'blazeface.md'), 'utf8'), /Apache License 2\.0/);
+  for (const term of ['research use', 'MIT', 'Apache-2.0']) assert.ok(readme.includes(term), term);
+});
