@@ -5,6 +5,7 @@ import { DETECTOR_FILE, assetLocation, isDefaultLocation, ASSET_HINT } from './a
 import { Wasm, getModule } from './wasm.js';
 import { checkOptions } from './options.js';
 import { fetchModel, sourceBytes } from './sources.js';
+import { isLocalFile } from './io.js';
 import { MAX_IMAGE_BYTES, checkBox, checkImage, isInt } from './image.js';
 import { toRawImage } from './media.js';
 import { decodeWith } from './codec.js';
@@ -307,11 +308,11 @@ export async function load(source, options) {
   const reference = opts.reference === true;
   const modelPtr = w.loadModel(bytes, reference, 'load');
   // The default detector's place is fixed now (init()/baseUrl at load time), fetched on first use.
-  const detector = opts.detector ?? {
-    default: true,
-    where: assetLocation(DETECTOR_FILE, opts),
-    hint: isDefaultLocation(opts) ? ASSET_HINT : null,
-  };
+  let detector = opts.detector;
+  if (detector === undefined || detector === null) {
+    const where = assetLocation(DETECTOR_FILE, opts);
+    detector = { default: true, where, hint: isDefaultLocation(opts) && !isLocalFile(where) ? ASSET_HINT : null };
+  }
   return new Model(w, modelPtr, variant, reference, bytes, detector);
 }
 

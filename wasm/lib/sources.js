@@ -3,7 +3,7 @@
 // here, where the URL and the server's answer are still known, so an HTML page served in place
 // of a model is reported as such rather than as a bare "not an .emx file".
 import { EmxError, ST_BAD_MAGIC, ST_TRUNCATED } from './errors.js';
-import { asBytes, describe, firstBytes, isBlob, readBytes, resolveLocation } from './io.js';
+import { asBytes, describe, firstBytes, isBlob, isLocalFile, readBytes, resolveLocation } from './io.js';
 import { ASSET_HINT, MODEL_FILES, assetLocation, isDefaultLocation } from './assets.js';
 
 const EMX_MAGIC = [0x45, 0x4d, 0x58, 0x4e]; // "EMXN" (models/FORMAT.md)
@@ -40,7 +40,9 @@ export async function sourceBytes(source, options = {}) {
   if (direct) return direct;
   if (isBlob(source)) return new Uint8Array(await source.arrayBuffer());
   if (typeof source === 'string' && Object.prototype.hasOwnProperty.call(MODEL_FILES, source)) {
-    return fetchModel(assetLocation(MODEL_FILES[source], options), isDefaultLocation(options) ? ASSET_HINT : null);
+    const where = assetLocation(MODEL_FILES[source], options);
+    // The bundler hint only helps where a bundler could have moved the files: not on disk.
+    return fetchModel(where, isDefaultLocation(options) && !isLocalFile(where) ? ASSET_HINT : null);
   }
   if (typeof source === 'string' && source !== '' && looksLikeName(source)) {
     throw new EmxError('INVALID_ARG', `unknown model '${source}': load() takes ${USAGE}`, -1);

@@ -107,7 +107,7 @@ export async function getModule(options) {
   const key = describe(where);
   let p = moduleByLocation.get(key);
   if (!p) {
-    p = compileFrom(where, isDefaultLocation(options) ? ASSET_HINT : null);
+    p = compileFrom(where, isDefaultLocation(options) && !isLocalFile(where) ? ASSET_HINT : null);
     moduleByLocation.set(key, p);
   }
   try {
