@@ -411,6 +411,16 @@ export interface TrackedFace<C extends string = Expression> extends AnalyzedFace
   age: number;
   /** The face as given to update() (box and scores not smoothed). */
   raw: DetectedFace | AnalyzedFace<C>;
+  /** With watchVideo({ explain: true }): where the model looked for this frame's label. */
+  heat?: FaceHeat;
+}
+
+/** A face's class activation map (as explain() returns it) and the crop it covers, in video pixels. */
+export interface FaceHeat {
+  width: number;
+  height: number;
+  data: Float32Array;
+  crop: Box;
 }
 
 export interface FaceTrackerOptions {
@@ -450,6 +460,8 @@ export interface WatchVideoOptions {
   smoothing?: FaceTrackerOptions | false;
   /** analyze() options for every frame. */
   detect?: DetectOptions;
+  /** Also give each face `heat`: the class activation map of its label. Default false. */
+  explain?: boolean;
   /** Called for every analysed frame with its tracked faces (boxes in video pixels). */
   onFaces: (faces: TrackedFace[], info: { ms: number; width: number; height: number }) => void;
   /** Called with each error (EmxError); the default logs it. */

@@ -14,8 +14,9 @@ export async function demo(video: HTMLVideoElement, img: HTMLImageElement, canva
   const faces = await model.analyze(video);
   const watcher = watchVideo(video, {
     worker: true,
+    explain: true,
     onFaces: (tracked: TrackedFace[]) => {
-      for (const f of tracked) console.log(f.id, f.label, f.scores.happiness);
+      for (const f of tracked) console.log(f.id, f.label, f.scores.happiness, f.heat?.data.length);
     },
   });
   await watcher.ready;

@@ -133,7 +133,7 @@ test('media without pixels yet and unsupported values give typed errors', T, asy
 });
 
 for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
-  test(`watchVideo() follows the faces of a playing video${worker ? ' in a Web Worker' : ''} (maxSide ${maxSide}): ids kept, boxes in video pixels`, T, async () => {
+  test(`watchVideo() follows the faces of a playing video${worker ? ' in a Web Worker' : ''} (maxSide ${maxSide}): ids kept, boxes and heat maps in video pixels`, T, async () => {
     const got = await page.evaluate(async ([useWorker, side]) => {
       const { watchVideo } = await import('/wasm/emoxnet.js');
       const frames = [];
@@ -141,7 +141,11 @@ for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
       const w = watchVideo(video, {
         worker: useWorker,
         maxSide: side,
-        onFaces: (faces, info) => frames.push({ faces: faces.map((f) => ({ id: f.id, label: f.label, age: f.age, cx: f.box.x + f.box.width / 2 })), info }),
+        explain: true,
+        onFaces: (faces, info) => frames.push({
+          faces: faces.map((f) => ({ id: f.id, label: f.label, age: f.age, cx: f.box.x + f.box.width / 2, heat: f.heat && { n: f.heat.data.length, max: Math.max(...f.heat.data), cx: f.heat.crop.x + f.heat.crop.width / 2 } })),
+          info,
+        }),
         onError: (e) => {
           error = `${e.code}: ${e.message}`;
         },
@@ -167,6 +171,13 @@ for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
     const centres = last.faces.map((f) => f.cx).sort((a, b) => a - b);
     const want = PLACES.map((p) => p.x + p.size / 2).sort((a, b) => a - b);
     centres.forEach((c, i) => assert.ok(Math.abs(c - want[i]) < 50, `face centre ${c}, expected about ${want[i]}`));
+    // explain: true gives every face its map (48 x 48, normalised to a maximum of 1) over a
+    // crop centred on the face, in video pixels.
+    for (const f of last.faces) {
+      assert.equal(f.heat.n, 48 * 48);
+      assert.equal(f.heat.max, 1);
+      assert.ok(Math.abs(f.heat.cx - f.cx) < 30, JSON.stringify(f));
+    }
     assert.equal(got.afterStop, 0, 'no frames reported after stop()');
   });
 }

@@ -6,7 +6,7 @@
 import { EmxError, invalidArg } from './errors.js';
 import { load } from './model.js';
 import { toRawImage } from './media.js';
-import { scaleFace } from './detector.js';
+import { analysisCrop, scaleFace } from './detector.js';
 import { MODEL_FILES, configuredBaseUrl } from './assets.js';
 import { resolveLocation } from './io.js';
 
@@ -128,7 +128,9 @@ export class FaceTracker {
  * options: model ('lite' | 'ensemble' | a URL/bytes for load(); default 'lite'), worker (true:
  * run the model in a Web Worker so the page never waits on it), maxSide (frames are scaled so
  * their longer side is at most this, default 640), smoothing (FaceTracker options, or false to
- * report raw faces with ids), detect (analyze() options), onError(err).
+ * report raw faces with ids), detect (analyze() options), explain (true: each face also gets
+ * `heat`, the class activation map of its label over its crop, as explain() returns it, with
+ * `crop` in video pixels), onError(err).
  * Returns { ready: Promise (model loaded), tracker, stop() }.
  */
 export function watchVideo(video, options = {}) {
@@ -216,7 +218,16 @@ function inlineRunner(options) {
       const image = framePixels(canvasState, video, width, height, scale);
       const found = await model.analyze(image, options.detect);
       const k = width / image.width;
-      return found.map((f) => scaleFace(f, k));
+      return found.map((f) => {
+        const face = scaleFace(f, k);
+        if (options.explain && f.label) {
+          // The map of the face's label over the crop analyze() classified (as the worker does).
+          const crop = analysisCrop(f.box);
+          const e = model.explain(image, crop, { label: f.label });
+          face.heat = { width: e.width, height: e.height, data: e.data, crop: scaleFace({ box: crop }, k).box };
+        }
+        return face;
+      });
     },
     close() {
       ready.then(() => model && model.dispose(), () => {});
@@ -277,7 +288,7 @@ function workerRunner(options) {
       });
       return new Promise((resolve, reject) => {
         pending = { resolve, reject };
-        worker.postMessage({ type: 'frame', id: ++id, bitmap, width, height, maxSide: Infinity }, [bitmap]);
+        worker.postMessage({ type: 'frame', id: ++id, bitmap, width, height, maxSide: Infinity, explain: !!options.explain }, [bitmap]);
       });
     },
     close() {
