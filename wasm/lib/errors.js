@@ -36,7 +36,6 @@ export const ST_INVALID_ARG = -1;
 export const ST_NO_MEMORY = -2;
 export const ST_BAD_MAGIC = -3;
 export const ST_TRUNCATED = -5;
-export const ST_FORMAT = -7;
 export const ST_IMAGE = -8;
 export const ST_BOX = -9;
 export const ST_DECODE = -11;

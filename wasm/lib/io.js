@@ -16,7 +16,7 @@ export const IS_NODE =
   typeof process.versions.node === 'string' &&
   typeof window === 'undefined';
 
-export async function nodeFs() {
+async function nodeFs() {
   // Computed specifier + ignore comments: webpack, Rollup, esbuild and Vite then leave this
   // import alone instead of failing to bundle a Node builtin for the browser.
   const name = ['node:', 'fs/promises'].join('');

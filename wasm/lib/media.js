@@ -10,7 +10,7 @@ const has = (name) => typeof globalThis[name] === 'function';
 const is = (x, name) => has(name) && x instanceof globalThis[name];
 
 /** What is accepted, for error messages. */
-export const ACCEPTED =
+const ACCEPTED =
   'ImageData, {data, width, height, channels?}, PNG/JPEG bytes (Uint8Array/ArrayBuffer), HTMLVideoElement, ' +
   'HTMLImageElement, HTMLCanvasElement, OffscreenCanvas, ImageBitmap or VideoFrame';
 
@@ -35,7 +35,6 @@ function drawableSize(x) {
   }
   if (is(x, 'VideoFrame')) return [x.displayWidth, x.displayHeight];
   if (is(x, 'HTMLCanvasElement') || is(x, 'OffscreenCanvas') || is(x, 'ImageBitmap')) return [x.width, x.height];
-  if (is(x, 'SVGImageElement')) return null; // no intrinsic pixel size: not supported
   return null;
 }
 
