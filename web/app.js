@@ -1,9 +1,10 @@
-// EmoXNet live demo: camera (or a photo) -> inference worker (web/worker.js, running the
-// package's own ES module ../wasm/emoxnet.js) -> tracked and smoothed faces (web/track.js) ->
-// boxes and labels on the canvas, 8 probability bars per face in the side panel.
+// EmoXNet live demo: camera (or a photo) -> inference worker (web/worker.js: the package's own
+// video worker) -> tracked and smoothed faces -> boxes and labels on the canvas, 8 probability
+// bars per face in the side panel. The camera runs through the package's watchVideo(), exactly
+// as an app would use it; photos and model switches go to the same worker directly.
 // URL parameters (for trying the fallbacks): ?simd=0 forces the non-SIMD build;
 // ?model=ensemble starts with the ensemble.
-import { FaceTracker } from './track.js';
+import { FaceTracker, watchVideo } from '../wasm/emoxnet.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -22,6 +23,7 @@ const state = {
   mode: 'idle', // 'idle' | 'camera' | 'photo'
   stream: null,
   video: null,
+  watcher: null, // watchVideo() on the camera while it runs and a model is ready
   photo: null, // ImageBitmap shown in photo mode
   modelReady: false,
   modelName: null,
@@ -133,6 +135,8 @@ function onWorkerMessage(msg) {
     const acc = msg.meta.valid_accuracy ? `, ${(Number(msg.meta.valid_accuracy) * (Number(msg.meta.valid_accuracy) <= 1 ? 100 : 1)).toFixed(2)}% FER+ Valid` : '';
     els.modelInfo.textContent = `${msg.meta.name || modelLabel(msg.model)}${acc}, wasm ${msg.variant}`;
     tracker.reset();
+    state.watcher?.tracker.reset();
+    syncWatching();
     // a model error stays up until the model it was about loads (not when Lite, the fallback, does)
     if (els.error.dataset.kind === 'model' && state.failedModel === msg.model) showError('');
     if (document.body.dataset.state === 'starting') document.body.dataset.state = 'ready';
@@ -151,16 +155,19 @@ function onWorkerMessage(msg) {
       loadModel('lite');
     } else {
       state.broken = true;
+      syncWatching();
       els.backend.textContent = 'no model';
       document.body.dataset.state = 'model-error';
       showError(`The expression model failed to load, so nothing can be analysed. (${msg.code}: ${msg.message}) Check that the page is served by "npm start" from the repository root and that the WebAssembly build exists (npm run build).`, 'model-fatal');
     }
   } else if (msg.type === 'faces') {
-    onFaces(msg);
+    // camera frames (string ids) are watchVideo()'s: it answers them through onCameraFaces
+    if (typeof msg.id !== 'string') onFaces(msg);
   } else if (msg.type === 'error' && msg.stage === 'frame') {
-    state.busy = false;
+    if (typeof msg.id !== 'string') state.busy = false;
     if (msg.code === 'LOAD') {
       state.broken = true;
+      syncWatching();
       document.body.dataset.state = 'detector-error';
       showError(`The face detector failed to load (${msg.message}). Check that models/blazeface.emx is served.`, 'detector');
     } else {
@@ -194,6 +201,7 @@ async function startCamera() {
     document.body.dataset.camera = 'on';
     els.cameraBtn.textContent = 'Stop camera';
     setViewOn(true);
+    syncWatching();
     stream.getVideoTracks()[0]?.addEventListener('ended', stopCamera);
   } catch (err) {
     els.cameraBtn.textContent = 'Start camera';
@@ -213,10 +221,29 @@ async function startCamera() {
   }
 }
 
+/** Run watchVideo() on the camera exactly while there is a camera, a model and no fatal error. */
+function syncWatching() {
+  const want = state.mode === 'camera' && state.video && state.modelReady && !state.broken && worker;
+  if (want && !state.watcher) {
+    state.watcher = watchVideo(state.video, {
+      worker, // the page's worker, which holds the model (also used for photos and switches)
+      maxSide: 640,
+      smoothing: { alpha: els.smooth.checked ? SMOOTH_ALPHA : 1 },
+      explain: () => els.explain.checked,
+      onFaces: onCameraFaces,
+      onError: () => {}, // frame errors reach onWorkerMessage too, which shows them
+    });
+  } else if (!want && state.watcher) {
+    state.watcher.stop();
+    state.watcher = null;
+  }
+}
+
 function stopCamera() {
   if (state.stream) for (const t of state.stream.getTracks()) t.stop();
   state.stream = null;
   state.video = null;
+  syncWatching();
   if (state.mode === 'camera') {
     state.mode = 'idle';
     setViewOn(false);
@@ -262,13 +289,20 @@ async function sendFrame(source, width, height, maxSide) {
   return id;
 }
 
-function onFaces(msg) {
-  state.busy = false;
-  if (msg.id !== state.frameId) return;
+/** Faces of a camera frame, tracked and smoothed by watchVideo(). */
+function onCameraFaces(faces, info) {
+  if (state.mode !== 'camera') return;
+  showTimes(info.ms);
+  state.frameSize = { width: info.width, height: info.height };
+  document.body.dataset.facesModel = info.model; // which model labelled the faces listed
+  setFaces(faces);
+}
+
+function showTimes(ms) {
   const now = performance.now();
   state.resultTimes.push(now);
   while (state.resultTimes.length && now - state.resultTimes[0] > 1000) state.resultTimes.shift();
-  state.msAvg = state.msAvg === null ? msg.ms : state.msAvg * 0.8 + msg.ms * 0.2;
+  state.msAvg = state.msAvg === null ? ms : state.msAvg * 0.8 + ms * 0.2;
   if (state.mode === 'camera') {
     const span = (now - state.resultTimes[0]) / 1000;
     const fps = state.resultTimes.length > 1 && span > 0 ? (state.resultTimes.length - 1) / span : 0;
@@ -277,8 +311,15 @@ function onFaces(msg) {
     els.fps.textContent = '–';
   }
   els.ms.textContent = state.msAvg.toFixed(1);
-  tracker.alpha = state.mode === 'camera' && els.smooth.checked ? SMOOTH_ALPHA : 1;
-  if (state.mode === 'photo') tracker.reset();
+}
+
+/** Faces of a photo (one analysis, no smoothing: the tracker only numbers them). */
+function onFaces(msg) {
+  state.busy = false;
+  if (msg.id !== state.frameId) return;
+  showTimes(msg.ms);
+  tracker.alpha = 1;
+  tracker.reset();
   state.frameSize = { width: msg.width, height: msg.height };
   document.body.dataset.facesModel = msg.model; // which model labelled the faces listed
   setFaces(tracker.update(msg.faces));
@@ -306,7 +347,6 @@ function render() {
   ctx.drawImage(v, 0, 0);
   ctx.restore();
   drawFaces();
-  if (!state.busy && state.modelReady && !state.broken) sendFrame(v, v.videoWidth, v.videoHeight, 640);
 }
 requestAnimationFrame(render);
 
@@ -495,6 +535,7 @@ document.body.addEventListener('drop', (e) => {
 els.model.addEventListener('change', () => loadModel(els.model.value));
 let noticeTimer = 0;
 els.smooth.addEventListener('change', () => {
+  if (state.watcher) state.watcher.tracker.alpha = els.smooth.checked ? SMOOTH_ALPHA : 1;
   showNotice(els.smooth.checked ? 'Smoothing on: scores are averaged over recent frames per face.' : 'Smoothing off: every frame shows its own scores.', 'smoothing');
   clearTimeout(noticeTimer);
   noticeTimer = setTimeout(() => showNotice(simdNote, simdNote ? 'no-simd' : undefined), 3000);

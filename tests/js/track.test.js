@@ -1,7 +1,7 @@
-// Unit tests of web/track.js: face tracking by box overlap and EMA smoothing of scores.
+// Unit tests of the package's face tracking (wasm/lib/video.js, used by watchVideo and the demo): box overlap and EMA smoothing.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { FaceTracker, iou, ema, argmax } from '../../web/track.js';
+import { FaceTracker, iou, ema, argmax } from '../../wasm/lib/video.js';
 
 const box = (x, y, s = 100) => ({ x, y, width: s, height: s });
 const face = (b, happy) => ({ box: b, score: 0.9, label: happy > 0.5 ? 'happiness' : 'neutral', scores: { neutral: 1 - happy, happiness: happy } });

@@ -122,15 +122,17 @@ export class FaceTracker {
 
 /**
  * Analyze every new frame of a playing <video> (a camera stream or a file) and report its faces,
- * tracked and smoothed: onFaces(faces, { ms, width, height }) with each face as
+ * tracked and smoothed: onFaces(faces, { ms, width, height, model }) with each face as
  * FaceTracker.update() returns it (id, box, scores, label, age, raw). Frames that arrive while the
  * previous one is still being analysed are skipped, so the page never queues work.
  * options: model ('lite' | 'ensemble' | a URL/bytes for load(); default 'lite'), worker (true:
- * run the model in a Web Worker so the page never waits on it), maxSide (frames are scaled so
+ * run the model in a Web Worker so the page never waits on it; or a Worker running the package's
+ * video worker that the app already uses and has loaded a model into: frames then go to it and
+ * it stays the app's, e.g. for still photos and model switches), maxSide (frames are scaled so
  * their longer side is at most this, default 640), smoothing (FaceTracker options, or false to
- * report raw faces with ids), detect (analyze() options), explain (true: each face also gets
- * `heat`, the class activation map of its label over its crop, as explain() returns it, with
- * `crop` in video pixels), onError(err).
+ * report raw faces with ids), detect (analyze() options), explain (true, or a function asked
+ * on every frame: each face also gets `heat`, the class activation map of its label over its
+ * crop, as explain() returns it, with `crop` in video pixels), onError(err).
  * Returns { ready: Promise (model loaded), tracker, stop() }.
  */
 export function watchVideo(video, options = {}) {
@@ -144,6 +146,9 @@ export function watchVideo(video, options = {}) {
   if (typeof maxSide !== 'number' || !(maxSide >= 16)) throw invalidArg(`watchVideo() options.maxSide must be a number >= 16 (got ${String(maxSide)})`);
   const smoothing = options.smoothing === false ? { alpha: 1 } : options.smoothing || {};
   const tracker = new FaceTracker(smoothing);
+  if (options.explain !== undefined && typeof options.explain !== 'boolean' && typeof options.explain !== 'function') {
+    throw invalidArg('watchVideo() options.explain must be a boolean or a function');
+  }
   const runner = options.worker ? workerRunner(options) : inlineRunner(options);
   let stopped = false;
   let busy = false;
@@ -167,9 +172,11 @@ export function watchVideo(video, options = {}) {
       const height = video.videoHeight;
       const scale = Math.min(1, maxSide / Math.max(width, height));
       const t0 = performance.now();
-      const found = await runner.analyze(video, width, height, scale);
+      const explain = typeof options.explain === 'function' ? !!options.explain() : !!options.explain;
+      const { faces, ms, model } = await runner.analyze(video, width, height, scale, explain);
       if (stopped) return;
-      onFaces(tracker.update(found), { ms: performance.now() - t0, width, height });
+      // ms: the analysis itself where the worker measured it, else the whole round trip.
+      onFaces(tracker.update(faces), { ms: ms ?? performance.now() - t0, width, height, model });
     } catch (err) {
       if (!stopped) onError(err);
     } finally {
@@ -214,13 +221,13 @@ function inlineRunner(options) {
   })();
   return {
     ready,
-    async analyze(video, width, height, scale) {
+    async analyze(video, width, height, scale, explain) {
       const image = framePixels(canvasState, video, width, height, scale);
       const found = await model.analyze(image, options.detect);
       const k = width / image.width;
-      return found.map((f) => {
+      const faces = found.map((f) => {
         const face = scaleFace(f, k);
-        if (options.explain && f.label) {
+        if (explain && f.label) {
           // The map of the face's label over the crop analyze() classified (as the worker does).
           const crop = analysisCrop(f.box);
           const e = model.explain(image, crop, { label: f.label });
@@ -228,6 +235,7 @@ function inlineRunner(options) {
         }
         return face;
       });
+      return { faces, model: typeof options.model === 'string' ? options.model : 'lite' };
     },
     close() {
       ready.then(() => model && model.dispose(), () => {});
@@ -236,63 +244,75 @@ function inlineRunner(options) {
 }
 
 // The model in a module worker (video-worker.js), frames sent as ImageBitmaps (transferred, no
-// copy). One frame in flight at a time (watchVideo skips frames meanwhile).
+// copy). One frame in flight at a time (watchVideo skips frames meanwhile). With a Worker the app
+// passed in, frames carry string ids ('watch:N') so the app's own numeric ids never collide, the
+// app's message handler is left alone (addEventListener), and the worker stays running on stop().
 function workerRunner(options) {
+  const shared = typeof Worker === 'function' && options.worker instanceof Worker;
   const model = options.model ?? 'lite';
-  if (typeof model !== 'string' && !(model instanceof URL)) {
+  if (!shared && typeof model !== 'string' && !(model instanceof URL)) {
     throw invalidArg('watchVideo({ worker: true }) takes a model name or URL (the worker loads it)');
   }
-  const worker = new Worker(new URL('./video-worker.js', import.meta.url), { type: 'module' });
+  const worker = shared ? options.worker : new Worker(new URL('./video-worker.js', import.meta.url), { type: 'module' });
   let pending = null;
   let loaded;
   let failed;
-  const ready = new Promise((res, rej) => {
+  const ready = shared ? Promise.resolve() : new Promise((res, rej) => {
     loaded = res;
     failed = rej;
   });
   const fail = (err) => {
-    failed(err);
+    if (failed) failed(err);
     if (pending) pending.reject(err);
     pending = null;
   };
-  worker.onerror = (ev) => fail(new EmxError('LOAD', `the video worker could not start: ${ev.message || 'module worker failed to load'}`));
-  worker.onmessage = ({ data }) => {
-    if (data.type === 'loaded') loaded();
-    else if (data.type === 'faces' && pending) {
-      pending.resolve(data.faces);
+  const onError = (ev) => fail(new EmxError('LOAD', `the video worker could not start: ${ev.message || 'module worker failed to load'}`));
+  const onMessage = ({ data }) => {
+    if (data.type === 'loaded' && loaded) loaded();
+    else if (data.type === 'faces' && pending && data.id === pending.id) {
+      pending.resolve({ faces: data.faces, ms: data.ms, model: data.model });
       pending = null;
     } else if (data.type === 'error') {
       const err = new EmxError(data.code, data.message);
-      if (data.stage === 'load') fail(err);
-      else if (pending) {
+      if (data.stage === 'load' && !shared) fail(err);
+      else if (pending && (data.id === pending.id || data.id === undefined)) {
         pending.reject(err);
         pending = null;
       }
     }
   };
-  worker.postMessage({
-    type: 'load',
-    // Relative URLs resolve against the page here: in the worker they would resolve against it.
-    model: model instanceof URL ? model.href : Object.hasOwn(MODEL_FILES, model) ? model : resolveLocation(model).href,
-    baseUrl: configuredBaseUrl(),
-    detect: options.detect,
-    ...(options.loadOptions?.simd === false ? { simd: false } : {}),
-  });
-  let id = 0;
+  worker.addEventListener('error', onError);
+  worker.addEventListener('message', onMessage);
+  if (!shared) {
+    worker.postMessage({
+      type: 'load',
+      // Relative URLs resolve against the page here: in the worker they would resolve against it.
+      model: model instanceof URL ? model.href : Object.hasOwn(MODEL_FILES, model) ? model : resolveLocation(model).href,
+      baseUrl: configuredBaseUrl(),
+      detect: options.detect,
+      ...(options.loadOptions?.simd === false ? { simd: false } : {}),
+    });
+  }
+  let n = 0;
   return {
     ready,
-    async analyze(video, width, height, scale) {
+    async analyze(video, width, height, scale, explain) {
       const bitmap = await createImageBitmap(video, {
         resizeWidth: Math.max(1, Math.round(width * scale)),
         resizeHeight: Math.max(1, Math.round(height * scale)),
       });
       return new Promise((resolve, reject) => {
-        pending = { resolve, reject };
-        worker.postMessage({ type: 'frame', id: ++id, bitmap, width, height, maxSide: Infinity, explain: !!options.explain }, [bitmap]);
+        const id = `watch:${++n}`;
+        pending = { id, resolve, reject };
+        worker.postMessage({ type: 'frame', id, bitmap, width, height, maxSide: Infinity, explain }, [bitmap]);
       });
     },
     close() {
-      worker.terminate();
+      if (pending) pending.reject(new EmxError('DISPOSED', 'watchVideo() was stopped'));
+      pending = null;
+      worker.removeEventListener('message', onMessage);
+      worker.removeEventListener('error', onError);
+      if (!shared) worker.terminate();
     },
   };
 }
