@@ -452,18 +452,23 @@ export interface WatchVideoOptions {
   model?: ModelName | ModelLocation | URLLike | Uint8Array | ArrayBuffer;
   /** load() options (not with worker, except simd: false). */
   loadOptions?: LoadOptions;
-  /** Run the model in a module Web Worker so the page never waits on it. Default false. */
-  worker?: boolean;
+  /**
+   * true: run the model in a module Web Worker of its own, so the page never waits on it. Or a
+   * Worker running the package's video worker (`emoxnet/video-worker`) that the app already
+   * uses and has sent a `{ type: 'load', model }` message: frames go to it (with string ids
+   * 'watch:N'), and stop() leaves it running. Default false (the model runs in this thread).
+   */
+  worker?: boolean | Global<'Worker'>;
   /** Frames are scaled so their longer side is at most this (pixels). Default 640. */
   maxSide?: number;
   /** FaceTracker options, or false for ids without smoothing. */
   smoothing?: FaceTrackerOptions | false;
   /** analyze() options for every frame. */
   detect?: DetectOptions;
-  /** Also give each face `heat`: the class activation map of its label. Default false. */
-  explain?: boolean;
+  /** Also give each face `heat`, the class activation map of its label; a function is asked on every frame. Default false. */
+  explain?: boolean | (() => boolean);
   /** Called for every analysed frame with its tracked faces (boxes in video pixels). */
-  onFaces: (faces: TrackedFace[], info: { ms: number; width: number; height: number }) => void;
+  onFaces: (faces: TrackedFace[], info: { ms: number; width: number; height: number; model?: string }) => void;
   /** Called with each error (EmxError); the default logs it. */
   onError?: (error: EmxError) => void;
 }

@@ -181,3 +181,36 @@ for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
     assert.equal(got.afterStop, 0, 'no frames reported after stop()');
   });
 }
+
+test("watchVideo() on the app's own worker: its frames keep their own ids, the app's messages are untouched, stop() leaves the worker running", T, async () => {
+  const got = await page.evaluate(async () => {
+    const { watchVideo } = await import('/wasm/emoxnet.js');
+    const w = new Worker('/wasm/lib/video-worker.js', { type: 'module' });
+    const appSaw = [];
+    w.onmessage = ({ data }) => appSaw.push(`${data.type}:${typeof data.id}`);
+    await new Promise((resolve) => {
+      w.addEventListener('message', ({ data }) => data.type === 'loaded' && resolve());
+      w.postMessage({ type: 'load', model: 'lite' });
+    });
+    const frames = [];
+    const watcher = watchVideo(video, { worker: w, explain: () => frames.length >= 2, onFaces: (faces) => frames.push(faces.map((f) => ({ id: f.id, heat: !!f.heat }))) });
+    await watcher.ready;
+    const t0 = performance.now();
+    while (frames.length < 4 && performance.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 50));
+    watcher.stop();
+    // The app's own frame, after stop(): the worker still answers it.
+    const bitmap = await createImageBitmap(canvas);
+    const own = await new Promise((resolve) => {
+      w.addEventListener('message', ({ data }) => data.type === 'faces' && data.id === 7 && resolve(data.faces.length));
+      w.postMessage({ type: 'frame', id: 7, bitmap, width: bitmap.width, height: bitmap.height }, [bitmap]);
+    });
+    w.terminate();
+    return { frames, appSaw, own };
+  });
+  assert.ok(got.frames.length >= 4, JSON.stringify(got));
+  assert.equal(got.frames[0][0].heat, false);
+  assert.equal(got.frames[3][0].heat, true, 'explain() is asked on every frame');
+  assert.equal(got.own, PLACES.length);
+  assert.ok(got.appSaw.includes('faces:string'), 'the app sees the watcher frames (string ids) and can tell them apart');
+  assert.ok(got.appSaw.includes('faces:number'));
+});
