@@ -125,7 +125,7 @@ export interface LoadOptions {
   reference?: boolean;
   /**
    * The face detector that detect() / analyze() load on their first call: .emx bytes, a URL
-   * or a path. Default: the shipped `../models/blazeface.emx` next to emoxnet.js.
+   * or a path. Default: the shipped blazeface.emx (in the package, or under baseUrl).
    */
   detector?: Uint8Array | ArrayBuffer | ArrayBufferView | BlobLike | string | URLLike;
 }
