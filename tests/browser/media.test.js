@@ -113,7 +113,23 @@ test('media without pixels yet and unsupported values give typed errors', T, asy
         return `${e.name}:${e.code}`;
       }
     };
+    // The same server under another host name is another origin: without CORS its image
+    // taints the canvas it is drawn on, and its pixels cannot be read.
+    const foreign = new Image();
+    foreign.src = location.href.replace('127.0.0.1', 'localhost') + 'face.png';
+    await foreign.decode();
+    let crossOrigin;
+    try {
+      model.classify(foreign);
+      crossOrigin = 'no error';
+    } catch (e) {
+      crossOrigin = `${e.name}:${e.code}:${/cross-origin/.test(e.message)}`;
+    }
+    // ... and the next image still reads (the scratch canvas is not left tainted).
+    const afterwards = code(() => model.classify(img));
     const out = {
+      crossOrigin,
+      afterwards,
       unloadedImg: code(() => model.classify(new Image())),
       videoWithoutData: code(() => model.classify(document.createElement('video'))),
       string: code(() => model.classify('/face.png')),
@@ -124,6 +140,8 @@ test('media without pixels yet and unsupported values give typed errors', T, asy
     return out;
   });
   assert.deepEqual(got, {
+    crossOrigin: 'EmxError:IMAGE:true',
+    afterwards: 'no error',
     unloadedImg: 'EmxError:IMAGE',
     videoWithoutData: 'EmxError:IMAGE',
     string: 'EmxError:INVALID_ARG',

@@ -67,7 +67,14 @@ export function toRawImage(input, decode) {
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) return decode(asBytes(input));
   const size = input !== null && typeof input === 'object' ? drawableSize(input) : null;
   if (!size) throw invalidArg(`unsupported image input (${describeValue(input)}); expected ${ACCEPTED}`);
-  const [width, height] = size;
+  return drawPixels(input, size[0], size[1]);
+}
+
+/**
+ * The pixels of a drawable (see drawableSize) scaled to width x height, as ImageData. Throws
+ * EmxError('IMAGE') when they cannot be read (cross-origin without CORS).
+ */
+export function drawPixels(input, width, height) {
   if (!(width > 0 && height > 0)) throw new EmxError('IMAGE', `the image has no pixels (${width} x ${height})`, ST_IMAGE);
   const ctx = context2d(width, height);
   try {
@@ -75,7 +82,10 @@ export function toRawImage(input, decode) {
     ctx.drawImage(input, 0, 0, width, height);
     return ctx.getImageData(0, 0, width, height);
   } catch (err) {
-    // SecurityError: a cross-origin image or video without CORS taints the canvas.
+    // SecurityError: a cross-origin image or video without CORS taints the canvas, for good;
+    // drop it so the next image gets a clean one.
+    scratch = null;
+    scratchCtx = null;
     const why = err && err.name === 'SecurityError' ? 'it is cross-origin without CORS (set crossOrigin="anonymous" and serve it with Access-Control-Allow-Origin)' : err && err.message;
     throw new EmxError('IMAGE', `cannot read the pixels of the ${describeValue(input)}: ${why}`, ST_IMAGE, { cause: err });
   }

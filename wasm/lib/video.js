@@ -5,7 +5,7 @@
 // FaceTracker needs no DOM: it runs in the page, a worker or Node (tests/js/track.test.js).
 import { EmxError, invalidArg } from './errors.js';
 import { load } from './model.js';
-import { toRawImage } from './media.js';
+import { drawPixels, toRawImage } from './media.js';
 import { analysisCrop, scaleFace } from './detector.js';
 import { MODEL_FILES, configuredBaseUrl } from './assets.js';
 import { resolveLocation } from './io.js';
@@ -199,30 +199,21 @@ export function watchVideo(video, options = {}) {
   };
 }
 
-// Frame pixels at `scale`: the video read back whole (media.js), or drawn scaled onto this
-// runner's own canvas (kept across frames: allocating one per frame is the slow part).
-function framePixels(state, video, width, height, scale) {
+// Frame pixels at `scale`, through media.js (its scratch canvas, its errors).
+function framePixels(video, width, height, scale) {
   if (scale === 1) return toRawImage(video);
-  const w = Math.max(1, Math.round(width * scale));
-  const h = Math.max(1, Math.round(height * scale));
-  if (!state.ctx || state.canvas.width !== w || state.canvas.height !== h) {
-    state.canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(w, h) : Object.assign(document.createElement('canvas'), { width: w, height: h });
-    state.ctx = state.canvas.getContext('2d', { willReadFrequently: true });
-  }
-  state.ctx.drawImage(video, 0, 0, w, h);
-  return state.ctx.getImageData(0, 0, w, h);
+  return drawPixels(video, Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
 }
 
 function inlineRunner(options) {
   let model = null;
-  const canvasState = {};
   const ready = (async () => {
     model = await load(options.model ?? 'lite', options.loadOptions);
   })();
   return {
     ready,
     async analyze(video, width, height, scale, explain) {
-      const image = framePixels(canvasState, video, width, height, scale);
+      const image = framePixels(video, width, height, scale);
       const found = await model.analyze(image, options.detect);
       const k = width / image.width;
       const faces = found.map((f) => {
