@@ -288,10 +288,16 @@ function workerRunner(options) {
   return {
     ready,
     async analyze(video, width, height, scale, explain) {
-      const bitmap = await createImageBitmap(video, {
-        resizeWidth: Math.max(1, Math.round(width * scale)),
-        resizeHeight: Math.max(1, Math.round(height * scale)),
-      });
+      let bitmap;
+      try {
+        bitmap = await createImageBitmap(video, {
+          resizeWidth: Math.max(1, Math.round(width * scale)),
+          resizeHeight: Math.max(1, Math.round(height * scale)),
+        });
+      } catch (err) {
+        // A cross-origin video without CORS cannot be read (SecurityError), as in media.js.
+        throw new EmxError('IMAGE', `cannot read the video frame: ${err && err.name === 'SecurityError' ? 'the video is cross-origin without CORS' : err && err.message}`, -8, { cause: err });
+      }
       return new Promise((resolve, reject) => {
         const id = `watch:${++n}`;
         pending = { id, resolve, reject };
