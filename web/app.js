@@ -263,7 +263,7 @@ function setViewOn(on) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Frames to the worker (one at a time: frames arriving while it is busy are dropped)
+// Photos to the worker (the camera goes through watchVideo(), above)
 
 async function sendFrame(source, width, height, maxSide) {
   state.busy = true;
