@@ -118,13 +118,14 @@ test('an unknown model name lists the valid ones', async () => {
   }
 });
 
-test('the exports map exposes the models and the .wasm builds (emoxnet/models/*, emoxnet/wasm/*)', () => {
+test('the exports map exposes the models, the .wasm builds and the video worker (emoxnet/models/*, emoxnet/wasm/*, emoxnet/video-worker)', () => {
   // Self-reference: this file is inside the package, so 'emoxnet/...' resolves through its exports.
   for (const [spec, file] of [
     ['emoxnet/models/emoxnet-lite.emx', 'models/emoxnet-lite.emx'],
     ['emoxnet/models/blazeface.emx', 'models/blazeface.emx'],
     ['emoxnet/wasm/emoxnet-simd.wasm', 'wasm/dist/emoxnet-simd.wasm'],
     ['emoxnet', 'wasm/emoxnet.js'],
+    ['emoxnet/video-worker', 'wasm/lib/video-worker.js'],
   ]) {
     assert.equal(fileURLToPath(import.meta.resolve(spec)), join(ROOT, file));
   }
