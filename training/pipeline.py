@@ -90,7 +90,7 @@ def train_member(ctx, m, teacher=None, suffix=""):
         return os.path.join(run, "best.pt")
     cmd = [PY, "training/train.py", "--arch", m["arch"], "--data", ctx.data, "--out", run,
            "--epochs", str(m["epochs"]), "--lr", str(m["lr"]), "--seed", str(m["seed"]),
-           "--threads", str(ctx.threads), "--resume"]
+           "--threads", str(ctx.threads), "--resume", "--checkpoint-steps", "50"]
     for key in ("ema", "smooth", "batch", "wd", "warmup", "mix", "mix_alpha", "photometric"):
         if key in m:
             cmd += ["--" + key.replace("_", "-"), str(m[key])]

@@ -225,7 +225,14 @@ def main(argv=None):
                     help="probability of each photometric change (gamma, blur, low resolution, "
                          "noise) per image; 0: off")
     ap.add_argument("--resume", action="store_true",
-                    help="continue from OUT/last.pt (written after every epoch) if it exists")
+                    help="continue from OUT/last.pt (written after every epoch, and every "
+                         "--checkpoint-steps steps) if it exists")
+    ap.add_argument("--checkpoint-steps", type=int, default=0,
+                    help="also write OUT/last.pt every N steps inside an epoch (slow runs on a "
+                         "shared CPU: a stop loses at most N steps); 0: after epochs only")
+    ap.add_argument("--max-steps", type=int, default=0,
+                    help="stop (after a checkpoint) once this invocation has taken N steps; "
+                         "--resume continues exactly where it stopped. 0: no limit")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -272,9 +279,19 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     hist, best, t0, start = [], -1.0, time.time(), 0
     last_path = os.path.join(args.out, "last.pt")
+    resume_step, resume_perm, resume_loss = 0, None, 0.0
+
+    def save_last(epoch_done, step=0, perm=None, tot_loss=0.0):
+        """Everything a bit-identical continuation needs: weights, optimiser and schedule
+        state, the moving average, both random generators, the curves and the best score; inside
+        an epoch also its permutation, the next step and the loss so far."""
+        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
+                        ema=None if ema is None else ema.model.state_dict(), gen=gen.get_state(),
+                        torch_rng=torch.get_rng_state(), hist=hist, best=best, epoch=epoch_done,
+                        step=step, perm=perm, tot_loss=tot_loss), last_path + ".tmp")
+        os.replace(last_path + ".tmp", last_path)  # a kill mid-write leaves the previous one
+
     if args.resume and os.path.exists(last_path):
-        # Everything a bit-identical continuation needs: weights, optimiser and schedule state,
-        # the moving average, both random generators, the curves and the best score so far.
         ck = torch.load(last_path, map_location="cpu")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -284,13 +301,18 @@ def main(argv=None):
         gen.set_state(ck["gen"])
         torch.set_rng_state(ck["torch_rng"])
         hist, best, start = ck["hist"], ck["best"], ck["epoch"]
+        resume_step, resume_perm, resume_loss = ck.get("step", 0), ck.get("perm"), ck.get("tot_loss", 0.0)
         t0 -= hist[-1]["seconds"] if hist else 0.0
-        print(f"resumed {last_path} after epoch {start}", flush=True)
+        print(f"resumed {last_path} after epoch {start}"
+              + (f", step {resume_step}" if resume_step else ""), flush=True)
+    steps_taken = 0
     for epoch in range(start, args.epochs):
         model.train()
-        perm = torch.randperm(len(idx), generator=gen).to(dev)
-        tot_loss = 0.0
-        for s in range(steps_per_epoch):
+        if epoch == start and resume_step:
+            perm, first, tot_loss = resume_perm.to(dev), resume_step, resume_loss
+        else:
+            perm, first, tot_loss = torch.randperm(len(idx), generator=gen).to(dev), 0, 0.0
+        for s in range(first, steps_per_epoch):
             b = perm[s * args.batch:(s + 1) * args.batch]
             xb = augment(x_tr[b], gen)
             if args.photometric > 0:
@@ -314,6 +336,15 @@ def main(argv=None):
             if ema is not None:
                 ema.update(model)
             tot_loss += float(loss)
+            steps_taken += 1
+            at_limit = args.max_steps and steps_taken >= args.max_steps
+            if s + 1 < steps_per_epoch and (at_limit or (
+                    args.checkpoint_steps and (s + 1) % args.checkpoint_steps == 0)):
+                save_last(epoch, s + 1, perm.cpu(), tot_loss)
+            if at_limit and s + 1 < steps_per_epoch:
+                print(f"stopped after {steps_taken} steps (--max-steps): epoch {epoch + 1}, "
+                      f"step {s + 1}; --resume continues", flush=True)
+                return
         kept = model if ema is None else ema.model
         acc = majority_accuracy(predict(kept, x_va), va_labels)
         p_tta = predict(kept, x_va, flip_tta=True)
@@ -333,11 +364,11 @@ def main(argv=None):
         with open(os.path.join(args.out, "history.json"), "w") as f:
             json.dump(dict(args=vars(args), device=str(dev), torch=torch.__version__,
                            history=hist), f, indent=1)
-        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                        ema=None if ema is None else ema.model.state_dict(), gen=gen.get_state(),
-                        torch_rng=torch.get_rng_state(), hist=hist, best=best, epoch=epoch + 1),
-                   last_path + ".tmp")
-        os.replace(last_path + ".tmp", last_path)  # a kill mid-write leaves the previous one
+        save_last(epoch + 1)
+        if args.max_steps and steps_taken >= args.max_steps and epoch + 1 < args.epochs:
+            print(f"stopped after {steps_taken} steps (--max-steps) at the end of epoch "
+                  f"{epoch + 1}; --resume continues", flush=True)
+            return
     print(f"best valid {best * 100:.2f}% -> {os.path.join(args.out, 'best.pt')}")
 
 
