@@ -241,9 +241,11 @@ export interface DetectOptions {
    * frame's width and height, overlapping by half, and merges all passes (a face is reported
    * once): finds faces about 2/(N+1) the size the whole-frame pass needs (640x480: 2 finds
    * most 96 px faces, 3 most 72 px ones), at N * N + 1 times the detection cost (2: ~5x,
-   * 3: ~10x, 4: ~17x). Other values: EmxError 'INVALID_ARG'.
+   * 3: ~10x, 4: ~17x). 'auto': the N autoTiles() picks from the image size (for still photos:
+   * the most tiles whose faces are still big enough to classify). Other values: EmxError
+   * 'INVALID_ARG'.
    */
-  tiles?: number;
+  tiles?: number | 'auto';
 }
 
 export interface Point {
@@ -402,6 +404,12 @@ export function simdSupported(): boolean;
  * moved up 0.114 box sides, before eye alignment): pass it to explain() to map a found face.
  */
 export function analysisCrop(box: Box): Box;
+
+/**
+ * The tiles that detect()/analyze() use for `tiles: 'auto'` on an image of this size: the most
+ * (0, 2..4) whose smallest findable faces are still about 48 px (0 below about 360 px).
+ */
+export function autoTiles(width: number, height: number): number;
 
 /** A face as FaceTracker.update() returns it: the input face, its id, smoothed box and scores. */
 export interface TrackedFace<C extends string = Expression> extends AnalyzedFace<C> {

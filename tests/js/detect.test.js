@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load, decodeImage, annotate, EmxError } from '../../wasm/emoxnet.js';
+import { load, decodeImage, annotate, autoTiles, EmxError } from '../../wasm/emoxnet.js';
 import { ROOT, GOLDEN_DIR, FERPLUS_DIR, FER_CLASSES, assertBuilt, makePng } from './helpers.js';
 
 const DETECTOR = join(ROOT, 'models', 'blazeface.emx');
@@ -166,6 +166,27 @@ test('tiles: small faces in a group photo found with tiles, each once', async (t
     // tiles 0 and 1 are the default: the same result, bit for bit
     assert.deepEqual(await model.detect(frame, { tiles: 0 }), whole);
     assert.deepEqual(await model.detect(frame, { tiles: 1 }), whole);
+  } finally {
+    model.dispose();
+  }
+});
+
+test("tiles 'auto': the tiling chosen from the image size (still photos)", async (t) => {
+  // one pass for small images (tiles would look for faces under ~48 px), more for larger ones
+  assert.equal(autoTiles(48, 48), 0);
+  assert.equal(autoTiles(300, 1000), 0);
+  assert.equal(autoTiles(640, 360), 2);
+  assert.equal(autoTiles(640, 480), 3);
+  assert.equal(autoTiles(1280, 720), 4);
+  assert.equal(autoTiles(4000, 3000), 4);
+  if (!haveFaces) return t.skip(`FER+ faces not found in ${VALID} (set FERPLUS_DIR)`);
+  const { frame } = await groupFrame();
+  const model = await load(readFileSync(CLASSIFIER));
+  try {
+    const n = autoTiles(frame.width, frame.height);
+    assert.deepEqual(await model.detect(frame, { tiles: 'auto' }), await model.detect(frame, { tiles: n }));
+    assert.ok((await model.detect(frame, { tiles: 'auto' })).length >= 10);
+    await assert.rejects(model.detect(frame, { tiles: 'many' }), { code: 'INVALID_ARG' });
   } finally {
     model.dispose();
   }

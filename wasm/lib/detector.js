@@ -8,8 +8,24 @@ const DEFAULT_MAX_FACES = 32;
 const MAX_MAX_FACES = 1024;
 const MAX_TILES = 4; // EMX_DETECT_MAX_TILES
 
-/** detect()/analyze() options -> the C emx_detect_params, with the C defaults. */
-export function checkDetectOptions(options) {
+/**
+ * The tiling for a still image of this size (detect/analyze option tiles: 'auto'): the largest N
+ * whose smallest findable face, about 2/(N+1) of the fifth of the shorter side that one
+ * whole-frame pass needs, is still AUTO_MIN_FACE px, enough to classify (FER+ faces are 48 px);
+ * 0 (one pass) when even N = 2 would look for smaller faces. Costs N * N + 1 detector passes,
+ * which a photo affords and a live video usually does not.
+ */
+export function autoTiles(width, height) {
+  const n = Math.floor((2 * Math.min(width, height)) / (5 * AUTO_MIN_FACE)) - 1;
+  return n < 2 ? 0 : Math.min(MAX_TILES, n);
+}
+const AUTO_MIN_FACE = 48;
+
+/**
+ * detect()/analyze() options -> the C emx_detect_params, with the C defaults. image (its width
+ * and height) resolves tiles: 'auto'.
+ */
+export function checkDetectOptions(options, image) {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw invalidArg('detect options must be an object');
   const num = (key, def, lo, hi) => {
@@ -22,8 +38,8 @@ export function checkDetectOptions(options) {
   };
   const maxFaces = num('maxFaces', DEFAULT_MAX_FACES, 0, MAX_MAX_FACES);
   if (!Number.isInteger(maxFaces)) throw invalidArg(`options.maxFaces must be an integer (got ${maxFaces})`);
-  const tiles = num('tiles', 0, 0, MAX_TILES);
-  if (!Number.isInteger(tiles)) throw invalidArg(`options.tiles must be an integer in 0..${MAX_TILES} (got ${tiles})`);
+  const tiles = options.tiles === 'auto' && image ? autoTiles(image.width, image.height) : num('tiles', 0, 0, MAX_TILES);
+  if (!Number.isInteger(tiles)) throw invalidArg(`options.tiles must be an integer in 0..${MAX_TILES} or 'auto' (got ${tiles})`);
   return {
     scoreThreshold: num('scoreThreshold', 0.5, 0, 1),
     iouThreshold: num('iouThreshold', 0.3, 0, 1),

@@ -200,7 +200,7 @@ class Model {
     // Pixels are read before the first await: a video keeps playing, and the caller's buffer
     // may be reused once this call has started.
     const img = this.#image(w0, image);
-    const o = checkDetectOptions(options);
+    const o = checkDetectOptions(options, img);
     if (classify && this.isDetector) {
       throw invalidArg('analyze() needs an expression model; this model is a face detector (use detect())');
     }
@@ -234,7 +234,8 @@ class Model {
    * first (landmarks: the subject's right eye, left eye, nose tip, mouth, right ear, left ear).
    * options: {scoreThreshold = 0.5, iouThreshold = 0.3, minFaceSize = 0 (px), maxFaces = 32,
    * tiles = 0}. tiles N (2..4) also runs the detector on an N x N grid of overlapping windows
-   * for small faces (group photos), at N * N + 1 times the detection cost (emx_detect_params).
+   * for small faces (group photos), at N * N + 1 times the detection cost (emx_detect_params);
+   * tiles 'auto' picks N from the image size (autoTiles(): for still photos).
    * The first call loads the face detector (models/blazeface.emx, or load()'s
    * options.detector) into this model's instance; later calls only compute.
    */
