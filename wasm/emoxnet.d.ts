@@ -471,8 +471,8 @@ export interface WatchVideoOptions {
   maxSide?: number;
   /** FaceTracker options, or false for ids without smoothing. */
   smoothing?: FaceTrackerOptions | false;
-  /** analyze() options for every frame. */
-  detect?: DetectOptions;
+  /** analyze() options for every frame; a function is asked on every frame (settings the user changes). */
+  detect?: DetectOptions | (() => DetectOptions | undefined);
   /** Also give each face `heat`, the class activation map of its label; a function is asked on every frame. Default false. */
   explain?: boolean | (() => boolean);
   /** Called for every analysed frame with its tracked faces (boxes in video pixels). */

@@ -3,7 +3,8 @@
 // page sends, so the page's main thread never waits on the network.
 // Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, baseUrl?, detect?}
 //               {type:'frame', id, bitmap:ImageBitmap | image:{data,width,height}, maxSide?,
-//                explain?: boolean}  (explain: add each face's class activation map)
+//                explain?: boolean, detect?}  (explain: add each face's class activation map;
+//                detect: analyze() options for this frame, over the load message's)
 // Messages out: {type:'hello', offscreen, simd}
 //               {type:'loaded', model, variant, meta, classNames}
 //               {type:'faces', id, model, faces, ms, width, height}
@@ -68,7 +69,7 @@ async function doFrame(msg) {
     if (!model) throw Object.assign(new Error('no model loaded'), { code: 'LOAD' });
     const { image, scale } = pixels(msg);
     const t0 = performance.now();
-    const found = await model.analyze(image, detectOptions);
+    const found = await model.analyze(image, msg.detect ? { ...detectOptions, ...msg.detect } : detectOptions);
     const ms = performance.now() - t0;
     const k = 1 / scale;
     const faces = found.map((f) => {

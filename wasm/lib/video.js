@@ -130,7 +130,8 @@ export class FaceTracker {
  * video worker that the app already uses and has loaded a model into: frames then go to it and
  * it stays the app's, e.g. for still photos and model switches), maxSide (frames are scaled so
  * their longer side is at most this, default 640), smoothing (FaceTracker options, or false to
- * report raw faces with ids), detect (analyze() options), explain (true, or a function asked
+ * report raw faces with ids), detect (analyze() options, or a function asked on every frame
+ * for them, e.g. for a threshold the user changes), explain (true, or a function asked
  * on every frame: each face also gets `heat`, the class activation map of its label over its
  * crop, as explain() returns it, with `crop` in video pixels), onError(err).
  * Returns { ready: Promise (model loaded), tracker, stop() }.
@@ -149,7 +150,11 @@ export function watchVideo(video, options = {}) {
   if (options.explain !== undefined && typeof options.explain !== 'boolean' && typeof options.explain !== 'function') {
     throw invalidArg('watchVideo() options.explain must be a boolean or a function');
   }
-  const runner = options.worker ? workerRunner(options) : inlineRunner(options);
+  if (options.detect !== undefined && options.detect !== null && typeof options.detect !== 'object' && typeof options.detect !== 'function') {
+    throw invalidArg('watchVideo() options.detect must be analyze() options or a function returning them');
+  }
+  const detectNow = () => (typeof options.detect === 'function' ? options.detect() : options.detect) ?? undefined;
+  const runner = options.worker ? workerRunner({ ...options, detect: typeof options.detect === 'function' ? undefined : options.detect }) : inlineRunner(options);
   let stopped = false;
   let busy = false;
   let handle = 0;
@@ -173,7 +178,7 @@ export function watchVideo(video, options = {}) {
       const scale = Math.min(1, maxSide / Math.max(width, height));
       const t0 = performance.now();
       const explain = typeof options.explain === 'function' ? !!options.explain() : !!options.explain;
-      const { faces, ms, model } = await runner.analyze(video, width, height, scale, explain);
+      const { faces, ms, model } = await runner.analyze(video, width, height, scale, explain, detectNow());
       if (stopped) return;
       // ms: the analysis itself where the worker measured it, else the whole round trip.
       onFaces(tracker.update(faces), { ms: ms ?? performance.now() - t0, width, height, model });
@@ -212,9 +217,9 @@ function inlineRunner(options) {
   })();
   return {
     ready,
-    async analyze(video, width, height, scale, explain) {
+    async analyze(video, width, height, scale, explain, detect) {
       const image = framePixels(video, width, height, scale);
-      const found = await model.analyze(image, options.detect);
+      const found = await model.analyze(image, detect);
       const k = width / image.width;
       const faces = found.map((f) => {
         const face = scaleFace(f, k);
@@ -287,7 +292,7 @@ function workerRunner(options) {
   let n = 0;
   return {
     ready,
-    async analyze(video, width, height, scale, explain) {
+    async analyze(video, width, height, scale, explain, detect) {
       let bitmap;
       try {
         bitmap = await createImageBitmap(video, {
@@ -301,7 +306,7 @@ function workerRunner(options) {
       return new Promise((resolve, reject) => {
         const id = `watch:${++n}`;
         pending = { id, resolve, reject };
-        worker.postMessage({ type: 'frame', id, bitmap, width, height, maxSide: Infinity, explain }, [bitmap]);
+        worker.postMessage({ type: 'frame', id, bitmap, width, height, maxSide: Infinity, explain, ...(detect ? { detect } : {}) }, [bitmap]);
       });
     },
     close() {
