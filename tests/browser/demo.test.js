@@ -3,123 +3,18 @@
 // the page finds both faces and labels the clearly happy one "happiness", the failure states
 // (permission denied, no camera, file://, insecure origin, model failing to load, ensemble
 // failing to load), switching to the ensemble, the non-SIMD fallback, the photo path, and the
-// phone-sized layout; screenshots go to build/screenshots/ (git-ignored).
-// Without /usr/bin/chromium the tests skip (visibly), except under CI=true where they fail.
-import test, { before, after } from 'node:test';
+// phone-sized layout; screenshots go to build/screenshots/ (git-ignored). Setup: harness.js.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { serve } from '../../scripts/serve.js';
-import { ROOT, VALID, PLACES, haveData, makeScene, toY4m, toPng } from './make-y4m.js';
+import { ROOT, PLACES } from './make-y4m.js';
+import { SHOTS, btest, ftest, demoHarness, listedFaces, waitForFaces, checkFaces } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CI = process.env.CI === 'true';
-const SHOTS = join(ROOT, 'build', 'screenshots');
-const BASE_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
-let skipWhy = null;
-if (!existsSync(CHROMIUM)) {
-  if (CI) throw new Error(`${CHROMIUM} is missing (CI=true): run scripts/setup.sh, which installs Debian's chromium`);
-  skipWhy = `${CHROMIUM} not found: install Debian's chromium (sh scripts/setup.sh) to run the browser tests`;
-}
-// The tests that look at faces need FER+ (like tests/js/); the failure states do not.
-const noData = haveData() ? null : `FER+ Valid faces not found in ${VALID} (set FERPLUS_DIR)`;
-const btest = (name, fn) => test(name, { skip: skipWhy || false, timeout: 120000 }, fn);
-const ftest = (name, fn) => test(name, { skip: skipWhy || noData || false, timeout: 120000 }, fn);
-
-let chromium;
-let dir;
-let server;
-let url;
-let origin;
-let camBrowser; // fake camera, no fake UI: permission must be granted per context (or is denied)
-let scene;
-
-function blankScene() {
-  return { rgb: new Uint8Array(640 * 480 * 3).fill(110), width: 640, height: 480 };
-}
-
-async function launch(extraArgs) {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...extraArgs] });
-}
-
-before(async () => {
-  if (skipWhy) {
-    console.log(`# SKIP browser tests: ${skipWhy}`);
-    return;
-  }
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch (err) {
-    throw new Error(`playwright-core is not installed (${err.message}): run sh scripts/setup.sh (npm ci)`);
-  }
-  mkdirSync(SHOTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), 'emoxnet-browser-'));
-  if (noData) console.log(`# SKIP face tests: ${noData}`);
-  scene = noData ? blankScene() : await makeScene();
-  writeFileSync(join(dir, 'faces.y4m'), toY4m(scene.rgb, scene.width, scene.height));
-  writeFileSync(join(dir, 'faces.png'), toPng(scene.rgb, scene.width, scene.height));
-  ({ server, url } = await serve({ port: 0 }));
-  origin = new URL(url).origin;
-  camBrowser = await launch([
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${join(dir, 'faces.y4m')}`,
-    '--host-resolver-rules=MAP emoxnet.test 127.0.0.1',
-  ]);
-});
-
-after(async () => {
-  await camBrowser?.close();
-  server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function openPage(browser, { grant = true, viewport = { width: 1280, height: 860 }, path = '' } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
-  if (grant) await context.grantPermissions(['camera'], { origin });
-  const page = await context.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  if (path !== null) await page.goto(url + path);
-  return { context, page, logs };
-}
-
-/** The faces listed by the page: [{label, cx, cy}] in frame coordinates. */
-function listedFaces(page) {
-  return page.$$eval('#faces li', (lis) => lis.map((li) => ({ label: li.dataset.label, cx: +li.dataset.cx, cy: +li.dataset.cy })));
-}
-
-async function waitForFaces(page, n, logs) {
-  try {
-    await page.waitForFunction((k) => document.querySelectorAll('#faces li').length >= k, n, { timeout: 60000 });
-  } catch (err) {
-    const err2 = await page.textContent('#error');
-    throw new Error(`no ${n} faces listed: ${err.message}\nerror box: ${err2}\nconsole:\n${logs.join('\n')}`);
-  }
-}
-
-// Each placed face is listed once, with its expected label.
-function checkFaces(faces) {
-  assert.equal(faces.length, PLACES.length, JSON.stringify(faces));
-  for (const p of PLACES) {
-    const f = faces.find((q) => q.cx > p.x && q.cx < p.x + p.size && q.cy > p.y && q.cy < p.y + p.size);
-    assert.ok(f, `no face listed at ${p.x},${p.y}: ${JSON.stringify(faces)}`);
-    if (p.expected === 'happiness') assert.equal(f.label, 'happiness', `the clearly happy face (${JSON.stringify(f)})`);
-  }
-}
+const h = demoHarness();
+const openPage = (...a) => h.openPage(...a);
 
 ftest('camera: finds every face, labels the happy one, shows fps, ms and 8 bars per face', async () => {
-  const { context, page, logs } = await openPage(camBrowser);
+  const { context, page, logs } = await openPage(h.camBrowser);
   try {
     await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
     await page.getByRole('button', { name: 'Start camera' }).click();
@@ -171,11 +66,11 @@ ftest('camera: finds every face, labels the happy one, shows fps, ms and 8 bars 
 });
 
 ftest('ensemble failing to load (404): a clear message, and Lite keeps running', async () => {
-  const { context, page, logs } = await openPage(camBrowser, { path: null });
+  const { context, page, logs } = await openPage(h.camBrowser, { path: null });
   try {
     await page.route('**/models/emoxnet.emx', (r) => r.fulfill({ status: 404, body: 'gone' }));
     // asked for at start (?model=ensemble): the page says so and falls back to Lite
-    await page.goto(url + '?model=ensemble');
+    await page.goto(h.url + '?model=ensemble');
     await page.waitForSelector('#error[data-kind="model"]:not([hidden])', { timeout: 30000 });
     assert.match(await page.textContent('#error'), /ensemble model is not available.*Falling back to Lite.*HTTP 404/i);
     await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
@@ -200,7 +95,7 @@ ftest('ensemble failing to load (404): a clear message, and Lite keeps running',
 });
 
 btest('camera permission denied: the page says so and how to fix it', async () => {
-  const { context, page } = await openPage(camBrowser, { grant: false });
+  const { context, page } = await openPage(h.camBrowser, { grant: false });
   try {
     await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
     await page.getByRole('button', { name: 'Start camera' }).click();
@@ -213,7 +108,7 @@ btest('camera permission denied: the page says so and how to fix it', async () =
 });
 
 ftest('phone-sized portrait viewport (390x844): no sideways scrolling, faces listed', async () => {
-  const { context, page, logs } = await openPage(camBrowser, { viewport: { width: 390, height: 844 } });
+  const { context, page, logs } = await openPage(h.camBrowser, { viewport: { width: 390, height: 844 } });
   try {
     await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
     await page.getByRole('button', { name: 'Start camera' }).click();
@@ -230,10 +125,10 @@ ftest('phone-sized portrait viewport (390x844): no sideways scrolling, faces lis
 });
 
 ftest('photo picker: analyses a still image without the camera', async () => {
-  const { context, page, logs } = await openPage(camBrowser, { grant: false });
+  const { context, page, logs } = await openPage(h.camBrowser, { grant: false });
   try {
     await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
-    await page.setInputFiles('#file', join(dir, 'faces.png'));
+    await page.setInputFiles('#file', join(h.dir, 'faces.png'));
     await waitForFaces(page, 2, logs);
     checkFaces(await listedFaces(page));
     assert.equal(await page.textContent('#fps'), '–');
@@ -244,11 +139,11 @@ ftest('photo picker: analyses a still image without the camera', async () => {
 });
 
 ftest('non-SIMD build (?simd=0): a notice, and the same faces', async () => {
-  const { context, page, logs } = await openPage(camBrowser, { path: '?simd=0' });
+  const { context, page, logs } = await openPage(h.camBrowser, { path: '?simd=0' });
   try {
     await page.waitForSelector('body[data-variant="scalar"]', { timeout: 30000 });
     assert.match(await page.textContent('#notice'), /non-SIMD/);
-    await page.setInputFiles('#file', join(dir, 'faces.png'));
+    await page.setInputFiles('#file', join(h.dir, 'faces.png'));
     await waitForFaces(page, 2, logs);
     checkFaces(await listedFaces(page));
   } finally {
@@ -257,10 +152,10 @@ ftest('non-SIMD build (?simd=0): a notice, and the same faces', async () => {
 });
 
 btest('model failing to load: a clear message', async () => {
-  const { context, page } = await openPage(camBrowser, { path: null });
+  const { context, page } = await openPage(h.camBrowser, { path: null });
   try {
     await page.route('**/models/emoxnet-lite.emx', (r) => r.fulfill({ status: 404, body: 'gone' }));
-    await page.goto(url);
+    await page.goto(h.url);
     await page.waitForSelector('#error[data-kind="model-fatal"]:not([hidden])', { timeout: 30000 });
     assert.match(await page.textContent('#error'), /expression model failed to load.*HTTP 404/);
     await page.unroute('**/models/emoxnet-lite.emx');
@@ -274,10 +169,10 @@ btest('model failing to load: a clear message', async () => {
 });
 
 btest('insecure origin and file://: the page explains what to do', async () => {
-  const { context, page } = await openPage(camBrowser, { path: null });
+  const { context, page } = await openPage(h.camBrowser, { path: null });
   try {
     // http on a name other than localhost is not a secure context: no camera, photos still work
-    await page.goto(url.replace('127.0.0.1', 'emoxnet.test'));
+    await page.goto(h.url.replace('127.0.0.1', 'emoxnet.test'));
     await page.waitForSelector('#error[data-kind="insecure-origin"]:not([hidden])', { timeout: 30000 });
     assert.match(await page.textContent('#error'), /secure origin/);
     assert.equal(await page.isDisabled('#cameraBtn'), true);
@@ -290,7 +185,7 @@ btest('insecure origin and file://: the page explains what to do', async () => {
 });
 
 btest('no camera: the page says so', async () => {
-  const browser = await launch(['--use-fake-ui-for-media-stream']);
+  const browser = await h.launch(['--use-fake-ui-for-media-stream']);
   try {
     const { page } = await openPage(browser);
     await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });

@@ -15,6 +15,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FERPLUS_DIR = process.env.FERPLUS_DIR || join(ROOT, '..', 'shared', 'data', 'ferplus');
 export const VALID = join(FERPLUS_DIR, 'FER2013Valid');
 export const W = 640;
+const FRAME_W = W;
 export const H = 480;
 const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
 
@@ -30,19 +31,26 @@ export function haveData() {
 
 /** The first Valid image whose votes for `cls` are >= minVotes of 10 (label.csv order). */
 export function pickFace(cls, minVotes = 9) {
+  return pickFaces(cls, 1, minVotes)[0];
+}
+
+/** The first n such images. */
+export function pickFaces(cls, n, minVotes = 9) {
   const col = CLASSES.indexOf(cls);
+  const out = [];
   for (const line of readFileSync(join(VALID, 'label.csv'), 'utf8').split(/\r?\n/)) {
     const m = line.match(/^([^,]+\.png),"[^"]*",(.*)$/);
     if (!m) continue;
     const votes = m[2].split(',').map(Number);
     const total = votes.reduce((s, v) => s + v, 0);
-    if (votes[col] >= minVotes && total === 10) return m[1];
+    if (votes[col] >= minVotes && total === 10) out.push(m[1]);
+    if (out.length === n) return out;
   }
   throw new Error(`no FER+ Valid face with >= ${minVotes} votes for ${cls}`);
 }
 
-// Bilinear upscale of a gray face into an RGB frame at (x, y).
-function paste(frame, face, x, y, size) {
+// Bilinear upscale of a gray face into an RGB frame (W wide) at (x, y).
+function paste(frame, face, x, y, size, W = FRAME_W) {
   const c = face.channels;
   for (let v = 0; v < size; v++) {
     const sy = Math.min(face.height - 1, Math.max(0, ((v + 0.5) * face.height) / size - 0.5));
@@ -83,8 +91,45 @@ export async function makeScene() {
   return { rgb, width: W, height: H, faces };
 }
 
-/** YUV4MPEG2 4:2:0 (full-range BT.601, "C420jpeg") of `frames` copies of an RGB image. */
-export function toY4m(rgb, width, height, frames = 10) {
+/** A group photo: 5 clearly happy faces at 1/7 of the frame height (980x735), the size one
+ * whole-frame detector pass misses; GROUP: where they are. */
+export const GROUP = { width: 980, height: 735, size: 105, at: [[60, 120], [330, 90], [600, 140], [180, 460], [700, 480]] };
+export async function makeGroupScene() {
+  const { width, height, size, at } = GROUP;
+  const rgb = new Uint8Array(width * height * 3).fill(96);
+  const files = pickFaces('happiness', at.length);
+  for (let i = 0; i < at.length; i++) {
+    const img = await decodeImage(readFileSync(join(VALID, files[i])));
+    paste(rgb, img, at[i][0], at[i][1], size, width);
+  }
+  return { rgb, width, height };
+}
+
+/** A photo of soft coloured blobs, no face: the detector alone scores it 0.67 (seed 11), as a
+ * blurred building scored 0.61 (issue 19): a face at the default threshold 0.5. */
+export function makeBlobs(seed = 11, width = 480, height = 640) {
+  let s = seed;
+  const rand = () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const blobs = Array.from({ length: 12 }, () => ({ x: rand() * width, y: rand() * height, r: 20 + rand() * 120, c: [rand() * 255, rand() * 255, rand() * 255] }));
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let c = [120, 120, 120];
+      for (const b of blobs) {
+        const a = Math.exp((-2 * ((x - b.x) ** 2 + (y - b.y) ** 2)) / (b.r * b.r));
+        c = c.map((v, i) => v * (1 - a) + b.c[i] * a);
+      }
+      rgb.set(c.map(Math.round), (y * width + x) * 3);
+    }
+  }
+  return { rgb, width, height };
+}
+
+/** YUV4MPEG2 4:2:0 (full-range BT.601, "C420jpeg") of `frames` copies of an RGB image, at fps. */
+export function toY4m(rgb, width, height, frames = 10, fps = 30) {
   const cw = width >> 1;
   const ch = height >> 1;
   const Y = new Uint8Array(width * height);
@@ -106,7 +151,7 @@ export function toY4m(rgb, width, height, frames = 10) {
       V[y * cw + x] = clamp(128 + 0.5 * r - 0.418688 * g - 0.081312 * b);
     }
   }
-  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F30:1 Ip A1:1 C420jpeg\n`);
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`);
   const frame = Buffer.concat([Buffer.from('FRAME\n'), Y, U, V]);
   return Buffer.concat([header, ...Array(frames).fill(frame)]);
 }
