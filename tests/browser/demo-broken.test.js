@@ -1,0 +1,171 @@
+// The live demo's broken items of issue 19, each asserted to stay fixed, in Chromium with the
+// fake camera (setup: harness.js): 1 fatal load errors disable the camera and photos; 2 Stop
+// camera clears the results; 3 photos find small faces (tiles chosen from the image size);
+// 4 no face on a blurred non-face the detector scores 0.67; 6 the heat map is masked to the
+// face and has a legend; 7 notices do not move the page, and messages name the real address.
+// (5, one analysis per camera frame, needs a slow camera: demo-rate.test.js.)
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, GROUP, makeGroupScene, makeBlobs, toPng } from './make-y4m.js';
+import { SHOTS, btest, ftest, demoHarness, listedFaces, waitForFaces } from './harness.js';
+
+const h = demoHarness();
+
+/** Opens a photo in the page and waits until its analysis is listed; returns the faces. */
+async function analysePhoto(page, file) {
+  await page.setInputFiles('#file', file);
+  await page.waitForFunction((name) => document.body.dataset.photoDone === name, file.split('/').pop(), { timeout: 60000 });
+  return listedFaces(page);
+}
+
+btest('1: after a fatal load error, Start camera and photos stay disabled and the error stays', async () => {
+  const { context, page } = await h.openPage(h.camBrowser, { path: null });
+  try {
+    await page.route('**/models/emoxnet-lite.emx', (r) => r.fulfill({ status: 404, body: 'gone' }));
+    await page.goto(h.url);
+    await page.waitForSelector('#error[data-kind="model-fatal"]:not([hidden])', { timeout: 30000 });
+    const text = await page.textContent('#error');
+    assert.equal(await page.isDisabled('#cameraBtn'), true, 'Start camera must be disabled');
+    assert.equal(await page.isDisabled('#file'), true, 'the photo picker must be disabled');
+    await page.locator('#cameraBtn').click({ force: true }).catch(() => {});
+    await page.waitForTimeout(500);
+    assert.equal(await page.getAttribute('body', 'data-camera'), null, 'the camera must not start');
+    assert.equal(await page.textContent('#error'), text, 'the error must stay');
+
+    // the detector missing is as fatal
+    await page.unroute('**/models/emoxnet-lite.emx');
+    await page.route('**/models/blazeface.emx', (r) => r.fulfill({ status: 404, body: 'gone' }));
+    await page.reload();
+    await page.waitForSelector('#error[data-kind="detector"]:not([hidden])', { timeout: 30000 });
+    assert.equal(await page.isDisabled('#cameraBtn'), true, 'Start camera must be disabled (no detector)');
+    assert.equal(await page.isDisabled('#file'), true, 'the photo picker must be disabled (no detector)');
+  } finally {
+    await context.close();
+  }
+});
+
+ftest('2: Stop camera clears the faces, the count and the timings, and late frames stay out', async () => {
+  const { context, page, logs } = await h.openPage(h.camBrowser);
+  try {
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    await waitForFaces(page, 2, logs);
+    await page.getByRole('button', { name: 'Stop camera' }).click();
+    const check = async (when) => {
+      assert.equal(await page.locator('#faces li').count(), 0, `face cards ${when}`);
+      assert.equal(await page.textContent('#faceCount'), '0', `face count ${when}`);
+      assert.equal(await page.textContent('#fps'), '–', `fps ${when}`);
+      assert.equal(await page.textContent('#ms'), '–', `ms/frame ${when}`);
+      assert.equal(await page.isVisible('#placeholder'), true, `placeholder ${when}`);
+    };
+    await check('right after Stop');
+    await page.waitForTimeout(1500); // a frame in the worker would be back by now
+    await check('1.5 s after Stop');
+  } finally {
+    await context.close();
+  }
+});
+
+ftest('3: a group photo with faces at 1/7 of its height: every face found (tiles from the image size)', async () => {
+  const g = await makeGroupScene();
+  const file = join(h.dir, 'group.png');
+  writeFileSync(file, toPng(g.rgb, g.width, g.height));
+  const { context, page } = await h.openPage(h.camBrowser, { grant: false });
+  try {
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    const faces = await analysePhoto(page, file);
+    assert.equal(faces.length, GROUP.at.length, JSON.stringify(faces));
+    for (const [x, y] of GROUP.at) {
+      assert.ok(faces.some((f) => f.cx > x && f.cx < x + GROUP.size && f.cy > y && f.cy < y + GROUP.size), `no face at ${x},${y}`);
+    }
+    await page.screenshot({ path: join(SHOTS, 'demo-group.png') });
+    // labels on the photo never overlap each other
+    const boxes = JSON.parse(await page.getAttribute('#canvas', 'data-labels'));
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i], boxes[j]];
+        const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+        assert.ok(apart, `labels ${i + 1} and ${j + 1} overlap: ${JSON.stringify([a, b])}`);
+      }
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+btest('4: a blurred non-face the detector scores 0.67 gets no face box', async () => {
+  const b = makeBlobs();
+  const file = join(h.dir, 'blobs.png');
+  writeFileSync(file, toPng(b.rgb, b.width, b.height));
+  const { context, page } = await h.openPage(h.camBrowser, { grant: false });
+  try {
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    const faces = await analysePhoto(page, file);
+    assert.deepEqual(faces, []);
+    assert.equal(await page.isVisible('#noFaces'), true);
+  } finally {
+    await context.close();
+  }
+});
+
+ftest('6: the heat map is masked to the face (no hard-edged square) and has a legend', async () => {
+  const { context, page, logs } = await h.openPage(h.camBrowser, { grant: false });
+  try {
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    await page.setInputFiles('#file', join(h.dir, 'faces.png'));
+    await waitForFaces(page, 2, logs);
+    // a pixel just inside the corner of each map's square, and its centre, maps off and on
+    const probe = () => page.evaluate(() => {
+      const c = document.getElementById('canvas');
+      const px = (x, y) => [...c.getContext('2d').getImageData(Math.round(x), Math.round(y), 1, 1).data];
+      return JSON.parse(c.dataset.heatCrops || '[]').map((r) => ({ corner: px(r.x + 0.04 * r.width, r.y + 0.04 * r.height) }));
+    });
+    assert.equal(await page.isVisible('#heatLegend'), false, 'no legend while maps are off');
+    await page.getByLabel('Show where the model looks').check();
+    await page.waitForFunction(() => Number(document.body.dataset.explained) >= 2, null, { timeout: 30000 });
+    await page.waitForFunction(() => JSON.parse(document.getElementById('canvas').dataset.heatCrops || '[]').length >= 2);
+    const on = await probe();
+    const crops = await page.getAttribute('#canvas', 'data-heat-crops');
+    await page.getByLabel('Show where the model looks').uncheck();
+    await page.waitForFunction(() => !document.getElementById('canvas').dataset.heatCrops);
+    await page.evaluate((v) => { document.getElementById('canvas').dataset.heatCrops = v; }, crops);
+    const off = await probe();
+    assert.equal(on.length, 2);
+    for (let i = 0; i < on.length; i++) {
+      const d = Math.max(...on[i].corner.slice(0, 3).map((v, k) => Math.abs(v - off[i].corner[k])));
+      assert.ok(d <= 6, `map ${i + 1} tints the corner of its square (${on[i].corner} vs ${off[i].corner})`);
+    }
+    await page.getByLabel('Show where the model looks').check();
+    assert.equal(await page.isVisible('#heatLegend'), true, 'a legend while maps are on');
+    assert.match(await page.textContent('#heatLegend'), /decided/i);
+  } finally {
+    await context.close();
+  }
+});
+
+btest('7: a notice does not move the page; messages name the address the page was opened at', async () => {
+  const { context, page } = await h.openPage(h.camBrowser, { path: null });
+  try {
+    await page.goto(h.url);
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    const top = () => page.evaluate(() => document.getElementById('view').getBoundingClientRect().top);
+    const before = await top();
+    await page.getByLabel('Smooth over frames').uncheck();
+    await page.waitForSelector('#notice:not([hidden])');
+    assert.equal(await top(), before, 'the notice pushed the camera view down');
+
+    const port = new URL(h.url).port;
+    await page.goto(h.url.replace('127.0.0.1', 'emoxnet.test'));
+    await page.waitForSelector('#error[data-kind="insecure-origin"]:not([hidden])', { timeout: 30000 });
+    const text = await page.textContent('#error');
+    assert.ok(text.includes(`127.0.0.1:${port}`) || text.includes(`localhost:${port}`), text);
+    if (port !== '8080') assert.doesNotMatch(text, /:8080/);
+    await page.goto(pathToFileURL(join(ROOT, 'web', 'index.html')).href);
+    await page.waitForSelector('body[data-state="file-protocol"]');
+    assert.doesNotMatch(await page.textContent('#error'), /:8080/);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,29 @@
+// Issue 19 item 5: the demo analyses each new camera frame once, not every screen refresh. A
+// 5 fps fake camera (far slower than the analysis and the 60 Hz refresh) must give at most
+// ~5 analyses a second, and the page must say so. Setup: harness.js.
+import assert from 'node:assert/strict';
+import { ftest, demoHarness, waitForFaces } from './harness.js';
+
+const FPS = 5;
+const h = demoHarness({ fps: FPS });
+
+ftest(`5: a ${FPS} fps camera is analysed at most ${FPS} times a second`, async () => {
+  const { context, page, logs } = await h.openPage(h.camBrowser);
+  try {
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    await waitForFaces(page, 2, logs);
+    await page.waitForTimeout(2000);
+    const shown = Number(await page.textContent('#fps'));
+    assert.ok(shown > 0 && shown <= FPS * 1.25, `the page shows ${shown} fps for a ${FPS} fps camera`);
+    const count = () => page.evaluate(() => Number(document.body.dataset.analysed));
+    const n0 = await count();
+    const t0 = Date.now();
+    await page.waitForTimeout(4000);
+    const rate = ((await count()) - n0) / ((Date.now() - t0) / 1000);
+    assert.ok(rate > 0, 'no analyses counted');
+    assert.ok(rate <= FPS * 1.25, `${rate.toFixed(1)} analyses/s from a ${FPS} fps camera`);
+  } finally {
+    await context.close();
+  }
+});
