@@ -71,7 +71,9 @@ export function drawTimeline(canvas, rows, colors) {
   cx.clearRect(0, 0, w, h);
   if (rows.length < 2) return;
   const tEnd = rows[rows.length - 1].t;
-  const x = (t) => w - ((tEnd - t) / WINDOW_MS) * w;
+  // the plot fills its width from the first seconds on, then scrolls once it holds a minute
+  const span = Math.min(WINDOW_MS, Math.max(10000, tEnd - rows[0].t));
+  const x = (t) => w - ((tEnd - t) / span) * w;
   const y = (v) => h - 1 - v * (h - 2);
   cx.lineWidth = Math.max(1, dpr);
   for (let c = 0; c < colors.length; c++) {
