@@ -40,6 +40,7 @@ ftest('camera: finds every face, labels the happy one, shows fps, ms and 8 bars 
     await page.getByLabel('Show where the model looks').check();
     await page.waitForFunction((k) => Number(document.body.dataset.explained) >= k, PLACES.length, { timeout: 30000 });
     checkFaces(await listedFaces(page));
+    await page.evaluate(() => window.scrollTo(0, 0)); // checking the box scrolled down to it
     await page.screenshot({ path: join(SHOTS, 'demo-explain.png') });
     await page.getByLabel('Show where the model looks').uncheck();
 
