@@ -516,7 +516,8 @@ function drawFaces() {
     if (!r) { // no free place for the whole label: its number, inside the box's corner
       text = String(i + 1);
       r = { x: b.x, y: b.y, w: ctx.measureText(text).width + 2 * pad, h: th };
-      if (drawn.some((d) => d.x < r.x + r.w && r.x < d.x + d.w && d.y < r.y + r.h && r.y < d.y + d.h)) return;
+      // (unless it would overlap a label: then the box and its row in the list must do)
+      if ([...spots, ...drawn].some((d) => d && d.x < r.x + r.w && r.x < d.x + d.w && d.y < r.y + r.h && r.y < d.y + d.h)) return;
     }
     ctx.fillStyle = color;
     ctx.fillRect(r.x, r.y, r.w, r.h);
