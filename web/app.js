@@ -148,7 +148,8 @@ function updateModelMenu() {
   for (const opt of els.model.options) {
     const name = opt.value;
     const ms = state.msPerFace[name];
-    opt.textContent = `${name === 'ensemble' ? 'EmoXNet ensemble' : 'Lite'} · ${ACCURACY[name]} FER+ Valid${ms ? ` · ${ms.toFixed(1)} ms/face here` : ''}`;
+    const text = `${name === 'ensemble' ? 'EmoXNet ensemble' : 'Lite'} · ${ACCURACY[name]} FER+ Valid${ms ? ` · ${ms.toFixed(1)} ms/face here` : ''}`;
+    if (opt.textContent !== text) opt.textContent = text;
   }
 }
 
@@ -247,12 +248,14 @@ function cameraConstraints() {
 async function listCameras() {
   if (!navigator.mediaDevices?.enumerateDevices) return;
   const cams = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput' && d.deviceId);
+  const picked = els.cameraPick.value;
   for (const opt of [...els.cameraPick.options]) if (opt.dataset.device) opt.remove();
   cams.forEach((d, i) => {
     const opt = new Option(d.label || `Camera ${i + 1}`, d.deviceId);
     opt.dataset.device = 'yes';
     els.cameraPick.append(opt);
   });
+  els.cameraPick.value = [...els.cameraPick.options].some((o) => o.value === picked) ? picked : 'user';
 }
 
 async function startCamera() {
