@@ -54,7 +54,13 @@ ftest('camera: timelines, summary, camera name and resolution, ms/face in the mo
     await page.getByRole('button', { name: 'Clear' }).click();
     assert.ok(Number(await page.textContent('#recorded')) < before, 'Clear kept the rows');
 
-    // heat-map opacity changes what is drawn
+    // detector settings reach the camera's frames while it runs (watchVideo's detect function)
+    await page.locator('#threshold').fill('0.95');
+    await page.waitForFunction(() => document.querySelectorAll('#faces li').length === 0, null, { timeout: 30000 });
+    await page.locator('#threshold').fill('0.7');
+    await waitForFaces(page, 2, logs);
+
+    // the heat-map legend and opacity
     await page.getByLabel('Show where the model looks').check();
     await page.waitForFunction(() => Number(document.body.dataset.explained) >= 2, null, { timeout: 30000 });
     assert.equal(await page.isVisible('#heatOpacity'), true);
