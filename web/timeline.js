@@ -69,12 +69,15 @@ export function drawTimeline(canvas, rows, colors) {
   }
   const cx = canvas.getContext('2d');
   cx.clearRect(0, 0, w, h);
+  const pad = 3 * dpr; // lines at 0% and 100% stay visible
+  cx.fillStyle = 'rgba(255, 255, 255, 0.08)';
+  cx.fillRect(0, Math.round(h / 2), w, Math.max(1, dpr)); // 50%
   if (rows.length < 2) return;
   const tEnd = rows[rows.length - 1].t;
   // the plot fills its width from the first seconds on, then scrolls once it holds a minute
   const span = Math.min(WINDOW_MS, Math.max(10000, tEnd - rows[0].t));
   const x = (t) => w - ((tEnd - t) / span) * w;
-  const y = (v) => h - 1 - v * (h - 2);
+  const y = (v) => h - pad - v * (h - 2 * pad);
   cx.lineWidth = Math.max(1, dpr);
   for (let c = 0; c < colors.length; c++) {
     cx.strokeStyle = colors[c];
