@@ -47,6 +47,12 @@ for (const [width, height] of VIEWPORTS) {
       assert.ok(rowH <= 48, `a compact row is ${rowH}px tall`);
       const labels = JSON.parse(await page.getAttribute('#canvas', 'data-labels'));
       assert.equal(labels.length, GROUP.at.length);
+      for (let i = 0; i < labels.length; i++) {
+        for (let j = i + 1; j < labels.length; j++) {
+          const [a, b] = [labels[i], labels[j]];
+          assert.ok(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y, `labels overlap: ${JSON.stringify([a, b])}`);
+        }
+      }
       await page.screenshot({ path: join(SHOTS, `demo-${width}x${height}-group.png`) });
     } finally {
       await context.close();
