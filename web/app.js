@@ -4,14 +4,15 @@
 // in view, a group summary, and a recording exported as CSV/JSON. The camera runs through the
 // package's watchVideo(), exactly as an app would use it; photos and model switches go to the
 // same worker directly. Helpers, one job each: labels.js (label placement), heat.js (heat maps),
-// summary.js (group summary), timeline.js (recording, plots, export).
+// summary.js (group summary), timeline.js (recording, plots, export), face-list.js (the list).
 // URL parameters (for trying the fallbacks): ?simd=0 forces the non-SIMD build;
 // ?model=ensemble starts with the ensemble.
 import { FaceTracker, watchVideo } from '../wasm/emoxnet.js';
 import { placeLabels } from './labels.js';
 import { heatCanvas, legendGradient } from './heat.js';
 import { groupSummary } from './summary.js';
-import { Recorder, drawTimeline, download } from './timeline.js';
+import { Recorder, download } from './timeline.js';
+import { CLASSES, renderFaceList } from './face-list.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -25,10 +26,7 @@ const els = {
 };
 const ctx = els.canvas.getContext('2d');
 const params = new URLSearchParams(location.search);
-const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
 const COLORS = ['#4fc3f7', '#ffb74d', '#aed581', '#f48fb1', '#ce93d8', '#fff176', '#80cbc4', '#ff8a65'];
-// one colour per class for the timelines (the face colours above tell faces apart)
-const CLASS_COLORS = ['#b0bec5', '#ffd54f', '#81d4fa', '#7986cb', '#e57373', '#aed581', '#ba68c8', '#ff8a65'];
 const ACCURACY = { lite: '87.50%', ensemble: '87.90%' }; // FER+ Valid, the shipped models' cards
 const COMPACT_FROM = 3; // this many faces or more: one compact row each
 const SMOOTH_ALPHA = 0.35;
@@ -540,19 +538,7 @@ function drawPhoto() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Face list: a card per face (8 bars and the last minute), or compact rows for many faces
-
-function faceCard() {
-  const li = document.createElement('li');
-  li.className = 'face';
-  li.innerHTML = `<p class="face-title"></p><div class="stack" aria-hidden="true">${CLASSES.map((c, k) => `<span style="background:${CLASS_COLORS[k]}"></span>`).join('')}</div>
-    <dl class="bars">${CLASSES.map((c, k) => `
-      <dt data-c="${c}"><i style="background:${CLASS_COLORS[k]}"></i>${c}</dt>
-      <dd><div class="bar" role="meter" aria-label="${c}" aria-valuemin="0" aria-valuemax="100"><span></span></div></dd>
-      <dd class="pct" data-c="${c}"></dd>`).join('')}</dl>
-    <canvas class="timeline" aria-label="The 8 probabilities over the last minute" role="img"></canvas>`;
-  return li;
-}
+// Face list (face-list.js), summary and recording
 
 function setFaces(faces) {
   state.faces = faces;
@@ -563,36 +549,8 @@ function setFaces(faces) {
   const summary = groupSummary(faces);
   els.summary.textContent = summary;
   els.summary.hidden = !summary;
-  while (els.faces.children.length > faces.length) els.faces.lastElementChild.remove();
-  faces.forEach((f, i) => {
-    let li = els.faces.children[i];
-    if (!li) {
-      li = faceCard();
-      els.faces.append(li);
-    }
-    const color = COLORS[(f.id - 1) % COLORS.length];
-    li.style.setProperty('--c', color);
-    const p = f.label ? f.scores[f.label] : 0;
-    li.dataset.label = f.label ?? '';
-    li.dataset.id = f.id;
-    li.dataset.cx = String(Math.round(f.box.x + f.box.width / 2));
-    li.dataset.cy = String(Math.round(f.box.y + f.box.height / 2));
-    li.setAttribute('aria-label', `Face ${i + 1}: ${f.label ?? 'unclassified'} ${Math.round(p * 100)} percent`);
-    li.querySelector('.face-title').innerHTML = `<b class="num">${i + 1}</b> <span class="top">${f.label ?? 'unclassified'}</span> ${Math.round(p * 100)}%`;
-    const stack = li.querySelector('.stack').children;
-    CLASSES.forEach((c, k) => {
-      const v = f.scores[c] ?? 0;
-      const pct = Math.round(v * 100);
-      stack[k].style.width = `${(v * 100).toFixed(1)}%`;
-      const bar = li.querySelector(`.bar[aria-label="${c}"]`);
-      bar.setAttribute('aria-valuenow', String(pct));
-      bar.firstElementChild.style.width = `${(v * 100).toFixed(1)}%`;
-      li.querySelector(`dd.pct[data-c="${c}"]`).textContent = `${pct}%`;
-      li.querySelector(`dt[data-c="${c}"]`).classList.toggle('is-top', c === f.label);
-    });
-    if (!compact && state.mode === 'camera') drawTimeline(li.querySelector('.timeline'), recorder.recent(f.id), CLASS_COLORS);
-    li.classList.toggle('has-timeline', !compact && state.mode === 'camera');
-  });
+  // timelines only for the camera: a photo is one point in time
+  renderFaceList(els.faces, faces, { compact, colors: COLORS, timeline: state.mode === 'camera' ? (id) => recorder.recent(id) : null });
   document.body.dataset.faces = String(faces.length);
   document.body.dataset.explained = String(faces.filter((f) => f.heat).length);
   const n = recorder.rows.length;

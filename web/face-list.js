@@ -1,0 +1,56 @@
+// The live demo's face list: a card per face (its top expression, a bar per class and a plot
+// of the last minute), or, with many faces, one compact row each (a stacked bar of the 8).
+import { drawTimeline } from './timeline.js';
+
+export const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
+// one colour per class for the timelines and stacked bars (face colours tell faces apart)
+const CLASS_COLORS = ['#b0bec5', '#ffd54f', '#81d4fa', '#7986cb', '#e57373', '#aed581', '#ba68c8', '#ff8a65'];
+
+function faceCard() {
+  const li = document.createElement('li');
+  li.className = 'face';
+  li.innerHTML = `<p class="face-title"></p><div class="stack" aria-hidden="true">${CLASSES.map((c, k) => `<span style="background:${CLASS_COLORS[k]}"></span>`).join('')}</div>
+    <dl class="bars">${CLASSES.map((c, k) => `
+      <dt data-c="${c}"><i style="background:${CLASS_COLORS[k]}"></i>${c}</dt>
+      <dd><div class="bar" role="meter" aria-label="${c}" aria-valuemin="0" aria-valuemax="100"><span></span></div></dd>
+      <dd class="pct" data-c="${c}"></dd>`).join('')}</dl>
+    <canvas class="timeline" aria-label="The 8 probabilities over the last minute" role="img"></canvas>`;
+  return li;
+}
+
+/**
+ * Update `ol` to list `faces` (tracked: id, label, scores, box), reusing its items.
+ * colors: one per face id; timeline: (id) => the face's recent rows, or null for no plots.
+ */
+export function renderFaceList(ol, faces, { compact, colors, timeline }) {
+  while (ol.children.length > faces.length) ol.lastElementChild.remove();
+  faces.forEach((f, i) => {
+    let li = ol.children[i];
+    if (!li) {
+      li = faceCard();
+      ol.append(li);
+    }
+    const color = colors[(f.id - 1) % colors.length];
+    li.style.setProperty('--c', color);
+    const p = f.label ? f.scores[f.label] : 0;
+    li.dataset.label = f.label ?? '';
+    li.dataset.id = f.id;
+    li.dataset.cx = String(Math.round(f.box.x + f.box.width / 2));
+    li.dataset.cy = String(Math.round(f.box.y + f.box.height / 2));
+    li.setAttribute('aria-label', `Face ${i + 1}: ${f.label ?? 'unclassified'} ${Math.round(p * 100)} percent`);
+    li.querySelector('.face-title').innerHTML = `<b class="num">${i + 1}</b> <span class="top">${f.label ?? 'unclassified'}</span> ${Math.round(p * 100)}%`;
+    const stack = li.querySelector('.stack').children;
+    CLASSES.forEach((c, k) => {
+      const v = f.scores[c] ?? 0;
+      const pct = Math.round(v * 100);
+      stack[k].style.width = `${(v * 100).toFixed(1)}%`;
+      const bar = li.querySelector(`.bar[aria-label="${c}"]`);
+      bar.setAttribute('aria-valuenow', String(pct));
+      bar.firstElementChild.style.width = `${(v * 100).toFixed(1)}%`;
+      li.querySelector(`dd.pct[data-c="${c}"]`).textContent = `${pct}%`;
+      li.querySelector(`dt[data-c="${c}"]`).classList.toggle('is-top', c === f.label);
+    });
+    if (!compact && timeline) drawTimeline(li.querySelector('.timeline'), timeline(f.id), CLASS_COLORS);
+    li.classList.toggle('has-timeline', !compact && !!timeline);
+  });
+}
