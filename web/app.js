@@ -3,13 +3,14 @@
 // (8 probability bars and a plot of the last minute) or a compact row each when many faces are
 // in view, a group summary, and a recording exported as CSV/JSON. The camera runs through the
 // package's watchVideo(), exactly as an app would use it; photos and model switches go to the
-// same worker directly. Helpers, one job each: labels.js (label placement), heat.js (heat maps),
+// same worker directly. Helpers, one job each: overlay.js (boxes, labels and maps on the
+// picture), labels.js (label placement), heat.js (heat maps),
 // summary.js (group summary), timeline.js (recording, plots, export), face-list.js (the list).
 // URL parameters (for trying the fallbacks): ?simd=0 forces the non-SIMD build;
 // ?model=ensemble starts with the ensemble.
 import { FaceTracker, watchVideo } from '../wasm/emoxnet.js';
-import { placeLabels } from './labels.js';
-import { heatCanvas, legendGradient } from './heat.js';
+import { drawOverlay } from './overlay.js';
+import { legendGradient } from './heat.js';
 import { groupSummary } from './summary.js';
 import { Recorder, download } from './timeline.js';
 import { CLASSES, renderFaceList } from './face-list.js';
@@ -463,70 +464,18 @@ function render() {
 }
 requestAnimationFrame(render);
 
-function drawHeat(f, W) {
-  const { x, y, width: w, height: h } = f.heat.crop;
-  ctx.save();
-  ctx.globalAlpha = Number(els.heatOpacity.value) / 100;
-  if (mirrored()) { // the view is a selfie mirror: mirror the map with it
-    ctx.translate(W - x, y);
-    ctx.scale(-1, 1);
-  } else {
-    ctx.translate(x, y);
-  }
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(heatCanvas(f.heat), 0, 0, w, h);
-  ctx.restore();
-}
-
 function drawFaces() {
-  const W = els.canvas.width;
-  const H = els.canvas.height;
-  const k = W / Math.max(1, els.canvas.clientWidth || W); // canvas px per CSS px
-  const many = state.faces.length >= COMPACT_FROM;
-  const fontPx = Math.round((many ? 13 : 15) * k);
-  ctx.lineWidth = Math.max(2, (many ? 2 : 3) * k);
-  ctx.font = `600 ${fontPx}px system-ui, sans-serif`;
-  ctx.textBaseline = 'top';
-  const heats = els.explain.checked ? state.faces.filter((f) => f.heat) : [];
-  heats.forEach((f) => drawHeat(f, W));
-  // the squares the maps were drawn in (tests probe the masked corners)
-  if (heats.length) els.canvas.dataset.heatCrops = JSON.stringify(heats.map((f) => (mirrored() ? { ...f.heat.crop, x: W - f.heat.crop.x - f.heat.crop.width } : f.heat.crop)));
+  const { labels, heatCrops } = drawOverlay(ctx, state.faces, {
+    mirrored: mirrored(),
+    heatOpacity: els.explain.checked ? Number(els.heatOpacity.value) / 100 : 0,
+    colors: COLORS,
+    cssWidth: els.canvas.clientWidth,
+    compact: state.faces.length >= COMPACT_FROM,
+  });
+  // where labels and maps went (the tests check that labels never overlap, maps are masked)
+  els.canvas.dataset.labels = JSON.stringify(labels);
+  if (heatCrops.length) els.canvas.dataset.heatCrops = JSON.stringify(heatCrops);
   else delete els.canvas.dataset.heatCrops;
-  const boxes = state.faces.map((f) => {
-    const b = { ...f.box };
-    if (mirrored()) b.x = W - b.x - b.width;
-    return b;
-  });
-  const texts = state.faces.map((f, i) => {
-    const p = f.label ? f.scores[f.label] : 0;
-    // many faces: number and label only (the percentages are in the rows beside)
-    return many ? `${i + 1} ${f.label ?? 'face'}` : `${i + 1} ${f.label ?? 'face'} ${Math.round(p * 100)}%`;
-  });
-  const pad = 5 * k;
-  const th = fontPx + 8 * k;
-  const sizes = texts.map((t) => ({ w: ctx.measureText(t).width + 2 * pad, h: th }));
-  const spots = placeLabels(boxes, sizes, W, H);
-  const drawn = [];
-  state.faces.forEach((f, i) => {
-    const color = COLORS[(f.id - 1) % COLORS.length];
-    const b = boxes[i];
-    ctx.strokeStyle = color;
-    ctx.strokeRect(b.x, b.y, b.width, b.height);
-    let r = spots[i];
-    let text = texts[i];
-    if (!r) { // no free place for the whole label: its number, inside the box's corner
-      text = String(i + 1);
-      r = { x: b.x, y: b.y, w: ctx.measureText(text).width + 2 * pad, h: th };
-      // (unless it would overlap a label: then the box and its row in the list must do)
-      if ([...spots, ...drawn].some((d) => d && d.x < r.x + r.w && r.x < d.x + d.w && d.y < r.y + r.h && r.y < d.y + d.h)) return;
-    }
-    ctx.fillStyle = color;
-    ctx.fillRect(r.x, r.y, r.w, r.h);
-    ctx.fillStyle = '#000';
-    ctx.fillText(text, r.x + pad, r.y + 4 * k);
-    drawn.push(r);
-  });
-  els.canvas.dataset.labels = JSON.stringify(drawn.map((r) => ({ x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.w), h: Math.round(r.h) })));
 }
 
 function drawPhoto() {
