@@ -19,8 +19,13 @@ ftest('camera: timelines, summary, camera name and resolution, ms/face in the mo
     await page.waitForTimeout(1500);
     assert.match(await page.textContent('#summary'), /^1 of 2 (happy|surprised) · 1 (happy|surprised)$/);
     assert.match(await page.textContent('#camInfo'), /640×480/);
-    // the picker now lists the camera by name
+    // the picker now lists the camera by name; picking it restarts the camera on it
     assert.ok(await page.locator('#cameraPick option[data-device]').count() >= 1);
+    const device = await page.locator('#cameraPick option[data-device]').first().getAttribute('value');
+    await page.selectOption('#cameraPick', device);
+    await page.waitForFunction(() => document.body.dataset.camera === 'on' && document.querySelectorAll('#faces li').length === 2, null, { timeout: 30000 });
+    assert.equal(await page.inputValue('#cameraPick'), device);
+    await page.waitForTimeout(1000);
     // each face's timeline has lines drawn
     const inked = await page.$$eval('#faces li .timeline', (cs) => cs.map((c) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
