@@ -58,9 +58,9 @@ emx_detect_params emx_detect_default_params(void)
     return p;
 }
 
-static size_t n_anchors(const emx_model *m)
+static uint64_t n_anchors(const emx_model *m)
 {
-    size_t n = 0;
+    uint64_t n = 0;
     for (int i = 0; i < m->n_outputs; i += 2)
         n += m->values[m->outputs[i]].count;
     return n;
@@ -72,10 +72,17 @@ static size_t n_anchors(const emx_model *m)
 static emx_status scratch(emx_model *m, int passes, cand **cands, uint8_t **resized,
                           uint8_t **warp)
 {
-    const size_t nc = n_anchors(m) * (size_t)passes;
+    /* 64-bit: 8 output pairs of 2^26 anchors x 17 passes x 68 bytes wraps a 32-bit size_t
+     * (to a buffer the decoder then overruns); the model's memory budget bounds it. */
+    const uint64_t nc = n_anchors(m) * (uint64_t)passes;
     const size_t rs = (size_t)m->input.width * (size_t)m->input.height * 4;
     const size_t fixed = (rs + (size_t)WARP_SIDE * WARP_SIDE * 3 + 15) & ~(size_t)15;
-    const size_t need = fixed + nc * sizeof(cand);
+    const uint64_t need64 = (uint64_t)fixed + nc * sizeof(cand);
+    if (need64 > m->params.max_memory_bytes)
+        return EMX_ERR_LIMIT;
+    if (need64 > SIZE_MAX)
+        return EMX_ERR_NO_MEMORY;
+    const size_t need = (size_t)need64;
     if (!m->det_scratch || m->det_scratch_size < need) {
         free(m->det_scratch);
         m->det_scratch_size = 0;

@@ -119,6 +119,8 @@ struct emx_model {
         float *dense;      /* [num_classes][feat.c] copy of the dense weights (in cam_weights) */
     } *cam;
     float *cam_weights;    /* one block for every branch's dense copy */
+    uint64_t cam_floats;   /* its size, counted in the memory budget */
+    uint64_t planned_bytes; /* activations + scratch + packed + CAM weights (plan.c) */
     int has_run;           /* 1 after the first successful emx_run */
 
     /* Detectors (META task=detector, models/FORMAT.md "Detector models"): the graph outputs
@@ -138,6 +140,13 @@ float emx__fp16_to_fp32(uint16_t h);
 
 /* Passes of emx_model_load(); each returns EMX_OK or the status of the first problem. */
 emx_status emx__infer_shapes(emx_model *m);
+/* graph_check.c: the multiply-add budget (EMX_ERR_LIMIT), and output 0 of a classifier being
+ * a probability distribution by construction (EMX_ERR_FORMAT otherwise). */
+emx_status emx__check_compute(const emx_model *m);
+double emx__graph_macs(const emx_model *m); /* what emx__check_compute compares */
+emx_status emx__check_outputs(const emx_model *m);
+/* n probabilities in [0, 1] (with the weight-sum tolerance), else EMX_ERR_NUMERIC (NaN, inf). */
+emx_status emx__check_probs(const float *p, int n);
 emx_status emx__plan(emx_model *m);
 /* Find the class-activation-map branches (model->cam); called by emx__plan before the
  * activations are planned and the original weights are dropped. */
@@ -162,8 +171,6 @@ void emx__forward(emx_model *m);
  * needs). The pointer is owned by the model and valid until the next run or emx_model_free. */
 const float *emx__value(const emx_model *m, int v, int *h, int *w, int *c);
 
-/* Largest image side any entry point accepts (preprocessing and detection alike). */
-#define EMX_MAX_IMAGE_SIDE 16384
 /* Validates an emx_image (data, size, channels 1/3/4, stride) and returns its row stride in
  * bytes; EMX_ERR_IMAGE otherwise. Shared by emx_preprocess and emx_detect (src/preprocess.c). */
 emx_status emx__check_image(const emx_image *img, size_t *stride);

@@ -161,6 +161,49 @@ static emx_status parse_input(emx_model *m, const chunk *ch)
     return EMX_OK;
 }
 
+/* Class names become object keys in JS and reach terminals through the CLI, so a name must be
+ * 1..EMX_MAX_CLASS_NAME bytes of valid UTF-8 without control characters (C0, DEL, C1: no
+ * escape sequences), with no space at either end, not "__proto__" (assigning it as a key sets
+ * the object's prototype: the score vanished), and unique (duplicates merged two scores). */
+#define EMX_MAX_CLASS_NAME 64
+
+static int utf8_printable(const uint8_t *s, uint32_t len)
+{
+    for (uint32_t i = 0; i < len;) {
+        const uint8_t c = s[i];
+        uint32_t cp, n;
+        if (c < 0x80)
+            cp = c, n = 1;
+        else if ((c & 0xe0) == 0xc0)
+            cp = c & 0x1fu, n = 2;
+        else if ((c & 0xf0) == 0xe0)
+            cp = c & 0x0fu, n = 3;
+        else if ((c & 0xf8) == 0xf0)
+            cp = c & 0x07u, n = 4;
+        else
+            return 0;
+        if (n > len - i)
+            return 0;
+        for (uint32_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + k] & 0x3fu);
+        }
+        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000}; /* no overlong forms */
+        if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0x20 ||
+            (cp >= 0x7f && cp <= 0x9f))
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+static int valid_class_name(const uint8_t *s, uint32_t len)
+{
+    return len >= 1 && len <= EMX_MAX_CLASS_NAME && s[0] != ' ' && s[len - 1] != ' ' &&
+           !(len == 9 && memcmp(s, "__proto__", 9) == 0) && utf8_printable(s, len);
+}
+
 static emx_status parse_classes(emx_model *m, const chunk *ch)
 {
     cursor c = {ch->p, ch->size, 0};
@@ -174,10 +217,13 @@ static emx_status parse_classes(emx_model *m, const chunk *ch)
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *s;
         uint32_t len;
-        if (!rd_string(&c, &s, &len))
+        if (!rd_string(&c, &s, &len) || !valid_class_name(s, len))
             return EMX_ERR_FORMAT;
         if (!(m->class_names[i] = dup_string(s, len)))
             return EMX_ERR_NO_MEMORY;
+        for (uint32_t j = 0; j < i; j++) /* at most 64 names: quadratic is nothing */
+            if (strcmp(m->class_names[j], m->class_names[i]) == 0)
+                return EMX_ERR_FORMAT;
     }
     return c.pos == c.size ? EMX_OK : EMX_ERR_FORMAT;
 }
@@ -189,6 +235,8 @@ static emx_status parse_meta(emx_model *m, const chunk *ch)
     /* Each pair takes at least 8 bytes: bounds n before allocating from it. */
     if (!rd_u32(&c, &n) || n > (c.size - c.pos) / 8)
         return EMX_ERR_FORMAT;
+    if (n > (uint32_t)m->params.max_meta_keys)
+        return EMX_ERR_LIMIT;
     if (n == 0)
         return c.pos == c.size ? EMX_OK : EMX_ERR_FORMAT;
     m->meta = calloc((size_t)n * 2, sizeof *m->meta);
@@ -344,6 +392,8 @@ static emx_status parse_graph(emx_model *m, const chunk *ch)
     uint32_t n_ops, n_out;
     if (!rd_u32(&c, &n_ops) || n_ops < 1 || n_ops > EMX_MAX_OPS)
         return EMX_ERR_FORMAT;
+    if (n_ops > (uint32_t)m->params.max_ops)
+        return EMX_ERR_LIMIT;
     m->ops = calloc(n_ops, sizeof *m->ops);
     m->values = calloc((size_t)n_ops + 1, sizeof *m->values);
     if (!m->ops || !m->values)
@@ -397,10 +447,25 @@ emx_status emx_model_load(const void *data, size_t size, const emx_model_params 
     if (!m)
         return EMX_ERR_NO_MEMORY;
     m->params = params ? *params : emx_model_default_params();
+    /* 0 (or negative counts) means "the default": a caller that zero-initialised the struct
+     * (older code, or only use_reference set) keeps the budgets. */
+    const emx_model_params def = emx_model_default_params();
+    if (m->params.max_macs == 0)
+        m->params.max_macs = def.max_macs;
+    if (m->params.max_memory_bytes == 0)
+        m->params.max_memory_bytes = def.max_memory_bytes;
+    if (m->params.max_ops <= 0)
+        m->params.max_ops = def.max_ops;
+    if (m->params.max_meta_keys <= 0)
+        m->params.max_meta_keys = def.max_meta_keys;
     m->cam_value = -1;
     emx_status st = parse_model(m, data, size);
     if (st == EMX_OK)
         st = emx__infer_shapes(m);
+    if (st == EMX_OK)
+        st = emx__check_outputs(m);
+    if (st == EMX_OK)
+        st = emx__check_compute(m);
     if (st == EMX_OK)
         st = emx__plan(m);
     if (st != EMX_OK) {

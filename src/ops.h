@@ -8,6 +8,7 @@
 #define EMX_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Activation codes are frozen: they are stored in .emx files (models/FORMAT.md). */
 typedef enum emx_act {
@@ -37,10 +38,10 @@ typedef struct emx_conv_shape {
 void emx__conv2d_ref(const emx_conv_shape *s, const float *weight, const float *bias,
                      const float *in, float *out);
 
-size_t emx__conv2d_packed_size(const emx_conv_shape *s);   /* floats */
+uint64_t emx__conv2d_packed_size(const emx_conv_shape *s);   /* floats */
 void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float *bias,
                       float *packed);
-size_t emx__conv2d_scratch_size(const emx_conv_shape *s);  /* floats */
+uint64_t emx__conv2d_scratch_size(const emx_conv_shape *s);  /* floats */
 void emx__conv2d(const emx_conv_shape *s, const float *packed, const float *in, float *out,
                  float *scratch);
 

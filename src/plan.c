@@ -140,7 +140,9 @@ static int packed_twin(const emx_model *m, int k)
     return -1;
 }
 
-static emx_status plan_weights(emx_model *m, uint64_t *scratch)
+/* Places every op's packed weights (op->packed_offset) and sizes the largest kernel scratch;
+ * allocates nothing, so the totals can be checked against the budget first. */
+static emx_status size_weights(emx_model *m, uint64_t *packed, uint64_t *scratch)
 {
     uint64_t total = 0;
     *scratch = 0;
@@ -162,11 +164,17 @@ static emx_status plan_weights(emx_model *m, uint64_t *scratch)
         } else {
             continue;
         }
-        op->packed_offset = (size_t)total;
+        op->packed_offset = (size_t)total; /* truncation harmless: total is checked below */
         total += round_up(need);
         if (total > SIZE_MAX / sizeof(float))
             return EMX_ERR_NO_MEMORY;
     }
+    *packed = total;
+    return EMX_OK;
+}
+
+static emx_status pack_weights(emx_model *m, uint64_t total)
+{
     if (!(m->packed = aligned_calloc(total, &m->packed_raw)))
         return EMX_ERR_NO_MEMORY;
     for (int k = 0; k < m->n_ops; k++) {
@@ -184,13 +192,21 @@ static emx_status plan_weights(emx_model *m, uint64_t *scratch)
 
 emx_status emx__plan(emx_model *m)
 {
-    uint64_t act, scratch;
+    uint64_t act = 0, scratch = 0, packed = 0;
     emx_status st = emx__cam_analyze(m);
     if (st == EMX_OK)
         st = plan_activations(m, &act);
     if (st == EMX_OK)
-        st = plan_weights(m, &scratch);
+        st = size_weights(m, &packed, &scratch);
     if (st != EMX_OK)
+        return st;
+    /* Every size is a 64-bit count of floats no larger than 2^62 (values, tensors and
+     * kernel sizes are bounded far below), so this sum cannot wrap. */
+    const uint64_t floats = act + round_up(scratch) + packed + m->cam_floats;
+    if (floats > m->params.max_memory_bytes / sizeof(float))
+        return EMX_ERR_LIMIT;
+    m->planned_bytes = floats * sizeof(float);
+    if ((st = pack_weights(m, packed)) != EMX_OK)
         return st;
     /* The reference ops read the original layout; the fast path only needs the packed copy. */
     if (!m->params.use_reference) {

@@ -21,7 +21,7 @@
 #pragma GCC diagnostic pop
 #endif
 
-#define MAX_CROP_SIDE 16384
+#define MAX_CROP_SIDE EMX_MAX_IMAGE_SIDE
 /* A box may cover at most this many times the pixels of the image (or of the model's input,
  * when that is larger). The crop is materialised with its edge padding before resizing, so
  * without this a 100 x 30 frame with a 16000 x 16000 box (a detector's garbage, or hostile
@@ -37,6 +37,7 @@ emx_status emx__check_image(const emx_image *img, size_t *stride)
 {
     if (!img->data || img->width < 1 || img->height < 1 || img->width > EMX_MAX_IMAGE_SIDE ||
         img->height > EMX_MAX_IMAGE_SIDE ||
+        (int64_t)img->width * img->height > EMX_MAX_IMAGE_PIXELS ||
         (img->channels != 1 && img->channels != 3 && img->channels != 4))
         return EMX_ERR_IMAGE;
     size_t row = (size_t)img->width * (size_t)img->channels;

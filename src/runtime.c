@@ -98,8 +98,16 @@ emx_status emx_run(emx_model *m, const float *input, float *probs)
     if (input != in)
         memmove(in, input, m->values[0].count * sizeof(float));
     emx__forward(m);
+    /* Finite but huge weights overflow to inf and softmax turns that into NaN: an error, not
+     * "neutral (NaN)". Nothing is explained from such a run. */
+    const float *out = emx__value_ptr(m, m->outputs[0]);
+    emx_status st = emx__check_probs(out, m->n_classes);
+    if (st != EMX_OK) {
+        m->has_run = 0;
+        return st;
+    }
     m->has_run = 1;
-    memcpy(probs, emx__value_ptr(m, m->outputs[0]), (size_t)m->n_classes * sizeof(float));
+    memcpy(probs, out, (size_t)m->n_classes * sizeof(float));
     return EMX_OK;
 }
 

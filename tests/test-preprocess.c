@@ -14,8 +14,9 @@ static emx_model *spec_model(int h, int w, int c, float mean, float sd)
 {
     eb_model mb;
     eb_init(&mb, (uint32_t)h, (uint32_t)w, (uint32_t)c, mean, sd);
+    static const char *names[3] = {"c0", "c1", "c2"}; /* names must be unique */
     for (int i = 0; i < c; i++)
-        eb_class(&mb, "c");
+        eb_class(&mb, names[i]);
     eb_op(&mb, EMX_OP_GLOBAL_AVGPOOL, 1, (const uint32_t[]){0}, 0, NULL, 0, NULL);
     eb_op(&mb, EMX_OP_SOFTMAX, 1, (const uint32_t[]){1}, 0, NULL, 0, NULL);
     eb_output(&mb, 2);

@@ -17,18 +17,36 @@
 
 /* ---- models ---- */
 
+emx_model *emx_wasm_load_budget(const void *data, int size, int use_reference, double max_macs,
+                                double max_memory_bytes, int max_ops, int max_meta_keys,
+                                int *status);
+
 /* Load an .emx from size bytes at data. Returns the model (0 on error) and writes the
  * emx_status to *status (a single int the caller allocated). */
 emx_model *emx_wasm_load(const void *data, int size, int use_reference, int *status) {
+    return emx_wasm_load_budget(data, size, use_reference, 0, 0, 0, 0, status);
+}
+
+/* emx_wasm_load with budgets (emx_model_params; 0 for a default): multiply-adds and memory
+ * bytes as doubles, since JS numbers carry them exactly up to 2^53. */
+emx_model *emx_wasm_load_budget(const void *data, int size, int use_reference, double max_macs,
+                                double max_memory_bytes, int max_ops, int max_meta_keys,
+                                int *status) {
     emx_model *model = NULL;
     emx_status st;
     if (!status) return NULL;
-    if (!data || size <= 0) {
+    if (!data || size <= 0 || !(max_macs >= 0 && max_macs <= 9e18) ||
+        !(max_memory_bytes >= 0 && max_memory_bytes <= 9e18) || max_ops < 0 ||
+        max_meta_keys < 0) {
         *status = EMX_ERR_INVALID_ARG;
         return NULL;
     }
     emx_model_params params = emx_model_default_params();
     params.use_reference = use_reference ? 1 : 0;
+    if (max_macs > 0) params.max_macs = (uint64_t)max_macs;
+    if (max_memory_bytes > 0) params.max_memory_bytes = (uint64_t)max_memory_bytes;
+    if (max_ops > 0) params.max_ops = max_ops;
+    if (max_meta_keys > 0) params.max_meta_keys = max_meta_keys;
     st = emx_model_load(data, (size_t)size, &params, &model);
     *status = (int)st;
     return st == EMX_OK ? model : NULL;
@@ -106,6 +124,30 @@ int emx_wasm_explain(const emx_model *model, int label, float *map, int map_w, i
 }
 
 const char *emx_wasm_status_str(int status) { return emx_status_str((emx_status)status); }
+
+/* The status's short name ("FORMAT", "NUMERIC", ...): JS can build its code table from this
+ * instead of repeating the list. */
+const char *emx_wasm_status_name(int status) { return emx_status_name((emx_status)status); }
+
+/* ---- limits, from the C headers, so JS checks the same numbers before copying ---- */
+
+/* which: 0 largest image side, 1 most image pixels, 2 most classes, 3 most landmarks,
+ * 4 most detection tiles, 5 default multiply-add budget (millions), 6 default memory budget
+ * (MiB), 7 default op budget, 8 default metadata-key budget; -1 for any other. */
+int emx_wasm_limit(int which) {
+    switch (which) {
+    case 0: return EMX_MAX_IMAGE_SIDE;
+    case 1: return EMX_MAX_IMAGE_PIXELS;
+    case 2: return EMX_MAX_CLASSES;
+    case 3: return EMX_MAX_LANDMARKS;
+    case 4: return EMX_DETECT_MAX_TILES;
+    case 5: return (int)(EMX_DEFAULT_MAX_MACS / 1000000u);
+    case 6: return (int)(EMX_DEFAULT_MAX_MEMORY_BYTES >> 20);
+    case 7: return EMX_DEFAULT_MAX_OPS;
+    case 8: return EMX_DEFAULT_MAX_META_KEYS;
+    }
+    return -1;
+}
 
 /* ---- image decoding (stb_image inside the core) ---- */
 

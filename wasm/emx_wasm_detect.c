@@ -205,7 +205,8 @@ uint8_t *emx_wasm_encode_png(const uint8_t *pixels, int width, int height, int c
                              int *size) {
     if (!size) return NULL;
     *size = 0;
-    if (!pixels || width < 1 || height < 1 || width > 16384 || height > 16384 ||
+    if (!pixels || width < 1 || height < 1 || width > EMX_MAX_IMAGE_SIDE || height > EMX_MAX_IMAGE_SIDE ||
+        (int64_t)width * height > EMX_MAX_IMAGE_PIXELS ||
         (channels != 1 && channels != 3 && channels != 4))
         return NULL;
     emx__png_buf b = {NULL, 0, 0, 0};

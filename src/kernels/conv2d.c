@@ -53,25 +53,28 @@ static int emx__conv_kind(const emx_conv_shape *s) {
     return EMX__CONV_IGEMM;
 }
 
-static size_t emx__round_up(size_t x, size_t m) {
+/* Sizes are computed in 64 bits: shapes come from files, and on a 32-bit size_t (wasm32)
+ * their products wrap (a padded copy of 65536 x 65536 floats is 0 there). emx__plan compares
+ * the 64-bit totals with the model's budget and SIZE_MAX before allocating anything. */
+static uint64_t emx__round_up(uint64_t x, uint64_t m) {
     return (x + m - 1) / m * m;
 }
 
-size_t emx__gemm_packed_size(size_t n, size_t k) {
+uint64_t emx__gemm_packed_size(uint64_t n, uint64_t k) {
     return emx__round_up(n, EMX_GEMM_NR) * (1 + k);
 }
 
 /* floats of packed weights for one group: n = its output channels, k = (ky, kx, ic) */
-static size_t emx__group_packed(const emx_conv_shape *s) {
-    return emx__gemm_packed_size((size_t)(s->out_c / s->groups),
-                                 (size_t)s->kh * s->kw * (s->in_c / s->groups));
+static uint64_t emx__group_packed(const emx_conv_shape *s) {
+    return emx__gemm_packed_size((uint64_t)(s->out_c / s->groups),
+                                 (uint64_t)s->kh * (uint64_t)s->kw * (uint64_t)(s->in_c / s->groups));
 }
 
-size_t emx__conv2d_packed_size(const emx_conv_shape *s) {
+uint64_t emx__conv2d_packed_size(const emx_conv_shape *s) {
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_DW) return emx__dwconv_packed_size(s);
     if (kind == EMX__CONV_WINO) return emx__wino_packed_size(s);
-    return (size_t)s->groups * emx__group_packed(s);
+    return (uint64_t)s->groups * emx__group_packed(s);
 }
 
 void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float *bias,
@@ -121,25 +124,25 @@ static int emx__row_taps(const emx_conv_shape *s) {
 }
 
 /* padded row width: columns [0, pad_left) and [pad_left + in_w, width) are zeros */
-static size_t emx__padded_w(const emx_conv_shape *s) {
-    const size_t need = (size_t)(s->out_w - 1) * s->stride_w + s->kw;
-    const size_t have = (size_t)s->in_w + s->pad_left;
+static uint64_t emx__padded_w(const emx_conv_shape *s) {
+    const uint64_t need = (uint64_t)(s->out_w - 1) * (uint64_t)s->stride_w + (uint64_t)s->kw;
+    const uint64_t have = (uint64_t)s->in_w + (uint64_t)s->pad_left;
     return need > have ? need : have;
 }
 
 typedef struct emx__igemm_layout {
-    size_t kc, ks;   /* floats per tap, taps per output pixel */
-    size_t zero_n;   /* floats in the zero row */
-    size_t padded_n; /* floats in the padded input copy (row taps only) */
+    uint64_t kc, ks;   /* floats per tap, taps per output pixel */
+    uint64_t zero_n;   /* floats in the zero row */
+    uint64_t padded_n; /* floats in the padded input copy (row taps only) */
 } emx__igemm_layout;
 
 static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
     emx__igemm_layout l;
     if (emx__row_taps(s)) {
-        l.kc = (size_t)s->kw * s->in_c, l.ks = (size_t)s->kh;
-        l.padded_n = (size_t)s->in_h * emx__padded_w(s) * s->in_c;
+        l.kc = (uint64_t)s->kw * (uint64_t)s->in_c, l.ks = (uint64_t)s->kh;
+        l.padded_n = (uint64_t)s->in_h * emx__padded_w(s) * (uint64_t)s->in_c;
     } else {
-        l.kc = (size_t)(s->in_c / s->groups), l.ks = (size_t)s->kh * s->kw;
+        l.kc = (uint64_t)(s->in_c / s->groups), l.ks = (uint64_t)s->kh * (uint64_t)s->kw;
         l.padded_n = 0;
     }
     l.zero_n = emx__round_up(l.kc, 4);
@@ -149,12 +152,12 @@ static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
 /* igemm scratch: the zero row (stands for padding), the padded input copy when row taps are
  * used, then MR * ks pointers, aligned inside the float buffer (the runtime only promises
  * float alignment). Sized for the largest MR listed so any kernel can run in it. */
-size_t emx__conv2d_scratch_size(const emx_conv_shape *s) {
+uint64_t emx__conv2d_scratch_size(const emx_conv_shape *s) {
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_WINO) return emx__wino_scratch_size(s);
     if (kind != EMX__CONV_IGEMM) return 0;
     const emx__igemm_layout l = emx__layout(s);
-    const size_t ptrs = (size_t)emx__max_mr() * l.ks + 1; /* +1: alignment slack */
+    const uint64_t ptrs = (uint64_t)emx__max_mr() * l.ks + 1; /* +1: alignment slack */
     return l.zero_n + l.padded_n + (ptrs * sizeof(float *) + sizeof(float) - 1) / sizeof(float);
 }
 
@@ -173,7 +176,8 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
 
     const size_t icg = (size_t)(s->in_c / s->groups), ocg = (size_t)(s->out_c / s->groups);
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c;
-    const size_t gstride = emx__group_packed(s);
+    /* Every size below fits a size_t: the plan allocated these buffers. */
+    const size_t gstride = (size_t)emx__group_packed(s);
     const emx_gemm_config *single = emx__gemm_single_row();
 
     if (kind == EMX__CONV_WINO) {
@@ -194,12 +198,13 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
 
     const emx__igemm_layout l = emx__layout(s);
     float *zero = scratch;
-    memset(zero, 0, l.kc * sizeof(float));
-    float *padded = scratch + l.zero_n;
-    const uintptr_t pbase = (uintptr_t)(padded + l.padded_n);
+    const size_t kc = (size_t)l.kc, ks = (size_t)l.ks, padded_n = (size_t)l.padded_n;
+    memset(zero, 0, kc * sizeof(float));
+    float *padded = scratch + (size_t)l.zero_n;
+    const uintptr_t pbase = (uintptr_t)(padded + padded_n);
     const float **ind =
         (const float **)((pbase + sizeof(float *) - 1) / sizeof(float *) * sizeof(float *));
-    const size_t row_taps = l.padded_n != 0, pw = row_taps ? emx__padded_w(s) : 0;
+    const size_t row_taps = padded_n != 0, pw = row_taps ? (size_t)emx__padded_w(s) : 0;
     if (row_taps) {
         const size_t left = (size_t)s->pad_left * in_c, body = (size_t)s->in_w * in_c;
         for (int y = 0; y < s->in_h; y++) {
@@ -235,7 +240,7 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
             }
         }
         for (int g = 0; g < s->groups; g++)
-            k->igemm(mr, ocg, l.kc, l.ks, ind, packed + g * gstride, out + m0 * out_c + g * ocg,
+            k->igemm(mr, ocg, kc, ks, ind, packed + g * gstride, out + m0 * out_c + g * ocg,
                      out_c, g * icg, zero, &params);
         if (tail_act) emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
     }

@@ -38,19 +38,19 @@ int emx__wino_applies(const emx_conv_shape *s) {
 }
 
 /* one U_k: out_c channels over in_c rows in the GEMM micro-kernels' packed layout */
-static size_t emx__wino_u_size(const emx_conv_shape *s) {
-    return emx__gemm_packed_size((size_t)s->out_c, (size_t)s->in_c);
+static uint64_t emx__wino_u_size(const emx_conv_shape *s) {
+    return emx__gemm_packed_size((uint64_t)s->out_c, (uint64_t)s->in_c);
 }
 
 /* 16 packed U_k, then out_c biases */
-size_t emx__wino_packed_size(const emx_conv_shape *s) {
-    return 16 * emx__wino_u_size(s) + (size_t)s->out_c;
+uint64_t emx__wino_packed_size(const emx_conv_shape *s) {
+    return 16 * emx__wino_u_size(s) + (uint64_t)s->out_c;
 }
 
 void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *bias,
                     float *packed) {
     const int ic_n = s->in_c, oc_n = s->out_c;
-    const size_t u_n = emx__wino_u_size(s);
+    const size_t u_n = (size_t)emx__wino_u_size(s); /* fits: the plan allocated it */
     memset(packed, 0, 16 * u_n * sizeof(float));
     for (int oc = 0; oc < oc_n; oc++)
         for (int ic = 0; ic < ic_n; ic++) {
@@ -78,8 +78,9 @@ void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *b
 }
 
 /* scratch: V [16][TB][in_c], M [16][TB][out_c], a zero pixel (in_c), a sink pixel (out_c) */
-size_t emx__wino_scratch_size(const emx_conv_shape *s) {
-    return 16 * (size_t)EMX__WINO_TB * ((size_t)s->in_c + s->out_c) + s->in_c + s->out_c;
+uint64_t emx__wino_scratch_size(const emx_conv_shape *s) {
+    return 16 * (uint64_t)EMX__WINO_TB * ((uint64_t)s->in_c + (uint64_t)s->out_c) +
+           (uint64_t)s->in_c + (uint64_t)s->out_c;
 }
 
 /* V for one tile: d = the 4x4 patch at input (y0, x0), rows/columns outside are zeros */
@@ -154,7 +155,7 @@ void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
     emx_minmax_params params, none = {-INFINITY, INFINITY};
     const int tail_act = emx__minmax_for_act(s->act, &params);
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c, tb = EMX__WINO_TB;
-    const size_t u_n = emx__wino_u_size(s);
+    const size_t u_n = (size_t)emx__wino_u_size(s);
     const float *bias = packed + 16 * u_n;
     float *v = scratch, *m = v + 16 * tb * in_c, *zero = m + 16 * tb * out_c, *sink = zero + in_c;
     memset(zero, 0, in_c * sizeof(float));

@@ -9,9 +9,9 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-size_t emx__dwconv_packed_size(const emx_conv_shape *s) {
-    const size_t blocks = ((size_t)s->out_c + EMX_DW_CB - 1) / EMX_DW_CB;
-    return blocks * EMX_DW_CB * (1 + (size_t)s->kh * s->kw);
+uint64_t emx__dwconv_packed_size(const emx_conv_shape *s) {
+    const uint64_t blocks = ((uint64_t)s->out_c + EMX_DW_CB - 1) / EMX_DW_CB;
+    return blocks * EMX_DW_CB * (1 + (uint64_t)s->kh * (uint64_t)s->kw);
 }
 
 void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float *bias,

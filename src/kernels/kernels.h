@@ -6,6 +6,7 @@
 #define EMX_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ops.h"
 
@@ -57,7 +58,7 @@ typedef void (*emx_igemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks,
 #undef EMX_GEMM_UKERNEL
 
 /* Floats of packed weights for n output channels over k rows: the layout above. */
-size_t emx__gemm_packed_size(size_t n, size_t k);
+uint64_t emx__gemm_packed_size(uint64_t n, uint64_t k);
 
 typedef struct emx_gemm_config {
     const char *name;
@@ -82,7 +83,7 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
  * Packed per block of 4 channels: 4 biases, then kh*kw taps of 4 weights (padded with 0):
  * one vector per tap, so a 3x3 block's weights stay in 9 registers across a whole row. */
 #define EMX_DW_CB 4
-size_t emx__dwconv_packed_size(const emx_conv_shape *s);
+uint64_t emx__dwconv_packed_size(const emx_conv_shape *s);
 void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float *bias,
                       float *packed);
 void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, const float *in,
@@ -95,10 +96,10 @@ void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, c
  * weights and running it, since the two routes pack differently. */
 extern int emx__wino_enabled;
 int emx__wino_applies(const emx_conv_shape *s);
-size_t emx__wino_packed_size(const emx_conv_shape *s);
+uint64_t emx__wino_packed_size(const emx_conv_shape *s);
 void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *bias,
                     float *packed);
-size_t emx__wino_scratch_size(const emx_conv_shape *s);
+uint64_t emx__wino_scratch_size(const emx_conv_shape *s);
 void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
                     const emx_conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch);
