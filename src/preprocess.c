@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "pixel.h"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -87,11 +88,9 @@ static int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* PIL's convert('L') in fixed point (Convert.c, L24): verified equal to PIL 9.4 on all 2^24
- * colours, where (299 R + 587 G + 114 B + 500) / 1000 differs on 9040 of them. */
 static uint8_t gray(const uint8_t *p)
 {
-    return (uint8_t)((p[0] * 19595u + p[1] * 38470u + p[2] * 7471u + 0x8000u) >> 16);
+    return emx__grey(p[0], p[1], p[2]);
 }
 
 /* Copy the rectangle in the model's channel count: pixels outside the image repeat the

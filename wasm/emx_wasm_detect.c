@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "emoxnet.h"
+#include "pixel.h" /* src/: the core's one grey formula */
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -112,7 +113,7 @@ static void emx__fill(uint8_t *px, int w, int h, int ch, int x0, int y0, int x1,
         for (int x = x0; x < x1; x++) {
             uint8_t *p = px + ((size_t)y * w + x) * ch;
             if (ch == 1) {
-                p[0] = (uint8_t)((rgb[0] * 19595u + rgb[1] * 38470u + rgb[2] * 7471u + 0x8000u) >> 16);
+                p[0] = emx__grey(rgb[0], rgb[1], rgb[2]);
             } else {
                 p[0] = rgb[0], p[1] = rgb[1], p[2] = rgb[2];
                 if (ch == 4) p[3] = 255;
