@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build, then run every test: C tests natively and under ASan+UBSan (ctest), the exporter's
+# Build, then run every test: C tests natively, under ASan+UBSan, in both WebAssembly builds
+# (Node) and in a 32-bit -m32 ASan build (ctest), the exporter's
 # Python tests (golden files; PyTorch tests skip without torch), and the Node tests of the
 # WebAssembly build, the live demo (web/) in headless Chromium, and the example apps of
 # examples/ built from the npm pack tarball. `npm test` and .ci/run call this.
@@ -17,6 +18,20 @@ echo "== C tests (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEMX_SANITIZE=ON >/dev/null
 make -C build-asan -j"$JOBS" >/dev/null
 ctest --test-dir build-asan --output-on-failure || status=1
+
+echo "== C tests (WebAssembly: SIMD128 and scalar cores, under Node)"
+# Built by scripts/build.sh in build-wasm/: the same tests/test-*.c, so each kernel meets the
+# reference oracle in all three builds, and the 32-bit size arithmetic is exercised (wasm32).
+ctest --test-dir build-wasm -j"$JOBS" --output-on-failure || status=1
+
+echo "== C tests (32-bit native, -m32, ASan + UBSan)"
+# A 32-bit size_t natively, under AddressSanitizer: where wrapped size products overflow.
+CFLAGS=-m32 cmake -S . -B build-m32 -DCMAKE_BUILD_TYPE=Debug -DEMX_SANITIZE=ON >/dev/null
+make -C build-m32 -j"$JOBS" >/dev/null
+ctest --test-dir build-m32 --output-on-failure || status=1
+
+echo "== mutation check: known bugs applied one at a time must fail their tests (~2 min)"
+sh scripts/mutate.sh || status=1
 
 echo "== exporter tests (Python)"
 /usr/bin/python3 -m unittest discover -s training -p 'test_*.py' || status=1

@@ -54,6 +54,43 @@ static void test_records(void)
     emx_model_free(cls);
 }
 
+/* Every field of a record, at its offset, from a face whose fields all differ (only 4 of
+ * the 19 were checked, so swapping landmark x and y or two box fields went unnoticed). */
+static void test_record_fields(void)
+{
+    emx_face f;
+    memset(&f, 0, sizeof f);
+    f.box = (emx_box){11.5f, 12.5f, 13.5f, 14.5f};
+    f.score = 0.625f;
+    f.n_landmarks = 6;
+    for (int i = 0; i < 6; i++) {
+        f.landmarks[i][0] = 100.0f + i;
+        f.landmarks[i][1] = 200.0f + i;
+    }
+    f.label = 3;
+    for (int c = 0; c < 8; c++)
+        f.probs[c] = 0.01f * (float)(c + 1);
+    float out[EMX_WASM_FACE_FLOATS + 8];
+    emx__wasm_record(&f, 8, out);
+    CHECK(out[0] == 11.5f && out[1] == 12.5f && out[2] == 13.5f && out[3] == 14.5f);
+    CHECK(out[4] == 0.625f && out[5] == 6.0f);
+    int lm_ok = 1;
+    for (int i = 0; i < 6; i++)
+        lm_ok &= out[6 + 2 * i] == 100.0f + i && out[7 + 2 * i] == 200.0f + i;
+    CHECK(lm_ok);
+    CHECK(out[18] == 3.0f);
+    int probs_ok = 1;
+    for (int c = 0; c < 8; c++)
+        probs_ok &= out[EMX_WASM_FACE_FLOATS + c] == 0.01f * (float)(c + 1);
+    CHECK(probs_ok);
+    /* landmarks past n_landmarks are written as 0, not left over */
+    f.n_landmarks = 2;
+    for (int i = 0; i < EMX_WASM_FACE_FLOATS; i++)
+        out[i] = -5;
+    emx__wasm_record(&f, 0, out);
+    CHECK(out[5] == 2.0f && out[9] == 201.0f && out[10] == 0.0f && out[17] == 0.0f);
+}
+
 static void test_draw_and_png(void)
 {
     for (int ch = 1; ch <= 4; ch++) {
@@ -95,6 +132,7 @@ static void test_draw_and_png(void)
 int main(void)
 {
     test_records();
+    test_record_fields();
     test_draw_and_png();
     return emx_test_summary();
 }
