@@ -176,7 +176,7 @@ static size_t decode(const emx_model *m, float score_threshold, cand *out)
                                               : logf(score_threshold / (1.0f - score_threshold));
     size_t n = 0;
     for (int l = 0; l < m->n_outputs; l += 2) {
-        const emx_value *vs = &m->values[m->outputs[l]];
+        const emx__graph_value *vs = &m->values[m->outputs[l]];
         const float *sc = emx__value_ptr(m, m->outputs[l]);
         const float *rg = emx__value_ptr(m, m->outputs[l + 1]);
         const int H = vs->h, W = vs->w, A = vs->c;

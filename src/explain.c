@@ -56,7 +56,7 @@ static float weight_to_output(const emx_model *m, const readers *r, int v)
         int slot = 0, k = only_reader(r, v, &slot);
         if (k < 0)
             return -1.0f;
-        const emx_op *op = &m->ops[k];
+        const emx__op *op = &m->ops[k];
         if (op->type == EMX_OP_WEIGHTED_MEAN)
             w *= m->tensors[op->tensors[0]].data[slot];
         else if (op->type != EMX_OP_SOFTMAX && op->type != EMX_OP_CALIBRATE)
@@ -72,7 +72,7 @@ static int flip_parity(const emx_model *m, int v)
 {
     int flips = 0;
     while (v > 0) {
-        const emx_op *op = &m->ops[v - 1];
+        const emx__op *op = &m->ops[v - 1];
         if (op->type == EMX_OP_FLIP_W)
             flips ^= 1;
         v = op->inputs[0];
@@ -101,13 +101,13 @@ static emx_status find_branches(emx_model *m, const readers *r)
 {
     int found[256], n = 0;
     for (int k = 0; k < m->n_ops && n < 256; k++) {
-        const emx_op *gap = &m->ops[k];
+        const emx__op *gap = &m->ops[k];
         if (gap->type != EMX_OP_GLOBAL_AVGPOOL)
             continue;
         int slot = 0, d = only_reader(r, k + 1, &slot);
         if (d < 0)
             continue;
-        const emx_op *dense = &m->ops[d];
+        const emx__op *dense = &m->ops[d];
         if (dense->type != EMX_OP_DENSE || dense->act != EMX_ACT_NONE ||
             dense->conv.out_c != m->n_classes ||
             m->values[d + 1].count != (size_t)m->values[m->outputs[0]].count)
@@ -135,7 +135,7 @@ static emx_status find_branches(emx_model *m, const readers *r)
     float *dst = m->cam_weights;
     for (int i = 0; i < n; i++) {
         int k = found[i], slot = 0, d = only_reader(r, k + 1, &slot);
-        struct emx_cam_branch *b = &m->cam[i];
+        struct emx__cam_branch *b = &m->cam[i];
         b->feat = m->ops[k].inputs[0];
         b->flip = flip_parity(m, b->feat);
         b->weight = weight_to_output(m, r, d + 1);
@@ -164,7 +164,7 @@ emx_status emx_explain(const emx_model *m, int label, float *map, int map_w, int
     }
     size_t cam_max = 0, n_map = (size_t)map_w * (size_t)map_h;
     for (int i = 0; i < m->n_cam; i++) {
-        const emx_value *v = &m->values[m->cam[i].feat];
+        const emx__graph_value *v = &m->values[m->cam[i].feat];
         if ((size_t)v->h * (size_t)v->w > cam_max)
             cam_max = (size_t)v->h * (size_t)v->w;
     }
@@ -174,8 +174,8 @@ emx_status emx_explain(const emx_model *m, int label, float *map, int map_w, int
     float *up = cam + cam_max;
     memset(map, 0, n_map * sizeof(float));
     for (int i = 0; i < m->n_cam; i++) {
-        const struct emx_cam_branch *b = &m->cam[i];
-        const emx_value *v = &m->values[b->feat];
+        const struct emx__cam_branch *b = &m->cam[i];
+        const emx__graph_value *v = &m->values[b->feat];
         const float *f = emx__value_ptr(m, b->feat);
         const float *wc = b->dense + (size_t)label * (size_t)v->c;
         for (int y = 0; y < v->h; y++)

@@ -17,7 +17,7 @@
 #include "ops.h"
 
 /* Op ids are stored in files: frozen, append only (models/FORMAT.md). */
-typedef enum emx_op_type {
+typedef enum emx__op_type {
     EMX_OP_CONV2D = 1,
     EMX_OP_DENSE = 2,
     EMX_OP_MAXPOOL2D = 3,
@@ -34,7 +34,7 @@ typedef enum emx_op_type {
     EMX_OP_PAD_CHANNELS = 14,
     EMX_OP_CALIBRATE = 15,
     EMX_OP_COUNT_ = 16
-} emx_op_type;
+} emx__op_type;
 
 /* Limits from models/FORMAT.md ("Limits a reader enforces"). */
 #define EMX_FORMAT_VERSION 1u
@@ -50,35 +50,35 @@ typedef enum emx_op_type {
 #define EMX_MAX_OP_ATTRS 13 /* CONV2D has the most */
 #define EMX_MAX_OP_TENSORS 2
 
-typedef struct emx_tensor {
+typedef struct emx__tensor {
     int ndim;
     int dims[4];
     size_t count;   /* elements */
     float *data;    /* widened to fp32; NULL after planning unless params.use_reference */
-} emx_tensor;
+} emx__tensor;
 
 /* A graph value: value 0 is the input, value k >= 1 the output of op k - 1. */
-typedef struct emx_value {
+typedef struct emx__graph_value {
     int h, w, c;
     size_t count;   /* h * w * c, at most EMX_MAX_VALUE_FLOATS */
     int last_use;   /* index of the last op reading it; -1 when none does */
     int keep;       /* never reuse its buffer, so emx__value() can read it after a run */
     size_t offset;  /* floats from the start of the workspace */
-} emx_value;
+} emx__graph_value;
 
-typedef struct emx_op {
+typedef struct emx__op {
     int type;
     int n_inputs, inputs[EMX_MAX_OP_INPUTS];
     int n_attrs;
     int32_t attrs[EMX_MAX_OP_ATTRS];
     int n_tensors, tensors[EMX_MAX_OP_TENSORS];
     /* Filled by shape_infer.c: */
-    emx_act act;
-    emx_conv_shape conv; /* CONV2D, DENSE (DENSE as a 1x1 conv over a 1x1xK input) */
-    emx_pool_shape pool; /* MAXPOOL2D, AVGPOOL2D */
+    emx__act act;
+    emx__conv_shape conv; /* CONV2D, DENSE (DENSE as a 1x1 conv over a 1x1xK input) */
+    emx__pool_shape pool; /* MAXPOOL2D, AVGPOOL2D */
     /* Filled by plan.c: packed conv weights, or a copy of WEIGHTED_MEAN's weights. */
     size_t packed_offset; /* floats from the start of model->packed */
-} emx_op;
+} emx__op;
 
 struct emx_model {
     emx_model_params params;
@@ -90,13 +90,13 @@ struct emx_model {
     char **meta;           /* key 0, value 0, key 1, value 1, ... */
 
     int n_tensors;
-    emx_tensor *tensors;
+    emx__tensor *tensors;
     float *tensor_data;    /* all widened tensors, one block */
 
     int n_ops;
-    emx_op *ops;
+    emx__op *ops;
     int n_values;          /* n_ops + 1 */
-    emx_value *values;
+    emx__graph_value *values;
     int n_outputs;
     int outputs[EMX_MAX_OUTPUTS];
 
@@ -112,7 +112,7 @@ struct emx_model {
      * GLOBAL_AVGPOOL(feat) -> DENSE(no activation, num_classes outputs) whose logits reach
      * output 0 through SOFTMAX / WEIGHTED_MEAN only. Their feature values are kept alive. */
     int n_cam;
-    struct emx_cam_branch {
+    struct emx__cam_branch {
         int feat;          /* the value global-average-pooled */
         int flip;          /* 1: the branch saw the input mirrored (odd number of FLIP_W) */
         float weight;      /* product of the WEIGHTED_MEAN weights on the way to the output */

@@ -258,7 +258,7 @@ typedef struct tensor_src {
     uint32_t dtype, offset, nbytes;
 } tensor_src;
 
-static emx_status parse_tensor_record(cursor *c, size_t data_size, emx_tensor *t,
+static emx_status parse_tensor_record(cursor *c, size_t data_size, emx__tensor *t,
                                       tensor_src *src)
 {
     const uint8_t *name;
@@ -288,7 +288,7 @@ static emx_status parse_tensor_record(cursor *c, size_t data_size, emx_tensor *t
     return EMX_OK;
 }
 
-static emx_status widen_tensor(const uint8_t *bytes, const tensor_src *src, emx_tensor *t)
+static emx_status widen_tensor(const uint8_t *bytes, const tensor_src *src, emx__tensor *t)
 {
     for (size_t i = 0; i < t->count; i++) {
         float v;
@@ -352,7 +352,7 @@ done:
     return st;
 }
 
-static emx_status parse_op(cursor *c, const emx_model *m, int index, emx_op *op)
+static emx_status parse_op(cursor *c, const emx_model *m, int index, emx__op *op)
 {
     uint32_t type, n_in, n_attrs, n_tens;
     if (!rd_u32(c, &type) || type < 1 || type >= EMX_OP_COUNT_)

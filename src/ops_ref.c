@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-float emx__act_scalar(float x, emx_act act) {
+float emx__act_scalar(float x, emx__act act) {
     switch (act) {
     case EMX_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case EMX_ACT_RELU6: return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x);
@@ -24,7 +24,7 @@ float emx__act_scalar(float x, emx_act act) {
 
 /* ---- convolution ---- */
 
-void emx__conv2d_ref(const emx_conv_shape *s, const float *weight, const float *bias,
+void emx__conv2d_ref(const emx__conv_shape *s, const float *weight, const float *bias,
                      const float *in, float *out) {
     const int icg = s->in_c / s->groups, ocg = s->out_c / s->groups;
     for (int oy = 0; oy < s->out_h; oy++)
@@ -51,7 +51,7 @@ void emx__conv2d_ref(const emx_conv_shape *s, const float *weight, const float *
 
 /* ---- pooling ---- */
 
-void emx__maxpool2d_ref(const emx_pool_shape *s, const float *in, float *out) {
+void emx__maxpool2d_ref(const emx__pool_shape *s, const float *in, float *out) {
     for (int oy = 0; oy < s->out_h; oy++)
         for (int ox = 0; ox < s->out_w; ox++)
             for (int c = 0; c < s->c; c++) {
@@ -76,7 +76,7 @@ void emx__maxpool2d_ref(const emx_pool_shape *s, const float *in, float *out) {
  * The exporter therefore only emits count_include_pad = 1 where that holds (ceil_mode windows
  * that overhang the padded input must use count_include_pad = 0 or be rejected).
  * count_include_pad = 0 divides by the in-bounds elements (0 when there are none). */
-void emx__avgpool2d_ref(const emx_pool_shape *s, const float *in, float *out) {
+void emx__avgpool2d_ref(const emx__pool_shape *s, const float *in, float *out) {
     for (int oy = 0; oy < s->out_h; oy++)
         for (int ox = 0; ox < s->out_w; ox++)
             for (int c = 0; c < s->c; c++) {
@@ -108,11 +108,11 @@ void emx__global_avgpool_ref(int hw, int c, const float *in, float *out) {
 
 /* ---- elementwise ---- */
 
-void emx__add_ref(size_t n, const float *a, const float *b, float *out, emx_act act) {
+void emx__add_ref(size_t n, const float *a, const float *b, float *out, emx__act act) {
     for (size_t i = 0; i < n; i++) out[i] = emx__act_scalar(a[i] + b[i], act);
 }
 
-void emx__activation_ref(size_t n, const float *in, float *out, emx_act act) {
+void emx__activation_ref(size_t n, const float *in, float *out, emx__act act) {
     for (size_t i = 0; i < n; i++) out[i] = emx__act_scalar(in[i], act);
 }
 

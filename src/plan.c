@@ -42,7 +42,7 @@ typedef struct arena {
     uint64_t end; /* high-water mark */
 } arena;
 
-static void arena_alloc(arena *a, emx_value *values, int v)
+static void arena_alloc(arena *a, emx__graph_value *values, int v)
 {
     uint64_t size = round_up(values[v].count), at = 0;
     int i = 0;
@@ -73,7 +73,7 @@ static void arena_release(arena *a, int v)
 
 static emx_status plan_activations(emx_model *m, uint64_t *total)
 {
-    emx_value *values = m->values;
+    emx__graph_value *values = m->values;
     for (int v = 0; v < m->n_values; v++) {
         values[v].last_use = -1;
         values[v].keep = 0;
@@ -111,12 +111,12 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
 
 /* ---- weights ---- */
 
-static int is_conv(const emx_op *op)
+static int is_conv(const emx__op *op)
 {
     return op->type == EMX_OP_CONV2D || op->type == EMX_OP_DENSE;
 }
 
-static int same_conv(const emx_conv_shape *a, const emx_conv_shape *b)
+static int same_conv(const emx__conv_shape *a, const emx__conv_shape *b)
 {
     return a->in_h == b->in_h && a->in_w == b->in_w && a->in_c == b->in_c &&
            a->out_h == b->out_h && a->out_w == b->out_w && a->out_c == b->out_c &&
@@ -130,9 +130,9 @@ static int same_conv(const emx_conv_shape *a, const emx_conv_shape *b)
  * augmentation running one trunk twice), or -1. */
 static int packed_twin(const emx_model *m, int k)
 {
-    const emx_op *op = &m->ops[k];
+    const emx__op *op = &m->ops[k];
     for (int j = 0; j < k; j++) {
-        const emx_op *o = &m->ops[j];
+        const emx__op *o = &m->ops[j];
         if (o->type == op->type && is_conv(o) && o->tensors[0] == op->tensors[0] &&
             o->tensors[1] == op->tensors[1] && same_conv(&o->conv, &op->conv))
             return j;
@@ -147,7 +147,7 @@ static emx_status size_weights(emx_model *m, uint64_t *packed, uint64_t *scratch
     uint64_t total = 0;
     *scratch = 0;
     for (int k = 0; k < m->n_ops; k++) {
-        emx_op *op = &m->ops[k];
+        emx__op *op = &m->ops[k];
         uint64_t need;
         if (is_conv(op)) {
             int twin = packed_twin(m, k);
@@ -178,7 +178,7 @@ static emx_status pack_weights(emx_model *m, uint64_t total)
     if (!(m->packed = aligned_calloc(total, &m->packed_raw)))
         return EMX_ERR_NO_MEMORY;
     for (int k = 0; k < m->n_ops; k++) {
-        emx_op *op = &m->ops[k];
+        emx__op *op = &m->ops[k];
         float *dst = m->packed + op->packed_offset;
         if (is_conv(op) && packed_twin(m, k) < 0)
             emx__conv2d_pack(&op->conv, m->tensors[op->tensors[0]].data,

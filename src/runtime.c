@@ -4,7 +4,7 @@
 
 #include "model.h"
 
-static void run_conv(const emx_model *m, const emx_op *op, const float *in, float *out)
+static void run_conv(const emx_model *m, const emx__op *op, const float *in, float *out)
 {
     if (m->params.use_reference)
         emx__conv2d_ref(&op->conv, m->tensors[op->tensors[0]].data,
@@ -15,9 +15,9 @@ static void run_conv(const emx_model *m, const emx_op *op, const float *in, floa
 
 static void run_op(emx_model *m, int k)
 {
-    const emx_op *op = &m->ops[k];
-    const emx_value *vin = &m->values[op->inputs[0]];
-    const emx_value *vout = &m->values[k + 1];
+    const emx__op *op = &m->ops[k];
+    const emx__graph_value *vin = &m->values[op->inputs[0]];
+    const emx__graph_value *vout = &m->values[k + 1];
     const float *ins[EMX_MAX_OP_INPUTS];
     int cs[EMX_MAX_OP_INPUTS];
     for (int i = 0; i < op->n_inputs; i++) {
@@ -26,7 +26,7 @@ static void run_op(emx_model *m, int k)
     }
     float *out = emx__value_ptr(m, k + 1);
     const int ref = m->params.use_reference;
-    switch ((emx_op_type)op->type) {
+    switch ((emx__op_type)op->type) {
     case EMX_OP_CONV2D:
     case EMX_OP_DENSE:
         run_conv(m, op, ins[0], out);

@@ -57,7 +57,7 @@ static void test_golden(void)
         size_t off = 0, n_want = want_size / sizeof(float);
         float worst = 0;
         for (int o = 0; o < m->n_outputs; o++) {
-            const emx_value *v = &m->values[m->outputs[o]];
+            const emx__graph_value *v = &m->values[m->outputs[o]];
             const float *got = emx__value_ptr(m, m->outputs[o]);
             for (size_t i = 0; i < v->count && off + i < n_want; i++) {
                 float e = fabsf(got[i] - want[off + i]) / fmaxf(1.0f, fabsf(want[off + i]));

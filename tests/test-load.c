@@ -319,8 +319,8 @@ static float **interpret(const emx_model *m, const float *input)
         v[i] = calloc(m->values[i].count, sizeof(float));
     memcpy(v[0], input, m->values[0].count * sizeof(float));
     for (int k = 0; k < m->n_ops; k++) {
-        const emx_op *op = &m->ops[k];
-        const emx_value *in = &m->values[op->inputs[0]], *out = &m->values[k + 1];
+        const emx__op *op = &m->ops[k];
+        const emx__graph_value *in = &m->values[op->inputs[0]], *out = &m->values[k + 1];
         const float *ins[16];
         int cs[16];
         for (int i = 0; i < op->n_inputs; i++) {

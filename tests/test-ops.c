@@ -47,7 +47,7 @@ static int close_enough(const float *fast, const float *ref, size_t n, float tol
     return err <= tol * (mag > 1.0f ? mag : 1.0f) && guard_ok(fast, n);
 }
 
-static const char *act_name(emx_act a) {
+static const char *act_name(emx__act a) {
     static const char *names[] = {"none", "relu", "relu6", "silu", "hardswish", "sigmoid"};
     return (unsigned)a < EMX_ACT_COUNT_ ? names[a] : "?";
 }
@@ -56,7 +56,7 @@ static const char *act_name(emx_act a) {
 
 static int n_conv;
 
-static void print_conv(const char *what, const emx_conv_shape *s, float err) {
+static void print_conv(const char *what, const emx__conv_shape *s, float err) {
     fprintf(stderr,
             "FAIL %s: in %dx%dx%d -> out %dx%dx%d k %dx%d stride %d,%d dil %d,%d pad %d,%d "
             "groups %d act %s: max err %g\n",
@@ -65,7 +65,7 @@ static void print_conv(const char *what, const emx_conv_shape *s, float err) {
             act_name(s->act), err);
 }
 
-static void check_conv(const emx_conv_shape *s, int with_bias) {
+static void check_conv(const emx__conv_shape *s, int with_bias) {
     const size_t in_n = (size_t)s->in_h * s->in_w * s->in_c;
     const size_t out_n = (size_t)s->out_h * s->out_w * s->out_c;
     const size_t w_n = (size_t)s->out_c * (s->in_c / s->groups) * s->kh * s->kw;
@@ -108,9 +108,9 @@ static int conv_out(int in, int k, int stride, int dil, int pad_a, int pad_b) {
 }
 
 /* returns 0 when the combination has no output pixel */
-static int make_conv(emx_conv_shape *s, int in_h, int in_w, int in_c, int out_c, int kh, int kw,
+static int make_conv(emx__conv_shape *s, int in_h, int in_w, int in_c, int out_c, int kh, int kw,
                      int stride, int dil, int pad_t, int pad_l, int pad_b, int pad_r, int groups,
-                     emx_act act) {
+                     emx__act act) {
     memset(s, 0, sizeof *s);
     s->in_h = in_h, s->in_w = in_w, s->in_c = in_c, s->out_c = out_c;
     s->kh = kh, s->kw = kw, s->stride_h = s->stride_w = stride, s->dil_h = s->dil_w = dil;
@@ -121,20 +121,20 @@ static int make_conv(emx_conv_shape *s, int in_h, int in_w, int in_c, int out_c,
 }
 
 static void test_conv(void) {
-    emx_conv_shape s;
+    emx__conv_shape s;
     /* 1x1 stride 1 (the direct GEMM path): every out_c 1..33 (NR tails and multiples),
      * pixel counts 1..9 (MR tails), every activation */
     for (int oc = 1; oc <= 33; oc++)
         for (int px = 1; px <= 9; px++) {
             const int ic = 1 + (oc * 7 + px) % 19;
-            make_conv(&s, 1, px, ic, oc, 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx_act)((oc + px) % 6));
+            make_conv(&s, 1, px, ic, oc, 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx__act)((oc + px) % 6));
             check_conv(&s, 1);
         }
     /* dense layers: a 1x1 conv over a 1x1xK input */
     static const int dense[][2] = {{256, 8}, {1, 1}, {7, 3}, {64, 9}, {1152, 16}, {300, 17}};
     for (size_t i = 0; i < sizeof dense / sizeof dense[0]; i++)
         for (int a = 0; a < EMX_ACT_COUNT_; a++) {
-            make_conv(&s, 1, 1, dense[i][0], dense[i][1], 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx_act)a);
+            make_conv(&s, 1, 1, dense[i][0], dense[i][1], 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx__act)a);
             check_conv(&s, 1);
         }
     /* systematic: kernel x stride x dilation x padding x groups, small images */
@@ -147,7 +147,7 @@ static void test_conv(void) {
                         const int k = ks[ki];
                         const int in_c = gk == 2 ? 9 : 6, groups = gk == 0 ? 1 : gk == 1 ? 2 : 9;
                         const int out_c = gk == 2 ? 9 : (gk == 1 ? 10 : 11);
-                        const emx_act act = (emx_act)((ki + stride + dil + pad + gk) % 6);
+                        const emx__act act = (emx__act)((ki + stride + dil + pad + gk) % 6);
                         if (make_conv(&s, 9, 8, in_c, out_c, k, k, stride, dil, pad, pad, pad,
                                       (pad + 1) % 4, groups, act))
                             check_conv(&s, (pad & 1) == 0);
@@ -169,7 +169,7 @@ static void test_conv(void) {
         } else if (gkind == 3) {
             groups = in_c = out_c = chans[emx_test_rng_int(&rng, 1, nch - 1)];
         }
-        const emx_act act = (emx_act)emx_test_rng_int(&rng, 0, 5);
+        const emx__act act = (emx__act)emx_test_rng_int(&rng, 0, 5);
         /* one draw per statement: argument evaluation order differs between compilers, and
          * the shapes must be the same natively and in WebAssembly */
         const int in_h = emx_test_rng_int(&rng, 1, 11), in_w = emx_test_rng_int(&rng, 1, 11);
@@ -190,7 +190,7 @@ static void test_conv(void) {
         for (int w = 7; w <= 20; w += 2)
             for (int i = 0; i < 6; i++) {
                 const int ic = wino_ic[i], oc = wino_oc[(h + w + i) % 5];
-                make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, (emx_act)((h + w + i) % 6));
+                make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, (emx__act)((h + w + i) % 6));
                 if (!emx__wino_applies(&s)) continue;
                 check_conv(&s, (w + i) % 3 != 0);
                 n_wino++;
@@ -216,7 +216,7 @@ static void test_conv(void) {
 
 /* ---------------------------------------------------------------- pooling */
 
-static void check_pool(const emx_pool_shape *p) {
+static void check_pool(const emx__pool_shape *p) {
     const size_t in_n = (size_t)p->in_h * p->in_w * p->c, out_n = (size_t)p->out_h * p->out_w * p->c;
     float *in = rand_buf(in_n, -5.0f, 5.0f);
     float *ref = malloc(out_n * sizeof(float));
@@ -245,7 +245,7 @@ static void check_pool(const emx_pool_shape *p) {
 
 static void test_pool(void) {
     for (int t = 0; t < 300; t++) {
-        emx_pool_shape p;
+        emx__pool_shape p;
         memset(&p, 0, sizeof p);
         p.kh = emx_test_rng_int(&rng, 1, 4), p.kw = emx_test_rng_int(&rng, 1, 4);
         p.stride_h = emx_test_rng_int(&rng, 1, 3), p.stride_w = emx_test_rng_int(&rng, 1, 3);
@@ -284,22 +284,22 @@ static void test_elementwise(void) {
                 const float r = wide ? 100.0f : 8.0f;
                 float *x = rand_buf(n, -r, r), *y = rand_buf(n, -r, r);
                 float *ref = malloc((n + 1) * sizeof(float)), *out = out_buf(n);
-                emx__activation_ref(n, x, ref, (emx_act)a);
-                emx__activation(n, x, out, (emx_act)a);
+                emx__activation_ref(n, x, ref, (emx__act)a);
+                emx__activation(n, x, out, (emx__act)a);
                 int ok = close_enough(out, ref, n, 1e-5f, NULL);
                 CHECK(ok);
-                if (!ok) fprintf(stderr, "FAIL activation %s n %zu range %g\n", act_name((emx_act)a), n, r);
-                emx__activation(n, x, x, (emx_act)a); /* in place */
+                if (!ok) fprintf(stderr, "FAIL activation %s n %zu range %g\n", act_name((emx__act)a), n, r);
+                emx__activation(n, x, x, (emx__act)a); /* in place */
                 ok = emx_test_max_abs_diff(x, ref, n, NULL) == emx_test_max_abs_diff(out, ref, n, NULL);
                 CHECK(ok);
-                if (!ok) fprintf(stderr, "FAIL activation in place %s n %zu\n", act_name((emx_act)a), n);
+                if (!ok) fprintf(stderr, "FAIL activation in place %s n %zu\n", act_name((emx__act)a), n);
 
                 emx_test_rng_fill(&rng, x, n, -r, r);
-                emx__add_ref(n, x, y, ref, (emx_act)a);
-                emx__add(n, x, y, out, (emx_act)a);
+                emx__add_ref(n, x, y, ref, (emx__act)a);
+                emx__add(n, x, y, out, (emx__act)a);
                 ok = close_enough(out, ref, n, 1e-5f, NULL);
                 CHECK(ok);
-                if (!ok) fprintf(stderr, "FAIL add %s n %zu range %g\n", act_name((emx_act)a), n, r);
+                if (!ok) fprintf(stderr, "FAIL add %s n %zu range %g\n", act_name((emx__act)a), n, r);
                 free(x), free(y), free(ref), free(out);
             }
     }
@@ -310,13 +310,13 @@ static void test_elementwise(void) {
     for (int a = 0; a < EMX_ACT_COUNT_; a++) {
         float ref[14], out[14 + GUARD];
         for (int g = 0; g < GUARD; g++) out[ne + g] = GUARD_VALUE;
-        emx__activation_ref(ne, edge, ref, (emx_act)a);
-        emx__activation(ne, edge, out, (emx_act)a);
+        emx__activation_ref(ne, edge, ref, (emx__act)a);
+        emx__activation(ne, edge, out, (emx__act)a);
         for (size_t i = 0; i < ne; i++) {
             const int ok = out[i] == ref[i] || fabsf(out[i] - ref[i]) <= 1e-5f * fmaxf(1.0f, fabsf(ref[i])) ||
                            (isinf(ref[i]) && out[i] == ref[i]);
             CHECK(ok);
-            if (!ok) fprintf(stderr, "FAIL activation %s(%g) = %g, ref %g\n", act_name((emx_act)a), edge[i], out[i], ref[i]);
+            if (!ok) fprintf(stderr, "FAIL activation %s(%g) = %g, ref %g\n", act_name((emx__act)a), edge[i], out[i], ref[i]);
         }
     }
     for (int c = 1; c <= 21; c++)
@@ -451,7 +451,7 @@ static void test_single_implementation_ops(void) {
 /* the reference conv itself, on a case small enough to do by hand: 3x3 input of ones,
  * 3x3 kernel of ones, pad 1 -> each output counts its in-bounds taps, plus bias */
 static void test_conv_ref_by_hand(void) {
-    emx_conv_shape s;
+    emx__conv_shape s;
     make_conv(&s, 3, 3, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, EMX_ACT_NONE);
     float in[9], w[9], b = 0.5f, out[9];
     for (int i = 0; i < 9; i++) in[i] = w[i] = 1.0f;

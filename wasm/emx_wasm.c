@@ -1,4 +1,4 @@
-/* emx_wasm.c - a flat shim over src/emoxnet.h for wasm/emoxnet.js.
+/* emx_wasm.c - a flat shim over include/emoxnet.h for wasm/emoxnet.js.
  *
  * Why a shim: the JS side instantiates a standalone .wasm itself (no Emscripten glue), so it
  * can only pass numbers across the boundary. Every function here takes and returns scalars

@@ -11,32 +11,12 @@
  *                                                     it in, and rebuilding costs MR*ks
  *                                                     pointers against MR*ks*kc*out_c MACs)
  * Activations other than relu/relu6 run as a tail pass over each finished tile, while it
- * is still in L1. */
+ * is still in L1. The micro-kernel table and the packed-weight size live in gemm-config.c,
+ * shared with the Winograd path (f32-conv3x3-winograd.c), which this file dispatches to. */
 #include "kernels.h"
 
 #include <stdint.h>
 #include <string.h>
-
-#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm) {#gemm, mr, nr, gemm, igemm},
-const emx_gemm_config emx__gemm_configs[] = {
-#include "f32-gemm.inc"
-};
-#undef EMX_GEMM_UKERNEL
-const int emx__gemm_config_count = (int)(sizeof emx__gemm_configs / sizeof emx__gemm_configs[0]);
-
-/* The largest MR wins: more rows reuse each loaded weight vector more times. */
-const emx_gemm_config *emx__gemm_default(void) {
-    const emx_gemm_config *best = &emx__gemm_configs[0];
-    for (int i = 1; i < emx__gemm_config_count; i++)
-        if (emx__gemm_configs[i].mr > best->mr) best = &emx__gemm_configs[i];
-    return best;
-}
-
-const emx_gemm_config *emx__gemm_single_row(void) {
-    for (int i = 0; i < emx__gemm_config_count; i++)
-        if (emx__gemm_configs[i].mr == 1) return &emx__gemm_configs[i];
-    return emx__gemm_default();
-}
 
 static int emx__max_mr(void) {
     return emx__gemm_default()->mr;
@@ -44,7 +24,7 @@ static int emx__max_mr(void) {
 
 enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO };
 
-static int emx__conv_kind(const emx_conv_shape *s) {
+static int emx__conv_kind(const emx__conv_shape *s) {
     if (s->groups > 1 && s->groups == s->in_c && s->groups == s->out_c) return EMX__CONV_DW;
     if (emx__wino_applies(s)) return EMX__CONV_WINO;
     if (s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
@@ -60,24 +40,20 @@ static uint64_t emx__round_up(uint64_t x, uint64_t m) {
     return (x + m - 1) / m * m;
 }
 
-uint64_t emx__gemm_packed_size(uint64_t n, uint64_t k) {
-    return emx__round_up(n, EMX_GEMM_NR) * (1 + k);
-}
-
 /* floats of packed weights for one group: n = its output channels, k = (ky, kx, ic) */
-static uint64_t emx__group_packed(const emx_conv_shape *s) {
+static uint64_t emx__group_packed(const emx__conv_shape *s) {
     return emx__gemm_packed_size((uint64_t)(s->out_c / s->groups),
                                  (uint64_t)s->kh * (uint64_t)s->kw * (uint64_t)(s->in_c / s->groups));
 }
 
-uint64_t emx__conv2d_packed_size(const emx_conv_shape *s) {
+uint64_t emx__conv2d_packed_size(const emx__conv_shape *s) {
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_DW) return emx__dwconv_packed_size(s);
     if (kind == EMX__CONV_WINO) return emx__wino_packed_size(s);
     return (uint64_t)s->groups * emx__group_packed(s);
 }
 
-void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                       float *packed) {
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_DW) {
@@ -119,12 +95,12 @@ void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float 
  * stops paying once taps are long anyway, and wide inputs would make the scratch large. */
 #define EMX__ROW_TAPS_MAX_C 32
 
-static int emx__row_taps(const emx_conv_shape *s) {
+static int emx__row_taps(const emx__conv_shape *s) {
     return s->groups == 1 && s->dil_w == 1 && s->kw > 1 && s->in_c <= EMX__ROW_TAPS_MAX_C;
 }
 
 /* padded row width: columns [0, pad_left) and [pad_left + in_w, width) are zeros */
-static uint64_t emx__padded_w(const emx_conv_shape *s) {
+static uint64_t emx__padded_w(const emx__conv_shape *s) {
     const uint64_t need = (uint64_t)(s->out_w - 1) * (uint64_t)s->stride_w + (uint64_t)s->kw;
     const uint64_t have = (uint64_t)s->in_w + (uint64_t)s->pad_left;
     return need > have ? need : have;
@@ -136,7 +112,7 @@ typedef struct emx__igemm_layout {
     uint64_t padded_n; /* floats in the padded input copy (row taps only) */
 } emx__igemm_layout;
 
-static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
+static emx__igemm_layout emx__layout(const emx__conv_shape *s) {
     emx__igemm_layout l;
     if (emx__row_taps(s)) {
         l.kc = (uint64_t)s->kw * (uint64_t)s->in_c, l.ks = (uint64_t)s->kh;
@@ -152,7 +128,7 @@ static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
 /* igemm scratch: the zero row (stands for padding), the padded input copy when row taps are
  * used, then MR * ks pointers, aligned inside the float buffer (the runtime only promises
  * float alignment). Sized for the largest MR listed so any kernel can run in it. */
-uint64_t emx__conv2d_scratch_size(const emx_conv_shape *s) {
+uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s) {
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_WINO) return emx__wino_scratch_size(s);
     if (kind != EMX__CONV_IGEMM) return 0;
@@ -161,15 +137,15 @@ uint64_t emx__conv2d_scratch_size(const emx_conv_shape *s) {
     return l.zero_n + l.padded_n + (ptrs * sizeof(float *) + sizeof(float) - 1) / sizeof(float);
 }
 
-void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const float *packed,
+void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *packed,
                       const float *in, float *out, float *scratch) {
-    emx_minmax_params params;
+    emx__minmax_params params;
     const int tail_act = emx__minmax_for_act(s->act, &params);
     const int kind = emx__conv_kind(s);
     const size_t npix = (size_t)s->out_h * s->out_w;
 
     if (kind == EMX__CONV_DW) {
-        emx_f32_dwconv_minmax__simd(s, packed, in, out, &params);
+        emx__f32_dwconv_minmax__simd(s, packed, in, out, &params);
         if (tail_act) emx__act_apply(npix * s->out_c, out, out, s->act);
         return;
     }
@@ -178,7 +154,7 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c;
     /* Every size below fits a size_t: the plan allocated these buffers. */
     const size_t gstride = (size_t)emx__group_packed(s);
-    const emx_gemm_config *single = emx__gemm_single_row();
+    const emx__gemm_config *single = emx__gemm_single_row();
 
     if (kind == EMX__CONV_WINO) {
         emx__wino_conv(cfg, single, s, packed, in, out, scratch);
@@ -187,7 +163,7 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
     if (kind == EMX__CONV_GEMM) {
         for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
             const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
-            const emx_gemm_config *k = mr == 1 ? single : cfg;
+            const emx__gemm_config *k = mr == 1 ? single : cfg;
             for (int g = 0; g < s->groups; g++)
                 k->gemm(mr, ocg, icg, in + m0 * in_c + g * icg, in_c, packed + g * gstride,
                         out + m0 * out_c + g * ocg, out_c, &params);
@@ -217,7 +193,7 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
 
     for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
         const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
-        const emx_gemm_config *k = mr == 1 ? single : cfg;
+        const emx__gemm_config *k = mr == 1 ? single : cfg;
         const size_t kmr = (size_t)k->mr;
         /* [tap][row]; rows past mr repeat the last pixel (the kernel aliases their output) */
         int oy = (int)(m0 / (size_t)s->out_w), ox = (int)(m0 % (size_t)s->out_w);
@@ -246,7 +222,7 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
     }
 }
 
-void emx__conv2d(const emx_conv_shape *s, const float *packed, const float *in, float *out,
+void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                  float *scratch) {
     emx__conv2d_with(emx__gemm_default(), s, packed, in, out, scratch);
 }

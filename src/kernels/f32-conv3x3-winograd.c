@@ -26,9 +26,9 @@
 
 int emx__wino_enabled = 1;
 
-int emx__wino_applies(const emx_conv_shape *s) {
+int emx__wino_applies(const emx__conv_shape *s) {
     if (!emx__wino_enabled) return 0;
-    /* Measured (tools/bench-kernels.c): ahead of igemm from 2x2 outputs up, even at 3x3
+    /* Measured (tests/bench/bench-kernels.c): ahead of igemm from 2x2 outputs up, even at 3x3
      * where 16 of the 4 tiles' outputs are computed for 9; behind only at 1 pixel wide/high,
      * where most of the 4x4 patch is padding. */
     return s->kh == 3 && s->kw == 3 && s->stride_h == 1 && s->stride_w == 1 && s->dil_h == 1 &&
@@ -38,16 +38,16 @@ int emx__wino_applies(const emx_conv_shape *s) {
 }
 
 /* one U_k: out_c channels over in_c rows in the GEMM micro-kernels' packed layout */
-static uint64_t emx__wino_u_size(const emx_conv_shape *s) {
+static uint64_t emx__wino_u_size(const emx__conv_shape *s) {
     return emx__gemm_packed_size((uint64_t)s->out_c, (uint64_t)s->in_c);
 }
 
 /* 16 packed U_k, then out_c biases */
-uint64_t emx__wino_packed_size(const emx_conv_shape *s) {
+uint64_t emx__wino_packed_size(const emx__conv_shape *s) {
     return 16 * emx__wino_u_size(s) + (uint64_t)s->out_c;
 }
 
-void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                     float *packed) {
     const int ic_n = s->in_c, oc_n = s->out_c;
     const size_t u_n = (size_t)emx__wino_u_size(s); /* fits: the plan allocated it */
@@ -78,13 +78,13 @@ void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *b
 }
 
 /* scratch: V [16][TB][in_c], M [16][TB][out_c], a zero pixel (in_c), a sink pixel (out_c) */
-uint64_t emx__wino_scratch_size(const emx_conv_shape *s) {
+uint64_t emx__wino_scratch_size(const emx__conv_shape *s) {
     return 16 * (uint64_t)EMX__WINO_TB * ((uint64_t)s->in_c + (uint64_t)s->out_c) +
            (uint64_t)s->in_c + (uint64_t)s->out_c;
 }
 
 /* V for one tile: d = the 4x4 patch at input (y0, x0), rows/columns outside are zeros */
-static void emx__wino_input(const emx_conv_shape *s, const float *in, const float *zero, int y0,
+static void emx__wino_input(const emx__conv_shape *s, const float *in, const float *zero, int y0,
                             int x0, float *v, size_t v_stride) {
     const float *p[16];
     for (int r = 0; r < 4; r++)
@@ -116,9 +116,9 @@ static void emx__wino_input(const emx_conv_shape *s, const float *in, const floa
 
 /* y = A^T M A + bias, clamped, for one tile at output (y0, x0); outputs past the edge go to
  * the sink */
-static void emx__wino_output(const emx_conv_shape *s, const float *m, size_t m_stride,
+static void emx__wino_output(const emx__conv_shape *s, const float *m, size_t m_stride,
                              const float *bias, float *out, float *sink, int y0, int x0,
-                             const emx_minmax_params *params, int tail_act) {
+                             const emx__minmax_params *params, int tail_act) {
     float *q[4];
     for (int r = 0; r < 2; r++)
         for (int c = 0; c < 2; c++) {
@@ -149,10 +149,10 @@ static void emx__wino_output(const emx_conv_shape *s, const float *m, size_t m_s
             if (q[i] != sink) emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
 }
 
-void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
-                    const emx_conv_shape *s, const float *packed, const float *in, float *out,
+void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
+                    const emx__conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch) {
-    emx_minmax_params params, none = {-INFINITY, INFINITY};
+    emx__minmax_params params, none = {-INFINITY, INFINITY};
     const int tail_act = emx__minmax_for_act(s->act, &params);
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c, tb = EMX__WINO_TB;
     const size_t u_n = (size_t)emx__wino_u_size(s);
@@ -171,7 +171,7 @@ void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
         for (size_t k = 0; k < 16; k++)
             for (size_t r0 = 0; r0 < nt; r0 += (size_t)cfg->mr) {
                 const size_t mr = nt - r0 < (size_t)cfg->mr ? nt - r0 : (size_t)cfg->mr;
-                const emx_gemm_config *g = mr == 1 ? single : cfg;
+                const emx__gemm_config *g = mr == 1 ? single : cfg;
                 g->gemm(mr, out_c, in_c, v + (k * tb + r0) * in_c, in_c, packed + k * u_n,
                         m + (k * tb + r0) * out_c, out_c, &none);
             }

@@ -9,12 +9,12 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-uint64_t emx__dwconv_packed_size(const emx_conv_shape *s) {
+uint64_t emx__dwconv_packed_size(const emx__conv_shape *s) {
     const uint64_t blocks = ((uint64_t)s->out_c + EMX_DW_CB - 1) / EMX_DW_CB;
     return blocks * EMX_DW_CB * (1 + (uint64_t)s->kh * (uint64_t)s->kw);
 }
 
-void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+void emx__dwconv_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                       float *packed) {
     const int taps = s->kh * s->kw;
     const int blocks = (s->out_c + EMX_DW_CB - 1) / EMX_DW_CB;
@@ -32,7 +32,7 @@ void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float 
 }
 
 /* one block of 4 channels at one output pixel, any kernel, bounds-checked */
-static inline emx_v4f emx__dw_block_generic(const emx_conv_shape *s, const float *wb,
+static inline emx_v4f emx__dw_block_generic(const emx__conv_shape *s, const float *wb,
                                             const float *in, int iy0, int ix0, int ch) {
     emx_v4f vacc = emx_v4f_load(wb);
     for (int ky = 0; ky < s->kh; ky++) {
@@ -48,7 +48,7 @@ static inline emx_v4f emx__dw_block_generic(const emx_conv_shape *s, const float
     return vacc;
 }
 
-static inline float emx__dw_scalar(const emx_conv_shape *s, const float *wb, const float *in,
+static inline float emx__dw_scalar(const emx__conv_shape *s, const float *wb, const float *in,
                                    int iy0, int ix0, int ch, int lane) {
     float acc = wb[lane];
     for (int ky = 0; ky < s->kh; ky++) {
@@ -64,8 +64,8 @@ static inline float emx__dw_scalar(const emx_conv_shape *s, const float *wb, con
     return acc;
 }
 
-void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, const float *in,
-                                 float *out, const emx_minmax_params *params) {
+void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed, const float *in,
+                                 float *out, const emx__minmax_params *params) {
     const int c = s->in_c, taps = s->kh * s->kw;
     const size_t block_stride = (size_t)EMX_DW_CB * (1 + taps);
     const size_t row_stride = (size_t)s->in_w * c; /* floats between input rows */

@@ -3,9 +3,9 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-void emx_f32_gemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, const float *a,
+void emx__f32_gemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, const float *a,
                                            size_t a_stride, const float *w, float *c,
-                                           size_t cm_stride, const emx_minmax_params *params) {
+                                           size_t cm_stride, const emx__minmax_params *params) {
     const float *a0 = a;
     float *c0 = c;
     const float *a1 = a0 + a_stride;

@@ -3,10 +3,10 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-void emx_f32_igemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
+void emx__f32_igemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
                                             const float **a, const float *w, float *c,
                                             size_t cm_stride, size_t a_offset, const float *zero,
-                                            const emx_minmax_params *params) {
+                                            const emx__minmax_params *params) {
     (void)mr, (void)cm_stride; /* one row */
     const emx_v4f vmin = emx_v4f_splat(params->min);
     const emx_v4f vmax = emx_v4f_splat(params->max);

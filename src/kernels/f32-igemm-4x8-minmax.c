@@ -5,10 +5,10 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-void emx_f32_igemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
+void emx__f32_igemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
                                             const float **a, const float *w, float *c,
                                             size_t cm_stride, size_t a_offset, const float *zero,
-                                            const emx_minmax_params *params) {
+                                            const emx__minmax_params *params) {
     float *c0 = c;
     float *c1 = c0 + cm_stride;
     if (mr < 2) c1 = c0;

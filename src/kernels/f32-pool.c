@@ -12,7 +12,7 @@ static inline void emx__clip(int start, int k, int n, int *lo, int *hi) {
     *hi = start + k > n ? n : start + k;
 }
 
-void emx__maxpool2d(const emx_pool_shape *s, const float *in, float *out) {
+void emx__maxpool2d(const emx__pool_shape *s, const float *in, float *out) {
     const int c = s->c;
     for (int oy = 0; oy < s->out_h; oy++) {
         int y0, y1;
@@ -44,7 +44,7 @@ void emx__maxpool2d(const emx_pool_shape *s, const float *in, float *out) {
 }
 
 /* Divisor as in emx__avgpool2d_ref: kh*kw with count_include_pad, else the in-bounds count. */
-void emx__avgpool2d(const emx_pool_shape *s, const float *in, float *out) {
+void emx__avgpool2d(const emx__pool_shape *s, const float *in, float *out) {
     const int c = s->c;
     for (int oy = 0; oy < s->out_h; oy++) {
         int y0, y1;

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-int emx__minmax_for_act(emx_act act, emx_minmax_params *p) {
+int emx__minmax_for_act(emx__act act, emx__minmax_params *p) {
     p->min = -INFINITY;
     p->max = INFINITY;
     switch (act) {
@@ -49,7 +49,7 @@ static inline emx_v4f emx__v4f_one_plus_exp_neg(emx_v4f x) {
     return emx_v4f_add(emx__v4f_exp(z), emx_v4f_splat(1.0f));
 }
 
-static inline emx_v4f emx__v4f_act(emx_v4f x, emx_act act) {
+static inline emx_v4f emx__v4f_act(emx_v4f x, emx__act act) {
     switch (act) {
     case EMX_ACT_RELU: return emx_v4f_max(x, emx_v4f_zero());
     case EMX_ACT_RELU6: return emx_v4f_min(emx_v4f_max(x, emx_v4f_zero()), emx_v4f_splat(6.0f));
@@ -80,7 +80,7 @@ static inline emx_v4f emx__v4f_act(emx_v4f x, emx_act act) {
         }                                                                             \
     } while (0)
 
-void emx__act_apply(size_t n, const float *in, float *out, emx_act act) {
+void emx__act_apply(size_t n, const float *in, float *out, emx__act act) {
     switch (act) {
     case EMX_ACT_RELU: EMX__ACT_LOOP(EMX_ACT_RELU); break;
     case EMX_ACT_RELU6: EMX__ACT_LOOP(EMX_ACT_RELU6); break;
@@ -93,6 +93,6 @@ void emx__act_apply(size_t n, const float *in, float *out, emx_act act) {
     }
 }
 
-void emx__activation(size_t n, const float *in, float *out, emx_act act) {
+void emx__activation(size_t n, const float *in, float *out, emx__act act) {
     emx__act_apply(n, in, out, act);
 }

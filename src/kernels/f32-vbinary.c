@@ -7,7 +7,7 @@
 /* Blocks of 1024 floats: the activation pass re-reads a block still in L1. */
 #define EMX__ADD_BLOCK 1024
 
-void emx__add(size_t n, const float *a, const float *b, float *out, emx_act act) {
+void emx__add(size_t n, const float *a, const float *b, float *out, emx__act act) {
     for (size_t start = 0; start < n; start += EMX__ADD_BLOCK) {
         const size_t len = n - start < EMX__ADD_BLOCK ? n - start : EMX__ADD_BLOCK;
         const float *pa = a + start, *pb = b + start;

@@ -65,7 +65,7 @@ static int cmp_double(const void *a, const void *b) {
 enum { MAX_RUNS = 501 };
 
 /* median seconds of one call; cfg NULL = reference conv */
-static double time_conv(const emx_gemm_config *cfg, const emx_conv_shape *s, const float *w,
+static double time_conv(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *w,
                         const float *b, const float *packed, const float *in, float *out,
                         float *scratch, double min_s) {
     static double t[MAX_RUNS];
@@ -136,7 +136,7 @@ int main(int argc, char **argv) {
     unsigned seed = 1;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const bench_case *c = &cases[ci];
-        emx_conv_shape s;
+        emx__conv_shape s;
         memset(&s, 0, sizeof s);
         s.in_h = s.in_w = c->in_hw, s.in_c = c->in_c, s.out_c = c->out_c;
         s.kh = s.kw = c->k, s.stride_h = s.stride_w = c->stride, s.dil_h = s.dil_w = 1;
