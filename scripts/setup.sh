@@ -7,6 +7,7 @@
 #   libstb-dev          stb_image_resize.h / stb_image.h (never vendored)
 #   python3-numpy       golden-file checks of the exporter tests (PyTorch itself is optional)
 #   clang, libclang-rt-14-dev  libFuzzer and sanitizers (scripts/fuzz.sh)
+#   clang-format        the C style (.clang-format, scripts/format.sh)
 #   valgrind            memcheck of the native classify path (scripts/valgrind.sh)
 #   chromium            the live demo's browser tests (tests/browser/, driven by playwright-core)
 # npm devDependencies (`npm ci`, below): playwright-core for the browser tests; vite, esbuild,
@@ -15,7 +16,7 @@
 # no runtime dependencies.
 # Training additionally needs python3-torch: `scripts/setup.sh --training`.
 set -eu
-PKGS="cmake gcc gcc-multilib make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
+PKGS="cmake gcc gcc-multilib make clang-format emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
 [ "${1:-}" = "--training" ] && PKGS="$PKGS python3-torch python3-matplotlib"
 
 missing=""

@@ -11,6 +11,9 @@ JOBS="${JOBS:-2}"
 sh scripts/build.sh
 
 status=0
+echo "== C style (.clang-format)"
+sh scripts/format.sh --check || status=1
+
 echo "== C tests (native, SIMD)"
 ctest --test-dir build --output-on-failure || status=1
 
