@@ -11,12 +11,12 @@
  * only needs the order of magnitude. */
 static double op_cost(const emx_model *m, int k)
 {
-    const emx_op *op = &m->ops[k];
-    const emx_value *out = &m->values[k + 1], *in = &m->values[op->inputs[0]];
-    switch ((emx_op_type)op->type) {
+    const emx__op *op = &m->ops[k];
+    const emx__graph_value *out = &m->values[k + 1], *in = &m->values[op->inputs[0]];
+    switch ((emx__op_type)op->type) {
     case EMX_OP_CONV2D:
     case EMX_OP_DENSE: {
-        const emx_conv_shape *s = &op->conv;
+        const emx__conv_shape *s = &op->conv;
         return (double)out->count * s->kh * s->kw * (double)(s->in_c / s->groups);
     }
     case EMX_OP_MAXPOOL2D:
@@ -44,7 +44,7 @@ emx_status emx__check_compute(const emx_model *m)
     return emx__graph_macs(m) > (double)m->params.max_macs ? EMX_ERR_LIMIT : EMX_OK;
 }
 
-/* Output 0 of a classifier must be probabilities: a SOFTMAX, or a WEIGHTED_MEAN of such
+/* Output 0 of a classifier must be probabilities: a SOFTMAX or CALIBRATE, or a WEIGHTED_MEAN of such
  * values with weights >= 0 summing to 1 (an ensemble, flip test-time augmentation). A graph
  * ending anywhere else returns scores like 435.3 as if they were probabilities. The weights
  * may be stored in fp16, where five weights of 0.2 sum to 0.99976: 1e-2 is allowed. */
@@ -58,9 +58,9 @@ emx_status emx__check_outputs(const emx_model *m)
     if (!prob)
         return EMX_ERR_NO_MEMORY;
     for (int k = 0; k < m->n_ops; k++) {
-        const emx_op *op = &m->ops[k];
-        if (op->type == EMX_OP_SOFTMAX) {
-            prob[k + 1] = 1;
+        const emx__op *op = &m->ops[k];
+        if (op->type == EMX_OP_SOFTMAX || op->type == EMX_OP_CALIBRATE) {
+            prob[k + 1] = 1; /* CALIBRATE ends in a softmax too */
         } else if (op->type == EMX_OP_WEIGHTED_MEAN) {
             const float *w = m->tensors[op->tensors[0]].data;
             float sum = 0;
