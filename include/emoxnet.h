@@ -32,7 +32,7 @@ extern "C" {
 
 typedef enum emx_status {
     EMX_OK = 0,
-    EMX_ERR_INVALID_ARG = -1,  /* NULL pointer, bad enum, NaN or negative size */
+    EMX_ERR_INVALID_ARG = -1, /* NULL pointer, bad enum, NaN or negative size */
     EMX_ERR_NO_MEMORY = -2,
     EMX_ERR_BAD_MAGIC = -3,    /* not an .emx file */
     EMX_ERR_VERSION = -4,      /* .emx version this build does not read */
@@ -68,10 +68,10 @@ typedef struct emx_model emx_model;
  * planning 1.5 GB). The defaults are far above every real model (the shipped ensemble, the
  * largest: 0.34 G multiply-adds, 24 MiB, 420 ops, 9 metadata keys); a model over one fails to
  * load with EMX_ERR_LIMIT. A field left 0 takes its default. */
-#define EMX_DEFAULT_MAX_MACS 20000000000ull        /* 2e10 multiply-adds per run */
-#define EMX_DEFAULT_MAX_MEMORY_BYTES (1ull << 29)  /* 512 MiB */
-#define EMX_DEFAULT_MAX_OPS 2048
-#define EMX_DEFAULT_MAX_META_KEYS 256
+#define EMX_DEFAULT_MAX_MACS         20000000000ull /* 2e10 multiply-adds per run */
+#define EMX_DEFAULT_MAX_MEMORY_BYTES (1ull << 29)   /* 512 MiB */
+#define EMX_DEFAULT_MAX_OPS          2048
+#define EMX_DEFAULT_MAX_META_KEYS    256
 
 typedef struct emx_model_params {
     int use_reference; /* 1: run the plain C reference ops instead of the SIMD kernels (tests) */
@@ -92,8 +92,7 @@ emx_model_params emx_model_default_params(void);
 emx_status emx_model_load(const void *data, size_t size, const emx_model_params *params,
                           emx_model **out);
 /* Thin wrapper: read a file, then emx_model_load(). */
-emx_status emx_model_load_file(const char *path, const emx_model_params *params,
-                               emx_model **out);
+emx_status emx_model_load_file(const char *path, const emx_model_params *params, emx_model **out);
 void emx_model_free(emx_model *model); /* NULL is fine */
 
 typedef struct emx_input_spec {
@@ -112,7 +111,7 @@ const char *emx_model_meta(const emx_model *model, const char *key);
  * emx_classify, emx_detect, emx_analyze; the WebAssembly shim exports them for JS): at most
  * EMX_MAX_IMAGE_SIDE pixels a side and EMX_MAX_IMAGE_PIXELS pixels (64 Mpx: an 8192 x 8192
  * RGBA image is 256 MiB, a quarter of what wasm32 can address without trouble). */
-#define EMX_MAX_IMAGE_SIDE 16384
+#define EMX_MAX_IMAGE_SIDE   16384
 #define EMX_MAX_IMAGE_PIXELS (1 << 26)
 
 /* An image in memory: 8-bit pixels, row-major, channels 1 (gray), 3 (RGB) or 4 (RGBA).
@@ -138,8 +137,7 @@ emx_status emx_preprocess(const emx_model *model, const emx_image *image, const 
 emx_status emx_run(emx_model *model, const float *input, float *probs);
 
 /* emx_preprocess + emx_run. */
-emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box,
-                        float *probs);
+emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box, float *probs);
 
 /* Explain the most recent emx_run/emx_classify (or the last face of emx_analyze) with a class
  * activation map: where in the input crop the evidence for class `label` lies (-1: the most
@@ -224,22 +222,21 @@ typedef struct emx_detect_params {
 emx_detect_params emx_detect_default_params(void);
 
 typedef struct emx_face {
-    emx_box box;           /* in image pixels; may reach outside the image for cut-off faces */
-    float score;           /* detector confidence, 0..1 */
-    int n_landmarks;       /* BlazeFace: 6, in this order: the subject's right eye, left eye,
+    emx_box box;     /* in image pixels; may reach outside the image for cut-off faces */
+    float score;     /* detector confidence, 0..1 */
+    int n_landmarks; /* BlazeFace: 6, in this order: the subject's right eye, left eye,
                             * nose tip, mouth centre, right ear tragion, left ear tragion */
     float landmarks[EMX_MAX_LANDMARKS][2]; /* x, y in image pixels */
-    int label;             /* emx_analyze: most probable class; emx_detect: -1 */
-    float probs[EMX_MAX_CLASSES]; /* emx_analyze: the classifier's num_classes scores */
+    int label;                             /* emx_analyze: most probable class; emx_detect: -1 */
+    float probs[EMX_MAX_CLASSES];          /* emx_analyze: the classifier's num_classes scores */
 } emx_face;
 
 /* Find faces in a whole image. Writes up to max_faces (>= 0) faces, best score first, and
  * their number to *n_faces (0 for an image without faces: that is EMX_OK). params may be
  * NULL for defaults. Images within EMX_MAX_IMAGE_SIDE / _PIXELS; larger, empty or malformed images
  * are EMX_ERR_IMAGE. */
-emx_status emx_detect(emx_model *detector, const emx_image *image,
-                      const emx_detect_params *params, emx_face *faces, int max_faces,
-                      int *n_faces);
+emx_status emx_detect(emx_model *detector, const emx_image *image, const emx_detect_params *params,
+                      emx_face *faces, int max_faces, int *n_faces);
 
 /* emx_detect, then classify every face with the expression model: each crop is the face box
  * enlarged to a forehead-to-chin square (as FER+ crops are) and rotated so the eyes are

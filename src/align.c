@@ -20,7 +20,8 @@ void emx__warp_crop(const emx_image *img, size_t stride, float cx, float cy, flo
             sx = fminf(fmaxf(sx, 0.0f), (float)(img->width - 1));
             sy = fminf(fmaxf(sy, 0.0f), (float)(img->height - 1));
             const int x0 = (int)sx, y0 = (int)sy;
-            const int x1 = x0 + 1 < img->width ? x0 + 1 : x0, y1 = y0 + 1 < img->height ? y0 + 1 : y0;
+            const int x1 = x0 + 1 < img->width ? x0 + 1 : x0,
+                      y1 = y0 + 1 < img->height ? y0 + 1 : y0;
             const float fx = sx - x0, fy = sy - y0;
             const uint8_t *p00 = img->data + (size_t)y0 * stride + (size_t)x0 * ch;
             const uint8_t *p01 = img->data + (size_t)y0 * stride + (size_t)x1 * ch;
@@ -52,7 +53,7 @@ void emx__warp_crop(const emx_image *img, size_t stride, float cx, float cy, flo
  * own frame (rotated by the eye line). */
 /* analysisCrop() in wasm/emoxnet.js repeats these two numbers for explain(): keep in step. */
 #define CROP_SCALE 1.22f
-#define CROP_UP 0.114f
+#define CROP_UP    0.114f
 
 void emx__face_crop(const emx_face *f, float *cx, float *cy, float *side, float *angle)
 {

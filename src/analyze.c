@@ -17,8 +17,8 @@ emx_status emx_analyze(emx_model *det, emx_model *cls, const emx_image *image,
     emx_status st = emx_detect(det, image, params, faces, max_faces, &n);
     if (st != EMX_OK)
         return st;
-    size_t stride = image->stride ? (size_t)image->stride
-                                  : (size_t)image->width * (size_t)image->channels;
+    size_t stride =
+        image->stride ? (size_t)image->stride : (size_t)image->width * (size_t)image->channels;
     cand *cands;
     uint8_t *resized, *warp;
     if ((st = emx__detect_scratch(det, 1, &cands, &resized, &warp)) != EMX_OK)
@@ -29,14 +29,14 @@ emx_status emx_analyze(emx_model *det, emx_model *cls, const emx_image *image,
         float cx, cy, side, angle;
         emx__face_crop(f, &cx, &cy, &side, &angle);
         if (fabsf(angle) < LEVEL_EPS) {
-            const emx_box b = {cx - 0.5f * side, cy - 0.5f * side, side, side};
+            const emx_box b = { cx - 0.5f * side, cy - 0.5f * side, side, side };
             st = emx_classify(cls, image, &b, f->probs);
         } else {
             int w = (int)ceilf(side);
             w = w < cls->input.width ? cls->input.width : w;
             w = w > WARP_SIDE ? WARP_SIDE : w;
             emx__warp_crop(image, stride, cx, cy, side, angle, w, nc, warp);
-            const emx_image crop = {warp, w, w, nc, 0};
+            const emx_image crop = { warp, w, w, nc, 0 };
             st = emx_classify(cls, &crop, NULL, f->probs);
         }
         if (st == EMX_ERR_BOX) { /* a face too large to crop: reported, not classified */

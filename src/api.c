@@ -15,12 +15,15 @@ const char *emx_status_str(emx_status status)
     case EMX_ERR_CHECKSUM: return "model file is damaged (CRC-32 mismatch)";
     case EMX_ERR_FORMAT: return "invalid model file contents";
     case EMX_ERR_IMAGE: return "invalid image (size, channels or stride)";
-    case EMX_ERR_BOX: return "invalid face box (empty, NaN, outside the image or far larger than it)";
+    case EMX_ERR_BOX:
+        return "invalid face box (empty, NaN, outside the image or far larger than it)";
     case EMX_ERR_IO: return "file could not be read";
     case EMX_ERR_DECODE: return "image could not be decoded";
     case EMX_ERR_UNSUPPORTED: return "not supported by this model (or nothing run yet to explain)";
-    case EMX_ERR_LIMIT: return "model exceeds a load-time budget (compute, memory, ops or metadata)";
-    case EMX_ERR_NUMERIC: return "the network produced invalid probabilities (NaN, infinite or out of range)";
+    case EMX_ERR_LIMIT:
+        return "model exceeds a load-time budget (compute, memory, ops or metadata)";
+    case EMX_ERR_NUMERIC:
+        return "the network produced invalid probabilities (NaN, infinite or out of range)";
     }
     return "unknown status";
 }
@@ -90,8 +93,7 @@ const char *emx_model_meta(const emx_model *model, const char *key)
     return NULL;
 }
 
-emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box,
-                        float *probs)
+emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box, float *probs)
 {
     if (!model || !image || !probs || model->is_detector)
         return EMX_ERR_INVALID_ARG;

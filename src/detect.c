@@ -87,8 +87,7 @@ emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t *
  * pixel's footprint (a box filter: every source pixel is read once, which matters at 640x480
  * -> 128x96, where stb_image_resize's windowed filters cost more than the network);
  * enlarging (frames smaller than the input) samples bilinearly. */
-static void resize_frame(const emx_image *img, size_t stride, int w, int h, int nc,
-                         uint8_t *dst)
+static void resize_frame(const emx_image *img, size_t stride, int w, int h, int nc, uint8_t *dst)
 {
     const int ch = img->channels, W = img->width, H = img->height;
     for (int y = 0; y < h; y++) {
@@ -101,7 +100,7 @@ static void resize_frame(const emx_image *img, size_t stride, int w, int h, int 
                 int x0 = (int)((int64_t)x * W / w), x1 = (int)((int64_t)(x + 1) * W / w);
                 if (x1 <= x0)
                     x1 = x0 + 1;
-                uint64_t acc[3] = {0, 0, 0};
+                uint64_t acc[3] = { 0, 0, 0 };
                 for (int yy = y0; yy < y1; yy++) {
                     const uint8_t *p = img->data + (size_t)yy * stride + (size_t)x0 * ch;
                     if (ch == 1)
@@ -171,7 +170,7 @@ static size_t decode(const emx_model *m, float score_threshold, cand *out)
     const float iw = (float)m->input.width, ih = (float)m->input.height;
     const int k = m->det_coords, nk = (k - 4) / 2;
     /* compare logits: sigmoid(x) >= t  <=>  x >= log(t / (1 - t)) */
-    const float t = score_threshold <= 0.0f ? -INFINITY
+    const float t = score_threshold <= 0.0f   ? -INFINITY
                     : score_threshold >= 1.0f ? INFINITY
                                               : logf(score_threshold / (1.0f - score_threshold));
     size_t n = 0;
@@ -213,8 +212,8 @@ static size_t tile_pass(emx_model *m, const emx_image *img, size_t stride, uint8
                         const letterbox *full, float score_threshold, int wx, int wy, int ww,
                         int wh, int tx, int ty, int n, cand *out)
 {
-    const emx_image win = {img->data + (size_t)wy * stride + (size_t)wx * img->channels, ww, wh,
-                           img->channels, (int)stride};
+    const emx_image win = { img->data + (size_t)wy * stride + (size_t)wx * img->channels, ww, wh,
+                            img->channels, (int)stride };
     letterbox lb;
     letterbox_input(m, &win, stride, resized, &lb);
     emx__forward(m);
@@ -259,8 +258,7 @@ emx_status emx_detect(emx_model *m, const emx_image *image, const emx_detect_par
 {
     if (n_faces)
         *n_faces = 0;
-    if (!m || !image || !n_faces || max_faces < 0 || (max_faces > 0 && !faces) ||
-        !m->is_detector)
+    if (!m || !image || !n_faces || max_faces < 0 || (max_faces > 0 && !faces) || !m->is_detector)
         return EMX_ERR_INVALID_ARG;
     emx_detect_params p = params ? *params : emx_detect_default_params();
     if (!(p.score_threshold >= 0 && p.score_threshold <= 1) ||
@@ -287,8 +285,8 @@ emx_status emx_detect(emx_model *m, const emx_image *image, const emx_detect_par
             int wx, wy, ww, wh;
             tile_span(image->width, tx, tiles, &wx, &ww);
             tile_span(image->height, ty, tiles, &wy, &wh);
-            n += tile_pass(m, image, stride, resized, &lb, p.score_threshold, wx, wy, ww, wh,
-                           tx, ty, tiles, cands + n);
+            n += tile_pass(m, image, stride, resized, &lb, p.score_threshold, wx, wy, ww, wh, tx,
+                           ty, tiles, cands + n);
         }
     *n_faces = emx__nms(m, &lb, &p, tiles, cands, n, faces, max_faces);
     return EMX_OK;

@@ -13,13 +13,13 @@
 
 typedef struct cand {
     float score;
-    float x0, y0, x1, y1;                 /* input-normalised units */
+    float x0, y0, x1, y1; /* input-normalised units */
     float kp[EMX_MAX_LANDMARKS][2];
 } cand;
 
 typedef struct letterbox {
-    float scale;  /* input pixels per frame pixel */
-    int ox, oy;   /* top-left of the resized frame in the input */
+    float scale; /* input pixels per frame pixel */
+    int ox, oy;  /* top-left of the resized frame in the input */
 } letterbox;
 
 /* Scratch kept by the detector (detect.c): the resized frame, the warped face crop, then

@@ -88,7 +88,7 @@ emx_status emx__cam_analyze(emx_model *m)
     m->cam_floats = 0;
     if (m->is_detector || m->n_outputs < 1 || !m->tensors || m->n_classes < 1)
         return EMX_OK;
-    readers r = {NULL, NULL};
+    readers r = { NULL, NULL };
     emx_status st = find_readers(m, &r);
     if (st == EMX_OK)
         st = find_branches(m, &r);
@@ -150,8 +150,8 @@ static emx_status find_branches(emx_model *m, const readers *r)
 
 emx_status emx_explain(const emx_model *m, int label, float *map, int map_w, int map_h)
 {
-    if (!m || !map || map_w < 1 || map_h < 1 || map_w > 4096 || map_h > 4096 ||
-        label < -1 || label >= m->n_classes)
+    if (!m || !map || map_w < 1 || map_h < 1 || map_w > 4096 || map_h > 4096 || label < -1 ||
+        label >= m->n_classes)
         return EMX_ERR_INVALID_ARG;
     if (m->n_cam == 0 || !m->has_run || m->is_detector)
         return EMX_ERR_UNSUPPORTED;

@@ -20,14 +20,10 @@ static double op_cost(const emx_model *m, int k)
         return (double)out->count * s->kh * s->kw * (double)(s->in_c / s->groups);
     }
     case EMX_OP_MAXPOOL2D:
-    case EMX_OP_AVGPOOL2D:
-        return (double)out->count * op->pool.kh * op->pool.kw;
-    case EMX_OP_GLOBAL_AVGPOOL:
-        return (double)in->count;
-    case EMX_OP_RESIZE_BILINEAR:
-        return 4.0 * (double)out->count;
-    default:
-        return (double)out->count * op->n_inputs;
+    case EMX_OP_AVGPOOL2D: return (double)out->count * op->pool.kh * op->pool.kw;
+    case EMX_OP_GLOBAL_AVGPOOL: return (double)in->count;
+    case EMX_OP_RESIZE_BILINEAR: return 4.0 * (double)out->count;
+    default: return (double)out->count * op->n_inputs;
     }
 }
 

@@ -39,7 +39,7 @@ static uint32_t be32(const uint8_t *b)
  * Returns 1 for bytes that are not PNG: stb decides about those. */
 static int png_complete(const uint8_t *p, size_t n)
 {
-    static const uint8_t sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    static const uint8_t sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
     if (n < 8 || memcmp(p, sig, 8) != 0)
         return 1;
     size_t pos = 8;
@@ -63,14 +63,14 @@ static int png_complete(const uint8_t *p, size_t n)
  * Returns 1 for bytes that are not PNG, or are plausible. */
 static int png_plausible(const uint8_t *p, size_t n)
 {
-    static const uint8_t sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    static const uint8_t sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
     if (n < 33 || memcmp(p, sig, 8) != 0 || memcmp(p + 12, "IHDR", 4) != 0)
         return 1; /* not PNG, or stb refuses it */
     const uint64_t w = be32(p + 16), h = be32(p + 20), depth = p[24];
-    static const unsigned samples_of[7] = {1, 0, 3, 1, 2, 0, 4}; /* by colour type */
+    static const unsigned samples_of[7] = { 1, 0, 3, 1, 2, 0, 4 }; /* by colour type */
     const unsigned samples = p[25] < 7 ? samples_of[p[25]] : 0;
     if (samples == 0 || depth == 0 || depth > 16)
-        return 1; /* stb refuses it */
+        return 1;                                                 /* stb refuses it */
     const uint64_t raw = h * (1 + (w * samples * depth + 7) / 8); /* non-interlaced: least */
     uint64_t idat = 0;
     for (size_t pos = 8; n - pos >= 12;) {

@@ -37,33 +37,33 @@ typedef enum emx__op_type {
 } emx__op_type;
 
 /* Limits from models/FORMAT.md ("Limits a reader enforces"). */
-#define EMX_FORMAT_VERSION 1u
-#define EMX_MAX_FILE_SIZE (256u << 20)
-#define EMX_MAX_STRING 4096u
-#define EMX_MAX_TENSORS 4096u
-#define EMX_MAX_OPS 4096u
-#define EMX_MAX_OUTPUTS 16u
-#define EMX_MAX_DIM 65536u
+#define EMX_FORMAT_VERSION   1u
+#define EMX_MAX_FILE_SIZE    (256u << 20)
+#define EMX_MAX_STRING       4096u
+#define EMX_MAX_TENSORS      4096u
+#define EMX_MAX_OPS          4096u
+#define EMX_MAX_OUTPUTS      16u
+#define EMX_MAX_DIM          65536u
 #define EMX_MAX_VALUE_FLOATS (1u << 26)
-#define EMX_MAX_INPUT_SIDE 1024u
-#define EMX_MAX_OP_INPUTS 16
-#define EMX_MAX_OP_ATTRS 13 /* CONV2D has the most */
-#define EMX_MAX_OP_TENSORS 2
+#define EMX_MAX_INPUT_SIDE   1024u
+#define EMX_MAX_OP_INPUTS    16
+#define EMX_MAX_OP_ATTRS     13 /* CONV2D has the most */
+#define EMX_MAX_OP_TENSORS   2
 
 typedef struct emx__tensor {
     int ndim;
     int dims[4];
-    size_t count;   /* elements */
-    float *data;    /* widened to fp32; NULL after planning unless params.use_reference */
+    size_t count; /* elements */
+    float *data;  /* widened to fp32; NULL after planning unless params.use_reference */
 } emx__tensor;
 
 /* A graph value: value 0 is the input, value k >= 1 the output of op k - 1. */
 typedef struct emx__graph_value {
     int h, w, c;
-    size_t count;   /* h * w * c, at most EMX_MAX_VALUE_FLOATS */
-    int last_use;   /* index of the last op reading it; -1 when none does */
-    int keep;       /* never reuse its buffer, so emx__value() can read it after a run */
-    size_t offset;  /* floats from the start of the workspace */
+    size_t count;  /* h * w * c, at most EMX_MAX_VALUE_FLOATS */
+    int last_use;  /* index of the last op reading it; -1 when none does */
+    int keep;      /* never reuse its buffer, so emx__value() can read it after a run */
+    size_t offset; /* floats from the start of the workspace */
 } emx__graph_value;
 
 typedef struct emx__op {
@@ -85,50 +85,50 @@ struct emx_model {
     emx_input_spec input;
 
     int n_classes;
-    char **class_names;    /* NUL-terminated copies */
+    char **class_names; /* NUL-terminated copies */
     int n_meta;
-    char **meta;           /* key 0, value 0, key 1, value 1, ... */
+    char **meta; /* key 0, value 0, key 1, value 1, ... */
 
     int n_tensors;
     emx__tensor *tensors;
-    float *tensor_data;    /* all widened tensors, one block */
+    float *tensor_data; /* all widened tensors, one block */
 
     int n_ops;
     emx__op *ops;
-    int n_values;          /* n_ops + 1 */
+    int n_values; /* n_ops + 1 */
     emx__graph_value *values;
     int n_outputs;
     int outputs[EMX_MAX_OUTPUTS];
 
-    float *packed;         /* weights in the fast kernels' layout */
-    void *packed_raw;      /* what to free: packed is aligned inside it */
-    float *workspace;      /* activations, then scratch: the only memory a run touches */
-    void *workspace_raw;   /* what to free: workspace is aligned inside it */
+    float *packed;       /* weights in the fast kernels' layout */
+    void *packed_raw;    /* what to free: packed is aligned inside it */
+    float *workspace;    /* activations, then scratch: the only memory a run touches */
+    void *workspace_raw; /* what to free: workspace is aligned inside it */
     size_t workspace_floats;
-    float *scratch;        /* inside the workspace */
+    float *scratch; /* inside the workspace */
     size_t scratch_floats;
-    int cam_value;         /* input of the last GLOBAL_AVGPOOL, or -1 */
+    int cam_value; /* input of the last GLOBAL_AVGPOOL, or -1 */
     /* Class-activation-map branches (explain.c, found by emx__cam_analyze at plan time): each
      * GLOBAL_AVGPOOL(feat) -> DENSE(no activation, num_classes outputs) whose logits reach
      * output 0 through SOFTMAX / WEIGHTED_MEAN only. Their feature values are kept alive. */
     int n_cam;
     struct emx__cam_branch {
-        int feat;          /* the value global-average-pooled */
-        int flip;          /* 1: the branch saw the input mirrored (odd number of FLIP_W) */
-        float weight;      /* product of the WEIGHTED_MEAN weights on the way to the output */
-        float *dense;      /* [num_classes][feat.c] copy of the dense weights (in cam_weights) */
-    } *cam;
-    float *cam_weights;    /* one block for every branch's dense copy */
-    uint64_t cam_floats;   /* its size, counted in the memory budget */
+        int feat;     /* the value global-average-pooled */
+        int flip;     /* 1: the branch saw the input mirrored (odd number of FLIP_W) */
+        float weight; /* product of the WEIGHTED_MEAN weights on the way to the output */
+        float *dense; /* [num_classes][feat.c] copy of the dense weights (in cam_weights) */
+    } * cam;
+    float *cam_weights;     /* one block for every branch's dense copy */
+    uint64_t cam_floats;    /* its size, counted in the memory budget */
     uint64_t planned_bytes; /* activations + scratch + packed + CAM weights (plan.c) */
-    int has_run;           /* 1 after the first successful emx_run */
+    int has_run;            /* 1 after the first successful emx_run */
 
     /* Detectors (META task=detector, models/FORMAT.md "Detector models"): the graph outputs
      * are n_levels pairs (scores [H,W,A], regressors [H,W,A*det_coords]); filled by
      * shape_infer.c, read by detect.c. */
     int is_detector;
-    int det_coords;        /* 4 box numbers + 2 per keypoint */
-    void *det_scratch;     /* detect.c: candidates and the resized frame, allocated lazily */
+    int det_coords;    /* 4 box numbers + 2 per keypoint */
+    void *det_scratch; /* detect.c: candidates and the resized frame, allocated lazily */
     size_t det_scratch_size;
 };
 

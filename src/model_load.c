@@ -73,9 +73,9 @@ static char *dup_string(const uint8_t *s, uint32_t len)
 /* ---- container ---- */
 
 enum { CH_INPT, CH_CLSS, CH_TENS, CH_GRPH, CH_DATA, CH_META, CH_COUNT_ };
-static const char chunk_tags[CH_COUNT_][4] = {
-    {'I', 'N', 'P', 'T'}, {'C', 'L', 'S', 'S'}, {'T', 'E', 'N', 'S'},
-    {'G', 'R', 'P', 'H'}, {'D', 'A', 'T', 'A'}, {'M', 'E', 'T', 'A'}};
+static const char chunk_tags[CH_COUNT_][4] = { { 'I', 'N', 'P', 'T' }, { 'C', 'L', 'S', 'S' },
+                                               { 'T', 'E', 'N', 'S' }, { 'G', 'R', 'P', 'H' },
+                                               { 'D', 'A', 'T', 'A' }, { 'M', 'E', 'T', 'A' } };
 
 typedef struct chunk {
     const uint8_t *p; /* NULL when absent */
@@ -84,7 +84,7 @@ typedef struct chunk {
 
 static emx_status read_header(const uint8_t *p, size_t size)
 {
-    static const uint8_t magic[4] = {'E', 'M', 'X', 'N'};
+    static const uint8_t magic[4] = { 'E', 'M', 'X', 'N' };
     size_t n = size < 4 ? size : 4;
     if (memcmp(p, magic, n) != 0)
         return EMX_ERR_BAD_MAGIC;
@@ -144,14 +144,14 @@ static emx_status find_chunks(const uint8_t *p, size_t size, chunk chunks[CH_COU
 
 static emx_status parse_input(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t h, w, n;
     float mean, sd;
     if (ch->size != 20 || !rd_u32(&c, &h) || !rd_u32(&c, &w) || !rd_u32(&c, &n) ||
         !rd_f32(&c, &mean) || !rd_f32(&c, &sd))
         return EMX_ERR_FORMAT;
-    if (h < 1 || h > EMX_MAX_INPUT_SIDE || w < 1 || w > EMX_MAX_INPUT_SIDE ||
-        (n != 1 && n != 3) || !isfinite(mean) || !isfinite(sd) || !(sd > 0))
+    if (h < 1 || h > EMX_MAX_INPUT_SIDE || w < 1 || w > EMX_MAX_INPUT_SIDE || (n != 1 && n != 3) ||
+        !isfinite(mean) || !isfinite(sd) || !(sd > 0))
         return EMX_ERR_FORMAT;
     m->input.height = (int)h;
     m->input.width = (int)w;
@@ -189,7 +189,7 @@ static int utf8_printable(const uint8_t *s, uint32_t len)
                 return 0;
             cp = cp << 6 | (s[i + k] & 0x3fu);
         }
-        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000}; /* no overlong forms */
+        static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 }; /* no overlong forms */
         if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0x20 ||
             (cp >= 0x7f && cp <= 0x9f))
             return 0;
@@ -206,7 +206,7 @@ static int valid_class_name(const uint8_t *s, uint32_t len)
 
 static emx_status parse_classes(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n;
     if (!rd_u32(&c, &n) || n < 1 || n > EMX_MAX_CLASSES)
         return EMX_ERR_FORMAT;
@@ -230,7 +230,7 @@ static emx_status parse_classes(emx_model *m, const chunk *ch)
 
 static emx_status parse_meta(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n;
     /* Each pair takes at least 8 bytes: bounds n before allocating from it. */
     if (!rd_u32(&c, &n) || n > (c.size - c.pos) / 8)
@@ -258,8 +258,7 @@ typedef struct tensor_src {
     uint32_t dtype, offset, nbytes;
 } tensor_src;
 
-static emx_status parse_tensor_record(cursor *c, size_t data_size, emx__tensor *t,
-                                      tensor_src *src)
+static emx_status parse_tensor_record(cursor *c, size_t data_size, emx__tensor *t, tensor_src *src)
 {
     const uint8_t *name;
     uint32_t name_len, ndim;
@@ -307,7 +306,7 @@ static emx_status widen_tensor(const uint8_t *bytes, const tensor_src *src, emx_
 
 static emx_status parse_tensors(emx_model *m, const chunk *ch, const chunk *data)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n;
     if (!rd_u32(&c, &n) || n > EMX_MAX_TENSORS)
         return EMX_ERR_FORMAT;
@@ -388,7 +387,7 @@ static emx_status parse_op(cursor *c, const emx_model *m, int index, emx__op *op
 
 static emx_status parse_graph(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n_ops, n_out;
     if (!rd_u32(&c, &n_ops) || n_ops < 1 || n_ops > EMX_MAX_OPS)
         return EMX_ERR_FORMAT;

@@ -34,8 +34,7 @@ static float inside(const emx_box *a, const emx_box *b)
     return iw > 0 && ih > 0 && area > 0 ? iw * ih / area : 0.0f;
 }
 
-static void to_face(const cand *c, const emx_model *m, const letterbox *lb, int nk,
-                    emx_face *f)
+static void to_face(const cand *c, const emx_model *m, const letterbox *lb, int nk, emx_face *f)
 {
     const float iw = (float)m->input.width, ih = (float)m->input.height, s = lb->scale;
     f->box.x = (c->x0 * iw - lb->ox) / s;
@@ -69,7 +68,7 @@ int emx__nms(const emx_model *m, const letterbox *lbp, const emx_detect_params *
         if (cands[i].score < 0)
             continue;
         cand merged = cands[i];
-        double wsum = 0, acc[4 + 2 * EMX_MAX_LANDMARKS] = {0};
+        double wsum = 0, acc[4 + 2 * EMX_MAX_LANDMARKS] = { 0 };
         for (size_t j = i; j < n; j++) {
             if (cands[j].score < 0 || (j != i && iou(&cands[i], &cands[j]) <= p.iou_threshold))
                 continue;

@@ -38,10 +38,10 @@ typedef struct emx__conv_shape {
 void emx__conv2d_ref(const emx__conv_shape *s, const float *weight, const float *bias,
                      const float *in, float *out);
 
-uint64_t emx__conv2d_packed_size(const emx__conv_shape *s);   /* floats */
+uint64_t emx__conv2d_packed_size(const emx__conv_shape *s); /* floats */
 void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                       float *packed);
-uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s);  /* floats */
+uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s); /* floats */
 void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                  float *scratch);
 
@@ -71,14 +71,12 @@ void emx__mul_channel(int hw, int c, const float *x, const float *scale, float *
  * over channels, which BlazeFace's residual blocks use to widen their shortcut). */
 void emx__pad_channels_ref(int hw, int c, int pad_before, int pad_after, const float *in,
                            float *out);
-void emx__pad_channels(int hw, int c, int pad_before, int pad_after, const float *in,
-                       float *out);
+void emx__pad_channels(int hw, int c, int pad_before, int pad_after, const float *in, float *out);
 
 /* out = sum_i w[i] * ins[i] */
 void emx__weighted_mean_ref(size_t n, int n_in, const float *const *ins, const float *w,
                             float *out);
-void emx__weighted_mean(size_t n, int n_in, const float *const *ins, const float *w,
-                        float *out);
+void emx__weighted_mean(size_t n, int n_in, const float *const *ins, const float *w, float *out);
 
 /* ---- data movement (one implementation each: they move bytes, no arithmetic to vectorise
  * beyond memcpy) ---- */

@@ -52,7 +52,7 @@ static void arena_alloc(arena *a, emx__graph_value *values, int v)
         at = a->live[i].offset + a->live[i].size;
     }
     memmove(&a->live[i + 1], &a->live[i], (size_t)(a->n_live - i) * sizeof(block));
-    a->live[i] = (block){at, size, v};
+    a->live[i] = (block){ at, size, v };
     a->n_live++;
     values[v].offset = (size_t)at; /* truncation harmless: checked against `end` below */
     if (at + size > a->end)
@@ -88,7 +88,7 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
     for (int i = 0; i < m->n_cam; i++)
         values[m->cam[i].feat].keep = 1;
 
-    arena a = {calloc((size_t)m->n_values, sizeof(block)), 0, 0};
+    arena a = { calloc((size_t)m->n_values, sizeof(block)), 0, 0 };
     if (!a.live)
         return EMX_ERR_NO_MEMORY;
     arena_alloc(&a, values, 0);
@@ -118,12 +118,11 @@ static int is_conv(const emx__op *op)
 
 static int same_conv(const emx__conv_shape *a, const emx__conv_shape *b)
 {
-    return a->in_h == b->in_h && a->in_w == b->in_w && a->in_c == b->in_c &&
-           a->out_h == b->out_h && a->out_w == b->out_w && a->out_c == b->out_c &&
-           a->kh == b->kh && a->kw == b->kw && a->stride_h == b->stride_h &&
-           a->stride_w == b->stride_w && a->dil_h == b->dil_h && a->dil_w == b->dil_w &&
-           a->pad_top == b->pad_top && a->pad_left == b->pad_left && a->groups == b->groups &&
-           a->act == b->act;
+    return a->in_h == b->in_h && a->in_w == b->in_w && a->in_c == b->in_c && a->out_h == b->out_h &&
+           a->out_w == b->out_w && a->out_c == b->out_c && a->kh == b->kh && a->kw == b->kw &&
+           a->stride_h == b->stride_h && a->stride_w == b->stride_w && a->dil_h == b->dil_h &&
+           a->dil_w == b->dil_w && a->pad_top == b->pad_top && a->pad_left == b->pad_left &&
+           a->groups == b->groups && a->act == b->act;
 }
 
 /* An earlier op packing the same tensors the same way (shared weights, e.g. flip test-time

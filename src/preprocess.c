@@ -55,11 +55,11 @@ static emx_status box_rect(const emx_image *img, const emx_box *box, const emx_i
                            rect *r)
 {
     if (!box) {
-        *r = (rect){0, 0, img->width, img->height};
+        *r = (rect){ 0, 0, img->width, img->height };
         return EMX_OK;
     }
-    if (!isfinite(box->x) || !isfinite(box->y) || !isfinite(box->width) ||
-        !isfinite(box->height) || !(box->width > 0) || !(box->height > 0))
+    if (!isfinite(box->x) || !isfinite(box->y) || !isfinite(box->width) || !isfinite(box->height) ||
+        !(box->width > 0) || !(box->height > 0))
         return EMX_ERR_BOX;
     double x0 = floor((double)box->x), x1 = ceil((double)box->x + box->width);
     double y0 = floor((double)box->y), y1 = ceil((double)box->y + box->height);
@@ -79,7 +79,7 @@ static emx_status box_rect(const emx_image *img, const emx_box *box, const emx_i
     double img_px = (double)img->width * img->height, in_px = (double)in->width * in->height;
     if ((x1 - x0) * (y1 - y0) > MAX_CROP_AREA_FACTOR * (img_px > in_px ? img_px : in_px))
         return EMX_ERR_BOX;
-    *r = (rect){(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
+    *r = (rect){ (int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0) };
     return EMX_OK;
 }
 
@@ -146,8 +146,8 @@ emx_status emx_preprocess(const emx_model *model, const emx_image *image, const 
     if (r.w != in->width || r.h != in->height) {
         resized = malloc(n_out);
         if (!resized ||
-            !stbir_resize_uint8_generic(cropped, r.w, r.h, 0, resized, in->width, in->height, 0,
-                                        nc, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+            !stbir_resize_uint8_generic(cropped, r.w, r.h, 0, resized, in->width, in->height, 0, nc,
+                                        STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
                                         STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR, NULL)) {
             free(resized);
             free(cropped);

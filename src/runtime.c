@@ -7,8 +7,8 @@
 static void run_conv(const emx_model *m, const emx__op *op, const float *in, float *out)
 {
     if (m->params.use_reference)
-        emx__conv2d_ref(&op->conv, m->tensors[op->tensors[0]].data,
-                        m->tensors[op->tensors[1]].data, in, out);
+        emx__conv2d_ref(&op->conv, m->tensors[op->tensors[0]].data, m->tensors[op->tensors[1]].data,
+                        in, out);
     else
         emx__conv2d(&op->conv, m->packed + op->packed_offset, in, out, m->scratch);
 }
@@ -28,9 +28,7 @@ static void run_op(emx_model *m, int k)
     const int ref = m->params.use_reference;
     switch ((emx__op_type)op->type) {
     case EMX_OP_CONV2D:
-    case EMX_OP_DENSE:
-        run_conv(m, op, ins[0], out);
-        break;
+    case EMX_OP_DENSE: run_conv(m, op, ins[0], out); break;
     case EMX_OP_MAXPOOL2D:
         (ref ? emx__maxpool2d_ref : emx__maxpool2d)(&op->pool, ins[0], out);
         break;
@@ -38,30 +36,22 @@ static void run_op(emx_model *m, int k)
         (ref ? emx__avgpool2d_ref : emx__avgpool2d)(&op->pool, ins[0], out);
         break;
     case EMX_OP_GLOBAL_AVGPOOL:
-        (ref ? emx__global_avgpool_ref : emx__global_avgpool)(vin->h * vin->w, vin->c, ins[0],
-                                                              out);
+        (ref ? emx__global_avgpool_ref : emx__global_avgpool)(vin->h * vin->w, vin->c, ins[0], out);
         break;
     case EMX_OP_ADD:
         (ref ? emx__add_ref : emx__add)(vout->count, ins[0], ins[1], out, op->act);
         break;
-    case EMX_OP_CONCAT:
-        emx__concat(vin->h * vin->w, op->n_inputs, ins, cs, out);
-        break;
-    case EMX_OP_SOFTMAX:
-        emx__softmax((int)vout->count, ins[0], out);
-        break;
+    case EMX_OP_CONCAT: emx__concat(vin->h * vin->w, op->n_inputs, ins, cs, out); break;
+    case EMX_OP_SOFTMAX: emx__softmax((int)vout->count, ins[0], out); break;
     case EMX_OP_ACTIVATION:
         (ref ? emx__activation_ref : emx__activation)(vout->count, ins[0], out, op->act);
         break;
     case EMX_OP_WEIGHTED_MEAN: {
         const float *w = ref ? m->tensors[op->tensors[0]].data : m->packed + op->packed_offset;
-        (ref ? emx__weighted_mean_ref : emx__weighted_mean)(vout->count, op->n_inputs, ins, w,
-                                                            out);
+        (ref ? emx__weighted_mean_ref : emx__weighted_mean)(vout->count, op->n_inputs, ins, w, out);
         break;
     }
-    case EMX_OP_FLIP_W:
-        emx__flip_w(vin->h, vin->w, vin->c, ins[0], out);
-        break;
+    case EMX_OP_FLIP_W: emx__flip_w(vin->h, vin->w, vin->c, ins[0], out); break;
     case EMX_OP_RESIZE_BILINEAR:
         emx__resize_bilinear(vin->h, vin->w, vin->c, vout->h, vout->w, ins[0], out);
         break;
@@ -78,8 +68,7 @@ static void run_op(emx_model *m, int k)
         emx__calibrate((int)vout->count, ins[0], p, out);
         break;
     }
-    case EMX_OP_COUNT_:
-        break;
+    case EMX_OP_COUNT_: break;
     }
 }
 

@@ -48,7 +48,7 @@ static void check_tilt(float degrees)
     dot(c - 30 * sinf(a), c + 30 * cosf(a));
     emx_face f;
     memset(&f, 0, sizeof f);
-    f.box = (emx_box){c - 40, c - 40, 80, 80};
+    f.box = (emx_box){ c - 40, c - 40, 80, 80 };
     f.n_landmarks = 2;
     f.landmarks[0][0] = lx, f.landmarks[0][1] = ly;
     f.landmarks[1][0] = rx, f.landmarks[1][1] = ry;
@@ -59,7 +59,7 @@ static void check_tilt(float degrees)
     CHECK(a == 0 ? fabsf(cx - c) < 1e-3f : (cx - c) * sinf(a) > 0);
     CHECK(cy < c);
     uint8_t crop[N * N];
-    const emx_image img = {img_px, W, W, 1, 0};
+    const emx_image img = { img_px, W, W, 1, 0 };
     emx__warp_crop(&img, W, cx, cy, side, angle, N, 1, crop);
     float x0, y0, x1, y1, xm, ym;
     centroid(crop, 0, N / 2, 0, 48, &x0, &y0);
@@ -68,7 +68,7 @@ static void check_tilt(float degrees)
     printf("tilt %+.0f deg: eyes at (%.1f, %.1f) and (%.1f, %.1f) in the %dx%d crop\n",
            (double)degrees, (double)x0, (double)y0, (double)x1, (double)y1, N, N);
     CHECK(x0 > 0 && x1 > 0);
-    CHECK(fabsf(y0 - y1) < 1.0f); /* level */
+    CHECK(fabsf(y0 - y1) < 1.0f);             /* level */
     CHECK(x1 - x0 > 0.5f * 2 * r * N / side); /* in order, about their distance apart */
     printf("  mouth at (%.1f, %.1f)\n", (double)xm, (double)ym);
     CHECK(fabsf(xm - 0.5f * (x0 + x1)) < 1.0f && ym > y0 + 10); /* straight below them */

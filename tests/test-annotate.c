@@ -20,7 +20,7 @@ static void test_records(void)
     uint32_t s = 5;
     for (size_t i = 0; i < sizeof px; i++)
         px[i] = (uint8_t)emx_test_rand(&s);
-    emx_image img = {px, 96, 64, 3, 0};
+    emx_image img = { px, 96, 64, 3, 0 };
     emx_face faces[4];
     int n = -1, m = -1;
     float rec[4 * (EMX_WASM_FACE_FLOATS + 8)];
@@ -32,8 +32,7 @@ static void test_records(void)
     for (int i = 0; i < m && i < n; i++)
         CHECK(rec[i * EMX_WASM_FACE_FLOATS] == faces[i].box.x &&
               rec[i * EMX_WASM_FACE_FLOATS + 4] == faces[i].score &&
-              rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 &&
-              rec[i * EMX_WASM_FACE_FLOATS + 18] == -1);
+              rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 && rec[i * EMX_WASM_FACE_FLOATS + 18] == -1);
     CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, 0, rec, &m) == EMX_OK);
     CHECK(m == 4);
     for (int i = 0; i < m; i++) {
@@ -45,7 +44,8 @@ static void test_records(void)
     }
     CHECK(emx_wasm_analyze(det, NULL, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) ==
           EMX_ERR_INVALID_ARG);
-    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, 0, rec, &m) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, 0, rec, &m) ==
+          EMX_ERR_INVALID_ARG);
     CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 5, rec, &m) == EMX_ERR_INVALID_ARG);
     CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 2, rec, &m) == EMX_OK);
     CHECK(emx_wasm_detect(det, px, 0, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) == EMX_ERR_IMAGE);
@@ -60,7 +60,7 @@ static void test_record_fields(void)
 {
     emx_face f;
     memset(&f, 0, sizeof f);
-    f.box = (emx_box){11.5f, 12.5f, 13.5f, 14.5f};
+    f.box = (emx_box){ 11.5f, 12.5f, 13.5f, 14.5f };
     f.score = 0.625f;
     f.n_landmarks = 6;
     for (int i = 0; i < 6; i++) {
@@ -98,12 +98,13 @@ static void test_draw_and_png(void)
             continue;
         const int w = 160, h = 120;
         uint8_t *px = calloc((size_t)w * h * ch, 1);
-        const float boxes[] = {20, 40, 60, 50,  -30, -30, 1e9f, 50,  NAN, 1, 2, 3,
-                               150, 110, 40, 40, -1e30f, 5, 1e30f, 1e30f};
-        emx_wasm_draw_faces(px, w, h, ch, boxes, 5, "happiness 91%\0x\0\0long label that runs off the image edge\0z");
-        CHECK(px[((size_t)40 * w + 50) * ch] != 0);     /* top edge of box 0 */
-        CHECK(px[((size_t)60 * w + 50) * ch] == 0);     /* inside box 0: untouched */
-        int text = 0;                                    /* label above box 0 */
+        const float boxes[] = { 20, 40, 60,  50,  -30, -30, 1e9f,   50, NAN,   1,
+                                2,  3,  150, 110, 40,  40,  -1e30f, 5,  1e30f, 1e30f };
+        emx_wasm_draw_faces(px, w, h, ch, boxes, 5,
+                            "happiness 91%\0x\0\0long label that runs off the image edge\0z");
+        CHECK(px[((size_t)40 * w + 50) * ch] != 0); /* top edge of box 0 */
+        CHECK(px[((size_t)60 * w + 50) * ch] == 0); /* inside box 0: untouched */
+        int text = 0;                               /* label above box 0 */
         for (int y = 20; y < 40; y++)
             for (int x = 20; x < 80; x++)
                 text += px[((size_t)y * w + x) * ch] == 255;

@@ -12,8 +12,8 @@
 #include "emx_builder.h"
 #include "testutil.h"
 
-#define U32S(...) ((const uint32_t[]){__VA_ARGS__})
-#define I32S(...) ((const int32_t[]){__VA_ARGS__})
+#define U32S(...) ((const uint32_t[]){ __VA_ARGS__ })
+#define I32S(...) ((const int32_t[]){ __VA_ARGS__ })
 
 /* conv attrs: kh, kw, stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, dil_h,
  * dil_w, groups, out_c, act */
@@ -25,15 +25,15 @@ static int head(eb_model *mb, int v, uint32_t c, float scale)
     for (size_t i = 0; i < 2 * (size_t)c; i++)
         w[i] = i % 2 ? scale : -scale;
     const int tw = eb_tensor(mb, EB_F32, 2, U32S(2, c), w);
-    const int tb = eb_tensor(mb, EB_F32, 1, U32S(2), (const float[]){0.0f, 0.0f});
+    const int tb = eb_tensor(mb, EB_F32, 1, U32S(2), (const float[]){ 0.0f, 0.0f });
     free(w);
     const int g = eb_op(mb, 5, 1, U32S((uint32_t)v), 0, NULL, 0, NULL);
-    const int d = eb_op(mb, 2, 1, U32S((uint32_t)g), 2, I32S(2, 0), 2, U32S((uint32_t)tw, (uint32_t)tb));
+    const int d =
+        eb_op(mb, 2, 1, U32S((uint32_t)g), 2, I32S(2, 0), 2, U32S((uint32_t)tw, (uint32_t)tb));
     return eb_op(mb, 8, 1, U32S((uint32_t)d), 0, NULL, 0, NULL);
 }
 
-static emx_status load(const uint8_t *file, size_t size, const emx_model_params *p,
-                       emx_model **out)
+static emx_status load(const uint8_t *file, size_t size, const emx_model_params *p, emx_model **out)
 {
     emx_model *m = NULL;
     emx_status st = emx_model_load(file, size, p, &m);
@@ -59,10 +59,10 @@ static uint8_t *build_padded_copy_bomb(size_t *size)
     uint16_t *zeros = calloc(65536, sizeof *zeros);
     const int tw = eb_tensor_f16_bits(&mb, 4, U32S(1, 1, 1, 65536), zeros);
     free(zeros);
-    const int tb = eb_tensor(&mb, EB_F32, 1, U32S(1), (const float[]){0.0f});
-    const int c = eb_op(&mb, 1, 1, U32S((uint32_t)r), 13,
-                        I32S(1, 65536, 1, 1, 0, 65535, 0, 0, 1, 1, 1, 1, 0), 2,
-                        U32S((uint32_t)tw, (uint32_t)tb));
+    const int tb = eb_tensor(&mb, EB_F32, 1, U32S(1), (const float[]){ 0.0f });
+    const int c =
+        eb_op(&mb, 1, 1, U32S((uint32_t)r), 13, I32S(1, 65536, 1, 1, 0, 65535, 0, 0, 1, 1, 1, 1, 0),
+              2, U32S((uint32_t)tw, (uint32_t)tb));
     eb_output(&mb, (uint32_t)head(&mb, c, 1, 1.0f));
     uint8_t *file = eb_finish(&mb, "ICTGD", size);
     eb_free(&mb);
@@ -80,14 +80,16 @@ static uint8_t *build_anchor_bomb(size_t *size)
     eb_class(&mb, "face");
     eb_meta(&mb, "task", "detector");
     const int r = eb_op(&mb, 12, 1, U32S(0), 2, I32S(1024, 1024), 0, NULL);
-    const int ts = eb_tensor(&mb, EB_F32, 4, U32S(1, 1, 1, 1), (const float[]){0.0f});
-    const int tsb = eb_tensor(&mb, EB_F32, 1, U32S(1), (const float[]){-10.0f});
-    const int tr = eb_tensor(&mb, EB_F32, 4, U32S(4, 1, 1, 1), (const float[]){0, 0, 0, 0});
-    const int trb = eb_tensor(&mb, EB_F32, 1, U32S(4), (const float[]){0, 0, 8, 8});
-    const int s = eb_op(&mb, 1, 1, U32S((uint32_t)r), 13, I32S(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0),
-                        2, U32S((uint32_t)ts, (uint32_t)tsb));
-    const int b = eb_op(&mb, 1, 1, U32S((uint32_t)r), 13, I32S(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 4, 0),
-                        2, U32S((uint32_t)tr, (uint32_t)trb));
+    const int ts = eb_tensor(&mb, EB_F32, 4, U32S(1, 1, 1, 1), (const float[]){ 0.0f });
+    const int tsb = eb_tensor(&mb, EB_F32, 1, U32S(1), (const float[]){ -10.0f });
+    const int tr = eb_tensor(&mb, EB_F32, 4, U32S(4, 1, 1, 1), (const float[]){ 0, 0, 0, 0 });
+    const int trb = eb_tensor(&mb, EB_F32, 1, U32S(4), (const float[]){ 0, 0, 8, 8 });
+    const int s =
+        eb_op(&mb, 1, 1, U32S((uint32_t)r), 13, I32S(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0), 2,
+              U32S((uint32_t)ts, (uint32_t)tsb));
+    const int b =
+        eb_op(&mb, 1, 1, U32S((uint32_t)r), 13, I32S(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 4, 0), 2,
+              U32S((uint32_t)tr, (uint32_t)trb));
     for (int i = 0; i < 4; i++) {
         eb_output(&mb, (uint32_t)s);
         eb_output(&mb, (uint32_t)b);
@@ -120,7 +122,7 @@ static void test_size_overflow(void)
     CHECK(st == EMX_OK);
     if (det) {
         static uint8_t px[64 * 64];
-        const emx_image img = {px, 64, 64, 1, 0};
+        const emx_image img = { px, 64, 64, 1, 0 };
         emx_detect_params dp = emx_detect_default_params();
         emx_face faces[4];
         int n = -1;
@@ -162,7 +164,7 @@ static void put_huff(bits *w, uint32_t code, int n) /* Huffman codes go MSB firs
 
 static void be32_put(eb_buf *b, uint32_t v)
 {
-    const uint8_t be[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    const uint8_t be[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
     eb_put(b, be, 4);
 }
 
@@ -181,11 +183,11 @@ static void png_chunk(eb_buf *f, const char *tag, const uint8_t *data, uint32_t 
 static uint8_t *zero_png(uint32_t w, uint32_t h, int rgba, size_t idat_bytes, size_t *size)
 {
     const uint64_t raw = (uint64_t)h * (1 + (uint64_t)w * (rgba ? 4 : 1));
-    bits z = {{0}, 0, 0};
-    const uint8_t hdr[2] = {0x78, 0x01};
+    bits z = { { 0 }, 0, 0 };
+    const uint8_t hdr[2] = { 0x78, 0x01 };
     eb_put(&z.b, hdr, 2);
-    put_bits(&z, 1, 1); /* BFINAL */
-    put_bits(&z, 1, 2); /* fixed Huffman */
+    put_bits(&z, 1, 1);    /* BFINAL */
+    put_bits(&z, 1, 2);    /* fixed Huffman */
     put_huff(&z, 0x30, 8); /* literal 0 */
     uint64_t left = raw - 1;
     while (left > 0) {
@@ -204,13 +206,13 @@ static uint8_t *zero_png(uint32_t w, uint32_t h, int rgba, size_t idat_bytes, si
     const uint32_t adler_b = (uint32_t)(raw % 65521u * 1u), adler = adler_b << 16 | 1u;
     be32_put(&z.b, adler);
 
-    eb_buf f = {0};
-    const uint8_t sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    eb_buf f = { 0 };
+    const uint8_t sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
     eb_put(&f, sig, 8);
-    eb_buf ihdr = {0};
+    eb_buf ihdr = { 0 };
     be32_put(&ihdr, w);
     be32_put(&ihdr, h);
-    const uint8_t rest[5] = {8, (uint8_t)(rgba ? 6 : 0), 0, 0, 0};
+    const uint8_t rest[5] = { 8, (uint8_t)(rgba ? 6 : 0), 0, 0, 0 };
     eb_put(&ihdr, rest, 5);
     png_chunk(&f, "IHDR", ihdr.p, (uint32_t)ihdr.n);
     const size_t n = idat_bytes && idat_bytes < z.b.n ? idat_bytes : z.b.n;
@@ -270,8 +272,8 @@ static void test_decode_limits(void)
 /* The defaults hold every shipped model with room to spare; print what they use. */
 static void test_shipped_within_budgets(void)
 {
-    static const char *paths[] = {"models/emoxnet-lite.emx", "models/emoxnet.emx",
-                                  "models/blazeface.emx"};
+    static const char *paths[] = { "models/emoxnet-lite.emx", "models/emoxnet.emx",
+                                   "models/blazeface.emx" };
     const emx_model_params def = emx_model_default_params();
     for (int i = 0; i < 3; i++) {
         size_t size;
@@ -285,8 +287,8 @@ static void test_shipped_within_budgets(void)
         if (m) {
             const double macs = emx__graph_macs(m);
             const double mem = (double)m->planned_bytes;
-            printf("%s: %.3g multiply-adds, %.1f MiB planned, %d ops, %d metadata keys\n",
-                   paths[i], macs, mem / 1048576.0, m->n_ops, m->n_meta);
+            printf("%s: %.3g multiply-adds, %.1f MiB planned, %d ops, %d metadata keys\n", paths[i],
+                   macs, mem / 1048576.0, m->n_ops, m->n_meta);
             CHECK(macs * 10 < (double)def.max_macs);
             CHECK(m->n_ops * 4 < def.max_ops && m->n_meta * 10 < def.max_meta_keys);
             CHECK(mem * 10 < (double)def.max_memory_bytes);
@@ -335,8 +337,8 @@ static uint8_t *build_compute_bomb(size_t *size)
     int v = eb_op(&mb, 1, 1, U32S(0), 13, I32S(3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 32, 1), 2,
                   U32S((uint32_t)t1, (uint32_t)tb));
     for (int i = 0; i < 12; i++)
-        v = eb_op(&mb, 1, 1, U32S((uint32_t)v), 13, I32S(3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 32, 1),
-                  2, U32S((uint32_t)tw, (uint32_t)tb));
+        v = eb_op(&mb, 1, 1, U32S((uint32_t)v), 13, I32S(3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 32, 1), 2,
+                  U32S((uint32_t)tw, (uint32_t)tb));
     eb_output(&mb, (uint32_t)head(&mb, v, 32, 1.0f));
     uint8_t *file = eb_finish(&mb, "ICTGD", size);
     eb_free(&mb);
@@ -368,8 +370,8 @@ static uint8_t *build_explain_chain(int chain, size_t *size)
     eb_init(&mb, 2, 2, 1, 0.5f, 0.25f);
     eb_class(&mb, "a");
     eb_class(&mb, "b");
-    const int tw = eb_tensor(&mb, EB_F32, 2, U32S(2, 1), (const float[]){1, -1});
-    const int tb = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){0, 0});
+    const int tw = eb_tensor(&mb, EB_F32, 2, U32S(2, 1), (const float[]){ 1, -1 });
+    const int tb = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){ 0, 0 });
     enum { B = 16 };
     float wm[B];
     for (int i = 0; i < B; i++)
@@ -378,12 +380,14 @@ static uint8_t *build_explain_chain(int chain, size_t *size)
     uint32_t sm[B];
     for (int i = 0; i < B; i++) {
         const int g = eb_op(&mb, 5, 1, U32S(0), 0, NULL, 0, NULL);
-        const int d = eb_op(&mb, 2, 1, U32S((uint32_t)g), 2, I32S(2, 0), 2, U32S((uint32_t)tw, (uint32_t)tb));
+        const int d =
+            eb_op(&mb, 2, 1, U32S((uint32_t)g), 2, I32S(2, 0), 2, U32S((uint32_t)tw, (uint32_t)tb));
         sm[i] = (uint32_t)eb_op(&mb, 8, 1, U32S((uint32_t)d), 0, NULL, 0, NULL);
     }
     int v = eb_op(&mb, 10, B, sm, 0, NULL, 1, U32S((uint32_t)twm));
     for (int i = 0; i < chain; i++)
-        v = eb_op(&mb, 10, 1, U32S((uint32_t)v), 0, NULL, 1, U32S((uint32_t)eb_tensor(&mb, EB_F32, 1, U32S(1), (const float[]){1.0f})));
+        v = eb_op(&mb, 10, 1, U32S((uint32_t)v), 0, NULL, 1,
+                  U32S((uint32_t)eb_tensor(&mb, EB_F32, 1, U32S(1), (const float[]){ 1.0f })));
     eb_output(&mb, (uint32_t)v);
     uint8_t *file = eb_finish(&mb, "ICTGD", size);
     eb_free(&mb);
@@ -456,17 +460,18 @@ static uint8_t *build_tail(int tail, float w, float wm0, float wm1, size_t *size
     eb_init(&mb, 2, 2, 1, 0.0f, 1.0f);
     eb_class(&mb, "a");
     eb_class(&mb, "b");
-    const int tc = eb_tensor(&mb, EB_F32, 4, U32S(2, 1, 1, 1), (const float[]){w, -w});
-    const int tcb = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){0, 0});
+    const int tc = eb_tensor(&mb, EB_F32, 4, U32S(2, 1, 1, 1), (const float[]){ w, -w });
+    const int tcb = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){ 0, 0 });
     const int c = eb_op(&mb, 1, 1, U32S(0), 13, I32S(1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 2, 0), 2,
                         U32S((uint32_t)tc, (uint32_t)tcb));
-    const int tw = eb_tensor(&mb, EB_F32, 2, U32S(2, 2), (const float[]){w, -w, -w, w});
+    const int tw = eb_tensor(&mb, EB_F32, 2, U32S(2, 2), (const float[]){ w, -w, -w, w });
     const int g = eb_op(&mb, 5, 1, U32S((uint32_t)c), 0, NULL, 0, NULL);
-    int v = eb_op(&mb, 2, 1, U32S((uint32_t)g), 2, I32S(2, 0), 2, U32S((uint32_t)tw, (uint32_t)tcb));
+    int v =
+        eb_op(&mb, 2, 1, U32S((uint32_t)g), 2, I32S(2, 0), 2, U32S((uint32_t)tw, (uint32_t)tcb));
     if (tail != 1)
         v = eb_op(&mb, 8, 1, U32S((uint32_t)v), 0, NULL, 0, NULL);
     if (tail == 2) {
-        const int twm = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){wm0, wm1});
+        const int twm = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){ wm0, wm1 });
         v = eb_op(&mb, 10, 2, U32S((uint32_t)v, (uint32_t)v), 0, NULL, 1, U32S((uint32_t)twm));
     }
     eb_output(&mb, (uint32_t)v);
@@ -501,17 +506,17 @@ static void test_probabilities(void)
         emx_model *m = NULL;
         CHECK(load(file, size, &p, &m) == EMX_OK);
         if (m) {
-            const float in[4] = {1, 2, 3, 4};
-            float probs[2] = {-7, -7}, map[4];
+            const float in[4] = { 1, 2, 3, 4 };
+            float probs[2] = { -7, -7 }, map[4];
             CHECK(emx_run(m, in, probs) == EMX_ERR_NUMERIC);
             CHECK(probs[0] == -7 && probs[1] == -7); /* nothing written */
             /* nothing to explain from a failed run */
             CHECK(emx_explain(m, -1, map, 2, 2) == EMX_ERR_UNSUPPORTED);
-            static const uint8_t px[16] = {0};
-            const emx_image img = {px, 4, 4, 1, 0};
+            static const uint8_t px[16] = { 0 };
+            const emx_image img = { px, 4, 4, 1, 0 };
             CHECK(emx_classify(m, &img, NULL, probs) == EMX_OK); /* zeros: finite */
-            const uint8_t px2[4] = {255, 255, 255, 255};
-            const emx_image img2 = {px2, 2, 2, 1, 0};
+            const uint8_t px2[4] = { 255, 255, 255, 255 };
+            const emx_image img2 = { px2, 2, 2, 1, 0 };
             CHECK(emx_classify(m, &img2, NULL, probs) == EMX_ERR_NUMERIC);
         }
         emx_model_free(m);
@@ -527,8 +532,8 @@ static emx_status load_names(const char *a, const char *b)
     eb_init(&mb, 2, 2, 1, 0.0f, 1.0f);
     eb_class(&mb, a);
     eb_class(&mb, b);
-    const int tw = eb_tensor(&mb, EB_F32, 2, U32S(2, 4), (const float[]){1, 0, 0, 0, 0, 0, 0, 1});
-    const int tb = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){0, 0});
+    const int tw = eb_tensor(&mb, EB_F32, 2, U32S(2, 4), (const float[]){ 1, 0, 0, 0, 0, 0, 0, 1 });
+    const int tb = eb_tensor(&mb, EB_F32, 1, U32S(2), (const float[]){ 0, 0 });
     const int d = eb_op(&mb, 2, 1, U32S(0), 2, I32S(2, 0), 2, U32S((uint32_t)tw, (uint32_t)tb));
     eb_output(&mb, (uint32_t)eb_op(&mb, 8, 1, U32S((uint32_t)d), 0, NULL, 0, NULL));
     size_t size;
@@ -544,15 +549,15 @@ static void test_class_names(void)
     CHECK(load_names("happiness", "surprise") == EMX_OK);
     CHECK(load_names("Überraschung", "ニュートラル") == EMX_OK); /* UTF-8 is fine */
     CHECK(load_names("happy face", "sad-ish_2") == EMX_OK);
-    CHECK(load_names("happy", "happy") == EMX_ERR_FORMAT);     /* scores would collide */
+    CHECK(load_names("happy", "happy") == EMX_ERR_FORMAT); /* scores would collide */
     CHECK(load_names("", "b") == EMX_ERR_FORMAT);
-    CHECK(load_names("__proto__", "b") == EMX_ERR_FORMAT);     /* drops a JS score */
-    CHECK(load_names("a", "\x1b[2Jhi") == EMX_ERR_FORMAT);     /* terminal escapes */
+    CHECK(load_names("__proto__", "b") == EMX_ERR_FORMAT); /* drops a JS score */
+    CHECK(load_names("a", "\x1b[2Jhi") == EMX_ERR_FORMAT); /* terminal escapes */
     CHECK(load_names("a\nb", "c") == EMX_ERR_FORMAT);
     CHECK(load_names("a", "b\x7f") == EMX_ERR_FORMAT);
-    CHECK(load_names("a", "\xc3") == EMX_ERR_FORMAT);          /* cut UTF-8 */
-    CHECK(load_names("a", "\xc2\x9b") == EMX_ERR_FORMAT);      /* C1 control (CSI) */
-    CHECK(load_names(" a", "b") == EMX_ERR_FORMAT);            /* padding that hides */
+    CHECK(load_names("a", "\xc3") == EMX_ERR_FORMAT);     /* cut UTF-8 */
+    CHECK(load_names("a", "\xc2\x9b") == EMX_ERR_FORMAT); /* C1 control (CSI) */
+    CHECK(load_names(" a", "b") == EMX_ERR_FORMAT);       /* padding that hides */
     char longest[65];
     memset(longest, 'x', 64);
     longest[64] = 0;

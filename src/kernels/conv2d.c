@@ -18,15 +18,19 @@
 #include <stdint.h>
 #include <string.h>
 
-static int emx__max_mr(void) {
+static int emx__max_mr(void)
+{
     return emx__gemm_default()->mr;
 }
 
 enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO };
 
-static int emx__conv_kind(const emx__conv_shape *s) {
-    if (s->groups > 1 && s->groups == s->in_c && s->groups == s->out_c) return EMX__CONV_DW;
-    if (emx__wino_applies(s)) return EMX__CONV_WINO;
+static int emx__conv_kind(const emx__conv_shape *s)
+{
+    if (s->groups > 1 && s->groups == s->in_c && s->groups == s->out_c)
+        return EMX__CONV_DW;
+    if (emx__wino_applies(s))
+        return EMX__CONV_WINO;
     if (s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
         s->pad_left == 0 && s->out_h == s->in_h && s->out_w == s->in_w)
         return EMX__CONV_GEMM;
@@ -36,25 +40,32 @@ static int emx__conv_kind(const emx__conv_shape *s) {
 /* Sizes are computed in 64 bits: shapes come from files, and on a 32-bit size_t (wasm32)
  * their products wrap (a padded copy of 65536 x 65536 floats is 0 there). emx__plan compares
  * the 64-bit totals with the model's budget and SIZE_MAX before allocating anything. */
-static uint64_t emx__round_up(uint64_t x, uint64_t m) {
+static uint64_t emx__round_up(uint64_t x, uint64_t m)
+{
     return (x + m - 1) / m * m;
 }
 
 /* floats of packed weights for one group: n = its output channels, k = (ky, kx, ic) */
-static uint64_t emx__group_packed(const emx__conv_shape *s) {
+static uint64_t emx__group_packed(const emx__conv_shape *s)
+{
     return emx__gemm_packed_size((uint64_t)(s->out_c / s->groups),
-                                 (uint64_t)s->kh * (uint64_t)s->kw * (uint64_t)(s->in_c / s->groups));
+                                 (uint64_t)s->kh * (uint64_t)s->kw *
+                                     (uint64_t)(s->in_c / s->groups));
 }
 
-uint64_t emx__conv2d_packed_size(const emx__conv_shape *s) {
+uint64_t emx__conv2d_packed_size(const emx__conv_shape *s)
+{
     const int kind = emx__conv_kind(s);
-    if (kind == EMX__CONV_DW) return emx__dwconv_packed_size(s);
-    if (kind == EMX__CONV_WINO) return emx__wino_packed_size(s);
+    if (kind == EMX__CONV_DW)
+        return emx__dwconv_packed_size(s);
+    if (kind == EMX__CONV_WINO)
+        return emx__wino_packed_size(s);
     return (uint64_t)s->groups * emx__group_packed(s);
 }
 
 void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float *bias,
-                      float *packed) {
+                      float *packed)
+{
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_DW) {
         emx__dwconv_pack(s, weight, bias, packed);
@@ -95,12 +106,14 @@ void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float
  * stops paying once taps are long anyway, and wide inputs would make the scratch large. */
 #define EMX__ROW_TAPS_MAX_C 32
 
-static int emx__row_taps(const emx__conv_shape *s) {
+static int emx__row_taps(const emx__conv_shape *s)
+{
     return s->groups == 1 && s->dil_w == 1 && s->kw > 1 && s->in_c <= EMX__ROW_TAPS_MAX_C;
 }
 
 /* padded row width: columns [0, pad_left) and [pad_left + in_w, width) are zeros */
-static uint64_t emx__padded_w(const emx__conv_shape *s) {
+static uint64_t emx__padded_w(const emx__conv_shape *s)
+{
     const uint64_t need = (uint64_t)(s->out_w - 1) * (uint64_t)s->stride_w + (uint64_t)s->kw;
     const uint64_t have = (uint64_t)s->in_w + (uint64_t)s->pad_left;
     return need > have ? need : have;
@@ -112,7 +125,8 @@ typedef struct emx__igemm_layout {
     uint64_t padded_n; /* floats in the padded input copy (row taps only) */
 } emx__igemm_layout;
 
-static emx__igemm_layout emx__layout(const emx__conv_shape *s) {
+static emx__igemm_layout emx__layout(const emx__conv_shape *s)
+{
     emx__igemm_layout l;
     if (emx__row_taps(s)) {
         l.kc = (uint64_t)s->kw * (uint64_t)s->in_c, l.ks = (uint64_t)s->kh;
@@ -128,17 +142,21 @@ static emx__igemm_layout emx__layout(const emx__conv_shape *s) {
 /* igemm scratch: the zero row (stands for padding), the padded input copy when row taps are
  * used, then MR * ks pointers, aligned inside the float buffer (the runtime only promises
  * float alignment). Sized for the largest MR listed so any kernel can run in it. */
-uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s) {
+uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s)
+{
     const int kind = emx__conv_kind(s);
-    if (kind == EMX__CONV_WINO) return emx__wino_scratch_size(s);
-    if (kind != EMX__CONV_IGEMM) return 0;
+    if (kind == EMX__CONV_WINO)
+        return emx__wino_scratch_size(s);
+    if (kind != EMX__CONV_IGEMM)
+        return 0;
     const emx__igemm_layout l = emx__layout(s);
     const uint64_t ptrs = (uint64_t)emx__max_mr() * l.ks + 1; /* +1: alignment slack */
     return l.zero_n + l.padded_n + (ptrs * sizeof(float *) + sizeof(float) - 1) / sizeof(float);
 }
 
 void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *packed,
-                      const float *in, float *out, float *scratch) {
+                      const float *in, float *out, float *scratch)
+{
     emx__minmax_params params;
     const int tail_act = emx__minmax_for_act(s->act, &params);
     const int kind = emx__conv_kind(s);
@@ -146,7 +164,8 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
 
     if (kind == EMX__CONV_DW) {
         emx__f32_dwconv_minmax__simd(s, packed, in, out, &params);
-        if (tail_act) emx__act_apply(npix * s->out_c, out, out, s->act);
+        if (tail_act)
+            emx__act_apply(npix * s->out_c, out, out, s->act);
         return;
     }
 
@@ -167,7 +186,8 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
             for (int g = 0; g < s->groups; g++)
                 k->gemm(mr, ocg, icg, in + m0 * in_c + g * icg, in_c, packed + g * gstride,
                         out + m0 * out_c + g * ocg, out_c, &params);
-            if (tail_act) emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
+            if (tail_act)
+                emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
         }
         return;
     }
@@ -198,31 +218,36 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
         /* [tap][row]; rows past mr repeat the last pixel (the kernel aliases their output) */
         int oy = (int)(m0 / (size_t)s->out_w), ox = (int)(m0 % (size_t)s->out_w);
         for (size_t m = 0; m < kmr; m++) {
-            if (m > 0 && m < mr && ++ox == s->out_w) ox = 0, oy++;
+            if (m > 0 && m < mr && ++ox == s->out_w)
+                ox = 0, oy++;
             for (int ky = 0; ky < s->kh; ky++) {
                 const int iy = oy * s->stride_h - s->pad_top + ky * s->dil_h;
                 const int row_inside = iy >= 0 && iy < s->in_h;
                 if (row_taps) {
                     ind[(size_t)ky * kmr + m] =
-                        row_inside ? padded + ((size_t)iy * pw + (size_t)ox * s->stride_w) * in_c : zero;
+                        row_inside ? padded + ((size_t)iy * pw + (size_t)ox * s->stride_w) * in_c
+                                   : zero;
                     continue;
                 }
                 for (int kx = 0; kx < s->kw; kx++) {
                     const int ix = ox * s->stride_w - s->pad_left + kx * s->dil_w;
                     ind[(size_t)(ky * s->kw + kx) * kmr + m] =
-                        row_inside && ix >= 0 && ix < s->in_w ? in + ((size_t)iy * s->in_w + ix) * in_c
-                                                              : zero;
+                        row_inside && ix >= 0 && ix < s->in_w
+                            ? in + ((size_t)iy * s->in_w + ix) * in_c
+                            : zero;
                 }
             }
         }
         for (int g = 0; g < s->groups; g++)
-            k->igemm(mr, ocg, kc, ks, ind, packed + g * gstride, out + m0 * out_c + g * ocg,
-                     out_c, g * icg, zero, &params);
-        if (tail_act) emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
+            k->igemm(mr, ocg, kc, ks, ind, packed + g * gstride, out + m0 * out_c + g * ocg, out_c,
+                     g * icg, zero, &params);
+        if (tail_act)
+            emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
     }
 }
 
 void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in, float *out,
-                 float *scratch) {
+                 float *scratch)
+{
     emx__conv2d_with(emx__gemm_default(), s, packed, in, out, scratch);
 }

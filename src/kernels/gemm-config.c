@@ -4,7 +4,7 @@
  * it and not on each other. */
 #include "kernels.h"
 
-#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm) {#gemm, mr, nr, gemm, igemm},
+#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm) { #gemm, mr, nr, gemm, igemm },
 const emx__gemm_config emx__gemm_configs[] = {
 #include "f32-gemm.inc"
 };
@@ -12,21 +12,26 @@ const emx__gemm_config emx__gemm_configs[] = {
 const int emx__gemm_config_count = (int)(sizeof emx__gemm_configs / sizeof emx__gemm_configs[0]);
 
 /* The largest MR wins: more rows reuse each loaded weight vector more times. */
-const emx__gemm_config *emx__gemm_default(void) {
+const emx__gemm_config *emx__gemm_default(void)
+{
     const emx__gemm_config *best = &emx__gemm_configs[0];
     for (int i = 1; i < emx__gemm_config_count; i++)
-        if (emx__gemm_configs[i].mr > best->mr) best = &emx__gemm_configs[i];
+        if (emx__gemm_configs[i].mr > best->mr)
+            best = &emx__gemm_configs[i];
     return best;
 }
 
-const emx__gemm_config *emx__gemm_single_row(void) {
+const emx__gemm_config *emx__gemm_single_row(void)
+{
     for (int i = 0; i < emx__gemm_config_count; i++)
-        if (emx__gemm_configs[i].mr == 1) return &emx__gemm_configs[i];
+        if (emx__gemm_configs[i].mr == 1)
+            return &emx__gemm_configs[i];
     return emx__gemm_default();
 }
 
 /* Floats of packed weights for n output channels over k rows: per panel of NR channels, NR
  * biases and k rows of NR weights. 64-bit: shapes come from files (see conv2d.c). */
-uint64_t emx__gemm_packed_size(uint64_t n, uint64_t k) {
+uint64_t emx__gemm_packed_size(uint64_t n, uint64_t k)
+{
     return (n + EMX_GEMM_NR - 1) / EMX_GEMM_NR * EMX_GEMM_NR * (1 + k);
 }

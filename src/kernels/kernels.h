@@ -41,18 +41,17 @@ int emx__minmax_for_act(emx__act act, emx__minmax_params *p);
 #define EMX_GEMM_NR 8
 
 typedef void (*emx__gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *a,
-                                    size_t a_stride, const float *w, float *c,
-                                    size_t cm_stride, const emx__minmax_params *params);
-typedef void (*emx__igemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks,
-                                     const float **a, const float *w, float *c,
-                                     size_t cm_stride, size_t a_offset, const float *zero,
+                                     size_t a_stride, const float *w, float *c, size_t cm_stride,
                                      const emx__minmax_params *params);
+typedef void (*emx__igemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks, const float **a,
+                                      const float *w, float *c, size_t cm_stride, size_t a_offset,
+                                      const float *zero, const emx__minmax_params *params);
 
-#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm)                                              \
-    void gemm(size_t mr_, size_t nc, size_t kc, const float *a, size_t a_stride,            \
-              const float *w, float *c, size_t cm_stride, const emx__minmax_params *params); \
-    void igemm(size_t mr_, size_t nc, size_t kc, size_t ks, const float **a, const float *w, \
-               float *c, size_t cm_stride, size_t a_offset, const float *zero,              \
+#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm)                                                      \
+    void gemm(size_t mr_, size_t nc, size_t kc, const float *a, size_t a_stride, const float *w,   \
+              float *c, size_t cm_stride, const emx__minmax_params *params);                       \
+    void igemm(size_t mr_, size_t nc, size_t kc, size_t ks, const float **a, const float *w,       \
+               float *c, size_t cm_stride, size_t a_offset, const float *zero,                     \
                const emx__minmax_params *params);
 #include "f32-gemm.inc"
 #undef EMX_GEMM_UKERNEL
@@ -87,7 +86,7 @@ uint64_t emx__dwconv_packed_size(const emx__conv_shape *s);
 void emx__dwconv_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                       float *packed);
 void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed, const float *in,
-                                 float *out, const emx__minmax_params *params);
+                                  float *out, const emx__minmax_params *params);
 
 /* ---- 3x3 stride-1 "same" convs as Winograd F(2x2, 3x3) (f32-conv3x3-winograd.c) ----------
  * emx__wino_applies() decides per shape (the conv driver routes such convs here); the GEMMs

@@ -31,7 +31,8 @@ static uint32_t fuzz_load_crc32(const uint8_t *p, size_t n)
 
 static void fuzz_load_put32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+    p[3] = (uint8_t)(v >> 24);
 }
 
 int EMX_FUZZ_ENTRY(const uint8_t *data, size_t size);
@@ -85,7 +86,7 @@ int EMX_FUZZ_ENTRY(const uint8_t *data, size_t size)
         /* A detector (META task=detector) runs through emx_detect on a whole (black) frame of
          * its input size; emx_run refuses it. */
         uint8_t *px = calloc(count, 1);
-        emx_image img = {px, in.width, in.height, in.channels, 0};
+        emx_image img = { px, in.width, in.height, in.channels, 0 };
         emx_face faces[4];
         int n_faces = -1;
         /* EMX_ERR_LIMIT: anchors whose scratch exceeds the memory budget (issue 18) */
