@@ -66,7 +66,7 @@ typedef struct emx_model emx_model;
 /* Budgets a model must fit at load, so a small hostile-but-valid file cannot make a run take
  * minutes or the heap grow by gigabytes (a 96 KB graph of 10^12 multiply-adds, a 576-byte one
  * planning 1.5 GB). The defaults are far above every real model (the shipped ensemble, the
- * largest: 0.34 G multiply-adds, 24 MiB, 420 ops, 9 metadata keys); a model over one fails to
+ * largest: 0.47 G multiply-adds, 16.5 MiB, 199 ops, 7 metadata keys); a model over one fails to
  * load with EMX_ERR_LIMIT. A field left 0 takes its default. */
 #define EMX_DEFAULT_MAX_MACS         20000000000ull /* 2e10 multiply-adds per run */
 #define EMX_DEFAULT_MAX_MEMORY_BYTES (1ull << 29)   /* 512 MiB */
