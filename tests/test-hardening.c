@@ -568,8 +568,20 @@ static void test_class_names(void)
     CHECK(load_names(too_long, "b") == EMX_ERR_FORMAT);
 }
 
+/* The new statuses have messages and names (the names JS can take from C). */
+static void test_status_names(void)
+{
+    CHECK(strcmp(emx_status_name(EMX_ERR_LIMIT), "LIMIT") == 0);
+    CHECK(strcmp(emx_status_name(EMX_ERR_NUMERIC), "NUMERIC") == 0);
+    CHECK(strcmp(emx_status_name(EMX_ERR_FORMAT), "FORMAT") == 0);
+    CHECK(strcmp(emx_status_name((emx_status)-99), "UNKNOWN") == 0);
+    CHECK(strcmp(emx_status_str(EMX_ERR_LIMIT), "unknown status") != 0);
+    CHECK(strcmp(emx_status_str(EMX_ERR_NUMERIC), "unknown status") != 0);
+}
+
 int main(void)
 {
+    test_status_names();
     test_size_overflow();
     test_shipped_within_budgets();
     test_budgets();
