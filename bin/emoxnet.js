@@ -3,14 +3,52 @@
 // and evaluate a model on a FER+-layout folder. Reported accuracies (the `valid_accuracy`
 // metadata of shipped models) come from `emoxnet eval`, so the number is measured through the
 // very code path users run.
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { copyFile, mkdir, open, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { load, decodeImage, annotate, analysisCrop, EmxError } from '../wasm/emoxnet.js';
 import { blendHeat } from './heatmap.js';
-import { FERPLUS_CLASSES, parseLabelCsv, keptRows, meanClassRecall, expectedCalibrationError } from './ferplus.js';
+import { FERPLUS_CLASSES, parseLabelLine, keptRows, meanClassRecall, expectedCalibrationError } from './ferplus.js';
 
 // Confidence bins of the calibration error eval reports (15: the common choice in the literature).
 const ECE_BINS = 15;
+
+// Input bounds: every file is stat'ed first and read only when it is a regular file under its
+// cap, so `emoxnet classify /dev/zero` or a FIFO fails at once instead of growing without end.
+const MAX_MODEL_BYTES = 256 * 2 ** 20; // the .emx format's own limit (models/FORMAT.md)
+const MAX_IMAGE_BYTES = 128 * 2 ** 20; // far above any photo; the decoder refuses > 64 Mpx
+const MAX_LABEL_CSV_BYTES = 64 * 2 ** 20; // FER+'s largest label.csv is 1.4 MB
+const MAX_LABEL_LINE = 4096; // characters; a FER+ line is about 40
+
+/** The bytes of a regular file of at most `max` bytes, or a CliError saying why not. */
+async function readBounded(path, max, what) {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  }
+  if (!st.isFile()) throw new CliError(`cannot read ${what} ${path}: not a regular file`);
+  if (st.size > max) throw new CliError(`cannot read ${what} ${path}: ${st.size} bytes, over the ${max}-byte limit`);
+  // Read at most max + 1 bytes from the open file: it may have grown since stat.
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(st.size, max) + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n === buf.length) throw new CliError(`cannot read ${what} ${path}: it grows while being read`);
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, n);
+  } catch (err) {
+    throw err instanceof CliError ? err : new CliError(`cannot read ${what} ${path}: ${err.message}`);
+  } finally {
+    await fh.close();
+  }
+}
 
 const USAGE = `usage:
   emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json] [--annotate OUT.png]
@@ -142,8 +180,14 @@ function parseArgs(argv) {
 
 async function loadModel(opts) {
   const shipped = opts.model === 'lite' || opts.model === 'ensemble';
+  // A path is read here, bounded, and handed over as bytes (`--model /dev/zero` grew forever).
+  const source = shipped
+    ? opts.model
+    : await readBounded(opts.model, MAX_MODEL_BYTES, 'model').catch((err) => {
+        throw new CliError(err.message.replace(/^cannot read model /, 'cannot load model '));
+      });
   try {
-    const model = await load(opts.model, opts.scalar ? { simd: false } : undefined);
+    const model = await load(source, opts.scalar ? { simd: false } : undefined);
     return { model, file: shipped ? `models/${opts.model === 'lite' ? 'emoxnet-lite' : 'emoxnet'}.emx` : opts.model };
   } catch (err) {
     if (err instanceof EmxError && err.code === 'LOAD' && shipped && /\.emx/.test(err.message)) {
@@ -154,12 +198,7 @@ async function loadModel(opts) {
 }
 
 async function readImage(path, opts) {
-  let bytes;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new CliError(`cannot read image ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-  }
+  const bytes = await readBounded(path, MAX_IMAGE_BYTES, 'image');
   try {
     return await decodeImage(bytes, opts.scalar ? { simd: false } : undefined);
   } catch (err) {
@@ -307,23 +346,21 @@ async function evalCommand(args, opts) {
     throw new CliError(`no such directory: ${dir}`);
   }
   if (!st.isDirectory()) throw new CliError(`not a directory: ${dir}`);
-  let csv;
-  try {
-    csv = await readFile(join(dir, 'label.csv'), 'utf8');
-  } catch {
-    throw new CliError(`${dir} has no readable label.csv (expected the FER+ layout: label.csv beside the images)`);
+  const rows = await readLabelCsv(dir);
+  const problems = []; // rows reported and skipped: a bad box, a name outside the folder
+  const realDir = await realpath(dir);
+  const usable = [];
+  for (const r of rows) {
+    if (r.box === undefined) problems.push(`${r.file}: malformed face box (label.csv line ${r.line}), skipped`);
+    else if (!insideDir(realDir, r.file)) problems.push(`${r.file}: not a file inside ${dir} (label.csv line ${r.line}), skipped`);
+    else usable.push(r);
   }
-  let rows;
-  try {
-    rows = parseLabelCsv(csv);
-  } catch (err) {
-    throw new CliError(`${join(dir, 'label.csv')}: ${err.message}`);
-  }
-  let kept = keptRows(rows);
+  let kept = keptRows(usable);
   if (opts.limit !== null) kept = kept.slice(0, opts.limit);
   if (kept.length === 0) throw new CliError(`no image in ${dir} is kept by the FER+ majority protocol`);
 
   const { model, file: modelFile } = await loadModel(opts);
+  const skipped = [];
   const K = FERPLUS_CLASSES.length;
   const confusion = Array.from({ length: K }, () => new Array(K).fill(0));
   let correct = 0;
@@ -343,12 +380,19 @@ async function evalCommand(args, opts) {
     for (let i = 0; i < kept.length; i++) {
       const row = kept[i];
       const path = join(dir, row.file);
-      const img = await readImage(path, opts);
       let result;
       try {
+        // The real path too must stay inside the folder (a symlinked image is followed only
+        // when it points inside).
+        if (!insideDir(realDir, relative(realDir, await realpath(path).catch(() => path)))) {
+          throw new CliError(`cannot read image ${path}: it leads outside ${dir}`);
+        }
+        const img = await readImage(path, opts);
         result = model.classify(img, row.box ?? undefined);
       } catch (err) {
-        throw new CliError(`cannot classify ${path}: ${err.message}`);
+        // One missing or broken image is reported and counted, not the end of the run.
+        skipped.push(err instanceof CliError ? err.message : `cannot classify ${path}: ${err.message}`);
+        continue;
       }
       let pred = 0;
       for (let k = 1; k < K; k++) if (result.scores[keyOf[k]] > result.scores[keyOf[pred]]) pred = k;
@@ -376,7 +420,9 @@ async function evalCommand(args, opts) {
     }
   }
 
-  const n = kept.length;
+  for (const msg of [...problems, ...skipped]) process.stderr.write(`emoxnet: ${msg}\n`);
+  const n = kept.length - skipped.length;
+  if (n === 0) throw new CliError(`no image of ${dir} could be scored (${skipped.length} skipped)`);
   const perN = confusion.map((r) => r.reduce((a, b) => a + b, 0));
   const recall = confusion.map((r, k) => (perN[k] ? r[k] / perN[k] : null));
   const name = model.meta.name ?? basename(modelFile).replace(/\.emx$/, '');
@@ -396,10 +442,14 @@ async function evalCommand(args, opts) {
     classes: FERPLUS_CLASSES,
     confusion,
     seconds,
+    skipped: skipped.length,
+    bad_rows: problems.length,
   };
+  // Scored on fewer images than asked: the summary stands, the exit status says so.
+  const code = skipped.length || problems.length ? 1 : 0;
   if (opts.json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
-    return 0;
+    return code;
   }
   const w = Math.max(...FERPLUS_CLASSES.map((c) => c.length)) + 1;
   const out = [];
@@ -408,6 +458,7 @@ async function evalCommand(args, opts) {
   out.push(`accuracy  ${(100 * summary.accuracy).toFixed(2)}%  (${correct}/${n}, ${(n / seconds).toFixed(0)} images/s)`);
   out.push(`mean per-class recall  ${(100 * summary.mean_class_recall).toFixed(2)}%`);
   out.push(`calibration error (ECE, ${ECE_BINS} bins)  ${(100 * summary.ece).toFixed(2)}%`);
+  if (skipped.length || problems.length) out.push(`skipped   ${skipped.length} image(s) that could not be read or classified, ${problems.length} bad label.csv row(s) (listed on stderr)`);
   out.push('');
   out.push(`${'class'.padEnd(w)}  ${'n'.padStart(5)}  recall`);
   FERPLUS_CLASSES.forEach((c, k) => out.push(`${c.padEnd(w)}  ${String(perN[k]).padStart(5)}  ${pct(recall[k])}`));
@@ -416,7 +467,49 @@ async function evalCommand(args, opts) {
   out.push(''.padEnd(w) + FERPLUS_CLASSES.map((c) => c.padStart(w)).join(''));
   FERPLUS_CLASSES.forEach((c, k) => out.push(c.padEnd(w) + confusion[k].map((v) => String(v).padStart(w)).join('')));
   process.stdout.write(out.join('\n') + '\n');
-  return 0;
+  return code;
+}
+
+/** True when `name` (relative to the real folder `realDir`) stays inside it. */
+function insideDir(realDir, name) {
+  if (typeof name !== 'string' || name === '' || name.includes('\0') || isAbsolute(name)) return false;
+  const rel = relative(realDir, resolve(realDir, name));
+  return rel !== '' && !rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel);
+}
+
+/** label.csv of a FER+ folder, streamed line by line under size and line-length caps (a
+ * 300 MB file aborted Node when read whole): [{file, box, votes, line}]. */
+async function readLabelCsv(dir) {
+  const path = join(dir, 'label.csv');
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new CliError(`${dir} has no readable label.csv (expected the FER+ layout: label.csv beside the images)`);
+  }
+  if (!st.isFile()) throw new CliError(`${path}: not a regular file`);
+  if (st.size > MAX_LABEL_CSV_BYTES) throw new CliError(`${path}: ${st.size} bytes, over the ${MAX_LABEL_CSV_BYTES}-byte limit`);
+  const rows = [];
+  const stream = createReadStream(path, { encoding: 'utf8', end: MAX_LABEL_CSV_BYTES });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.length > MAX_LABEL_LINE) throw new CliError(`${path} line ${lineNo}: over ${MAX_LABEL_LINE} characters`);
+      let row;
+      try {
+        row = parseLabelLine(line, lineNo);
+      } catch (err) {
+        throw new CliError(`${path}: ${err.message}`);
+      }
+      if (row) rows.push({ ...row, line: lineNo });
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  return rows;
 }
 
 // ---- assets

@@ -54,11 +54,31 @@ function splitCsv(line) {
   return out.map((f) => f.trim());
 }
 
-// "(x, y, w, h)" -> {x, y, width, height}, or null when absent or malformed.
-function parseBox(text) {
-  const nums = text.replace(/[()\s]/g, '').split(',').map(Number);
-  if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n)) || !(nums[2] > 0 && nums[3] > 0)) return null;
+// "(x, y, w, h)" -> {x, y, width, height}; null when the field is empty (the whole image);
+// undefined when it is there but malformed ("(NaN, 0, 48, 48)", a negative size): such a row
+// is reported by the caller, never silently classified as the whole image.
+export function parseBox(text) {
+  if (text.trim() === '') return null;
+  const nums = text.replace(/[()\s]/g, '').split(',').map((v) => (v === '' ? NaN : Number(v)));
+  if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n)) || !(nums[2] > 0 && nums[3] > 0)) return undefined;
   return { x: nums[0], y: nums[1], width: nums[2], height: nums[3] };
+}
+
+/**
+ * One line of label.csv (lineNo counts from 1): {file, box, votes}, null for a blank line or
+ * the header, or throws an Error naming the line. box is undefined when malformed.
+ */
+export function parseLabelLine(line, lineNo) {
+  if (line.trim() === '') return null;
+  const f = splitCsv(line);
+  const votes = f.slice(2).map((v) => (v === '' ? NaN : Number(v)));
+  const ok = f.length === 2 + N_VOTES && f[0] !== '' && votes.every((v) => Number.isInteger(v) && v >= 0);
+  if (!ok) {
+    // A first line with words where the counts belong is a header, not damage.
+    if (lineNo === 1 && f.slice(2).some((v) => v !== '' && Number.isNaN(Number(v)))) return null;
+    throw new Error(`label.csv line ${lineNo}: expected "file,box,${N_VOTES} vote counts", got: ${line.slice(0, 120)}`);
+  }
+  return { file: f[0], box: parseBox(f[1]), votes };
 }
 
 /**
@@ -70,17 +90,8 @@ export function parseLabelCsv(text) {
   const rows = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === '') continue;
-    const f = splitCsv(line);
-    const votes = f.slice(2).map((v) => (v === '' ? NaN : Number(v)));
-    const ok = f.length === 2 + N_VOTES && f[0] !== '' && votes.every((v) => Number.isInteger(v) && v >= 0);
-    if (!ok) {
-      // A first line with words where the counts belong is a header, not damage.
-      if (i === 0 && f.slice(2).some((v) => v !== '' && Number.isNaN(Number(v)))) continue;
-      throw new Error(`label.csv line ${i + 1}: expected "file,box,${N_VOTES} vote counts", got: ${line.slice(0, 120)}`);
-    }
-    rows.push({ file: f[0], box: parseBox(f[1]), votes });
+    const row = parseLabelLine(lines[i], i + 1);
+    if (row) rows.push(row);
   }
   return rows;
 }

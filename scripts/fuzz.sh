@@ -7,16 +7,23 @@
 # regression test, fix the bug and copy the file to tests/fuzz/regress/<target>-<name>
 # (tests/test-fuzz-regress.c replays that folder in every ctest run).
 # Runs niced (the machine is shared); FUZZ_JOBS is not used: one target at a time.
+# FUZZ_M32=1: a 32-bit (i386) build in build-fuzz-m32/, where size_t is 32 bits as in wasm32:
+# wrapped size products are heap overflows there, which AddressSanitizer reports.
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"
 [ $# -gt 0 ] && shift
 TARGETS="${*:-load decode classify}"
 BUILD="${FUZZ_BUILD:-build-fuzz}"
+FLAGS=""
+if [ "${FUZZ_M32:-0}" = 1 ]; then
+  BUILD="${FUZZ_BUILD:-build-fuzz-m32}"
+  FLAGS="-m32 -msse2 -mfpmath=sse"
+fi
 
 CC="${CC:-clang}"
 command -v "$CC" >/dev/null || { echo "fuzz.sh: $CC not found (scripts/setup.sh installs clang)" >&2; exit 2; }
-CC="$CC" nice -n 19 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMX_FUZZ=ON >/dev/null
+CC="$CC" CFLAGS="$FLAGS" LDFLAGS="$FLAGS" nice -n 19 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMX_FUZZ=ON >/dev/null
 for t in $TARGETS; do nice -n 19 make -C "$BUILD" -j1 --no-print-directory "fuzz-$t" >/dev/null; done
 
 # max_len: the largest golden model is 27 KB; decode and classify inputs need far less.

@@ -2,10 +2,13 @@
 # Install the build and test tools from Debian's packages (a fresh machine has none of them).
 # Idempotent: packages already present are skipped, so CI and the README can always call it.
 #   cmake, gcc          native build and ctest
+#   gcc-multilib, lib32stdc++-12-dev  the 32-bit (-m32) ASan build of the C tests and the
+#                       32-bit fuzz build (libFuzzer links libstdc++): a 32-bit size_t natively
 #   emscripten, node-acorn  the WebAssembly build (Debian's emcc runs its tools on Node)
 #   libstb-dev          stb_image_resize.h / stb_image.h (never vendored)
 #   python3-numpy       golden-file checks of the exporter tests (PyTorch itself is optional)
 #   clang, libclang-rt-14-dev  libFuzzer and sanitizers (scripts/fuzz.sh)
+#   clang-format        the C style (.clang-format, scripts/format.sh)
 #   valgrind            memcheck of the native classify path (scripts/valgrind.sh)
 #   chromium            the live demo's browser tests (tests/browser/, driven by playwright-core)
 # npm devDependencies (`npm ci`, below): playwright-core for the browser tests; vite, esbuild,
@@ -14,7 +17,7 @@
 # no runtime dependencies.
 # Training additionally needs python3-torch: `scripts/setup.sh --training`.
 set -eu
-PKGS="cmake gcc make emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
+PKGS="cmake gcc gcc-multilib lib32stdc++-12-dev make clang-format emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
 [ "${1:-}" = "--training" ] && PKGS="$PKGS python3-torch python3-matplotlib"
 
 missing=""

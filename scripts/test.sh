@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build, then run every test: C tests natively and under ASan+UBSan (ctest), the exporter's
+# Build, then run every test: C tests natively, under ASan+UBSan, in both WebAssembly builds
+# (Node) and in a 32-bit -m32 ASan build (ctest), the exporter's
 # Python tests (golden files; PyTorch tests skip without torch), and the Node tests of the
 # WebAssembly build, the live demo (web/) in headless Chromium, and the example apps of
 # examples/ built from the npm pack tarball. `npm test` and .ci/run call this.
@@ -10,6 +11,9 @@ JOBS="${JOBS:-2}"
 sh scripts/build.sh
 
 status=0
+echo "== C style (.clang-format)"
+sh scripts/format.sh --check || status=1
+
 echo "== C tests (native, SIMD)"
 ctest --test-dir build --output-on-failure || status=1
 
@@ -17,6 +21,23 @@ echo "== C tests (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEMX_SANITIZE=ON >/dev/null
 make -C build-asan -j"$JOBS" >/dev/null
 ctest --test-dir build-asan --output-on-failure || status=1
+
+echo "== C tests (WebAssembly: SIMD128 and scalar cores, under Node)"
+# Built by scripts/build.sh in build-wasm/: the same tests/test-*.c, so each kernel meets the
+# reference oracle in all three builds, and the 32-bit size arithmetic is exercised (wasm32).
+ctest --test-dir build-wasm -j"$JOBS" --output-on-failure || status=1
+
+echo "== C tests (32-bit native, -m32, ASan + UBSan)"
+# A 32-bit size_t natively, under AddressSanitizer: where wrapped size products overflow.
+# SSE maths as on x86-64: x87 excess precision would change results the tests pin exactly.
+CFLAGS="-m32 -msse2 -mfpmath=sse" cmake -S . -B build-m32 -DCMAKE_BUILD_TYPE=Debug -DEMX_SANITIZE=ON >/dev/null
+make -C build-m32 -j"$JOBS" >/dev/null
+# test-detect and test-golden take minutes at -O0 under ASan on i386; they run natively and
+# on wasm32 above, so the 32-bit size_t is covered for them there.
+ctest --test-dir build-m32 -E 'test-(detect|golden)$' --output-on-failure || status=1
+
+echo "== mutation check: known bugs applied one at a time must fail their tests (~2 min)"
+sh scripts/mutate.sh || status=1
 
 echo "== exporter tests (Python)"
 /usr/bin/python3 -m unittest discover -s training -p 'test_*.py' || status=1
@@ -32,6 +53,8 @@ node --test tests/examples/ || status=1
 
 echo "== fuzzing: libFuzzer, 60 s per target (load, decode, classify)"
 sh scripts/fuzz.sh "${FUZZ_SECONDS:-60}" || status=1
+echo "== fuzzing, 32-bit (-m32) build: 20 s per target"
+FUZZ_M32=1 sh scripts/fuzz.sh "${FUZZ_M32_SECONDS:-20}" || status=1
 
 echo "== valgrind memcheck: native classify tool"
 sh scripts/valgrind.sh || status=1

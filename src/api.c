@@ -15,18 +15,49 @@ const char *emx_status_str(emx_status status)
     case EMX_ERR_CHECKSUM: return "model file is damaged (CRC-32 mismatch)";
     case EMX_ERR_FORMAT: return "invalid model file contents";
     case EMX_ERR_IMAGE: return "invalid image (size, channels or stride)";
-    case EMX_ERR_BOX: return "invalid face box (empty, NaN, outside the image or far larger than it)";
+    case EMX_ERR_BOX:
+        return "invalid face box (empty, NaN, outside the image or far larger than it)";
     case EMX_ERR_IO: return "file could not be read";
     case EMX_ERR_DECODE: return "image could not be decoded";
     case EMX_ERR_UNSUPPORTED: return "not supported by this model (or nothing run yet to explain)";
+    case EMX_ERR_LIMIT:
+        return "model exceeds a load-time budget (compute, memory, ops or metadata)";
+    case EMX_ERR_NUMERIC:
+        return "the network produced invalid probabilities (NaN, infinite or out of range)";
     }
     return "unknown status";
+}
+
+const char *emx_status_name(emx_status status)
+{
+    switch (status) {
+    case EMX_OK: return "OK";
+    case EMX_ERR_INVALID_ARG: return "INVALID_ARG";
+    case EMX_ERR_NO_MEMORY: return "NO_MEMORY";
+    case EMX_ERR_BAD_MAGIC: return "BAD_MAGIC";
+    case EMX_ERR_VERSION: return "VERSION";
+    case EMX_ERR_TRUNCATED: return "TRUNCATED";
+    case EMX_ERR_CHECKSUM: return "CHECKSUM";
+    case EMX_ERR_FORMAT: return "FORMAT";
+    case EMX_ERR_IMAGE: return "IMAGE";
+    case EMX_ERR_BOX: return "BOX";
+    case EMX_ERR_IO: return "IO";
+    case EMX_ERR_DECODE: return "DECODE";
+    case EMX_ERR_UNSUPPORTED: return "UNSUPPORTED";
+    case EMX_ERR_LIMIT: return "LIMIT";
+    case EMX_ERR_NUMERIC: return "NUMERIC";
+    }
+    return "UNKNOWN";
 }
 
 emx_model_params emx_model_default_params(void)
 {
     emx_model_params p;
     memset(&p, 0, sizeof p);
+    p.max_macs = EMX_DEFAULT_MAX_MACS;
+    p.max_memory_bytes = EMX_DEFAULT_MAX_MEMORY_BYTES;
+    p.max_ops = EMX_DEFAULT_MAX_OPS;
+    p.max_meta_keys = EMX_DEFAULT_MAX_META_KEYS;
     return p;
 }
 
@@ -62,8 +93,7 @@ const char *emx_model_meta(const emx_model *model, const char *key)
     return NULL;
 }
 
-emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box,
-                        float *probs)
+emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box, float *probs)
 {
     if (!model || !image || !probs || model->is_detector)
         return EMX_ERR_INVALID_ARG;

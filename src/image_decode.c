@@ -6,8 +6,6 @@
 
 #include "emoxnet.h"
 
-#define MAX_SIDE 16384
-
 #if defined(__GNUC__)
 /* stb declares functions it leaves undefined under STBI_NO_*; GCC reports them at the end of
  * the file, past any pop, so this one stays off for the whole (small) file. */
@@ -25,7 +23,7 @@
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
-#define STBI_MAX_DIMENSIONS MAX_SIDE
+#define STBI_MAX_DIMENSIONS EMX_MAX_IMAGE_SIDE
 #include <stb_image.h>
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -41,7 +39,7 @@ static uint32_t be32(const uint8_t *b)
  * Returns 1 for bytes that are not PNG: stb decides about those. */
 static int png_complete(const uint8_t *p, size_t n)
 {
-    static const uint8_t sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    static const uint8_t sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
     if (n < 8 || memcmp(p, sig, 8) != 0)
         return 1;
     size_t pos = 8;
@@ -55,6 +53,35 @@ static int png_complete(const uint8_t *p, size_t n)
             return 1;
         pos += 12 + (size_t)len;
     }
+}
+
+/* A PNG's IDAT data must be able to hold the image it announces: stb allocates the whole
+ * inflated size (height x (1 + row bytes)) before inflating, so a 1 MB file claiming
+ * 16384 x 16384 RGBA reserved 1 GiB and failed afterwards, and in WebAssembly the heap never
+ * shrinks back. Deflate expands at most 1032:1 (258-byte matches in 2 bits); anything
+ * claiming more than that of its IDAT bytes cannot decode and is refused here, before stb.
+ * Returns 1 for bytes that are not PNG, or are plausible. */
+static int png_plausible(const uint8_t *p, size_t n)
+{
+    static const uint8_t sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
+    if (n < 33 || memcmp(p, sig, 8) != 0 || memcmp(p + 12, "IHDR", 4) != 0)
+        return 1; /* not PNG, or stb refuses it */
+    const uint64_t w = be32(p + 16), h = be32(p + 20), depth = p[24];
+    static const unsigned samples_of[7] = { 1, 0, 3, 1, 2, 0, 4 }; /* by colour type */
+    const unsigned samples = p[25] < 7 ? samples_of[p[25]] : 0;
+    if (samples == 0 || depth == 0 || depth > 16)
+        return 1;                                                 /* stb refuses it */
+    const uint64_t raw = h * (1 + (w * samples * depth + 7) / 8); /* non-interlaced: least */
+    uint64_t idat = 0;
+    for (size_t pos = 8; n - pos >= 12;) {
+        const uint32_t len = be32(p + pos);
+        if (len > n - pos - 12)
+            break;
+        if (memcmp(p + pos + 4, "IDAT", 4) == 0)
+            idat += len;
+        pos += 12 + (size_t)len;
+    }
+    return raw <= 1032 * idat + 1024;
 }
 
 /* stb_image 2.27 (Debian's libstb-dev, 0.0~git20220908) trusts a JPEG's Huffman tables in two
@@ -150,9 +177,10 @@ emx_status emx_image_decode(const void *bytes, size_t size, uint8_t **pixels, in
         return EMX_ERR_INVALID_ARG;
     const uint8_t *p = bytes;
     int w = 0, h = 0, n = 0; /* set by stbi_info; zero keeps GCC -O1 from warning */
-    if (size == 0 || size > INT_MAX || !png_complete(p, size) || !jpeg_tables_ok(p, size) ||
-        !stbi_info_from_memory(p, (int)size, &w, &h, &n) || w < 1 || h < 1 || w > MAX_SIDE ||
-        h > MAX_SIDE)
+    if (size == 0 || size > INT_MAX || !png_complete(p, size) || !png_plausible(p, size) ||
+        !jpeg_tables_ok(p, size) || !stbi_info_from_memory(p, (int)size, &w, &h, &n) || w < 1 ||
+        h < 1 || w > EMX_MAX_IMAGE_SIDE || h > EMX_MAX_IMAGE_SIDE ||
+        (int64_t)w * h > EMX_MAX_IMAGE_PIXELS)
         return EMX_ERR_DECODE;
     /* emx_image has no gray + alpha layout; alpha is ignored downstream anyway. */
     int want = n == 2 ? 1 : 0;

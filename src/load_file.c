@@ -27,8 +27,7 @@ static emx_status read_all(FILE *f, void **data, size_t *size)
     return EMX_OK;
 }
 
-emx_status emx_model_load_file(const char *path, const emx_model_params *params,
-                               emx_model **out)
+emx_status emx_model_load_file(const char *path, const emx_model_params *params, emx_model **out)
 {
     if (out)
         *out = NULL;

@@ -17,7 +17,7 @@
 #include "ops.h"
 
 /* Op ids are stored in files: frozen, append only (models/FORMAT.md). */
-typedef enum emx_op_type {
+typedef enum emx__op_type {
     EMX_OP_CONV2D = 1,
     EMX_OP_DENSE = 2,
     EMX_OP_MAXPOOL2D = 3,
@@ -34,99 +34,101 @@ typedef enum emx_op_type {
     EMX_OP_PAD_CHANNELS = 14,
     EMX_OP_CALIBRATE = 15,
     EMX_OP_COUNT_ = 16
-} emx_op_type;
+} emx__op_type;
 
 /* Limits from models/FORMAT.md ("Limits a reader enforces"). */
-#define EMX_FORMAT_VERSION 1u
-#define EMX_MAX_FILE_SIZE (256u << 20)
-#define EMX_MAX_STRING 4096u
-#define EMX_MAX_TENSORS 4096u
-#define EMX_MAX_OPS 4096u
-#define EMX_MAX_OUTPUTS 16u
-#define EMX_MAX_DIM 65536u
+#define EMX_FORMAT_VERSION   1u
+#define EMX_MAX_FILE_SIZE    (256u << 20)
+#define EMX_MAX_STRING       4096u
+#define EMX_MAX_TENSORS      4096u
+#define EMX_MAX_OPS          4096u
+#define EMX_MAX_OUTPUTS      16u
+#define EMX_MAX_DIM          65536u
 #define EMX_MAX_VALUE_FLOATS (1u << 26)
-#define EMX_MAX_INPUT_SIDE 1024u
-#define EMX_MAX_OP_INPUTS 16
-#define EMX_MAX_OP_ATTRS 13 /* CONV2D has the most */
-#define EMX_MAX_OP_TENSORS 2
+#define EMX_MAX_INPUT_SIDE   1024u
+#define EMX_MAX_OP_INPUTS    16
+#define EMX_MAX_OP_ATTRS     13 /* CONV2D has the most */
+#define EMX_MAX_OP_TENSORS   2
 
-typedef struct emx_tensor {
+typedef struct emx__tensor {
     int ndim;
     int dims[4];
-    size_t count;   /* elements */
-    float *data;    /* widened to fp32; NULL after planning unless params.use_reference */
-} emx_tensor;
+    size_t count; /* elements */
+    float *data;  /* widened to fp32; NULL after planning unless params.use_reference */
+} emx__tensor;
 
 /* A graph value: value 0 is the input, value k >= 1 the output of op k - 1. */
-typedef struct emx_value {
+typedef struct emx__graph_value {
     int h, w, c;
-    size_t count;   /* h * w * c, at most EMX_MAX_VALUE_FLOATS */
-    int last_use;   /* index of the last op reading it; -1 when none does */
-    int keep;       /* never reuse its buffer, so emx__value() can read it after a run */
-    size_t offset;  /* floats from the start of the workspace */
-} emx_value;
+    size_t count;  /* h * w * c, at most EMX_MAX_VALUE_FLOATS */
+    int last_use;  /* index of the last op reading it; -1 when none does */
+    int keep;      /* never reuse its buffer, so emx__value() can read it after a run */
+    size_t offset; /* floats from the start of the workspace */
+} emx__graph_value;
 
-typedef struct emx_op {
+typedef struct emx__op {
     int type;
     int n_inputs, inputs[EMX_MAX_OP_INPUTS];
     int n_attrs;
     int32_t attrs[EMX_MAX_OP_ATTRS];
     int n_tensors, tensors[EMX_MAX_OP_TENSORS];
     /* Filled by shape_infer.c: */
-    emx_act act;
-    emx_conv_shape conv; /* CONV2D, DENSE (DENSE as a 1x1 conv over a 1x1xK input) */
-    emx_pool_shape pool; /* MAXPOOL2D, AVGPOOL2D */
+    emx__act act;
+    emx__conv_shape conv; /* CONV2D, DENSE (DENSE as a 1x1 conv over a 1x1xK input) */
+    emx__pool_shape pool; /* MAXPOOL2D, AVGPOOL2D */
     /* Filled by plan.c: packed conv weights, or a copy of WEIGHTED_MEAN's weights. */
     size_t packed_offset; /* floats from the start of model->packed */
-} emx_op;
+} emx__op;
 
 struct emx_model {
     emx_model_params params;
     emx_input_spec input;
 
     int n_classes;
-    char **class_names;    /* NUL-terminated copies */
+    char **class_names; /* NUL-terminated copies */
     int n_meta;
-    char **meta;           /* key 0, value 0, key 1, value 1, ... */
+    char **meta; /* key 0, value 0, key 1, value 1, ... */
 
     int n_tensors;
-    emx_tensor *tensors;
-    float *tensor_data;    /* all widened tensors, one block */
+    emx__tensor *tensors;
+    float *tensor_data; /* all widened tensors, one block */
 
     int n_ops;
-    emx_op *ops;
-    int n_values;          /* n_ops + 1 */
-    emx_value *values;
+    emx__op *ops;
+    int n_values; /* n_ops + 1 */
+    emx__graph_value *values;
     int n_outputs;
     int outputs[EMX_MAX_OUTPUTS];
 
-    float *packed;         /* weights in the fast kernels' layout */
-    void *packed_raw;      /* what to free: packed is aligned inside it */
-    float *workspace;      /* activations, then scratch: the only memory a run touches */
-    void *workspace_raw;   /* what to free: workspace is aligned inside it */
+    float *packed;       /* weights in the fast kernels' layout */
+    void *packed_raw;    /* what to free: packed is aligned inside it */
+    float *workspace;    /* activations, then scratch: the only memory a run touches */
+    void *workspace_raw; /* what to free: workspace is aligned inside it */
     size_t workspace_floats;
-    float *scratch;        /* inside the workspace */
+    float *scratch; /* inside the workspace */
     size_t scratch_floats;
-    int cam_value;         /* input of the last GLOBAL_AVGPOOL, or -1 */
+    int cam_value; /* input of the last GLOBAL_AVGPOOL, or -1 */
     /* Class-activation-map branches (explain.c, found by emx__cam_analyze at plan time): each
      * GLOBAL_AVGPOOL(feat) -> DENSE(no activation, num_classes outputs) whose logits reach
      * output 0 through SOFTMAX / WEIGHTED_MEAN only. Their feature values are kept alive. */
     int n_cam;
-    struct emx_cam_branch {
-        int feat;          /* the value global-average-pooled */
-        int flip;          /* 1: the branch saw the input mirrored (odd number of FLIP_W) */
-        float weight;      /* product of the WEIGHTED_MEAN weights on the way to the output */
-        float *dense;      /* [num_classes][feat.c] copy of the dense weights (in cam_weights) */
-    } *cam;
-    float *cam_weights;    /* one block for every branch's dense copy */
-    int has_run;           /* 1 after the first successful emx_run */
+    struct emx__cam_branch {
+        int feat;     /* the value global-average-pooled */
+        int flip;     /* 1: the branch saw the input mirrored (odd number of FLIP_W) */
+        float weight; /* product of the WEIGHTED_MEAN weights on the way to the output */
+        float *dense; /* [num_classes][feat.c] copy of the dense weights (in cam_weights) */
+    } * cam;
+    float *cam_weights;     /* one block for every branch's dense copy */
+    uint64_t cam_floats;    /* its size, counted in the memory budget */
+    uint64_t planned_bytes; /* activations + scratch + packed + CAM weights (plan.c) */
+    int has_run;            /* 1 after the first successful emx_run */
 
     /* Detectors (META task=detector, models/FORMAT.md "Detector models"): the graph outputs
      * are n_levels pairs (scores [H,W,A], regressors [H,W,A*det_coords]); filled by
      * shape_infer.c, read by detect.c. */
     int is_detector;
-    int det_coords;        /* 4 box numbers + 2 per keypoint */
-    void *det_scratch;     /* detect.c: candidates and the resized frame, allocated lazily */
+    int det_coords;    /* 4 box numbers + 2 per keypoint */
+    void *det_scratch; /* detect.c: candidates and the resized frame, allocated lazily */
     size_t det_scratch_size;
 };
 
@@ -138,6 +140,13 @@ float emx__fp16_to_fp32(uint16_t h);
 
 /* Passes of emx_model_load(); each returns EMX_OK or the status of the first problem. */
 emx_status emx__infer_shapes(emx_model *m);
+/* graph_check.c: the multiply-add budget (EMX_ERR_LIMIT), and output 0 of a classifier being
+ * a probability distribution by construction (EMX_ERR_FORMAT otherwise). */
+emx_status emx__check_compute(const emx_model *m);
+double emx__graph_macs(const emx_model *m); /* what emx__check_compute compares */
+emx_status emx__check_outputs(const emx_model *m);
+/* n probabilities in [0, 1] (with the weight-sum tolerance), else EMX_ERR_NUMERIC (NaN, inf). */
+emx_status emx__check_probs(const float *p, int n);
 emx_status emx__plan(emx_model *m);
 /* Find the class-activation-map branches (model->cam); called by emx__plan before the
  * activations are planned and the original weights are dropped. */
@@ -162,8 +171,6 @@ void emx__forward(emx_model *m);
  * needs). The pointer is owned by the model and valid until the next run or emx_model_free. */
 const float *emx__value(const emx_model *m, int v, int *h, int *w, int *c);
 
-/* Largest image side any entry point accepts (preprocessing and detection alike). */
-#define EMX_MAX_IMAGE_SIDE 16384
 /* Validates an emx_image (data, size, channels 1/3/4, stride) and returns its row stride in
  * bytes; EMX_ERR_IMAGE otherwise. Shared by emx_preprocess and emx_detect (src/preprocess.c). */
 emx_status emx__check_image(const emx_image *img, size_t *stride);

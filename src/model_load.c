@@ -73,9 +73,9 @@ static char *dup_string(const uint8_t *s, uint32_t len)
 /* ---- container ---- */
 
 enum { CH_INPT, CH_CLSS, CH_TENS, CH_GRPH, CH_DATA, CH_META, CH_COUNT_ };
-static const char chunk_tags[CH_COUNT_][4] = {
-    {'I', 'N', 'P', 'T'}, {'C', 'L', 'S', 'S'}, {'T', 'E', 'N', 'S'},
-    {'G', 'R', 'P', 'H'}, {'D', 'A', 'T', 'A'}, {'M', 'E', 'T', 'A'}};
+static const char chunk_tags[CH_COUNT_][4] = { { 'I', 'N', 'P', 'T' }, { 'C', 'L', 'S', 'S' },
+                                               { 'T', 'E', 'N', 'S' }, { 'G', 'R', 'P', 'H' },
+                                               { 'D', 'A', 'T', 'A' }, { 'M', 'E', 'T', 'A' } };
 
 typedef struct chunk {
     const uint8_t *p; /* NULL when absent */
@@ -84,7 +84,7 @@ typedef struct chunk {
 
 static emx_status read_header(const uint8_t *p, size_t size)
 {
-    static const uint8_t magic[4] = {'E', 'M', 'X', 'N'};
+    static const uint8_t magic[4] = { 'E', 'M', 'X', 'N' };
     size_t n = size < 4 ? size : 4;
     if (memcmp(p, magic, n) != 0)
         return EMX_ERR_BAD_MAGIC;
@@ -144,14 +144,14 @@ static emx_status find_chunks(const uint8_t *p, size_t size, chunk chunks[CH_COU
 
 static emx_status parse_input(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t h, w, n;
     float mean, sd;
     if (ch->size != 20 || !rd_u32(&c, &h) || !rd_u32(&c, &w) || !rd_u32(&c, &n) ||
         !rd_f32(&c, &mean) || !rd_f32(&c, &sd))
         return EMX_ERR_FORMAT;
-    if (h < 1 || h > EMX_MAX_INPUT_SIDE || w < 1 || w > EMX_MAX_INPUT_SIDE ||
-        (n != 1 && n != 3) || !isfinite(mean) || !isfinite(sd) || !(sd > 0))
+    if (h < 1 || h > EMX_MAX_INPUT_SIDE || w < 1 || w > EMX_MAX_INPUT_SIDE || (n != 1 && n != 3) ||
+        !isfinite(mean) || !isfinite(sd) || !(sd > 0))
         return EMX_ERR_FORMAT;
     m->input.height = (int)h;
     m->input.width = (int)w;
@@ -161,9 +161,52 @@ static emx_status parse_input(emx_model *m, const chunk *ch)
     return EMX_OK;
 }
 
+/* Class names become object keys in JS and reach terminals through the CLI, so a name must be
+ * 1..EMX_MAX_CLASS_NAME bytes of valid UTF-8 without control characters (C0, DEL, C1: no
+ * escape sequences), with no space at either end, not "__proto__" (assigning it as a key sets
+ * the object's prototype: the score vanished), and unique (duplicates merged two scores). */
+#define EMX_MAX_CLASS_NAME 64
+
+static int utf8_printable(const uint8_t *s, uint32_t len)
+{
+    for (uint32_t i = 0; i < len;) {
+        const uint8_t c = s[i];
+        uint32_t cp, n;
+        if (c < 0x80)
+            cp = c, n = 1;
+        else if ((c & 0xe0) == 0xc0)
+            cp = c & 0x1fu, n = 2;
+        else if ((c & 0xf0) == 0xe0)
+            cp = c & 0x0fu, n = 3;
+        else if ((c & 0xf8) == 0xf0)
+            cp = c & 0x07u, n = 4;
+        else
+            return 0;
+        if (n > len - i)
+            return 0;
+        for (uint32_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + k] & 0x3fu);
+        }
+        static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 }; /* no overlong forms */
+        if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0x20 ||
+            (cp >= 0x7f && cp <= 0x9f))
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+static int valid_class_name(const uint8_t *s, uint32_t len)
+{
+    return len >= 1 && len <= EMX_MAX_CLASS_NAME && s[0] != ' ' && s[len - 1] != ' ' &&
+           !(len == 9 && memcmp(s, "__proto__", 9) == 0) && utf8_printable(s, len);
+}
+
 static emx_status parse_classes(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n;
     if (!rd_u32(&c, &n) || n < 1 || n > EMX_MAX_CLASSES)
         return EMX_ERR_FORMAT;
@@ -174,21 +217,26 @@ static emx_status parse_classes(emx_model *m, const chunk *ch)
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *s;
         uint32_t len;
-        if (!rd_string(&c, &s, &len))
+        if (!rd_string(&c, &s, &len) || !valid_class_name(s, len))
             return EMX_ERR_FORMAT;
         if (!(m->class_names[i] = dup_string(s, len)))
             return EMX_ERR_NO_MEMORY;
+        for (uint32_t j = 0; j < i; j++) /* at most 64 names: quadratic is nothing */
+            if (strcmp(m->class_names[j], m->class_names[i]) == 0)
+                return EMX_ERR_FORMAT;
     }
     return c.pos == c.size ? EMX_OK : EMX_ERR_FORMAT;
 }
 
 static emx_status parse_meta(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n;
     /* Each pair takes at least 8 bytes: bounds n before allocating from it. */
     if (!rd_u32(&c, &n) || n > (c.size - c.pos) / 8)
         return EMX_ERR_FORMAT;
+    if (n > (uint32_t)m->params.max_meta_keys)
+        return EMX_ERR_LIMIT;
     if (n == 0)
         return c.pos == c.size ? EMX_OK : EMX_ERR_FORMAT;
     m->meta = calloc((size_t)n * 2, sizeof *m->meta);
@@ -210,8 +258,7 @@ typedef struct tensor_src {
     uint32_t dtype, offset, nbytes;
 } tensor_src;
 
-static emx_status parse_tensor_record(cursor *c, size_t data_size, emx_tensor *t,
-                                      tensor_src *src)
+static emx_status parse_tensor_record(cursor *c, size_t data_size, emx__tensor *t, tensor_src *src)
 {
     const uint8_t *name;
     uint32_t name_len, ndim;
@@ -240,7 +287,7 @@ static emx_status parse_tensor_record(cursor *c, size_t data_size, emx_tensor *t
     return EMX_OK;
 }
 
-static emx_status widen_tensor(const uint8_t *bytes, const tensor_src *src, emx_tensor *t)
+static emx_status widen_tensor(const uint8_t *bytes, const tensor_src *src, emx__tensor *t)
 {
     for (size_t i = 0; i < t->count; i++) {
         float v;
@@ -259,7 +306,7 @@ static emx_status widen_tensor(const uint8_t *bytes, const tensor_src *src, emx_
 
 static emx_status parse_tensors(emx_model *m, const chunk *ch, const chunk *data)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n;
     if (!rd_u32(&c, &n) || n > EMX_MAX_TENSORS)
         return EMX_ERR_FORMAT;
@@ -304,7 +351,7 @@ done:
     return st;
 }
 
-static emx_status parse_op(cursor *c, const emx_model *m, int index, emx_op *op)
+static emx_status parse_op(cursor *c, const emx_model *m, int index, emx__op *op)
 {
     uint32_t type, n_in, n_attrs, n_tens;
     if (!rd_u32(c, &type) || type < 1 || type >= EMX_OP_COUNT_)
@@ -340,10 +387,12 @@ static emx_status parse_op(cursor *c, const emx_model *m, int index, emx_op *op)
 
 static emx_status parse_graph(emx_model *m, const chunk *ch)
 {
-    cursor c = {ch->p, ch->size, 0};
+    cursor c = { ch->p, ch->size, 0 };
     uint32_t n_ops, n_out;
     if (!rd_u32(&c, &n_ops) || n_ops < 1 || n_ops > EMX_MAX_OPS)
         return EMX_ERR_FORMAT;
+    if (n_ops > (uint32_t)m->params.max_ops)
+        return EMX_ERR_LIMIT;
     m->ops = calloc(n_ops, sizeof *m->ops);
     m->values = calloc((size_t)n_ops + 1, sizeof *m->values);
     if (!m->ops || !m->values)
@@ -397,10 +446,25 @@ emx_status emx_model_load(const void *data, size_t size, const emx_model_params 
     if (!m)
         return EMX_ERR_NO_MEMORY;
     m->params = params ? *params : emx_model_default_params();
+    /* 0 (or negative counts) means "the default": a caller that zero-initialised the struct
+     * (older code, or only use_reference set) keeps the budgets. */
+    const emx_model_params def = emx_model_default_params();
+    if (m->params.max_macs == 0)
+        m->params.max_macs = def.max_macs;
+    if (m->params.max_memory_bytes == 0)
+        m->params.max_memory_bytes = def.max_memory_bytes;
+    if (m->params.max_ops <= 0)
+        m->params.max_ops = def.max_ops;
+    if (m->params.max_meta_keys <= 0)
+        m->params.max_meta_keys = def.max_meta_keys;
     m->cam_value = -1;
     emx_status st = parse_model(m, data, size);
     if (st == EMX_OK)
         st = emx__infer_shapes(m);
+    if (st == EMX_OK)
+        st = emx__check_outputs(m);
+    if (st == EMX_OK)
+        st = emx__check_compute(m);
     if (st == EMX_OK)
         st = emx__plan(m);
     if (st != EMX_OK) {

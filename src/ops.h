@@ -8,9 +8,10 @@
 #define EMX_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Activation codes are frozen: they are stored in .emx files (models/FORMAT.md). */
-typedef enum emx_act {
+typedef enum emx__act {
     EMX_ACT_NONE = 0,
     EMX_ACT_RELU = 1,
     EMX_ACT_RELU6 = 2,
@@ -18,66 +19,64 @@ typedef enum emx_act {
     EMX_ACT_HARDSWISH = 4,
     EMX_ACT_SIGMOID = 5,
     EMX_ACT_COUNT_ = 6
-} emx_act;
+} emx__act;
 
 /* Scalar activation: shared by the reference ops and the kernels' tails. */
-float emx__act_scalar(float x, emx_act act);
+float emx__act_scalar(float x, emx__act act);
 
 /* ---- convolution (also dense: a 1x1 conv over a 1x1 input with in_c = H*W*C) ---- */
-typedef struct emx_conv_shape {
+typedef struct emx__conv_shape {
     int in_h, in_w, in_c;
     int out_h, out_w, out_c;
     int kh, kw, stride_h, stride_w, dil_h, dil_w;
     int pad_top, pad_left; /* bottom/right padding is implied by out_h/out_w */
     int groups;            /* in_c and out_c are multiples of groups */
-    emx_act act;
-} emx_conv_shape;
+    emx__act act;
+} emx__conv_shape;
 
 /* Weights arrive in PyTorch order [out_c][in_c/groups][kh][kw], bias [out_c]. */
-void emx__conv2d_ref(const emx_conv_shape *s, const float *weight, const float *bias,
+void emx__conv2d_ref(const emx__conv_shape *s, const float *weight, const float *bias,
                      const float *in, float *out);
 
-size_t emx__conv2d_packed_size(const emx_conv_shape *s);   /* floats */
-void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+uint64_t emx__conv2d_packed_size(const emx__conv_shape *s); /* floats */
+void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                       float *packed);
-size_t emx__conv2d_scratch_size(const emx_conv_shape *s);  /* floats */
-void emx__conv2d(const emx_conv_shape *s, const float *packed, const float *in, float *out,
+uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s); /* floats */
+void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                  float *scratch);
 
 /* ---- pooling ---- */
-typedef struct emx_pool_shape {
+typedef struct emx__pool_shape {
     int in_h, in_w, c, out_h, out_w;
     int kh, kw, stride_h, stride_w, pad_top, pad_left;
     int count_include_pad; /* avg pool only */
-} emx_pool_shape;
+} emx__pool_shape;
 
-void emx__maxpool2d_ref(const emx_pool_shape *s, const float *in, float *out);
-void emx__avgpool2d_ref(const emx_pool_shape *s, const float *in, float *out);
+void emx__maxpool2d_ref(const emx__pool_shape *s, const float *in, float *out);
+void emx__avgpool2d_ref(const emx__pool_shape *s, const float *in, float *out);
 void emx__global_avgpool_ref(int hw, int c, const float *in, float *out);
-void emx__maxpool2d(const emx_pool_shape *s, const float *in, float *out);
-void emx__avgpool2d(const emx_pool_shape *s, const float *in, float *out);
+void emx__maxpool2d(const emx__pool_shape *s, const float *in, float *out);
+void emx__avgpool2d(const emx__pool_shape *s, const float *in, float *out);
 void emx__global_avgpool(int hw, int c, const float *in, float *out);
 
 /* ---- elementwise ---- */
-void emx__add_ref(size_t n, const float *a, const float *b, float *out, emx_act act);
-void emx__activation_ref(size_t n, const float *in, float *out, emx_act act);
+void emx__add_ref(size_t n, const float *a, const float *b, float *out, emx__act act);
+void emx__activation_ref(size_t n, const float *in, float *out, emx__act act);
 void emx__mul_channel_ref(int hw, int c, const float *x, const float *scale, float *out);
-void emx__add(size_t n, const float *a, const float *b, float *out, emx_act act);
-void emx__activation(size_t n, const float *in, float *out, emx_act act);
+void emx__add(size_t n, const float *a, const float *b, float *out, emx__act act);
+void emx__activation(size_t n, const float *in, float *out, emx__act act);
 void emx__mul_channel(int hw, int c, const float *x, const float *scale, float *out);
 
 /* Zero channels around each pixel's: out has pad_before + c + pad_after channels (TF's Pad
  * over channels, which BlazeFace's residual blocks use to widen their shortcut). */
 void emx__pad_channels_ref(int hw, int c, int pad_before, int pad_after, const float *in,
                            float *out);
-void emx__pad_channels(int hw, int c, int pad_before, int pad_after, const float *in,
-                       float *out);
+void emx__pad_channels(int hw, int c, int pad_before, int pad_after, const float *in, float *out);
 
 /* out = sum_i w[i] * ins[i] */
 void emx__weighted_mean_ref(size_t n, int n_in, const float *const *ins, const float *w,
                             float *out);
-void emx__weighted_mean(size_t n, int n_in, const float *const *ins, const float *w,
-                        float *out);
+void emx__weighted_mean(size_t n, int n_in, const float *const *ins, const float *w, float *out);
 
 /* ---- data movement (one implementation each: they move bytes, no arithmetic to vectorise
  * beyond memcpy) ---- */

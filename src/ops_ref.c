@@ -6,7 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-float emx__act_scalar(float x, emx_act act) {
+float emx__act_scalar(float x, emx__act act)
+{
     switch (act) {
     case EMX_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case EMX_ACT_RELU6: return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x);
@@ -24,8 +25,9 @@ float emx__act_scalar(float x, emx_act act) {
 
 /* ---- convolution ---- */
 
-void emx__conv2d_ref(const emx_conv_shape *s, const float *weight, const float *bias,
-                     const float *in, float *out) {
+void emx__conv2d_ref(const emx__conv_shape *s, const float *weight, const float *bias,
+                     const float *in, float *out)
+{
     const int icg = s->in_c / s->groups, ocg = s->out_c / s->groups;
     for (int oy = 0; oy < s->out_h; oy++)
         for (int ox = 0; ox < s->out_w; ox++)
@@ -34,10 +36,12 @@ void emx__conv2d_ref(const emx_conv_shape *s, const float *weight, const float *
                 double acc = bias ? bias[oc] : 0.0;
                 for (int ky = 0; ky < s->kh; ky++) {
                     const int iy = oy * s->stride_h - s->pad_top + ky * s->dil_h;
-                    if (iy < 0 || iy >= s->in_h) continue;
+                    if (iy < 0 || iy >= s->in_h)
+                        continue;
                     for (int kx = 0; kx < s->kw; kx++) {
                         const int ix = ox * s->stride_w - s->pad_left + kx * s->dil_w;
-                        if (ix < 0 || ix >= s->in_w) continue;
+                        if (ix < 0 || ix >= s->in_w)
+                            continue;
                         const float *px = in + ((size_t)iy * s->in_w + ix) * s->in_c + g * icg;
                         for (int ic = 0; ic < icg; ic++)
                             acc += (double)px[ic] *
@@ -51,19 +55,23 @@ void emx__conv2d_ref(const emx_conv_shape *s, const float *weight, const float *
 
 /* ---- pooling ---- */
 
-void emx__maxpool2d_ref(const emx_pool_shape *s, const float *in, float *out) {
+void emx__maxpool2d_ref(const emx__pool_shape *s, const float *in, float *out)
+{
     for (int oy = 0; oy < s->out_h; oy++)
         for (int ox = 0; ox < s->out_w; ox++)
             for (int c = 0; c < s->c; c++) {
                 float m = -INFINITY; /* padding is -inf: it never wins */
                 for (int ky = 0; ky < s->kh; ky++) {
                     const int iy = oy * s->stride_h - s->pad_top + ky;
-                    if (iy < 0 || iy >= s->in_h) continue;
+                    if (iy < 0 || iy >= s->in_h)
+                        continue;
                     for (int kx = 0; kx < s->kw; kx++) {
                         const int ix = ox * s->stride_w - s->pad_left + kx;
-                        if (ix < 0 || ix >= s->in_w) continue;
+                        if (ix < 0 || ix >= s->in_w)
+                            continue;
                         const float v = in[((size_t)iy * s->in_w + ix) * s->c + c];
-                        if (v > m) m = v;
+                        if (v > m)
+                            m = v;
                     }
                 }
                 out[((size_t)oy * s->out_w + ox) * s->c + c] = m;
@@ -76,7 +84,8 @@ void emx__maxpool2d_ref(const emx_pool_shape *s, const float *in, float *out) {
  * The exporter therefore only emits count_include_pad = 1 where that holds (ceil_mode windows
  * that overhang the padded input must use count_include_pad = 0 or be rejected).
  * count_include_pad = 0 divides by the in-bounds elements (0 when there are none). */
-void emx__avgpool2d_ref(const emx_pool_shape *s, const float *in, float *out) {
+void emx__avgpool2d_ref(const emx__pool_shape *s, const float *in, float *out)
+{
     for (int oy = 0; oy < s->out_h; oy++)
         for (int ox = 0; ox < s->out_w; ox++)
             for (int c = 0; c < s->c; c++) {
@@ -84,46 +93,55 @@ void emx__avgpool2d_ref(const emx_pool_shape *s, const float *in, float *out) {
                 int n = 0;
                 for (int ky = 0; ky < s->kh; ky++) {
                     const int iy = oy * s->stride_h - s->pad_top + ky;
-                    if (iy < 0 || iy >= s->in_h) continue;
+                    if (iy < 0 || iy >= s->in_h)
+                        continue;
                     for (int kx = 0; kx < s->kw; kx++) {
                         const int ix = ox * s->stride_w - s->pad_left + kx;
-                        if (ix < 0 || ix >= s->in_w) continue;
+                        if (ix < 0 || ix >= s->in_w)
+                            continue;
                         sum += in[((size_t)iy * s->in_w + ix) * s->c + c];
                         n++;
                     }
                 }
                 const int div = s->count_include_pad ? s->kh * s->kw : n;
-                out[((size_t)oy * s->out_w + ox) * s->c + c] =
-                    div > 0 ? (float)(sum / div) : 0.0f;
+                out[((size_t)oy * s->out_w + ox) * s->c + c] = div > 0 ? (float)(sum / div) : 0.0f;
             }
 }
 
-void emx__global_avgpool_ref(int hw, int c, const float *in, float *out) {
+void emx__global_avgpool_ref(int hw, int c, const float *in, float *out)
+{
     for (int ch = 0; ch < c; ch++) {
         double sum = 0.0;
-        for (int p = 0; p < hw; p++) sum += in[(size_t)p * c + ch];
+        for (int p = 0; p < hw; p++)
+            sum += in[(size_t)p * c + ch];
         out[ch] = hw > 0 ? (float)(sum / hw) : 0.0f;
     }
 }
 
 /* ---- elementwise ---- */
 
-void emx__add_ref(size_t n, const float *a, const float *b, float *out, emx_act act) {
-    for (size_t i = 0; i < n; i++) out[i] = emx__act_scalar(a[i] + b[i], act);
+void emx__add_ref(size_t n, const float *a, const float *b, float *out, emx__act act)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = emx__act_scalar(a[i] + b[i], act);
 }
 
-void emx__activation_ref(size_t n, const float *in, float *out, emx_act act) {
-    for (size_t i = 0; i < n; i++) out[i] = emx__act_scalar(in[i], act);
+void emx__activation_ref(size_t n, const float *in, float *out, emx__act act)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = emx__act_scalar(in[i], act);
 }
 
-void emx__mul_channel_ref(int hw, int c, const float *x, const float *scale, float *out) {
+void emx__mul_channel_ref(int hw, int c, const float *x, const float *scale, float *out)
+{
     for (int p = 0; p < hw; p++)
         for (int ch = 0; ch < c; ch++)
             out[(size_t)p * c + ch] = x[(size_t)p * c + ch] * scale[ch];
 }
 
 void emx__pad_channels_ref(int hw, int c, int pad_before, int pad_after, const float *in,
-                           float *out) {
+                           float *out)
+{
     const int oc = pad_before + c + pad_after;
     for (int p = 0; p < hw; p++)
         for (int ch = 0; ch < oc; ch++) {
@@ -132,20 +150,23 @@ void emx__pad_channels_ref(int hw, int c, int pad_before, int pad_after, const f
         }
 }
 
-void emx__weighted_mean_ref(size_t n, int n_in, const float *const *ins, const float *w,
-                            float *out) {
+void emx__weighted_mean_ref(size_t n, int n_in, const float *const *ins, const float *w, float *out)
+{
     for (size_t i = 0; i < n; i++) {
         double acc = 0.0;
-        for (int k = 0; k < n_in; k++) acc += (double)w[k] * ins[k][i];
+        for (int k = 0; k < n_in; k++)
+            acc += (double)w[k] * ins[k][i];
         out[i] = (float)acc;
     }
 }
 
 /* ---- data movement: a single implementation each ---- */
 
-void emx__concat(int hw, int n_in, const float *const *ins, const int *cs, float *out) {
+void emx__concat(int hw, int n_in, const float *const *ins, const int *cs, float *out)
+{
     int total = 0;
-    for (int k = 0; k < n_in; k++) total += cs[k];
+    for (int k = 0; k < n_in; k++)
+        total += cs[k];
     for (int p = 0; p < hw; p++) {
         float *o = out + (size_t)p * total;
         for (int k = 0; k < n_in; k++) {
@@ -155,7 +176,8 @@ void emx__concat(int hw, int n_in, const float *const *ins, const int *cs, float
     }
 }
 
-void emx__flip_w(int h, int w, int c, const float *in, float *out) {
+void emx__flip_w(int h, int w, int c, const float *in, float *out)
+{
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             memcpy(out + ((size_t)y * w + x) * c, in + ((size_t)y * w + (w - 1 - x)) * c,
@@ -165,19 +187,23 @@ void emx__flip_w(int h, int w, int c, const float *in, float *out) {
 /* PyTorch's area_pixel_compute_source_index for align_corners=False: the source coordinate
  * of output pixel d is (d + 0.5) * in/out - 0.5, clamped below at 0 (not above: the upper
  * neighbour index is clamped instead). */
-static void emx__bilinear_coord(int d, int in_n, int out_n, int *i0, int *i1, float *l1) {
+static void emx__bilinear_coord(int d, int in_n, int out_n, int *i0, int *i1, float *l1)
+{
     const float scale = (float)in_n / (float)out_n;
     float src = ((float)d + 0.5f) * scale - 0.5f;
-    if (src < 0.0f) src = 0.0f;
+    if (src < 0.0f)
+        src = 0.0f;
     int i = (int)src;
-    if (i > in_n - 1) i = in_n - 1;
+    if (i > in_n - 1)
+        i = in_n - 1;
     *i0 = i;
     *i1 = i < in_n - 1 ? i + 1 : i;
     *l1 = src - (float)i;
 }
 
 void emx__resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const float *in,
-                          float *out) {
+                          float *out)
+{
     for (int oy = 0; oy < out_h; oy++) {
         int y0, y1;
         float ly1;
@@ -194,29 +220,35 @@ void emx__resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const
             const float *p11 = in + ((size_t)y1 * in_w + x1) * c;
             float *o = out + ((size_t)oy * out_w + ox) * c;
             for (int ch = 0; ch < c; ch++)
-                o[ch] = ly0 * (lx0 * p00[ch] + lx1 * p01[ch]) +
-                        ly1 * (lx0 * p10[ch] + lx1 * p11[ch]);
+                o[ch] =
+                    ly0 * (lx0 * p00[ch] + lx1 * p01[ch]) + ly1 * (lx0 * p10[ch] + lx1 * p11[ch]);
         }
     }
 }
 
-void emx__calibrate(int n, const float *in, const float *params, float *out) {
+void emx__calibrate(int n, const float *in, const float *params, float *out)
+{
     /* 1e-30: a probability that underflowed to 0 stays the least likely class instead of
      * becoming -inf (and NaN after the softmax). */
-    for (int i = 0; i < n; i++) out[i] = params[0] * logf(fmaxf(in[i], 1e-30f)) + params[1 + i];
+    for (int i = 0; i < n; i++)
+        out[i] = params[0] * logf(fmaxf(in[i], 1e-30f)) + params[1 + i];
     emx__softmax(n, out, out);
 }
 
-void emx__softmax(int n, const float *in, float *out) {
-    if (n <= 0) return;
+void emx__softmax(int n, const float *in, float *out)
+{
+    if (n <= 0)
+        return;
     float m = in[0];
     for (int i = 1; i < n; i++)
-        if (in[i] > m) m = in[i];
+        if (in[i] > m)
+            m = in[i];
     double sum = 0.0;
     for (int i = 0; i < n; i++) {
         out[i] = expf(in[i] - m);
         sum += out[i];
     }
     const float inv = (float)(1.0 / sum);
-    for (int i = 0; i < n; i++) out[i] *= inv;
+    for (int i = 0; i < n; i++)
+        out[i] *= inv;
 }

@@ -42,7 +42,7 @@ typedef struct arena {
     uint64_t end; /* high-water mark */
 } arena;
 
-static void arena_alloc(arena *a, emx_value *values, int v)
+static void arena_alloc(arena *a, emx__graph_value *values, int v)
 {
     uint64_t size = round_up(values[v].count), at = 0;
     int i = 0;
@@ -52,7 +52,7 @@ static void arena_alloc(arena *a, emx_value *values, int v)
         at = a->live[i].offset + a->live[i].size;
     }
     memmove(&a->live[i + 1], &a->live[i], (size_t)(a->n_live - i) * sizeof(block));
-    a->live[i] = (block){at, size, v};
+    a->live[i] = (block){ at, size, v };
     a->n_live++;
     values[v].offset = (size_t)at; /* truncation harmless: checked against `end` below */
     if (at + size > a->end)
@@ -73,7 +73,7 @@ static void arena_release(arena *a, int v)
 
 static emx_status plan_activations(emx_model *m, uint64_t *total)
 {
-    emx_value *values = m->values;
+    emx__graph_value *values = m->values;
     for (int v = 0; v < m->n_values; v++) {
         values[v].last_use = -1;
         values[v].keep = 0;
@@ -88,7 +88,7 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
     for (int i = 0; i < m->n_cam; i++)
         values[m->cam[i].feat].keep = 1;
 
-    arena a = {calloc((size_t)m->n_values, sizeof(block)), 0, 0};
+    arena a = { calloc((size_t)m->n_values, sizeof(block)), 0, 0 };
     if (!a.live)
         return EMX_ERR_NO_MEMORY;
     arena_alloc(&a, values, 0);
@@ -111,28 +111,27 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
 
 /* ---- weights ---- */
 
-static int is_conv(const emx_op *op)
+static int is_conv(const emx__op *op)
 {
     return op->type == EMX_OP_CONV2D || op->type == EMX_OP_DENSE;
 }
 
-static int same_conv(const emx_conv_shape *a, const emx_conv_shape *b)
+static int same_conv(const emx__conv_shape *a, const emx__conv_shape *b)
 {
-    return a->in_h == b->in_h && a->in_w == b->in_w && a->in_c == b->in_c &&
-           a->out_h == b->out_h && a->out_w == b->out_w && a->out_c == b->out_c &&
-           a->kh == b->kh && a->kw == b->kw && a->stride_h == b->stride_h &&
-           a->stride_w == b->stride_w && a->dil_h == b->dil_h && a->dil_w == b->dil_w &&
-           a->pad_top == b->pad_top && a->pad_left == b->pad_left && a->groups == b->groups &&
-           a->act == b->act;
+    return a->in_h == b->in_h && a->in_w == b->in_w && a->in_c == b->in_c && a->out_h == b->out_h &&
+           a->out_w == b->out_w && a->out_c == b->out_c && a->kh == b->kh && a->kw == b->kw &&
+           a->stride_h == b->stride_h && a->stride_w == b->stride_w && a->dil_h == b->dil_h &&
+           a->dil_w == b->dil_w && a->pad_top == b->pad_top && a->pad_left == b->pad_left &&
+           a->groups == b->groups && a->act == b->act;
 }
 
 /* An earlier op packing the same tensors the same way (shared weights, e.g. flip test-time
  * augmentation running one trunk twice), or -1. */
 static int packed_twin(const emx_model *m, int k)
 {
-    const emx_op *op = &m->ops[k];
+    const emx__op *op = &m->ops[k];
     for (int j = 0; j < k; j++) {
-        const emx_op *o = &m->ops[j];
+        const emx__op *o = &m->ops[j];
         if (o->type == op->type && is_conv(o) && o->tensors[0] == op->tensors[0] &&
             o->tensors[1] == op->tensors[1] && same_conv(&o->conv, &op->conv))
             return j;
@@ -140,12 +139,14 @@ static int packed_twin(const emx_model *m, int k)
     return -1;
 }
 
-static emx_status plan_weights(emx_model *m, uint64_t *scratch)
+/* Places every op's packed weights (op->packed_offset) and sizes the largest kernel scratch;
+ * allocates nothing, so the totals can be checked against the budget first. */
+static emx_status size_weights(emx_model *m, uint64_t *packed, uint64_t *scratch)
 {
     uint64_t total = 0;
     *scratch = 0;
     for (int k = 0; k < m->n_ops; k++) {
-        emx_op *op = &m->ops[k];
+        emx__op *op = &m->ops[k];
         uint64_t need;
         if (is_conv(op)) {
             int twin = packed_twin(m, k);
@@ -162,15 +163,21 @@ static emx_status plan_weights(emx_model *m, uint64_t *scratch)
         } else {
             continue;
         }
-        op->packed_offset = (size_t)total;
+        op->packed_offset = (size_t)total; /* truncation harmless: total is checked below */
         total += round_up(need);
         if (total > SIZE_MAX / sizeof(float))
             return EMX_ERR_NO_MEMORY;
     }
+    *packed = total;
+    return EMX_OK;
+}
+
+static emx_status pack_weights(emx_model *m, uint64_t total)
+{
     if (!(m->packed = aligned_calloc(total, &m->packed_raw)))
         return EMX_ERR_NO_MEMORY;
     for (int k = 0; k < m->n_ops; k++) {
-        emx_op *op = &m->ops[k];
+        emx__op *op = &m->ops[k];
         float *dst = m->packed + op->packed_offset;
         if (is_conv(op) && packed_twin(m, k) < 0)
             emx__conv2d_pack(&op->conv, m->tensors[op->tensors[0]].data,
@@ -184,13 +191,21 @@ static emx_status plan_weights(emx_model *m, uint64_t *scratch)
 
 emx_status emx__plan(emx_model *m)
 {
-    uint64_t act, scratch;
+    uint64_t act = 0, scratch = 0, packed = 0;
     emx_status st = emx__cam_analyze(m);
     if (st == EMX_OK)
         st = plan_activations(m, &act);
     if (st == EMX_OK)
-        st = plan_weights(m, &scratch);
+        st = size_weights(m, &packed, &scratch);
     if (st != EMX_OK)
+        return st;
+    /* Every size is a 64-bit count of floats no larger than 2^62 (values, tensors and
+     * kernel sizes are bounded far below), so this sum cannot wrap. */
+    const uint64_t floats = act + round_up(scratch) + packed + m->cam_floats;
+    if (floats > m->params.max_memory_bytes / sizeof(float))
+        return EMX_ERR_LIMIT;
+    m->planned_bytes = floats * sizeof(float);
+    if ((st = pack_weights(m, packed)) != EMX_OK)
         return st;
     /* The reference ops read the original layout; the fast path only needs the packed copy. */
     if (!m->params.use_reference) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "pixel.h"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -21,7 +22,7 @@
 #pragma GCC diagnostic pop
 #endif
 
-#define MAX_CROP_SIDE 16384
+#define MAX_CROP_SIDE EMX_MAX_IMAGE_SIDE
 /* A box may cover at most this many times the pixels of the image (or of the model's input,
  * when that is larger). The crop is materialised with its edge padding before resizing, so
  * without this a 100 x 30 frame with a 16000 x 16000 box (a detector's garbage, or hostile
@@ -37,6 +38,7 @@ emx_status emx__check_image(const emx_image *img, size_t *stride)
 {
     if (!img->data || img->width < 1 || img->height < 1 || img->width > EMX_MAX_IMAGE_SIDE ||
         img->height > EMX_MAX_IMAGE_SIDE ||
+        (int64_t)img->width * img->height > EMX_MAX_IMAGE_PIXELS ||
         (img->channels != 1 && img->channels != 3 && img->channels != 4))
         return EMX_ERR_IMAGE;
     size_t row = (size_t)img->width * (size_t)img->channels;
@@ -53,11 +55,11 @@ static emx_status box_rect(const emx_image *img, const emx_box *box, const emx_i
                            rect *r)
 {
     if (!box) {
-        *r = (rect){0, 0, img->width, img->height};
+        *r = (rect){ 0, 0, img->width, img->height };
         return EMX_OK;
     }
-    if (!isfinite(box->x) || !isfinite(box->y) || !isfinite(box->width) ||
-        !isfinite(box->height) || !(box->width > 0) || !(box->height > 0))
+    if (!isfinite(box->x) || !isfinite(box->y) || !isfinite(box->width) || !isfinite(box->height) ||
+        !(box->width > 0) || !(box->height > 0))
         return EMX_ERR_BOX;
     double x0 = floor((double)box->x), x1 = ceil((double)box->x + box->width);
     double y0 = floor((double)box->y), y1 = ceil((double)box->y + box->height);
@@ -77,7 +79,7 @@ static emx_status box_rect(const emx_image *img, const emx_box *box, const emx_i
     double img_px = (double)img->width * img->height, in_px = (double)in->width * in->height;
     if ((x1 - x0) * (y1 - y0) > MAX_CROP_AREA_FACTOR * (img_px > in_px ? img_px : in_px))
         return EMX_ERR_BOX;
-    *r = (rect){(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
+    *r = (rect){ (int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0) };
     return EMX_OK;
 }
 
@@ -86,11 +88,9 @@ static int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* PIL's convert('L') in fixed point (Convert.c, L24): verified equal to PIL 9.4 on all 2^24
- * colours, where (299 R + 587 G + 114 B + 500) / 1000 differs on 9040 of them. */
 static uint8_t gray(const uint8_t *p)
 {
-    return (uint8_t)((p[0] * 19595u + p[1] * 38470u + p[2] * 7471u + 0x8000u) >> 16);
+    return emx__grey(p[0], p[1], p[2]);
 }
 
 /* Copy the rectangle in the model's channel count: pixels outside the image repeat the
@@ -146,8 +146,8 @@ emx_status emx_preprocess(const emx_model *model, const emx_image *image, const 
     if (r.w != in->width || r.h != in->height) {
         resized = malloc(n_out);
         if (!resized ||
-            !stbir_resize_uint8_generic(cropped, r.w, r.h, 0, resized, in->width, in->height, 0,
-                                        nc, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+            !stbir_resize_uint8_generic(cropped, r.w, r.h, 0, resized, in->width, in->height, 0, nc,
+                                        STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
                                         STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR, NULL)) {
             free(resized);
             free(cropped);

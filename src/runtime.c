@@ -4,20 +4,20 @@
 
 #include "model.h"
 
-static void run_conv(const emx_model *m, const emx_op *op, const float *in, float *out)
+static void run_conv(const emx_model *m, const emx__op *op, const float *in, float *out)
 {
     if (m->params.use_reference)
-        emx__conv2d_ref(&op->conv, m->tensors[op->tensors[0]].data,
-                        m->tensors[op->tensors[1]].data, in, out);
+        emx__conv2d_ref(&op->conv, m->tensors[op->tensors[0]].data, m->tensors[op->tensors[1]].data,
+                        in, out);
     else
         emx__conv2d(&op->conv, m->packed + op->packed_offset, in, out, m->scratch);
 }
 
 static void run_op(emx_model *m, int k)
 {
-    const emx_op *op = &m->ops[k];
-    const emx_value *vin = &m->values[op->inputs[0]];
-    const emx_value *vout = &m->values[k + 1];
+    const emx__op *op = &m->ops[k];
+    const emx__graph_value *vin = &m->values[op->inputs[0]];
+    const emx__graph_value *vout = &m->values[k + 1];
     const float *ins[EMX_MAX_OP_INPUTS];
     int cs[EMX_MAX_OP_INPUTS];
     for (int i = 0; i < op->n_inputs; i++) {
@@ -26,11 +26,9 @@ static void run_op(emx_model *m, int k)
     }
     float *out = emx__value_ptr(m, k + 1);
     const int ref = m->params.use_reference;
-    switch ((emx_op_type)op->type) {
+    switch ((emx__op_type)op->type) {
     case EMX_OP_CONV2D:
-    case EMX_OP_DENSE:
-        run_conv(m, op, ins[0], out);
-        break;
+    case EMX_OP_DENSE: run_conv(m, op, ins[0], out); break;
     case EMX_OP_MAXPOOL2D:
         (ref ? emx__maxpool2d_ref : emx__maxpool2d)(&op->pool, ins[0], out);
         break;
@@ -38,30 +36,22 @@ static void run_op(emx_model *m, int k)
         (ref ? emx__avgpool2d_ref : emx__avgpool2d)(&op->pool, ins[0], out);
         break;
     case EMX_OP_GLOBAL_AVGPOOL:
-        (ref ? emx__global_avgpool_ref : emx__global_avgpool)(vin->h * vin->w, vin->c, ins[0],
-                                                              out);
+        (ref ? emx__global_avgpool_ref : emx__global_avgpool)(vin->h * vin->w, vin->c, ins[0], out);
         break;
     case EMX_OP_ADD:
         (ref ? emx__add_ref : emx__add)(vout->count, ins[0], ins[1], out, op->act);
         break;
-    case EMX_OP_CONCAT:
-        emx__concat(vin->h * vin->w, op->n_inputs, ins, cs, out);
-        break;
-    case EMX_OP_SOFTMAX:
-        emx__softmax((int)vout->count, ins[0], out);
-        break;
+    case EMX_OP_CONCAT: emx__concat(vin->h * vin->w, op->n_inputs, ins, cs, out); break;
+    case EMX_OP_SOFTMAX: emx__softmax((int)vout->count, ins[0], out); break;
     case EMX_OP_ACTIVATION:
         (ref ? emx__activation_ref : emx__activation)(vout->count, ins[0], out, op->act);
         break;
     case EMX_OP_WEIGHTED_MEAN: {
         const float *w = ref ? m->tensors[op->tensors[0]].data : m->packed + op->packed_offset;
-        (ref ? emx__weighted_mean_ref : emx__weighted_mean)(vout->count, op->n_inputs, ins, w,
-                                                            out);
+        (ref ? emx__weighted_mean_ref : emx__weighted_mean)(vout->count, op->n_inputs, ins, w, out);
         break;
     }
-    case EMX_OP_FLIP_W:
-        emx__flip_w(vin->h, vin->w, vin->c, ins[0], out);
-        break;
+    case EMX_OP_FLIP_W: emx__flip_w(vin->h, vin->w, vin->c, ins[0], out); break;
     case EMX_OP_RESIZE_BILINEAR:
         emx__resize_bilinear(vin->h, vin->w, vin->c, vout->h, vout->w, ins[0], out);
         break;
@@ -78,8 +68,7 @@ static void run_op(emx_model *m, int k)
         emx__calibrate((int)vout->count, ins[0], p, out);
         break;
     }
-    case EMX_OP_COUNT_:
-        break;
+    case EMX_OP_COUNT_: break;
     }
 }
 
@@ -98,8 +87,16 @@ emx_status emx_run(emx_model *m, const float *input, float *probs)
     if (input != in)
         memmove(in, input, m->values[0].count * sizeof(float));
     emx__forward(m);
+    /* Finite but huge weights overflow to inf and softmax turns that into NaN: an error, not
+     * "neutral (NaN)". Nothing is explained from such a run. */
+    const float *out = emx__value_ptr(m, m->outputs[0]);
+    emx_status st = emx__check_probs(out, m->n_classes);
+    if (st != EMX_OK) {
+        m->has_run = 0;
+        return st;
+    }
     m->has_run = 1;
-    memcpy(probs, emx__value_ptr(m, m->outputs[0]), (size_t)m->n_classes * sizeof(float));
+    memcpy(probs, out, (size_t)m->n_classes * sizeof(float));
     return EMX_OK;
 }
 

@@ -13,28 +13,20 @@ typedef struct op_info {
 } op_info;
 
 static const op_info op_infos[EMX_OP_COUNT_] = {
-    [EMX_OP_CONV2D] = {1, 1, 13, 2},
-    [EMX_OP_DENSE] = {1, 1, 2, 2},
-    [EMX_OP_MAXPOOL2D] = {1, 1, 8, 0},
-    [EMX_OP_AVGPOOL2D] = {1, 1, 9, 0},
-    [EMX_OP_GLOBAL_AVGPOOL] = {1, 1, 0, 0},
-    [EMX_OP_ADD] = {2, 2, 1, 0},
-    [EMX_OP_CONCAT] = {2, 16, 0, 0},
-    [EMX_OP_SOFTMAX] = {1, 1, 0, 0},
-    [EMX_OP_ACTIVATION] = {1, 1, 1, 0},
-    [EMX_OP_WEIGHTED_MEAN] = {1, 16, 0, 1},
-    [EMX_OP_FLIP_W] = {1, 1, 0, 0},
-    [EMX_OP_RESIZE_BILINEAR] = {1, 1, 2, 0},
-    [EMX_OP_MUL_CHANNEL] = {2, 2, 0, 0},
-    [EMX_OP_PAD_CHANNELS] = {1, 1, 2, 0},
-    [EMX_OP_CALIBRATE] = {1, 1, 0, 1},
+    [EMX_OP_CONV2D] = { 1, 1, 13, 2 },        [EMX_OP_DENSE] = { 1, 1, 2, 2 },
+    [EMX_OP_MAXPOOL2D] = { 1, 1, 8, 0 },      [EMX_OP_AVGPOOL2D] = { 1, 1, 9, 0 },
+    [EMX_OP_GLOBAL_AVGPOOL] = { 1, 1, 0, 0 }, [EMX_OP_ADD] = { 2, 2, 1, 0 },
+    [EMX_OP_CONCAT] = { 2, 16, 0, 0 },        [EMX_OP_SOFTMAX] = { 1, 1, 0, 0 },
+    [EMX_OP_ACTIVATION] = { 1, 1, 1, 0 },     [EMX_OP_WEIGHTED_MEAN] = { 1, 16, 0, 1 },
+    [EMX_OP_FLIP_W] = { 1, 1, 0, 0 },         [EMX_OP_RESIZE_BILINEAR] = { 1, 1, 2, 0 },
+    [EMX_OP_MUL_CHANNEL] = { 2, 2, 0, 0 },    [EMX_OP_PAD_CHANNELS] = { 1, 1, 2, 0 },
+    [EMX_OP_CALIBRATE] = { 1, 1, 0, 1 },
 };
 
-static int set_shape(emx_value *v, int64_t h, int64_t w, int64_t c)
+static int set_shape(emx__graph_value *v, int64_t h, int64_t w, int64_t c)
 {
     const int64_t lim = EMX_MAX_VALUE_FLOATS;
-    if (h < 1 || w < 1 || c < 1 || h > lim || w > lim || c > lim || h * w > lim ||
-        h * w * c > lim)
+    if (h < 1 || w < 1 || c < 1 || h > lim || w > lim || c > lim || h * w > lim || h * w * c > lim)
         return 0;
     v->h = (int)h;
     v->w = (int)w;
@@ -43,7 +35,7 @@ static int set_shape(emx_value *v, int64_t h, int64_t w, int64_t c)
     return 1;
 }
 
-static int same_shape(const emx_value *a, const emx_value *b)
+static int same_shape(const emx__graph_value *a, const emx__graph_value *b)
 {
     return a->h == b->h && a->w == b->w && a->c == b->c;
 }
@@ -53,7 +45,7 @@ static int valid_act(int32_t a)
     return a >= 0 && a < EMX_ACT_COUNT_;
 }
 
-static int tensor_is(const emx_tensor *t, int ndim, const int64_t *dims)
+static int tensor_is(const emx__tensor *t, int ndim, const int64_t *dims)
 {
     if (t->ndim != ndim)
         return 0;
@@ -65,8 +57,8 @@ static int tensor_is(const emx_tensor *t, int ndim, const int64_t *dims)
 
 /* One spatial axis of a sliding window, as PyTorch computes it. Pads must be smaller than the
  * window's extent so every window overlaps the input (max pooling never sees only padding). */
-static int window(int64_t in, int32_t k, int32_t stride, int32_t pad_a, int32_t pad_b,
-                  int32_t dil, int64_t *out)
+static int window(int64_t in, int32_t k, int32_t stride, int32_t pad_a, int32_t pad_b, int32_t dil,
+                  int64_t *out)
 {
     const int32_t lim = (int32_t)EMX_MAX_DIM;
     if (k < 1 || stride < 1 || dil < 1 || pad_a < 0 || pad_b < 0 || k > lim || stride > lim ||
@@ -80,7 +72,8 @@ static int window(int64_t in, int32_t k, int32_t stride, int32_t pad_a, int32_t 
     return 1;
 }
 
-static int infer_conv(const emx_model *m, emx_op *op, const emx_value *in, emx_value *out)
+static int infer_conv(const emx_model *m, emx__op *op, const emx__graph_value *in,
+                      emx__graph_value *out)
 {
     const int32_t *a = op->attrs;
     int32_t groups = a[10], oc = a[11];
@@ -90,38 +83,60 @@ static int infer_conv(const emx_model *m, emx_op *op, const emx_value *in, emx_v
         return 0;
     if (groups < 1 || oc < 1 || in->c % groups != 0 || oc % groups != 0)
         return 0;
-    const int64_t wdims[4] = {oc, in->c / groups, a[0], a[1]}, bdims[1] = {oc};
+    const int64_t wdims[4] = { oc, in->c / groups, a[0], a[1] }, bdims[1] = { oc };
     if (!tensor_is(&m->tensors[op->tensors[0]], 4, wdims) ||
         !tensor_is(&m->tensors[op->tensors[1]], 1, bdims) || !set_shape(out, oh, ow, oc))
         return 0;
-    op->act = (emx_act)a[12];
-    op->conv = (emx_conv_shape){
-        .in_h = in->h, .in_w = in->w, .in_c = in->c,
-        .out_h = out->h, .out_w = out->w, .out_c = out->c,
-        .kh = a[0], .kw = a[1], .stride_h = a[2], .stride_w = a[3], .dil_h = a[8],
-        .dil_w = a[9], .pad_top = a[4], .pad_left = a[5], .groups = groups, .act = op->act};
+    op->act = (emx__act)a[12];
+    op->conv = (emx__conv_shape){ .in_h = in->h,
+                                  .in_w = in->w,
+                                  .in_c = in->c,
+                                  .out_h = out->h,
+                                  .out_w = out->w,
+                                  .out_c = out->c,
+                                  .kh = a[0],
+                                  .kw = a[1],
+                                  .stride_h = a[2],
+                                  .stride_w = a[3],
+                                  .dil_h = a[8],
+                                  .dil_w = a[9],
+                                  .pad_top = a[4],
+                                  .pad_left = a[5],
+                                  .groups = groups,
+                                  .act = op->act };
     return 1;
 }
 
-static int infer_dense(const emx_model *m, emx_op *op, const emx_value *in, emx_value *out)
+static int infer_dense(const emx_model *m, emx__op *op, const emx__graph_value *in,
+                       emx__graph_value *out)
 {
     int32_t n_out = op->attrs[0];
     if (n_out < 1 || !valid_act(op->attrs[1]))
         return 0;
-    const int64_t wdims[2] = {n_out, (int64_t)in->count}, bdims[1] = {n_out};
+    const int64_t wdims[2] = { n_out, (int64_t)in->count }, bdims[1] = { n_out };
     if (!tensor_is(&m->tensors[op->tensors[0]], 2, wdims) ||
         !tensor_is(&m->tensors[op->tensors[1]], 1, bdims) || !set_shape(out, 1, 1, n_out))
         return 0;
-    op->act = (emx_act)op->attrs[1];
+    op->act = (emx__act)op->attrs[1];
     /* [OUT, K] weights are exactly [OC][IC][1][1]: one conv kernel serves both ops. */
-    op->conv = (emx_conv_shape){
-        .in_h = 1, .in_w = 1, .in_c = (int)in->count, .out_h = 1, .out_w = 1, .out_c = n_out,
-        .kh = 1, .kw = 1, .stride_h = 1, .stride_w = 1, .dil_h = 1, .dil_w = 1,
-        .groups = 1, .act = op->act};
+    op->conv = (emx__conv_shape){ .in_h = 1,
+                                  .in_w = 1,
+                                  .in_c = (int)in->count,
+                                  .out_h = 1,
+                                  .out_w = 1,
+                                  .out_c = n_out,
+                                  .kh = 1,
+                                  .kw = 1,
+                                  .stride_h = 1,
+                                  .stride_w = 1,
+                                  .dil_h = 1,
+                                  .dil_w = 1,
+                                  .groups = 1,
+                                  .act = op->act };
     return 1;
 }
 
-static int infer_pool(emx_op *op, const emx_value *in, emx_value *out)
+static int infer_pool(emx__op *op, const emx__graph_value *in, emx__graph_value *out)
 {
     const int32_t *a = op->attrs;
     int64_t oh, ow;
@@ -136,36 +151,39 @@ static int infer_pool(emx_op *op, const emx_value *in, emx_value *out)
     }
     if (!set_shape(out, oh, ow, in->c))
         return 0;
-    op->pool = (emx_pool_shape){
-        .in_h = in->h, .in_w = in->w, .c = in->c, .out_h = out->h, .out_w = out->w,
-        .kh = a[0], .kw = a[1], .stride_h = a[2], .stride_w = a[3], .pad_top = a[4],
-        .pad_left = a[5], .count_include_pad = cip};
+    op->pool = (emx__pool_shape){ .in_h = in->h,
+                                  .in_w = in->w,
+                                  .c = in->c,
+                                  .out_h = out->h,
+                                  .out_w = out->w,
+                                  .kh = a[0],
+                                  .kw = a[1],
+                                  .stride_h = a[2],
+                                  .stride_w = a[3],
+                                  .pad_top = a[4],
+                                  .pad_left = a[5],
+                                  .count_include_pad = cip };
     return 1;
 }
 
 static int infer_op(emx_model *m, int k)
 {
-    emx_op *op = &m->ops[k];
+    emx__op *op = &m->ops[k];
     const op_info *info = &op_infos[op->type];
     if (op->n_inputs < info->min_inputs || op->n_inputs > info->max_inputs ||
         op->n_attrs != info->n_attrs || op->n_tensors != info->n_tensors)
         return 0;
-    const emx_value *in = &m->values[op->inputs[0]];
-    emx_value *out = &m->values[k + 1];
-    switch ((emx_op_type)op->type) {
-    case EMX_OP_CONV2D:
-        return infer_conv(m, op, in, out);
-    case EMX_OP_DENSE:
-        return infer_dense(m, op, in, out);
+    const emx__graph_value *in = &m->values[op->inputs[0]];
+    emx__graph_value *out = &m->values[k + 1];
+    switch ((emx__op_type)op->type) {
+    case EMX_OP_CONV2D: return infer_conv(m, op, in, out);
+    case EMX_OP_DENSE: return infer_dense(m, op, in, out);
     case EMX_OP_MAXPOOL2D:
-    case EMX_OP_AVGPOOL2D:
-        return infer_pool(op, in, out);
-    case EMX_OP_GLOBAL_AVGPOOL:
-        m->cam_value = op->inputs[0];
-        return set_shape(out, 1, 1, in->c);
+    case EMX_OP_AVGPOOL2D: return infer_pool(op, in, out);
+    case EMX_OP_GLOBAL_AVGPOOL: m->cam_value = op->inputs[0]; return set_shape(out, 1, 1, in->c);
     case EMX_OP_ADD:
     case EMX_OP_ACTIVATION:
-        op->act = (emx_act)op->attrs[0];
+        op->act = (emx__act)op->attrs[0];
         if (!valid_act(op->attrs[0]))
             return 0;
         if (op->type == EMX_OP_ADD && !same_shape(in, &m->values[op->inputs[1]]))
@@ -174,7 +192,7 @@ static int infer_op(emx_model *m, int k)
     case EMX_OP_CONCAT: {
         int64_t c = 0;
         for (int i = 0; i < op->n_inputs; i++) {
-            const emx_value *v = &m->values[op->inputs[i]];
+            const emx__graph_value *v = &m->values[op->inputs[i]];
             if (v->h != in->h || v->w != in->w)
                 return 0;
             c += v->c;
@@ -182,7 +200,7 @@ static int infer_op(emx_model *m, int k)
         return set_shape(out, in->h, in->w, c);
     }
     case EMX_OP_WEIGHTED_MEAN: {
-        const int64_t dims[1] = {op->n_inputs};
+        const int64_t dims[1] = { op->n_inputs };
         for (int i = 1; i < op->n_inputs; i++)
             if (!same_shape(in, &m->values[op->inputs[i]]))
                 return 0;
@@ -191,12 +209,10 @@ static int infer_op(emx_model *m, int k)
         return set_shape(out, in->h, in->w, in->c);
     }
     case EMX_OP_SOFTMAX:
-    case EMX_OP_FLIP_W:
-        return set_shape(out, in->h, in->w, in->c);
-    case EMX_OP_RESIZE_BILINEAR:
-        return set_shape(out, op->attrs[0], op->attrs[1], in->c);
+    case EMX_OP_FLIP_W: return set_shape(out, in->h, in->w, in->c);
+    case EMX_OP_RESIZE_BILINEAR: return set_shape(out, op->attrs[0], op->attrs[1], in->c);
     case EMX_OP_MUL_CHANNEL: {
-        const emx_value *s = &m->values[op->inputs[1]];
+        const emx__graph_value *s = &m->values[op->inputs[1]];
         if (s->h != 1 || s->w != 1 || s->c != in->c)
             return 0;
         return set_shape(out, in->h, in->w, in->c);
@@ -209,13 +225,12 @@ static int infer_op(emx_model *m, int k)
     }
     case EMX_OP_CALIBRATE: {
         /* params: 1/T, then one log-bias per element of the (probability) input */
-        const int64_t dims[1] = {in->h * in->w * in->c + 1};
+        const int64_t dims[1] = { in->h * in->w * in->c + 1 };
         if (!tensor_is(&m->tensors[op->tensors[0]], 1, dims))
             return 0;
         return set_shape(out, in->h, in->w, in->c);
     }
-    case EMX_OP_COUNT_:
-        break;
+    case EMX_OP_COUNT_: break;
     }
     return 0;
 }
@@ -228,7 +243,7 @@ static int check_detector(emx_model *m)
         return 0;
     int k = 0;
     for (int i = 0; i < m->n_outputs; i += 2) {
-        const emx_value *s = &m->values[m->outputs[i]], *b = &m->values[m->outputs[i + 1]];
+        const emx__graph_value *s = &m->values[m->outputs[i]], *b = &m->values[m->outputs[i + 1]];
         if (s->h != b->h || s->w != b->w || b->c % s->c != 0)
             return 0;
         int kk = b->c / s->c;

@@ -43,7 +43,7 @@ static inline void eb_put(eb_buf *b, const void *src, size_t n)
 
 static inline void eb_u32(eb_buf *b, uint32_t v)
 {
-    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    uint8_t le[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
     eb_put(b, le, 4);
 }
 
@@ -61,7 +61,7 @@ static inline void eb_f32(eb_buf *b, float v)
 
 static inline void eb_u16(eb_buf *b, uint16_t v)
 {
-    uint8_t le[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    uint8_t le[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
     eb_put(b, le, 2);
 }
 
@@ -101,8 +101,7 @@ typedef struct eb_model {
     uint32_t n_tensors, n_ops, n_classes, n_outputs, n_meta;
 } eb_model;
 
-static inline void eb_init(eb_model *mb, uint32_t h, uint32_t w, uint32_t c, float mean,
-                           float sd)
+static inline void eb_init(eb_model *mb, uint32_t h, uint32_t w, uint32_t c, float mean, float sd)
 {
     memset(mb, 0, sizeof *mb);
     eb_u32(&mb->inpt, h);
@@ -126,8 +125,8 @@ static inline void eb_meta(eb_model *mb, const char *key, const char *value)
 }
 
 /* A tensor record with explicit offset and size (to write inconsistent ones); returns its id. */
-static inline int eb_tensor_raw(eb_model *mb, uint32_t dtype, uint32_t ndim,
-                                const uint32_t *dims, uint32_t offset, uint32_t nbytes)
+static inline int eb_tensor_raw(eb_model *mb, uint32_t dtype, uint32_t ndim, const uint32_t *dims,
+                                uint32_t offset, uint32_t nbytes)
 {
     char name[16];
     snprintf(name, sizeof name, "t%u", mb->n_tensors);
@@ -202,7 +201,7 @@ static inline void eb_chunk(eb_buf *file, const char *tag, const eb_buf *payload
     eb_put(file, tag, 4);
     eb_u32(file, (uint32_t)payload->n);
     eb_put(file, payload->p, payload->n);
-    static const uint8_t zeros[3] = {0, 0, 0};
+    static const uint8_t zeros[3] = { 0, 0, 0 };
     eb_put(file, zeros, (4 - payload->n % 4) % 4);
 }
 
@@ -221,7 +220,7 @@ static inline void eb_fix_header(uint8_t *file, size_t size)
  * release it with eb_free. */
 static inline uint8_t *eb_finish(eb_model *mb, const char *order, size_t *size)
 {
-    eb_buf f = {0}, p = {0};
+    eb_buf f = { 0 }, p = { 0 };
     eb_put(&f, "EMXN", 4);
     eb_u32(&f, 1);
     eb_u32(&f, 0);

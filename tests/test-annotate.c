@@ -20,7 +20,7 @@ static void test_records(void)
     uint32_t s = 5;
     for (size_t i = 0; i < sizeof px; i++)
         px[i] = (uint8_t)emx_test_rand(&s);
-    emx_image img = {px, 96, 64, 3, 0};
+    emx_image img = { px, 96, 64, 3, 0 };
     emx_face faces[4];
     int n = -1, m = -1;
     float rec[4 * (EMX_WASM_FACE_FLOATS + 8)];
@@ -32,8 +32,7 @@ static void test_records(void)
     for (int i = 0; i < m && i < n; i++)
         CHECK(rec[i * EMX_WASM_FACE_FLOATS] == faces[i].box.x &&
               rec[i * EMX_WASM_FACE_FLOATS + 4] == faces[i].score &&
-              rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 &&
-              rec[i * EMX_WASM_FACE_FLOATS + 18] == -1);
+              rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 && rec[i * EMX_WASM_FACE_FLOATS + 18] == -1);
     CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, 0, rec, &m) == EMX_OK);
     CHECK(m == 4);
     for (int i = 0; i < m; i++) {
@@ -45,13 +44,51 @@ static void test_records(void)
     }
     CHECK(emx_wasm_analyze(det, NULL, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) ==
           EMX_ERR_INVALID_ARG);
-    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, 0, rec, &m) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, 0, rec, &m) ==
+          EMX_ERR_INVALID_ARG);
     CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 5, rec, &m) == EMX_ERR_INVALID_ARG);
     CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 2, rec, &m) == EMX_OK);
     CHECK(emx_wasm_detect(det, px, 0, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) == EMX_ERR_IMAGE);
     CHECK(emx_wasm_face_floats() == 19);
     emx_model_free(det);
     emx_model_free(cls);
+}
+
+/* Every field of a record, at its offset, from a face whose fields all differ (only 4 of
+ * the 19 were checked, so swapping landmark x and y or two box fields went unnoticed). */
+static void test_record_fields(void)
+{
+    emx_face f;
+    memset(&f, 0, sizeof f);
+    f.box = (emx_box){ 11.5f, 12.5f, 13.5f, 14.5f };
+    f.score = 0.625f;
+    f.n_landmarks = 6;
+    for (int i = 0; i < 6; i++) {
+        f.landmarks[i][0] = 100.0f + i;
+        f.landmarks[i][1] = 200.0f + i;
+    }
+    f.label = 3;
+    for (int c = 0; c < 8; c++)
+        f.probs[c] = 0.01f * (float)(c + 1);
+    float out[EMX_WASM_FACE_FLOATS + 8];
+    emx__wasm_record(&f, 8, out);
+    CHECK(out[0] == 11.5f && out[1] == 12.5f && out[2] == 13.5f && out[3] == 14.5f);
+    CHECK(out[4] == 0.625f && out[5] == 6.0f);
+    int lm_ok = 1;
+    for (int i = 0; i < 6; i++)
+        lm_ok &= out[6 + 2 * i] == 100.0f + i && out[7 + 2 * i] == 200.0f + i;
+    CHECK(lm_ok);
+    CHECK(out[18] == 3.0f);
+    int probs_ok = 1;
+    for (int c = 0; c < 8; c++)
+        probs_ok &= out[EMX_WASM_FACE_FLOATS + c] == 0.01f * (float)(c + 1);
+    CHECK(probs_ok);
+    /* landmarks past n_landmarks are written as 0, not left over */
+    f.n_landmarks = 2;
+    for (int i = 0; i < EMX_WASM_FACE_FLOATS; i++)
+        out[i] = -5;
+    emx__wasm_record(&f, 0, out);
+    CHECK(out[5] == 2.0f && out[9] == 201.0f && out[10] == 0.0f && out[17] == 0.0f);
 }
 
 static void test_draw_and_png(void)
@@ -61,12 +98,13 @@ static void test_draw_and_png(void)
             continue;
         const int w = 160, h = 120;
         uint8_t *px = calloc((size_t)w * h * ch, 1);
-        const float boxes[] = {20, 40, 60, 50,  -30, -30, 1e9f, 50,  NAN, 1, 2, 3,
-                               150, 110, 40, 40, -1e30f, 5, 1e30f, 1e30f};
-        emx_wasm_draw_faces(px, w, h, ch, boxes, 5, "happiness 91%\0x\0\0long label that runs off the image edge\0z");
-        CHECK(px[((size_t)40 * w + 50) * ch] != 0);     /* top edge of box 0 */
-        CHECK(px[((size_t)60 * w + 50) * ch] == 0);     /* inside box 0: untouched */
-        int text = 0;                                    /* label above box 0 */
+        const float boxes[] = { 20, 40, 60,  50,  -30, -30, 1e9f,   50, NAN,   1,
+                                2,  3,  150, 110, 40,  40,  -1e30f, 5,  1e30f, 1e30f };
+        emx_wasm_draw_faces(px, w, h, ch, boxes, 5,
+                            "happiness 91%\0x\0\0long label that runs off the image edge\0z");
+        CHECK(px[((size_t)40 * w + 50) * ch] != 0); /* top edge of box 0 */
+        CHECK(px[((size_t)60 * w + 50) * ch] == 0); /* inside box 0: untouched */
+        int text = 0;                               /* label above box 0 */
         for (int y = 20; y < 40; y++)
             for (int x = 20; x < 80; x++)
                 text += px[((size_t)y * w + x) * ch] == 255;
@@ -95,6 +133,7 @@ static void test_draw_and_png(void)
 int main(void)
 {
     test_records();
+    test_record_fields();
     test_draw_and_png();
     return emx_test_summary();
 }

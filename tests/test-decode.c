@@ -15,7 +15,7 @@ typedef struct decoded {
 
 static decoded decode(const void *bytes, size_t size)
 {
-    decoded d = {0};
+    decoded d = { 0 };
     d.st = emx_image_decode(bytes, size, &d.px, &d.w, &d.h, &d.c);
     return d;
 }
@@ -137,7 +137,7 @@ static void test_garbage(void)
     }
     CHECK(all_fail);
     /* A PNG signature followed by garbage. */
-    static const uint8_t sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    static const uint8_t sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
     memcpy(junk, sig, 8);
     CHECK(decode(junk, 64).st == EMX_ERR_DECODE);
     CHECK(decode(junk, 0).st == EMX_ERR_DECODE);

@@ -57,7 +57,7 @@ static void test_golden(void)
         size_t off = 0, n_want = want_size / sizeof(float);
         float worst = 0;
         for (int o = 0; o < m->n_outputs; o++) {
-            const emx_value *v = &m->values[m->outputs[o]];
+            const emx__graph_value *v = &m->values[m->outputs[o]];
             const float *got = emx__value_ptr(m, m->outputs[o]);
             for (size_t i = 0; i < v->count && off + i < n_want; i++) {
                 float e = fabsf(got[i] - want[off + i]) / fmaxf(1.0f, fabsf(want[off + i]));
@@ -72,8 +72,8 @@ static void test_golden(void)
                ref ? "reference ops" : "fast kernels", worst);
         /* a detector is not a classifier */
         float probs[EMX_MAX_CLASSES];
-        uint8_t px[3] = {1, 2, 3};
-        emx_image img = {px, 1, 1, 3, 0};
+        uint8_t px[3] = { 1, 2, 3 };
+        emx_image img = { px, 1, 1, 3, 0 };
         CHECK(emx_classify(m, &img, NULL, probs) == EMX_ERR_INVALID_ARG);
         CHECK(emx_run(m, in, probs) == EMX_ERR_INVALID_ARG);
         emx_model_free(m);
@@ -93,29 +93,30 @@ static uint8_t *tiny_detector(int a, int k, int n_out, int n_classes, int32_t pa
     eb_init(&mb, 8, 8, 3, 0.5f, 0.5f);
     for (int i = 0; i < n_classes; i++)
         eb_class(&mb, "face");
-    float w0[4 * 5 * 2 * 2], b0[4] = {0}, ws[64 * 4], bs[64] = {0}, bb[64];
+    float w0[4 * 5 * 2 * 2], b0[4] = { 0 }, ws[64 * 4], bs[64] = { 0 }, bb[64];
     for (size_t i = 0; i < sizeof w0 / sizeof w0[0]; i++)
         w0[i] = emx_test_randf(&rng_state, -1, 1);
     for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
         ws[i] = emx_test_randf(&rng_state, -1, 1);
     for (int i = 0; i < 64; i++)
         bb[i] = 20.0f; /* positive widths and heights: every anchor decodes to a box */
-    uint32_t t0 = eb_tensor(&mb, EB_F32, 4, (uint32_t[]){4, 5, 2, 2}, w0);
-    uint32_t tb0 = eb_tensor(&mb, EB_F32, 1, (uint32_t[]){4}, b0);
-    uint32_t t1 = eb_tensor(&mb, EB_F32, 4, (uint32_t[]){(uint32_t)a, 4, 1, 1}, ws);
-    uint32_t tb1 = eb_tensor(&mb, EB_F32, 1, (uint32_t[]){(uint32_t)a}, bs);
-    uint32_t t2 = eb_tensor(&mb, EB_F32, 4, (uint32_t[]){(uint32_t)(a * k), 4, 1, 1}, ws);
-    uint32_t tb2 = eb_tensor(&mb, EB_F32, 1, (uint32_t[]){(uint32_t)(a * k)}, bb);
-    int v1 = eb_op(&mb, EMX_OP_PAD_CHANNELS, 1, (uint32_t[]){0}, 2, (int32_t[]){pad, 1}, 0, NULL);
-    int v2 = eb_op(&mb, EMX_OP_CONV2D, 1, (uint32_t[]){(uint32_t)v1}, 13,
-                   (int32_t[]){2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 4, EMX_ACT_RELU}, 2,
-                   (uint32_t[]){t0, tb0});
-    int v3 = eb_op(&mb, EMX_OP_CONV2D, 1, (uint32_t[]){(uint32_t)v2}, 13,
-                   (int32_t[]){1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, a, EMX_ACT_NONE}, 2,
-                   (uint32_t[]){t1, tb1});
-    int v4 = eb_op(&mb, EMX_OP_CONV2D, 1, (uint32_t[]){(uint32_t)v2}, 13,
-                   (int32_t[]){1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, a * k, EMX_ACT_NONE}, 2,
-                   (uint32_t[]){t2, tb2});
+    uint32_t t0 = eb_tensor(&mb, EB_F32, 4, (uint32_t[]){ 4, 5, 2, 2 }, w0);
+    uint32_t tb0 = eb_tensor(&mb, EB_F32, 1, (uint32_t[]){ 4 }, b0);
+    uint32_t t1 = eb_tensor(&mb, EB_F32, 4, (uint32_t[]){ (uint32_t)a, 4, 1, 1 }, ws);
+    uint32_t tb1 = eb_tensor(&mb, EB_F32, 1, (uint32_t[]){ (uint32_t)a }, bs);
+    uint32_t t2 = eb_tensor(&mb, EB_F32, 4, (uint32_t[]){ (uint32_t)(a * k), 4, 1, 1 }, ws);
+    uint32_t tb2 = eb_tensor(&mb, EB_F32, 1, (uint32_t[]){ (uint32_t)(a * k) }, bb);
+    int v1 =
+        eb_op(&mb, EMX_OP_PAD_CHANNELS, 1, (uint32_t[]){ 0 }, 2, (int32_t[]){ pad, 1 }, 0, NULL);
+    int v2 = eb_op(&mb, EMX_OP_CONV2D, 1, (uint32_t[]){ (uint32_t)v1 }, 13,
+                   (int32_t[]){ 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 4, EMX_ACT_RELU }, 2,
+                   (uint32_t[]){ t0, tb0 });
+    int v3 = eb_op(&mb, EMX_OP_CONV2D, 1, (uint32_t[]){ (uint32_t)v2 }, 13,
+                   (int32_t[]){ 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, a, EMX_ACT_NONE }, 2,
+                   (uint32_t[]){ t1, tb1 });
+    int v4 = eb_op(&mb, EMX_OP_CONV2D, 1, (uint32_t[]){ (uint32_t)v2 }, 13,
+                   (int32_t[]){ 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, a * k, EMX_ACT_NONE }, 2,
+                   (uint32_t[]){ t2, tb2 });
     eb_output(&mb, (uint32_t)v3);
     if (n_out > 1)
         eb_output(&mb, (uint32_t)v4);
@@ -137,7 +138,7 @@ static void test_detector_files(void)
         static uint8_t px[32 * 24 * 3];
         for (size_t i = 0; i < sizeof px; i++)
             px[i] = (uint8_t)emx_test_rand(&rng_state);
-        emx_image img = {px, 32, 24, 3, 0};
+        emx_image img = { px, 32, 24, 3, 0 };
         emx_face out[40];
         int n = -1;
         emx_detect_params p = emx_detect_default_params();
@@ -159,8 +160,11 @@ static void test_detector_files(void)
     }
     free(file);
     /* refused: odd regressor count, one output, two classes, negative padding */
-    const int bad[][5] = {{2, 5, 2, 1, 0}, {2, 8, 1, 1, 0}, {2, 8, 2, 2, 0}, {2, 8, 2, 1, -1},
-                          {2, 18, 2, 1, 0}};
+    const int bad[][5] = { { 2, 5, 2, 1, 0 },
+                           { 2, 8, 1, 1, 0 },
+                           { 2, 8, 2, 2, 0 },
+                           { 2, 8, 2, 1, -1 },
+                           { 2, 18, 2, 1, 0 } };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         file = tiny_detector(bad[i][0], bad[i][1], bad[i][2], bad[i][3], bad[i][4], &size);
         m = NULL;
@@ -178,7 +182,7 @@ typedef struct frame {
 
 static frame new_frame(int w, int h, int noise)
 {
-    frame f = {malloc((size_t)w * h * 3), w, h};
+    frame f = { malloc((size_t)w * h * 3), w, h };
     for (size_t i = 0; i < (size_t)w * h; i++) {
         uint8_t r = 110, g = 120, b = 130;
         if (noise) {
@@ -225,7 +229,7 @@ static emx_box crop_box(const emx_face *f)
 {
     float cx, cy, side, angle;
     emx__face_crop(f, &cx, &cy, &side, &angle);
-    emx_box b = {cx - 0.5f * side, cy - 0.5f * side, side, side};
+    emx_box b = { cx - 0.5f * side, cy - 0.5f * side, side, side };
     return b;
 }
 
@@ -297,19 +301,19 @@ typedef struct placed {
 
 /* One frame: returns 1 when it gives exactly n faces, each matching one placed face with
  * IoU >= 0.5. */
-static int run_frame(emx_model *det, int w, int h, int noise, const placed *pl, int n,
-                     float deg, int mirror, const char *what, float *min_iou)
+static int run_frame(emx_model *det, int w, int h, int noise, const placed *pl, int n, float deg,
+                     int mirror, const char *what, float *min_iou)
 {
     frame f = new_frame(w, h, noise);
     for (int i = 0; i < n; i++)
         paste(&f, faces48[pl[i].face], pl[i].x, pl[i].y, pl[i].size, deg, mirror);
-    emx_image img = {f.px, w, h, 3, 0};
+    emx_image img = { f.px, w, h, 3, 0 };
     emx_face out[16];
     int got = -1;
     emx_status st = emx_detect(det, &img, NULL, out, 16, &got);
     int ok = st == EMX_OK && got == n;
     for (int i = 0; i < n && st == EMX_OK; i++) {
-        emx_box gt = {(float)pl[i].x, (float)pl[i].y, (float)pl[i].size, (float)pl[i].size};
+        emx_box gt = { (float)pl[i].x, (float)pl[i].y, (float)pl[i].size, (float)pl[i].size };
         float best = 0;
         for (int j = 0; j < got; j++)
             if (box_iou(gt, crop_box(&out[j])) > best) {
@@ -327,8 +331,8 @@ static int run_frame(emx_model *det, int w, int h, int noise, const placed *pl, 
     if (verbose || !ok) {
         printf("  %s: %d faces placed, %d found%s", what, n, got, ok ? "\n" : " MISS:");
         for (int j = 0; j < got && !ok; j++)
-            printf(" [%.0f %.0f %.0f %.0f s %.2f]", out[j].box.x, out[j].box.y,
-                   out[j].box.width, out[j].box.height, out[j].score);
+            printf(" [%.0f %.0f %.0f %.0f s %.2f]", out[j].box.x, out[j].box.y, out[j].box.width,
+                   out[j].box.height, out[j].score);
         if (!ok)
             printf("\n");
     }
@@ -346,23 +350,30 @@ static void test_synthetic(emx_model *det)
     }
     /* Single faces of 200 px on a 640x480 frame, plain and noise backgrounds, at positions
      * drawn from a fixed seed; then the same faces mirrored and rotated by +-15 degrees. */
-    static const struct { float deg; int mirror; const char *name; } vars[] = {
-        {0, 0, "upright"}, {0, 1, "mirrored"}, {15, 0, "rotated +15"}, {-15, 0, "rotated -15"}};
+    static const struct {
+        float deg;
+        int mirror;
+        const char *name;
+    } vars[] = { { 0, 0, "upright" },
+                 { 0, 1, "mirrored" },
+                 { 15, 0, "rotated +15" },
+                 { -15, 0, "rotated -15" } };
     const int n_single = n_faces48 < 100 ? n_faces48 : 100;
     for (size_t k = 0; k < sizeof vars / sizeof vars[0]; k++) {
         int hits = 0;
         float min_iou = 1;
         for (int i = 0; i < n_single; i++) {
             const int size = 200;
-            placed p = {i, emx_test_rand(&rng_state) % (640 - size - 60) + 30,
-                        emx_test_rand(&rng_state) % (480 - size - 60) + 30, size};
+            placed p = { i, emx_test_rand(&rng_state) % (640 - size - 60) + 30,
+                         emx_test_rand(&rng_state) % (480 - size - 60) + 30, size };
             char what[64];
             snprintf(what, sizeof what, "%s #%d", vars[k].name, i);
-            hits += run_frame(det, 640, 480, i & 1, &p, 1, vars[k].deg, vars[k].mirror, what,
-                              &min_iou);
+            hits +=
+                run_frame(det, 640, 480, i & 1, &p, 1, vars[k].deg, vars[k].mirror, what, &min_iou);
         }
         printf("single 200px FER+ face, %s: %d/%d frames right (count 1, IoU >= 0.5), "
-               "min IoU %.2f\n", vars[k].name, hits, n_single, min_iou);
+               "min IoU %.2f\n",
+               vars[k].name, hits, n_single, min_iou);
         /* BlazeFace misses some FER+ faces (hands over the face, strong profile, heavy
          * cropping at 48x48): the rate is what is held, measured on these 100. */
         CHECK(hits * 100 >= 90 * n_single);
@@ -371,7 +382,9 @@ static void test_synthetic(emx_model *det)
     int hits = 0, n_multi = 0;
     float min_iou = 1;
     for (int i = 0; i + 2 < n_faces48 && i < 60; i += 3) {
-        const placed p[3] = {{i, 10, 60, 170}, {i + 1, 220, 30, 200}, {i + 2, 440, 200, 190}};
+        const placed p[3] = { { i, 10, 60, 170 },
+                              { i + 1, 220, 30, 200 },
+                              { i + 2, 440, 200, 190 } };
         char what[64];
         snprintf(what, sizeof what, "three faces #%d", i);
         hits += run_frame(det, 640, 480, 1, p, 3, 0, 0, what, &min_iou);
@@ -394,7 +407,7 @@ static void test_edges(emx_model *det, emx_model *cls)
     int n = -1;
     for (int noise = 0; noise < 2; noise++) {
         frame f = new_frame(640, 480, noise);
-        emx_image img = {f.px, 640, 480, 3, 0};
+        emx_image img = { f.px, 640, 480, 3, 0 };
         CHECK(emx_detect(det, &img, NULL, out, 4, &n) == EMX_OK && n == 0);
         CHECK(emx_analyze(det, cls, &img, NULL, out, 4, &n) == EMX_OK && n == 0);
         free(f.px);
@@ -405,9 +418,9 @@ static void test_edges(emx_model *det, emx_model *cls)
     for (int c = 1; c <= 4; c++) {
         if (c == 2)
             continue;
-        const int sizes[][2] = {{1, 1}, {4096, 1}, {1, 4096}, {2, 3}};
+        const int sizes[][2] = { { 1, 1 }, { 4096, 1 }, { 1, 4096 }, { 2, 3 } };
         for (int s = 0; s < 4; s++) {
-            emx_image img = {px, sizes[s][0], sizes[s][1], c, 0};
+            emx_image img = { px, sizes[s][0], sizes[s][1], c, 0 };
             CHECK(emx_detect(det, &img, NULL, out, 4, &n) == EMX_OK && n == 0);
             emx_detect_params tp = emx_detect_default_params();
             tp.tiles = 2 + s % 3;
@@ -419,23 +432,23 @@ static void test_edges(emx_model *det, emx_model *cls)
         uint8_t *big = malloc(4096u * 4096u);
         for (size_t i = 0; i < 4096u * 4096u; i++)
             big[i] = (uint8_t)(emx_test_rand(&rng_state) & 255);
-        emx_image img = {big, 4096, 4096, 1, 0};
+        emx_image img = { big, 4096, 4096, 1, 0 };
         CHECK(emx_detect(det, &img, NULL, out, 4, &n) == EMX_OK && n == 0);
         free(big);
     }
     /* invalid: too large (the declared size is refused before any pixel is read), empty,
      * NULL data, bad channels, small stride */
-    emx_image bad = {px, 16385, 16384, 3, 0};
+    emx_image bad = { px, 16385, 16384, 3, 0 };
     CHECK(emx_detect(det, &bad, NULL, out, 4, &n) == EMX_ERR_IMAGE && n == 0);
-    bad = (emx_image){px, 0, 10, 3, 0};
+    bad = (emx_image){ px, 0, 10, 3, 0 };
     CHECK(emx_detect(det, &bad, NULL, out, 4, &n) == EMX_ERR_IMAGE);
-    bad = (emx_image){NULL, 10, 10, 3, 0};
+    bad = (emx_image){ NULL, 10, 10, 3, 0 };
     CHECK(emx_detect(det, &bad, NULL, out, 4, &n) == EMX_ERR_IMAGE);
-    bad = (emx_image){px, 10, 10, 2, 0};
+    bad = (emx_image){ px, 10, 10, 2, 0 };
     CHECK(emx_detect(det, &bad, NULL, out, 4, &n) == EMX_ERR_IMAGE);
-    bad = (emx_image){px, 10, 10, 3, 29};
+    bad = (emx_image){ px, 10, 10, 3, 29 };
     CHECK(emx_detect(det, &bad, NULL, out, 4, &n) == EMX_ERR_IMAGE);
-    emx_image ok = {px, 10, 10, 3, 0};
+    emx_image ok = { px, 10, 10, 3, 0 };
     CHECK(emx_detect(NULL, &ok, NULL, out, 4, &n) == EMX_ERR_INVALID_ARG);
     CHECK(emx_detect(det, NULL, NULL, out, 4, &n) == EMX_ERR_INVALID_ARG);
     CHECK(emx_detect(det, &ok, NULL, NULL, 4, &n) == EMX_ERR_INVALID_ARG);
@@ -457,7 +470,7 @@ static void test_edges(emx_model *det, emx_model *cls)
     p = emx_detect_default_params();
     p.max_faces = -3;
     CHECK(emx_detect(det, &ok, &p, out, 4, &n) == EMX_ERR_INVALID_ARG);
-    const int bad_tiles[] = {-1, EMX_DETECT_MAX_TILES + 1, 1000};
+    const int bad_tiles[] = { -1, EMX_DETECT_MAX_TILES + 1, 1000 };
     for (int i = 0; i < 3; i++) {
         p = emx_detect_default_params();
         p.tiles = bad_tiles[i];
@@ -478,8 +491,8 @@ static void test_edges(emx_model *det, emx_model *cls)
             memcpy(rgba + 4 * i, f.px + 3 * i, 3), rgba[4 * i + 3] = 255;
         for (int y = 0; y < 251; y++)
             memcpy(packed + (size_t)y * 333 * 4, rgba + ((size_t)(y + 20) * 400 + 10) * 4, 333 * 4);
-        emx_image win = {rgba + (20 * 400 + 10) * 4, 333, 251, 4, 400 * 4};
-        emx_image pk = {packed, 333, 251, 4, 0};
+        emx_image win = { rgba + (20 * 400 + 10) * 4, 333, 251, 4, 400 * 4 };
+        emx_image pk = { packed, 333, 251, 4, 0 };
         emx_face o2[4];
         int n2 = -1;
         p = emx_detect_default_params();
@@ -503,10 +516,10 @@ static void test_options_and_analyze(emx_model *det, emx_model *cls)
     if (n_faces48 < 3)
         return;
     frame f = new_frame(640, 480, 0);
-    const placed pl[3] = {{0, 20, 60, 150}, {1, 230, 40, 190}, {2, 470, 280, 130}};
+    const placed pl[3] = { { 0, 20, 60, 150 }, { 1, 230, 40, 190 }, { 2, 470, 280, 130 } };
     for (int i = 0; i < 3; i++)
         paste(&f, faces48[pl[i].face], pl[i].x, pl[i].y, pl[i].size, 0, 0);
-    emx_image img = {f.px, 640, 480, 3, 0};
+    emx_image img = { f.px, 640, 480, 3, 0 };
     emx_face out[8];
     int n = 0, all = 0;
     CHECK(emx_detect(det, &img, NULL, out, 8, &all) == EMX_OK);
@@ -554,12 +567,13 @@ static void test_options_and_analyze(emx_model *det, emx_model *cls)
         for (int k = 0; k < 2; k++) {
             frame r = new_frame(640, 480, 0);
             paste(&r, faces48[i], 200, 120, 220, k ? -15.0f : 15.0f, 0);
-            emx_image rimg = {r.px, 640, 480, 3, 0};
+            emx_image rimg = { r.px, 640, 480, 3, 0 };
             CHECK(emx_analyze(det, cls, &rimg, NULL, out, 8, &n) == EMX_OK);
             found &= n == 1;
             if (n == 1)
                 deg[k] = atan2f(out[0].landmarks[1][1] - out[0].landmarks[0][1],
-                                out[0].landmarks[1][0] - out[0].landmarks[0][0]) * 180.0f / PI_F;
+                                out[0].landmarks[1][0] - out[0].landmarks[0][0]) *
+                         180.0f / PI_F;
             free(r.px);
         }
         if (found)
@@ -571,7 +585,7 @@ static void test_options_and_analyze(emx_model *det, emx_model *cls)
     if (rgb) {
         frame r = new_frame(640, 480, 1);
         paste(&r, faces48[1], 180, 100, 240, -15, 1);
-        emx_image rimg = {r.px, 640, 480, 3, 0};
+        emx_image rimg = { r.px, 640, 480, 3, 0 };
         CHECK(emx_analyze(det, rgb, &rimg, NULL, out, 8, &n) == EMX_OK && n == 1);
         float sum = 0;
         for (int c = 0; n == 1 && c < emx_model_num_classes(rgb); c++)
@@ -602,25 +616,25 @@ static void tiled_frame(emx_model *det, int first, int size, int tiles, int *hit
     placed pl[N];
     for (int k = 0; k < N; k++) {
         const int slack = 160 - size;
-        pl[k] = (placed){(first + k) % n_faces48,
-                         (k % 4) * 160 + (int)(emx_test_rand(&rng_state) % (unsigned)(slack + 1)),
-                         (k / 4) * 160 + (int)(emx_test_rand(&rng_state) % (unsigned)(slack + 1)),
-                         size};
+        pl[k] = (placed){ (first + k) % n_faces48,
+                          (k % 4) * 160 + (int)(emx_test_rand(&rng_state) % (unsigned)(slack + 1)),
+                          (k / 4) * 160 + (int)(emx_test_rand(&rng_state) % (unsigned)(slack + 1)),
+                          size };
         paste(&f, faces48[pl[k].face], pl[k].x, pl[k].y, size, 0, 0);
     }
-    emx_image img = {f.px, 640, 480, 3, 0};
+    emx_image img = { f.px, 640, 480, 3, 0 };
     emx_face out[64];
     int got = 0;
     emx_detect_params p = emx_detect_default_params();
     p.tiles = tiles;
     CHECK(emx_detect(det, &img, &p, out, 64, &got) == EMX_OK);
-    int times[N] = {0};
-    float best_iou[N] = {0};
+    int times[N] = { 0 };
+    float best_iou[N] = { 0 };
     for (int j = 0; j < got; j++) {
         int best = -1;
         float bi = 0.3f;
         for (int k = 0; k < N; k++) {
-            const emx_box gt = {(float)pl[k].x, (float)pl[k].y, (float)size, (float)size};
+            const emx_box gt = { (float)pl[k].x, (float)pl[k].y, (float)size, (float)size };
             const float v = box_iou(gt, crop_box(&out[j]));
             if (v >= bi)
                 bi = v, best = k;
@@ -647,8 +661,8 @@ static void test_tiles(emx_model *det, emx_model *cls)
         return;
     /* 10 frames of 12 faces: 100 px is below what the whole-frame pass finds in 640x480,
      * and 1/(N+1) of the frame height or less for tiles 2..4 (a window holds them whole) */
-    static const int tiles[] = {0, 2, 3, 4};
-    int hits[4] = {0};
+    static const int tiles[] = { 0, 2, 3, 4 };
+    int hits[4] = { 0 };
     for (int t = 0; t < 4; t++) {
         int tight = 0, dup = 0, extra = 0, found = 0;
         uint32_t seed = rng_state; /* the same frames for every tiles value */
@@ -656,8 +670,8 @@ static void test_tiles(emx_model *det, emx_model *cls)
             tiled_frame(det, 12 * i, 100, tiles[t], &hits[t], &tight, &dup, &extra, &found);
         rng_state = seed;
         printf("12 faces of 100 px per 640x480 frame, tiles %d: %d/120 found (%d with crop IoU "
-               ">= 0.5), %d detections, %d duplicates, %d matching no face\n", tiles[t],
-               hits[t], tight, found, dup, extra);
+               ">= 0.5), %d detections, %d duplicates, %d matching no face\n",
+               tiles[t], hits[t], tight, found, dup, extra);
         CHECK(dup == 0 && extra == 0);
         CHECK(tight * 100 >= hits[t] * 90);
     }
@@ -669,7 +683,7 @@ static void test_tiles(emx_model *det, emx_model *cls)
     frame f = new_frame(640, 480, 0);
     for (int k = 0; k < 12; k++)
         paste(&f, faces48[k], (k % 4) * 160 + 30, (k / 4) * 160 + 30, 100, 0, 0);
-    emx_image img = {f.px, 640, 480, 3, 0};
+    emx_image img = { f.px, 640, 480, 3, 0 };
     emx_face a[32], d[32];
     int na = -1, nd = -1;
     emx_detect_params p = emx_detect_default_params();

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "emoxnet.h"
+#include "emx_builder.h"
 #include "testutil.h"
 
 #define TOLERANCE 1e-4f
@@ -95,15 +96,79 @@ static void check_unsupported(const char *name)
     CHECK(emx_model_load_file(path, NULL, &m) == EMX_OK);
     if (!m)
         return;
-    float in[48 * 48] = {0}, probs[EMX_MAX_CLASSES], map[48 * 48];
+    float in[48 * 48] = { 0 }, probs[EMX_MAX_CLASSES], map[48 * 48];
     CHECK(emx_run(m, in, probs) == EMX_OK);
     CHECK(emx_explain(m, -1, map, 48, 48) == EMX_ERR_UNSUPPORTED);
     emx_model_free(m);
 }
 
+/* The map's orientation: a 6-high, 4-wide feature grid explained at its own size must give
+ * map[y * 4 + x] = sum_k W[label][k] F(y, x, k) exactly, and at 8 x 3 the bilinear resize of
+ * that. A map written transposed (map_w and map_h swapped) passed the square golden maps. */
+static void check_orientation(void)
+{
+    eb_model mb;
+    eb_init(&mb, 6, 4, 1, 0.0f, 1.0f);
+    eb_class(&mb, "a");
+    eb_class(&mb, "b");
+    const int tc =
+        eb_tensor(&mb, EB_F32, 4, (const uint32_t[]){ 2, 1, 1, 1 }, (const float[]){ 1.0f, -0.5f });
+    const int tcb =
+        eb_tensor(&mb, EB_F32, 1, (const uint32_t[]){ 2 }, (const float[]){ 0.25f, 2.0f });
+    const int c = eb_op(&mb, EMX_OP_CONV2D, 1, (const uint32_t[]){ 0 }, 13,
+                        (const int32_t[]){ 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 2, EMX_ACT_RELU }, 2,
+                        (const uint32_t[]){ (uint32_t)tc, (uint32_t)tcb });
+    const int tw = eb_tensor(&mb, EB_F32, 2, (const uint32_t[]){ 2, 2 },
+                             (const float[]){ 0.75f, -1.5f, 2.0f, 0.5f });
+    const int g =
+        eb_op(&mb, EMX_OP_GLOBAL_AVGPOOL, 1, (const uint32_t[]){ (uint32_t)c }, 0, NULL, 0, NULL);
+    const int d =
+        eb_op(&mb, EMX_OP_DENSE, 1, (const uint32_t[]){ (uint32_t)g }, 2, (const int32_t[]){ 2, 0 },
+              2, (const uint32_t[]){ (uint32_t)tw, (uint32_t)tcb });
+    eb_output(&mb, (uint32_t)eb_op(&mb, EMX_OP_SOFTMAX, 1, (const uint32_t[]){ (uint32_t)d }, 0,
+                                   NULL, 0, NULL));
+    size_t size;
+    uint8_t *file = eb_finish(&mb, "ICTGD", &size);
+    eb_free(&mb);
+    emx_model *m = NULL;
+    CHECK(emx_model_load(file, size, NULL, &m) == EMX_OK);
+    free(file);
+    if (!m)
+        return;
+    float in[24], probs[2];
+    for (int i = 0; i < 24; i++)
+        in[i] = (float)((i * 7) % 11) - 3.0f; /* no symmetry to hide a transpose */
+    CHECK(emx_run(m, in, probs) == EMX_OK);
+    int fh = 0, fw = 0, fc = 0;
+    const float *feat = emx__value(m, c, &fh, &fw, &fc);
+    CHECK(feat && fh == 6 && fw == 4 && fc == 2);
+    const float wl[2][2] = { { 0.75f, -1.5f }, { 2.0f, 0.5f } };
+    for (int label = 0; label < 2 && feat; label++) {
+        float want[24], map[24], wide[24], want_wide[24];
+        for (int y = 0; y < 6; y++)
+            for (int x = 0; x < 4; x++) {
+                const float *px = feat + (y * 4 + x) * 2;
+                want[y * 4 + x] = wl[label][0] * px[0] + wl[label][1] * px[1];
+            }
+        CHECK(emx_explain(m, label, map, 4, 6) == EMX_OK);
+        float dmax = 0;
+        for (int i = 0; i < 24; i++)
+            dmax = fmaxf(dmax, fabsf(map[i] - want[i]));
+        CHECK(dmax < 1e-5f);
+        CHECK(emx_explain(m, label, wide, 8, 3) == EMX_OK);
+        emx__resize_bilinear(6, 4, 1, 3, 8, want, want_wide);
+        dmax = 0;
+        for (int i = 0; i < 24; i++)
+            dmax = fmaxf(dmax, fabsf(wide[i] - want_wide[i]));
+        CHECK(dmax < 1e-5f);
+    }
+    emx_model_free(m);
+}
+
 int main(void)
 {
-    const char *nets[] = {"resnet_rgb", "dwsep", "grouped", "se", "inception", "ensemble"};
+    check_orientation();
+    const char *nets[] = { "resnet_rgb", "dwsep", "grouped", "se", "inception", "ensemble" };
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
         check_net(nets[i], NULL);
     check_net("emoxnet-lite", "models/emoxnet-lite.emx");

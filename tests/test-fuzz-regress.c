@@ -64,8 +64,9 @@ int main(void)
     static const struct {
         const char *name;
         fuzz_fn fn;
-    } targets[] = {
-        {"load", emx_fuzz_load}, {"decode", emx_fuzz_decode}, {"classify", emx_fuzz_classify}};
+    } targets[] = { { "load", emx_fuzz_load },
+                    { "decode", emx_fuzz_decode },
+                    { "classify", emx_fuzz_classify } };
     for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
         char dir[256], prefix[64];
         snprintf(dir, sizeof dir, "tests/fuzz/corpus-%s", targets[t].name);
@@ -76,7 +77,7 @@ int main(void)
         CHECK(seeds > 0); /* the corpus must be there: run from the repository root */
     }
     /* Edge inputs every target must take: nothing at all, and one byte. */
-    static const uint8_t one[1] = {0};
+    static const uint8_t one[1] = { 0 };
     CHECK(emx_fuzz_load(one, 0) == 0 && emx_fuzz_load(one, 1) == 0);
     CHECK(emx_fuzz_decode(one, 0) == 0 && emx_fuzz_decode(one, 1) == 0);
     CHECK(emx_fuzz_classify(one, 0) == 0 && emx_fuzz_classify(one, 1) == 0);

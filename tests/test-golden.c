@@ -74,9 +74,8 @@ static void check_model(const char *name, int n_cases, const char *model_path)
             bad_cases += !(diff <= TOLERANCE);
         }
         CHECK(bad_cases == 0);
-        printf("%s (%s): %d cases, max |diff| %.3g, %d over %g\n", name,
-               ref ? "reference" : "fast", n_cases, (double)worst, bad_cases,
-               (double)TOLERANCE);
+        printf("%s (%s): %d cases, max |diff| %.3g, %d over %g\n", name, ref ? "reference" : "fast",
+               n_cases, (double)worst, bad_cases, (double)TOLERANCE);
         emx_model_free(m);
     }
     free(file);
@@ -121,8 +120,10 @@ int main(void)
         dir = getenv("EMX_GOLDEN_DIR");
     int n_models = run_manifest("manifest.txt");
     if (n_models < 0)
-        fprintf(stderr, "%s/manifest.txt is missing: run training/make_golden.py. Failing so it "
-                        "is noticed.\n", dir);
+        fprintf(stderr,
+                "%s/manifest.txt is missing: run training/make_golden.py. Failing so it "
+                "is noticed.\n",
+                dir);
     CHECK(n_models > 0);
     /* Shipped models: their golden outputs come from training/export_checkpoint.py --golden. */
     int n_shipped = run_manifest("shipped.txt");

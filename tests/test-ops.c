@@ -14,41 +14,50 @@
 #include "ops.h"
 #include "testutil.h"
 
-#define GUARD 8
+#define GUARD       8
 #define GUARD_VALUE 12345.0f
 
 static emx_test_rng rng;
 
-static float *rand_buf(size_t n, float lo, float hi) {
+static float *rand_buf(size_t n, float lo, float hi)
+{
     float *p = malloc((n ? n : 1) * sizeof(float));
     emx_test_rng_fill(&rng, p, n, lo, hi);
     return p;
 }
 
 /* output buffer: n floats of NaN (an unwritten output fails the comparison) + guard */
-static float *out_buf(size_t n) {
+static float *out_buf(size_t n)
+{
     float *p = malloc((n + GUARD) * sizeof(float));
-    for (size_t i = 0; i < n; i++) p[i] = NAN;
-    for (size_t i = 0; i < GUARD; i++) p[n + i] = GUARD_VALUE;
+    for (size_t i = 0; i < n; i++)
+        p[i] = NAN;
+    for (size_t i = 0; i < GUARD; i++)
+        p[n + i] = GUARD_VALUE;
     return p;
 }
 
-static int guard_ok(const float *p, size_t n) {
+static int guard_ok(const float *p, size_t n)
+{
     for (size_t i = 0; i < GUARD; i++)
-        if (p[n + i] != GUARD_VALUE) return 0;
+        if (p[n + i] != GUARD_VALUE)
+            return 0;
     return 1;
 }
 
 /* |fast - ref| <= tol * max(1, max|ref|), outputs fully written, guard intact */
-static int close_enough(const float *fast, const float *ref, size_t n, float tol, float *err_out) {
+static int close_enough(const float *fast, const float *ref, size_t n, float tol, float *err_out)
+{
     float mag;
     const float err = emx_test_max_abs_diff(fast, ref, n, &mag);
-    if (err_out) *err_out = err;
+    if (err_out)
+        *err_out = err;
     return err <= tol * (mag > 1.0f ? mag : 1.0f) && guard_ok(fast, n);
 }
 
-static const char *act_name(emx_act a) {
-    static const char *names[] = {"none", "relu", "relu6", "silu", "hardswish", "sigmoid"};
+static const char *act_name(emx__act a)
+{
+    static const char *names[] = { "none", "relu", "relu6", "silu", "hardswish", "sigmoid" };
     return (unsigned)a < EMX_ACT_COUNT_ ? names[a] : "?";
 }
 
@@ -56,7 +65,8 @@ static const char *act_name(emx_act a) {
 
 static int n_conv;
 
-static void print_conv(const char *what, const emx_conv_shape *s, float err) {
+static void print_conv(const char *what, const emx__conv_shape *s, float err)
+{
     fprintf(stderr,
             "FAIL %s: in %dx%dx%d -> out %dx%dx%d k %dx%d stride %d,%d dil %d,%d pad %d,%d "
             "groups %d act %s: max err %g\n",
@@ -65,7 +75,8 @@ static void print_conv(const char *what, const emx_conv_shape *s, float err) {
             act_name(s->act), err);
 }
 
-static void check_conv(const emx_conv_shape *s, int with_bias) {
+static void check_conv(const emx__conv_shape *s, int with_bias)
+{
     const size_t in_n = (size_t)s->in_h * s->in_w * s->in_c;
     const size_t out_n = (size_t)s->out_h * s->out_w * s->out_c;
     const size_t w_n = (size_t)s->out_c * (s->in_c / s->groups) * s->kh * s->kw;
@@ -93,7 +104,8 @@ static void check_conv(const emx_conv_shape *s, int with_bias) {
             emx__conv2d_with(&emx__gemm_configs[k], s, packed, in, out, scratch);
         const int ok = close_enough(out, ref, out_n, 1e-4f, &err) && guard_ok(scratch, scratch_n);
         CHECK(ok);
-        if (!ok) print_conv(k < 0 ? "emx__conv2d" : emx__gemm_configs[k].name, s, err);
+        if (!ok)
+            print_conv(k < 0 ? "emx__conv2d" : emx__gemm_configs[k].name, s, err);
         if (!ok && (!guard_ok(out, out_n) || !guard_ok(scratch, scratch_n)))
             fprintf(stderr, "  (wrote past the end of the output or the scratch)\n");
         free(out);
@@ -102,15 +114,17 @@ static void check_conv(const emx_conv_shape *s, int with_bias) {
     free(in), free(w), free(b), free(ref), free(packed), free(scratch);
 }
 
-static int conv_out(int in, int k, int stride, int dil, int pad_a, int pad_b) {
+static int conv_out(int in, int k, int stride, int dil, int pad_a, int pad_b)
+{
     const int span = in + pad_a + pad_b - dil * (k - 1) - 1;
     return span < 0 ? 0 : span / stride + 1;
 }
 
 /* returns 0 when the combination has no output pixel */
-static int make_conv(emx_conv_shape *s, int in_h, int in_w, int in_c, int out_c, int kh, int kw,
+static int make_conv(emx__conv_shape *s, int in_h, int in_w, int in_c, int out_c, int kh, int kw,
                      int stride, int dil, int pad_t, int pad_l, int pad_b, int pad_r, int groups,
-                     emx_act act) {
+                     emx__act act)
+{
     memset(s, 0, sizeof *s);
     s->in_h = in_h, s->in_w = in_w, s->in_c = in_c, s->out_c = out_c;
     s->kh = kh, s->kw = kw, s->stride_h = s->stride_w = stride, s->dil_h = s->dil_w = dil;
@@ -120,25 +134,27 @@ static int make_conv(emx_conv_shape *s, int in_h, int in_w, int in_c, int out_c,
     return s->out_h > 0 && s->out_w > 0;
 }
 
-static void test_conv(void) {
-    emx_conv_shape s;
+static void test_conv(void)
+{
+    emx__conv_shape s;
     /* 1x1 stride 1 (the direct GEMM path): every out_c 1..33 (NR tails and multiples),
      * pixel counts 1..9 (MR tails), every activation */
     for (int oc = 1; oc <= 33; oc++)
         for (int px = 1; px <= 9; px++) {
             const int ic = 1 + (oc * 7 + px) % 19;
-            make_conv(&s, 1, px, ic, oc, 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx_act)((oc + px) % 6));
+            make_conv(&s, 1, px, ic, oc, 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx__act)((oc + px) % 6));
             check_conv(&s, 1);
         }
     /* dense layers: a 1x1 conv over a 1x1xK input */
-    static const int dense[][2] = {{256, 8}, {1, 1}, {7, 3}, {64, 9}, {1152, 16}, {300, 17}};
+    static const int dense[][2] = { { 256, 8 }, { 1, 1 },     { 7, 3 },
+                                    { 64, 9 },  { 1152, 16 }, { 300, 17 } };
     for (size_t i = 0; i < sizeof dense / sizeof dense[0]; i++)
         for (int a = 0; a < EMX_ACT_COUNT_; a++) {
-            make_conv(&s, 1, 1, dense[i][0], dense[i][1], 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx_act)a);
+            make_conv(&s, 1, 1, dense[i][0], dense[i][1], 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx__act)a);
             check_conv(&s, 1);
         }
     /* systematic: kernel x stride x dilation x padding x groups, small images */
-    static const int ks[] = {1, 3, 5, 7};
+    static const int ks[] = { 1, 3, 5, 7 };
     for (int ki = 0; ki < 4; ki++)
         for (int stride = 1; stride <= 2; stride++)
             for (int dil = 1; dil <= 2; dil++)
@@ -147,13 +163,13 @@ static void test_conv(void) {
                         const int k = ks[ki];
                         const int in_c = gk == 2 ? 9 : 6, groups = gk == 0 ? 1 : gk == 1 ? 2 : 9;
                         const int out_c = gk == 2 ? 9 : (gk == 1 ? 10 : 11);
-                        const emx_act act = (emx_act)((ki + stride + dil + pad + gk) % 6);
+                        const emx__act act = (emx__act)((ki + stride + dil + pad + gk) % 6);
                         if (make_conv(&s, 9, 8, in_c, out_c, k, k, stride, dil, pad, pad, pad,
                                       (pad + 1) % 4, groups, act))
                             check_conv(&s, (pad & 1) == 0);
                     }
     /* random shapes around the tiles */
-    static const int chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 24, 31, 32, 33, 40};
+    static const int chans[] = { 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 23, 24, 31, 32, 33, 40 };
     const int nch = (int)(sizeof chans / sizeof chans[0]);
     for (int t = 0; t < 1500; t++) {
         const int k = ks[emx_test_rng_int(&rng, 0, 3)];
@@ -169,37 +185,40 @@ static void test_conv(void) {
         } else if (gkind == 3) {
             groups = in_c = out_c = chans[emx_test_rng_int(&rng, 1, nch - 1)];
         }
-        const emx_act act = (emx_act)emx_test_rng_int(&rng, 0, 5);
+        const emx__act act = (emx__act)emx_test_rng_int(&rng, 0, 5);
         /* one draw per statement: argument evaluation order differs between compilers, and
          * the shapes must be the same natively and in WebAssembly */
         const int in_h = emx_test_rng_int(&rng, 1, 11), in_w = emx_test_rng_int(&rng, 1, 11);
         const int pt = emx_test_rng_int(&rng, 0, 3), pl = emx_test_rng_int(&rng, 0, 3);
         const int pb = emx_test_rng_int(&rng, 0, 3), pr = emx_test_rng_int(&rng, 0, 3);
-        if (!make_conv(&s, in_h, in_w, in_c, out_c, k, kw, stride, dil, pt, pl, pb, pr, groups, act))
+        if (!make_conv(&s, in_h, in_w, in_c, out_c, k, kw, stride, dil, pt, pl, pb, pr, groups,
+                       act))
             continue;
         s.stride_w = emx_test_rng_int(&rng, 1, 2); /* strides may differ per axis */
         s.out_w = conv_out(s.in_w, s.kw, s.stride_w, s.dil_w, s.pad_left, 1);
-        if (s.out_w <= 0) continue;
+        if (s.out_w <= 0)
+            continue;
         check_conv(&s, t % 5 != 0);
     }
     /* Winograd F(2x2,3x3) route: odd and even sizes (partial tiles at the right and bottom
      * edges, partial tile blocks), channel counts around the NR panel, every activation */
-    static const int wino_ic[] = {8, 12, 16, 20, 32, 40}, wino_oc[] = {4, 8, 12, 20, 36};
+    static const int wino_ic[] = { 8, 12, 16, 20, 32, 40 }, wino_oc[] = { 4, 8, 12, 20, 36 };
     int n_wino = 0;
     for (int h = 7; h <= 13; h += 3)
         for (int w = 7; w <= 20; w += 2)
             for (int i = 0; i < 6; i++) {
                 const int ic = wino_ic[i], oc = wino_oc[(h + w + i) % 5];
-                make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, (emx_act)((h + w + i) % 6));
-                if (!emx__wino_applies(&s)) continue;
+                make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, (emx__act)((h + w + i) % 6));
+                if (!emx__wino_applies(&s))
+                    continue;
                 check_conv(&s, (w + i) % 3 != 0);
                 n_wino++;
             }
     CHECK(n_wino >= 100);
     /* the model's real layer shapes (3x3 pad 1 stride 1 and 2, 1x1, depthwise) */
-    static const int real[][4] = {{48, 1, 16, 1}, {48, 16, 16, 1}, {24, 32, 32, 1},
-                                  {12, 64, 64, 1}, {6, 128, 128, 1}, {24, 16, 32, 2},
-                                  {24, 32, 32, 32}, {12, 64, 64, 64}};
+    static const int real[][4] = { { 48, 1, 16, 1 },   { 48, 16, 16, 1 },  { 24, 32, 32, 1 },
+                                   { 12, 64, 64, 1 },  { 6, 128, 128, 1 }, { 24, 16, 32, 2 },
+                                   { 24, 32, 32, 32 }, { 12, 64, 64, 64 } };
     for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
         make_conv(&s, real[i][0], real[i][0], real[i][1], real[i][2], 3, 3, 1, 1, 1, 1, 1, 1,
                   real[i][3], EMX_ACT_RELU);
@@ -216,8 +235,10 @@ static void test_conv(void) {
 
 /* ---------------------------------------------------------------- pooling */
 
-static void check_pool(const emx_pool_shape *p) {
-    const size_t in_n = (size_t)p->in_h * p->in_w * p->c, out_n = (size_t)p->out_h * p->out_w * p->c;
+static void check_pool(const emx__pool_shape *p)
+{
+    const size_t in_n = (size_t)p->in_h * p->in_w * p->c,
+                 out_n = (size_t)p->out_h * p->out_w * p->c;
     float *in = rand_buf(in_n, -5.0f, 5.0f);
     float *ref = malloc(out_n * sizeof(float));
     for (int avg = 0; avg <= 1; avg++) {
@@ -236,22 +257,25 @@ static void check_pool(const emx_pool_shape *p) {
             fprintf(stderr,
                     "FAIL %s: in %dx%dx%d -> %dx%d k %dx%d stride %d,%d pad %d,%d cip %d: err %g\n",
                     avg ? "avgpool" : "maxpool", p->in_h, p->in_w, p->c, p->out_h, p->out_w, p->kh,
-                    p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_left,
-                    p->count_include_pad, err);
+                    p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_left, p->count_include_pad,
+                    err);
         free(out);
     }
     free(in), free(ref);
 }
 
-static void test_pool(void) {
+static void test_pool(void)
+{
     for (int t = 0; t < 300; t++) {
-        emx_pool_shape p;
+        emx__pool_shape p;
         memset(&p, 0, sizeof p);
         p.kh = emx_test_rng_int(&rng, 1, 4), p.kw = emx_test_rng_int(&rng, 1, 4);
         p.stride_h = emx_test_rng_int(&rng, 1, 3), p.stride_w = emx_test_rng_int(&rng, 1, 3);
         /* PyTorch allows padding up to half the kernel: every window overlaps the input */
-        p.pad_top = emx_test_rng_int(&rng, 0, p.kh / 2), p.pad_left = emx_test_rng_int(&rng, 0, p.kw / 2);
-        const int pad_b = emx_test_rng_int(&rng, 0, p.kh / 2), pad_r = emx_test_rng_int(&rng, 0, p.kw / 2);
+        p.pad_top = emx_test_rng_int(&rng, 0, p.kh / 2),
+        p.pad_left = emx_test_rng_int(&rng, 0, p.kw / 2);
+        const int pad_b = emx_test_rng_int(&rng, 0, p.kh / 2),
+                  pad_r = emx_test_rng_int(&rng, 0, p.kw / 2);
         p.in_h = emx_test_rng_int(&rng, p.kh, 12), p.in_w = emx_test_rng_int(&rng, p.kw, 12);
         p.c = emx_test_rng_int(&rng, 1, 19);
         p.count_include_pad = t & 1;
@@ -267,15 +291,19 @@ static void test_pool(void) {
             emx__global_avgpool(hw, c, in, out);
             const int ok = close_enough(out, ref, c, 1e-5f, NULL);
             CHECK(ok);
-            if (!ok) fprintf(stderr, "FAIL global_avgpool hw %d c %d\n", hw, c);
+            if (!ok)
+                fprintf(stderr, "FAIL global_avgpool hw %d c %d\n", hw, c);
             free(in), free(ref), free(out);
         }
 }
 
 /* ---------------------------------------------------------------- elementwise */
 
-static void test_elementwise(void) {
-    static const size_t ns[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 1023, 1024, 1025, 2500};
+static void test_elementwise(void)
+{
+    static const size_t ns[] = {
+        0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 1023, 1024, 1025, 2500
+    };
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
         const size_t n = ns[i];
         for (int a = 0; a < EMX_ACT_COUNT_; a++)
@@ -284,39 +312,49 @@ static void test_elementwise(void) {
                 const float r = wide ? 100.0f : 8.0f;
                 float *x = rand_buf(n, -r, r), *y = rand_buf(n, -r, r);
                 float *ref = malloc((n + 1) * sizeof(float)), *out = out_buf(n);
-                emx__activation_ref(n, x, ref, (emx_act)a);
-                emx__activation(n, x, out, (emx_act)a);
+                emx__activation_ref(n, x, ref, (emx__act)a);
+                emx__activation(n, x, out, (emx__act)a);
                 int ok = close_enough(out, ref, n, 1e-5f, NULL);
                 CHECK(ok);
-                if (!ok) fprintf(stderr, "FAIL activation %s n %zu range %g\n", act_name((emx_act)a), n, r);
-                emx__activation(n, x, x, (emx_act)a); /* in place */
-                ok = emx_test_max_abs_diff(x, ref, n, NULL) == emx_test_max_abs_diff(out, ref, n, NULL);
+                if (!ok)
+                    fprintf(stderr, "FAIL activation %s n %zu range %g\n", act_name((emx__act)a), n,
+                            r);
+                emx__activation(n, x, x, (emx__act)a); /* in place */
+                ok = emx_test_max_abs_diff(x, ref, n, NULL) ==
+                     emx_test_max_abs_diff(out, ref, n, NULL);
                 CHECK(ok);
-                if (!ok) fprintf(stderr, "FAIL activation in place %s n %zu\n", act_name((emx_act)a), n);
+                if (!ok)
+                    fprintf(stderr, "FAIL activation in place %s n %zu\n", act_name((emx__act)a),
+                            n);
 
                 emx_test_rng_fill(&rng, x, n, -r, r);
-                emx__add_ref(n, x, y, ref, (emx_act)a);
-                emx__add(n, x, y, out, (emx_act)a);
+                emx__add_ref(n, x, y, ref, (emx__act)a);
+                emx__add(n, x, y, out, (emx__act)a);
                 ok = close_enough(out, ref, n, 1e-5f, NULL);
                 CHECK(ok);
-                if (!ok) fprintf(stderr, "FAIL add %s n %zu range %g\n", act_name((emx_act)a), n, r);
+                if (!ok)
+                    fprintf(stderr, "FAIL add %s n %zu range %g\n", act_name((emx__act)a), n, r);
                 free(x), free(y), free(ref), free(out);
             }
     }
     /* exp's edges: sigmoid/silu at 0, tiny, huge and infinite inputs */
-    static const float edge[] = {0.0f, -0.0f, 1e-20f, -1e-20f, 86.9f, -86.9f, 87.5f, -87.5f,
-                                 88.8f, -88.8f, 200.0f, -200.0f, 1e30f, -1e30f};
+    static const float edge[] = { 0.0f,   -0.0f, 1e-20f, -1e-20f, 86.9f,   -86.9f, 87.5f,
+                                  -87.5f, 88.8f, -88.8f, 200.0f,  -200.0f, 1e30f,  -1e30f };
     const size_t ne = sizeof edge / sizeof edge[0];
     for (int a = 0; a < EMX_ACT_COUNT_; a++) {
         float ref[14], out[14 + GUARD];
-        for (int g = 0; g < GUARD; g++) out[ne + g] = GUARD_VALUE;
-        emx__activation_ref(ne, edge, ref, (emx_act)a);
-        emx__activation(ne, edge, out, (emx_act)a);
+        for (int g = 0; g < GUARD; g++)
+            out[ne + g] = GUARD_VALUE;
+        emx__activation_ref(ne, edge, ref, (emx__act)a);
+        emx__activation(ne, edge, out, (emx__act)a);
         for (size_t i = 0; i < ne; i++) {
-            const int ok = out[i] == ref[i] || fabsf(out[i] - ref[i]) <= 1e-5f * fmaxf(1.0f, fabsf(ref[i])) ||
+            const int ok = out[i] == ref[i] ||
+                           fabsf(out[i] - ref[i]) <= 1e-5f * fmaxf(1.0f, fabsf(ref[i])) ||
                            (isinf(ref[i]) && out[i] == ref[i]);
             CHECK(ok);
-            if (!ok) fprintf(stderr, "FAIL activation %s(%g) = %g, ref %g\n", act_name((emx_act)a), edge[i], out[i], ref[i]);
+            if (!ok)
+                fprintf(stderr, "FAIL activation %s(%g) = %g, ref %g\n", act_name((emx__act)a),
+                        edge[i], out[i], ref[i]);
         }
     }
     for (int c = 1; c <= 21; c++)
@@ -328,7 +366,8 @@ static void test_elementwise(void) {
             emx__mul_channel(hw, c, x, sc, out);
             const int ok = close_enough(out, ref, n, 1e-6f, NULL);
             CHECK(ok);
-            if (!ok) fprintf(stderr, "FAIL mul_channel hw %d c %d\n", hw, c);
+            if (!ok)
+                fprintf(stderr, "FAIL mul_channel hw %d c %d\n", hw, c);
             free(x), free(sc), free(ref), free(out);
         }
     /* PAD_CHANNELS: padding before, after, both and neither, channel counts around the
@@ -345,7 +384,9 @@ static void test_elementwise(void) {
                 const int ok = memcmp(out, ref, n * sizeof(float)) == 0 && out[n] == GUARD_VALUE &&
                                ref[before] == x[0] && (before == 0 || ref[0] == 0.0f);
                 CHECK(ok);
-                if (!ok) fprintf(stderr, "FAIL pad_channels c %d before %d after %d\n", c, before, after);
+                if (!ok)
+                    fprintf(stderr, "FAIL pad_channels c %d before %d after %d\n", c, before,
+                            after);
                 free(x), free(ref), free(out);
             }
     for (int n_in = 1; n_in <= 5; n_in++)
@@ -364,108 +405,125 @@ static void test_elementwise(void) {
             emx__weighted_mean(n, n_in, ins, w, out);
             int ok = close_enough(out, ref, n, 1e-5f, NULL);
             CHECK(ok);
-            if (!ok) fprintf(stderr, "FAIL weighted_mean n %zu n_in %d\n", n, n_in);
+            if (!ok)
+                fprintf(stderr, "FAIL weighted_mean n %zu n_in %d\n", n, n_in);
             emx__weighted_mean(n, n_in, ins, w, bufs[n_in - 1]); /* out aliasing an input */
             ok = emx_test_max_abs_diff(bufs[n_in - 1], out, n, NULL) == 0.0f;
             CHECK(ok);
-            if (!ok) fprintf(stderr, "FAIL weighted_mean in place n %zu n_in %d\n", n, n_in);
-            for (int k = 0; k < n_in; k++) free(bufs[k]);
+            if (!ok)
+                fprintf(stderr, "FAIL weighted_mean in place n %zu n_in %d\n", n, n_in);
+            for (int k = 0; k < n_in; k++)
+                free(bufs[k]);
             free(ref), free(out);
         }
 }
 
 /* ---------------------------------------------------------------- data movement, softmax */
 
-static int near(float a, float b) {
+static int near(float a, float b)
+{
     return fabsf(a - b) <= 1e-6f * fmaxf(1.0f, fabsf(b));
 }
 
-static void test_single_implementation_ops(void) {
+static void test_single_implementation_ops(void)
+{
     /* F.interpolate(x, size=(4, 4), mode='bilinear', align_corners=False), x = [[1,2],[3,4]] */
-    const float x22[4] = {1, 2, 3, 4};
-    const float up44[16] = {1.0f, 1.25f, 1.75f, 2.0f, 1.5f, 1.75f, 2.25f, 2.5f,
-                            2.5f, 2.75f, 3.25f, 3.5f, 3.0f, 3.25f, 3.75f, 4.0f};
+    const float x22[4] = { 1, 2, 3, 4 };
+    const float up44[16] = { 1.0f, 1.25f, 1.75f, 2.0f, 1.5f, 1.75f, 2.25f, 2.5f,
+                             2.5f, 2.75f, 3.25f, 3.5f, 3.0f, 3.25f, 3.75f, 4.0f };
     float o[64];
     emx__resize_bilinear(2, 2, 1, 4, 4, x22, o);
-    for (int i = 0; i < 16; i++) CHECK(near(o[i], up44[i]));
+    for (int i = 0; i < 16; i++)
+        CHECK(near(o[i], up44[i]));
     /* downscale 4 -> 2: source coords 0.5 and 2.5, the mean of each 2x2 block */
-    const float x44[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const float x44[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
     emx__resize_bilinear(4, 4, 1, 2, 2, x44, o);
     CHECK(near(o[0], 2.5f) && near(o[1], 4.5f) && near(o[2], 10.5f) && near(o[3], 12.5f));
     /* 3 -> 5 along w, 2 channels: src = (d + 0.5) * 0.6 - 0.5 = -0.2 (clamped to 0), 0.4,
      * 1.0, 1.6, 2.2 (upper neighbour clamped) */
-    const float x13[6] = {0, 100, 10, 200, 30, 400};
-    const float want[10] = {0, 100, 4, 140, 10, 200, 22, 320, 30, 400};
+    const float x13[6] = { 0, 100, 10, 200, 30, 400 };
+    const float want[10] = { 0, 100, 4, 140, 10, 200, 22, 320, 30, 400 };
     emx__resize_bilinear(1, 3, 2, 1, 5, x13, o);
-    for (int i = 0; i < 10; i++) CHECK(near(o[i], want[i]));
+    for (int i = 0; i < 10; i++)
+        CHECK(near(o[i], want[i]));
     /* same size is the identity */
     emx__resize_bilinear(4, 4, 1, 4, 4, x44, o);
-    for (int i = 0; i < 16; i++) CHECK(o[i] == x44[i]);
+    for (int i = 0; i < 16; i++)
+        CHECK(o[i] == x44[i]);
 
     /* flip: 2x3x2 */
-    const float f[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-    const float fw[12] = {4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7};
+    const float f[12] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+    const float fw[12] = { 4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7 };
     emx__flip_w(2, 3, 2, f, o);
-    for (int i = 0; i < 12; i++) CHECK(o[i] == fw[i]);
+    for (int i = 0; i < 12; i++)
+        CHECK(o[i] == fw[i]);
 
     /* concat: hw 2, channels 1 + 3 + 2 */
-    const float c0[2] = {1, 2}, c1[6] = {10, 11, 12, 20, 21, 22}, c2[4] = {100, 101, 200, 201};
-    const float *ins[3] = {c0, c1, c2};
-    const int cs[3] = {1, 3, 2};
-    const float cat[12] = {1, 10, 11, 12, 100, 101, 2, 20, 21, 22, 200, 201};
+    const float c0[2] = { 1, 2 }, c1[6] = { 10, 11, 12, 20, 21, 22 },
+                c2[4] = { 100, 101, 200, 201 };
+    const float *ins[3] = { c0, c1, c2 };
+    const int cs[3] = { 1, 3, 2 };
+    const float cat[12] = { 1, 10, 11, 12, 100, 101, 2, 20, 21, 22, 200, 201 };
     emx__concat(2, 3, ins, cs, o);
-    for (int i = 0; i < 12; i++) CHECK(o[i] == cat[i]);
+    for (int i = 0; i < 12; i++)
+        CHECK(o[i] == cat[i]);
 
     /* softmax: stable for large logits, sums to 1, order kept */
-    const float logits[4] = {1000.0f, 1001.0f, 999.0f, -1000.0f};
+    const float logits[4] = { 1000.0f, 1001.0f, 999.0f, -1000.0f };
     emx__softmax(4, logits, o);
     const double z = 1.0 + exp(1.0) + exp(-1.0);
     CHECK(near(o[0], (float)(1.0 / z)) && near(o[1], (float)(exp(1.0) / z)) &&
           near(o[2], (float)(exp(-1.0) / z)) && o[3] == 0.0f);
-    const float small[3] = {0.0f, 0.0f, 0.0f};
+    const float small[3] = { 0.0f, 0.0f, 0.0f };
     emx__softmax(3, small, o);
     CHECK(near(o[0], 1.0f / 3) && near(o[1], 1.0f / 3) && near(o[2], 1.0f / 3));
     /* calibrate: identity params keep probabilities; 1/T = 2 squares and renormalises; the
      * bias multiplies by exp(b); a zero probability stays finite and smallest */
-    const float probs[3] = {0.5f, 0.3f, 0.2f};
-    const float ident[4] = {1.0f, 0.0f, 0.0f, 0.0f};
+    const float probs[3] = { 0.5f, 0.3f, 0.2f };
+    const float ident[4] = { 1.0f, 0.0f, 0.0f, 0.0f };
     emx__calibrate(3, probs, ident, o);
     CHECK(near(o[0], 0.5f) && near(o[1], 0.3f) && near(o[2], 0.2f));
-    const float sharpen[4] = {2.0f, 0.0f, 0.0f, 0.0f};
+    const float sharpen[4] = { 2.0f, 0.0f, 0.0f, 0.0f };
     emx__calibrate(3, probs, sharpen, o);
     CHECK(near(o[0], 0.25f / 0.38f) && near(o[1], 0.09f / 0.38f) && near(o[2], 0.04f / 0.38f));
-    const float shift[4] = {1.0f, 0.0f, 0.0f, (float)log(3.0)}; /* 0.2 * 3 = 0.6 -> 0.6 / 1.4 */
+    const float shift[4] = { 1.0f, 0.0f, 0.0f, (float)log(3.0) }; /* 0.2 * 3 = 0.6 -> 0.6 / 1.4 */
     emx__calibrate(3, probs, shift, o);
     CHECK(near(o[0], 0.5f / 1.4f) && near(o[1], 0.3f / 1.4f) && near(o[2], 0.6f / 1.4f));
-    const float zero[3] = {1.0f, 0.0f, 0.0f};
+    const float zero[3] = { 1.0f, 0.0f, 0.0f };
     emx__calibrate(3, zero, ident, o);
     CHECK(near(o[0], 1.0f) && o[1] == o[2] && o[1] >= 0.0f && o[1] < 1e-20f);
     /* scalar activations at known points */
-    CHECK(emx__act_scalar(-1.0f, EMX_ACT_RELU) == 0.0f && emx__act_scalar(7.0f, EMX_ACT_RELU6) == 6.0f);
+    CHECK(emx__act_scalar(-1.0f, EMX_ACT_RELU) == 0.0f &&
+          emx__act_scalar(7.0f, EMX_ACT_RELU6) == 6.0f);
     CHECK(near(emx__act_scalar(1.0f, EMX_ACT_SILU), (float)(1.0 / (1.0 + exp(-1.0)))));
     CHECK(near(emx__act_scalar(1.0f, EMX_ACT_HARDSWISH), 4.0f / 6.0f));
-    CHECK(emx__act_scalar(-3.5f, EMX_ACT_HARDSWISH) == 0.0f && emx__act_scalar(3.5f, EMX_ACT_HARDSWISH) == 3.5f);
+    CHECK(emx__act_scalar(-3.5f, EMX_ACT_HARDSWISH) == 0.0f &&
+          emx__act_scalar(3.5f, EMX_ACT_HARDSWISH) == 3.5f);
     CHECK(near(emx__act_scalar(0.0f, EMX_ACT_SIGMOID), 0.5f));
 }
 
 /* the reference conv itself, on a case small enough to do by hand: 3x3 input of ones,
  * 3x3 kernel of ones, pad 1 -> each output counts its in-bounds taps, plus bias */
-static void test_conv_ref_by_hand(void) {
-    emx_conv_shape s;
+static void test_conv_ref_by_hand(void)
+{
+    emx__conv_shape s;
     make_conv(&s, 3, 3, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, EMX_ACT_NONE);
     float in[9], w[9], b = 0.5f, out[9];
-    for (int i = 0; i < 9; i++) in[i] = w[i] = 1.0f;
+    for (int i = 0; i < 9; i++)
+        in[i] = w[i] = 1.0f;
     emx__conv2d_ref(&s, w, &b, in, out);
-    const float want[9] = {4.5f, 6.5f, 4.5f, 6.5f, 9.5f, 6.5f, 4.5f, 6.5f, 4.5f};
-    for (int i = 0; i < 9; i++) CHECK(out[i] == want[i]);
+    const float want[9] = { 4.5f, 6.5f, 4.5f, 6.5f, 9.5f, 6.5f, 4.5f, 6.5f, 4.5f };
+    for (int i = 0; i < 9; i++)
+        CHECK(out[i] == want[i]);
     /* weight layout [OC][IC][KH][KW]: oc 1 reads ic 0 through w[1][0][0][0] of a 1x1 conv */
     make_conv(&s, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, EMX_ACT_NONE);
-    const float in2[2] = {1.0f, 10.0f}, w2[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+    const float in2[2] = { 1.0f, 10.0f }, w2[4] = { 1.0f, 2.0f, 3.0f, 4.0f };
     emx__conv2d_ref(&s, w2, NULL, in2, out);
     CHECK(out[0] == 21.0f && out[1] == 43.0f);
 }
 
-int main(void) {
+int main(void)
+{
     emx_test_rng_seed(&rng, 20240601);
     test_conv_ref_by_hand();
     test_single_implementation_ops();

@@ -14,10 +14,11 @@ static emx_model *spec_model(int h, int w, int c, float mean, float sd)
 {
     eb_model mb;
     eb_init(&mb, (uint32_t)h, (uint32_t)w, (uint32_t)c, mean, sd);
+    static const char *names[3] = { "c0", "c1", "c2" }; /* names must be unique */
     for (int i = 0; i < c; i++)
-        eb_class(&mb, "c");
-    eb_op(&mb, EMX_OP_GLOBAL_AVGPOOL, 1, (const uint32_t[]){0}, 0, NULL, 0, NULL);
-    eb_op(&mb, EMX_OP_SOFTMAX, 1, (const uint32_t[]){1}, 0, NULL, 0, NULL);
+        eb_class(&mb, names[i]);
+    eb_op(&mb, EMX_OP_GLOBAL_AVGPOOL, 1, (const uint32_t[]){ 0 }, 0, NULL, 0, NULL);
+    eb_op(&mb, EMX_OP_SOFTMAX, 1, (const uint32_t[]){ 1 }, 0, NULL, 0, NULL);
     eb_output(&mb, 2);
     size_t size;
     uint8_t *file = eb_finish(&mb, "ICTGD", &size);
@@ -49,7 +50,7 @@ static void test_identity(void)
     for (int i = 0; i < 48 * 48; i++)
         img[i] = (uint8_t)emx_test_rand(&rng);
     float out[48 * 48];
-    emx_image im = {img, 48, 48, 1, 0};
+    emx_image im = { img, 48, 48, 1, 0 };
     CHECK(emx_preprocess(m, &im, NULL, out) == EMX_OK);
     int exact = 1;
     for (int i = 0; i < 48 * 48; i++)
@@ -60,13 +61,13 @@ static void test_identity(void)
     memset(big, 0xee, sizeof big);
     for (int y = 0; y < 48; y++)
         memcpy(big + (y + 5) * 70 + 9, img + y * 48, 48);
-    emx_image bi = {big, 60, 60, 1, 70};
-    emx_box box = {9, 5, 48, 48};
+    emx_image bi = { big, 60, 60, 1, 70 };
+    emx_box box = { 9, 5, 48, 48 };
     float out2[48 * 48];
     CHECK(emx_preprocess(m, &bi, &box, out2) == EMX_OK);
     CHECK(memcmp(out, out2, sizeof out) == 0);
     /* Fractional edges round outwards: [8.5, 56.2) covers pixels 8..56, 49 wide: resized. */
-    box = (emx_box){8.5f, 5, 47.7f, 48};
+    box = (emx_box){ 8.5f, 5, 47.7f, 48 };
     CHECK(emx_preprocess(m, &bi, &box, out2) == EMX_OK);
     CHECK(memcmp(out, out2, sizeof out) != 0);
     float probs[1];
@@ -78,11 +79,11 @@ static void test_gray_conversion(void)
 {
     /* Expected values from PIL 9.4 Image.convert('L'); the last four are where the rounded
      * decimal formula (299 R + 587 G + 114 B + 500) / 1000 is off by one. */
-    static const uint8_t rgb[12][3] = {
-        {255, 0, 0},   {0, 255, 0},    {0, 0, 255},   {10, 200, 30},
-        {1, 1, 1},     {255, 255, 255}, {3, 2, 1},    {37, 191, 245},
-        {231, 131, 31}, {163, 99, 225}, {84, 16, 228}, {205, 77, 79}};
-    static const int want[12] = {76, 150, 29, 124, 1, 255, 2, 151, 149, 132, 60, 115};
+    static const uint8_t rgb[12][3] = { { 255, 0, 0 },    { 0, 255, 0 },    { 0, 0, 255 },
+                                        { 10, 200, 30 },  { 1, 1, 1 },      { 255, 255, 255 },
+                                        { 3, 2, 1 },      { 37, 191, 245 }, { 231, 131, 31 },
+                                        { 163, 99, 225 }, { 84, 16, 228 },  { 205, 77, 79 } };
+    static const int want[12] = { 76, 150, 29, 124, 1, 255, 2, 151, 149, 132, 60, 115 };
     emx_model *m = spec_model(1, 12, 1, 0, 1);
     if (!m)
         return;
@@ -92,7 +93,7 @@ static void test_gray_conversion(void)
         rgba[4 * i + 3] = (uint8_t)(i * 20); /* alpha must not matter */
     }
     float a[12], b[12];
-    emx_image im3 = {&rgb[0][0], 12, 1, 3, 0}, im4 = {rgba, 12, 1, 4, 48};
+    emx_image im3 = { &rgb[0][0], 12, 1, 3, 0 }, im4 = { rgba, 12, 1, 4, 48 };
     CHECK(emx_preprocess(m, &im3, NULL, a) == EMX_OK);
     CHECK(emx_preprocess(m, &im4, NULL, b) == EMX_OK);
     for (int i = 0; i < 12; i++) {
@@ -114,7 +115,7 @@ static void test_gray_conversion(void)
     uint8_t gray[12];
     for (int i = 0; i < 12; i++)
         gray[i] = (uint8_t)(i * 21);
-    emx_image im1 = {gray, 12, 1, 1, 0};
+    emx_image im1 = { gray, 12, 1, 1, 0 };
     CHECK(emx_preprocess(m, &im1, NULL, c) == EMX_OK);
     same = 1;
     for (int i = 0; i < 36; i++)
@@ -129,12 +130,12 @@ static void test_edges(void)
     uint8_t img[6];
     for (int i = 0; i < 6; i++)
         img[i] = (uint8_t)(10 * i + 1);
-    emx_image im = {img, 3, 2, 1, 0};
+    emx_image im = { img, 3, 2, 1, 0 };
     emx_model *m = spec_model(4, 5, 1, 0, 1);
     if (!m)
         return;
     /* Box x in [-1, 4), y in [-1, 3): one pixel of replicated edge on every side. */
-    emx_box box = {-1, -1, 5, 4};
+    emx_box box = { -1, -1, 5, 4 };
     float out[20];
     CHECK(emx_preprocess(m, &im, &box, out) == EMX_OK);
     int exact = 1;
@@ -146,7 +147,7 @@ static void test_edges(void)
         }
     CHECK(exact);
     /* Overlapping by a fraction of a pixel still counts: [-4.5, 0.5) covers pixel 0. */
-    box = (emx_box){-4.5f, -2.5f, 5, 4};
+    box = (emx_box){ -4.5f, -2.5f, 5, 4 };
     CHECK(emx_preprocess(m, &im, &box, out) == EMX_OK);
     CHECK(pixel(out[0]) == img[0]);
     emx_model_free(m);
@@ -162,8 +163,8 @@ static void test_resize_constant(void)
     float out[48 * 48];
     for (int up = 0; up < 2; up++) {
         /* down (100x80 -> 48x48) and up (20x30 -> 48x48), rgb converted to gray */
-        emx_image im = {img, up ? 20 : 100, up ? 30 : 80, 3, 0};
-        emx_box box = {3.25f, 2.5f, up ? 10.0f : 60.0f, up ? 17.0f : 70.0f};
+        emx_image im = { img, up ? 20 : 100, up ? 30 : 80, 3, 0 };
+        emx_box box = { 3.25f, 2.5f, up ? 10.0f : 60.0f, up ? 17.0f : 70.0f };
         CHECK(emx_preprocess(m, &im, up ? &box : NULL, out) == EMX_OK);
         int constant = 1;
         for (int i = 0; i < 48 * 48; i++)
@@ -178,9 +179,9 @@ static void test_errors(void)
     emx_model *m = spec_model(8, 8, 1, 0, 1);
     if (!m)
         return;
-    uint8_t img[16 * 16 * 4] = {0};
+    uint8_t img[16 * 16 * 4] = { 0 };
     float out[64], probs[1];
-    emx_image ok = {img, 16, 16, 4, 0};
+    emx_image ok = { img, 16, 16, 4, 0 };
     CHECK(emx_preprocess(m, &ok, NULL, out) == EMX_OK);
     emx_image bad;
     bad = ok, bad.data = NULL;
@@ -202,10 +203,11 @@ static void test_errors(void)
     CHECK(emx_classify(m, &bad, NULL, probs) == EMX_ERR_IMAGE);
 
     static const emx_box boxes[] = {
-        {NAN, 0, 4, 4},   {0, NAN, 4, 4},    {0, 0, NAN, 4},  {0, 0, 4, INFINITY},
-        {-INFINITY, 0, 4, 4}, {0, 0, 0, 4},  {0, 0, 4, 0},    {2, 2, -1, 4},
-        {16, 0, 4, 4},    {0, 16, 4, 4},     {-4, 0, 4, 4},   {0, -4.5f, 4, 4.5f},
-        {-1e30f, 0, 1e30f, 4}, {0, 0, 1e30f, 4}, {-20000, -20000, 40000, 40000},
+        { NAN, 0, 4, 4 },        { 0, NAN, 4, 4 },       { 0, 0, NAN, 4 },
+        { 0, 0, 4, INFINITY },   { -INFINITY, 0, 4, 4 }, { 0, 0, 0, 4 },
+        { 0, 0, 4, 0 },          { 2, 2, -1, 4 },        { 16, 0, 4, 4 },
+        { 0, 16, 4, 4 },         { -4, 0, 4, 4 },        { 0, -4.5f, 4, 4.5f },
+        { -1e30f, 0, 1e30f, 4 }, { 0, 0, 1e30f, 4 },     { -20000, -20000, 40000, 40000 },
     };
     for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++) {
         emx_status st = emx_preprocess(m, &ok, &boxes[i], out);
@@ -216,10 +218,10 @@ static void test_errors(void)
     CHECK(emx_classify(m, &ok, &boxes[0], probs) == EMX_ERR_BOX);
     /* Mostly padding: over 64 times the image's 256 pixels (136 x 136 = 18496) is refused,
      * 128 x 128 = 16384 (64 times) is fine. */
-    CHECK(emx_preprocess(m, &ok, &(emx_box){-60, -60, 136, 136}, out) == EMX_ERR_BOX);
-    CHECK(emx_preprocess(m, &ok, &(emx_box){-56, -56, 128, 128}, out) == EMX_OK);
+    CHECK(emx_preprocess(m, &ok, &(emx_box){ -60, -60, 136, 136 }, out) == EMX_ERR_BOX);
+    CHECK(emx_preprocess(m, &ok, &(emx_box){ -56, -56, 128, 128 }, out) == EMX_OK);
     /* A positive size lost in y + height (2 + 1e-25 == 2) still covers one pixel. */
-    CHECK(emx_preprocess(m, &ok, &(emx_box){2, 2, 1e-25f, 1e-30f}, out) == EMX_OK);
+    CHECK(emx_preprocess(m, &ok, &(emx_box){ 2, 2, 1e-25f, 1e-30f }, out) == EMX_OK);
     CHECK(emx_preprocess(NULL, &ok, NULL, out) == EMX_ERR_INVALID_ARG);
     CHECK(emx_preprocess(m, NULL, NULL, out) == EMX_ERR_INVALID_ARG);
     CHECK(emx_preprocess(m, &ok, NULL, NULL) == EMX_ERR_INVALID_ARG);

@@ -12,14 +12,14 @@ extern int emx_test_passed;
 extern int emx_test_failed;
 
 /* Counts one check; on failure prints file:line and the condition, and carries on. */
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) {                                                                   \
-            emx_test_passed++;                                                        \
-        } else {                                                                      \
-            emx_test_failed++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                             \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            emx_test_passed++;                                                                     \
+        } else {                                                                                   \
+            emx_test_failed++;                                                                     \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
 /* Prints "N passed, M failed" and returns the process exit status (0 when nothing failed). */

@@ -58,11 +58,11 @@ int main(int argc, char **argv)
         emx_model_free(model);
         return 1;
     }
-    emx_image img = {px, w, h, c, 0};
+    emx_image img = { px, w, h, c, 0 };
     emx_box box;
     if (argc == 7)
-        box = (emx_box){strtof(argv[3], NULL), strtof(argv[4], NULL), strtof(argv[5], NULL),
-                        strtof(argv[6], NULL)};
+        box = (emx_box){ strtof(argv[3], NULL), strtof(argv[4], NULL), strtof(argv[5], NULL),
+                         strtof(argv[6], NULL) };
     float probs[EMX_MAX_CLASSES];
     st = emx_classify(model, &img, argc == 7 ? &box : NULL, probs);
     emx_image_free(px);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "emoxnet.h"
+#include "pixel.h" /* src/: the core's one grey formula */
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -33,7 +34,8 @@
 
 #define EMX_WASM_FACE_FLOATS (6 + 2 * EMX_MAX_LANDMARKS + 1)
 
-static void emx__wasm_record(const emx_face *f, int n_probs, float *out) {
+static void emx__wasm_record(const emx_face *f, int n_probs, float *out)
+{
     out[0] = f->box.x;
     out[1] = f->box.y;
     out[2] = f->box.width;
@@ -56,54 +58,62 @@ static void emx__wasm_record(const emx_face *f, int n_probs, float *out) {
 static int emx__wasm_faces(emx_model *detector, emx_model *classifier, const uint8_t *pixels,
                            int width, int height, int channels, float score_threshold,
                            float iou_threshold, float min_face_size, int max_faces, int tiles,
-                           float *out, int *n_faces) {
-    if (!n_faces) return EMX_ERR_INVALID_ARG;
+                           float *out, int *n_faces)
+{
+    if (!n_faces)
+        return EMX_ERR_INVALID_ARG;
     *n_faces = 0;
-    if (max_faces < 0 || max_faces > 1024 || (max_faces > 0 && !out)) return EMX_ERR_INVALID_ARG;
+    if (max_faces < 0 || max_faces > 1024 || (max_faces > 0 && !out))
+        return EMX_ERR_INVALID_ARG;
     emx_face *faces = NULL;
     if (max_faces > 0 && !(faces = malloc((size_t)max_faces * sizeof *faces)))
         return EMX_ERR_NO_MEMORY;
-    emx_image img = {pixels, width, height, channels, 0};
+    emx_image img = { pixels, width, height, channels, 0 };
     emx_detect_params p = emx_detect_default_params();
     p.score_threshold = score_threshold;
     p.iou_threshold = iou_threshold;
     p.min_face_size = min_face_size;
     p.tiles = tiles;
     int n = 0;
-    emx_status st = classifier
-                        ? emx_analyze(detector, classifier, &img, &p, faces, max_faces, &n)
-                        : emx_detect(detector, &img, &p, faces, max_faces, &n);
+    emx_status st = classifier ? emx_analyze(detector, classifier, &img, &p, faces, max_faces, &n)
+                               : emx_detect(detector, &img, &p, faces, max_faces, &n);
     const int n_probs = classifier ? emx_model_num_classes(classifier) : 0;
     for (int i = 0; st == EMX_OK && i < n; i++)
         emx__wasm_record(&faces[i], n_probs, out + (size_t)i * (EMX_WASM_FACE_FLOATS + n_probs));
-    if (st == EMX_OK) *n_faces = n;
+    if (st == EMX_OK)
+        *n_faces = n;
     free(faces);
     return (int)st;
 }
 
-int emx_wasm_detect(emx_model *detector, const uint8_t *pixels, int width, int height,
-                    int channels, float score_threshold, float iou_threshold,
-                    float min_face_size, int max_faces, int tiles, float *out, int *n_faces) {
+int emx_wasm_detect(emx_model *detector, const uint8_t *pixels, int width, int height, int channels,
+                    float score_threshold, float iou_threshold, float min_face_size, int max_faces,
+                    int tiles, float *out, int *n_faces)
+{
     return emx__wasm_faces(detector, NULL, pixels, width, height, channels, score_threshold,
                            iou_threshold, min_face_size, max_faces, tiles, out, n_faces);
 }
 
-int emx_wasm_analyze(emx_model *detector, emx_model *classifier, const uint8_t *pixels,
-                     int width, int height, int channels, float score_threshold,
-                     float iou_threshold, float min_face_size, int max_faces, int tiles,
-                     float *out, int *n_faces) {
-    if (!classifier) return EMX_ERR_INVALID_ARG;
-    return emx__wasm_faces(detector, classifier, pixels, width, height, channels,
-                           score_threshold, iou_threshold, min_face_size, max_faces, tiles, out,
-                           n_faces);
+int emx_wasm_analyze(emx_model *detector, emx_model *classifier, const uint8_t *pixels, int width,
+                     int height, int channels, float score_threshold, float iou_threshold,
+                     float min_face_size, int max_faces, int tiles, float *out, int *n_faces)
+{
+    if (!classifier)
+        return EMX_ERR_INVALID_ARG;
+    return emx__wasm_faces(detector, classifier, pixels, width, height, channels, score_threshold,
+                           iou_threshold, min_face_size, max_faces, tiles, out, n_faces);
 }
 
-int emx_wasm_face_floats(void) { return EMX_WASM_FACE_FLOATS; }
+int emx_wasm_face_floats(void)
+{
+    return EMX_WASM_FACE_FLOATS;
+}
 
 /* ---- annotation ---- */
 
 static void emx__fill(uint8_t *px, int w, int h, int ch, int x0, int y0, int x1, int y1,
-                      const uint8_t rgb[3]) {
+                      const uint8_t rgb[3])
+{
     x0 = x0 < 0 ? 0 : x0;
     y0 = y0 < 0 ? 0 : y0;
     x1 = x1 > w ? w : x1;
@@ -112,31 +122,34 @@ static void emx__fill(uint8_t *px, int w, int h, int ch, int x0, int y0, int x1,
         for (int x = x0; x < x1; x++) {
             uint8_t *p = px + ((size_t)y * w + x) * ch;
             if (ch == 1) {
-                p[0] = (uint8_t)((rgb[0] * 19595u + rgb[1] * 38470u + rgb[2] * 7471u + 0x8000u) >> 16);
+                p[0] = emx__grey(rgb[0], rgb[1], rgb[2]);
             } else {
                 p[0] = rgb[0], p[1] = rgb[1], p[2] = rgb[2];
-                if (ch == 4) p[3] = 255;
+                if (ch == 4)
+                    p[3] = 255;
             }
         }
 }
 
-static int emx__clampi(double v) {
+static int emx__clampi(double v)
+{
     return v < -1e6 ? -1000000 : v > 1e6 ? 1000000 : (int)floor(v);
 }
 
 /* Draw n boxes (n * 4 floats: x, y, width, height) and their labels (n NUL-terminated
  * strings one after another; labels may be 0) into an image in place (channels 1, 3 or 4,
  * tightly packed). Line width and text size follow the image size. */
-void emx_wasm_draw_faces(uint8_t *pixels, int width, int height, int channels,
-                         const float *boxes, int n, const char *labels) {
-    static const uint8_t colors[6][3] = {{255, 64, 64},  {64, 200, 64}, {64, 128, 255},
-                                         {255, 192, 0},  {200, 64, 255}, {0, 200, 200}};
-    static const uint8_t white[3] = {255, 255, 255};
+void emx_wasm_draw_faces(uint8_t *pixels, int width, int height, int channels, const float *boxes,
+                         int n, const char *labels)
+{
+    static const uint8_t colors[6][3] = { { 255, 64, 64 }, { 64, 200, 64 },  { 64, 128, 255 },
+                                          { 255, 192, 0 }, { 200, 64, 255 }, { 0, 200, 200 } };
+    static const uint8_t white[3] = { 255, 255, 255 };
     if (!pixels || !boxes || width < 1 || height < 1 || n < 0 ||
         (channels != 1 && channels != 3 && channels != 4))
         return;
     const int t = width > height ? (width + 319) / 320 : (height + 319) / 320; /* line px */
-    const int scale = t < 2 ? 2 : t;                                        /* font px */
+    const int scale = t < 2 ? 2 : t;                                           /* font px */
     const char *label = labels;
     for (int i = 0; i < n; i++) {
         const float *b = boxes + 4 * i;
@@ -158,21 +171,21 @@ void emx_wasm_draw_faces(uint8_t *pixels, int width, int height, int channels,
                 const int nq = stb_easy_font_print(0, 0, text, NULL, quads, (int)sizeof quads);
                 const int tw = stb_easy_font_width(text) * scale, th = 9 * scale;
                 int lx = x0, ly = y0 - th - t;
-                if (ly < 0) ly = y0 + t; /* no room above: inside the box */
-                emx__fill(pixels, width, height, channels, lx, ly, lx + tw + 2 * scale,
-                          ly + th, c);
+                if (ly < 0)
+                    ly = y0 + t; /* no room above: inside the box */
+                emx__fill(pixels, width, height, channels, lx, ly, lx + tw + 2 * scale, ly + th, c);
                 for (int q = 0; q < nq; q++) {
                     const float *v = (const float *)(void *)(quads + q * 64);
                     /* vertices are 16 bytes: x, y, z, colour; a quad's corners 0 and 2 */
                     const float qx0 = v[0], qy0 = v[1], qx1 = v[8], qy1 = v[9];
-                    emx__fill(pixels, width, height, channels,
-                              lx + scale + (int)(qx0 * scale), ly + scale + (int)(qy0 * scale),
-                              lx + scale + (int)(qx1 * scale), ly + scale + (int)(qy1 * scale),
-                              white);
+                    emx__fill(pixels, width, height, channels, lx + scale + (int)(qx0 * scale),
+                              ly + scale + (int)(qy0 * scale), lx + scale + (int)(qx1 * scale),
+                              ly + scale + (int)(qy1 * scale), white);
                 }
             }
         }
-        if (label) label += strlen(label) + 1;
+        if (label)
+            label += strlen(label) + 1;
     }
 }
 
@@ -182,9 +195,11 @@ typedef struct emx__png_buf {
     int failed;
 } emx__png_buf;
 
-static void emx__png_write(void *ctx, void *data, int size) {
+static void emx__png_write(void *ctx, void *data, int size)
+{
     emx__png_buf *b = ctx;
-    if (b->failed || size <= 0) return;
+    if (b->failed || size <= 0)
+        return;
     if (b->size + (size_t)size > b->cap) {
         size_t cap = (b->cap ? b->cap * 2 : 65536) + (size_t)size;
         uint8_t *p = realloc(b->data, cap);
@@ -201,14 +216,16 @@ static void emx__png_write(void *ctx, void *data, int size) {
 
 /* PNG bytes of a tightly packed image (channels 1, 3 or 4). Returns a malloc'd buffer (free
  * it with free()) and its length in *size; 0 on failure. */
-uint8_t *emx_wasm_encode_png(const uint8_t *pixels, int width, int height, int channels,
-                             int *size) {
-    if (!size) return NULL;
+uint8_t *emx_wasm_encode_png(const uint8_t *pixels, int width, int height, int channels, int *size)
+{
+    if (!size)
+        return NULL;
     *size = 0;
-    if (!pixels || width < 1 || height < 1 || width > 16384 || height > 16384 ||
+    if (!pixels || width < 1 || height < 1 || width > EMX_MAX_IMAGE_SIDE ||
+        height > EMX_MAX_IMAGE_SIDE || (int64_t)width * height > EMX_MAX_IMAGE_PIXELS ||
         (channels != 1 && channels != 3 && channels != 4))
         return NULL;
-    emx__png_buf b = {NULL, 0, 0, 0};
+    emx__png_buf b = { NULL, 0, 0, 0 };
     if (!stbi_write_png_to_func(emx__png_write, &b, width, height, channels, pixels,
                                 width * channels) ||
         b.failed || b.size > INT32_MAX) {

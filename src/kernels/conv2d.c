@@ -11,71 +11,61 @@
  *                                                     it in, and rebuilding costs MR*ks
  *                                                     pointers against MR*ks*kc*out_c MACs)
  * Activations other than relu/relu6 run as a tail pass over each finished tile, while it
- * is still in L1. */
+ * is still in L1. The micro-kernel table and the packed-weight size live in gemm-config.c,
+ * shared with the Winograd path (f32-conv3x3-winograd.c), which this file dispatches to. */
 #include "kernels.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm) {#gemm, mr, nr, gemm, igemm},
-const emx_gemm_config emx__gemm_configs[] = {
-#include "f32-gemm.inc"
-};
-#undef EMX_GEMM_UKERNEL
-const int emx__gemm_config_count = (int)(sizeof emx__gemm_configs / sizeof emx__gemm_configs[0]);
-
-/* The largest MR wins: more rows reuse each loaded weight vector more times. */
-const emx_gemm_config *emx__gemm_default(void) {
-    const emx_gemm_config *best = &emx__gemm_configs[0];
-    for (int i = 1; i < emx__gemm_config_count; i++)
-        if (emx__gemm_configs[i].mr > best->mr) best = &emx__gemm_configs[i];
-    return best;
-}
-
-const emx_gemm_config *emx__gemm_single_row(void) {
-    for (int i = 0; i < emx__gemm_config_count; i++)
-        if (emx__gemm_configs[i].mr == 1) return &emx__gemm_configs[i];
-    return emx__gemm_default();
-}
-
-static int emx__max_mr(void) {
+static int emx__max_mr(void)
+{
     return emx__gemm_default()->mr;
 }
 
 enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO };
 
-static int emx__conv_kind(const emx_conv_shape *s) {
-    if (s->groups > 1 && s->groups == s->in_c && s->groups == s->out_c) return EMX__CONV_DW;
-    if (emx__wino_applies(s)) return EMX__CONV_WINO;
+static int emx__conv_kind(const emx__conv_shape *s)
+{
+    if (s->groups > 1 && s->groups == s->in_c && s->groups == s->out_c)
+        return EMX__CONV_DW;
+    if (emx__wino_applies(s))
+        return EMX__CONV_WINO;
     if (s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
         s->pad_left == 0 && s->out_h == s->in_h && s->out_w == s->in_w)
         return EMX__CONV_GEMM;
     return EMX__CONV_IGEMM;
 }
 
-static size_t emx__round_up(size_t x, size_t m) {
+/* Sizes are computed in 64 bits: shapes come from files, and on a 32-bit size_t (wasm32)
+ * their products wrap (a padded copy of 65536 x 65536 floats is 0 there). emx__plan compares
+ * the 64-bit totals with the model's budget and SIZE_MAX before allocating anything. */
+static uint64_t emx__round_up(uint64_t x, uint64_t m)
+{
     return (x + m - 1) / m * m;
 }
 
-size_t emx__gemm_packed_size(size_t n, size_t k) {
-    return emx__round_up(n, EMX_GEMM_NR) * (1 + k);
-}
-
 /* floats of packed weights for one group: n = its output channels, k = (ky, kx, ic) */
-static size_t emx__group_packed(const emx_conv_shape *s) {
-    return emx__gemm_packed_size((size_t)(s->out_c / s->groups),
-                                 (size_t)s->kh * s->kw * (s->in_c / s->groups));
+static uint64_t emx__group_packed(const emx__conv_shape *s)
+{
+    return emx__gemm_packed_size((uint64_t)(s->out_c / s->groups),
+                                 (uint64_t)s->kh * (uint64_t)s->kw *
+                                     (uint64_t)(s->in_c / s->groups));
 }
 
-size_t emx__conv2d_packed_size(const emx_conv_shape *s) {
+uint64_t emx__conv2d_packed_size(const emx__conv_shape *s)
+{
     const int kind = emx__conv_kind(s);
-    if (kind == EMX__CONV_DW) return emx__dwconv_packed_size(s);
-    if (kind == EMX__CONV_WINO) return emx__wino_packed_size(s);
-    return (size_t)s->groups * emx__group_packed(s);
+    if (kind == EMX__CONV_DW)
+        return emx__dwconv_packed_size(s);
+    if (kind == EMX__CONV_WINO)
+        return emx__wino_packed_size(s);
+    return (uint64_t)s->groups * emx__group_packed(s);
 }
 
-void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float *bias,
-                      float *packed) {
+void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float *bias,
+                      float *packed)
+{
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_DW) {
         emx__dwconv_pack(s, weight, bias, packed);
@@ -116,30 +106,33 @@ void emx__conv2d_pack(const emx_conv_shape *s, const float *weight, const float 
  * stops paying once taps are long anyway, and wide inputs would make the scratch large. */
 #define EMX__ROW_TAPS_MAX_C 32
 
-static int emx__row_taps(const emx_conv_shape *s) {
+static int emx__row_taps(const emx__conv_shape *s)
+{
     return s->groups == 1 && s->dil_w == 1 && s->kw > 1 && s->in_c <= EMX__ROW_TAPS_MAX_C;
 }
 
 /* padded row width: columns [0, pad_left) and [pad_left + in_w, width) are zeros */
-static size_t emx__padded_w(const emx_conv_shape *s) {
-    const size_t need = (size_t)(s->out_w - 1) * s->stride_w + s->kw;
-    const size_t have = (size_t)s->in_w + s->pad_left;
+static uint64_t emx__padded_w(const emx__conv_shape *s)
+{
+    const uint64_t need = (uint64_t)(s->out_w - 1) * (uint64_t)s->stride_w + (uint64_t)s->kw;
+    const uint64_t have = (uint64_t)s->in_w + (uint64_t)s->pad_left;
     return need > have ? need : have;
 }
 
 typedef struct emx__igemm_layout {
-    size_t kc, ks;   /* floats per tap, taps per output pixel */
-    size_t zero_n;   /* floats in the zero row */
-    size_t padded_n; /* floats in the padded input copy (row taps only) */
+    uint64_t kc, ks;   /* floats per tap, taps per output pixel */
+    uint64_t zero_n;   /* floats in the zero row */
+    uint64_t padded_n; /* floats in the padded input copy (row taps only) */
 } emx__igemm_layout;
 
-static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
+static emx__igemm_layout emx__layout(const emx__conv_shape *s)
+{
     emx__igemm_layout l;
     if (emx__row_taps(s)) {
-        l.kc = (size_t)s->kw * s->in_c, l.ks = (size_t)s->kh;
-        l.padded_n = (size_t)s->in_h * emx__padded_w(s) * s->in_c;
+        l.kc = (uint64_t)s->kw * (uint64_t)s->in_c, l.ks = (uint64_t)s->kh;
+        l.padded_n = (uint64_t)s->in_h * emx__padded_w(s) * (uint64_t)s->in_c;
     } else {
-        l.kc = (size_t)(s->in_c / s->groups), l.ks = (size_t)s->kh * s->kw;
+        l.kc = (uint64_t)(s->in_c / s->groups), l.ks = (uint64_t)s->kh * (uint64_t)s->kw;
         l.padded_n = 0;
     }
     l.zero_n = emx__round_up(l.kc, 4);
@@ -149,32 +142,38 @@ static emx__igemm_layout emx__layout(const emx_conv_shape *s) {
 /* igemm scratch: the zero row (stands for padding), the padded input copy when row taps are
  * used, then MR * ks pointers, aligned inside the float buffer (the runtime only promises
  * float alignment). Sized for the largest MR listed so any kernel can run in it. */
-size_t emx__conv2d_scratch_size(const emx_conv_shape *s) {
+uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s)
+{
     const int kind = emx__conv_kind(s);
-    if (kind == EMX__CONV_WINO) return emx__wino_scratch_size(s);
-    if (kind != EMX__CONV_IGEMM) return 0;
+    if (kind == EMX__CONV_WINO)
+        return emx__wino_scratch_size(s);
+    if (kind != EMX__CONV_IGEMM)
+        return 0;
     const emx__igemm_layout l = emx__layout(s);
-    const size_t ptrs = (size_t)emx__max_mr() * l.ks + 1; /* +1: alignment slack */
+    const uint64_t ptrs = (uint64_t)emx__max_mr() * l.ks + 1; /* +1: alignment slack */
     return l.zero_n + l.padded_n + (ptrs * sizeof(float *) + sizeof(float) - 1) / sizeof(float);
 }
 
-void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const float *packed,
-                      const float *in, float *out, float *scratch) {
-    emx_minmax_params params;
+void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *packed,
+                      const float *in, float *out, float *scratch)
+{
+    emx__minmax_params params;
     const int tail_act = emx__minmax_for_act(s->act, &params);
     const int kind = emx__conv_kind(s);
     const size_t npix = (size_t)s->out_h * s->out_w;
 
     if (kind == EMX__CONV_DW) {
-        emx_f32_dwconv_minmax__simd(s, packed, in, out, &params);
-        if (tail_act) emx__act_apply(npix * s->out_c, out, out, s->act);
+        emx__f32_dwconv_minmax__simd(s, packed, in, out, &params);
+        if (tail_act)
+            emx__act_apply(npix * s->out_c, out, out, s->act);
         return;
     }
 
     const size_t icg = (size_t)(s->in_c / s->groups), ocg = (size_t)(s->out_c / s->groups);
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c;
-    const size_t gstride = emx__group_packed(s);
-    const emx_gemm_config *single = emx__gemm_single_row();
+    /* Every size below fits a size_t: the plan allocated these buffers. */
+    const size_t gstride = (size_t)emx__group_packed(s);
+    const emx__gemm_config *single = emx__gemm_single_row();
 
     if (kind == EMX__CONV_WINO) {
         emx__wino_conv(cfg, single, s, packed, in, out, scratch);
@@ -183,23 +182,25 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
     if (kind == EMX__CONV_GEMM) {
         for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
             const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
-            const emx_gemm_config *k = mr == 1 ? single : cfg;
+            const emx__gemm_config *k = mr == 1 ? single : cfg;
             for (int g = 0; g < s->groups; g++)
                 k->gemm(mr, ocg, icg, in + m0 * in_c + g * icg, in_c, packed + g * gstride,
                         out + m0 * out_c + g * ocg, out_c, &params);
-            if (tail_act) emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
+            if (tail_act)
+                emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
         }
         return;
     }
 
     const emx__igemm_layout l = emx__layout(s);
     float *zero = scratch;
-    memset(zero, 0, l.kc * sizeof(float));
-    float *padded = scratch + l.zero_n;
-    const uintptr_t pbase = (uintptr_t)(padded + l.padded_n);
+    const size_t kc = (size_t)l.kc, ks = (size_t)l.ks, padded_n = (size_t)l.padded_n;
+    memset(zero, 0, kc * sizeof(float));
+    float *padded = scratch + (size_t)l.zero_n;
+    const uintptr_t pbase = (uintptr_t)(padded + padded_n);
     const float **ind =
         (const float **)((pbase + sizeof(float *) - 1) / sizeof(float *) * sizeof(float *));
-    const size_t row_taps = l.padded_n != 0, pw = row_taps ? emx__padded_w(s) : 0;
+    const size_t row_taps = padded_n != 0, pw = row_taps ? (size_t)emx__padded_w(s) : 0;
     if (row_taps) {
         const size_t left = (size_t)s->pad_left * in_c, body = (size_t)s->in_w * in_c;
         for (int y = 0; y < s->in_h; y++) {
@@ -212,36 +213,41 @@ void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const
 
     for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
         const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
-        const emx_gemm_config *k = mr == 1 ? single : cfg;
+        const emx__gemm_config *k = mr == 1 ? single : cfg;
         const size_t kmr = (size_t)k->mr;
         /* [tap][row]; rows past mr repeat the last pixel (the kernel aliases their output) */
         int oy = (int)(m0 / (size_t)s->out_w), ox = (int)(m0 % (size_t)s->out_w);
         for (size_t m = 0; m < kmr; m++) {
-            if (m > 0 && m < mr && ++ox == s->out_w) ox = 0, oy++;
+            if (m > 0 && m < mr && ++ox == s->out_w)
+                ox = 0, oy++;
             for (int ky = 0; ky < s->kh; ky++) {
                 const int iy = oy * s->stride_h - s->pad_top + ky * s->dil_h;
                 const int row_inside = iy >= 0 && iy < s->in_h;
                 if (row_taps) {
                     ind[(size_t)ky * kmr + m] =
-                        row_inside ? padded + ((size_t)iy * pw + (size_t)ox * s->stride_w) * in_c : zero;
+                        row_inside ? padded + ((size_t)iy * pw + (size_t)ox * s->stride_w) * in_c
+                                   : zero;
                     continue;
                 }
                 for (int kx = 0; kx < s->kw; kx++) {
                     const int ix = ox * s->stride_w - s->pad_left + kx * s->dil_w;
                     ind[(size_t)(ky * s->kw + kx) * kmr + m] =
-                        row_inside && ix >= 0 && ix < s->in_w ? in + ((size_t)iy * s->in_w + ix) * in_c
-                                                              : zero;
+                        row_inside && ix >= 0 && ix < s->in_w
+                            ? in + ((size_t)iy * s->in_w + ix) * in_c
+                            : zero;
                 }
             }
         }
         for (int g = 0; g < s->groups; g++)
-            k->igemm(mr, ocg, l.kc, l.ks, ind, packed + g * gstride, out + m0 * out_c + g * ocg,
-                     out_c, g * icg, zero, &params);
-        if (tail_act) emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
+            k->igemm(mr, ocg, kc, ks, ind, packed + g * gstride, out + m0 * out_c + g * ocg, out_c,
+                     g * icg, zero, &params);
+        if (tail_act)
+            emx__act_apply(mr * out_c, out + m0 * out_c, out + m0 * out_c, s->act);
     }
 }
 
-void emx__conv2d(const emx_conv_shape *s, const float *packed, const float *in, float *out,
-                 float *scratch) {
+void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in, float *out,
+                 float *scratch)
+{
     emx__conv2d_with(emx__gemm_default(), s, packed, in, out, scratch);
 }

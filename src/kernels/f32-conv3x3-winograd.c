@@ -22,13 +22,15 @@
 #include <math.h>
 #include <string.h>
 
-#define EMX__WINO_TB 16            /* tiles per block: a multiple of every MR listed */
+#define EMX__WINO_TB 16 /* tiles per block: a multiple of every MR listed */
 
 int emx__wino_enabled = 1;
 
-int emx__wino_applies(const emx_conv_shape *s) {
-    if (!emx__wino_enabled) return 0;
-    /* Measured (tools/bench-kernels.c): ahead of igemm from 2x2 outputs up, even at 3x3
+int emx__wino_applies(const emx__conv_shape *s)
+{
+    if (!emx__wino_enabled)
+        return 0;
+    /* Measured (tests/bench/bench-kernels.c): ahead of igemm from 2x2 outputs up, even at 3x3
      * where 16 of the 4 tiles' outputs are computed for 9; behind only at 1 pixel wide/high,
      * where most of the 4x4 patch is padding. */
     return s->kh == 3 && s->kw == 3 && s->stride_h == 1 && s->stride_w == 1 && s->dil_h == 1 &&
@@ -38,19 +40,21 @@ int emx__wino_applies(const emx_conv_shape *s) {
 }
 
 /* one U_k: out_c channels over in_c rows in the GEMM micro-kernels' packed layout */
-static size_t emx__wino_u_size(const emx_conv_shape *s) {
-    return emx__gemm_packed_size((size_t)s->out_c, (size_t)s->in_c);
+static uint64_t emx__wino_u_size(const emx__conv_shape *s)
+{
+    return emx__gemm_packed_size((uint64_t)s->out_c, (uint64_t)s->in_c);
 }
 
 /* 16 packed U_k, then out_c biases */
-size_t emx__wino_packed_size(const emx_conv_shape *s) {
-    return 16 * emx__wino_u_size(s) + (size_t)s->out_c;
+uint64_t emx__wino_packed_size(const emx__conv_shape *s)
+{
+    return 16 * emx__wino_u_size(s) + (uint64_t)s->out_c;
 }
 
-void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *bias,
-                    float *packed) {
+void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias, float *packed)
+{
     const int ic_n = s->in_c, oc_n = s->out_c;
-    const size_t u_n = emx__wino_u_size(s);
+    const size_t u_n = (size_t)emx__wino_u_size(s); /* fits: the plan allocated it */
     memset(packed, 0, 16 * u_n * sizeof(float));
     for (int oc = 0; oc < oc_n; oc++)
         for (int ic = 0; ic < ic_n; ic++) {
@@ -71,20 +75,25 @@ void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *b
             /* panel oc / NR of U_k: NR biases (0), then row ic holds NR weights */
             const size_t at = (size_t)(oc / EMX_GEMM_NR) * EMX_GEMM_NR * (1 + (size_t)ic_n) +
                               EMX_GEMM_NR + (size_t)ic * EMX_GEMM_NR + (size_t)(oc % EMX_GEMM_NR);
-            for (int k = 0; k < 16; k++) packed[(size_t)k * u_n + at] = u[k / 4][k % 4];
+            for (int k = 0; k < 16; k++)
+                packed[(size_t)k * u_n + at] = u[k / 4][k % 4];
         }
     float *b = packed + 16 * u_n;
-    for (int oc = 0; oc < oc_n; oc++) b[oc] = bias ? bias[oc] : 0.0f;
+    for (int oc = 0; oc < oc_n; oc++)
+        b[oc] = bias ? bias[oc] : 0.0f;
 }
 
 /* scratch: V [16][TB][in_c], M [16][TB][out_c], a zero pixel (in_c), a sink pixel (out_c) */
-size_t emx__wino_scratch_size(const emx_conv_shape *s) {
-    return 16 * (size_t)EMX__WINO_TB * ((size_t)s->in_c + s->out_c) + s->in_c + s->out_c;
+uint64_t emx__wino_scratch_size(const emx__conv_shape *s)
+{
+    return 16 * (uint64_t)EMX__WINO_TB * ((uint64_t)s->in_c + (uint64_t)s->out_c) +
+           (uint64_t)s->in_c + (uint64_t)s->out_c;
 }
 
 /* V for one tile: d = the 4x4 patch at input (y0, x0), rows/columns outside are zeros */
-static void emx__wino_input(const emx_conv_shape *s, const float *in, const float *zero, int y0,
-                            int x0, float *v, size_t v_stride) {
+static void emx__wino_input(const emx__conv_shape *s, const float *in, const float *zero, int y0,
+                            int x0, float *v, size_t v_stride)
+{
     const float *p[16];
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++) {
@@ -115,15 +124,16 @@ static void emx__wino_input(const emx_conv_shape *s, const float *in, const floa
 
 /* y = A^T M A + bias, clamped, for one tile at output (y0, x0); outputs past the edge go to
  * the sink */
-static void emx__wino_output(const emx_conv_shape *s, const float *m, size_t m_stride,
+static void emx__wino_output(const emx__conv_shape *s, const float *m, size_t m_stride,
                              const float *bias, float *out, float *sink, int y0, int x0,
-                             const emx_minmax_params *params, int tail_act) {
+                             const emx__minmax_params *params, int tail_act)
+{
     float *q[4];
     for (int r = 0; r < 2; r++)
         for (int c = 0; c < 2; c++) {
             const int y = y0 + r, x = x0 + c;
-            q[r * 2 + c] = y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c
-                                                        : sink;
+            q[r * 2 + c] =
+                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
         }
     const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
     for (int ch = 0; ch < s->out_c; ch += 4) {
@@ -131,7 +141,8 @@ static void emx__wino_output(const emx_conv_shape *s, const float *m, size_t m_s
         for (int c = 0; c < 4; c++) { /* A^T M: rows m0+m1+m2, m1-m2-m3 */
             const float *mc = m + (size_t)c * m_stride + ch;
             const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + 4 * m_stride);
-            const emx_v4f m2 = emx_v4f_load(mc + 8 * m_stride), m3 = emx_v4f_load(mc + 12 * m_stride);
+            const emx_v4f m2 = emx_v4f_load(mc + 8 * m_stride),
+                          m3 = emx_v4f_load(mc + 12 * m_stride);
             t[0][c] = emx_v4f_add(emx_v4f_add(m0, m1), m2);
             t[1][c] = emx_v4f_sub(emx_v4f_sub(m1, m2), m3);
         }
@@ -145,16 +156,18 @@ static void emx__wino_output(const emx_conv_shape *s, const float *m, size_t m_s
     }
     if (tail_act)
         for (int i = 0; i < 4; i++)
-            if (q[i] != sink) emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+            if (q[i] != sink)
+                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
 }
 
-void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
-                    const emx_conv_shape *s, const float *packed, const float *in, float *out,
-                    float *scratch) {
-    emx_minmax_params params, none = {-INFINITY, INFINITY};
+void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
+                    const emx__conv_shape *s, const float *packed, const float *in, float *out,
+                    float *scratch)
+{
+    emx__minmax_params params, none = { -INFINITY, INFINITY };
     const int tail_act = emx__minmax_for_act(s->act, &params);
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c, tb = EMX__WINO_TB;
-    const size_t u_n = emx__wino_u_size(s);
+    const size_t u_n = (size_t)emx__wino_u_size(s);
     const float *bias = packed + 16 * u_n;
     float *v = scratch, *m = v + 16 * tb * in_c, *zero = m + 16 * tb * out_c, *sink = zero + in_c;
     memset(zero, 0, in_c * sizeof(float));
@@ -170,7 +183,7 @@ void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
         for (size_t k = 0; k < 16; k++)
             for (size_t r0 = 0; r0 < nt; r0 += (size_t)cfg->mr) {
                 const size_t mr = nt - r0 < (size_t)cfg->mr ? nt - r0 : (size_t)cfg->mr;
-                const emx_gemm_config *g = mr == 1 ? single : cfg;
+                const emx__gemm_config *g = mr == 1 ? single : cfg;
                 g->gemm(mr, out_c, in_c, v + (k * tb + r0) * in_c, in_c, packed + k * u_n,
                         m + (k * tb + r0) * out_c, out_c, &none);
             }

@@ -9,13 +9,15 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-size_t emx__dwconv_packed_size(const emx_conv_shape *s) {
-    const size_t blocks = ((size_t)s->out_c + EMX_DW_CB - 1) / EMX_DW_CB;
-    return blocks * EMX_DW_CB * (1 + (size_t)s->kh * s->kw);
+uint64_t emx__dwconv_packed_size(const emx__conv_shape *s)
+{
+    const uint64_t blocks = ((uint64_t)s->out_c + EMX_DW_CB - 1) / EMX_DW_CB;
+    return blocks * EMX_DW_CB * (1 + (uint64_t)s->kh * (uint64_t)s->kw);
 }
 
-void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float *bias,
-                      float *packed) {
+void emx__dwconv_pack(const emx__conv_shape *s, const float *weight, const float *bias,
+                      float *packed)
+{
     const int taps = s->kh * s->kw;
     const int blocks = (s->out_c + EMX_DW_CB - 1) / EMX_DW_CB;
     for (int b = 0; b < blocks; b++) {
@@ -32,31 +34,38 @@ void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float 
 }
 
 /* one block of 4 channels at one output pixel, any kernel, bounds-checked */
-static inline emx_v4f emx__dw_block_generic(const emx_conv_shape *s, const float *wb,
-                                            const float *in, int iy0, int ix0, int ch) {
+static inline emx_v4f emx__dw_block_generic(const emx__conv_shape *s, const float *wb,
+                                            const float *in, int iy0, int ix0, int ch)
+{
     emx_v4f vacc = emx_v4f_load(wb);
     for (int ky = 0; ky < s->kh; ky++) {
         const int iy = iy0 + ky * s->dil_h;
-        if (iy < 0 || iy >= s->in_h) continue;
+        if (iy < 0 || iy >= s->in_h)
+            continue;
         for (int kx = 0; kx < s->kw; kx++) {
             const int ix = ix0 + kx * s->dil_w;
-            if (ix < 0 || ix >= s->in_w) continue;
+            if (ix < 0 || ix >= s->in_w)
+                continue;
             const float *px = in + ((size_t)iy * s->in_w + ix) * s->in_c + ch;
-            vacc = emx_v4f_muladd(emx_v4f_load(px), emx_v4f_load(wb + (1 + ky * s->kw + kx) * EMX_DW_CB), vacc);
+            vacc = emx_v4f_muladd(emx_v4f_load(px),
+                                  emx_v4f_load(wb + (1 + ky * s->kw + kx) * EMX_DW_CB), vacc);
         }
     }
     return vacc;
 }
 
-static inline float emx__dw_scalar(const emx_conv_shape *s, const float *wb, const float *in,
-                                   int iy0, int ix0, int ch, int lane) {
+static inline float emx__dw_scalar(const emx__conv_shape *s, const float *wb, const float *in,
+                                   int iy0, int ix0, int ch, int lane)
+{
     float acc = wb[lane];
     for (int ky = 0; ky < s->kh; ky++) {
         const int iy = iy0 + ky * s->dil_h;
-        if (iy < 0 || iy >= s->in_h) continue;
+        if (iy < 0 || iy >= s->in_h)
+            continue;
         for (int kx = 0; kx < s->kw; kx++) {
             const int ix = ix0 + kx * s->dil_w;
-            if (ix < 0 || ix >= s->in_w) continue;
+            if (ix < 0 || ix >= s->in_w)
+                continue;
             acc += in[((size_t)iy * s->in_w + ix) * s->in_c + ch] *
                    wb[(1 + ky * s->kw + kx) * EMX_DW_CB + lane];
         }
@@ -64,8 +73,9 @@ static inline float emx__dw_scalar(const emx_conv_shape *s, const float *wb, con
     return acc;
 }
 
-void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, const float *in,
-                                 float *out, const emx_minmax_params *params) {
+void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed, const float *in,
+                                  float *out, const emx__minmax_params *params)
+{
     const int c = s->in_c, taps = s->kh * s->kw;
     const size_t block_stride = (size_t)EMX_DW_CB * (1 + taps);
     const size_t row_stride = (size_t)s->in_w * c; /* floats between input rows */
@@ -91,20 +101,24 @@ void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, c
                 if (rows_inside && s->in_w >= 3) {
                     ox_lo = (s->pad_left + s->stride_w - 1) / s->stride_w;
                     ox_hi = (s->in_w - 3 + s->pad_left) / s->stride_w + 1;
-                    if (ox_hi > s->out_w) ox_hi = s->out_w;
-                    if (ox_lo > ox_hi) ox_lo = ox_hi;
+                    if (ox_hi > s->out_w)
+                        ox_hi = s->out_w;
+                    if (ox_lo > ox_hi)
+                        ox_lo = ox_hi;
                 }
                 for (int ox = 0; ox < ox_lo; ox++) {
                     const int ix0 = ox * s->stride_w - s->pad_left;
                     emx_v4f vacc = emx__dw_block_generic(s, wb, in, iy0, ix0, ch);
-                    emx_v4f_store(orow + (size_t)ox * c + ch, emx_v4f_min(emx_v4f_max(vacc, vmin), vmax));
+                    emx_v4f_store(orow + (size_t)ox * c + ch,
+                                  emx_v4f_min(emx_v4f_max(vacc, vmin), vmax));
                 }
                 int ox = ox_lo;
                 if (s->stride_w == 1) {
                     /* two neighbouring outputs share 2 of their 3 input columns: 12 loads
                      * for 18 multiply-adds instead of 18 */
                     for (; ox + 2 <= ox_hi; ox += 2) {
-                        const float *i0 = in + (size_t)iy0 * row_stride + (size_t)(ox - s->pad_left) * c + ch;
+                        const float *i0 =
+                            in + (size_t)iy0 * row_stride + (size_t)(ox - s->pad_left) * c + ch;
                         const float *i1 = i0 + row_stride, *i2 = i1 + row_stride;
                         emx_v4f x0 = emx_v4f_load(i0), x1 = emx_v4f_load(i0 + c);
                         emx_v4f x2 = emx_v4f_load(i0 + 2 * c), x3 = emx_v4f_load(i0 + 3 * c);
@@ -142,12 +156,14 @@ void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, c
                     vb = emx_v4f_muladd(emx_v4f_load(i2 + c), vw7, vb);
                     va = emx_v4f_muladd(emx_v4f_load(i2 + 2 * c), vw8, va);
                     const emx_v4f vacc = emx_v4f_add(va, vb);
-                    emx_v4f_store(orow + (size_t)ox * c + ch, emx_v4f_min(emx_v4f_max(vacc, vmin), vmax));
+                    emx_v4f_store(orow + (size_t)ox * c + ch,
+                                  emx_v4f_min(emx_v4f_max(vacc, vmin), vmax));
                 }
                 for (; ox < s->out_w; ox++) {
                     const int ix0 = ox * s->stride_w - s->pad_left;
                     emx_v4f vacc = emx__dw_block_generic(s, wb, in, iy0, ix0, ch);
-                    emx_v4f_store(orow + (size_t)ox * c + ch, emx_v4f_min(emx_v4f_max(vacc, vmin), vmax));
+                    emx_v4f_store(orow + (size_t)ox * c + ch,
+                                  emx_v4f_min(emx_v4f_max(vacc, vmin), vmax));
                 }
             } else {
                 for (int ox = 0; ox < s->out_w; ox++) {

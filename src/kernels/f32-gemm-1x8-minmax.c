@@ -5,10 +5,12 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-void emx_f32_gemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, const float *a,
-                                           size_t a_stride, const float *w, float *c,
-                                           size_t cm_stride, const emx_minmax_params *params) {
-    (void)mr, (void)a_stride, (void)cm_stride; /* one row: the shared signature's strides are moot */
+void emx__f32_gemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, const float *a,
+                                            size_t a_stride, const float *w, float *c,
+                                            size_t cm_stride, const emx__minmax_params *params)
+{
+    (void)mr, (void)a_stride,
+        (void)cm_stride; /* one row: the shared signature's strides are moot */
     const emx_v4f vmin = emx_v4f_splat(params->min);
     const emx_v4f vmax = emx_v4f_splat(params->max);
     do {
@@ -53,7 +55,8 @@ void emx_f32_gemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, cons
                 vacc0123 = emx_v4f_movehl(vacc0123);
                 c += 2;
             }
-            if (nc & 1) emx_v4f_store_lo1(c, vacc0123);
+            if (nc & 1)
+                emx_v4f_store_lo1(c, vacc0123);
             nc = 0;
         }
     } while (nc != 0);

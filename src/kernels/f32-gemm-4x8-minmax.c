@@ -3,20 +3,24 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-void emx_f32_gemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, const float *a,
-                                           size_t a_stride, const float *w, float *c,
-                                           size_t cm_stride, const emx_minmax_params *params) {
+void emx__f32_gemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, const float *a,
+                                            size_t a_stride, const float *w, float *c,
+                                            size_t cm_stride, const emx__minmax_params *params)
+{
     const float *a0 = a;
     float *c0 = c;
     const float *a1 = a0 + a_stride;
     float *c1 = c0 + cm_stride;
-    if (mr < 2) a1 = a0, c1 = c0;
+    if (mr < 2)
+        a1 = a0, c1 = c0;
     const float *a2 = a1 + a_stride;
     float *c2 = c1 + cm_stride;
-    if (mr <= 2) a2 = a1, c2 = c1;
+    if (mr <= 2)
+        a2 = a1, c2 = c1;
     const float *a3 = a2 + a_stride;
     float *c3 = c2 + cm_stride;
-    if (mr != 4) a3 = a2, c3 = c2;
+    if (mr != 4)
+        a3 = a2, c3 = c2;
 
     const emx_v4f vmin = emx_v4f_splat(params->min);
     const emx_v4f vmax = emx_v4f_splat(params->max);

@@ -3,10 +3,11 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-void emx_f32_igemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
-                                            const float **a, const float *w, float *c,
-                                            size_t cm_stride, size_t a_offset, const float *zero,
-                                            const emx_minmax_params *params) {
+void emx__f32_igemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
+                                             const float **a, const float *w, float *c,
+                                             size_t cm_stride, size_t a_offset, const float *zero,
+                                             const emx__minmax_params *params)
+{
     (void)mr, (void)cm_stride; /* one row */
     const emx_v4f vmin = emx_v4f_splat(params->min);
     const emx_v4f vmax = emx_v4f_splat(params->max);
@@ -16,7 +17,8 @@ void emx_f32_igemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, siz
         w += 8;
         for (size_t p = 0; p < ks; p++) {
             const float *a0 = a[p];
-            if (a0 != zero) a0 += a_offset;
+            if (a0 != zero)
+                a0 += a_offset;
             for (size_t k = 0; k < kc; k++) {
                 const emx_v4f va0 = emx_v4f_load_splat(a0 + k);
                 vacc0123 = emx_v4f_muladd(va0, emx_v4f_load(w), vacc0123);
@@ -43,7 +45,8 @@ void emx_f32_igemm_minmax_ukernel_1x8__simd(size_t mr, size_t nc, size_t kc, siz
                 vacc0123 = emx_v4f_movehl(vacc0123);
                 c += 2;
             }
-            if (nc & 1) emx_v4f_store_lo1(c, vacc0123);
+            if (nc & 1)
+                emx_v4f_store_lo1(c, vacc0123);
             nc = 0;
         }
     } while (nc != 0);

@@ -5,17 +5,21 @@
 #include "kernels.h"
 #include "simd/simd.h"
 
-void emx_f32_igemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
-                                            const float **a, const float *w, float *c,
-                                            size_t cm_stride, size_t a_offset, const float *zero,
-                                            const emx_minmax_params *params) {
+void emx__f32_igemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, size_t ks,
+                                             const float **a, const float *w, float *c,
+                                             size_t cm_stride, size_t a_offset, const float *zero,
+                                             const emx__minmax_params *params)
+{
     float *c0 = c;
     float *c1 = c0 + cm_stride;
-    if (mr < 2) c1 = c0;
+    if (mr < 2)
+        c1 = c0;
     float *c2 = c1 + cm_stride;
-    if (mr <= 2) c2 = c1;
+    if (mr <= 2)
+        c2 = c1;
     float *c3 = c2 + cm_stride;
-    if (mr != 4) c3 = c2;
+    if (mr != 4)
+        c3 = c2;
 
     const emx_v4f vmin = emx_v4f_splat(params->min);
     const emx_v4f vmax = emx_v4f_splat(params->max);
@@ -29,10 +33,14 @@ void emx_f32_igemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, siz
         const float **ap = a;
         for (size_t p = 0; p < ks; p++, ap += 4) {
             const float *a0 = ap[0], *a1 = ap[1], *a2 = ap[2], *a3 = ap[3];
-            if (a0 != zero) a0 += a_offset;
-            if (a1 != zero) a1 += a_offset;
-            if (a2 != zero) a2 += a_offset;
-            if (a3 != zero) a3 += a_offset;
+            if (a0 != zero)
+                a0 += a_offset;
+            if (a1 != zero)
+                a1 += a_offset;
+            if (a2 != zero)
+                a2 += a_offset;
+            if (a3 != zero)
+                a3 += a_offset;
             for (size_t k = 0; k < kc; k++) {
                 const emx_v4f va0 = emx_v4f_load_splat(a0 + k);
                 const emx_v4f va1 = emx_v4f_load_splat(a1 + k);

@@ -7,12 +7,14 @@
 #include <math.h>
 
 /* clip the window [start, start + k) to [0, n) */
-static inline void emx__clip(int start, int k, int n, int *lo, int *hi) {
+static inline void emx__clip(int start, int k, int n, int *lo, int *hi)
+{
     *lo = start < 0 ? 0 : start;
     *hi = start + k > n ? n : start + k;
 }
 
-void emx__maxpool2d(const emx_pool_shape *s, const float *in, float *out) {
+void emx__maxpool2d(const emx__pool_shape *s, const float *in, float *out)
+{
     const int c = s->c;
     for (int oy = 0; oy < s->out_h; oy++) {
         int y0, y1;
@@ -26,7 +28,8 @@ void emx__maxpool2d(const emx_pool_shape *s, const float *in, float *out) {
                 emx_v4f vm = emx_v4f_splat(-INFINITY);
                 for (int y = y0; y < y1; y++) {
                     const float *row = in + (size_t)y * s->in_w * c + ch;
-                    for (int x = x0; x < x1; x++) vm = emx_v4f_max(vm, emx_v4f_load(row + (size_t)x * c));
+                    for (int x = x0; x < x1; x++)
+                        vm = emx_v4f_max(vm, emx_v4f_load(row + (size_t)x * c));
                 }
                 emx_v4f_store(o + ch, vm);
             }
@@ -44,7 +47,8 @@ void emx__maxpool2d(const emx_pool_shape *s, const float *in, float *out) {
 }
 
 /* Divisor as in emx__avgpool2d_ref: kh*kw with count_include_pad, else the in-bounds count. */
-void emx__avgpool2d(const emx_pool_shape *s, const float *in, float *out) {
+void emx__avgpool2d(const emx__pool_shape *s, const float *in, float *out)
+{
     const int c = s->c;
     for (int oy = 0; oy < s->out_h; oy++) {
         int y0, y1;
@@ -62,14 +66,16 @@ void emx__avgpool2d(const emx_pool_shape *s, const float *in, float *out) {
                 emx_v4f vs = emx_v4f_zero();
                 for (int y = y0; y < y1; y++) {
                     const float *row = in + (size_t)y * s->in_w * c + ch;
-                    for (int x = x0; x < x1; x++) vs = emx_v4f_add(vs, emx_v4f_load(row + (size_t)x * c));
+                    for (int x = x0; x < x1; x++)
+                        vs = emx_v4f_add(vs, emx_v4f_load(row + (size_t)x * c));
                 }
                 emx_v4f_store(o + ch, emx_v4f_mul(vs, vscale));
             }
             for (; ch < c; ch++) {
                 float sum = 0.0f;
                 for (int y = y0; y < y1; y++)
-                    for (int x = x0; x < x1; x++) sum += in[((size_t)y * s->in_w + x) * c + ch];
+                    for (int x = x0; x < x1; x++)
+                        sum += in[((size_t)y * s->in_w + x) * c + ch];
                 o[ch] = sum * scale;
             }
         }
@@ -78,7 +84,8 @@ void emx__avgpool2d(const emx_pool_shape *s, const float *in, float *out) {
 
 /* Blocks of 16 channels (4 accumulators) walk the pixels once per block; the pixel stride
  * is c floats, so every block touches each pixel's cache line once. */
-void emx__global_avgpool(int hw, int c, const float *in, float *out) {
+void emx__global_avgpool(int hw, int c, const float *in, float *out)
+{
     const float scale = hw > 0 ? 1.0f / (float)hw : 0.0f;
     const emx_v4f vscale = emx_v4f_splat(scale);
     int ch = 0;
@@ -98,12 +105,14 @@ void emx__global_avgpool(int hw, int c, const float *in, float *out) {
     }
     for (; ch + 4 <= c; ch += 4) {
         emx_v4f v0 = emx_v4f_zero();
-        for (int p = 0; p < hw; p++) v0 = emx_v4f_add(v0, emx_v4f_load(in + (size_t)p * c + ch));
+        for (int p = 0; p < hw; p++)
+            v0 = emx_v4f_add(v0, emx_v4f_load(in + (size_t)p * c + ch));
         emx_v4f_store(out + ch, emx_v4f_mul(v0, vscale));
     }
     for (; ch < c; ch++) {
         float sum = 0.0f;
-        for (int p = 0; p < hw; p++) sum += in[(size_t)p * c + ch];
+        for (int p = 0; p < hw; p++)
+            sum += in[(size_t)p * c + ch];
         out[ch] = sum * scale;
     }
 }

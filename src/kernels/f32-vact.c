@@ -6,7 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-int emx__minmax_for_act(emx_act act, emx_minmax_params *p) {
+int emx__minmax_for_act(emx__act act, emx__minmax_params *p)
+{
     p->min = -INFINITY;
     p->max = INFINITY;
     switch (act) {
@@ -22,7 +23,8 @@ int emx__minmax_for_act(emx_act act, emx_minmax_params *p) {
  * by shifting those bits into the exponent, with no float->int conversion (whose rounding
  * differs between SSE2 and SIMD128). x - n*ln2 uses ln2 split in two (Cody-Waite) so the
  * reduction is exact enough, then a degree-5 polynomial on [-ln2/2, ln2/2]. */
-static inline emx_v4f emx__v4f_exp(emx_v4f x) {
+static inline emx_v4f emx__v4f_exp(emx_v4f x)
+{
     const emx_v4f vmagic = emx_v4f_splat(12582912.0f);
     const emx_v4f vt = emx_v4f_muladd(x, emx_v4f_splat(1.44269504088896341f), vmagic);
     const emx_v4f vn = emx_v4f_sub(vt, vmagic);
@@ -31,7 +33,8 @@ static inline emx_v4f emx__v4f_exp(emx_v4f x) {
         emx_v4i_as_v4f(emx_v4i_shl(emx_v4i_add(emx_v4f_as_v4i(vt), emx_v4i_splat(127)), 23));
     emx_v4f vr = emx_v4f_muladd(vn, emx_v4f_splat(-0.693359375f), x);
     vr = emx_v4f_muladd(vn, emx_v4f_splat(2.12194440e-4f), vr);
-    emx_v4f vp = emx_v4f_muladd(emx_v4f_splat(1.9875691500e-4f), vr, emx_v4f_splat(1.3981999507e-3f));
+    emx_v4f vp =
+        emx_v4f_muladd(emx_v4f_splat(1.9875691500e-4f), vr, emx_v4f_splat(1.3981999507e-3f));
     vp = emx_v4f_muladd(vp, vr, emx_v4f_splat(8.3334519073e-3f));
     vp = emx_v4f_muladd(vp, vr, emx_v4f_splat(4.1665795894e-2f));
     vp = emx_v4f_muladd(vp, vr, emx_v4f_splat(1.6666665459e-1f));
@@ -43,13 +46,15 @@ static inline emx_v4f emx__v4f_exp(emx_v4f x) {
 
 /* 1 + exp(-x) with -x clamped to [-87, 87]: beyond that sigmoid is 0 or 1 to float
  * precision, and the clamp keeps 2^n a normal number. */
-static inline emx_v4f emx__v4f_one_plus_exp_neg(emx_v4f x) {
+static inline emx_v4f emx__v4f_one_plus_exp_neg(emx_v4f x)
+{
     emx_v4f z = emx_v4f_sub(emx_v4f_zero(), x);
     z = emx_v4f_min(emx_v4f_max(z, emx_v4f_splat(-87.0f)), emx_v4f_splat(87.0f));
     return emx_v4f_add(emx__v4f_exp(z), emx_v4f_splat(1.0f));
 }
 
-static inline emx_v4f emx__v4f_act(emx_v4f x, emx_act act) {
+static inline emx_v4f emx__v4f_act(emx_v4f x, emx__act act)
+{
     switch (act) {
     case EMX_ACT_RELU: return emx_v4f_max(x, emx_v4f_zero());
     case EMX_ACT_RELU6: return emx_v4f_min(emx_v4f_max(x, emx_v4f_zero()), emx_v4f_splat(6.0f));
@@ -67,20 +72,21 @@ static inline emx_v4f emx__v4f_act(emx_v4f x, emx_act act) {
 /* One loop per activation (act is a compile-time constant in each instance), so the switch
  * above folds away instead of running per vector. The last n % 4 go through a padded
  * 4-float copy: the same vector code as the rest, and no read past the array. */
-#define EMX__ACT_LOOP(ACT)                                                            \
-    do {                                                                              \
-        size_t i = 0;                                                                 \
-        for (; i + 4 <= n; i += 4)                                                    \
-            emx_v4f_store(out + i, emx__v4f_act(emx_v4f_load(in + i), ACT));          \
-        if (i < n) {                                                                  \
-            float tmp[4] = {0.0f, 0.0f, 0.0f, 0.0f};                                  \
-            memcpy(tmp, in + i, (n - i) * sizeof(float));                             \
-            emx_v4f_store(tmp, emx__v4f_act(emx_v4f_load(tmp), ACT));                 \
-            memcpy(out + i, tmp, (n - i) * sizeof(float));                            \
-        }                                                                             \
+#define EMX__ACT_LOOP(ACT)                                                                         \
+    do {                                                                                           \
+        size_t i = 0;                                                                              \
+        for (; i + 4 <= n; i += 4)                                                                 \
+            emx_v4f_store(out + i, emx__v4f_act(emx_v4f_load(in + i), ACT));                       \
+        if (i < n) {                                                                               \
+            float tmp[4] = { 0.0f, 0.0f, 0.0f, 0.0f };                                             \
+            memcpy(tmp, in + i, (n - i) * sizeof(float));                                          \
+            emx_v4f_store(tmp, emx__v4f_act(emx_v4f_load(tmp), ACT));                              \
+            memcpy(out + i, tmp, (n - i) * sizeof(float));                                         \
+        }                                                                                          \
     } while (0)
 
-void emx__act_apply(size_t n, const float *in, float *out, emx_act act) {
+void emx__act_apply(size_t n, const float *in, float *out, emx__act act)
+{
     switch (act) {
     case EMX_ACT_RELU: EMX__ACT_LOOP(EMX_ACT_RELU); break;
     case EMX_ACT_RELU6: EMX__ACT_LOOP(EMX_ACT_RELU6); break;
@@ -88,11 +94,13 @@ void emx__act_apply(size_t n, const float *in, float *out, emx_act act) {
     case EMX_ACT_HARDSWISH: EMX__ACT_LOOP(EMX_ACT_HARDSWISH); break;
     case EMX_ACT_SIGMOID: EMX__ACT_LOOP(EMX_ACT_SIGMOID); break;
     default:
-        if (in != out) memmove(out, in, n * sizeof(float));
+        if (in != out)
+            memmove(out, in, n * sizeof(float));
         break;
     }
 }
 
-void emx__activation(size_t n, const float *in, float *out, emx_act act) {
+void emx__activation(size_t n, const float *in, float *out, emx__act act)
+{
     emx__act_apply(n, in, out, act);
 }

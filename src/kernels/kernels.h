@@ -1,23 +1,24 @@
 /* kernels.h - internal interface of the fast kernels (src/kernels/): micro-kernels, the
  * table the conv driver dispatches through, and helpers shared between kernel files.
- * Not part of the public API; tests and tools/bench-kernels.c include it to reach every
+ * Not part of the public API; tests and tests/bench/bench-kernels.c include it to reach every
  * listed micro-kernel, not only the one the dispatcher picks. */
 #ifndef EMX_KERNELS_H
 #define EMX_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ops.h"
 
 /* Output clamp fused into every micro-kernel: relu and relu6 are a min/max, so they cost
  * two instructions per vector in registers instead of another pass over memory. */
-typedef struct emx_minmax_params {
+typedef struct emx__minmax_params {
     float min, max;
-} emx_minmax_params;
+} emx__minmax_params;
 
 /* Fills *p with the clamp for act; returns 1 when act still needs a tail pass
  * (silu, hard-swish, sigmoid), 0 when the clamp is the whole activation. */
-int emx__minmax_for_act(emx_act act, emx_minmax_params *p);
+int emx__minmax_for_act(emx__act act, emx__minmax_params *p);
 
 /* ---- GEMM micro-kernels --------------------------------------------------------------
  * All share one packed-weight layout, so any of them runs any packed conv:
@@ -39,54 +40,53 @@ int emx__minmax_for_act(emx_act act, emx_minmax_params *p);
  * cm_stride, all strides in floats. */
 #define EMX_GEMM_NR 8
 
-typedef void (*emx_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *a,
-                                    size_t a_stride, const float *w, float *c,
-                                    size_t cm_stride, const emx_minmax_params *params);
-typedef void (*emx_igemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks,
-                                     const float **a, const float *w, float *c,
-                                     size_t cm_stride, size_t a_offset, const float *zero,
-                                     const emx_minmax_params *params);
+typedef void (*emx__gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *a,
+                                     size_t a_stride, const float *w, float *c, size_t cm_stride,
+                                     const emx__minmax_params *params);
+typedef void (*emx__igemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, size_t ks, const float **a,
+                                      const float *w, float *c, size_t cm_stride, size_t a_offset,
+                                      const float *zero, const emx__minmax_params *params);
 
-#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm)                                              \
-    void gemm(size_t mr_, size_t nc, size_t kc, const float *a, size_t a_stride,            \
-              const float *w, float *c, size_t cm_stride, const emx_minmax_params *params); \
-    void igemm(size_t mr_, size_t nc, size_t kc, size_t ks, const float **a, const float *w, \
-               float *c, size_t cm_stride, size_t a_offset, const float *zero,              \
-               const emx_minmax_params *params);
+#define EMX_GEMM_UKERNEL(mr, nr, gemm, igemm)                                                      \
+    void gemm(size_t mr_, size_t nc, size_t kc, const float *a, size_t a_stride, const float *w,   \
+              float *c, size_t cm_stride, const emx__minmax_params *params);                       \
+    void igemm(size_t mr_, size_t nc, size_t kc, size_t ks, const float **a, const float *w,       \
+               float *c, size_t cm_stride, size_t a_offset, const float *zero,                     \
+               const emx__minmax_params *params);
 #include "f32-gemm.inc"
 #undef EMX_GEMM_UKERNEL
 
 /* Floats of packed weights for n output channels over k rows: the layout above. */
-size_t emx__gemm_packed_size(size_t n, size_t k);
+uint64_t emx__gemm_packed_size(uint64_t n, uint64_t k);
 
-typedef struct emx_gemm_config {
+typedef struct emx__gemm_config {
     const char *name;
     int mr, nr;
-    emx_gemm_ukernel_fn gemm;
-    emx_igemm_ukernel_fn igemm;
-} emx_gemm_config;
+    emx__gemm_ukernel_fn gemm;
+    emx__igemm_ukernel_fn igemm;
+} emx__gemm_config;
 
 /* Every kernel of f32-gemm.inc, in list order; the dispatcher's pick; the 1-row kernel used
  * for single rows (dense layers, leftover pixels). */
-extern const emx_gemm_config emx__gemm_configs[];
+extern const emx__gemm_config emx__gemm_configs[];
 extern const int emx__gemm_config_count;
-const emx_gemm_config *emx__gemm_default(void);
-const emx_gemm_config *emx__gemm_single_row(void);
+const emx__gemm_config *emx__gemm_default(void);
+const emx__gemm_config *emx__gemm_single_row(void);
 
 /* emx__conv2d with a chosen main micro-kernel (tests and the benchmark cover each one).
  * The scratch from emx__conv2d_scratch_size() is large enough for every listed kernel. */
-void emx__conv2d_with(const emx_gemm_config *cfg, const emx_conv_shape *s, const float *packed,
+void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *packed,
                       const float *in, float *out, float *scratch);
 
 /* ---- depthwise (groups == in_c == out_c) ----------------------------------------------
  * Packed per block of 4 channels: 4 biases, then kh*kw taps of 4 weights (padded with 0):
  * one vector per tap, so a 3x3 block's weights stay in 9 registers across a whole row. */
 #define EMX_DW_CB 4
-size_t emx__dwconv_packed_size(const emx_conv_shape *s);
-void emx__dwconv_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+uint64_t emx__dwconv_packed_size(const emx__conv_shape *s);
+void emx__dwconv_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                       float *packed);
-void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, const float *in,
-                                 float *out, const emx_minmax_params *params);
+void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed, const float *in,
+                                  float *out, const emx__minmax_params *params);
 
 /* ---- 3x3 stride-1 "same" convs as Winograd F(2x2, 3x3) (f32-conv3x3-winograd.c) ----------
  * emx__wino_applies() decides per shape (the conv driver routes such convs here); the GEMMs
@@ -94,18 +94,18 @@ void emx_f32_dwconv_minmax__simd(const emx_conv_shape *s, const float *packed, c
  * (benchmarks only) sends them to igemm instead; it must not change between packing a conv's
  * weights and running it, since the two routes pack differently. */
 extern int emx__wino_enabled;
-int emx__wino_applies(const emx_conv_shape *s);
-size_t emx__wino_packed_size(const emx_conv_shape *s);
-void emx__wino_pack(const emx_conv_shape *s, const float *weight, const float *bias,
+int emx__wino_applies(const emx__conv_shape *s);
+uint64_t emx__wino_packed_size(const emx__conv_shape *s);
+void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                     float *packed);
-size_t emx__wino_scratch_size(const emx_conv_shape *s);
-void emx__wino_conv(const emx_gemm_config *cfg, const emx_gemm_config *single,
-                    const emx_conv_shape *s, const float *packed, const float *in, float *out,
+uint64_t emx__wino_scratch_size(const emx__conv_shape *s);
+void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
+                    const emx__conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch);
 
 /* ---- activations ---- */
 /* out[i] = act(in[i]) vectorised (in == out allowed); exp via a degree-5 polynomial after
  * range reduction, within a few ulp of expf. */
-void emx__act_apply(size_t n, const float *in, float *out, emx_act act);
+void emx__act_apply(size_t n, const float *in, float *out, emx__act act);
 
 #endif /* EMX_KERNELS_H */

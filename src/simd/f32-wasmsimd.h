@@ -13,29 +13,90 @@
 typedef v128_t emx_v4f;
 typedef v128_t emx_v4i;
 
-static inline emx_v4f emx_v4f_load(const float *p) { return wasm_v128_load(p); }
-static inline emx_v4f emx_v4f_load_splat(const float *p) { return wasm_v128_load32_splat(p); }
-static inline void emx_v4f_store(float *p, emx_v4f v) { wasm_v128_store(p, v); }
-static inline void emx_v4f_store_lo2(float *p, emx_v4f v) { wasm_v128_store64_lane(p, v, 0); }
-static inline void emx_v4f_store_lo1(float *p, emx_v4f v) { wasm_v128_store32_lane(p, v, 0); }
-static inline emx_v4f emx_v4f_movehl(emx_v4f v) { return wasm_i32x4_shuffle(v, v, 2, 3, 2, 3); }
-static inline emx_v4f emx_v4f_splat(float x) { return wasm_f32x4_splat(x); }
-static inline emx_v4f emx_v4f_zero(void) { return wasm_f32x4_const_splat(0.0f); }
-static inline emx_v4f emx_v4f_add(emx_v4f a, emx_v4f b) { return wasm_f32x4_add(a, b); }
-static inline emx_v4f emx_v4f_sub(emx_v4f a, emx_v4f b) { return wasm_f32x4_sub(a, b); }
-static inline emx_v4f emx_v4f_mul(emx_v4f a, emx_v4f b) { return wasm_f32x4_mul(a, b); }
-static inline emx_v4f emx_v4f_div(emx_v4f a, emx_v4f b) { return wasm_f32x4_div(a, b); }
-static inline emx_v4f emx_v4f_muladd(emx_v4f a, emx_v4f b, emx_v4f c) {
+static inline emx_v4f emx_v4f_load(const float *p)
+{
+    return wasm_v128_load(p);
+}
+static inline emx_v4f emx_v4f_load_splat(const float *p)
+{
+    return wasm_v128_load32_splat(p);
+}
+static inline void emx_v4f_store(float *p, emx_v4f v)
+{
+    wasm_v128_store(p, v);
+}
+static inline void emx_v4f_store_lo2(float *p, emx_v4f v)
+{
+    wasm_v128_store64_lane(p, v, 0);
+}
+static inline void emx_v4f_store_lo1(float *p, emx_v4f v)
+{
+    wasm_v128_store32_lane(p, v, 0);
+}
+static inline emx_v4f emx_v4f_movehl(emx_v4f v)
+{
+    return wasm_i32x4_shuffle(v, v, 2, 3, 2, 3);
+}
+static inline emx_v4f emx_v4f_splat(float x)
+{
+    return wasm_f32x4_splat(x);
+}
+static inline emx_v4f emx_v4f_zero(void)
+{
+    return wasm_f32x4_const_splat(0.0f);
+}
+static inline emx_v4f emx_v4f_add(emx_v4f a, emx_v4f b)
+{
+    return wasm_f32x4_add(a, b);
+}
+static inline emx_v4f emx_v4f_sub(emx_v4f a, emx_v4f b)
+{
+    return wasm_f32x4_sub(a, b);
+}
+static inline emx_v4f emx_v4f_mul(emx_v4f a, emx_v4f b)
+{
+    return wasm_f32x4_mul(a, b);
+}
+static inline emx_v4f emx_v4f_div(emx_v4f a, emx_v4f b)
+{
+    return wasm_f32x4_div(a, b);
+}
+static inline emx_v4f emx_v4f_muladd(emx_v4f a, emx_v4f b, emx_v4f c)
+{
     return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
 }
-static inline emx_v4f emx_v4f_max(emx_v4f a, emx_v4f b) { return wasm_f32x4_pmax(a, b); }
-static inline emx_v4f emx_v4f_min(emx_v4f a, emx_v4f b) { return wasm_f32x4_pmin(a, b); }
-static inline float emx_v4f_lane0(emx_v4f v) { return wasm_f32x4_extract_lane(v, 0); }
+static inline emx_v4f emx_v4f_max(emx_v4f a, emx_v4f b)
+{
+    return wasm_f32x4_pmax(a, b);
+}
+static inline emx_v4f emx_v4f_min(emx_v4f a, emx_v4f b)
+{
+    return wasm_f32x4_pmin(a, b);
+}
+static inline float emx_v4f_lane0(emx_v4f v)
+{
+    return wasm_f32x4_extract_lane(v, 0);
+}
 
-static inline emx_v4i emx_v4f_as_v4i(emx_v4f v) { return v; }
-static inline emx_v4f emx_v4i_as_v4f(emx_v4i v) { return v; }
-static inline emx_v4i emx_v4i_splat(int32_t x) { return wasm_i32x4_splat(x); }
-static inline emx_v4i emx_v4i_add(emx_v4i a, emx_v4i b) { return wasm_i32x4_add(a, b); }
-static inline emx_v4i emx_v4i_shl(emx_v4i a, int n) { return wasm_i32x4_shl(a, (uint32_t)n); }
+static inline emx_v4i emx_v4f_as_v4i(emx_v4f v)
+{
+    return v;
+}
+static inline emx_v4f emx_v4i_as_v4f(emx_v4i v)
+{
+    return v;
+}
+static inline emx_v4i emx_v4i_splat(int32_t x)
+{
+    return wasm_i32x4_splat(x);
+}
+static inline emx_v4i emx_v4i_add(emx_v4i a, emx_v4i b)
+{
+    return wasm_i32x4_add(a, b);
+}
+static inline emx_v4i emx_v4i_shl(emx_v4i a, int n)
+{
+    return wasm_i32x4_shl(a, (uint32_t)n);
+}
 
 #endif /* EMX_SIMD_F32_WASMSIMD_H */

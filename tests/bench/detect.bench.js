@@ -9,7 +9,7 @@
 // The face is a FER+ Valid image upscaled to 200 px on a grey frame (../shared/data/ferplus,
 // or EMX_FERPLUS_DIR); without it a synthetic frame is timed (no face: detection only).
 // Without CLASSIFIER, models/emoxnet-lite.emx, else tests/golden/vgg.emx as a stand-in.
-// The C-level twin is tools/bench-detect.c (build-wasm*/bench-detect.cjs).
+// The C-level twin is tests/bench/bench-detect.c (build-wasm*/bench-detect.cjs).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

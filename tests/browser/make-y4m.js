@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makePng } from '../js/helpers.js';
+import { FERPLUS_CLASSES } from '../../bin/ferplus.js';
 import { decodeImage } from '../../wasm/emoxnet.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,7 +18,7 @@ export const VALID = join(FERPLUS_DIR, 'FER2013Valid');
 export const W = 640;
 const FRAME_W = W;
 export const H = 480;
-const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
+const CLASSES = FERPLUS_CLASSES; // one list: bin/ferplus.js
 
 /** Where each face goes: [x, y, size] in the 640x480 frame, and the class it must show. */
 export const PLACES = [

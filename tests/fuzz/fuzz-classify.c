@@ -30,14 +30,14 @@ int EMX_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int EMX_FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
     enum { HDR = 21 };
-    uint8_t hdr[HDR] = {0};
+    uint8_t hdr[HDR] = { 0 };
     memcpy(hdr, data, size < HDR ? size : HDR);
     const uint8_t *pix = data + (size < HDR ? size : HDR);
     size_t n_pix = size < HDR ? 0 : size - HDR;
 
     const int flags = hdr[0];
     const int w = hdr[1] + 1, h = hdr[2] + 1;
-    static const int chans[8] = {1, 3, 4, 1, 3, 4, 0, 2};
+    static const int chans[8] = { 1, 3, 4, 1, 3, 4, 0, 2 };
     const int c = hdr[3] == 255 ? 5 : chans[hdr[3] & 7];
     const int row = w * c;
     int stride = 0;
@@ -62,7 +62,7 @@ int EMX_FUZZ_ENTRY(const uint8_t *data, size_t size)
             f[i] = (float)(int32_t)u / 8388608.0f * 300.0f; /* about -300 .. 300, fractional */
     }
     emx_model *m = emx_fuzz_model(flags & 1);
-    emx_image img = {buf, w, h, c, stride};
+    emx_image img = { buf, w, h, c, stride };
     const emx_box *b = (flags & 2) ? NULL : &box;
     float probs[EMX_MAX_CLASSES];
     emx_status st = emx_classify(m, &img, b, probs);

@@ -35,7 +35,7 @@ int EMX_FUZZ_ENTRY(const uint8_t *data, size_t size)
      * the fuzzer fast (fuzz-classify covers the preprocessing on its own). */
     if (n <= (size_t)1 << 20) {
         emx_model *m = emx_fuzz_model(sum & 1);
-        emx_image img = {px, w, h, c, 0};
+        emx_image img = { px, w, h, c, 0 };
         float probs[EMX_MAX_CLASSES];
         if (emx_classify(m, &img, NULL, probs) != EMX_OK)
             emx_fuzz_fail("classify of a decoded image failed");

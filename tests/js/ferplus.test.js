@@ -40,7 +40,10 @@ test('parseLabelCsv: quoted boxes, CRLF, a header line, errors with line numbers
   assert.equal(FERPLUS_CLASSES[kept[0].label], 'happiness');
   assert.throws(() => parseLabelCsv('a.png,"(0, 0, 1, 1)",1,2,3\n'), /line 1/);
   assert.throws(() => parseLabelCsv('a.png,"(0, 0, 1, 1)",1,0,0,0,0,0,0,0,0,0\nb.png,x,1,2\n'), /line 2/);
-  assert.equal(parseLabelCsv('a.png,bad box,1,0,0,0,0,0,0,0,0,9\n')[0].box, null);
+  // a malformed box is marked (undefined) for the caller to report; an empty one is the whole image
+  assert.equal(parseLabelCsv('a.png,bad box,1,0,0,0,0,0,0,0,0,9\n')[0].box, undefined);
+  assert.equal(parseLabelCsv('a.png,"(NaN, 0, 48, 48)",1,0,0,0,0,0,0,0,0,9\n')[0].box, undefined);
+  assert.equal(parseLabelCsv('a.png,,1,0,0,0,0,0,0,0,0,9\n')[0].box, null);
 });
 
 const splits = [

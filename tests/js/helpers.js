@@ -5,13 +5,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { FERPLUS_CLASSES } from '../../bin/ferplus.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'tests', 'golden');
 // EMOXNET_LITE_MODEL: try the real-data tests on another .emx (e.g. a fresh training snapshot).
 export const LITE_MODEL = process.env.EMOXNET_LITE_MODEL || join(ROOT, 'models', 'emoxnet-lite.emx');
 export const FERPLUS_DIR = process.env.FERPLUS_DIR || join(ROOT, '..', 'shared', 'data', 'ferplus');
-export const FER_CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
+// The FER+ class order has one home, bin/ferplus.js (the CLI's eval protocol).
+export const FER_CLASSES = FERPLUS_CLASSES;
 
 /** Both wasm builds must exist: the tests are meaningless without them. */
 export function assertBuilt() {

@@ -27,37 +27,39 @@ typedef struct bench_case {
 } bench_case;
 
 static const bench_case cases[] = {
-    {"conv3x3 48x48x1->16", 48, 1, 16, 3, 1, 1, 1},
-    {"conv3x3 48x48x3->16", 48, 3, 16, 3, 1, 1, 1},
-    {"conv3x3 48x48x4->16", 48, 4, 16, 3, 1, 1, 1},
-    {"conv3x3 48x48x16->16", 48, 16, 16, 3, 1, 1, 1},
-    {"conv3x3 24x24x32->32", 24, 32, 32, 3, 1, 1, 1},
-    {"conv3x3 12x12x64->64", 12, 64, 64, 3, 1, 1, 1},
-    {"conv3x3 6x6x128->128", 6, 128, 128, 3, 1, 1, 1},
-    {"conv3x3 48x48x64->64", 48, 64, 64, 3, 1, 1, 1},      /* vgg (full profile) */
-    {"conv3x3 24x24x128->128", 24, 128, 128, 3, 1, 1, 1},
-    {"conv3x3 12x12x256->256", 12, 256, 256, 3, 1, 1, 1},
-    {"conv3x3 6x6x320->320", 6, 320, 320, 3, 1, 1, 1},
-    {"conv3x3 24x24x32->32", 24, 32, 32, 3, 1, 1, 1},        /* resnet-s, cpu profile */
-    {"conv3x3 12x12x128->128", 12, 128, 128, 3, 1, 1, 1},
-    {"conv3x3/2 48x48x16->32", 48, 16, 32, 3, 2, 1, 1},
-    {"conv1x1 48x48x16->32", 48, 16, 32, 1, 1, 0, 1},
-    {"conv1x1 24x24x32->64", 24, 32, 64, 1, 1, 0, 1},
-    {"conv1x1 12x12x64->128", 12, 64, 128, 1, 1, 0, 1},
-    {"dw3x3 48x48x16", 48, 16, 16, 3, 1, 1, 16},
-    {"dw3x3 24x24x32", 24, 32, 32, 3, 1, 1, 32},
-    {"dw3x3 12x12x64", 12, 64, 64, 3, 1, 1, 64},
-    {"dense 256->8", 1, 256, 8, 1, 1, 0, 1},
-    {"dense 1152->256", 1, 1152, 256, 1, 1, 0, 1},
+    { "conv3x3 48x48x1->16", 48, 1, 16, 3, 1, 1, 1 },
+    { "conv3x3 48x48x3->16", 48, 3, 16, 3, 1, 1, 1 },
+    { "conv3x3 48x48x4->16", 48, 4, 16, 3, 1, 1, 1 },
+    { "conv3x3 48x48x16->16", 48, 16, 16, 3, 1, 1, 1 },
+    { "conv3x3 24x24x32->32", 24, 32, 32, 3, 1, 1, 1 },
+    { "conv3x3 12x12x64->64", 12, 64, 64, 3, 1, 1, 1 },
+    { "conv3x3 6x6x128->128", 6, 128, 128, 3, 1, 1, 1 },
+    { "conv3x3 48x48x64->64", 48, 64, 64, 3, 1, 1, 1 }, /* vgg (full profile) */
+    { "conv3x3 24x24x128->128", 24, 128, 128, 3, 1, 1, 1 },
+    { "conv3x3 12x12x256->256", 12, 256, 256, 3, 1, 1, 1 },
+    { "conv3x3 6x6x320->320", 6, 320, 320, 3, 1, 1, 1 },
+    { "conv3x3 24x24x32->32", 24, 32, 32, 3, 1, 1, 1 }, /* resnet-s, cpu profile */
+    { "conv3x3 12x12x128->128", 12, 128, 128, 3, 1, 1, 1 },
+    { "conv3x3/2 48x48x16->32", 48, 16, 32, 3, 2, 1, 1 },
+    { "conv1x1 48x48x16->32", 48, 16, 32, 1, 1, 0, 1 },
+    { "conv1x1 24x24x32->64", 24, 32, 64, 1, 1, 0, 1 },
+    { "conv1x1 12x12x64->128", 12, 64, 128, 1, 1, 0, 1 },
+    { "dw3x3 48x48x16", 48, 16, 16, 3, 1, 1, 16 },
+    { "dw3x3 24x24x32", 24, 32, 32, 3, 1, 1, 32 },
+    { "dw3x3 12x12x64", 12, 64, 64, 3, 1, 1, 64 },
+    { "dense 256->8", 1, 256, 8, 1, 1, 0, 1 },
+    { "dense 1152->256", 1, 1152, 256, 1, 1, 0, 1 },
 };
 
-static double now_s(void) {
+static double now_s(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b) {
+static int cmp_double(const void *a, const void *b)
+{
     const double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
@@ -65,20 +67,25 @@ static int cmp_double(const void *a, const void *b) {
 enum { MAX_RUNS = 501 };
 
 /* median seconds of one call; cfg NULL = reference conv */
-static double time_conv(const emx_gemm_config *cfg, const emx_conv_shape *s, const float *w,
+static double time_conv(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *w,
                         const float *b, const float *packed, const float *in, float *out,
-                        float *scratch, double min_s) {
+                        float *scratch, double min_s)
+{
     static double t[MAX_RUNS];
     int n = 0;
     for (int i = 0; i < 3; i++) { /* warm-up: caches, branch predictors, wasm tier-up */
-        if (cfg) emx__conv2d_with(cfg, s, packed, in, out, scratch);
-        else emx__conv2d_ref(s, w, b, in, out);
+        if (cfg)
+            emx__conv2d_with(cfg, s, packed, in, out, scratch);
+        else
+            emx__conv2d_ref(s, w, b, in, out);
     }
     const double start = now_s();
     while (n < MAX_RUNS && (n < 5 || now_s() - start < min_s)) {
         const double t0 = now_s();
-        if (cfg) emx__conv2d_with(cfg, s, packed, in, out, scratch);
-        else emx__conv2d_ref(s, w, b, in, out);
+        if (cfg)
+            emx__conv2d_with(cfg, s, packed, in, out, scratch);
+        else
+            emx__conv2d_ref(s, w, b, in, out);
         t[n++] = now_s() - t0;
     }
     qsort(t, (size_t)n, sizeof t[0], cmp_double);
@@ -87,7 +94,8 @@ static double time_conv(const emx_gemm_config *cfg, const emx_conv_shape *s, con
 
 /* The f32x4 peak loop: 6 mul chains + 6 add chains, 4 flops per op, no memory traffic inside.
  * A function of its own, called once per timed run, so V8 can tier it up (no OSR for wasm). */
-__attribute__((noinline)) static void peak_loop(float *st, int iters) {
+__attribute__((noinline)) static void peak_loop(float *st, int iters)
+{
     const emx_v4f m = emx_v4f_splat(0.99999994f), c = emx_v4f_splat(1e-7f);
     emx_v4f a0 = emx_v4f_load(st), a1 = emx_v4f_load(st + 4), a2 = emx_v4f_load(st + 8);
     emx_v4f a3 = emx_v4f_load(st + 12), a4 = emx_v4f_load(st + 16), a5 = emx_v4f_load(st + 20);
@@ -107,12 +115,15 @@ __attribute__((noinline)) static void peak_loop(float *st, int iters) {
     emx_v4f_store(st + 36, b3), emx_v4f_store(st + 40, b4), emx_v4f_store(st + 44, b5);
 }
 
-static double peak_gflops(double min_s) {
+static double peak_gflops(double min_s)
+{
     enum { ITERS = 1 << 18 };
     static double t[MAX_RUNS];
     static float st[48];
-    for (int i = 0; i < 48; i++) st[i] = i < 24 ? 1.0f + 0.01f * (float)i : 0.0f;
-    for (int i = 0; i < 20; i++) peak_loop(st, ITERS); /* warm-up: wasm tier-up */
+    for (int i = 0; i < 48; i++)
+        st[i] = i < 24 ? 1.0f + 0.01f * (float)i : 0.0f;
+    for (int i = 0; i < 20; i++)
+        peak_loop(st, ITERS); /* warm-up: wasm tier-up */
     int n = 0;
     const double start = now_s();
     while (n < MAX_RUNS && (n < 5 || now_s() - start < min_s)) {
@@ -124,7 +135,8 @@ static double peak_gflops(double min_s) {
     return 12.0 * 4.0 * ITERS / t[n / 2] * 1e-9;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const double min_s = argc > 1 ? atof(argv[1]) : 0.2;
     printf("bench-kernels (%s), GFLOP/s, median of runs (>= %.2f s per cell)\n", EMX_SIMD_NAME,
            min_s);
@@ -136,7 +148,7 @@ int main(int argc, char **argv) {
     unsigned seed = 1;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const bench_case *c = &cases[ci];
-        emx_conv_shape s;
+        emx__conv_shape s;
         memset(&s, 0, sizeof s);
         s.in_h = s.in_w = c->in_hw, s.in_c = c->in_c, s.out_c = c->out_c;
         s.kh = s.kw = c->k, s.stride_h = s.stride_w = c->stride, s.dil_h = s.dil_w = 1;
@@ -148,9 +160,12 @@ int main(int argc, char **argv) {
         const size_t w_n = (size_t)s.out_c * (s.in_c / s.groups) * s.kh * s.kw;
         float *in = malloc(in_n * sizeof(float)), *w = malloc(w_n * sizeof(float));
         float *b = malloc((size_t)s.out_c * sizeof(float)), *out = malloc(out_n * sizeof(float));
-        for (size_t i = 0; i < in_n; i++) in[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
-        for (size_t i = 0; i < w_n; i++) w[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
-        for (int i = 0; i < s.out_c; i++) b[i] = 0.01f * (float)i;
+        for (size_t i = 0; i < in_n; i++)
+            in[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
+        for (size_t i = 0; i < w_n; i++)
+            w[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
+        for (int i = 0; i < s.out_c; i++)
+            b[i] = 0.01f * (float)i;
         float *packed = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
         const size_t scratch_n = emx__conv2d_scratch_size(&s);
         float *scratch = malloc((scratch_n ? scratch_n : 1) * sizeof(float));
@@ -160,8 +175,10 @@ int main(int argc, char **argv) {
         printf("%-24s %8.2f", c->name, flop * 1e-6);
         double best = 1e30;
         for (int k = 0; k < emx__gemm_config_count; k++) {
-            const double t = time_conv(&emx__gemm_configs[k], &s, w, b, packed, in, out, scratch, min_s);
-            if (t < best) best = t;
+            const double t =
+                time_conv(&emx__gemm_configs[k], &s, w, b, packed, in, out, scratch, min_s);
+            if (t < best)
+                best = t;
             printf(" %9.2f", flop / t * 1e-9);
         }
         if (emx__wino_applies(&s)) { /* the same conv through igemm, packed for it */
@@ -169,7 +186,8 @@ int main(int argc, char **argv) {
             float *dpacked = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
             float *dscratch = malloc((emx__conv2d_scratch_size(&s) + 1) * sizeof(float));
             emx__conv2d_pack(&s, w, b, dpacked);
-            const double td = time_conv(emx__gemm_default(), &s, w, b, dpacked, in, out, dscratch, min_s);
+            const double td =
+                time_conv(emx__gemm_default(), &s, w, b, dpacked, in, out, dscratch, min_s);
             printf(" %9.2f", flop / td * 1e-9);
             free(dpacked), free(dscratch);
             emx__wino_enabled = 1;

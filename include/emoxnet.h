@@ -32,7 +32,7 @@ extern "C" {
 
 typedef enum emx_status {
     EMX_OK = 0,
-    EMX_ERR_INVALID_ARG = -1,  /* NULL pointer, bad enum, NaN or negative size */
+    EMX_ERR_INVALID_ARG = -1, /* NULL pointer, bad enum, NaN or negative size */
     EMX_ERR_NO_MEMORY = -2,
     EMX_ERR_BAD_MAGIC = -3,    /* not an .emx file */
     EMX_ERR_VERSION = -4,      /* .emx version this build does not read */
@@ -40,24 +40,51 @@ typedef enum emx_status {
     EMX_ERR_CHECKSUM = -6,     /* CRC-32 mismatch: the file was damaged */
     EMX_ERR_FORMAT = -7,       /* a size, offset, shape, op or attribute is invalid */
     EMX_ERR_IMAGE = -8,        /* zero-size image, bad channel count, stride too small */
-    EMX_ERR_BOX = -9,          /* box empty, NaN, not overlapping the image, > 16384 px a side,
+    EMX_ERR_BOX = -9,          /* box empty, NaN, not overlapping the image, over
+                                  EMX_MAX_IMAGE_SIDE px a side,
                                   or over 64 times the pixels of the image (or of the model's
                                   input, when larger) */
     EMX_ERR_IO = -10,          /* file could not be read */
     EMX_ERR_DECODE = -11,      /* image bytes could not be decoded */
-    EMX_ERR_UNSUPPORTED = -12  /* emx_explain: the graph has no class-activation-map branch,
+    EMX_ERR_UNSUPPORTED = -12, /* emx_explain: the graph has no class-activation-map branch,
                                   or no emx_run/emx_classify has happened yet */
+    EMX_ERR_LIMIT = -13,       /* the model exceeds a load-time budget (emx_model_params:
+                                  multiply-adds per run, memory, ops, metadata keys), or a
+                                  detection would need more scratch than its memory budget */
+    EMX_ERR_NUMERIC = -14      /* the network produced NaN, infinite or out-of-range
+                                  probabilities (e.g. finite but huge weights) */
 } emx_status;
 
 /* A static English message for a status ("ok" for EMX_OK). Never NULL. */
 const char *emx_status_str(emx_status status);
+/* Its short name, the code wasm/emoxnet.js gives EmxError ("OK", "INVALID_ARG", ...,
+ * "NUMERIC"; "UNKNOWN" for any other number): the one list of status names. */
+const char *emx_status_name(emx_status status);
 
 typedef struct emx_model emx_model;
 
+/* Budgets a model must fit at load, so a small hostile-but-valid file cannot make a run take
+ * minutes or the heap grow by gigabytes (a 96 KB graph of 10^12 multiply-adds, a 576-byte one
+ * planning 1.5 GB). The defaults are far above every real model (the shipped ensemble, the
+ * largest: 0.47 G multiply-adds, 16.5 MiB, 199 ops, 7 metadata keys); a model over one fails to
+ * load with EMX_ERR_LIMIT. A field left 0 takes its default. */
+#define EMX_DEFAULT_MAX_MACS         20000000000ull /* 2e10 multiply-adds per run */
+#define EMX_DEFAULT_MAX_MEMORY_BYTES (1ull << 29)   /* 512 MiB */
+#define EMX_DEFAULT_MAX_OPS          2048
+#define EMX_DEFAULT_MAX_META_KEYS    256
+
 typedef struct emx_model_params {
     int use_reference; /* 1: run the plain C reference ops instead of the SIMD kernels (tests) */
+    uint64_t max_macs; /* multiply-adds (and comparable element operations) one run may do */
+    uint64_t max_memory_bytes; /* what the model allocates beyond its widened weights:
+                                * activations, scratch, packed weights, class-activation-map
+                                * weights; for a detector also the detection scratch (checked
+                                * by emx_detect, which returns EMX_ERR_LIMIT beyond it) */
+    int max_ops;               /* graph ops (the format allows 4096) */
+    int max_meta_keys;         /* metadata key/value pairs */
 } emx_model_params;
 
+/* The defaults above, use_reference 0. */
 emx_model_params emx_model_default_params(void);
 
 /* Load a model from an .emx buffer. The bytes are copied/unpacked; the buffer may be freed
@@ -65,8 +92,7 @@ emx_model_params emx_model_default_params(void);
 emx_status emx_model_load(const void *data, size_t size, const emx_model_params *params,
                           emx_model **out);
 /* Thin wrapper: read a file, then emx_model_load(). */
-emx_status emx_model_load_file(const char *path, const emx_model_params *params,
-                               emx_model **out);
+emx_status emx_model_load_file(const char *path, const emx_model_params *params, emx_model **out);
 void emx_model_free(emx_model *model); /* NULL is fine */
 
 typedef struct emx_input_spec {
@@ -80,6 +106,13 @@ int emx_model_num_classes(const emx_model *model);
 const char *emx_model_class_name(const emx_model *model, int i);
 /* Metadata value for key, or NULL when the file has none. */
 const char *emx_model_meta(const emx_model *model, const char *key);
+
+/* The one set of image limits, for every entry point (emx_image_decode, emx_preprocess,
+ * emx_classify, emx_detect, emx_analyze; the WebAssembly shim exports them for JS): at most
+ * EMX_MAX_IMAGE_SIDE pixels a side and EMX_MAX_IMAGE_PIXELS pixels (64 Mpx: an 8192 x 8192
+ * RGBA image is 256 MiB, a quarter of what wasm32 can address without trouble). */
+#define EMX_MAX_IMAGE_SIDE   16384
+#define EMX_MAX_IMAGE_PIXELS (1 << 26)
 
 /* An image in memory: 8-bit pixels, row-major, channels 1 (gray), 3 (RGB) or 4 (RGBA).
  * stride is bytes per row (>= width * channels), 0 meaning tightly packed. */
@@ -104,8 +137,7 @@ emx_status emx_preprocess(const emx_model *model, const emx_image *image, const 
 emx_status emx_run(emx_model *model, const float *input, float *probs);
 
 /* emx_preprocess + emx_run. */
-emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box,
-                        float *probs);
+emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box, float *probs);
 
 /* Explain the most recent emx_run/emx_classify (or the last face of emx_analyze) with a class
  * activation map: where in the input crop the evidence for class `label` lies (-1: the most
@@ -127,8 +159,11 @@ emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box 
 emx_status emx_explain(const emx_model *model, int label, float *map, int map_w, int map_h);
 
 /* Decode PNG or JPEG bytes (stb_image) into 8-bit pixels with their own channel count (1, 3 or
- * 4: gray + alpha comes back as gray, as emx_image has no such layout). Images over 16384 pixels
- * a side, truncated PNGs and JPEGs with invalid Huffman tables are EMX_ERR_DECODE.
+ * 4: gray + alpha comes back as gray, as emx_image has no such layout). Images over the limits
+ * above, truncated PNGs, PNGs whose compressed data is too short for the size they announce
+ * (checked before anything is allocated: deflate expands at most 1032:1, so a 1 MB "bomb"
+ * cannot make the decoder reserve a gigabyte first) and JPEGs with invalid Huffman tables
+ * are EMX_ERR_DECODE; nothing stays allocated after a failure.
  * On success *pixels is malloc'd and owned by the caller: release it with emx_image_free(). */
 emx_status emx_image_decode(const void *bytes, size_t size, uint8_t **pixels, int *width,
                             int *height, int *channels);
@@ -187,22 +222,21 @@ typedef struct emx_detect_params {
 emx_detect_params emx_detect_default_params(void);
 
 typedef struct emx_face {
-    emx_box box;           /* in image pixels; may reach outside the image for cut-off faces */
-    float score;           /* detector confidence, 0..1 */
-    int n_landmarks;       /* BlazeFace: 6, in this order: the subject's right eye, left eye,
+    emx_box box;     /* in image pixels; may reach outside the image for cut-off faces */
+    float score;     /* detector confidence, 0..1 */
+    int n_landmarks; /* BlazeFace: 6, in this order: the subject's right eye, left eye,
                             * nose tip, mouth centre, right ear tragion, left ear tragion */
     float landmarks[EMX_MAX_LANDMARKS][2]; /* x, y in image pixels */
-    int label;             /* emx_analyze: most probable class; emx_detect: -1 */
-    float probs[EMX_MAX_CLASSES]; /* emx_analyze: the classifier's num_classes scores */
+    int label;                             /* emx_analyze: most probable class; emx_detect: -1 */
+    float probs[EMX_MAX_CLASSES];          /* emx_analyze: the classifier's num_classes scores */
 } emx_face;
 
 /* Find faces in a whole image. Writes up to max_faces (>= 0) faces, best score first, and
  * their number to *n_faces (0 for an image without faces: that is EMX_OK). params may be
- * NULL for defaults. Images up to 16384 pixels a side; larger, empty or malformed images
+ * NULL for defaults. Images within EMX_MAX_IMAGE_SIDE / _PIXELS; larger, empty or malformed images
  * are EMX_ERR_IMAGE. */
-emx_status emx_detect(emx_model *detector, const emx_image *image,
-                      const emx_detect_params *params, emx_face *faces, int max_faces,
-                      int *n_faces);
+emx_status emx_detect(emx_model *detector, const emx_image *image, const emx_detect_params *params,
+                      emx_face *faces, int max_faces, int *n_faces);
 
 /* emx_detect, then classify every face with the expression model: each crop is the face box
  * enlarged to a forehead-to-chin square (as FER+ crops are) and rotated so the eyes are

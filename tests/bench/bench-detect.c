@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr, "bench-detect: no face image at %s; timing an empty frame\n", face_path);
     }
-    emx_image img = {frame, W, H, 3, 0};
+    emx_image img = { frame, W, H, 3, 0 };
     emx_face faces[8];
     int n = 0;
     for (int i = 0; i < 5; i++)
