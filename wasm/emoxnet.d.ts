@@ -48,6 +48,10 @@ export type ModelLocation = `${string}${'/' | '.' | ':' | '\\'}${string}`;
  *   message names the URL and what the server sent: status, content-type, first bytes).
  * - `BAD_MAGIC` for a fetched file also names the URL and what came back (e.g. an HTML page
  *   a dev server sent in place of a missing model).
+ * - `LIMIT`: the model is over a load-time budget (see {@link LoadBudget}): a hostile-but-valid
+ *   file; real models are far below the defaults.
+ * - `NUMERIC`: the network produced scores that are not probabilities (NaN, infinite, out of
+ *   0..1); nothing is returned, and explainLast() has nothing to explain.
  * - `INTERNAL`: the wasm module trapped; that model (or decoder) is unusable afterwards.
  */
 export type EmxErrorCode =
@@ -63,6 +67,8 @@ export type EmxErrorCode =
   | 'IO'
   | 'DECODE'
   | 'UNSUPPORTED'
+  | 'LIMIT'
+  | 'NUMERIC'
   | 'DISPOSED'
   | 'LOAD'
   | 'INTERNAL'
@@ -128,6 +134,23 @@ export interface LoadOptions {
    * or a path. Default: the shipped blazeface.emx (in the package, or under baseUrl).
    */
   detector?: Uint8Array | ArrayBuffer | ArrayBufferView | BlobLike | string | URLLike;
+  /**
+   * Load-time budgets (the C emx_model_params): a model over one is refused with EmxError
+   * 'LIMIT'. Each absent field keeps the core's default, far above every real model.
+   */
+  budget?: LoadBudget;
+}
+
+/** Load-time budgets of load() (positive integers; defaults in parentheses). */
+export interface LoadBudget {
+  /** Multiply-adds one run may do (2e10). */
+  maxMacs?: number;
+  /** Bytes the model may allocate beyond its weights (512 MiB). */
+  maxMemoryBytes?: number;
+  /** Graph ops (2048). */
+  maxOps?: number;
+  /** Metadata key/value pairs (256). */
+  maxMetaKeys?: number;
 }
 
 /**
@@ -324,7 +347,11 @@ export interface Model<C extends string = Expression> {
    */
   explain(image: MediaInput, box?: Box | null, options?: ExplainOptions<C>): Explanation<C>;
 
-  /** explain()'s map for the most recent classify() or run(); 'UNSUPPORTED' before any. */
+  /**
+   * explain()'s map for the most recent classify() or run(), or, when an analyze() came later
+   * and classified at least one face, for the last face of its result whose label is not null
+   * (its label is the default `explained`). 'UNSUPPORTED' before any (and after a 'NUMERIC').
+   */
   explainLast(options?: ExplainOptions<C>): HeatMap<C>;
 
   /** Whether the file is a face detector (META task=detector): only detect() works on it. */

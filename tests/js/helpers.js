@@ -122,19 +122,20 @@ export function prng(seed) {
 
 /**
  * A one-layer classifier as an .emx (models/FORMAT.md): input H x W x C, DENSE to the 8 FER+
- * classes, SOFTMAX. Returns {bytes, weight, bias, spec} so tests can compute the answer in JS.
+ * classes (or `classes`), SOFTMAX. Returns {bytes, weight, bias, spec} so tests can compute the
+ * answer in JS. weightScale: the weights' range (huge values make the softmax NaN).
  */
-export function makeDenseModel({ height = 8, width = 8, channels = 1, mean = 0.5, std = 0.25, seed = 7, meta = {} } = {}) {
+export function makeDenseModel({ height = 8, width = 8, channels = 1, mean = 0.5, std = 0.25, seed = 7, meta = {}, classes = FER_CLASSES, weightScale = 0.5 } = {}) {
   const inLen = height * width * channels;
-  const K = FER_CLASSES.length;
+  const K = classes.length;
   const rnd = prng(seed);
-  const weight = Float32Array.from({ length: K * inLen }, () => rnd() * 0.5);
+  const weight = Float32Array.from({ length: K * inLen }, () => rnd() * weightScale);
   const bias = Float32Array.from({ length: K }, () => rnd() * 0.1);
   const data = Buffer.concat([Buffer.from(weight.buffer), Buffer.from(bias.buffer)]);
 
   const inpt = new Writer().u32(height).u32(width).u32(channels).f32(mean).f32(std).done();
   const clss = new Writer().u32(K);
-  for (const c of FER_CLASSES) clss.str(c);
+  for (const c of classes) clss.str(c);
   const tens = new Writer().u32(2);
   tens.str('fc.weight').u32(0).u32(2).u32(K).u32(inLen).u32(0).u32(weight.byteLength);
   tens.str('fc.bias').u32(0).u32(1).u32(K).u32(weight.byteLength).u32(bias.byteLength);

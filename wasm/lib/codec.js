@@ -1,7 +1,7 @@
 // codec.js - PNG/JPEG decoding (stb_image in the core) and annotate(): faces drawn on a copy of
 // an image and encoded as PNG (stb_image_write). Node users and the CLI need no image library.
 import { EmxError, ST_BOX, ST_DECODE, ST_NO_MEMORY, invalidArg } from './errors.js';
-import { asBytes } from './io.js';
+import { byteView } from './io.js';
 import { checkBox, checkImage } from './image.js';
 import { Wasm, getModule } from './wasm.js';
 import { checkOptions } from './options.js';
@@ -67,9 +67,10 @@ async function decoderInstance(options) {
  * result can always be passed to classify().
  */
 export async function decodeImage(bytes, options) {
-  const src = asBytes(bytes);
-  if (!src) throw invalidArg('decodeImage() takes a Uint8Array or ArrayBuffer');
-  if (src.length === 0) throw new EmxError('DECODE', 'decodeImage: no bytes to decode', ST_DECODE);
+  const given = byteView(bytes);
+  if (!given) throw invalidArg('decodeImage() takes a Uint8Array or ArrayBuffer');
+  if (given.length === 0) throw new EmxError('DECODE', 'decodeImage: no bytes to decode', ST_DECODE);
+  const src = given.slice(); // the bytes as they are now: the caller's buffer may change during the await
   const { module, w } = await decoderInstance(options);
   try {
     return decodeWith(w, src);
@@ -84,7 +85,7 @@ export async function decodeImage(bytes, options) {
  * faces may be empty (the image is just encoded). options select the wasm build as for load().
  */
 export async function annotate(image, faces, options) {
-  const img = checkImage(image);
+  checkImage(image); // early, for the error; checked again (and copied) once the instance is there
   if (!Array.isArray(faces)) throw invalidArg('annotate() takes an array of faces');
   const boxes = new Float32Array(4 * faces.length);
   const labels = [];
@@ -93,10 +94,19 @@ export async function annotate(image, faces, options) {
     if (!b) throw new EmxError('BOX', `faces[${i}].box is missing`, ST_BOX);
     boxes.set([b.x, b.y, b.width, b.height], 4 * i);
     const pct = (v) => `${Math.round(100 * (Number.isFinite(v) ? v : 0))}%`;
-    labels.push(f.label ? `${f.label} ${pct(f.scores?.[f.label])}` : `face ${pct(f.score)}`);
+    const label = f.label;
+    if (label !== undefined && label !== null && typeof label !== 'string') {
+      throw invalidArg(`faces[${i}].label must be a class name or null`);
+    }
+    const scores = f.scores;
+    const score = label && scores !== null && typeof scores === 'object' && Object.prototype.hasOwnProperty.call(scores, label) ? scores[label] : undefined;
+    labels.push(label ? `${label} ${pct(score)}` : `face ${pct(f.score)}`);
   });
   const text = new TextEncoder().encode(labels.map((l) => l.replace(/[^\x20-\x7e]/g, '?') + '\0').join(''));
   const { module, w } = await decoderInstance(options);
+  // Checked again against this instance's limits and copied at once: the caller's buffer may
+  // have changed during the await.
+  const img = checkImage(image, w.limits);
   let pixPtr = 0;
   let boxPtr = 0;
   let textPtr = 0;

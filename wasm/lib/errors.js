@@ -17,7 +17,9 @@ export class EmxError extends Error {
   }
 }
 
-// emx_status values (src/emoxnet.h) -> EmxError codes.
+// emx_status values (emoxnet.h) -> EmxError codes. A wasm build that exports
+// emx_wasm_status_name answers this itself (Wasm#statusCode, the names of emx_status_name());
+// this table is for builds without it, and tests/js/limits.test.js checks the two agree.
 export const STATUS_CODE = new Map([
   [-1, 'INVALID_ARG'],
   [-2, 'NO_MEMORY'],
@@ -31,16 +33,31 @@ export const STATUS_CODE = new Map([
   [-10, 'IO'],
   [-11, 'DECODE'],
   [-12, 'UNSUPPORTED'],
+  [-13, 'LIMIT'],
+  [-14, 'NUMERIC'],
 ]);
 export const ST_INVALID_ARG = -1;
 export const ST_NO_MEMORY = -2;
 export const ST_BAD_MAGIC = -3;
+export const ST_FORMAT = -7;
 export const ST_TRUNCATED = -5;
 export const ST_IMAGE = -8;
 export const ST_BOX = -9;
 export const ST_DECODE = -11;
+export const ST_UNSUPPORTED = -12;
+export const ST_LIMIT = -13;
+export const ST_NUMERIC = -14;
 
 /** An EmxError('INVALID_ARG') with the matching C status. */
 export function invalidArg(message) {
   return new EmxError('INVALID_ARG', message, ST_INVALID_ARG);
+}
+
+/** A value for an error message, never throwing (a Symbol, an object without toString). */
+export function show(v) {
+  try {
+    return typeof v === 'object' && v !== null ? Object.prototype.toString.call(v) : String(v);
+  } catch {
+    return typeof v;
+  }
 }

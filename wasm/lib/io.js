@@ -95,14 +95,78 @@ export async function readBytes(where) {
   }
 }
 
-/** Bytes of a BufferSource as a Uint8Array view (no copy), or null when it is not one. */
-export function asBytes(x) {
-  if (x instanceof Uint8Array) return x;
-  if (x instanceof ArrayBuffer) return new Uint8Array(x);
-  if (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer) return new Uint8Array(x);
-  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+// A typed array's length, offset and buffer read through the %TypedArray%.prototype getters, and
+// an ArrayBuffer's size through ArrayBuffer.prototype's: the caller's object cannot lie about
+// them (an overridden `length` getter, a Proxy, a subclass), and for anything that is not the
+// real thing the tag getter answers undefined / the size getter throws, running no code of theirs.
+const TA_PROTO = Object.getPrototypeOf(Uint8Array.prototype);
+const taGet = (key) => Object.getOwnPropertyDescriptor(TA_PROTO, key).get;
+const TA_TAG = taGet(Symbol.toStringTag);
+const TA_BUFFER = taGet('buffer');
+const TA_OFFSET = taGet('byteOffset');
+const TA_BYTES = taGet('byteLength');
+const TA_LENGTH = taGet('length');
+const AB_BYTES = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+const dvGet = (key) => Object.getOwnPropertyDescriptor(DataView.prototype, key).get;
+const DV_BUFFER = dvGet('buffer');
+const DV_OFFSET = dvGet('byteOffset');
+const DV_BYTES = dvGet('byteLength');
+const SAB_BYTES =
+  typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength').get : null;
+
+/** The element type of a typed array ('Uint8Array', 'Float32Array', ...), undefined for anything else. */
+export function typedArrayKind(x) {
+  return TA_TAG.call(x);
+}
+
+/** A typed array's real element count (0 once its buffer is detached or shrunk under it). */
+export function typedArrayLength(x) {
+  return TA_LENGTH.call(x);
+}
+
+function bufferSize(x, getter) {
+  if (!getter || x === null || typeof x !== 'object') return -1;
+  try {
+    return getter.call(x);
+  } catch {
+    return -1; // not that kind of buffer
+  }
+}
+
+/**
+ * The bytes a BufferSource (ArrayBuffer, SharedArrayBuffer or any typed array / DataView) holds
+ * now, as a new fixed-length Uint8Array view (no copy) made from its internal slots; null when
+ * x is none of those. A detached buffer gives 0 bytes. The view never changes length: checking
+ * view.length and copying the view copies exactly what was checked, whatever the caller's object
+ * does later (a resizable buffer grown, an overridden length getter).
+ */
+export function byteView(x) {
+  if (TA_TAG.call(x) !== undefined) {
+    const n = TA_BYTES.call(x);
+    return n === 0 ? new Uint8Array(0) : new Uint8Array(TA_BUFFER.call(x), TA_OFFSET.call(x), n);
+  }
+  if (bufferSize(x, DV_BYTES) !== -1 || (x !== null && typeof x === 'object' && ArrayBuffer.isView(x))) {
+    try {
+      const n = DV_BYTES.call(x);
+      return n === 0 ? new Uint8Array(0) : new Uint8Array(DV_BUFFER.call(x), DV_OFFSET.call(x), n);
+    } catch {
+      return new Uint8Array(0); // a DataView over a detached buffer
+    }
+  }
+  for (const getter of [AB_BYTES, SAB_BYTES]) {
+    const n = bufferSize(x, getter);
+    if (n >= 0) return n === 0 ? new Uint8Array(0) : new Uint8Array(x, 0, n);
+  }
   return null;
 }
+
+/** Whether x is a BufferSource byteView() reads. */
+export function isBufferSource(x) {
+  return byteView(x) !== null;
+}
+
+/** Bytes of a BufferSource as a Uint8Array view (no copy, see byteView), or null when it is not one. */
+export const asBytes = byteView;
 
 export function isBlob(x) {
   return typeof Blob !== 'undefined' && x instanceof Blob;

@@ -1,12 +1,16 @@
 // meta.js - the keys of an .emx file's META chunk (models/FORMAT.md). The C API has no way to
 // enumerate keys, so they are read here; the values come from the core (emx_wasm_meta).
 
+import { EmxError, ST_LIMIT } from './errors.js';
+
 // Keys from models/FORMAT.md, asked for in any case.
 export const KNOWN_META_KEYS = ['name', 'description', 'training_data', 'valid_accuracy', 'license', 'source', 'task', 'keypoints'];
 
 // Only called after the C loader accepted the file (magic, sizes and CRC checked), and still
-// bounds-checked: any surprise just yields no keys.
-export function parseMetaKeys(bytes) {
+// bounds-checked: any surprise just yields no keys. A META chunk with more than maxKeys pairs
+// (the core's metadata-key budget, emx_model_params.max_meta_keys) is EmxError('LIMIT'): the
+// core refuses it at load too, and reading 80 000 keys one by one would take seconds.
+export function parseMetaKeys(bytes, maxKeys) {
   const keys = [];
   try {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -28,6 +32,9 @@ export function parseMetaKeys(bytes) {
           return s;
         };
         const n = dv.getUint32(p, true);
+        if (n > maxKeys) {
+          throw new EmxError('LIMIT', `the model has ${n} metadata keys, over the budget of ${maxKeys} (load() options.budget.maxMetaKeys)`, ST_LIMIT);
+        }
         p += 4;
         for (let i = 0; i < n; i++) {
           keys.push(str());
@@ -37,7 +44,8 @@ export function parseMetaKeys(bytes) {
       }
       off = body + ((size + 3) & ~3);
     }
-  } catch {
+  } catch (err) {
+    if (err instanceof EmxError) throw err;
     /* keep what we have */
   }
   return keys;

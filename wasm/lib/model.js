@@ -1,15 +1,15 @@
 // model.js - load() and the Model class: one loaded network in its own wasm instance, with the
 // face detector loaded into the same instance on first use.
-import { EmxError, invalidArg } from './errors.js';
+import { EmxError, ST_FORMAT, ST_UNSUPPORTED, invalidArg, show } from './errors.js';
 import { DETECTOR_FILE, assetLocation, isDefaultLocation, ASSET_HINT } from './assets.js';
 import { Wasm, getModule } from './wasm.js';
 import { checkOptions } from './options.js';
 import { fetchModel, sourceBytes } from './sources.js';
-import { isLocalFile } from './io.js';
-import { MAX_IMAGE_BYTES, checkBox, checkImage, isInt } from './image.js';
+import { byteView, isLocalFile, typedArrayKind } from './io.js';
+import { checkBox, checkImage, isInt } from './image.js';
 import { toRawImage } from './media.js';
 import { decodeWith } from './codec.js';
-import { checkDetectOptions, readFaces } from './detector.js';
+import { areProbabilities, checkDetectOptions, classScores, numericError, readFaces, resolveTiles } from './detector.js';
 import { KNOWN_META_KEYS, parseMetaKeys } from './meta.js';
 
 /** A loaded model. Create with load(); release with dispose(). Not safe for re-entrant use. */
@@ -26,15 +26,27 @@ class Model {
   #pixels = 0; // pixel buffer for classify(), grown on demand, reused across calls
   #pixelsCap = 0;
   #inputLen;
+  #budget; // load()'s options.budget, for the detector too
+  #lastProbs = null; // the scores explainLast() explains: of the last classify()/run() or analyzed face
 
   /** @internal use load() */
-  constructor(w, modelPtr, variant, reference, bytes, detectorSource) {
+  constructor(w, modelPtr, variant, reference, bytes, detectorSource, budget = {}) {
     this.#w = w;
     this.#model = modelPtr;
     this.#detectorSource = detectorSource;
+    this.#budget = budget;
     const n = w.call('emx_wasm_num_classes', modelPtr);
     const names = [];
     for (let i = 0; i < n; i++) names.push(w.string(w.call('emx_wasm_class_name', modelPtr, i)) ?? `class${i}`);
+    // The core refuses empty, duplicate and '__proto__' names at load; checked here too, since
+    // scores are keyed by name and a duplicate would silently drop a class's score.
+    const seen = new Set();
+    for (const name of names) {
+      if (name === '' || seen.has(name)) {
+        throw new EmxError('FORMAT', `load: class name ${JSON.stringify(name)} is ${name === '' ? 'empty' : 'repeated'} (class names must be unique)`, ST_FORMAT);
+      }
+      seen.add(name);
+    }
     /** Class names in output order. */
     this.classNames = Object.freeze(names);
     /** The model's input tensor: height x width x channels floats, (pixel/255 - mean)/std. */
@@ -46,7 +58,7 @@ class Model {
       std: w.call('emx_wasm_input_std', modelPtr),
     });
     const meta = {};
-    for (const key of new Set([...parseMetaKeys(bytes), ...KNOWN_META_KEYS])) {
+    for (const key of new Set([...parseMetaKeys(bytes, budget.maxMetaKeys ?? w.limits.maxMetaKeys), ...KNOWN_META_KEYS])) {
       const v = w.meta(modelPtr, key);
       if (v !== null) meta[key] = v;
     }
@@ -69,14 +81,27 @@ class Model {
     return this.#w;
   }
 
-  #readProbs(w) {
+  /** The probabilities the last run wrote, checked: NUMERIC (and nothing to explain) otherwise. */
+  #readProbs(w, what) {
     const n = this.classNames.length;
-    return new Float32Array(w.memory.buffer, this.#probs, n).slice();
+    const probs = new Float32Array(w.memory.buffer, this.#probs, n).slice();
+    if (!areProbabilities(probs)) {
+      this.#lastProbs = null;
+      throw numericError(what);
+    }
+    this.#lastProbs = probs;
+    return probs;
   }
 
-  /** Raw pixels of any accepted input (media.js), checked; encoded bytes decode in this instance. */
-  #image(w, input) {
-    return checkImage(toRawImage(input, (bytes) => decodeWith(w, bytes, 'decoding the image')));
+  /**
+   * Raw pixels of any accepted input (media.js), checked against the instance's limits;
+   * encoded bytes decode in this instance. The caller's code (getters) may run in here, and may
+   * dispose the model: take the instance (#live) again afterwards. img.data is exactly the
+   * checked bytes: copy it before anything else runs.
+   */
+  #image(input) {
+    const img = toRawImage(input, (bytes) => decodeWith(this.#live(), bytes, 'decoding the image'));
+    return checkImage(img, this.#live().limits);
   }
 
   /**
@@ -85,21 +110,20 @@ class Model {
    * Returns {label, scores}.
    */
   classify(image, box) {
-    const w = this.#live();
-    const img = this.#image(w, image);
+    this.#live();
+    // The box first, then the image: its pixels are copied right after they were checked, with
+    // no code of the caller's (a getter) in between.
     const b = checkBox(box);
+    const img = this.#image(image);
+    const w = this.#live(); // disposed by a getter meanwhile?
     this.#upload(w, img);
     const st = w.call('emx_wasm_classify', this.#model, this.#pixels, img.width, img.height, img.channels,
       b ? 1 : 0, b ? b.x : 0, b ? b.y : 0, b ? b.width : 0, b ? b.height : 0, this.#probs);
     if (st !== 0) throw w.statusError(st, 'classify');
-    const probs = this.#readProbs(w);
-    const scores = {};
+    const probs = this.#readProbs(w, 'classify');
     let best = 0;
-    for (let i = 0; i < probs.length; i++) {
-      scores[this.classNames[i]] = probs[i];
-      if (probs[i] > probs[best]) best = i;
-    }
-    return { label: this.classNames[best], scores };
+    for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
+    return { label: this.classNames[best], scores: classScores(this.classNames, probs) };
   }
 
   /**
@@ -118,18 +142,26 @@ class Model {
     return { ...out, label, scores };
   }
 
-  /** The map of explain() for the most recent classify() or run(). */
+  /**
+   * The map of explain() for the most recent classify() or run(), or, when analyze() came
+   * later and classified a face, for the last face of its result that has a label.
+   */
   explainLast(options) {
-    const w = this.#live();
+    this.#live();
     const o = options ?? {};
     if (typeof o !== 'object') throw invalidArg('explain options must be an object');
+    const label = o.label;
+    const raw = o.raw;
     let idx = -1;
-    if (o.label !== undefined && o.label !== null) {
-      idx = typeof o.label === 'string' ? this.classNames.indexOf(o.label) : o.label;
+    if (label !== undefined && label !== null) {
+      idx = typeof label === 'string' ? this.classNames.indexOf(label) : label;
       if (!isInt(idx, 0, this.classNames.length - 1)) {
-        throw invalidArg(`explain: unknown label ${String(o.label)} (one of ${this.classNames.join(', ')})`);
+        throw invalidArg(`explain: unknown label ${show(label)} (one of ${this.classNames.join(', ')})`);
       }
     }
+    const w = this.#live(); // disposed by a getter of options?
+    const last = this.#lastProbs;
+    if (!last) throw new EmxError('UNSUPPORTED', 'explain: nothing to explain (no classify() or run() has succeeded yet)', ST_UNSUPPORTED);
     const { width, height } = this.inputSpec;
     const mapPtr = w.malloc(4 * width * height);
     let data;
@@ -141,11 +173,10 @@ class Model {
       if (!w.broken) w.free(mapPtr);
     }
     if (idx < 0) {
-      const probs = this.#readProbs(w);
       idx = 0;
-      for (let i = 1; i < probs.length; i++) if (probs[i] > probs[idx]) idx = i;
+      for (let i = 1; i < last.length; i++) if (last[i] > last[idx]) idx = i;
     }
-    if (!o.raw) {
+    if (!raw) {
       let max = 0;
       for (const v of data) if (v > max) max = v;
       for (let i = 0; i < data.length; i++) data[i] = max > 0 && data[i] > 0 ? data[i] / max : 0;
@@ -156,14 +187,15 @@ class Model {
   #upload(w, img) {
     if (img.size > this.#pixelsCap) {
       // Grow with slack so a stream of slightly different sizes does not reallocate each time.
-      const cap = Math.min(MAX_IMAGE_BYTES, Math.max(img.size, Math.ceil(this.#pixelsCap * 1.5)));
+      const l = w.limits;
+      const cap = Math.min(4 * l.maxPixels, Math.max(img.size, Math.ceil(this.#pixelsCap * 1.5)));
       w.free(this.#pixels);
       this.#pixels = 0;
       this.#pixelsCap = 0;
       this.#pixels = w.malloc(cap);
       this.#pixelsCap = cap;
     }
-    w.u8().set(img.data, this.#pixels);
+    w.u8().set(img.data, this.#pixels); // exactly img.size bytes: a fixed-length view (checkImage)
   }
 
   // Load the detector into this model's instance (once; concurrent callers share the load).
@@ -181,7 +213,7 @@ class Model {
         }
         const w = this.#live();
         if (this.#detector) return;
-        const ptr = w.loadModel(bytes, this.reference, 'loading the face detector');
+        const ptr = w.loadModel(bytes, this.reference, 'loading the face detector', this.#budget);
         if (w.meta(ptr, 'task') !== 'detector') {
           w.call('emx_wasm_free', ptr);
           throw new EmxError('FORMAT', 'face detector: the file is not a detector (its META has no task=detector)', -7);
@@ -197,14 +229,19 @@ class Model {
 
   async #faceCall(image, options, classify) {
     const w0 = this.#live();
-    // Pixels are read before the first await: a video keeps playing, and the caller's buffer
-    // may be reused once this call has started.
-    const img = this.#image(w0, image);
-    const o = checkDetectOptions(options, img);
+    // Options first, then the pixels, checked and taken at once (a video keeps playing, and the
+    // caller's buffer may be reused or resized once this call has started): straight into wasm
+    // memory when the detector is ready, else into a private copy for after its load.
+    let o = checkDetectOptions(options, w0.limits);
     if (classify && this.isDetector) {
       throw invalidArg('analyze() needs an expression model; this model is a face detector (use detect())');
     }
-    await this.#ensureDetector();
+    let img = this.#image(image);
+    o = resolveTiles(o, img, this.#live().limits); // (and disposed by a getter meanwhile?)
+    if (!this.#detector) {
+      img = { ...img, data: img.data.slice() };
+      await this.#ensureDetector();
+    }
     const w = this.#live(); // disposed while the detector loaded?
     const nClasses = classify ? this.classNames.length : 0;
     const stride = w.call('emx_wasm_face_floats') + nClasses;
@@ -226,7 +263,13 @@ class Model {
     if (st !== 0) throw w.statusError(st, classify ? 'analyze' : 'detect');
     const n = new Int32Array(w.memory.buffer, countPtr, 1)[0];
     const rec = new Float32Array(w.memory.buffer, this.#faces, n * stride).slice();
-    return readFaces(rec, n, stride, classify ? this.classNames : null);
+    const { faces, lastLabelled } = readFaces(rec, n, stride, classify ? this.classNames : null);
+    // The classifier now holds the last labelled face's run: explainLast() explains that face.
+    if (lastLabelled >= 0) {
+      const base = (lastLabelled + 1) * stride - nClasses;
+      this.#lastProbs = rec.slice(base, base + nClasses);
+    }
+    return faces;
   }
 
   /**
@@ -255,15 +298,17 @@ class Model {
   /** Run the network on a preprocessed input tensor (Float32Array, NHWC); returns the probabilities. */
   run(input) {
     const w = this.#live();
-    if (!(input instanceof Float32Array)) throw invalidArg('run() takes a Float32Array');
-    if (input.length !== this.#inputLen) {
+    if (typedArrayKind(input) !== 'Float32Array') throw invalidArg('run() takes a Float32Array');
+    // Its real size (not a `length` property), and exactly those bytes copied.
+    const bytes = byteView(input);
+    if (bytes.length !== 4 * this.#inputLen) {
       const s = this.inputSpec;
-      throw invalidArg(`run() input has ${input.length} floats, expected ${s.height} x ${s.width} x ${s.channels} = ${this.#inputLen}`);
+      throw invalidArg(`run() input has ${bytes.length / 4} floats, expected ${s.height} x ${s.width} x ${s.channels} = ${this.#inputLen}`);
     }
-    new Float32Array(w.memory.buffer, this.#input, this.#inputLen).set(input);
+    w.u8().set(bytes, this.#input);
     const st = w.call('emx_wasm_run', this.#model, this.#input, this.#probs);
     if (st !== 0) throw w.statusError(st, 'run');
-    return this.#readProbs(w);
+    return this.#readProbs(w, 'run');
   }
 
   /** Release the model and its wasm instance. Idempotent; later calls throw EmxError('DISPOSED'). */
@@ -282,6 +327,7 @@ class Model {
     // The memory goes with the instance; nothing to free buffer by buffer.
     this.#model = this.#probs = this.#input = this.#pixels = this.#pixelsCap = 0;
     this.#detector = this.#faces = this.#facesCap = 0;
+    this.#lastProbs = null;
   }
 
   /** Whether dispose() was called. */
@@ -303,17 +349,21 @@ class Model {
  */
 export async function load(source, options) {
   const opts = checkOptions(options);
-  const [bytes, { module, variant }] = await Promise.all([sourceBytes(source, opts), getModule(opts)]);
+  // Bytes given directly are copied now (sourceBytes), before any await: the caller may reuse,
+  // resize or transfer their buffer once load() has started. The detector's too.
+  const bytesP = sourceBytes(source, opts);
+  let detector = opts.detector;
+  const detectorBytes = byteView(detector);
+  if (detectorBytes) detector = detectorBytes.slice();
+  const [bytes, { module, variant }] = await Promise.all([bytesP, getModule(opts)]);
   if (bytes.length === 0) throw new EmxError('TRUNCATED', 'load: the model is empty (0 bytes)', -5);
   const w = await Wasm.create(module);
   const reference = opts.reference === true;
-  const modelPtr = w.loadModel(bytes, reference, 'load');
+  const modelPtr = w.loadModel(bytes, reference, 'load', opts.budget);
   // The default detector's place is fixed now (init()/baseUrl at load time), fetched on first use.
-  let detector = opts.detector;
   if (detector === undefined || detector === null) {
     const where = assetLocation(DETECTOR_FILE, opts);
     detector = { default: true, where, hint: isDefaultLocation(opts) && !isLocalFile(where) ? ASSET_HINT : null };
   }
-  return new Model(w, modelPtr, variant, reference, bytes, detector);
+  return new Model(w, modelPtr, variant, reference, bytes, detector, opts.budget);
 }
-

@@ -3,7 +3,7 @@
 // here, where the URL and the server's answer are still known, so an HTML page served in place
 // of a model is reported as such rather than as a bare "not an .emx file".
 import { EmxError, ST_BAD_MAGIC, ST_TRUNCATED } from './errors.js';
-import { asBytes, describe, firstBytes, isBlob, isLocalFile, readBytes, resolveLocation } from './io.js';
+import { byteView, describe, firstBytes, isBlob, isLocalFile, readBytes, resolveLocation } from './io.js';
 import { ASSET_HINT, MODEL_FILES, assetLocation, isDefaultLocation } from './assets.js';
 
 const EMX_MAGIC = [0x45, 0x4d, 0x58, 0x4e]; // "EMXN" (models/FORMAT.md)
@@ -36,8 +36,9 @@ export async function fetchModel(where, hint = null) {
 
 /** The .emx bytes of `source` (see USAGE); options: load()'s (baseUrl, locateFile). */
 export async function sourceBytes(source, options = {}) {
-  const direct = asBytes(source);
-  if (direct) return direct;
+  // Copied at once (a private snapshot): the caller's buffer may change after this call.
+  const direct = byteView(source);
+  if (direct) return direct.slice();
   if (isBlob(source)) return new Uint8Array(await source.arrayBuffer());
   if (typeof source === 'string' && Object.prototype.hasOwnProperty.call(MODEL_FILES, source)) {
     const where = assetLocation(MODEL_FILES[source], options);

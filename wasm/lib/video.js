@@ -3,7 +3,7 @@
 // analyze() on every new frame of a <video> (in this thread or a Web Worker) and reports the
 // tracked faces. The live demo (web/) runs on exactly this.
 // FaceTracker needs no DOM: it runs in the page, a worker or Node (tests/js/track.test.js).
-import { EmxError, invalidArg } from './errors.js';
+import { EmxError, invalidArg, show } from './errors.js';
 import { load } from './model.js';
 import { drawPixels, toRawImage } from './media.js';
 import { analysisCrop, scaleFace } from './detector.js';
@@ -23,11 +23,11 @@ export function iou(a, b) {
 
 /** prev + alpha * (next - prev), key by key over next's keys (a missing prev key takes next). */
 export function ema(prev, next, alpha) {
-  const out = {};
-  for (const k of Object.keys(next)) {
-    out[k] = alpha < 1 && prev && Number.isFinite(prev[k]) ? prev[k] + alpha * (next[k] - prev[k]) : next[k];
-  }
-  return out;
+  // Own properties only, and every key (a class named '__proto__' too) set as an own property.
+  const own = (o, k) => o && Object.prototype.hasOwnProperty.call(o, k);
+  return Object.fromEntries(
+    Object.keys(next).map((k) => [k, alpha < 1 && own(prev, k) && Number.isFinite(prev[k]) ? prev[k] + alpha * (next[k] - prev[k]) : next[k]]),
+  );
 }
 
 /** The key with the highest value (the first one on ties); null for an empty object. */
@@ -68,6 +68,12 @@ export class FaceTracker {
    * and `age` (frames seen).
    */
   update(faces) {
+    if (!Array.isArray(faces)) throw invalidArg('FaceTracker.update() takes the array of faces analyze() or detect() returned');
+    faces.forEach((f, i) => {
+      if (f === null || typeof f !== 'object' || f.box === null || typeof f.box !== 'object') {
+        throw invalidArg(`FaceTracker.update(): faces[${i}] has no box`);
+      }
+    });
     const alpha = Math.min(1, Math.max(1e-3, Number(this.alpha) || 1));
     const pairs = [];
     faces.forEach((f, i) => {
@@ -144,7 +150,7 @@ export function watchVideo(video, options = {}) {
   const { onFaces, onError = (err) => console.error(err) } = options;
   if (typeof onFaces !== 'function') throw invalidArg('watchVideo() needs options.onFaces(faces, info)');
   const maxSide = options.maxSide ?? 640;
-  if (typeof maxSide !== 'number' || !(maxSide >= 16)) throw invalidArg(`watchVideo() options.maxSide must be a number >= 16 (got ${String(maxSide)})`);
+  if (typeof maxSide !== 'number' || !(maxSide >= 16)) throw invalidArg(`watchVideo() options.maxSide must be a number >= 16 (got ${show(maxSide)})`);
   const smoothing = options.smoothing === false ? { alpha: 1 } : options.smoothing || {};
   const tracker = new FaceTracker(smoothing);
   if (options.explain !== undefined && typeof options.explain !== 'boolean' && typeof options.explain !== 'function') {

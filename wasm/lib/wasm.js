@@ -6,7 +6,8 @@
 // paths), drags in a virtual file system we do not need, and is not an ES module that bundlers
 // handle well. The module only needs a handful of WASI imports, stubbed below.
 import { EmxError, STATUS_CODE, ST_NO_MEMORY } from './errors.js';
-import { asBytes, describe, firstBytes, isLocalFile, readBytes, resolveLocation } from './io.js';
+import { CORE_LIMITS } from './image.js';
+import { asBytes, byteView, describe, firstBytes, isLocalFile, readBytes, resolveLocation } from './io.js';
 import { ASSET_HINT, WASM_FILES, assetLocation, isDefaultLocation } from './assets.js';
 
 // A tiny module using a SIMD128 instruction (i8x16.splat + i8x16.popcnt), as in
@@ -197,6 +198,7 @@ export class Wasm {
     this.ex = null;
     this.memory = null;
     this.broken = null; // set after a trap: the C heap may be inconsistent from then on
+    this.limitsCache = null;
   }
 
   u8() {
@@ -225,10 +227,11 @@ export class Wasm {
     if (p) this.call('free', p);
   }
 
-  /** Copy bytes into a fresh allocation. */
+  /** Copy bytes (a BufferSource, read as io.js byteView does) into a fresh allocation. */
   allocBytes(bytes) {
-    const p = this.malloc(bytes.length);
-    this.u8().set(bytes, p);
+    const src = byteView(bytes);
+    const p = this.malloc(src.length);
+    this.u8().set(src, p);
     return p;
   }
 
@@ -251,8 +254,21 @@ export class Wasm {
     return new TextDecoder().decode(u8.subarray(p, end));
   }
 
+  /** The EmxError code of an emx_status: the core's own name when it exports one. */
+  statusCode(status) {
+    if (typeof this.ex.emx_wasm_status_name === 'function' && !this.broken) {
+      try {
+        const name = this.string(this.call('emx_wasm_status_name', status));
+        if (name && name !== 'UNKNOWN') return name;
+      } catch {
+        /* fall back to the table */
+      }
+    }
+    return STATUS_CODE.get(status) ?? 'UNKNOWN';
+  }
+
   statusError(status, what) {
-    const code = STATUS_CODE.get(status) ?? 'UNKNOWN';
+    const code = this.statusCode(status);
     let text = null;
     try {
       text = this.string(this.call('emx_wasm_status_str', status));
@@ -263,18 +279,49 @@ export class Wasm {
   }
 
   /**
+   * The core's limits and default load budgets (emx_wasm_limit; for a build without it, the
+   * same numbers as known here): {maxSide, maxPixels} for images (image.js checkImage),
+   * maxClasses, maxTiles, and the budgets maxMacs, maxMemoryBytes, maxOps, maxMetaKeys.
+   */
+  get limits() {
+    if (!this.limitsCache) {
+      const out = { ...CORE_LIMITS };
+      if (typeof this.ex.emx_wasm_limit === 'function') {
+        const get = (which) => this.call('emx_wasm_limit', which);
+        out.maxSide = get(0);
+        out.maxPixels = get(1);
+        out.maxClasses = get(2);
+        out.maxTiles = get(4);
+        out.maxMacs = get(5) * 1e6;
+        out.maxMemoryBytes = get(6) * 2 ** 20;
+        out.maxOps = get(7);
+        out.maxMetaKeys = get(8);
+      }
+      this.limitsCache = Object.freeze(out);
+    }
+    return this.limitsCache;
+  }
+
+  /**
    * The one way a model file gets into an instance (expression models and the detector):
    * copy the bytes in, let the C core validate and unpack them, free the copy. Returns the
-   * emx_model pointer; throws the C status as an EmxError prefixed with `what`.
+   * emx_model pointer; throws the C status as an EmxError prefixed with `what`. budget: load()'s
+   * options.budget ({maxMacs, maxMemoryBytes, maxOps, maxMetaKeys}; absent ones take the core's
+   * defaults), passed to emx_wasm_load_budget where the build has it.
    */
-  loadModel(bytes, reference, what) {
-    const dataPtr = this.malloc(bytes.length);
+  loadModel(bytes, reference, what, budget = {}) {
+    const src = byteView(bytes);
+    const dataPtr = this.malloc(src.length);
     const statusPtr = this.malloc(4);
     let ptr = 0;
     let status;
     try {
-      this.u8().set(bytes, dataPtr);
-      ptr = this.call('emx_wasm_load', dataPtr, bytes.length, reference ? 1 : 0, statusPtr) >>> 0;
+      this.u8().set(src, dataPtr);
+      ptr =
+        typeof this.ex.emx_wasm_load_budget === 'function'
+          ? this.call('emx_wasm_load_budget', dataPtr, src.length, reference ? 1 : 0, budget.maxMacs ?? 0,
+            budget.maxMemoryBytes ?? 0, budget.maxOps ?? 0, budget.maxMetaKeys ?? 0, statusPtr) >>> 0
+          : this.call('emx_wasm_load', dataPtr, src.length, reference ? 1 : 0, statusPtr) >>> 0;
       status = new Int32Array(this.memory.buffer, statusPtr, 1)[0];
     } finally {
       // The core copies what it needs, so the file bytes can go right away.
