@@ -230,6 +230,8 @@ test('break 9: hostile arguments give EmxError, never TypeError or RangeError', 
     await expectCode('INVALID_ARG', () => annotate(good(), [{ box: { x: 0, y: 0, width: 4, height: 4 }, label: Symbol('x') }]), 'a Symbol label');
     await expectCode('INVALID_ARG', () => new FaceTracker().update(null), 'update(null)');
     await expectCode('INVALID_ARG', () => new FaceTracker().update([null]), 'update([null])');
+    await expectCode('INVALID_ARG', () => load('http://[::1'), 'a malformed URL');
+    await expectCode('INVALID_ARG', () => load('lite', { baseUrl: 'http://[::1' }), 'a malformed baseUrl');
     m.classify(good());
   } finally {
     m.dispose();

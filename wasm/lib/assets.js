@@ -8,7 +8,7 @@
 // do not know the pattern (esbuild) keep import.meta.url pointing at the bundle; for them the
 // app copies the files (`npx emoxnet assets DIR`) and calls init({ baseUrl }).
 import { EmxError } from './errors.js';
-import { IS_NODE, isUrlString, pageUrl, resolveLocation } from './io.js';
+import { IS_NODE, isUrlString, pageUrl, resolveLocation, toUrl } from './io.js';
 
 /** The shipped model names and their files. */
 export const MODEL_FILES = Object.freeze({ lite: 'emoxnet-lite.emx', ensemble: 'emoxnet.emx' });
@@ -60,10 +60,10 @@ export function init(options) {
 export function assetLocation(file, options = {}) {
   const base = checkBase(options.baseUrl, 'options.baseUrl') ?? configuredBase;
   if (base !== null) {
-    if (base instanceof URL) return new URL(file, base.href.endsWith('/') ? base : base.href + '/');
+    if (base instanceof URL) return toUrl(file, base.href.endsWith('/') ? base : base.href + '/');
     if (IS_NODE && !isUrlString(base)) return base.replace(/[\\/]*$/, '/') + file;
     const dir = base.endsWith('/') ? base : base + '/';
-    return resolveLocation(isUrlString(dir) ? new URL(file, dir).href : new URL(file, new URL(dir, pageUrl())).href);
+    return resolveLocation(isUrlString(dir) ? toUrl(file, dir).href : toUrl(file, toUrl(dir, pageUrl())).href);
   }
   try {
     return packaged(file);
@@ -92,5 +92,5 @@ export function configuredBaseUrl() {
   if (configuredBase === null) return null;
   if (configuredBase instanceof URL) return configuredBase.href;
   if (IS_NODE && !isUrlString(configuredBase)) return configuredBase;
-  return new URL(configuredBase, pageUrl()).href;
+  return toUrl(configuredBase, pageUrl()).href;
 }

@@ -42,9 +42,17 @@ export function resolveLocation(where) {
   if (typeof where !== 'string' || where === '') {
     throw new EmxError('INVALID_ARG', 'expected a non-empty string or URL');
   }
-  if (isUrlString(where)) return new URL(where);
-  if (IS_NODE) return where; // a path, relative to the working directory
-  return new URL(where, pageUrl());
+  if (IS_NODE && !isUrlString(where)) return where; // a path, relative to the working directory
+  return toUrl(where, isUrlString(where) ? undefined : pageUrl());
+}
+
+/** new URL(), with a malformed location as EmxError('INVALID_ARG') rather than a TypeError. */
+export function toUrl(where, base) {
+  try {
+    return new URL(where, base);
+  } catch (err) {
+    throw new EmxError('INVALID_ARG', `not a valid URL: ${JSON.stringify(String(where))}`, -1, { cause: err });
+  }
 }
 
 export function describe(where) {
