@@ -189,9 +189,9 @@ export type EncodedImage = Uint8Array | ArrayBuffer;
 /** 8-bit pixels, row-major, tightly packed. `ImageData` fits this shape (channels 4). */
 export interface ImageInput {
   data: Uint8Array | Uint8ClampedArray;
-  /** Integer, 1..32768. */
+  /** Integer, 1..16384 (the core's EMX_MAX_IMAGE_SIDE); width x height at most 2^26 (64 Mpx). */
   width: number;
-  /** Integer, 1..32768. */
+  /** Integer, 1..16384; see width. */
   height: number;
   /**
    * 1 (gray), 3 (RGB) or 4 (RGBA; alpha ignored). When absent it is inferred from

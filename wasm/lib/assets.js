@@ -7,7 +7,7 @@
 // variable) defeats that detection, which is why each file is spelled out below. Bundlers that
 // do not know the pattern (esbuild) keep import.meta.url pointing at the bundle; for them the
 // app copies the files (`npx emoxnet assets DIR`) and calls init({ baseUrl }).
-import { EmxError } from './errors.js';
+import { coreError, EmxError } from './errors.js';
 import { IS_NODE, isUrlString, pageUrl, resolveLocation, toUrl } from './io.js';
 
 /** The shipped model names and their files. */
@@ -38,7 +38,7 @@ function checkBase(baseUrl, what) {
   if (baseUrl === undefined || baseUrl === null) return null;
   if (baseUrl instanceof URL) return baseUrl;
   if (typeof baseUrl !== 'string' || baseUrl === '') {
-    throw new EmxError('INVALID_ARG', `${what} must be a non-empty string or URL (a folder holding the .wasm and .emx files)`, -1);
+    throw coreError('INVALID_ARG', `${what} must be a non-empty string or URL (a folder holding the .wasm and .emx files)`);
   }
   return baseUrl;
 }
@@ -51,7 +51,7 @@ function checkBase(baseUrl, what) {
  */
 export function init(options) {
   if (options === undefined || options === null || typeof options !== 'object') {
-    throw new EmxError('INVALID_ARG', 'init() takes { baseUrl }', -1);
+    throw coreError('INVALID_ARG', 'init() takes { baseUrl }');
   }
   configuredBase = checkBase(options.baseUrl, 'init(): baseUrl');
 }

@@ -48,6 +48,13 @@ export const ST_UNSUPPORTED = -12;
 export const ST_LIMIT = -13;
 export const ST_NUMERIC = -14;
 
+const STATUS_OF = new Map([...STATUS_CODE].map(([status, code]) => [code, status]));
+
+/** An EmxError whose code is one of the core's: its status comes from the one table above. */
+export function coreError(code, message, options = undefined) {
+  return new EmxError(code, message, STATUS_OF.get(code) ?? null, options);
+}
+
 /** An EmxError('INVALID_ARG') with the matching C status. */
 export function invalidArg(message) {
   return new EmxError('INVALID_ARG', message, ST_INVALID_ARG);

@@ -6,7 +6,7 @@
 // No top-level Node imports: bundlers for the browser would otherwise try to resolve 'fs'.
 // Node's file system is reached through a dynamic import whose specifier is computed at run
 // time (see nodeFs()).
-import { EmxError } from './errors.js';
+import { coreError, EmxError, invalidArg } from './errors.js';
 
 export const IS_NODE =
   typeof process === 'object' &&
@@ -40,7 +40,7 @@ export function pageUrl() {
 export function resolveLocation(where) {
   if (where instanceof URL) return where;
   if (typeof where !== 'string' || where === '') {
-    throw new EmxError('INVALID_ARG', 'expected a non-empty string or URL');
+    throw invalidArg('expected a non-empty string or URL');
   }
   if (IS_NODE && !isUrlString(where)) return where; // a path, relative to the working directory
   return toUrl(where, isUrlString(where) ? undefined : pageUrl());
@@ -51,7 +51,7 @@ export function toUrl(where, base) {
   try {
     return new URL(where, base);
   } catch (err) {
-    throw new EmxError('INVALID_ARG', `not a valid URL: ${JSON.stringify(String(where))}`, -1, { cause: err });
+    throw coreError('INVALID_ARG', `not a valid URL: ${JSON.stringify(String(where))}`, { cause: err });
   }
 }
 

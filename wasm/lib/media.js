@@ -2,7 +2,7 @@
 // VideoFrame) into raw RGBA pixels, synchronously, so classify() stays synchronous. Encoded
 // PNG/JPEG bytes are decoded by the caller's wasm instance (see model.js), which works in Node
 // and browsers alike.
-import { EmxError, ST_IMAGE, invalidArg } from './errors.js';
+import { coreError, EmxError, invalidArg, ST_IMAGE } from './errors.js';
 import { asBytes } from './io.js';
 import { isRawImage } from './image.js';
 
@@ -46,7 +46,7 @@ function context2d(width, height) {
   if (!scratch) {
     if (has('OffscreenCanvas')) scratch = new OffscreenCanvas(width, height);
     else if (typeof document !== 'undefined') scratch = document.createElement('canvas');
-    else throw new EmxError('UNSUPPORTED', 'no canvas in this environment to read the pixels of a media element', -12);
+    else throw coreError('UNSUPPORTED', 'no canvas in this environment to read the pixels of a media element');
     // willReadFrequently keeps the canvas on the CPU, where getImageData() is cheap.
     scratchCtx = scratch.getContext('2d', { willReadFrequently: true });
   }

@@ -1,6 +1,6 @@
 // model.js - load() and the Model class: one loaded network in its own wasm instance, with the
 // face detector loaded into the same instance on first use.
-import { EmxError, ST_FORMAT, ST_UNSUPPORTED, invalidArg, show } from './errors.js';
+import { coreError, EmxError, invalidArg, show, ST_FORMAT, ST_UNSUPPORTED } from './errors.js';
 import { DETECTOR_FILE, assetLocation, isDefaultLocation, ASSET_HINT } from './assets.js';
 import { Wasm, getModule } from './wasm.js';
 import { checkOptions } from './options.js';
@@ -216,7 +216,7 @@ class Model {
         const ptr = w.loadModel(bytes, this.reference, 'loading the face detector', this.#budget);
         if (w.meta(ptr, 'task') !== 'detector') {
           w.call('emx_wasm_free', ptr);
-          throw new EmxError('FORMAT', 'face detector: the file is not a detector (its META has no task=detector)', -7);
+          throw coreError('FORMAT', 'face detector: the file is not a detector (its META has no task=detector)');
         }
         this.#detector = ptr;
       })();
@@ -356,7 +356,7 @@ export async function load(source, options) {
   const detectorBytes = byteView(detector);
   if (detectorBytes) detector = detectorBytes.slice();
   const [bytes, { module, variant }] = await Promise.all([bytesP, getModule(opts)]);
-  if (bytes.length === 0) throw new EmxError('TRUNCATED', 'load: the model is empty (0 bytes)', -5);
+  if (bytes.length === 0) throw coreError('TRUNCATED', 'load: the model is empty (0 bytes)');
   const w = await Wasm.create(module);
   const reference = opts.reference === true;
   const modelPtr = w.loadModel(bytes, reference, 'load', opts.budget);

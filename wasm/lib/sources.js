@@ -2,7 +2,7 @@
 // Blob, a shipped model's name, a URL or a path. What was fetched is checked for the .emx magic
 // here, where the URL and the server's answer are still known, so an HTML page served in place
 // of a model is reported as such rather than as a bare "not an .emx file".
-import { EmxError, ST_BAD_MAGIC, ST_TRUNCATED } from './errors.js';
+import { coreError, EmxError, ST_BAD_MAGIC, ST_TRUNCATED } from './errors.js';
 import { byteView, describe, firstBytes, isBlob, isLocalFile, readBytes, resolveLocation } from './io.js';
 import { ASSET_HINT, MODEL_FILES, assetLocation, isDefaultLocation } from './assets.js';
 
@@ -46,8 +46,8 @@ export async function sourceBytes(source, options = {}) {
     return fetchModel(where, isDefaultLocation(options) && !isLocalFile(where) ? ASSET_HINT : null);
   }
   if (typeof source === 'string' && source !== '' && looksLikeName(source)) {
-    throw new EmxError('INVALID_ARG', `unknown model '${source}': load() takes ${USAGE}`, -1);
+    throw coreError('INVALID_ARG', `unknown model '${source}': load() takes ${USAGE}`);
   }
   if ((typeof source === 'string' && source !== '') || source instanceof URL) return fetchModel(resolveLocation(source));
-  throw new EmxError('INVALID_ARG', `load() takes ${USAGE}`, -1);
+  throw coreError('INVALID_ARG', `load() takes ${USAGE}`);
 }

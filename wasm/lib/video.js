@@ -3,7 +3,7 @@
 // analyze() on every new frame of a <video> (in this thread or a Web Worker) and reports the
 // tracked faces. The live demo (web/) runs on exactly this.
 // FaceTracker needs no DOM: it runs in the page, a worker or Node (tests/js/track.test.js).
-import { EmxError, invalidArg, show } from './errors.js';
+import { coreError, EmxError, invalidArg, show } from './errors.js';
 import { load } from './model.js';
 import { drawPixels, toRawImage } from './media.js';
 import { analysisCrop, scaleFace } from './detector.js';
@@ -307,7 +307,7 @@ function workerRunner(options) {
         });
       } catch (err) {
         // A cross-origin video without CORS cannot be read (SecurityError), as in media.js.
-        throw new EmxError('IMAGE', `cannot read the video frame: ${err && err.name === 'SecurityError' ? 'the video is cross-origin without CORS' : err && err.message}`, -8, { cause: err });
+        throw coreError('IMAGE', `cannot read the video frame: ${err && err.name === 'SecurityError' ? 'the video is cross-origin without CORS' : err && err.message}`, { cause: err });
       }
       return new Promise((resolve, reject) => {
         const id = `watch:${++n}`;

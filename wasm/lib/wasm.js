@@ -5,7 +5,7 @@
 // instantiated here. Emscripten 3.1.6's generated JS breaks on Node 20 (it fetch()es file
 // paths), drags in a virtual file system we do not need, and is not an ES module that bundlers
 // handle well. The module only needs a handful of WASI imports, stubbed below.
-import { EmxError, STATUS_CODE, ST_NO_MEMORY } from './errors.js';
+import { EmxError, STATUS_CODE, ST_NO_MEMORY, invalidArg } from './errors.js';
 import { CORE_LIMITS } from './image.js';
 import { asBytes, byteView, describe, firstBytes, isLocalFile, readBytes, resolveLocation } from './io.js';
 import { ASSET_HINT, WASM_FILES, assetLocation, isDefaultLocation } from './assets.js';
@@ -77,13 +77,13 @@ function wasmLocation(variant, options) {
 export async function getModule(options) {
   if (options.wasmModule !== undefined) {
     if (!(options.wasmModule instanceof WebAssembly.Module)) {
-      throw new EmxError('INVALID_ARG', 'options.wasmModule must be a WebAssembly.Module');
+      throw invalidArg('options.wasmModule must be a WebAssembly.Module');
     }
     return { module: options.wasmModule, variant: 'custom' };
   }
   if (options.wasmBinary !== undefined) {
     const bytes = asBytes(options.wasmBinary);
-    if (!bytes) throw new EmxError('INVALID_ARG', 'options.wasmBinary must be an ArrayBuffer or Uint8Array');
+    if (!bytes) throw invalidArg('options.wasmBinary must be an ArrayBuffer or Uint8Array');
     const key = options.wasmBinary;
     let p = moduleByBytes.get(key);
     if (!p) {
@@ -98,7 +98,7 @@ export async function getModule(options) {
     }
   }
   if (options.simd !== undefined && typeof options.simd !== 'boolean') {
-    throw new EmxError('INVALID_ARG', 'options.simd must be a boolean');
+    throw invalidArg('options.simd must be a boolean');
   }
   const variant = (options.simd ?? simdSupported()) ? 'simd' : 'scalar';
   if (variant === 'simd' && !simdSupported()) {
