@@ -163,6 +163,16 @@ test('break 3: a model with too many metadata keys is LIMIT, quickly; the budget
   await expectCode('INVALID_ARG', () => load(dense.bytes, { budget: 5 }));
 });
 
+test("break 3: load()'s budgets reach the core (LIMIT), or are refused by a build without them", async () => {
+  const module = await WebAssembly.compile(readFileSync(join(ROOT, 'wasm', 'dist', 'emoxnet-simd.wasm')));
+  const hasBudgets = WebAssembly.Module.exports(module).some((e) => e.name === 'emx_wasm_load_budget');
+  for (const budget of [{ maxOps: 1 }, { maxMacs: 1 }, { maxMemoryBytes: 1 }]) {
+    await expectCode(hasBudgets ? 'LIMIT' : 'UNSUPPORTED', () => load(dense.bytes, { budget }), JSON.stringify(budget));
+  }
+  const m = await load(dense.bytes, { budget: hasBudgets ? { maxOps: 2, maxMetaKeys: 1 } : { maxMetaKeys: 1 } });
+  m.dispose();
+});
+
 // ---- break 4: probabilities or an error ----
 
 test('break 4: a network that produces NaN gives NUMERIC, never NaN scores', async () => {

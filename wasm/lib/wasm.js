@@ -5,7 +5,7 @@
 // instantiated here. Emscripten 3.1.6's generated JS breaks on Node 20 (it fetch()es file
 // paths), drags in a virtual file system we do not need, and is not an ES module that bundlers
 // handle well. The module only needs a handful of WASI imports, stubbed below.
-import { EmxError, STATUS_CODE, ST_NO_MEMORY, invalidArg } from './errors.js';
+import { EmxError, STATUS_CODE, ST_NO_MEMORY, coreError, invalidArg } from './errors.js';
 import { CORE_LIMITS } from './image.js';
 import { asBytes, byteView, describe, firstBytes, isLocalFile, readBytes, resolveLocation } from './io.js';
 import { ASSET_HINT, WASM_FILES, assetLocation, isDefaultLocation } from './assets.js';
@@ -311,14 +311,18 @@ export class Wasm {
    */
   loadModel(bytes, reference, what, budget = {}) {
     const src = byteView(bytes);
+    const withBudget = typeof this.ex.emx_wasm_load_budget === 'function';
+    if (!withBudget && (budget.maxMacs || budget.maxMemoryBytes || budget.maxOps)) {
+      // (maxMetaKeys is also checked in JS: meta.js)
+      throw coreError('UNSUPPORTED', `${what}: this wasm build has no load budgets (emx_wasm_load_budget); options.budget needs a newer build`);
+    }
     const dataPtr = this.malloc(src.length);
     const statusPtr = this.malloc(4);
     let ptr = 0;
     let status;
     try {
       this.u8().set(src, dataPtr);
-      ptr =
-        typeof this.ex.emx_wasm_load_budget === 'function'
+      ptr = withBudget
           ? this.call('emx_wasm_load_budget', dataPtr, src.length, reference ? 1 : 0, budget.maxMacs ?? 0,
             budget.maxMemoryBytes ?? 0, budget.maxOps ?? 0, budget.maxMetaKeys ?? 0, statusPtr) >>> 0
           : this.call('emx_wasm_load', dataPtr, src.length, reference ? 1 : 0, statusPtr) >>> 0;
