@@ -237,6 +237,8 @@ test('break 9: hostile arguments give EmxError, never TypeError or RangeError', 
     await expectCode('INVALID_ARG', () => m.explainLast({ label: bare }), 'label without toString');
     await expectCode('INVALID_ARG', () => m.classify({ data: new Proxy(new Uint8Array(64), {}), width: 8, height: 8 }), 'a Proxy of pixels');
     await expectCode('INVALID_ARG', () => m.run(new Proxy(new Float32Array(64), {})), 'a Proxy of floats');
+    await expectCode('INVALID_ARG', () => m.classify(new Proxy(makePng(8, 8, 0, good().data), {})), 'a Proxy of PNG bytes');
+    await expectCode('INVALID_ARG', () => m.classify(Object.create(ArrayBuffer.prototype)), 'an ArrayBuffer look-alike');
     await expectCode('INVALID_ARG', () => annotate(good(), [{ box: { x: 0, y: 0, width: 4, height: 4 }, label: Symbol('x') }]), 'a Symbol label');
     await expectCode('INVALID_ARG', () => new FaceTracker().update(null), 'update(null)');
     await expectCode('INVALID_ARG', () => new FaceTracker().update([null]), 'update([null])');

@@ -3,7 +3,7 @@
 // PNG/JPEG bytes are decoded by the caller's wasm instance (see model.js), which works in Node
 // and browsers alike.
 import { coreError, EmxError, invalidArg, ST_IMAGE } from './errors.js';
-import { asBytes } from './io.js';
+import { byteView } from './io.js';
 import { isRawImage } from './image.js';
 
 const has = (name) => typeof globalThis[name] === 'function';
@@ -64,7 +64,11 @@ export function toRawImage(input, decode) {
   if (isRawImage(input)) return input;
   // Encoded files come as a Uint8Array (a Node Buffer is one) or an ArrayBuffer; other typed
   // arrays are not bytes of a file, so they are refused rather than decoded as garbage.
-  if (input instanceof Uint8Array || input instanceof ArrayBuffer) return decode(asBytes(input));
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
+    const bytes = byteView(input); // null for a Proxy or a look-alike with that prototype
+    if (!bytes) throw invalidArg(`unsupported image input (${describeValue(input)} that is not a real one); expected ${ACCEPTED}`);
+    return decode(bytes);
+  }
   const size = input !== null && typeof input === 'object' ? drawableSize(input) : null;
   if (!size) throw invalidArg(`unsupported image input (${describeValue(input)}); expected ${ACCEPTED}`);
   return drawPixels(input, size[0], size[1]);
