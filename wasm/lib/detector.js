@@ -1,8 +1,8 @@
 // detector.js - what detect()/analyze() share with the C core: their options (the C
 // emx_detect_params), the face records the wasm shim writes (wasm/emx_wasm_detect.c), and the
 // crop geometry analyze() uses (src/detect.c).
-import { EmxError, ST_NUMERIC, invalidArg, show } from './errors.js';
-import { CORE_LIMITS, MAX_BOX_COORD } from './image.js';
+import { EmxError, ST_BOX, ST_NUMERIC, invalidArg, show } from './errors.js';
+import { CORE_LIMITS, MAX_BOX_COORD, checkBox } from './image.js';
 
 const DEFAULT_MAX_FACES = 32;
 const MAX_MAX_FACES = 1024;
@@ -124,6 +124,8 @@ export function readFaces(rec, n, stride, classNames) {
  * explain() a face that analyze() found.
  */
 export function analysisCrop(box) {
+  box = checkBox(box);
+  if (!box) throw new EmxError('BOX', 'analysisCrop() takes a face box {x, y, width, height}', ST_BOX);
   const bs = Math.max(box.width, box.height);
   const side = 1.22 * bs;
   return {

@@ -49,7 +49,9 @@ export class FaceTracker {
    * iouThreshold: least overlap for a detection to continue a track.
    * maxMissed: frames a track survives without a detection (it is not reported meanwhile).
    */
-  constructor({ alpha = 0.35, iouThreshold = 0.3, maxMissed = 5 } = {}) {
+  constructor(options) {
+    if (options !== undefined && options !== null && typeof options !== 'object') throw invalidArg('FaceTracker options must be an object');
+    const { alpha = 0.35, iouThreshold = 0.3, maxMissed = 5 } = options ?? {};
     this.alpha = alpha;
     this.iouThreshold = iouThreshold;
     this.maxMissed = maxMissed;
