@@ -324,15 +324,16 @@ export interface Model<C extends string = Expression> {
 
   /**
    * Crop (box; whole image when omitted or null), convert, resize, normalise and classify.
-   * The pixels are copied into a buffer the model reuses across calls.
-   * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'DISPOSED' | 'NO_MEMORY' | 'INTERNAL'
+   * The pixels are copied into a buffer the model reuses across calls, once, right after they
+   * were checked (the box is read first): changing or detaching the buffer later changes nothing.
+   * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'BOX' | 'NUMERIC' | 'DISPOSED' | 'NO_MEMORY' | 'INTERNAL'
    */
   classify(image: MediaInput, box?: Box | null): Classification<C>;
 
   /**
    * Run the network on an already preprocessed input (length width x height x channels of
    * inputSpec, NHWC). Returns a new Float32Array of classNames.length probabilities.
-   * @throws EmxError 'INVALID_ARG' | 'DISPOSED' | 'INTERNAL'
+   * @throws EmxError 'INVALID_ARG' | 'NUMERIC' | 'DISPOSED' | 'INTERNAL'
    */
   run(input: Float32Array): Float32Array;
 
@@ -360,15 +361,17 @@ export interface Model<C extends string = Expression> {
   /**
    * Find every face in a whole frame or photo, best score first. The first call loads the
    * face detector (LoadOptions.detector) into this model's instance, hence the Promise;
-   * later calls compute synchronously and resolve at once.
-   * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'DISPOSED' | 'NO_MEMORY' | 'LOAD' | 'INTERNAL'
+   * later calls compute synchronously and resolve at once. The options, then the pixels, are
+   * read during the call itself: the pixels are taken (copied) before anything is awaited.
+   * @throws EmxError 'INVALID_ARG' | 'IMAGE' | 'LIMIT' | 'DISPOSED' | 'NO_MEMORY' | 'LOAD' | 'INTERNAL'
    */
   detect(image: MediaInput, options?: DetectOptions): Promise<DetectedFace[]>;
 
   /**
    * detect(), then classify each face: the crop is the detector's box enlarged to a FER+-like
-   * forehead-to-chin square and rotated so the eyes are level.
-   * @throws as detect(); 'INVALID_ARG' on a detector model
+   * forehead-to-chin square and rotated so the eyes are level. Afterwards explainLast() explains
+   * the last face of the result whose label is not null (when there is one).
+   * @throws as detect(); 'INVALID_ARG' on a detector model; 'NUMERIC'
    */
   analyze(image: MediaInput, options?: DetectOptions): Promise<AnalyzedFace<C>[]>;
 
@@ -383,7 +386,9 @@ export interface Model<C extends string = Expression> {
  * Load a model: fetch/read the .emx, pick and (once per variant) compile the .wasm, instantiate
  * it for this model and let the C core validate and unpack the file.
  * @throws EmxError 'LOAD' (cannot read the source or the .wasm), 'BAD_MAGIC', 'VERSION',
- *   'TRUNCATED', 'CHECKSUM', 'FORMAT', 'NO_MEMORY', 'INVALID_ARG'
+ *   'TRUNCATED', 'CHECKSUM', 'FORMAT' (also for empty or repeated class names), 'LIMIT' (over a
+ *   budget, options.budget), 'UNSUPPORTED' (options.budget with a build that has none),
+ *   'NO_MEMORY', 'INVALID_ARG'. Bytes given as the source are copied before load() awaits.
  */
 export function load<S extends ModelSource | string>(source: S & CheckedSource<S>, options?: LoadOptions): Promise<Model>;
 
