@@ -209,6 +209,10 @@ test("break 7: scores keep every class, '__proto__' included; duplicate names ar
   assert.deepEqual(Object.keys(e), ['__proto__', 'constructor', 'a']);
   assert.equal(Object.getOwnPropertyDescriptor(e, '__proto__').value, 0.125);
 
+  const withProtoKey = await load(makeDenseModel({ meta: { ['__proto__']: 'x', license: 'MIT' } }).bytes);
+  assert.deepEqual(Object.entries(withProtoKey.meta), [['name', 'test-dense'], ['__proto__', 'x'], ['license', 'MIT']]);
+  withProtoKey.dispose();
+
   const dup = makeDenseModel({ classes: ['neutral', 'happiness', 'happiness', 'sadness'] });
   await expectCode('FORMAT', () => load(dup.bytes), 'duplicate class names');
 

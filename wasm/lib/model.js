@@ -57,11 +57,12 @@ class Model {
       mean: w.call('emx_wasm_input_mean', modelPtr),
       std: w.call('emx_wasm_input_std', modelPtr),
     });
-    const meta = {};
+    const entries = [];
     for (const key of new Set([...parseMetaKeys(bytes, budget.maxMetaKeys ?? w.limits.maxMetaKeys), ...KNOWN_META_KEYS])) {
       const v = w.meta(modelPtr, key);
-      if (v !== null) meta[key] = v;
+      if (v !== null) entries.push([key, v]);
     }
+    const meta = Object.fromEntries(entries); // own properties, a key '__proto__' included
     /** Metadata strings from the file (keys such as name, description, valid_accuracy). */
     this.meta = Object.freeze(meta);
     /** Which wasm build runs this model: 'simd', 'scalar' or 'custom' (wasmBinary/wasmModule). */
