@@ -96,13 +96,17 @@ test('break 1: a resizable buffer grown, or a buffer transferred, during analyze
   }
 });
 
-test('break 1: load() and decodeImage() copy the bytes they were given before awaiting', async () => {
+test('break 1: load(), decodeImage() and annotate() copy what they were given before awaiting', async () => {
   const buf = dense.bytes.slice().buffer;
   const p = load(buf);
   structuredClone(buf, { transfer: [buf] }); // the caller reuses its buffer at once
   const m = await p;
   assertSameScores(m.classify(good()), await reference(), 'model loaded from a transferred buffer');
   m.dispose();
+  const img = good();
+  const annotated = annotate(img, []);
+  img.data.fill(0);
+  assert.deepEqual((await decodeImage(await annotated)).data, good().data, 'annotate() encodes the pixels as they were at the call');
   const bytes = makePng(8, 8, 0, good().data);
   const q = decodeImage(bytes);
   bytes.fill(0); // no longer a PNG: decoding it after the await would fail

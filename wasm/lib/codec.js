@@ -85,7 +85,8 @@ export async function decodeImage(bytes, options) {
  * faces may be empty (the image is just encoded). options select the wasm build as for load().
  */
 export async function annotate(image, faces, options) {
-  checkImage(image); // early, for the error; checked again (and copied) once the instance is there
+  const given = checkImage(image);
+  const snapshot = { data: given.data.slice(), width: given.width, height: given.height, channels: given.channels };
   if (!Array.isArray(faces)) throw invalidArg('annotate() takes an array of faces');
   const boxes = new Float32Array(4 * faces.length);
   const labels = [];
@@ -104,9 +105,9 @@ export async function annotate(image, faces, options) {
   });
   const text = new TextEncoder().encode(labels.map((l) => l.replace(/[^\x20-\x7e]/g, '?') + '\0').join(''));
   const { module, w } = await decoderInstance(options);
-  // Checked again against this instance's limits and copied at once: the caller's buffer may
-  // have changed during the await.
-  const img = checkImage(image, w.limits);
+  // The pixels as they were when the call started (the caller's buffer may change during the
+  // await), checked against this instance's own limits.
+  const img = checkImage(snapshot, w.limits);
   let pixPtr = 0;
   let boxPtr = 0;
   let textPtr = 0;
