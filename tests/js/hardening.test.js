@@ -61,6 +61,16 @@ test('break 1: a Uint8Array whose length getter lies is refused, and the model s
     const input = new Float32Array(1 << 18);
     Object.defineProperty(input, 'length', { get: () => 64 });
     await expectCode('INVALID_ARG', () => m.run(input), 'lying length (run)');
+    // PNG bytes whose length getter hides 1 MiB after them: decoded from what is really there
+    const png = makePng(8, 8, 0, good().data);
+    const padded = new Uint8Array(png.length + (1 << 20)).fill(255);
+    padded.set(png);
+    Object.defineProperty(padded, 'length', { get: () => png.length });
+    const code = await codeOf(() => m.classify(padded));
+    assert.ok(code === null || code === 'DECODE', `lying PNG length: ${code}`);
+    const t0 = performance.now();
+    await expectCode('DECODE', () => decodeImage(Object.defineProperty(new Uint8Array(0), 'length', { get: () => 1 << 30 })), 'no bytes claiming 1 GiB');
+    assert.ok(performance.now() - t0 < 1000);
     assertSameScores(m.classify(good()), want, 'after the lying buffers');
   } finally {
     m.dispose();
