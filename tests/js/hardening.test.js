@@ -329,3 +329,12 @@ test('break 9: after analyze(), explainLast() explains the last labelled face, a
     m.dispose();
   }
 });
+
+test('the FER+ class order: the package exports the one the CLI evaluates with', async () => {
+  const { EXPRESSIONS } = await import('../../wasm/emoxnet.js');
+  const { FERPLUS_CLASSES } = await import('../../bin/ferplus.js');
+  assert.deepEqual([...EXPRESSIONS], [...FERPLUS_CLASSES]);
+  const m = await load(readFileSync(LITE_MODEL));
+  assert.deepEqual([...m.classNames], [...EXPRESSIONS], 'the shipped model');
+  m.dispose();
+});
