@@ -19,7 +19,7 @@ export class EmxError extends Error {
 
 // emx_status values (emoxnet.h) -> EmxError codes. A wasm build that exports
 // emx_wasm_status_name answers this itself (Wasm#statusCode, the names of emx_status_name());
-// this table is for builds without it, and tests/js/limits.test.js checks the two agree.
+// this table is for builds without it, and tests/js/hardening.test.js checks the two agree.
 export const STATUS_CODE = new Map([
   [-1, 'INVALID_ARG'],
   [-2, 'NO_MEMORY'],

@@ -7,7 +7,7 @@ import { byteView, typedArrayKind } from './io.js';
 // checked here before anything is copied into wasm memory, so an oversized image fails at once
 // instead of after seconds of copying. An instance answers its own (Wasm#limits, from
 // emx_wasm_limit); these are the same numbers for checks made before an instance exists, and
-// tests/js/limits.test.js checks they equal what the wasm builds export.
+// tests/js/hardening.test.js checks they equal what the wasm builds export.
 export const IMAGE_LIMITS = Object.freeze({ maxSide: 16384, maxPixels: 2 ** 26 });
 /** All of the core's limits and default load budgets, for a wasm build without emx_wasm_limit. */
 export const CORE_LIMITS = Object.freeze({
