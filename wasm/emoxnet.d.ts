@@ -34,7 +34,7 @@ export type ModelLocation = `${string}${'/' | '.' | ':' | '\\'}${string}`;
 
 /**
  * Codes of {@link EmxError}. The first group mirrors the C core's `emx_status` values
- * (src/emoxnet.h); the rest come from the JavaScript side.
+ * (include/emoxnet.h); the rest come from the JavaScript side.
  * - `INVALID_ARG`: wrong argument type or value (C: NULL pointer, bad enum).
  * - `NO_MEMORY`: the wasm heap could not grow.
  * - `BAD_MAGIC`: not an .emx file. `VERSION`: an .emx version this build does not read.

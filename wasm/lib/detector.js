@@ -1,6 +1,6 @@
 // detector.js - what detect()/analyze() share with the C core: their options (the C
 // emx_detect_params), the face records the wasm shim writes (wasm/emx_wasm_detect.c), and the
-// crop geometry analyze() uses (src/detect.c).
+// crop geometry analyze() uses (src/align.c).
 import { EmxError, ST_BOX, ST_NUMERIC, invalidArg, show } from './errors.js';
 import { CORE_LIMITS, MAX_BOX_COORD, checkBox } from './image.js';
 
@@ -120,7 +120,7 @@ export function readFaces(rec, n, stride, classNames) {
 /**
  * The square crop that analyze() classifies for a detected face box (before eye alignment):
  * the detector's box enlarged 1.22x and moved up 0.114 box sides, so it frames a face the way
- * FER+'s 48x48 crops do. Keep in step with CROP_SCALE / CROP_UP in src/detect.c. Use it to
+ * FER+'s 48x48 crops do. Keep in step with CROP_SCALE / CROP_UP in src/align.c. Use it to
  * explain() a face that analyze() found.
  */
 export function analysisCrop(box) {

@@ -1,5 +1,5 @@
 // errors.js - EmxError, the one error class the package throws on purpose, and the C core's
-// status codes (emx_status in src/emoxnet.h) it maps to.
+// status codes (emx_status in include/emoxnet.h) it maps to.
 
 /** Class of every error this module throws on purpose. */
 export class EmxError extends Error {
@@ -17,7 +17,7 @@ export class EmxError extends Error {
   }
 }
 
-// emx_status values (emoxnet.h) -> EmxError codes. A wasm build that exports
+// emx_status values (include/emoxnet.h) -> EmxError codes. A wasm build that exports
 // emx_wasm_status_name answers this itself (Wasm#statusCode, the names of emx_status_name());
 // this table is for builds without it, and tests/js/hardening.test.js checks the two agree.
 export const STATUS_CODE = new Map([

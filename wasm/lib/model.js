@@ -133,7 +133,7 @@ class Model {
    * {width, height, data: Float32Array (row-major), label, scores, explained}. explained is the
    * class the map is for: options.label (a class name or index), else the top class. The map
    * is the CAM (last features weighted by that class's dense weights, ensemble branches
-   * weighted like their predictions; emx_explain in src/emoxnet.h), then normalised to 0..1:
+   * weighted like their predictions; emx_explain in include/emoxnet.h), then normalised to 0..1:
    * negative evidence clipped to 0 (ReLU), divided by the maximum (all zeros when nothing is
    * positive). options.raw: true returns the unnormalised map (logit units) instead.
    */

@@ -18,7 +18,7 @@ export function checkOptions(options) {
   return { ...options, budget: checkBudget(options.budget) };
 }
 
-// The load-time budgets (emx_model_params in emoxnet.h): a model over one is refused with
+// The load-time budgets (emx_model_params in include/emoxnet.h): a model over one is refused with
 // EmxError('LIMIT'). Absent ones keep the core's defaults, far above every real model.
 const BUDGETS = { maxMacs: 9e18, maxMemoryBytes: 9e18, maxOps: 2 ** 31 - 1, maxMetaKeys: 2 ** 31 - 1 };
 
