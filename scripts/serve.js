@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: a tiny static server (node:http only, no dependencies) for the live demo. It
 // serves only what the demo needs from the repository root (web/, the JS module and the .wasm
-// files under wasm/, models/*.emx), so web/ can import ../wasm/emoxnet.js and fetch
+// files under wasm/, models/*.emx and the model cards), so web/ can import ../wasm/emoxnet.js and fetch
 // ../models/*.emx, with the right MIME types (application/wasm lets browsers compile while
 // downloading). Every path is resolved to its real path (symlinks followed) and must still
 // lie inside the root and the allowed folders: a symlink out of web/ serves nothing.
@@ -19,7 +19,8 @@ export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const ALLOWED = [
   ['web', null], // the page itself: any file in web/
   ['wasm', ['.js', '.mjs', '.wasm', '.ts']],
-  ['models', ['.emx']],
+  // the models, and their cards with the cards' figures: the page's limitations note links them
+  ['models', ['.emx', '.md', '.png']],
 ];
 
 function allowed(root, real) {

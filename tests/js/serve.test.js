@@ -23,6 +23,7 @@ test('serve: demo files only, real paths inside the root, COOP/COEP', async () =
   writeFileSync(join(root, 'wasm', 'dist', 'emoxnet-simd.wasm'), 'wasm');
   writeFileSync(join(root, 'models', 'm.emx'), 'EMXN');
   writeFileSync(join(root, 'models', 'm.md'), 'CARD-CONTENT');
+  writeFileSync(join(root, 'models', 'm.txt'), 'NOTES-CONTENT'); // not a model or a card: 404
   writeFileSync(join(root, 'build', 'CMakeCache.txt'), 'CACHE-CONTENT');
   writeFileSync(join(root, 'training', 'train.py'), 'TRAIN-CONTENT');
   symlinkSync(outside, join(root, 'web', 'escape'));
@@ -40,12 +41,13 @@ test('serve: demo files only, real paths inside the root, COOP/COEP', async () =
     assert.equal(page.body, '<p>demo</p>');
     assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
     assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
-    for (const ok of ['/wasm/emoxnet.js', '/wasm/dist/emoxnet-simd.wasm', '/models/m.emx']) {
+    // the cards too: the page's limitations note links models/*.md
+    for (const ok of ['/wasm/emoxnet.js', '/wasm/dist/emoxnet-simd.wasm', '/models/m.emx', '/models/m.md']) {
       assert.equal((await get(ok)).status, 200, ok);
     }
     const wasm = await get('/wasm/dist/emoxnet-simd.wasm');
     assert.equal(wasm.headers.get('content-type'), 'application/wasm');
-    for (const bad of ['/build/CMakeCache.txt', '/training/train.py', '/wasm/emx_wasm.c', '/models/m.md',
+    for (const bad of ['/build/CMakeCache.txt', '/training/train.py', '/wasm/emx_wasm.c', '/models/m.txt',
       '/web/escape/secret.txt', '/web/build-link/CMakeCache.txt', '/models/secret.emx', '/package.json',
       '/web/../build/CMakeCache.txt', '/%2e%2e/etc/passwd']) {
       const r = await get(bad);
