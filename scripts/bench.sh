@@ -9,15 +9,8 @@ echo "## Expression models, per face (JS API, includes preprocessing)"
 node --no-experimental-fetch tests/bench/classify.bench.js
 echo
 echo "## Engines: the same network and weights in our WASM core, TF.js wasm (XNNPACK), onnxruntime-web"
-# build/bench/: the comparison networks as .emx / .onnx / TF.js weights, from one fused fp16 model
-# (rebuilt when the shipped models' runs, training/shipped.py, or the exporter change)
-LITE_CK=$("${PYTHON:-/usr/bin/python3}" training/shipped.py lite)
-ENS_JSON=$("${PYTHON:-/usr/bin/python3}" training/shipped.py ensemble)
-if [ ! -f build/bench/large.onnx ] || [ "$LITE_CK" -nt build/bench/lite.onnx ] || \
-   [ training/export_onnx.py -nt build/bench/lite.onnx ] || [ training/shipped.py -nt build/bench/lite.onnx ] || \
-   [ "$ENS_JSON" -nt build/bench/lite.onnx ]; then
-  "${PYTHON:-/usr/bin/python3}" training/export_onnx.py --out build/bench 2>&1 | grep -v -i warn
-fi
+# The networks come from the shipped .emx files themselves (tests/bench/networks.js), converted
+# to ONNX and TF.js in JS (to-onnx.js, to-tfjs.js): no Python, no checkpoints.
 # EMX_BENCH_FLAGS=--skip-accuracy skips face-api's FER+ Valid pass (about a minute)
 node --no-experimental-fetch tests/bench/engines.bench.js ${EMX_BENCH_FLAGS:-} 2>&1 | grep -v 'Unknown CPU vendor'
 echo

@@ -1,38 +1,49 @@
 // engines.bench.js - the same network, the same weights, three WebAssembly engines, single
 // thread, after warm-up: our core (wasm/dist/emoxnet-simd.wasm), TF.js with
-// @tensorflow/tfjs-backend-wasm (XNNPACK inside; the network rebuilt in TF.js layers, our
-// weights loaded) and onnxruntime-web (wasm, SIMD) on the ONNX export of the same PyTorch model.
-// Then batches of 1/4/16 faces, and face-api.js's expression net (@vladmandic/face-api, its
-// shipped weights) on the same crops: speed and FER+ Valid accuracy under our protocol.
+// @tensorflow/tfjs-backend-wasm (XNNPACK inside; the network rebuilt from tf ops with our
+// weights, to-tfjs.js) and onnxruntime-web (wasm, SIMD) on an ONNX model written from the same
+// .emx (to-onnx.js). Then batches of 1/4/16 faces, and face-api.js's expression net
+// (@vladmandic/face-api, its shipped weights) on the same crops: speed and FER+ Valid accuracy
+// under our protocol.
 //
-//   /usr/bin/python3 training/export_onnx.py        # writes build/bench/{lite,large}.*
-//   node --no-experimental-fetch tests/bench/engines.bench.js [--runs N] [--skip-accuracy]
+//   node --no-experimental-fetch tests/bench/engines.bench.js [--runs N] [--skip-accuracy] [--smoke]
 //
-// All three engines run one pass (no flip TTA): build/bench/*.emx are exported without it.
-// Outputs are checked equal to ours within 1e-4 on 3 inputs before anything is timed.
+// Networks (networks.js), all from files in the repository, no Python, no checkpoints: the
+// shipped EmoXNetLite and every distinct member architecture of the shipped ensemble (one pass:
+// no flip TTA, no ensemble mean, no CALIBRATE, for all engines alike), a MobileNetV1 with
+// depthwise convolutions and the VGG design member (random weights). Each is written to
+// build/bench/NAME.{emx,onnx} for inspection; every engine gets the numbers read back from
+// the .emx bytes. Outputs are checked equal to ours within 1e-4 on 3 inputs before anything is
+// timed; a larger difference fails the run (exit 1).
+// --smoke: 3 timed runs per cell, no accuracy pass: keeps the bench from rotting (npm test).
 // Peak WASM memory: every WebAssembly.Memory an engine creates or exports is recorded (memory
 // only grows, so its size after the runs is the peak).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
+import { readEmx, writeEmx } from './emx-file.js';
+import { cost, memberNetworks, mobileNet, signature, vggDesign } from './networks.js';
+import { toOnnx } from './to-onnx.js';
+import { tfjsNetwork } from './to-tfjs.js';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 let runs = 200;
+let warm = null;
 let skipAccuracy = false;
+let smoke = false;
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--runs') runs = Math.max(200, Number(args[++i]));
+  if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--skip-accuracy') skipAccuracy = true;
+  else if (args[i] === '--smoke') { smoke = true; skipAccuracy = true; runs = 3; warm = 2; }
   else throw new Error(`unknown argument ${args[i]}`);
 }
 const benchDir = join(root, 'build', 'bench');
-if (!existsSync(join(benchDir, 'lite.graph.json'))) {
-  console.log('build/bench/ is missing: run /usr/bin/python3 training/export_onnx.py first');
-  process.exit(1);
-}
+mkdirSync(benchDir, { recursive: true });
 
 // ---- record WebAssembly memories per engine -------------------------------------------------
 let engineTag = 'none';
@@ -103,7 +114,7 @@ ort.env.wasm.simd = true;
 
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 async function time(fn, n = runs) {
-  for (let i = 0; i < Math.max(50, n / 4); i++) await fn(); // warm-up: V8 tier-up, allocator
+  for (let i = 0; i < (warm ?? Math.max(50, n / 4)); i++) await fn(); // warm-up: V8 tier-up, allocator
   const t = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -114,47 +125,27 @@ async function time(fn, n = runs) {
   return { med: pct(t, 0.5), p95: pct(t, 0.95) };
 }
 
-function tfModel(graph, bin) {
-  const f32 = (r) => new Float32Array(bin.buffer, bin.byteOffset + r.offset, r.shape.reduce((a, b) => a * b, 1));
-  const t = {};
-  const weights = [];
-  for (const L of graph.layers) {
-    const x = L.inputs.map((n) => t[n]);
-    let y;
-    if (L.op === 'input') y = tf.input({ shape: graph.input });
-    else if (L.op === 'conv') {
-      const [kh, kw] = L.kernel;
-      const same = L.stride[0] === 1 && L.stride[1] === 1 && L.pad[0] === (kh >> 1) && L.pad[1] === (kw >> 1);
-      let z = x[0];
-      if (!same && (L.pad[0] || L.pad[1])) {
-        z = tf.layers.zeroPadding2d({ padding: [[L.pad[0], L.pad[0]], [L.pad[1], L.pad[1]]] }).apply(z);
-      }
-      const layer = tf.layers.conv2d({ filters: L.filters, kernelSize: L.kernel, strides: L.stride,
-        padding: same ? 'same' : 'valid', useBias: true });
-      y = layer.apply(z);
-      weights.push([layer, [tf.tensor(f32(L.w), L.w.shape), tf.tensor(f32(L.b), L.b.shape)]]);
-    } else if (L.op === 'relu') y = tf.layers.reLU().apply(x[0]);
-    else if (L.op === 'maxpool') y = tf.layers.maxPooling2d({ poolSize: L.kernel, strides: L.stride }).apply(x[0]);
-    else if (L.op === 'gap') y = tf.layers.globalAveragePooling2d({}).apply(x[0]);
-    else if (L.op === 'add') y = tf.layers.add().apply(x);
-    else if (L.op === 'dense') {
-      const layer = tf.layers.dense({ units: L.units });
-      y = layer.apply(x[0]);
-      weights.push([layer, [tf.tensor(f32(L.w), L.w.shape), tf.tensor(f32(L.b), L.b.shape)]]);
-    } else if (L.op === 'softmax') y = tf.layers.softmax().apply(x[0]);
-    else throw new Error(`unknown op ${L.op}`);
-    t[L.name] = y;
-  }
-  const model = tf.model({ inputs: t[graph.layers[0].name], outputs: t.probs });
-  for (const [layer, w] of weights) {
-    layer.setWeights(w);
-    tf.dispose(w);
-  }
-  return model;
-}
+// ---- the networks ---------------------------------------------------------------------------
+const nets = [];
+const seen = new Set();
+const add = (key, label, model) => {
+  const sig = signature(model);
+  if (seen.has(sig)) return; // e.g. the ensemble's own copy of Lite
+  seen.add(sig);
+  const bytes = writeEmx(model);
+  nets.push({ key, label, bytes, model: readEmx(bytes) }); // every engine: the numbers in the bytes
+};
+const shipped = (f) => readEmx(readFileSync(join(root, 'models', f)));
+add('lite', 'EmoXNetLite (shipped)', memberNetworks(shipped('emoxnet-lite.emx'), 'EmoXNetLite')[0].model);
+const members = memberNetworks(shipped('emoxnet.emx'), 'EmoXNet')
+  .map((n) => ({ ...n, params: cost(n.model).params })).sort((x, y) => y.params - x.params);
+members.forEach((n, i) => add(`member-${n.name.replace(/[^a-z0-9-]+/gi, '_')}`,
+  `'${n.name}', ${i === 0 ? 'largest' : 'other'} member of the shipped ensemble`, n.model));
+add('mobilenet', 'MobileNetV1, depthwise (FaceResNet shape, 112 px, random weights)', mobileNet());
+add('vgg', 'VGG design member (64-128-256-320, random weights)', vggDesign());
 
-function inputs(n, seed) {
-  const x = new Float32Array(n * 48 * 48);
+function inputs(n, hwc, seed) {
+  const x = new Float32Array(n * hwc);
   let s = seed >>> 0;
   for (let i = 0; i < x.length; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -166,67 +157,77 @@ const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])),
 
 const rows = [];
 const batchRows = [];
-// member: the shipped ensemble's largest member (trained weights), when export_onnx.py wrote it
-const LABELS = { lite: 'EmoXNetLite', member: 'largest shipped member', large: 'largest design member' };
-for (const name of ['lite', 'member', 'large'].filter((n) => existsSync(join(benchDir, `${n}.graph.json`)))) {
-  const graph = JSON.parse(readFileSync(join(benchDir, `${name}.graph.json`), 'utf8'));
-  const bin = readFileSync(join(benchDir, `${name}.weights.bin`));
-  const emxPath = join(benchDir, `${name}.emx`);
-  const onnxPath = join(benchDir, `${name}.onnx`);
+let failed = false;
+for (const { key, label: what, bytes, model } of nets) {
+  const { height: H, width: W, channels: C } = model.input;
+  const hwc = H * W * C;
+  const onnx = toOnnx(model);
+  writeFileSync(join(benchDir, `${key}.emx`), bytes);
+  writeFileSync(join(benchDir, `${key}.onnx`), onnx);
 
-  engineTag = `ours:${name}`;
-  const ours = await load(emxPath, { simd: true });
-  engineTag = `tfjs:${name}`;
-  const tm = tfModel(graph, bin);
+  engineTag = `ours:${key}`;
+  const ours = await load(bytes, { simd: true });
+  engineTag = `tfjs:${key}`;
+  const tm = tfjsNetwork(tf, model);
   engineTag = 'ort';
-  const sess = await ort.InferenceSession.create(onnxPath, {
+  const sess = await ort.InferenceSession.create(onnx, {
     executionProviders: ['wasm'], graphOptimizationLevel: 'all', intraOpNumThreads: 1,
   });
   engineTag = 'none';
+  const nOut = ours.run(new Float32Array(hwc)).length;
 
   const runOurs = (x, n) => {
-    const out = new Float32Array(n * 8);
-    for (let i = 0; i < n; i++) out.set(ours.run(x.subarray(i * 2304, (i + 1) * 2304)), i * 8);
+    const out = new Float32Array(n * nOut);
+    for (let i = 0; i < n; i++) out.set(ours.run(x.subarray(i * hwc, (i + 1) * hwc)), i * nOut);
     return out;
   };
   const runTf = (x, n) => {
-    const xt = tf.tensor4d(x, [n, 48, 48, 1]);
+    const xt = tf.tensor4d(x, [n, H, W, C]);
     const y = tm.predict(xt);
     const d = y.dataSync();
     tf.dispose([xt, y]);
     return d;
   };
-  // NCHW with one channel has the same memory layout as NHWC: the same Float32Array feeds all.
-  const runOrt = async (x, n) => (await sess.run({ input: new ort.Tensor('float32', x, [n, 1, 48, 48]) })).probs.data;
+  // ONNX is NCHW: the same memory as NHWC with one channel; otherwise transposed once, untimed
+  const nchw = (x, n) => {
+    if (C === 1) return x;
+    const y = new Float32Array(x.length);
+    for (let b = 0; b < n; b++) for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) y[b * hwc + c * H * W + p] = x[b * hwc + p * C + c];
+    return y;
+  };
+  const runOrt = async (x, n) => (await sess.run({ input: new ort.Tensor('float32', x, [n, C, H, W]) }))[sess.outputNames[0]].data;
 
   let dTf = 0, dOrt = 0;
   for (let k = 0; k < 3; k++) {
-    const x = inputs(1, 77 + k);
+    const x = inputs(1, hwc, 77 + k);
     const a = runOurs(x, 1);
     dTf = Math.max(dTf, maxDiff(a, runTf(x, 1)));
-    dOrt = Math.max(dOrt, maxDiff(a, await runOrt(x, 1)));
+    dOrt = Math.max(dOrt, maxDiff(a, await runOrt(nchw(x, 1), 1)));
   }
-  const x1 = inputs(1, 5);
-  const tOurs = await time(() => runOurs(x1, 1));
-  const tTf = await time(() => runTf(x1, 1));
-  const tOrt = await time(() => runOrt(x1, 1));
-  const fp16 = statSync(emxPath).size;
-  const f32 = bin.length;
-  const label = `${LABELS[name]} (${graph.label.startsWith("'") ? graph.label.split(',')[0] + ', ' : ''}${(graph.params / 1e6).toFixed(2)} M params)`;
-  rows.push([label, 'EmoXNet WASM (ours)', tOurs, `${fp16} (fp16 .emx)`, memMiB(`ours:${name}`), '-', '1.00']);
-  rows.push([label, `TF.js ${tf.version.tfjs} wasm (XNNPACK)`, tTf, `${f32} (f32)`, memMiB('tfjs'),
-    dTf.toExponential(1), (tOurs.med / tTf.med).toFixed(2)]);
-  rows.push([label, `onnxruntime-web ${ort.env.versions?.web ?? ''} wasm`, tOrt, `${statSync(onnxPath).size} (f32 .onnx)`,
-    memMiB('ort'), dOrt.toExponential(1), (tOurs.med / tOrt.med).toFixed(2)]);
-  if (dTf > 1e-4 || dOrt > 1e-4) console.log(`WARNING ${name}: outputs differ from ours by more than 1e-4 (tfjs ${dTf}, ort ${dOrt})`);
+  if (!(dTf <= 1e-4 && dOrt <= 1e-4)) { // NaN fails too
+    console.log(`FAIL ${key}: outputs differ from ours by more than 1e-4 (tfjs ${dTf}, ort ${dOrt}); not timed`);
+    failed = true;
+  } else {
+    const x1 = inputs(1, hwc, 5), x1c = nchw(x1, 1);
+    const tOurs = await time(() => runOurs(x1, 1));
+    const tTf = await time(() => runTf(x1, 1));
+    const tOrt = await time(() => runOrt(x1c, 1));
+    const { params, flops } = cost(model);
+    const label = `${what} (${(params / 1e6).toFixed(2)} M params, ${(flops / 1e6).toFixed(0)} MFLOP)`;
+    rows.push([label, 'EmoXNet WASM (ours)', tOurs, `${bytes.length} (fp16 .emx)`, memMiB(`ours:${key}`), '-', '1.00']);
+    rows.push([label, `TF.js ${tf.version.tfjs} wasm (XNNPACK)`, tTf, `${4 * params} (f32)`, memMiB('tfjs'),
+      dTf.toExponential(1), (tOurs.med / tTf.med).toFixed(2)]);
+    rows.push([label, `onnxruntime-web ${ort.env.versions?.web ?? ''} wasm`, tOrt, `${onnx.length} (f32 .onnx)`,
+      memMiB('ort'), dOrt.toExponential(1), (tOurs.med / tOrt.med).toFixed(2)]);
 
-  // Batches on the shipped network only (the large one at 16 faces would take minutes).
-  for (const n of name === 'lite' ? [1, 4, 16] : []) {
-    const x = inputs(n, 9);
-    const o = await time(() => runOurs(x, n));
-    const t = await time(() => runTf(x, n));
-    const q = await time(() => runOrt(x, n));
-    batchRows.push([name, n, o, t, q]);
+    // Batches on the shipped Lite only (the large ones at 16 faces would take minutes).
+    for (const n of key === 'lite' ? [1, 4, 16] : []) {
+      const x = inputs(n, hwc, 9), xc = nchw(x, n);
+      const o = await time(() => runOurs(x, n));
+      const t = await time(() => runTf(x, n));
+      const q = await time(() => runOrt(xc, n));
+      batchRows.push([key, n, o, t, q]);
+    }
   }
   ours.dispose();
   tm.dispose();
@@ -234,7 +235,7 @@ for (const name of ['lite', 'member', 'large'].filter((n) => existsSync(join(ben
 }
 
 const f3 = (v) => v.toFixed(3);
-console.log(`### Same network, same weights, three engines (one pass, no TTA; ${runs} timed runs after warm-up, single thread)`);
+console.log(`### Same network, same weights, three engines (one pass, no TTA, no CALIBRATE; ${runs} timed runs after warm-up, single thread)`);
 console.log();
 console.log('| network | engine | ms/face median | ms/face p95 | weight bytes | peak WASM MiB | max abs diff vs ours | ours/theirs (median) | speed-up of ours |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -312,3 +313,4 @@ console.log(`| face-api.js faceExpressionNet (@vladmandic/face-api ${require('@v
 console.log();
 console.log(accLine);
 lite.dispose();
+if (failed) process.exit(1);
