@@ -22,3 +22,7 @@ node --no-experimental-fetch build-wasm/bench-kernels.cjs
 echo
 echo "## Detect + classify, 640x480 frame: one face, then frames with 1, 4, 16 faces"
 node --no-experimental-fetch tests/bench/detect.bench.js --faces 1,4,16
+echo
+echo "## In a real browser: Node vs Debian's Chromium (headless; then CPU throttled 4x, a mid-range phone)"
+# not under --no-experimental-fetch: playwright-core needs fetch's globals
+node tests/bench/browser.bench.js --throttle 4

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 import { load, decodeImage } from '../../wasm/emoxnet.js';
+import { H, W, ferValidDir, oneFaceFrame } from './frame.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -36,22 +37,9 @@ if (!classifier) {
   classifier = existsSync(lite) ? lite : join(root, 'tests', 'golden', 'vgg.emx');
 }
 
-const W = 640, H = 480, S = 200, X = 220, Y = 130;
-const frame = { data: new Uint8Array(W * H * 3).fill(118), width: W, height: H, channels: 3 };
-const ferDir = process.env.EMX_FERPLUS_DIR ?? join(root, '..', 'shared', 'data', 'ferplus', 'FER2013Valid');
-const facePath = join(ferDir, 'fer0028642.png');
-if (existsSync(facePath)) {
-  const face = await decodeImage(readFileSync(facePath));
-  for (let y = 0; y < S; y++) {
-    for (let x = 0; x < S; x++) {
-      const src = (Math.floor((y * face.height) / S) * face.width + Math.floor((x * face.width) / S)) * face.channels;
-      const dst = ((y + Y) * W + x + X) * 3;
-      for (let c = 0; c < 3; c++) frame.data[dst + c] = face.data[src + (face.channels >= 3 ? c : 0)];
-    }
-  }
-} else {
-  console.error(`no FER+ face at ${facePath}: timing a frame without faces`);
-}
+const { frame, face: haveFace, facePath } = await oneFaceFrame(root);
+if (!haveFace) console.error(`no FER+ face at ${facePath}: timing a frame without faces`);
+const ferDir = ferValidDir(root);
 
 const model = await load(readFileSync(classifier), { simd });
 let faces = [];

@@ -1,0 +1,85 @@
+// browser.bench.js - the per-face and detect+classify figures in a real browser, beside Node's:
+// the same code (perface.js) on the same build (wasm/dist) and frame (frame.js), first in this
+// Node process, then in Debian's Chromium, headless, driven by playwright-core (never a
+// downloaded browser), on a page served from the repository root (scripts/serve.js, port 0).
+//
+//   node tests/bench/browser.bench.js [--runs N] [--smoke] [--throttle R]
+//
+// --throttle R: also run the page with Chromium's CPU throttling at R x (DevTools
+// Emulation.setCPUThrottlingRate; 4 ~ a mid-range phone), as a third column.
+// --smoke: 3 samples per figure, short warm-up (npm test keeps it from rotting).
+// (Not under --no-experimental-fetch: playwright-core needs the fetch globals.)
+// Without /usr/bin/chromium (or CHROMIUM) the browser column is skipped, visibly, exit 0.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as api from '../../wasm/emoxnet.js';
+import { serve } from '../../scripts/serve.js';
+import { oneFaceFrame } from './frame.js';
+import { measure } from './perface.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const args = process.argv.slice(2);
+let opts = { runs: 50, group: 10, warm: 200 };
+let throttle = 0;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--runs') opts.runs = Number(args[++i]);
+  else if (args[i] === '--smoke') opts = { runs: 3, group: 2, warm: 3 };
+  else if (args[i] === '--throttle') throttle = Number(args[++i]);
+  else throw new Error(`unknown argument ${args[i]}`);
+}
+
+const { frame, face, facePath } = await oneFaceFrame(root);
+if (!face) console.log(`(no FER+ face at ${facePath}: the frame has no face, analyze() = detect only)`);
+const columns = [{ name: `Node ${process.version}`, rows: await measure(api, { frame, ...opts }) }];
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`SKIP browser: ${CHROMIUM} not found (sh scripts/setup.sh installs Debian's chromium)`);
+} else {
+  const { chromium } = await import('playwright-core');
+  const { server, url } = await serve({ port: 0 });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  try {
+    const page0 = new URL(`/tests/bench/browser-page.html?runs=${opts.runs}&group=${opts.group}&warm=${opts.warm}`, url).href;
+    for (const rate of throttle > 1 ? [1, throttle] : [1]) {
+      const page = await browser.newPage();
+      // the frame bytes come from this process, not from a file in the repository
+      await page.route('**/tests/bench/frame.rgb', (route) => route.fulfill({
+        status: 200, contentType: 'application/octet-stream', body: Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength),
+      }));
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      if (rate > 1) {
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+      }
+      await page.goto(page0);
+      const r = await page.evaluate(() => window.benchResult).catch((e) => {
+        throw new Error(`benchmark page failed: ${e.message}${errors.length ? ` (${errors.join('; ')})` : ''}`);
+      });
+      if (!r.simd) throw new Error('Chromium reports no WebAssembly SIMD');
+      const version = /Chrom(?:e|ium)\/([\d.]+)/.exec(r.userAgent)?.[1] ?? browser.version();
+      columns.push({ name: `Chromium ${version} headless${rate > 1 ? `, CPU ${rate}x throttled` : ''}`, rows: r.rows });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+const f3 = (v) => v.toFixed(3);
+console.log(`ms, median (p95) of ${opts.runs} samples of ${opts.group} calls (detect, analyze, ensemble: 1 call) after ${opts.warm} warm-up calls; wasm SIMD128, single thread`);
+console.log();
+console.log(`| figure | ${columns.map((c) => c.name).join(' | ')} |${columns.length > 1 ? ' Chromium / Node |' : ''}`);
+console.log(`|---|${columns.map(() => '---:|').join('')}${columns.length > 1 ? '---:|' : ''}`);
+for (const [i, row] of columns[0].rows.entries()) {
+  const cells = columns.map((c) => `${f3(c.rows[i].med)} (${f3(c.rows[i].p95)})`);
+  const ratio = columns.length > 1 ? ` ${(columns[1].rows[i].med / row.med).toFixed(2)} |` : '';
+  console.log(`| ${row.label}${row.note ? `, ${row.note}` : ''} | ${cells.join(' | ')} |${ratio}`);
+}
