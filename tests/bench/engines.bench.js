@@ -26,8 +26,8 @@ import { performance } from 'node:perf_hooks';
 
 import { readEmx, writeEmx } from './emx-file.js';
 import { cost, memberNetworks, mobileNet, signature, vggDesign } from './networks.js';
-import { toOnnx } from './to-onnx.js';
-import { tfjsNetwork } from './to-tfjs.js';
+import { load } from '../../wasm/emoxnet.js';
+import { agreement, initEngines, inputs, loadAll } from './engines.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -98,19 +98,8 @@ const memMiB = (tag) => {
 };
 
 // ---- engines --------------------------------------------------------------------------------
-const { load } = await import('../../wasm/emoxnet.js');
-const tf = require('@tensorflow/tfjs');
-const tfwasm = require('@tensorflow/tfjs-backend-wasm');
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false); // the single-thread SIMD build
-tfwasm.setThreadsCount(1);
-tfwasm.setWasmPaths(join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') + '/');
-engineTag = 'tfjs';
-await tf.setBackend('wasm');
-await tf.ready();
-engineTag = 'none';
-const ort = await import('onnxruntime-web');
-ort.env.wasm.numThreads = 1;
-ort.env.wasm.simd = true;
+const engines = await initEngines(root, { beforeTf: () => { engineTag = 'tfjs'; }, afterTf: () => { engineTag = 'none'; } });
+const { tf, ort } = engines;
 
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 async function time(fn, n = runs) {
@@ -133,7 +122,7 @@ const add = (key, label, model) => {
   if (seen.has(sig)) return; // e.g. the ensemble's own copy of Lite
   seen.add(sig);
   const bytes = writeEmx(model);
-  nets.push({ key, label, bytes, model: readEmx(bytes) }); // every engine: the numbers in the bytes
+  nets.push({ key, label, bytes, model: readEmx(bytes) }); // every engine gets the numbers in the bytes
 };
 const shipped = (f) => readEmx(readFileSync(join(root, 'models', f)));
 add('lite', 'EmoXNetLite (shipped)', memberNetworks(shipped('emoxnet-lite.emx'), 'EmoXNetLite')[0].model);
@@ -144,66 +133,17 @@ members.forEach((n, i) => add(`member-${n.name.replace(/[^a-z0-9-]+/gi, '_')}`,
 add('mobilenet', 'MobileNetV1, depthwise (FaceResNet shape, 112 px, random weights)', mobileNet());
 add('vgg', 'VGG design member (64-128-256-320, random weights)', vggDesign());
 
-function inputs(n, hwc, seed) {
-  const x = new Float32Array(n * hwc);
-  let s = seed >>> 0;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 2 ** 32) * 4 - 2; // N(0,1)-like range of a normalised face
-  }
-  return x;
-}
-const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-
 const rows = [];
 const batchRows = [];
 let failed = false;
 for (const { key, label: what, bytes, model } of nets) {
-  const { height: H, width: W, channels: C } = model.input;
-  const hwc = H * W * C;
-  const onnx = toOnnx(model);
+  const net = await loadAll(engines, bytes, (e) => {
+    engineTag = e === 'ours' ? `ours:${key}` : e === 'tfjs' ? `tfjs:${key}` : e; // TF.js and ORT: one module for all nets
+  });
+  const { runOurs, runTf, runOrt, nchw, hwc, onnx } = net;
   writeFileSync(join(benchDir, `${key}.emx`), bytes);
   writeFileSync(join(benchDir, `${key}.onnx`), onnx);
-
-  engineTag = `ours:${key}`;
-  const ours = await load(bytes, { simd: true });
-  engineTag = `tfjs:${key}`;
-  const tm = tfjsNetwork(tf, model);
-  engineTag = 'ort';
-  const sess = await ort.InferenceSession.create(onnx, {
-    executionProviders: ['wasm'], graphOptimizationLevel: 'all', intraOpNumThreads: 1,
-  });
-  engineTag = 'none';
-  const nOut = ours.run(new Float32Array(hwc)).length;
-
-  const runOurs = (x, n) => {
-    const out = new Float32Array(n * nOut);
-    for (let i = 0; i < n; i++) out.set(ours.run(x.subarray(i * hwc, (i + 1) * hwc)), i * nOut);
-    return out;
-  };
-  const runTf = (x, n) => {
-    const xt = tf.tensor4d(x, [n, H, W, C]);
-    const y = tm.predict(xt);
-    const d = y.dataSync();
-    tf.dispose([xt, y]);
-    return d;
-  };
-  // ONNX is NCHW: the same memory as NHWC with one channel; otherwise transposed once, untimed
-  const nchw = (x, n) => {
-    if (C === 1) return x;
-    const y = new Float32Array(x.length);
-    for (let b = 0; b < n; b++) for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) y[b * hwc + c * H * W + p] = x[b * hwc + p * C + c];
-    return y;
-  };
-  const runOrt = async (x, n) => (await sess.run({ input: new ort.Tensor('float32', x, [n, C, H, W]) }))[sess.outputNames[0]].data;
-
-  let dTf = 0, dOrt = 0;
-  for (let k = 0; k < 3; k++) {
-    const x = inputs(1, hwc, 77 + k);
-    const a = runOurs(x, 1);
-    dTf = Math.max(dTf, maxDiff(a, runTf(x, 1)));
-    dOrt = Math.max(dOrt, maxDiff(a, await runOrt(nchw(x, 1), 1)));
-  }
+  const { tf: dTf, ort: dOrt } = await agreement(net);
   if (!(dTf <= 1e-4 && dOrt <= 1e-4)) { // NaN fails too
     console.log(`FAIL ${key}: outputs differ from ours by more than 1e-4 (tfjs ${dTf}, ort ${dOrt}); not timed`);
     failed = true;
@@ -229,9 +169,7 @@ for (const { key, label: what, bytes, model } of nets) {
       batchRows.push([key, n, o, t, q]);
     }
   }
-  ours.dispose();
-  tm.dispose();
-  await sess.release();
+  await net.dispose();
 }
 
 const f3 = (v) => v.toFixed(3);
