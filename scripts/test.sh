@@ -1,9 +1,10 @@
 #!/bin/sh
 # Build, then run every test: C tests natively, under ASan+UBSan, in both WebAssembly builds
 # (Node) and in a 32-bit -m32 ASan build (ctest), the exporter's
-# Python tests (golden files; PyTorch tests skip without torch), and the Node tests of the
-# WebAssembly build, the live demo (web/) in headless Chromium, and the example apps of
-# examples/ built from the npm pack tarball. `npm test` and .ci/run call this.
+# Python tests (golden files; PyTorch tests skip without torch), the Node tests of the
+# WebAssembly build, the live demo (web/) in headless Chromium, the example apps of
+# examples/ built from the npm pack tarball, and a smoke run of the benchmarks (tests/bench/).
+# `npm test` and .ci/run call this.
 set -eu
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-2}"
@@ -50,6 +51,9 @@ node --test tests/browser/ || status=1
 
 echo "== example apps (Vite, esbuild, webpack, plain page, Node, TypeScript) from the packed tarball"
 node --test tests/examples/ || status=1
+
+echo "== benchmarks: converters checked, then a few iterations of each (timings not asserted)"
+node --test tests/bench/ || status=1
 
 echo "== fuzzing: libFuzzer, 60 s per target (load, decode, classify)"
 sh scripts/fuzz.sh "${FUZZ_SECONDS:-60}" || status=1

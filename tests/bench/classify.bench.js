@@ -2,7 +2,8 @@
 // package, single thread, after warm-up (V8 runs a function in Liftoff first and tiers up
 // later): median and p95 of N runs of model.classify on one 48x48 FER+-sized face.
 //
-//   node --no-experimental-fetch tests/bench/classify.bench.js [MODEL.emx ...] [--runs N]
+//   node --no-experimental-fetch tests/bench/classify.bench.js [MODEL.emx ...] [--runs N] [--warm N]
+// (--warm: warm-up calls, default 200; the smoke run in npm test uses a few)
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +14,11 @@ import { load } from '../../wasm/emoxnet.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 let runs = 500;
+let warm = 200;
 const models = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') runs = Number(args[++i]);
+  else if (args[i] === '--warm') warm = Number(args[++i]);
   else models.push(args[i]);
 }
 if (models.length === 0) {
@@ -34,7 +37,7 @@ console.log('|---|---|---:|---:|---:|');
 for (const path of models) {
   for (const simd of [true, false]) {
     const m = await load(path, { simd });
-    for (let i = 0; i < 200; i++) m.classify(face); // warm-up: reach V8's optimising tier
+    for (let i = 0; i < warm; i++) m.classify(face); // warm-up: reach V8's optimising tier
     const t = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
