@@ -102,16 +102,23 @@ const engines = await initEngines(root, { beforeTf: () => { engineTag = 'tfjs'; 
 const { tf, ort } = engines;
 
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-async function time(fn, n = runs) {
-  for (let i = 0; i < (warm ?? Math.max(50, n / 4)); i++) await fn(); // warm-up: V8 tier-up, allocator
-  const t = [];
+// The engines take turns, one call each per round, so a change in the machine's load (shared
+// cores) hits all of them alike and the ratios stay comparable even when the absolute figures
+// move. Each warms up first (V8 tier-up, allocators).
+async function timeSideBySide(fns, n = runs) {
+  for (const fn of fns) for (let i = 0; i < (warm ?? Math.max(50, n / 4)); i++) await fn();
+  const t = fns.map(() => []);
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      t[k].push(performance.now() - t0);
+    }
   }
-  t.sort((a, b) => a - b);
-  return { med: pct(t, 0.5), p95: pct(t, 0.95) };
+  return t.map((x) => {
+    x.sort((a, b) => a - b);
+    return { med: pct(x, 0.5), p95: pct(x, 0.95) };
+  });
 }
 
 // ---- the networks ---------------------------------------------------------------------------
@@ -149,9 +156,7 @@ for (const { key, label: what, bytes, model } of nets) {
     failed = true;
   } else {
     const x1 = inputs(1, hwc, 5), x1c = nchw(x1, 1);
-    const tOurs = await time(() => runOurs(x1, 1));
-    const tTf = await time(() => runTf(x1, 1));
-    const tOrt = await time(() => runOrt(x1c, 1));
+    const [tOurs, tTf, tOrt] = await timeSideBySide([() => runOurs(x1, 1), () => runTf(x1, 1), () => runOrt(x1c, 1)]);
     const { params, flops } = cost(model);
     const label = `${what} (${(params / 1e6).toFixed(2)} M params, ${(flops / 1e6).toFixed(0)} MFLOP)`;
     rows.push([label, 'EmoXNet WASM (ours)', tOurs, `${bytes.length} (fp16 .emx)`, memMiB(`ours:${key}`), '-', '1.00']);
@@ -163,9 +168,7 @@ for (const { key, label: what, bytes, model } of nets) {
     // Batches on the shipped Lite only (the large ones at 16 faces would take minutes).
     for (const n of key === 'lite' ? [1, 4, 16] : []) {
       const x = inputs(n, hwc, 9), xc = nchw(x, n);
-      const o = await time(() => runOurs(x, n));
-      const t = await time(() => runTf(x, n));
-      const q = await time(() => runOrt(xc, n));
+      const [o, t, q] = await timeSideBySide([() => runOurs(x, n), () => runTf(x, n), () => runOrt(xc, n)]);
       batchRows.push([key, n, o, t, q]);
     }
   }
@@ -173,7 +176,7 @@ for (const { key, label: what, bytes, model } of nets) {
 }
 
 const f3 = (v) => v.toFixed(3);
-console.log(`### Same network, same weights, three engines (one pass, no TTA, no CALIBRATE; ${runs} timed runs after warm-up, single thread)`);
+console.log(`### Same network, same weights, three engines (one pass, no TTA, no CALIBRATE; ${runs} timed runs each, engines taking turns, after warm-up, single thread)`);
 console.log();
 console.log('| network | engine | ms/face median | ms/face p95 | weight bytes | peak WASM MiB | max abs diff vs ours | ours/theirs (median) | speed-up of ours |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -208,8 +211,7 @@ const lite = await load(join(root, 'models', 'emoxnet-lite.emx'), { simd: true }
 const face = new Uint8Array(48 * 48);
 for (let i = 0; i < face.length; i++) face[i] = (i * 37 + (i >> 6) * 11) & 255;
 const faceImg = { data: face, width: 48, height: 48, channels: 1 };
-const tLite = await time(() => lite.classify(faceImg));
-const tFa = await time(() => faClassify(face));
+const [tLite, tFa] = await timeSideBySide([() => lite.classify(faceImg), () => faClassify(face)]);
 const faBytes = statSync(join(faceModelDir, 'face_expression_model.bin')).size;
 
 let accLine = '(skipped: --skip-accuracy)';
