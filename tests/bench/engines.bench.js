@@ -103,21 +103,28 @@ const { tf, ort } = engines;
 
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 // The engines take turns, one call each per round, so a change in the machine's load (shared
-// cores) hits all of them alike and the ratios stay comparable even when the absolute figures
-// move. Each warms up first (V8 tier-up, allocators).
+// cores) hits all of them alike. Each warms up first (V8 tier-up, allocators). Besides wall time
+// each call's CPU time is taken (process.cpuUsage, user + system, all engines single-threaded on
+// this thread): when other processes share the cores, a call is preempted more often the longer
+// it runs, which inflates long calls' wall medians more than short ones' and so biases wall
+// ratios; CPU time only counts the work. On an idle machine the two agree.
 async function timeSideBySide(fns, n = runs) {
   for (const fn of fns) for (let i = 0; i < (warm ?? Math.max(50, n / 4)); i++) await fn();
-  const t = fns.map(() => []);
+  const wall = fns.map(() => []), cpu = fns.map(() => []);
   for (let i = 0; i < n; i++) {
     for (const [k, fn] of fns.entries()) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await fn();
-      t[k].push(performance.now() - t0);
+      wall[k].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[k].push((c.user + c.system) / 1000);
     }
   }
-  return t.map((x) => {
+  return wall.map((x, k) => {
     x.sort((a, b) => a - b);
-    return { med: pct(x, 0.5), p95: pct(x, 0.95) };
+    cpu[k].sort((a, b) => a - b);
+    return { med: pct(x, 0.5), p95: pct(x, 0.95), cpu: pct(cpu[k], 0.5) };
   });
 }
 
@@ -159,11 +166,11 @@ for (const { key, label: what, bytes, model } of nets) {
     const [tOurs, tTf, tOrt] = await timeSideBySide([() => runOurs(x1, 1), () => runTf(x1, 1), () => runOrt(x1c, 1)]);
     const { params, flops } = cost(model);
     const label = `${what} (${(params / 1e6).toFixed(2)} M params, ${(flops / 1e6).toFixed(0)} MFLOP)`;
-    rows.push([label, 'EmoXNet WASM (ours)', tOurs, `${bytes.length} (fp16 .emx)`, memMiB(`ours:${key}`), '-', '1.00']);
+    rows.push([label, 'EmoXNet WASM (ours)', tOurs, `${bytes.length} (fp16 .emx)`, memMiB(`ours:${key}`), '-', tOurs]);
     rows.push([label, `TF.js ${tf.version.tfjs} wasm (XNNPACK)`, tTf, `${4 * params} (f32)`, memMiB('tfjs'),
-      dTf.toExponential(1), (tOurs.med / tTf.med).toFixed(2)]);
+      dTf.toExponential(1), tOurs]);
     rows.push([label, `onnxruntime-web ${ort.env.versions?.web ?? ''} wasm`, tOrt, `${onnx.length} (f32 .onnx)`,
-      memMiB('ort'), dOrt.toExponential(1), (tOurs.med / tOrt.med).toFixed(2)]);
+      memMiB('ort'), dOrt.toExponential(1), tOurs]);
 
     // Batches on the shipped Lite only (the large ones at 16 faces would take minutes).
     for (const n of key === 'lite' ? [1, 4, 16] : []) {
@@ -178,18 +185,18 @@ for (const { key, label: what, bytes, model } of nets) {
 const f3 = (v) => v.toFixed(3);
 console.log(`### Same network, same weights, three engines (one pass, no TTA, no CALIBRATE; ${runs} timed runs each, engines taking turns, after warm-up, single thread)`);
 console.log();
-console.log('| network | engine | ms/face median | ms/face p95 | weight bytes | peak WASM MiB | max abs diff vs ours | ours/theirs (median) | speed-up of ours |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const [net, eng, t, wb, mem, d, ratio] of rows) {
-  console.log(`| ${net} | ${eng} | ${f3(t.med)} | ${f3(t.p95)} | ${wb} | ${mem} | ${d} | ${ratio} | ${(1 / Number(ratio)).toFixed(2)}x |`);
+console.log('| network | engine | ms/face median | ms/face p95 | CPU ms/face median | weight bytes | peak WASM MiB | max abs diff vs ours | speed-up of ours (wall) | speed-up of ours (CPU) |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const [net, eng, t, wb, mem, d, o] of rows) {
+  console.log(`| ${net} | ${eng} | ${f3(t.med)} | ${f3(t.p95)} | ${f3(t.cpu)} | ${wb} | ${mem} | ${d} | ${(t.med / o.med).toFixed(2)}x | ${(t.cpu / o.cpu).toFixed(2)}x |`);
 }
 console.log();
 console.log('### Batches: ms per batch, median (ours: run() per face; TF.js / ORT: batch dimension)');
 console.log();
-console.log('| network | faces | ours | TF.js wasm | ORT web | ours/TF.js | ours/ORT |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('| network | faces | ours | TF.js wasm | ORT web | ours/TF.js | ours/ORT | ours/TF.js (CPU) | ours/ORT (CPU) |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [net, n, o, t, q] of batchRows) {
-  console.log(`| ${net} | ${n} | ${f3(o.med)} | ${f3(t.med)} | ${f3(q.med)} | ${(o.med / t.med).toFixed(2)} | ${(o.med / q.med).toFixed(2)} |`);
+  console.log(`| ${net} | ${n} | ${f3(o.med)} | ${f3(t.med)} | ${f3(q.med)} | ${(o.med / t.med).toFixed(2)} | ${(o.med / q.med).toFixed(2)} | ${(o.cpu / t.cpu).toFixed(2)} | ${(o.cpu / q.cpu).toFixed(2)} |`);
 }
 
 // ---- face-api.js expression net -------------------------------------------------------------
@@ -246,10 +253,10 @@ if (!skipAccuracy && existsSync(join(ferDir, 'label.csv'))) {
 console.log();
 console.log('### What users pick today: face-api.js expression net vs EmoXNetLite (classify(), incl. preprocessing, shipped models)');
 console.log();
-console.log('| model | ms/face median | ms/face p95 | weight bytes | FER+ Valid accuracy |');
-console.log('|---|---:|---:|---:|---:|');
-console.log(`| EmoXNetLite (ours, WASM, flip TTA) | ${f3(tLite.med)} | ${f3(tLite.p95)} | ${statSync(join(root, 'models', 'emoxnet-lite.emx')).size} | ${accOurs} |`);
-console.log(`| face-api.js faceExpressionNet (@vladmandic/face-api ${require('@vladmandic/face-api/package.json').version}, tfjs wasm) | ${f3(tFa.med)} | ${f3(tFa.p95)} | ${faBytes} | ${accFa} |`);
+console.log('| model | ms/face median | ms/face p95 | CPU ms/face median | weight bytes | FER+ Valid accuracy |');
+console.log('|---|---:|---:|---:|---:|---:|');
+console.log(`| EmoXNetLite (ours, WASM, flip TTA) | ${f3(tLite.med)} | ${f3(tLite.p95)} | ${f3(tLite.cpu)} | ${statSync(join(root, 'models', 'emoxnet-lite.emx')).size} | ${accOurs} |`);
+console.log(`| face-api.js faceExpressionNet (@vladmandic/face-api ${require('@vladmandic/face-api/package.json').version}, tfjs wasm) | ${f3(tFa.med)} | ${f3(tFa.p95)} | ${f3(tFa.cpu)} | ${faBytes} | ${accFa} |`);
 console.log();
 console.log(accLine);
 lite.dispose();
