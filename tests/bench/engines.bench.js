@@ -24,10 +24,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-import { readEmx, writeEmx } from './emx-file.js';
-import { cost, memberNetworks, mobileNet, signature, vggDesign } from './networks.js';
 import { load } from '../../wasm/emoxnet.js';
+import { readEmx, writeEmx } from './emx-file.js';
 import { agreement, initEngines, inputs, loadAll } from './engines.js';
+import { cost, memberNetworks, mobileNet, signature, vggDesign } from './networks.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -35,11 +35,10 @@ const args = process.argv.slice(2);
 let runs = 200;
 let warm = null;
 let skipAccuracy = false;
-let smoke = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--skip-accuracy') skipAccuracy = true;
-  else if (args[i] === '--smoke') { smoke = true; skipAccuracy = true; runs = 3; warm = 2; }
+  else if (args[i] === '--smoke') { skipAccuracy = true; runs = 3; warm = 2; }
   else throw new Error(`unknown argument ${args[i]}`);
 }
 const benchDir = join(root, 'build', 'bench');

@@ -61,8 +61,9 @@ export function memberNetworks(m, fallbackName) {
   // The ensemble's description names its members in export order ("Ensemble of a, b (run), c (weights...").
   const desc = new Map(m.meta).get('description') ?? '';
   const listed = /^Ensemble of (.*?) \(weights/.exec(desc)?.[1].split(', ') ?? [];
-  const names = listed.length === plain.length ? listed : plain.map((_, i) => `${fallbackName} member ${i + 1}`);
-  return plain.map((h, i) => ({ name: plain.length === 1 ? fallbackName : names[i], model: subgraph(m, h, names[i]) }));
+  const names = plain.length === 1 ? [fallbackName]
+    : listed.length === plain.length ? listed : plain.map((_, i) => `${fallbackName} member ${i + 1}`);
+  return plain.map((h, i) => ({ name: names[i], model: subgraph(m, h, names[i]) }));
 }
 
 /** Parameters and multiply-add FLOPs (2 per MAC) of one pass. */
