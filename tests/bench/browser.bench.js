@@ -1,7 +1,7 @@
 // browser.bench.js - the per-face and detect+classify figures in a real browser, beside Node's:
 // the same code (perface.js) on the same build (wasm/dist) and frame (frame.js), first in this
 // Node process, then in Debian's Chromium, headless, driven by playwright-core (never a
-// downloaded browser), on a page served from the repository root (scripts/serve.js, port 0).
+// downloaded browser), on a page next to the demo's server (scripts/serve.js, port 0).
 //
 //   node tests/bench/browser.bench.js [--runs N] [--rounds R] [--smoke] [--throttle R]
 //
@@ -11,16 +11,23 @@
 // --smoke: 3 samples per figure, short warm-up, one round (npm test keeps it from rotting).
 // (Not under --no-experimental-fetch: playwright-core needs the fetch globals.)
 // Without /usr/bin/chromium (or CHROMIUM) the browser column is skipped, visibly, exit 0.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as api from '../../wasm/emoxnet.js';
-import { serve } from '../../scripts/serve.js';
+import { MIME, serve } from '../../scripts/serve.js';
 import { oneFaceFrame } from './frame.js';
 import { measure } from './perface.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PAGE_FILES = ['browser-page.html', 'perface.js'];
+// as scripts/serve.js sends them: the page is cross-origin isolated like the demo
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const args = process.argv.slice(2);
 let opts = { runs: 50, group: 10, warm: 200 };
@@ -62,10 +69,15 @@ try {
     keep(`Node ${process.version}`, await measure(api, { frame, ...opts }));
     for (const rate of !browser ? [] : throttle > 1 ? [1, throttle] : [1]) {
       const page = await browser.newPage();
-      // the frame bytes come from this process, not from a file in the repository
-      await page.route('**/tests/bench/frame.rgb', (route) => route.fulfill({
-        status: 200, contentType: 'application/octet-stream', body: Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength),
-      }));
+      // scripts/serve.js serves only what the demo needs (web/, wasm/, models/); the page's own
+      // files come from here, and the frame bytes from this process
+      await page.route('**/tests/bench/*', (route) => {
+        const name = basename(new URL(route.request().url()).pathname);
+        const body = name === 'frame.rgb' ? Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength)
+          : PAGE_FILES.includes(name) ? readFileSync(join(root, 'tests', 'bench', name)) : null;
+        if (!body) return route.fulfill({ status: 404, body: `not found: ${name}` });
+        return route.fulfill({ status: 200, body, headers: { ...ISOLATION, 'Content-Type': MIME[extname(name)] ?? 'application/octet-stream' } });
+      });
       const errors = [];
       page.on('pageerror', (e) => errors.push(e.message));
       if (rate > 1) {

@@ -3,8 +3,9 @@
 // It only uses wasm/emoxnet.js's public API, given as `api`.
 //
 // Timing: each sample is `group` back-to-back calls divided by `group`, median over the samples.
-// Browsers coarsen performance.now() (Chromium: 100 us without cross-origin isolation), far too
-// coarse for a 1 ms call; a group of 10 brings it to 10 us. Every figure warms up first: V8
+// Browsers coarsen performance.now() (Chromium: 100 us without cross-origin isolation, 5 us
+// with it), too coarse for a 1 ms call on a page that is not isolated; a group of 10 calls
+// brings that to 10 us whatever the page's headers. Every figure warms up first: V8
 // runs wasm in Liftoff at first and tiers up to TurboFan in the background.
 
 /** A deterministic face-like 48x48 gray image: content does not change the work done. */
