@@ -139,11 +139,11 @@ emx_status emx_run(emx_model *model, const float *input, float *probs);
 /* emx_preprocess + emx_run. */
 emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box *box, float *probs);
 
-/* Explain the most recent emx_run/emx_classify (or the last face of emx_analyze) with a class
- * activation map: where in the input crop the evidence for class `label` lies (-1: the most
- * probable class of that run). Writes map_h * map_w floats, row-major, covering the model's
- * input (the preprocessed face crop) at any resolution; pass the input spec's size for the
- * network's own view.
+/* Explain the most recent emx_run/emx_classify (or the last labelled face of emx_analyze;
+ * emx_analyze_explain gives every face's map) with a class activation map: where in the input
+ * crop the evidence for class `label` lies (-1: the most probable class of that run). Writes
+ * map_h * map_w floats, row-major, covering the model's input (the preprocessed face crop) at
+ * any resolution; pass the input spec's size for the network's own view.
  *
  * For a network ending in global average pooling + one dense layer (logits z = W g + b with
  * g = mean over pixels of the last features F), CAM_c(y, x) = sum_k W[c][k] F(y, x, k): its mean
@@ -178,7 +178,7 @@ void emx_image_free(uint8_t *pixels);
  *     emx_face faces[8];
  *     int n = 0;
  *     st = emx_analyze(det, expr, &frame, &dp, faces, 8, &n);
- *     // faces[i].box, .score, .landmarks, .label, .probs[] for i < n, best score first
+ *     // faces[i].box, .score, .landmarks, .crop, .label, .probs[] for i < n, best score first
  *
  * A detector is an .emx model whose META has task=detector (models/FORMAT.md, "Detector
  * models"); emx_classify/emx_run refuse it with EMX_ERR_INVALID_ARG, and emx_detect refuses
@@ -221,12 +221,28 @@ typedef struct emx_detect_params {
 
 emx_detect_params emx_detect_default_params(void);
 
+/* The square crop emx_analyze classifies for a face: the detector's box enlarged to a
+ * forehead-to-chin square (as FER+ crops are) and turned so the eyes are level. Reported so
+ * that callers draw on the crop (a class activation map, emx_analyze_explain) where it was
+ * taken, without re-deriving its geometry. Centre (cx, cy) and side in image pixels; angle in
+ * radians, the direction of the eye line (0 when it is within 2 degrees of level: the crop is
+ * then not rotated), positive clockwise on screen (y down): the point (u, v) of the crop, in
+ * pixels from its centre (u right, v down in the face's own frame), lies at image pixel
+ * (cx + u cos(angle) - v sin(angle), cy + u sin(angle) + v cos(angle)). A canvas draws an
+ * image over it with translate(cx, cy), rotate(angle), drawImage(img, -side/2, -side/2,
+ * side, side). */
+typedef struct emx_crop {
+    float cx, cy, side, angle;
+} emx_crop;
+
 typedef struct emx_face {
     emx_box box;     /* in image pixels; may reach outside the image for cut-off faces */
     float score;     /* detector confidence, 0..1 */
     int n_landmarks; /* BlazeFace: 6, in this order: the subject's right eye, left eye,
                             * nose tip, mouth centre, right ear tragion, left ear tragion */
     float landmarks[EMX_MAX_LANDMARKS][2]; /* x, y in image pixels */
+    emx_crop crop;                         /* the crop emx_analyze classifies (emx_detect:
+                                            * the one it would classify) */
     int label;                             /* emx_analyze: most probable class; emx_detect: -1 */
     float probs[EMX_MAX_CLASSES];          /* emx_analyze: the classifier's num_classes scores */
 } emx_face;
@@ -238,12 +254,26 @@ typedef struct emx_face {
 emx_status emx_detect(emx_model *detector, const emx_image *image, const emx_detect_params *params,
                       emx_face *faces, int max_faces, int *n_faces);
 
-/* emx_detect, then classify every face with the expression model: each crop is the face box
- * enlarged to a forehead-to-chin square (as FER+ crops are) and rotated so the eyes are
- * level, and fills label and probs. */
+/* emx_detect, then classify every face with the expression model on its crop (face->crop,
+ * see emx_crop), and fill label and probs. A face too large to crop (EMX_ERR_BOX from
+ * emx_classify) is reported with label -1 and zero probs. */
 emx_status emx_analyze(emx_model *detector, emx_model *classifier, const emx_image *image,
                        const emx_detect_params *params, emx_face *faces, int max_faces,
                        int *n_faces);
+
+/* emx_analyze, plus each face's class activation map: why the classifier gave that face its
+ * label. The map is emx_explain's for the face's label, computed right after the face was
+ * classified, from that same run on that same (eye-levelled) crop: no second classification,
+ * and it covers faces[i].crop exactly (row 0 along the crop's top edge in the face's own
+ * frame; draw it rotated with the crop). maps: max_faces * map_h * map_w floats, caller-owned;
+ * face i's map starts at maps + i * map_w * map_h, raw (logit units, as emx_explain); a face
+ * without a label gets zeros. EMX_ERR_UNSUPPORTED (before anything runs) when the classifier
+ * has no class-activation-map branch; EMX_ERR_INVALID_ARG for a missing buffer or a map side
+ * outside 1..4096. Afterwards emx_explain explains the last labelled face, as after
+ * emx_analyze. */
+emx_status emx_analyze_explain(emx_model *detector, emx_model *classifier, const emx_image *image,
+                               const emx_detect_params *params, emx_face *faces, int max_faces,
+                               int *n_faces, float *maps, int map_w, int map_h);
 
 #ifdef __cplusplus
 }

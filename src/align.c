@@ -51,20 +51,23 @@ void emx__warp_crop(const emx_image *img, size_t stride, float cx, float cy, flo
  * is 1.22 +- 0.20 box sides and its centre 0.114 +- 0.077 box sides above the box's (and
  * 0.003 +- 0.065 to the right). The crop is the box mapped through those means, in the face's
  * own frame (rotated by the eye line). */
-/* analysisCrop() in wasm/emoxnet.js repeats these two numbers for explain(): keep in step. */
+/* The one place these numbers live: every caller reads the crop from emx_face.crop. */
 #define CROP_SCALE 1.22f
 #define CROP_UP    0.114f
 
-void emx__face_crop(const emx_face *f, float *cx, float *cy, float *side, float *angle)
+emx_crop emx__face_crop(const emx_face *f)
 {
     float a = 0.0f;
     if (f->n_landmarks >= 2)
         a = atan2f(f->landmarks[1][1] - f->landmarks[0][1],
                    f->landmarks[1][0] - f->landmarks[0][0]);
+    /* Nearly level eyes: not worth resampling (the plain crop is sharper), so not rotated, and
+     * reported as such so that what is drawn on the crop lands where it was taken. */
+    if (fabsf(a) < LEVEL_EPS)
+        a = 0.0f;
     const float bs = fmaxf(f->box.width, f->box.height);
     /* "up" in the face's frame is (sin a, -cos a) in the image */
-    *cx = f->box.x + 0.5f * f->box.width + sinf(a) * CROP_UP * bs;
-    *cy = f->box.y + 0.5f * f->box.height - cosf(a) * CROP_UP * bs;
-    *side = bs * CROP_SCALE;
-    *angle = a;
+    emx_crop c = { f->box.x + 0.5f * f->box.width + sinf(a) * CROP_UP * bs,
+                   f->box.y + 0.5f * f->box.height - cosf(a) * CROP_UP * bs, bs * CROP_SCALE, a };
+    return c;
 }

@@ -1,18 +1,35 @@
 /* analyze.c - emx_analyze: faces found by emx_detect, each classified on its eye-levelled
- * crop (align.c) by the expression model. */
+ * crop (align.c) by the expression model; emx_analyze_explain also keeps each face's class
+ * activation map, taken from that face's own run before the next face overwrites it. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "detect.h"
 
-emx_status emx_analyze(emx_model *det, emx_model *cls, const emx_image *image,
-                       const emx_detect_params *params, emx_face *faces, int max_faces,
-                       int *n_faces)
+/* Classify one face on f->crop: an axis-aligned box when the crop is level (emx_classify
+ * crops and resizes it), else the rotated square sampled into warp first. */
+static emx_status classify_face(emx_model *cls, const emx_image *image, size_t stride,
+                                uint8_t *warp, emx_face *f)
 {
-    if (n_faces)
-        *n_faces = 0;
-    if (!cls || cls->is_detector)
-        return EMX_ERR_INVALID_ARG;
+    const emx_crop c = f->crop;
+    if (c.angle == 0.0f) {
+        const emx_box b = { c.cx - 0.5f * c.side, c.cy - 0.5f * c.side, c.side, c.side };
+        return emx_classify(cls, image, &b, f->probs);
+    }
+    int w = (int)ceilf(c.side);
+    w = w < cls->input.width ? cls->input.width : w;
+    w = w > WARP_SIDE ? WARP_SIDE : w;
+    emx__warp_crop(image, stride, c.cx, c.cy, c.side, c.angle, w, cls->input.channels, warp);
+    const emx_image crop = { warp, w, w, cls->input.channels, 0 };
+    return emx_classify(cls, &crop, NULL, f->probs);
+}
+
+/* maps may be NULL (emx_analyze); else checked by emx_analyze_explain. */
+static emx_status analyze(emx_model *det, emx_model *cls, const emx_image *image,
+                          const emx_detect_params *params, emx_face *faces, int max_faces,
+                          int *n_faces, float *maps, int map_w, int map_h)
+{
     int n = 0;
     emx_status st = emx_detect(det, image, params, faces, max_faces, &n);
     if (st != EMX_OK)
@@ -23,25 +40,16 @@ emx_status emx_analyze(emx_model *det, emx_model *cls, const emx_image *image,
     uint8_t *resized, *warp;
     if ((st = emx__detect_scratch(det, 1, &cands, &resized, &warp)) != EMX_OK)
         return st;
-    const int nc = cls->input.channels;
+    const size_t map_len = (size_t)map_w * (size_t)map_h;
     for (int i = 0; i < n; i++) {
         emx_face *f = &faces[i];
-        float cx, cy, side, angle;
-        emx__face_crop(f, &cx, &cy, &side, &angle);
-        if (fabsf(angle) < LEVEL_EPS) {
-            const emx_box b = { cx - 0.5f * side, cy - 0.5f * side, side, side };
-            st = emx_classify(cls, image, &b, f->probs);
-        } else {
-            int w = (int)ceilf(side);
-            w = w < cls->input.width ? cls->input.width : w;
-            w = w > WARP_SIDE ? WARP_SIDE : w;
-            emx__warp_crop(image, stride, cx, cy, side, angle, w, nc, warp);
-            const emx_image crop = { warp, w, w, nc, 0 };
-            st = emx_classify(cls, &crop, NULL, f->probs);
-        }
+        float *map = maps ? maps + (size_t)i * map_len : NULL;
+        st = classify_face(cls, image, stride, warp, f);
         if (st == EMX_ERR_BOX) { /* a face too large to crop: reported, not classified */
             memset(f->probs, 0, sizeof f->probs);
             f->label = -1;
+            if (map)
+                memset(map, 0, map_len * sizeof *map);
             continue;
         }
         if (st != EMX_OK)
@@ -51,7 +59,40 @@ emx_status emx_analyze(emx_model *det, emx_model *cls, const emx_image *image,
             if (f->probs[c] > f->probs[best])
                 best = c;
         f->label = best;
+        /* Now, while the classifier still holds this face's features. */
+        if (map && (st = emx_explain(cls, best, map, map_w, map_h)) != EMX_OK)
+            return st;
     }
     *n_faces = n;
     return EMX_OK;
+}
+
+emx_status emx_analyze(emx_model *det, emx_model *cls, const emx_image *image,
+                       const emx_detect_params *params, emx_face *faces, int max_faces,
+                       int *n_faces)
+{
+    if (n_faces)
+        *n_faces = 0;
+    if (!cls || cls->is_detector)
+        return EMX_ERR_INVALID_ARG;
+    return analyze(det, cls, image, params, faces, max_faces, n_faces, NULL, 0, 0);
+}
+
+emx_status emx_analyze_explain(emx_model *det, emx_model *cls, const emx_image *image,
+                               const emx_detect_params *params, emx_face *faces, int max_faces,
+                               int *n_faces, float *maps, int map_w, int map_h)
+{
+    if (n_faces)
+        *n_faces = 0;
+    if (!cls || cls->is_detector || map_w < 1 || map_h < 1 || map_w > 4096 || map_h > 4096 ||
+        (max_faces > 0 && !maps))
+        return EMX_ERR_INVALID_ARG;
+    /* A buffer of max_faces maps must be addressable (a 32-bit size_t: wasm32). */
+    if (max_faces > 0 && (uint64_t)max_faces * (uint64_t)map_w * (uint64_t)map_h >
+                             (uint64_t)(SIZE_MAX / sizeof(float)))
+        return EMX_ERR_INVALID_ARG;
+    /* Refused before anything runs, rather than after the detector and a first face. */
+    if (cls->n_cam == 0)
+        return EMX_ERR_UNSUPPORTED;
+    return analyze(det, cls, image, params, faces, max_faces, n_faces, maps, map_w, map_h);
 }

@@ -158,9 +158,9 @@ static inline float *emx__value_ptr(const emx_model *m, int v)
     return m->workspace + m->values[v].offset;
 }
 
-/* The square emx_analyze classifies for a detected face (detect.c): centre, side (image
- * pixels) and rotation (radians, the eye line's direction) of a FER+-style crop. */
-void emx__face_crop(const emx_face *f, float *cx, float *cy, float *side, float *angle);
+/* The square emx_analyze classifies for a detected face (align.c; emx_crop in emoxnet.h):
+ * from its box and eye landmarks. */
+emx_crop emx__face_crop(const emx_face *f);
 
 /* Run the graph on the input already in value 0's buffer (emx_classify preprocesses there). */
 void emx__forward(emx_model *m);

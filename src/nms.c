@@ -47,6 +47,7 @@ static void to_face(const cand *c, const emx_model *m, const letterbox *lb, int 
         f->landmarks[j][0] = (c->kp[j][0] * iw - lb->ox) / s;
         f->landmarks[j][1] = (c->kp[j][1] * ih - lb->oy) / s;
     }
+    f->crop = emx__face_crop(f);
     f->label = -1;
 }
 

@@ -52,8 +52,8 @@ static void check_tilt(float degrees)
     f.n_landmarks = 2;
     f.landmarks[0][0] = lx, f.landmarks[0][1] = ly;
     f.landmarks[1][0] = rx, f.landmarks[1][1] = ry;
-    float cx, cy, side, angle;
-    emx__face_crop(&f, &cx, &cy, &side, &angle);
+    const emx_crop k = emx__face_crop(&f);
+    const float cx = k.cx, cy = k.cy, side = k.side, angle = k.angle;
     CHECK(fabsf(angle - a) < 1e-4f);
     /* up in the face's frame is (sin a, -cos a) in the image: the centre moves that way */
     CHECK(a == 0 ? fabsf(cx - c) < 1e-3f : (cx - c) * sinf(a) > 0);

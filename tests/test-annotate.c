@@ -32,30 +32,48 @@ static void test_records(void)
     for (int i = 0; i < m && i < n; i++)
         CHECK(rec[i * EMX_WASM_FACE_FLOATS] == faces[i].box.x &&
               rec[i * EMX_WASM_FACE_FLOATS + 4] == faces[i].score &&
-              rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 && rec[i * EMX_WASM_FACE_FLOATS + 18] == -1);
-    CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, 0, rec, &m) == EMX_OK);
+              rec[i * EMX_WASM_FACE_FLOATS + 5] == 6 &&
+              rec[i * EMX_WASM_FACE_FLOATS + 18] == faces[i].crop.cx &&
+              rec[i * EMX_WASM_FACE_FLOATS + 21] == faces[i].crop.angle &&
+              rec[i * EMX_WASM_FACE_FLOATS + 22] == -1);
+    CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, 0, rec, &m, NULL, 0, 0) ==
+          EMX_OK);
     CHECK(m == 4);
     for (int i = 0; i < m; i++) {
         const float *r = rec + i * (EMX_WASM_FACE_FLOATS + 8);
         float sum = 0;
         for (int c = 0; c < 8; c++)
             sum += r[EMX_WASM_FACE_FLOATS + c];
-        CHECK(r[18] >= 0 && r[18] < 8 && sum > 0.999f && sum < 1.001f);
+        CHECK(r[22] >= 0 && r[22] < 8 && sum > 0.999f && sum < 1.001f);
     }
-    CHECK(emx_wasm_analyze(det, NULL, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) ==
+    CHECK(emx_wasm_analyze(det, NULL, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m, NULL, 0, 0) ==
           EMX_ERR_INVALID_ARG);
+    /* maps: emx_analyze_explain's (a classifier without them: UNSUPPORTED, as there) */
+    float maps[4 * 6 * 5];
+    CHECK(emx_wasm_analyze(det, cls, px, 96, 64, 3, 0.0f, 0.3f, 0, 4, 0, rec, &m, maps, 6, 5) ==
+          EMX_ERR_UNSUPPORTED);
+    emx_model *lite = NULL;
+    CHECK(emx_model_load_file("models/emoxnet-lite.emx", NULL, &lite) == EMX_OK);
+    if (lite) {
+        float want[4 * 6 * 5];
+        CHECK(emx_analyze_explain(det, lite, &img, &p, faces, 4, &n, want, 6, 5) == EMX_OK);
+        CHECK(emx_wasm_analyze(det, lite, px, 96, 64, 3, 0.0f, p.iou_threshold, 0, 4, 0, rec, &m,
+                               maps, 6, 5) == EMX_OK);
+        CHECK(m == n && n == 4 && !memcmp(maps, want, sizeof maps));
+        emx_model_free(lite);
+    }
     CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, -1, 0, rec, &m) ==
           EMX_ERR_INVALID_ARG);
     CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 5, rec, &m) == EMX_ERR_INVALID_ARG);
     CHECK(emx_wasm_detect(det, px, 96, 64, 3, 0.5f, 0.3f, 0, 4, 2, rec, &m) == EMX_OK);
     CHECK(emx_wasm_detect(det, px, 0, 64, 3, 0.5f, 0.3f, 0, 4, 0, rec, &m) == EMX_ERR_IMAGE);
-    CHECK(emx_wasm_face_floats() == 19);
+    CHECK(emx_wasm_face_floats() == 23);
     emx_model_free(det);
     emx_model_free(cls);
 }
 
 /* Every field of a record, at its offset, from a face whose fields all differ (only 4 of
- * the 19 were checked, so swapping landmark x and y or two box fields went unnoticed). */
+ * the then 19 were checked, so swapping landmark x and y or two box fields went unnoticed). */
 static void test_record_fields(void)
 {
     emx_face f;
@@ -67,6 +85,7 @@ static void test_record_fields(void)
         f.landmarks[i][0] = 100.0f + i;
         f.landmarks[i][1] = 200.0f + i;
     }
+    f.crop = (emx_crop){ 31.5f, 32.5f, 33.5f, 0.25f };
     f.label = 3;
     for (int c = 0; c < 8; c++)
         f.probs[c] = 0.01f * (float)(c + 1);
@@ -78,7 +97,8 @@ static void test_record_fields(void)
     for (int i = 0; i < 6; i++)
         lm_ok &= out[6 + 2 * i] == 100.0f + i && out[7 + 2 * i] == 200.0f + i;
     CHECK(lm_ok);
-    CHECK(out[18] == 3.0f);
+    CHECK(out[18] == 31.5f && out[19] == 32.5f && out[20] == 33.5f && out[21] == 0.25f);
+    CHECK(out[22] == 3.0f);
     int probs_ok = 1;
     for (int c = 0; c < 8; c++)
         probs_ok &= out[EMX_WASM_FACE_FLOATS + c] == 0.01f * (float)(c + 1);

@@ -195,41 +195,15 @@ static frame new_frame(int w, int h, int noise)
     return f;
 }
 
-/* Paste a 48x48 grey face, upscaled bilinearly to size x size, with its top-left at (x, y)
- * before rotation by deg degrees about its centre (mirrored first when asked). */
 static void paste(frame *f, const uint8_t *face, int x, int y, int size, float deg, int mirror)
 {
-    const float a = deg * PI_F / 180.0f, c = cosf(a), s = sinf(a);
-    const float cx = x + 0.5f * size, cy = y + 0.5f * size;
-    const int r = (int)ceilf(size * 0.75f);
-    for (int py = (int)cy - r; py <= (int)cy + r; py++)
-        for (int px = (int)cx - r; px <= (int)cx + r; px++) {
-            if (px < 0 || py < 0 || px >= f->w || py >= f->h)
-                continue;
-            /* frame -> face square coordinates (inverse rotation) */
-            const float dx = px + 0.5f - cx, dy = py + 0.5f - cy;
-            float u = dx * c + dy * s + 0.5f * size, v = -dx * s + dy * c + 0.5f * size;
-            if (u < 0 || v < 0 || u >= size || v >= size)
-                continue;
-            if (mirror)
-                u = size - u;
-            float fu = u * 48.0f / size - 0.5f, fv = v * 48.0f / size - 0.5f;
-            fu = fminf(fmaxf(fu, 0), 47), fv = fminf(fmaxf(fv, 0), 47);
-            const int u0 = (int)fu, v0 = (int)fv, u1 = u0 < 47 ? u0 + 1 : u0,
-                      v1 = v0 < 47 ? v0 + 1 : v0;
-            const float tu = fu - u0, tv = fv - v0;
-            const float g = (face[v0 * 48 + u0] * (1 - tu) + face[v0 * 48 + u1] * tu) * (1 - tv) +
-                            (face[v1 * 48 + u0] * (1 - tu) + face[v1 * 48 + u1] * tu) * tv;
-            uint8_t *o = f->px + ((size_t)py * f->w + px) * 3;
-            o[0] = o[1] = o[2] = (uint8_t)(g + 0.5f);
-        }
+    emx_test_paste_face(f->px, f->w, f->h, face, x, y, size, deg, mirror);
 }
 
 static emx_box crop_box(const emx_face *f)
 {
-    float cx, cy, side, angle;
-    emx__face_crop(f, &cx, &cy, &side, &angle);
-    emx_box b = { cx - 0.5f * side, cy - 0.5f * side, side, side };
+    const emx_crop c = emx__face_crop(f);
+    emx_box b = { c.cx - 0.5f * c.side, c.cy - 0.5f * c.side, c.side, c.side };
     return b;
 }
 
@@ -247,43 +221,9 @@ static float box_iou(emx_box a, emx_box b)
 static uint8_t faces48[MAX_FACES][48 * 48];
 static int n_faces48;
 
-/* FER+ Valid faces whose majority label is an emotion (the protocol of data/README.md). */
 static void load_faces(const char *dir)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/label.csv", dir);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return;
-    char line[512];
-    while (n_faces48 < MAX_FACES && fgets(line, sizeof line, fp)) {
-        char name[64];
-        int v[10];
-        if (sscanf(line, "%63[^,],\"(%*d, %*d, %*d, %*d)\",%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", name,
-                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) != 11)
-            continue;
-        int sum = 0, best = 0;
-        for (int i = 0; i < 10; i++) {
-            if (v[i] <= 1)
-                v[i] = 0;
-            sum += v[i];
-            if (v[i] > v[best])
-                best = i;
-        }
-        if (!(v[best] * 2 > sum) || best >= 8)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        size_t size = 0;
-        void *bytes = emx_test_read_file(path, &size);
-        uint8_t *px = NULL;
-        int w, h, c;
-        if (bytes && emx_image_decode(bytes, size, &px, &w, &h, &c) == EMX_OK && w == 48 &&
-            h == 48 && c == 1)
-            memcpy(faces48[n_faces48++], px, 48 * 48);
-        emx_image_free(px);
-        free(bytes);
-    }
-    fclose(fp);
+    n_faces48 = emx_test_ferplus_faces(dir, faces48, MAX_FACES);
 }
 
 static float raw_iou[4096];
@@ -342,8 +282,7 @@ static int run_frame(emx_model *det, int w, int h, int noise, const placed *pl, 
 
 static void test_synthetic(emx_model *det)
 {
-    const char *dir = getenv("EMX_FERPLUS_DIR");
-    load_faces(dir ? dir : "../shared/data/ferplus/FER2013Valid");
+    load_faces(NULL);
     if (n_faces48 == 0) {
         printf("SKIP synthetic frames: no FER+ Valid faces (set EMX_FERPLUS_DIR)\n");
         return;

@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "emoxnet.h"
 
 int emx_test_passed = 0;
 int emx_test_failed = 0;
@@ -96,4 +99,77 @@ float emx_test_max_abs_diff(const float *a, const float *b, size_t n, float *max
     if (max_abs_b)
         *max_abs_b = mag;
     return err;
+}
+
+int emx_test_ferplus_faces(const char *dir, uint8_t (*faces)[48 * 48], int max)
+{
+    if (!dir)
+        dir = getenv("EMX_FERPLUS_DIR");
+    if (!dir)
+        dir = "../shared/data/ferplus/FER2013Valid";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/label.csv", dir);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    int n = 0;
+    char line[512];
+    while (n < max && fgets(line, sizeof line, fp)) {
+        char name[64];
+        int v[10];
+        if (sscanf(line, "%63[^,],\"(%*d, %*d, %*d, %*d)\",%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", name,
+                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) != 11)
+            continue;
+        int sum = 0, best = 0;
+        for (int i = 0; i < 10; i++) {
+            if (v[i] <= 1)
+                v[i] = 0;
+            sum += v[i];
+            if (v[i] > v[best])
+                best = i;
+        }
+        if (!(v[best] * 2 > sum) || best >= 8)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        size_t size = 0;
+        void *bytes = emx_test_read_file(path, &size);
+        uint8_t *px = NULL;
+        int w, h, c;
+        if (bytes && emx_image_decode(bytes, size, &px, &w, &h, &c) == EMX_OK && w == 48 &&
+            h == 48 && c == 1)
+            memcpy(faces[n++], px, 48 * 48);
+        emx_image_free(px);
+        free(bytes);
+    }
+    fclose(fp);
+    return n;
+}
+
+void emx_test_paste_face(uint8_t *rgb, int w, int h, const uint8_t *face, int x, int y, int size,
+                         float deg, int mirror)
+{
+    const float a = deg * 3.14159265f / 180.0f, c = cosf(a), s = sinf(a);
+    const float cx = x + 0.5f * size, cy = y + 0.5f * size;
+    const int r = (int)ceilf(size * 0.75f);
+    for (int py = (int)cy - r; py <= (int)cy + r; py++)
+        for (int px = (int)cx - r; px <= (int)cx + r; px++) {
+            if (px < 0 || py < 0 || px >= w || py >= h)
+                continue;
+            /* frame -> face square coordinates (inverse rotation) */
+            const float dx = px + 0.5f - cx, dy = py + 0.5f - cy;
+            float u = dx * c + dy * s + 0.5f * size, v = -dx * s + dy * c + 0.5f * size;
+            if (u < 0 || v < 0 || u >= size || v >= size)
+                continue;
+            if (mirror)
+                u = size - u;
+            float fu = u * 48.0f / size - 0.5f, fv = v * 48.0f / size - 0.5f;
+            fu = fminf(fmaxf(fu, 0), 47), fv = fminf(fmaxf(fv, 0), 47);
+            const int u0 = (int)fu, v0 = (int)fv, u1 = u0 < 47 ? u0 + 1 : u0,
+                      v1 = v0 < 47 ? v0 + 1 : v0;
+            const float tu = fu - u0, tv = fv - v0;
+            const float g = (face[v0 * 48 + u0] * (1 - tu) + face[v0 * 48 + u1] * tu) * (1 - tv) +
+                            (face[v1 * 48 + u0] * (1 - tu) + face[v1 * 48 + u1] * tu) * tv;
+            uint8_t *o = rgb + ((size_t)py * w + px) * 3;
+            o[0] = o[1] = o[2] = (uint8_t)(g + 0.5f);
+        }
 }

@@ -47,4 +47,16 @@ void *emx_test_read_file(const char *path, size_t *size);
 /* Largest |a[i] - b[i]| and largest |b[i]| over n floats (NaN counts as infinite error). */
 float emx_test_max_abs_diff(const float *a, const float *b, size_t n, float *max_abs_b);
 
+/* Up to max 48x48 grey FER+ faces from dir (label.csv + PNGs) whose majority label is an
+ * emotion (the protocol of ../shared/data/README.md), in file order; returns how many (0 when
+ * the data is absent: the caller skips, saying so). dir NULL: $EMX_FERPLUS_DIR, else
+ * ../shared/data/ferplus/FER2013Valid. */
+int emx_test_ferplus_faces(const char *dir, uint8_t (*faces)[48 * 48], int max);
+
+/* Paste a 48x48 grey face into a tightly packed w x h RGB frame, upscaled bilinearly to
+ * size x size with its top-left at (x, y) before rotation by deg degrees about its centre
+ * (clockwise on screen; mirrored first when asked). */
+void emx_test_paste_face(uint8_t *rgb, int w, int h, const uint8_t *face, int x, int y, int size,
+                         float deg, int mirror);
+
 #endif /* EMX_TESTUTIL_H */

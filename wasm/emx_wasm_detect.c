@@ -3,8 +3,9 @@
  * (stb_easy_font and stb_image_write from Debian's libstb-dev). Plain C: tests/test-annotate.c
  * compiles it natively too.
  *
- * Face records, as floats, EMX_WASM_FACE_FLOATS (19) per face:
- *   x, y, width, height, score, n_landmarks, 6 x (x, y) landmarks, label (-1 from detect)
+ * Face records, as floats, EMX_WASM_FACE_FLOATS (23) per face:
+ *   x, y, width, height, score, n_landmarks, 6 x (x, y) landmarks,
+ *   crop cx, cy, side, angle (emx_crop), label (-1 from detect)
  * and emx_wasm_analyze appends the classifier's num_classes probabilities to each record.
  */
 #include <math.h>
@@ -32,7 +33,8 @@
 #pragma GCC diagnostic pop
 #endif
 
-#define EMX_WASM_FACE_FLOATS (6 + 2 * EMX_MAX_LANDMARKS + 1)
+#define EMX_WASM_FACE_FLOATS (6 + 2 * EMX_MAX_LANDMARKS + 4 + 1)
+#define EMX_WASM_CROP        (6 + 2 * EMX_MAX_LANDMARKS)
 
 static void emx__wasm_record(const emx_face *f, int n_probs, float *out)
 {
@@ -46,19 +48,24 @@ static void emx__wasm_record(const emx_face *f, int n_probs, float *out)
         out[6 + 2 * i] = i < f->n_landmarks ? f->landmarks[i][0] : 0.0f;
         out[7 + 2 * i] = i < f->n_landmarks ? f->landmarks[i][1] : 0.0f;
     }
-    out[6 + 2 * EMX_MAX_LANDMARKS] = (float)f->label;
+    out[EMX_WASM_CROP] = f->crop.cx;
+    out[EMX_WASM_CROP + 1] = f->crop.cy;
+    out[EMX_WASM_CROP + 2] = f->crop.side;
+    out[EMX_WASM_CROP + 3] = f->crop.angle;
+    out[EMX_WASM_CROP + 4] = (float)f->label;
     for (int c = 0; c < n_probs; c++)
         out[EMX_WASM_FACE_FLOATS + c] = f->probs[c];
 }
 
 /* classifier may be NULL (detect only); tiles: emx_detect_params.tiles. out holds max_faces
  * records of EMX_WASM_FACE_FLOATS (+ num_classes with a classifier) floats; *n_faces gets the
- * count.
+ * count. maps (classifier only; NULL: none): max_faces class activation maps of map_w x
+ * map_h floats, emx_analyze_explain's.
  * Returns an emx_status. */
 static int emx__wasm_faces(emx_model *detector, emx_model *classifier, const uint8_t *pixels,
                            int width, int height, int channels, float score_threshold,
                            float iou_threshold, float min_face_size, int max_faces, int tiles,
-                           float *out, int *n_faces)
+                           float *out, int *n_faces, float *maps, int map_w, int map_h)
 {
     if (!n_faces)
         return EMX_ERR_INVALID_ARG;
@@ -75,8 +82,14 @@ static int emx__wasm_faces(emx_model *detector, emx_model *classifier, const uin
     p.min_face_size = min_face_size;
     p.tiles = tiles;
     int n = 0;
-    emx_status st = classifier ? emx_analyze(detector, classifier, &img, &p, faces, max_faces, &n)
-                               : emx_detect(detector, &img, &p, faces, max_faces, &n);
+    emx_status st;
+    if (!classifier)
+        st = emx_detect(detector, &img, &p, faces, max_faces, &n);
+    else if (maps)
+        st = emx_analyze_explain(detector, classifier, &img, &p, faces, max_faces, &n, maps, map_w,
+                                 map_h);
+    else
+        st = emx_analyze(detector, classifier, &img, &p, faces, max_faces, &n);
     const int n_probs = classifier ? emx_model_num_classes(classifier) : 0;
     for (int i = 0; st == EMX_OK && i < n; i++)
         emx__wasm_record(&faces[i], n_probs, out + (size_t)i * (EMX_WASM_FACE_FLOATS + n_probs));
@@ -91,17 +104,22 @@ int emx_wasm_detect(emx_model *detector, const uint8_t *pixels, int width, int h
                     int tiles, float *out, int *n_faces)
 {
     return emx__wasm_faces(detector, NULL, pixels, width, height, channels, score_threshold,
-                           iou_threshold, min_face_size, max_faces, tiles, out, n_faces);
+                           iou_threshold, min_face_size, max_faces, tiles, out, n_faces, NULL, 0,
+                           0);
 }
 
+/* maps: NULL, or max_faces * map_w * map_h floats for each face's class activation map over
+ * its crop (the record's cx, cy, side, angle): emx_analyze_explain. */
 int emx_wasm_analyze(emx_model *detector, emx_model *classifier, const uint8_t *pixels, int width,
                      int height, int channels, float score_threshold, float iou_threshold,
-                     float min_face_size, int max_faces, int tiles, float *out, int *n_faces)
+                     float min_face_size, int max_faces, int tiles, float *out, int *n_faces,
+                     float *maps, int map_w, int map_h)
 {
     if (!classifier)
         return EMX_ERR_INVALID_ARG;
     return emx__wasm_faces(detector, classifier, pixels, width, height, channels, score_threshold,
-                           iou_threshold, min_face_size, max_faces, tiles, out, n_faces);
+                           iou_threshold, min_face_size, max_faces, tiles, out, n_faces, maps,
+                           map_w, map_h);
 }
 
 int emx_wasm_face_floats(void)
