@@ -7,7 +7,7 @@ import { copyFile, mkdir, open, readFile, realpath, stat, writeFile } from 'node
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { load, decodeImage, annotate, analysisCrop, EmxError } from '../wasm/emoxnet.js';
+import { load, decodeImage, annotate, EmxError } from '../wasm/emoxnet.js';
 import { blendHeat } from './heatmap.js';
 import { FERPLUS_CLASSES, parseLabelLine, keptRows, meanClassRecall, expectedCalibrationError } from './ferplus.js';
 
@@ -53,19 +53,22 @@ async function readBounded(path, max, what) {
 const USAGE = `usage:
   emoxnet classify IMAGE... [--model lite|ensemble|PATH] [--json] [--annotate OUT.png]
                    [--explain OUT.png]
-                   [--whole] [--min-face PX] [--max-faces N] [--threshold T] [--tiles N]
+                   [--whole] [--min-face PX] [--max-faces N] [--threshold T] [--tiles N|auto]
       Print the predicted expression and the class scores of every face in each image (PNG
       or JPEG). Photos and frames are searched for faces (BlazeFace, models/blazeface.emx);
       an image no larger than twice the model's input (a face crop, like FER+'s 48x48) or
       any image with --whole is taken as one face. --json: one JSON object per line.
       --annotate OUT.png: write the image (one IMAGE only) with boxes and labels drawn.
       --explain OUT.png: write the image (one IMAGE only) with each face's class activation
-      map for its label blended over the face crop (red: strongest evidence).
+      map for its label blended over the eye-levelled crop it was classified on (red:
+      strongest evidence).
       --min-face PX: ignore faces smaller than PX pixels; --max-faces N (default 32);
       --threshold T: detector confidence 0..1 (default 0.5).
-      --tiles N: for small faces (group photos; the detector alone misses faces under about
-      a fifth of the image height): also search an N x N grid of overlapping windows, N 2..4
-      (default 0: the whole image only); N * N + 1 detector passes.
+      --tiles N|auto: for small faces (group photos; the detector alone misses faces under
+      about a fifth of the image height), also search an N x N grid of overlapping windows,
+      N 2..4, at N * N + 1 detector passes; 0: the whole image only. Default auto: N from
+      the image size, the most tiles whose smallest faces are still about 48 px (shorter
+      side under 360 px: 0, 360: 2, 480: 3, 600 and more: 4), as the live demo does.
   emoxnet eval DIR [--model lite|ensemble|PATH] [--json] [--limit N] [--predictions OUT.csv]
       Accuracy on a FER+-layout folder (label.csv beside the PNGs) under the FER+ majority
       protocol: per-class recall, their mean, the calibration error (ECE, 15 bins) and the
@@ -96,7 +99,7 @@ function parseArgs(argv) {
   const opts = {
     model: 'lite', json: false, limit: null, scalar: false, help: false, version: false,
     annotate: null, explain: null, predictions: null, whole: false, minFace: 0, maxFaces: 32, threshold: 0.5,
-    tiles: 0,
+    tiles: 'auto', // photos: the package's autoTiles() from each image's size
   };
   const number = (arg, v, lo, hi, integer = false) => {
     const n = Number(v);
@@ -154,9 +157,12 @@ function parseArgs(argv) {
       case '--threshold':
         opts.threshold = number(arg, value(), 0, 1);
         break;
-      case '--tiles':
-        opts.tiles = number(arg, value(), 0, 4, true);
+      case '--tiles': {
+        const v = value();
+        if (v !== 'auto' && !/^[0-4]$/.test(v)) throw new CliError(`--tiles takes an integer in 0..4 or 'auto', got '${v}'`, 2);
+        opts.tiles = v === 'auto' ? 'auto' : Number(v);
         break;
+      }
       case '--predictions':
         opts.predictions = value();
         break;
@@ -228,11 +234,12 @@ async function explainPng(model, img, faces, opts) {
     const e = model.explain(img);
     regions.push({ map: e, x: 0, y: 0, w: img.width, h: img.height });
   } else {
+    // each face's map from analyze({ explain: true }): the run that labelled it, on its
+    // eye-levelled crop, drawn turned with that crop
     for (const f of faces) {
-      if (f.label === null) continue;
-      const crop = analysisCrop(f.box);
-      const e = model.explain(img, crop, { label: f.label });
-      regions.push({ map: e, x: crop.x, y: crop.y, w: crop.width, h: crop.height });
+      if (!f.cam) continue;
+      const c = f.crop;
+      regions.push({ map: f.cam, x: c.cx - c.side / 2, y: c.cy - c.side / 2, w: c.side, h: c.side, angle: c.angle });
       drawn.push(f);
     }
   }
@@ -259,7 +266,7 @@ async function classifyCommand(files, opts) {
       try {
         img = await readImage(file, opts);
         if (opts.whole || isFaceCrop(img, model)) result = model.classify(img);
-        else faces = await model.analyze(img, detectOptions);
+        else faces = await model.analyze(img, { ...detectOptions, explain: opts.explain !== null });
       } catch (err) {
         // One bad image does not stop the others; the exit status reports it.
         failed++;

@@ -23,9 +23,10 @@ function sampleMap(e, u, v) {
 
 /**
  * The image as RGB, scaled up (nearest) so small face crops stay visible, with each explained
- * region's 0..1 map blended in: regions are {map, x, y, w, h} in image pixels. (The CLI: a face from
- * analyze() is explained on the FER+-style square emx_analyze crops (box enlarged 1.22x and
- * moved up 0.114 box sides), without its eye-line rotation; a face crop on the whole image.)
+ * region's 0..1 map blended in: regions are {map, x, y, w, h, angle?} in image pixels, the
+ * rectangle turned by angle (radians, clockwise on screen) about its centre, as a face's crop
+ * from analyze() is (emx_crop: x = cx - side / 2, ...); the map's rows run along its turned
+ * top edge.
  */
 export function blendHeat(img, regions, minSide = 192) {
   const k = Math.max(1, Math.ceil(minSide / Math.max(img.width, img.height)));
@@ -41,20 +42,33 @@ export function blendHeat(img, regions, minSide = 192) {
     }
   }
   for (const r of regions) {
-    const x0 = Math.max(0, Math.floor(r.x * k));
-    const y0 = Math.max(0, Math.floor(r.y * k));
-    const x1 = Math.min(W, Math.ceil((r.x + r.w) * k));
-    const y1 = Math.min(H, Math.ceil((r.y + r.h) * k));
+    const a = r.angle || 0;
+    const cos = Math.cos(a);
+    const sin = Math.sin(a);
+    const cx = r.x + r.w / 2;
+    const cy = r.y + r.h / 2;
+    // the turned rectangle's bounding box, in output pixels
+    const ex = Math.abs((r.w / 2) * cos) + Math.abs((r.h / 2) * sin);
+    const ey = Math.abs((r.w / 2) * sin) + Math.abs((r.h / 2) * cos);
+    const x0 = Math.max(0, Math.floor((cx - ex) * k));
+    const y0 = Math.max(0, Math.floor((cy - ey) * k));
+    const x1 = Math.min(W, Math.ceil((cx + ex) * k));
+    const y1 = Math.min(H, Math.ceil((cy + ey) * k));
     for (let y = y0; y < y1; y++) {
       for (let x = x0; x < x1; x++) {
-        const v = sampleMap(r.map, ((x + 0.5) / k - r.x) / r.w * r.map.width, ((y + 0.5) / k - r.y) / r.h * r.map.height);
-        const col = heatColour(v);
-        const a = 0.25 + 0.35 * v;
+        // image offset from the centre, turned back into the region's own frame
+        const dx = (x + 0.5) / k - cx;
+        const dy = (y + 0.5) / k - cy;
+        const u = dx * cos + dy * sin + r.w / 2;
+        const v = -dx * sin + dy * cos + r.h / 2;
+        if (u < 0 || v < 0 || u >= r.w || v >= r.h) continue;
+        const val = sampleMap(r.map, (u / r.w) * r.map.width, (v / r.h) * r.map.height);
+        const col = heatColour(val);
+        const alpha = 0.25 + 0.35 * val;
         const o = (y * W + x) * 3;
-        for (let c = 0; c < 3; c++) out[o + c] = Math.round(out[o + c] * (1 - a) + col[c] * a);
+        for (let c = 0; c < 3; c++) out[o + c] = Math.round(out[o + c] * (1 - alpha) + col[c] * alpha);
       }
     }
   }
   return { data: out, width: W, height: H, channels: 3, scale: k };
 }
-

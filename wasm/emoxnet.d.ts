@@ -271,9 +271,42 @@ export interface DetectOptions {
   tiles?: number | 'auto';
 }
 
+/** analyze()'s options: detect()'s, and whether to return each face's class activation map. */
+export interface AnalyzeOptions extends DetectOptions {
+  /**
+   * true: each labelled face also gets `cam`, the class activation map of its label over its
+   * `crop`, computed from the same run that labelled it (C `emx_analyze_explain`: no second
+   * classification). Default false. Anything but a boolean: EmxError 'INVALID_ARG'; a model
+   * whose network has no such map (no global average pooling + one dense layer):
+   * 'UNSUPPORTED'.
+   */
+  explain?: boolean;
+}
+
 export interface Point {
   x: number;
   y: number;
+}
+
+/**
+ * The square a face is classified on (C `emx_crop`): the detector's box enlarged to a FER+-like
+ * forehead-to-chin square, turned so the eyes are level. In image pixels: centre (cx, cy) and
+ * side; angle in radians, the direction of the eye line (0 when within 2 degrees of level),
+ * clockwise on screen. A canvas draws over it with translate(cx, cy), rotate(angle),
+ * drawImage(img, -side / 2, -side / 2, side, side).
+ */
+export interface FaceCrop {
+  cx: number;
+  cy: number;
+  side: number;
+  angle: number;
+}
+
+/** A face's class activation map (analyze() with explain: true): 0..1, row-major, over its crop. */
+export interface FaceCam {
+  width: number;
+  height: number;
+  data: Float32Array;
 }
 
 /** A face found by detect(). */
@@ -287,6 +320,8 @@ export interface DetectedFace {
    * centre, right ear tragion, left ear tragion).
    */
   landmarks?: Point[];
+  /** The square analyze() classifies this face on (detect(): would classify); always set by both. */
+  crop?: FaceCrop;
 }
 
 /** A face found and classified by analyze(). */
@@ -295,6 +330,11 @@ export interface AnalyzedFace<C extends string = Expression> extends DetectedFac
   label: C | null;
   /** Probability per class, as in {@link Classification}. */
   scores: Record<C, number>;
+  /**
+   * With analyze(..., { explain: true }): where in `crop` the evidence for `label` lies (null
+   * when label is null); drawn rotated with the crop.
+   */
+  cam?: FaceCam | null;
 }
 
 /**
@@ -368,12 +408,14 @@ export interface Model<C extends string = Expression> {
   detect(image: MediaInput, options?: DetectOptions): Promise<DetectedFace[]>;
 
   /**
-   * detect(), then classify each face: the crop is the detector's box enlarged to a FER+-like
-   * forehead-to-chin square and rotated so the eyes are level. Afterwards explainLast() explains
-   * the last face of the result whose label is not null (when there is one).
-   * @throws as detect(); 'INVALID_ARG' on a detector model; 'NUMERIC'
+   * detect(), then classify each face on its `crop`: the detector's box enlarged to a
+   * FER+-like forehead-to-chin square and rotated so the eyes are level. With
+   * `{ explain: true }` each face also gets its class activation map, `cam`, from the run that
+   * labelled it. Afterwards explainLast() explains the last face of the result whose label is
+   * not null (when there is one).
+   * @throws as detect(); 'INVALID_ARG' on a detector model; 'NUMERIC'; 'UNSUPPORTED' (explain)
    */
-  analyze(image: MediaInput, options?: DetectOptions): Promise<AnalyzedFace<C>[]>;
+  analyze(image: MediaInput, options?: AnalyzeOptions): Promise<AnalyzedFace<C>[]>;
 
   /**
    * Free the model and drop its wasm instance. Idempotent. classify() and run() throw
@@ -432,12 +474,6 @@ export function annotate(
 export function simdSupported(): boolean;
 
 /**
- * The square crop analyze() classifies for a detected face box (the box enlarged 1.22x and
- * moved up 0.114 box sides, before eye alignment): pass it to explain() to map a found face.
- */
-export function analysisCrop(box: Box): Box;
-
-/**
  * The tiles that detect()/analyze() use for `tiles: 'auto'` on an image of this size: the most
  * (0, 2..4) whose smallest findable faces are still about 48 px (0 below about 360 px).
  */
@@ -451,16 +487,8 @@ export interface TrackedFace<C extends string = Expression> extends AnalyzedFace
   age: number;
   /** The face as given to update() (box and scores not smoothed). */
   raw: DetectedFace | AnalyzedFace<C>;
-  /** With watchVideo({ explain: true }): where the model looked for this frame's label. */
-  heat?: FaceHeat;
-}
-
-/** A face's class activation map (as explain() returns it) and the crop it covers, in video pixels. */
-export interface FaceHeat {
-  width: number;
-  height: number;
-  data: Float32Array;
-  crop: Box;
+  // With watchVideo({ explain: true }), `cam` (AnalyzedFace) is where the model looked for
+  // this frame's label, over `crop`, in video pixels (not smoothed: where the crop was).
 }
 
 export interface FaceTrackerOptions {
@@ -505,7 +533,7 @@ export interface WatchVideoOptions {
   smoothing?: FaceTrackerOptions | false;
   /** analyze() options for every frame; a function is asked on every frame (settings the user changes). */
   detect?: DetectOptions | (() => DetectOptions | undefined);
-  /** Also give each face `heat`, the class activation map of its label; a function is asked on every frame. Default false. */
+  /** Also give each face `cam`, the class activation map of its label over its `crop`; a function is asked on every frame. Default false. */
   explain?: boolean | (() => boolean);
   /** Called for every analysed frame with its tracked faces (boxes in video pixels). */
   onFaces: (faces: TrackedFace[], info: { ms: number; width: number; height: number; model?: string }) => void;

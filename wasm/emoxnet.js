@@ -15,7 +15,7 @@ export { init } from './lib/assets.js';
 export { simdSupported } from './lib/wasm.js';
 export { load } from './lib/model.js';
 export { decodeImage, annotate } from './lib/codec.js';
-export { analysisCrop, autoTiles } from './lib/detector.js';
+export { autoTiles } from './lib/detector.js';
 export { FaceTracker, watchVideo } from './lib/video.js';
 
 /** The 8 FER+ expressions, in the shipped models' output order. */

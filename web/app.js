@@ -501,7 +501,7 @@ function setFaces(faces) {
   // timelines only for the camera: a photo is one point in time
   renderFaceList(els.faces, faces, { compact, colors: COLORS, timeline: state.mode === 'camera' ? (id) => recorder.recent(id) : null });
   document.body.dataset.faces = String(faces.length);
-  document.body.dataset.explained = String(faces.filter((f) => f.heat).length);
+  document.body.dataset.explained = String(faces.filter((f) => f.cam).length);
   const n = recorder.rows.length;
   els.recorded.textContent = String(n);
   els.csvBtn.disabled = els.jsonBtn.disabled = els.clearBtn.disabled = n === 0;
@@ -526,6 +526,8 @@ els.clearBtn.addEventListener('click', () => {
 function stopPhoto() {
   if (state.photo) state.photo.close?.();
   state.photo = null;
+  // an analysis still in the worker is of this photo: its answer must not land on the next one
+  state.frameId++;
   if (state.mode === 'photo') state.mode = 'idle';
 }
 

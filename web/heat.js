@@ -1,10 +1,10 @@
-// The class activation map of a face (explain(): 0..1 over its crop) as a translucent colour
-// image masked to the face: an ellipse with soft edges, so no hard-edged square lies over hair
-// and background. Blue (ignored) through green and yellow to red (what decided the label); the
+// The class activation map of a face (analyze()'s face.cam: 0..1 over its crop) as a
+// translucent colour image masked to the face: an ellipse with soft edges, so no hard-edged
+// square lies over hair and background. Blue (ignored) through green and yellow to red (what decided the label); the
 // same ramp draws the legend.
 
 const SIZE = 64; // the map is drawn from a 64x64 image, upscaled smoothly
-const cache = new WeakMap(); // heat object -> canvas (a frame's maps are drawn every refresh)
+const cache = new WeakMap(); // cam object -> canvas (a frame's maps are drawn every refresh)
 
 /** The ramp: t in 0..1 -> [r, g, b]. */
 export function ramp(t) {
@@ -12,8 +12,9 @@ export function ramp(t) {
   return [c(4 * t - 3), c(4 * t - 2), c(4 * t - 1)];
 }
 
-// The face inside analysisCrop(): centred across, a little below the crop's centre (the crop is
-// moved up 0.114 box sides and is 1.22 box sides: the box centre is 0.093 of the crop lower).
+// The face inside its crop (analyze()'s face.crop, in the crop's own turned frame): centred
+// across, a little below the crop's centre (the core moves the crop up 0.114 box sides and makes
+// it 1.22 box sides: the box centre is 0.093 of the crop lower).
 const CX = 0.5;
 const CY = 0.55;
 const RX = 0.38;

@@ -6,29 +6,31 @@ import { heatCanvas } from './heat.js';
 const hit = (a, b) => a && a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
 /**
- * Draw `faces` (tracked: id, box, label, scores, heat?) on ctx's canvas. options: mirrored,
- * heatOpacity (0: no maps), colors (per face id), cssWidth (the canvas's width on screen: text
- * keeps its size on screen), compact (many faces: smaller labels without percentages).
- * Returns { labels, heatCrops }: the label rectangles drawn and the squares the maps fill.
+ * Draw `faces` (tracked: id, box, label, scores, and with maps cam + crop) on ctx's canvas.
+ * options: mirrored, heatOpacity (0: no maps), colors (per face id), cssWidth (the canvas's
+ * width on screen: text keeps its size on screen), compact (many faces: smaller labels without
+ * percentages). Returns { labels, heatCrops }: the label rectangles drawn and the crops the maps
+ * fill ({cx, cy, side, angle} in canvas pixels, as drawn: mirrored with the view).
  */
 export function drawOverlay(ctx, faces, { mirrored, heatOpacity, colors, cssWidth, compact }) {
   const W = ctx.canvas.width;
   const H = ctx.canvas.height;
   const k = W / Math.max(1, cssWidth || W); // canvas px per CSS px
   const flip = (b) => (mirrored ? { ...b, x: W - b.x - b.width } : { ...b });
-  const heats = heatOpacity > 0 ? faces.filter((f) => f.heat) : [];
+  // A mirror turns the crop the other way: (x, y) -> (W - x, y) makes angle a into -a.
+  const flipCrop = (c) => (mirrored ? { ...c, cx: W - c.cx, angle: -c.angle } : { ...c });
+  const heats = heatOpacity > 0 ? faces.filter((f) => f.cam && f.crop) : [];
   for (const f of heats) {
-    const c = flip(f.heat.crop);
+    // The map covers the crop the face was classified on (analyze() explain: emx_crop):
+    // centred on it, turned with it, mirrored with the view.
+    const c = flipCrop(f.crop);
     ctx.save();
     ctx.globalAlpha = heatOpacity;
     ctx.imageSmoothingEnabled = true;
-    if (mirrored) { // the view is a selfie mirror: mirror the map with it
-      ctx.translate(c.x + c.width, c.y);
-      ctx.scale(-1, 1);
-    } else {
-      ctx.translate(c.x, c.y);
-    }
-    ctx.drawImage(heatCanvas(f.heat), 0, 0, c.width, c.height);
+    ctx.translate(c.cx, c.cy);
+    ctx.rotate(c.angle);
+    if (mirrored) ctx.scale(-1, 1);
+    ctx.drawImage(heatCanvas(f.cam), -c.side / 2, -c.side / 2, c.side, c.side);
     ctx.restore();
   }
   const fontPx = Math.round((compact ? 13 : 15) * k);
@@ -66,6 +68,6 @@ export function drawOverlay(ctx, faces, { mirrored, heatOpacity, colors, cssWidt
   });
   return {
     labels: drawn.map((r) => ({ x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.w), h: Math.round(r.h) })),
-    heatCrops: heats.map((f) => flip(f.heat.crop)),
+    heatCrops: heats.map((f) => flipCrop(f.crop)),
   };
 }

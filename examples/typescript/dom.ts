@@ -16,7 +16,7 @@ export async function demo(video: HTMLVideoElement, img: HTMLImageElement, canva
     worker: true,
     explain: true,
     onFaces: (tracked: TrackedFace[]) => {
-      for (const f of tracked) console.log(f.id, f.label, f.scores.happiness, f.heat?.data.length);
+      for (const f of tracked) console.log(f.id, f.label, f.scores.happiness, f.cam?.data.length, f.crop?.angle);
     },
   });
   await watcher.ready;

@@ -1,14 +1,16 @@
 // The live demo's broken items of issue 19, each asserted to stay fixed, in Chromium with the
 // fake camera (setup: harness.js): 1 fatal load errors disable the camera and photos; 2 Stop
 // camera clears the results; 3 photos find small faces (tiles chosen from the image size);
-// 4 no face on a blurred non-face the detector scores 0.67; 6 the heat map is masked to the
-// face and has a legend; 7 notices do not move the page, and messages name the real address.
+// 4 no face on a blurred non-face the detector scores 0.67; 6 each heat map is drawn over the
+// crop C classified (turned with it), masked to the face, with a legend; 7 notices do not
+// move the page, and messages name the real address.
 // (5, one analysis per camera frame, needs a slow camera: demo-rate.test.js.)
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, GROUP, makeGroupScene, makeBlobs, toPng } from './make-y4m.js';
+import { ROOT, GROUP, makeGroupScene, makeBlobs, makeScene, toPng } from './make-y4m.js';
+import { load } from '../../wasm/emoxnet.js';
 import { SHOTS, btest, ftest, demoHarness, listedFaces, waitForFaces } from './harness.js';
 
 const h = demoHarness();
@@ -110,34 +112,60 @@ btest('4: a blurred non-face the detector scores 0.67 gets no face box', async (
   }
 });
 
-ftest('6: the heat map is masked to the face (no hard-edged square) and has a legend', async () => {
+ftest('6: each heat map is drawn over the crop C classified (turned with it), masked to the face, with a legend', async () => {
+  // The crops emx_analyze reports for the photos, computed here in Node with the page's photo
+  // settings (threshold 0.7, tiles auto): the page must draw each map exactly there.
+  const turned = await makeScene({ turn: 20 });
+  writeFileSync(join(h.dir, 'turned.png'), toPng(turned.rgb, turned.width, turned.height));
+  const model = await load('lite');
+  const expected = {};
+  for (const [name, sc] of [['faces.png', h.scene], ['turned.png', turned]]) {
+    const found = await model.analyze({ data: sc.rgb, width: sc.width, height: sc.height, channels: 3 }, { scoreThreshold: 0.7, tiles: 'auto' });
+    expected[name] = found.map((f) => f.crop).sort((p, q) => p.cx - q.cx);
+  }
+  model.dispose();
   const { context, page, logs } = await h.openPage(h.camBrowser, { grant: false });
   try {
     await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
-    await page.setInputFiles('#file', join(h.dir, 'faces.png'));
-    await waitForFaces(page, 2, logs);
-    // a pixel just inside the corner of each map's square, and its centre, maps off and on
+    // a pixel just inside the corner of each map's turned square, and one at the face's
+    // centre, maps on and off (the same crops)
     const probe = () => page.evaluate(() => {
       const c = document.getElementById('canvas');
       const px = (x, y) => [...c.getContext('2d').getImageData(Math.round(x), Math.round(y), 1, 1).data];
-      return JSON.parse(c.dataset.heatCrops || '[]').map((r) => ({ corner: px(r.x + 0.04 * r.width, r.y + 0.04 * r.height) }));
+      const at = (r, u, v) => [r.cx + u * r.side * Math.cos(r.angle) - v * r.side * Math.sin(r.angle), r.cy + u * r.side * Math.sin(r.angle) + v * r.side * Math.cos(r.angle)];
+      return JSON.parse(c.dataset.heatCrops || '[]').map((r) => ({ corner: px(...at(r, -0.46, -0.46)), centre: px(...at(r, 0, 0.05)) }));
     });
+    const diff = (a, b) => Math.max(...a.slice(0, 3).map((v, k) => Math.abs(v - b[k])));
     assert.equal(await page.isVisible('#heatLegend'), false, 'no legend while maps are off');
     await page.getByLabel('Show where the model looks').check();
-    await page.waitForFunction(() => Number(document.body.dataset.explained) >= 2, null, { timeout: 30000 });
-    await page.waitForFunction(() => JSON.parse(document.getElementById('canvas').dataset.heatCrops || '[]').length >= 2);
-    const on = await probe();
-    const crops = await page.getAttribute('#canvas', 'data-heat-crops');
-    await page.getByLabel('Show where the model looks').uncheck();
-    await page.waitForFunction(() => !document.getElementById('canvas').dataset.heatCrops);
-    await page.evaluate((v) => { document.getElementById('canvas').dataset.heatCrops = v; }, crops);
-    const off = await probe();
-    assert.equal(on.length, 2);
-    for (let i = 0; i < on.length; i++) {
-      const d = Math.max(...on[i].corner.slice(0, 3).map((v, k) => Math.abs(v - off[i].corner[k])));
-      assert.ok(d <= 6, `map ${i + 1} tints the corner of its square (${on[i].corner} vs ${off[i].corner})`);
+    for (const name of ['faces.png', 'turned.png']) {
+      await page.setInputFiles('#file', join(h.dir, name));
+      await page.waitForFunction((n) => document.body.dataset.photoDone === n, name, { timeout: 60000 });
+      await page.waitForFunction(() => Number(document.body.dataset.explained) >= 2, null, { timeout: 30000 });
+      await page.waitForFunction(() => JSON.parse(document.getElementById('canvas').dataset.heatCrops || '[]').length >= 2);
+      const crops = await page.getAttribute('#canvas', 'data-heat-crops');
+      const drawn = JSON.parse(crops).sort((p, q) => p.cx - q.cx);
+      assert.equal(drawn.length, expected[name].length, `${name}: one map per face`);
+      drawn.forEach((d, i) => {
+        const e = expected[name][i];
+        const near = Math.abs(d.cx - e.cx) < 1 && Math.abs(d.cy - e.cy) < 1 && Math.abs(d.side - e.side) < 1 && Math.abs(d.angle - e.angle) < 0.01;
+        assert.ok(near, `${name}: map ${i + 1} drawn at ${JSON.stringify(d)}, the crop C classified is ${JSON.stringify(e)}`);
+      });
+      const on = await probe();
+      await page.getByLabel('Show where the model looks').uncheck();
+      await page.waitForFunction(() => !document.getElementById('canvas').dataset.heatCrops);
+      await page.evaluate((v) => { document.getElementById('canvas').dataset.heatCrops = v; }, crops);
+      const off = await probe();
+      for (let i = 0; i < on.length; i++) {
+        assert.ok(diff(on[i].corner, off[i].corner) <= 6, `${name}: map ${i + 1} tints the corner of its square (${on[i].corner} vs ${off[i].corner})`);
+        assert.ok(diff(on[i].centre, off[i].centre) > 6, `${name}: map ${i + 1} does not tint the face (${on[i].centre} vs ${off[i].centre})`);
+      }
+      await page.getByLabel('Show where the model looks').check();
+      if (name === 'turned.png') await page.screenshot({ path: join(SHOTS, 'demo-explain-turned.png') });
     }
-    await page.getByLabel('Show where the model looks').check();
+    // the turned face's map is turned: its crop's angle moved with the face (by about 20 degrees)
+    const turn = (expected['turned.png'][1].angle - expected['faces.png'][1].angle) * (180 / Math.PI);
+    assert.ok(turn > 10 && turn < 35, `the right face's crop turned by ${turn} degrees`);
     assert.equal(await page.isVisible('#heatLegend'), true, 'a legend while maps are on');
     assert.match(await page.textContent('#heatLegend'), /decided/i);
   } finally {

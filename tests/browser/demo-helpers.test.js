@@ -1,10 +1,13 @@
 // The live demo's pure helpers, in Node (no browser): label placement (web/labels.js), the group
-// summary (web/summary.js) and the recording behind the timelines and exports (web/timeline.js).
+// summary (web/summary.js), the recording behind the timelines and exports (web/timeline.js) and
+// where the overlay draws each heat map (web/overlay.js, through a context that records where
+// every image lands).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { placeLabels } from '../../web/labels.js';
 import { groupSummary } from '../../web/summary.js';
 import { Recorder, WINDOW_MS } from '../../web/timeline.js';
+import { drawOverlay } from '../../web/overlay.js';
 
 const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
 const hit = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
@@ -71,4 +74,60 @@ test('recording: rows per face, the last minute per face, CSV and JSON', () => {
   assert.equal(json.rows[3].label, 'neutral');
   r.clear();
   assert.equal(r.rows.length, 0);
+});
+
+/** A 2D context that keeps the current transform and records where drawImage()'s corners land. */
+function recordingContext(width, height) {
+  let m = [1, 0, 0, 1, 0, 0];
+  const stack = [];
+  const mul = (a, b) => [a[0] * b[0] + a[2] * b[1], a[1] * b[0] + a[3] * b[1], a[0] * b[2] + a[2] * b[3], a[1] * b[2] + a[3] * b[3], a[0] * b[4] + a[2] * b[5] + a[4], a[1] * b[4] + a[3] * b[5] + a[5]];
+  const at = (x, y) => [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
+  const images = [];
+  return {
+    canvas: { width, height },
+    images,
+    save: () => stack.push(m),
+    restore: () => { m = stack.pop(); },
+    translate: (x, y) => { m = mul(m, [1, 0, 0, 1, x, y]); },
+    rotate: (a) => { m = mul(m, [Math.cos(a), Math.sin(a), -Math.sin(a), Math.cos(a), 0, 0]); },
+    scale: (x, y) => { m = mul(m, [x, 0, 0, y, 0, 0]); },
+    setTransform: (...t) => { m = t; },
+    // corners in the order top-left, top-right, bottom-left, bottom-right of the image
+    drawImage: (img, x, y, w, h) => images.push([[x, y], [x + w, y], [x, y + h], [x + w, y + h]].map(([u, v]) => at(u, v))),
+    measureText: (t) => ({ width: 7 * t.length }),
+    strokeRect() {},
+    fillRect() {},
+    fillText() {},
+  };
+}
+
+test('heat maps: drawn over the crop the face was classified on, turned with it, mirrored with the view', () => {
+  // heat.js paints the map on a canvas of its own: a stand-in that only has to exist here
+  globalThis.document ??= { createElement: () => ({ getContext: () => ({ createImageData: (w, h) => ({ data: new Uint8ClampedArray(w * h * 4) }), putImageData() {} }) }) };
+  const W = 640;
+  const H = 480;
+  const cam = { width: 4, height: 4, data: new Float32Array(16).fill(0.5) };
+  const crop = { cx: 420, cy: 200, side: 180, angle: 0.35 }; // about 20 degrees, clockwise
+  const face = { id: 1, box: { x: 350, y: 140, width: 140, height: 140 }, label: 'happiness', scores: { happiness: 0.9 }, crop, cam };
+  // where the crop's corners are, in the face's own frame: (u, v) from its centre
+  const corner = ([u, v], mirrored) => {
+    const x = crop.cx + u * Math.cos(crop.angle) - v * Math.sin(crop.angle);
+    const y = crop.cy + u * Math.sin(crop.angle) + v * Math.cos(crop.angle);
+    return [mirrored ? W - x : x, y];
+  };
+  const s = crop.side / 2;
+  for (const mirrored of [false, true]) {
+    const ctx = recordingContext(W, H);
+    const { heatCrops } = drawOverlay(ctx, [face], { mirrored, heatOpacity: 0.6, colors: ['#f00'], cssWidth: W, compact: false });
+    assert.equal(ctx.images.length, 1);
+    const want = [[-s, -s], [s, -s], [-s, s], [s, s]].map((p) => corner(p, mirrored));
+    ctx.images[0].forEach((p, i) => {
+      assert.ok(Math.hypot(p[0] - want[i][0], p[1] - want[i][1]) < 1e-6, `mirrored ${mirrored}: corner ${i} at ${p}, expected ${want[i]}`);
+    });
+    assert.deepEqual(heatCrops, [{ ...crop, cx: mirrored ? W - crop.cx : crop.cx, angle: mirrored ? -crop.angle : crop.angle }]);
+    // no maps at opacity 0, nor for a face without one
+    const off = recordingContext(W, H);
+    drawOverlay(off, [face, { ...face, id: 2, cam: undefined }], { mirrored, heatOpacity: 0, colors: ['#f00'], cssWidth: W, compact: false });
+    assert.equal(off.images.length, 0);
+  }
 });

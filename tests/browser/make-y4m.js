@@ -50,29 +50,46 @@ export function pickFaces(cls, n, minVotes = 9) {
   throw new Error(`no FER+ Valid face with >= ${minVotes} votes for ${cls}`);
 }
 
-// Bilinear upscale of a gray face into an RGB frame (W wide) at (x, y).
-function paste(frame, face, x, y, size, W = FRAME_W) {
+// Bilinear upscale of a gray face into an RGB frame (W wide) at (x, y), turned by deg degrees
+// (clockwise on screen) about its centre when asked.
+function paste(frame, face, x, y, size, W = FRAME_W, deg = 0) {
   const c = face.channels;
-  for (let v = 0; v < size; v++) {
-    const sy = Math.min(face.height - 1, Math.max(0, ((v + 0.5) * face.height) / size - 0.5));
+  const p = (xx, yy) => face.data[(yy * face.width + xx) * c];
+  // the face's pixel at (u, v) of its size x size square (fractional), bilinear
+  const sample = (u, v) => {
+    const sy = Math.min(face.height - 1, Math.max(0, (v * face.height) / size - 0.5));
+    const sx = Math.min(face.width - 1, Math.max(0, (u * face.width) / size - 0.5));
     const y0 = Math.floor(sy);
+    const x0 = Math.floor(sx);
     const y1 = Math.min(face.height - 1, y0 + 1);
+    const x1 = Math.min(face.width - 1, x0 + 1);
     const fy = sy - y0;
-    for (let u = 0; u < size; u++) {
-      const sx = Math.min(face.width - 1, Math.max(0, ((u + 0.5) * face.width) / size - 0.5));
-      const x0 = Math.floor(sx);
-      const x1 = Math.min(face.width - 1, x0 + 1);
-      const fx = sx - x0;
-      const p = (xx, yy) => face.data[(yy * face.width + xx) * c];
-      const g = (p(x0, y0) * (1 - fx) + p(x1, y0) * fx) * (1 - fy) + (p(x0, y1) * (1 - fx) + p(x1, y1) * fx) * fy;
-      const o = ((y + v) * W + x + u) * 3;
-      frame[o] = frame[o + 1] = frame[o + 2] = Math.round(g);
+    const fx = sx - x0;
+    return (p(x0, y0) * (1 - fx) + p(x1, y0) * fx) * (1 - fy) + (p(x0, y1) * (1 - fx) + p(x1, y1) * fx) * fy;
+  };
+  const H = frame.length / 3 / W;
+  const a = (deg * Math.PI) / 180;
+  const r = deg ? Math.ceil(size * 0.75) : size / 2;
+  const cx = x + size / 2;
+  const cy = y + size / 2;
+  for (let py = Math.floor(cy - r); py < cy + r; py++) {
+    for (let px = Math.floor(cx - r); px < cx + r; px++) {
+      if (px < 0 || py < 0 || px >= W || py >= H) continue;
+      // the frame pixel's centre, turned back into the face's square
+      const dx = px + 0.5 - cx;
+      const dy = py + 0.5 - cy;
+      const u = dx * Math.cos(a) + dy * Math.sin(a) + size / 2;
+      const v = -dx * Math.sin(a) + dy * Math.cos(a) + size / 2;
+      if (u < 0 || v < 0 || u >= size || v >= size) continue;
+      const o = (py * W + px) * 3;
+      frame[o] = frame[o + 1] = frame[o + 2] = Math.round(sample(u, v));
     }
   }
 }
 
-/** The scene as RGB bytes (W x H x 3) plus the faces used. */
-export async function makeScene() {
+/** The scene as RGB bytes (W x H x 3) plus the faces used; turn: degrees the right-hand face
+ * is turned by (clockwise), e.g. for heat maps that must turn with its crop. */
+export async function makeScene({ turn = 0 } = {}) {
   const rgb = new Uint8Array(W * H * 3);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
@@ -86,7 +103,7 @@ export async function makeScene() {
   for (const p of PLACES) {
     const file = pickFace(p.expected);
     const img = await decodeImage(readFileSync(join(VALID, file)));
-    paste(rgb, img, p.x, p.y, p.size);
+    paste(rgb, img, p.x, p.y, p.size, W, p === PLACES[1] ? turn : 0);
     faces.push({ ...p, file });
   }
   return { rgb, width: W, height: H, faces };

@@ -151,7 +151,7 @@ test('media without pixels yet and unsupported values give typed errors', T, asy
 });
 
 for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
-  test(`watchVideo() follows the faces of a playing video${worker ? ' in a Web Worker' : ''} (maxSide ${maxSide}): ids kept, boxes and heat maps in video pixels`, T, async () => {
+  test(`watchVideo() follows the faces of a playing video${worker ? ' in a Web Worker' : ''} (maxSide ${maxSide}): ids kept, boxes, crops and heat maps in video pixels`, T, async () => {
     const got = await page.evaluate(async ([useWorker, side]) => {
       const { watchVideo } = await import('/wasm/emoxnet.js');
       const frames = [];
@@ -161,7 +161,7 @@ for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
         maxSide: side,
         explain: true,
         onFaces: (faces, info) => frames.push({
-          faces: faces.map((f) => ({ id: f.id, label: f.label, age: f.age, cx: f.box.x + f.box.width / 2, heat: f.heat && { n: f.heat.data.length, max: Math.max(...f.heat.data), cx: f.heat.crop.x + f.heat.crop.width / 2 } })),
+          faces: faces.map((f) => ({ id: f.id, label: f.label, age: f.age, cx: f.box.x + f.box.width / 2, w: f.raw.box.width, cam: f.cam && { n: f.cam.data.length, max: Math.max(...f.cam.data) }, crop: f.crop })),
           info,
         }),
         onError: (e) => {
@@ -189,12 +189,14 @@ for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
     const centres = last.faces.map((f) => f.cx).sort((a, b) => a - b);
     const want = PLACES.map((p) => p.x + p.size / 2).sort((a, b) => a - b);
     centres.forEach((c, i) => assert.ok(Math.abs(c - want[i]) < 50, `face centre ${c}, expected about ${want[i]}`));
-    // explain: true gives every face its map (48 x 48, normalised to a maximum of 1) over a
-    // crop centred on the face, in video pixels.
+    // explain: true gives every face its map (48 x 48, normalised to a maximum of 1) and the
+    // crop it covers (analyze()'s), centred on the face, in video pixels (1.22 box sides).
     for (const f of last.faces) {
-      assert.equal(f.heat.n, 48 * 48);
-      assert.equal(f.heat.max, 1);
-      assert.ok(Math.abs(f.heat.cx - f.cx) < 30, JSON.stringify(f));
+      assert.equal(f.cam.n, 48 * 48);
+      assert.equal(f.cam.max, 1);
+      assert.ok(Math.abs(f.crop.cx - f.cx) < 30, JSON.stringify(f));
+      assert.ok(Math.abs(f.crop.side / f.w - 1.22) < 0.01, JSON.stringify(f));
+      assert.ok(Number.isFinite(f.crop.angle));
     }
     assert.equal(got.afterStop, 0, 'no frames reported after stop()');
   });
@@ -211,7 +213,7 @@ test("watchVideo() on the app's own worker: its frames keep their own ids, the a
       w.postMessage({ type: 'load', model: 'lite' });
     });
     const frames = [];
-    const watcher = watchVideo(video, { worker: w, explain: () => frames.length >= 2, onFaces: (faces) => frames.push(faces.map((f) => ({ id: f.id, heat: !!f.heat }))) });
+    const watcher = watchVideo(video, { worker: w, explain: () => frames.length >= 2, onFaces: (faces) => frames.push(faces.map((f) => ({ id: f.id, cam: !!f.cam }))) });
     await watcher.ready;
     const t0 = performance.now();
     while (frames.length < 4 && performance.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 50));
@@ -226,8 +228,8 @@ test("watchVideo() on the app's own worker: its frames keep their own ids, the a
     return { frames, appSaw, own };
   });
   assert.ok(got.frames.length >= 4, JSON.stringify(got));
-  assert.equal(got.frames[0][0].heat, false);
-  assert.equal(got.frames[3][0].heat, true, 'explain() is asked on every frame');
+  assert.equal(got.frames[0][0].cam, false);
+  assert.equal(got.frames[3][0].cam, true, 'explain() is asked on every frame');
   assert.equal(got.own, PLACES.length);
   assert.ok(got.appSaw.includes('faces:string'), 'the app sees the watcher frames (string ids) and can tell them apart');
   assert.ok(got.appSaw.includes('faces:number'));

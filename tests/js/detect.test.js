@@ -273,7 +273,7 @@ test('CLI: classify on a full photo reports every face; --annotate writes a PNG'
   writeFileSync(group, makePng(W, H, 2, (await groupFrame()).frame.data));
   const tiled = cli('classify', group, '--model', CLASSIFIER, '--json', '--tiles', '3');
   assert.equal(tiled.status, 0, tiled.stderr);
-  const plain = cli('classify', group, '--model', CLASSIFIER, '--json');
+  const plain = cli('classify', group, '--model', CLASSIFIER, '--json', '--tiles', '0'); // (default: auto, tests/js/cli-tiles.test.js)
   assert.ok(JSON.parse(tiled.stdout).faces.length >= 10);
   assert.ok(JSON.parse(plain.stdout).faces.length <= 4);
   for (const bad of ['5', '-1', '1.5', 'x']) {

@@ -1,8 +1,8 @@
 // detector.js - what detect()/analyze() share with the C core: their options (the C
-// emx_detect_params), the face records the wasm shim writes (wasm/emx_wasm_detect.c), and the
-// crop geometry analyze() uses (src/align.c).
-import { EmxError, ST_BOX, ST_NUMERIC, invalidArg, show } from './errors.js';
-import { CORE_LIMITS, MAX_BOX_COORD, checkBox } from './image.js';
+// emx_detect_params) and the face records the wasm shim writes (wasm/emx_wasm_detect.c), with
+// each face's crop as the core reports it (emx_crop: its geometry lives in src/align.c only).
+import { EmxError, ST_NUMERIC, invalidArg, show } from './errors.js';
+import { CORE_LIMITS, MAX_BOX_COORD } from './image.js';
 
 const DEFAULT_MAX_FACES = 32;
 const MAX_MAX_FACES = 1024;
@@ -84,11 +84,14 @@ export function numericError(what) {
   return new EmxError('NUMERIC', `${what}: the network produced scores that are not probabilities (NaN, infinite or out of 0..1)`, ST_NUMERIC);
 }
 
+/** Where a record's crop (cx, cy, side, angle) starts: after box, score, count, 6 landmarks. */
+const CROP_AT = 18;
+
 /**
  * Face objects from the shim's float records: box (4), score, landmark count, 2 x landmarks,
- * then for analyze() the label index and one probability per class (stride floats each).
- * Also returns lastLabelled: the index of the last face with a label (-1 when none), the face
- * whose classification the model keeps for explainLast().
+ * crop (4), the label index (-1 from detect()), then for analyze() one probability per class
+ * (stride floats each). Also returns lastLabelled: the index of the last face with a label (-1
+ * when none), the face whose classification the model keeps for explainLast().
  */
 export function readFaces(rec, n, stride, classNames) {
   const nClasses = classNames ? classNames.length : 0;
@@ -101,6 +104,7 @@ export function readFaces(rec, n, stride, classNames) {
       face.landmarks = [];
       for (let k = 0; k < r[5]; k++) face.landmarks.push({ x: r[6 + 2 * k], y: r[7 + 2 * k] });
     }
+    face.crop = { cx: r[CROP_AT], cy: r[CROP_AT + 1], side: r[CROP_AT + 2], angle: r[CROP_AT + 3] };
     if (nClasses) {
       const base = stride - nClasses;
       const label = r[base - 1];
@@ -117,29 +121,11 @@ export function readFaces(rec, n, stride, classNames) {
   return { faces, lastLabelled };
 }
 
-/**
- * The square crop that analyze() classifies for a detected face box (before eye alignment):
- * the detector's box enlarged 1.22x and moved up 0.114 box sides, so it frames a face the way
- * FER+'s 48x48 crops do. Keep in step with CROP_SCALE / CROP_UP in src/align.c. Use it to
- * explain() a face that analyze() found.
- */
-export function analysisCrop(box) {
-  box = checkBox(box);
-  if (!box) throw new EmxError('BOX', 'analysisCrop() takes a face box {x, y, width, height}', ST_BOX);
-  const bs = Math.max(box.width, box.height);
-  const side = 1.22 * bs;
-  return {
-    x: box.x + box.width / 2 - side / 2,
-    y: box.y + box.height / 2 - 0.114 * bs - side / 2,
-    width: side,
-    height: side,
-  };
-}
-
 /** A face from a frame analysed at 1/k of its size, in the full frame's pixels. */
 export function scaleFace(f, k) {
   if (k === 1) return f;
   const out = { ...f, box: { x: f.box.x * k, y: f.box.y * k, width: f.box.width * k, height: f.box.height * k } };
   if (f.landmarks) out.landmarks = f.landmarks.map((p) => ({ x: p.x * k, y: p.y * k }));
+  if (f.crop) out.crop = { cx: f.crop.cx * k, cy: f.crop.cy * k, side: f.crop.side * k, angle: f.crop.angle };
   return out;
 }

@@ -11,6 +11,16 @@ import { toRawImage } from './media.js';
 import { decodeWith } from './codec.js';
 import { areProbabilities, checkDetectOptions, classScores, numericError, readFaces, resolveTiles } from './detector.js';
 import { KNOWN_META_KEYS, parseMetaKeys } from './meta.js';
+import { normaliseCam } from './cam.js';
+
+/** analyze()'s explain option: true or false (absent); detect() takes none. */
+function explainOption(options, classify) {
+  const v = options === undefined || options === null || typeof options !== 'object' ? undefined : options.explain;
+  if (v === undefined || v === null || v === false) return false;
+  if (v !== true) throw invalidArg(`options.explain must be true or false (got ${show(v)})`);
+  if (!classify) throw invalidArg('options.explain is an analyze() option (detect() does not classify)');
+  return true;
+}
 
 /** A loaded model. Create with load(); release with dispose(). Not safe for re-entrant use. */
 class Model {
@@ -177,11 +187,7 @@ class Model {
       idx = 0;
       for (let i = 1; i < last.length; i++) if (last[i] > last[idx]) idx = i;
     }
-    if (!raw) {
-      let max = 0;
-      for (const v of data) if (v > max) max = v;
-      for (let i = 0; i < data.length; i++) data[i] = max > 0 && data[i] > 0 ? data[i] / max : 0;
-    }
+    if (!raw) normaliseCam(data);
     return { width, height, data, explained: this.classNames[idx] };
   }
 
@@ -234,6 +240,7 @@ class Model {
     // caller's buffer may be reused or resized once this call has started): straight into wasm
     // memory when the detector is ready, else into a private copy for after its load.
     let o = checkDetectOptions(options, w0.limits);
+    const explain = explainOption(options, classify);
     if (classify && this.isDetector) {
       throw invalidArg('analyze() needs an expression model; this model is a face detector (use detect())');
     }
@@ -256,15 +263,32 @@ class Model {
     }
     this.#upload(w, img);
     const countPtr = this.#faces + need;
-    const st = classify
-      ? w.call('emx_wasm_analyze', this.#detector, this.#model, this.#pixels, img.width, img.height, img.channels,
-        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr)
-      : w.call('emx_wasm_detect', this.#detector, this.#pixels, img.width, img.height, img.channels,
-        o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr);
-    if (st !== 0) throw w.statusError(st, classify ? 'analyze' : 'detect');
-    const n = new Int32Array(w.memory.buffer, countPtr, 1)[0];
-    const rec = new Float32Array(w.memory.buffer, this.#faces, n * stride).slice();
-    const { faces, lastLabelled } = readFaces(rec, n, stride, classify ? this.classNames : null);
+    // explain: one map per face, at the network's input size, from the face's own run
+    // (emx_analyze_explain), over the crop its record reports.
+    const { width: mw, height: mh } = this.inputSpec;
+    const mapsPtr = explain ? w.malloc(4 * mw * mh * Math.max(1, o.maxFaces)) : 0;
+    let faces;
+    let lastLabelled;
+    let rec;
+    try {
+      const st = classify
+        ? w.call('emx_wasm_analyze', this.#detector, this.#model, this.#pixels, img.width, img.height, img.channels,
+          o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr, mapsPtr, mw, mh)
+        : w.call('emx_wasm_detect', this.#detector, this.#pixels, img.width, img.height, img.channels,
+          o.scoreThreshold, o.iouThreshold, o.minFaceSize, o.maxFaces, o.tiles, this.#faces, countPtr);
+      if (st !== 0) throw w.statusError(st, classify ? 'analyze' : 'detect');
+      const n = new Int32Array(w.memory.buffer, countPtr, 1)[0];
+      rec = new Float32Array(w.memory.buffer, this.#faces, n * stride).slice();
+      ({ faces, lastLabelled } = readFaces(rec, n, stride, classify ? this.classNames : null));
+      if (explain) {
+        faces.forEach((f, i) => {
+          const data = new Float32Array(w.memory.buffer, mapsPtr + 4 * mw * mh * i, mw * mh).slice();
+          f.cam = f.label === null ? null : { width: mw, height: mh, data: normaliseCam(data) };
+        });
+      }
+    } finally {
+      if (mapsPtr && !w.broken) w.free(mapsPtr);
+    }
     // The classifier now holds the last labelled face's run: explainLast() explains that face.
     if (lastLabelled >= 0) {
       const base = (lastLabelled + 1) * stride - nClasses;
@@ -274,8 +298,9 @@ class Model {
   }
 
   /**
-   * Find faces in a whole frame or photo. Resolves to [{box, score, landmarks}], best score
-   * first (landmarks: the subject's right eye, left eye, nose tip, mouth, right ear, left ear).
+   * Find faces in a whole frame or photo. Resolves to [{box, score, landmarks, crop}], best
+   * score first (landmarks: the subject's right eye, left eye, nose tip, mouth, right ear, left
+   * ear; crop: the square analyze() would classify, as analyze() reports it).
    * options: {scoreThreshold = 0.5, iouThreshold = 0.3, minFaceSize = 0 (px), maxFaces = 32,
    * tiles = 0}. tiles N (2..4) also runs the detector on an N x N grid of overlapping windows
    * for small faces (group photos), at N * N + 1 times the detection cost (emx_detect_params);
@@ -288,9 +313,13 @@ class Model {
   }
 
   /**
-   * detect(), then classify every face (cropped like FER+ faces, rotated so the eyes are
-   * level): [{box, score, landmarks, label, scores}]. label is null for a face too large to
-   * crop.
+   * detect(), then classify every face on its crop (cropped like FER+ faces, rotated so the
+   * eyes are level): [{box, score, landmarks, crop, label, scores}]. crop: {cx, cy, side, angle}
+   * (emx_crop in include/emoxnet.h). label is null for a face too large to crop.
+   * options: detect()'s, and explain: true to add each face's class activation map, `cam`:
+   * {width, height, data} (0..1, as explain() normalises it) over `crop`, for the face's label,
+   * from the same run that labelled it (null for a face without a label). Draw it rotated by
+   * crop.angle about (crop.cx, crop.cy), crop.side pixels a side.
    */
   async analyze(image, options) {
     return this.#faceCall(image, options, true);

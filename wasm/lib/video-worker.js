@@ -3,8 +3,9 @@
 // page sends, so the page's main thread never waits on the network.
 // Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, baseUrl?, detect?}
 //               {type:'frame', id, bitmap:ImageBitmap | image:{data,width,height}, maxSide?,
-//                explain?: boolean, detect?}  (explain: add each face's class activation map;
-//                detect: analyze() options for this frame, over the load message's)
+//                explain?: boolean, detect?}  (explain: add each face's class activation map,
+//                analyze()'s cam over its crop; detect: analyze() options for this frame, over
+//                the load message's)
 // Messages out: {type:'hello', offscreen, simd}
 //               {type:'loaded', model, variant, meta, classNames}
 //               {type:'faces', id, model, faces, ms, width, height}
@@ -12,7 +13,7 @@
 import { load } from './model.js';
 import { init } from './assets.js';
 import { simdSupported } from './wasm.js';
-import { analysisCrop, scaleFace } from './detector.js';
+import { scaleFace } from './detector.js';
 
 let model = null;
 let modelName = null;
@@ -69,20 +70,12 @@ async function doFrame(msg) {
     if (!model) throw Object.assign(new Error('no model loaded'), { code: 'LOAD' });
     const { image, scale } = pixels(msg);
     const t0 = performance.now();
-    const found = await model.analyze(image, msg.detect ? { ...detectOptions, ...msg.detect } : detectOptions);
+    // explain: each face's map comes with it, from the run that labelled it, over its crop.
+    const options = { ...detectOptions, ...msg.detect, explain: !!msg.explain };
+    const found = await model.analyze(image, options);
     const ms = performance.now() - t0;
     const k = 1 / scale;
-    const faces = found.map((f) => {
-      const face = scaleFace({ ...f, landmarks: f.landmarks || [] }, k);
-      if (msg.explain && f.label) {
-        // The map of the face's top class over the crop analyze() classified (no rerun of the
-        // detector; explain() classifies the crop and weights its last conv features).
-        const crop = analysisCrop(f.box);
-        const e = model.explain(image, crop, { label: f.label });
-        face.heat = { width: e.width, height: e.height, data: e.data, crop: scaleFace({ box: crop }, k).box };
-      }
-      return face;
-    });
+    const faces = found.map((f) => scaleFace({ ...f, landmarks: f.landmarks || [] }, k));
     post({ type: 'faces', id: msg.id, model: modelName, faces, ms, width: msg.width, height: msg.height });
   } catch (err) {
     if (msg.bitmap && typeof msg.bitmap.close === 'function') msg.bitmap.close();

@@ -6,7 +6,7 @@
 import { coreError, EmxError, invalidArg, show } from './errors.js';
 import { load } from './model.js';
 import { drawPixels, toRawImage } from './media.js';
-import { analysisCrop, scaleFace } from './detector.js';
+import { scaleFace } from './detector.js';
 import { MODEL_FILES, configuredBaseUrl } from './assets.js';
 import { resolveLocation } from './io.js';
 
@@ -140,8 +140,8 @@ export class FaceTracker {
  * their longer side is at most this, default 640), smoothing (FaceTracker options, or false to
  * report raw faces with ids), detect (analyze() options, or a function asked on every frame
  * for them, e.g. for a threshold the user changes), explain (true, or a function asked
- * on every frame: each face also gets `heat`, the class activation map of its label over its
- * crop, as explain() returns it, with `crop` in video pixels), onError(err).
+ * on every frame: each face also gets `cam`, the class activation map of its label over its
+ * `crop`, as analyze() with explain: true returns them, the crop in video pixels), onError(err).
  * Returns { ready: Promise (model loaded), tracker, stop() }.
  */
 export function watchVideo(video, options = {}) {
@@ -227,18 +227,9 @@ function inlineRunner(options) {
     ready,
     async analyze(video, width, height, scale, explain, detect) {
       const image = framePixels(video, width, height, scale);
-      const found = await model.analyze(image, detect);
+      const found = await model.analyze(image, { ...detect, explain });
       const k = width / image.width;
-      const faces = found.map((f) => {
-        const face = scaleFace(f, k);
-        if (explain && f.label) {
-          // The map of the face's label over the crop analyze() classified (as the worker does).
-          const crop = analysisCrop(f.box);
-          const e = model.explain(image, crop, { label: f.label });
-          face.heat = { width: e.width, height: e.height, data: e.data, crop: scaleFace({ box: crop }, k).box };
-        }
-        return face;
-      });
+      const faces = found.map((f) => scaleFace(f, k));
       return { faces, model: typeof options.model === 'string' ? options.model : 'lite' };
     },
     close() {
