@@ -147,7 +147,8 @@ function updateModelMenu() {
   for (const opt of els.model.options) {
     const name = opt.value;
     const ms = state.msPerFace[name];
-    const text = `${name === 'ensemble' ? 'EmoXNet ensemble' : 'Lite'} · ${ACCURACY[name]} FER+ Valid${ms ? ` · ${ms.toFixed(1)} ms/face here` : ''}`;
+    // short enough to show whole in the select (the label says what the numbers are)
+    const text = `${name === 'ensemble' ? 'Ensemble' : 'Lite'} · ${ACCURACY[name]}${ms ? ` · ${ms.toFixed(1)} ms/face` : ''}`;
     if (opt.textContent !== text) opt.textContent = text;
   }
 }

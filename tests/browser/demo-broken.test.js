@@ -161,7 +161,10 @@ ftest('6: each heat map is drawn over the crop C classified (turned with it), ma
         assert.ok(diff(on[i].centre, off[i].centre) > 6, `${name}: map ${i + 1} does not tint the face (${on[i].centre} vs ${off[i].centre})`);
       }
       await page.getByLabel('Show where the model looks').check();
-      if (name === 'turned.png') await page.screenshot({ path: join(SHOTS, 'demo-explain-turned.png') });
+      if (name === 'turned.png') {
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.screenshot({ path: join(SHOTS, 'demo-explain-turned.png') });
+      }
     }
     // the turned face's map is turned: its crop's angle moved with the face (by about 20 degrees)
     const turn = (expected['turned.png'][1].angle - expected['faces.png'][1].angle) * (180 / Math.PI);

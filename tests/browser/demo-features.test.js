@@ -36,8 +36,9 @@ ftest('camera: timelines, summary, camera name and resolution, ms/face in the mo
     assert.equal(inked.length, 2);
     for (const n of inked) assert.ok(n > 50, `a timeline with ${n} pixels drawn`);
     // the model menu says what a face costs here, and the accuracy from the cards
-    assert.match(await page.textContent('#model option[value="lite"]'), /87\.50% FER\+ Valid · \d+(\.\d)? ms\/face here/);
-    assert.match(await page.textContent('#model option[value="ensemble"]'), /87\.90% FER\+ Valid/);
+    assert.match(await page.textContent('#model option[value="lite"]'), /87\.50% · \d+(\.\d)? ms\/face/);
+    assert.match(await page.textContent('#model option[value="ensemble"]'), /87\.90%/);
+    assert.match(await page.textContent('label[for="model"]'), /FER\+ Valid accuracy · time per face here/);
 
     const rows = Number(await page.textContent('#recorded'));
     assert.ok(rows >= 4, `${rows} rows recorded`);
