@@ -36,13 +36,16 @@ btest('1: after a fatal load error, Start camera and photos stay disabled and th
     assert.equal(await page.getAttribute('body', 'data-camera'), null, 'the camera must not start');
     assert.equal(await page.textContent('#error'), text, 'the error must stay');
 
-    // the detector missing is as fatal
+    // the detector, the WebAssembly build or the worker missing is as fatal
     await page.unroute('**/models/emoxnet-lite.emx');
-    await page.route('**/models/blazeface.emx', (r) => r.fulfill({ status: 404, body: 'gone' }));
-    await page.reload();
-    await page.waitForSelector('#error[data-kind="detector"]:not([hidden])', { timeout: 30000 });
-    assert.equal(await page.isDisabled('#cameraBtn'), true, 'Start camera must be disabled (no detector)');
-    assert.equal(await page.isDisabled('#file'), true, 'the photo picker must be disabled (no detector)');
+    for (const [pattern, kind] of [['**/models/blazeface.emx', 'detector'], ['**/wasm/dist/*.wasm', 'model-fatal'], ['**/web/worker.js', 'worker']]) {
+      await page.route(pattern, (r) => r.fulfill({ status: 404, body: 'gone' }));
+      await page.reload();
+      await page.waitForSelector(`#error[data-kind="${kind}"]:not([hidden])`, { timeout: 30000 });
+      assert.equal(await page.isDisabled('#cameraBtn'), true, `Start camera must be disabled (${pattern} missing)`);
+      assert.equal(await page.isDisabled('#file'), true, `the photo picker must be disabled (${pattern} missing)`);
+      await page.unroute(pattern);
+    }
   } finally {
     await context.close();
   }
