@@ -164,6 +164,17 @@ ftest('6: each heat map is drawn over the crop C classified (turned with it), ma
         assert.ok(diff(on[i].centre, off[i].centre) > 6, `${name}: map ${i + 1} does not tint the face (${on[i].centre} vs ${off[i].centre})`);
       }
       await page.getByLabel('Show where the model looks').check();
+      await page.waitForFunction(() => JSON.parse(document.getElementById('canvas').dataset.heatCrops || '[]').length >= 2);
+      // the opacity slider: the map over the face fades with it
+      const tintAt = async (v) => {
+        await page.locator('#heatOpacity').fill(String(v));
+        await page.locator('#heatOpacity').dispatchEvent('input');
+        return (await probe())[0].centre;
+      };
+      const strong = await tintAt(100);
+      const faint = await tintAt(10);
+      assert.ok(diff(strong, off[0].centre) > 2 * diff(faint, off[0].centre), `opacity 100: ${strong}, 10: ${faint}, no map: ${off[0].centre}`);
+      await tintAt(70);
       if (name === 'turned.png') {
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(SHOTS, 'demo-explain-turned.png') });

@@ -19,7 +19,9 @@ ftest('camera: timelines, summary, camera name and resolution, ms/face in the mo
     await page.waitForTimeout(1500);
     assert.match(await page.textContent('#summary'), /^1 of 2 (happy|surprised) · 1 (happy|surprised)$/);
     assert.match(await page.textContent('#camInfo'), /640×480/);
-    // the picker now lists the camera by name; picking it restarts the camera on it
+    // the picker: front, back, any, and now the camera by name; picking it restarts it there
+    const facing = await page.$$eval('#cameraPick option:not([data-device])', (os) => os.map((o) => o.value));
+    assert.deepEqual(facing, ['user', 'environment', 'any']);
     assert.ok(await page.locator('#cameraPick option[data-device]').count() >= 1);
     const device = await page.locator('#cameraPick option[data-device]').first().getAttribute('value');
     await page.selectOption('#cameraPick', device);
