@@ -8,7 +8,9 @@
 // (1..256 px a side, 1/3/4 channels, with and without a box), 1,000 load/dispose cycles and
 // 1,000 failing loads, on tests/golden/vgg.emx; then 10,000 analyze() calls (face detector +
 // models/emoxnet-lite.emx) on a 640x480 frame holding one FER+ face upscaled to 200 px (a
-// face-less frame when ../shared/data/ferplus is absent), with the same memory bounds. Prints the figures as one JSON line at the end
+// face-less frame when ../shared/data/ferplus is absent), every other one with explain: true
+// (each face's class activation map: a maps buffer allocated and freed per call), with the same
+// memory bounds. Prints the figures as one JSON line at the end
 // and exits 1 when a bound is exceeded. Slow (minutes): not part of `npm test`.
 //
 // Bounds and why:
@@ -220,15 +222,17 @@ async function soakAnalyze(n) {
     expected = 1;
   }
   const mem = lite[MEM];
-  for (let i = 0; i < 20; i++) await lite.analyze(img); // warm-up: detector loaded, heaps settled
+  // warm-up: detector loaded, heaps settled (with and without maps)
+  for (let i = 0; i < 20; i++) await lite.analyze(img, { explain: (i & 1) === 1 });
   await settle();
   const mem0 = mem.buffer.byteLength;
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   let wrongCount = 0;
   for (let i = 0; i < n; i++) {
-    const faces = await lite.analyze(img);
-    if (faces.length !== expected) wrongCount++;
+    const explain = (i & 1) === 1;
+    const faces = await lite.analyze(img, { explain });
+    if (faces.length !== expected || (explain && faces.some((f) => !f.cam))) wrongCount++;
   }
   const ms = performance.now() - t0;
   await settle();
