@@ -179,6 +179,9 @@ void emx_image_free(uint8_t *pixels);
  *     int n = 0;
  *     st = emx_analyze(det, expr, &frame, &dp, faces, 8, &n);
  *     // faces[i].box, .score, .landmarks, .crop, .label, .probs[] for i < n, best score first
+ *     static float maps[8 * 48 * 48];  // or, with why each face got its label:
+ *     st = emx_analyze_explain(det, expr, &frame, &dp, faces, 8, &n, maps, 48, 48);
+ *     // faces[i]'s class activation map at maps + i * 48 * 48, over faces[i].crop
  *
  * A detector is an .emx model whose META has task=detector (models/FORMAT.md, "Detector
  * models"); emx_classify/emx_run refuse it with EMX_ERR_INVALID_ARG, and emx_detect refuses

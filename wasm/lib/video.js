@@ -227,7 +227,8 @@ function inlineRunner(options) {
     ready,
     async analyze(video, width, height, scale, explain, detect) {
       const image = framePixels(video, width, height, scale);
-      const found = await model.analyze(image, { ...detect, explain });
+      // (options that are not an object go to analyze() as they are: its INVALID_ARG)
+      const found = await model.analyze(image, detect === undefined || detect === null ? { explain } : typeof detect === 'object' ? { ...detect, explain } : detect);
       const k = width / image.width;
       const faces = found.map((f) => scaleFace(f, k));
       return { faces, model: typeof options.model === 'string' ? options.model : 'lite' };
