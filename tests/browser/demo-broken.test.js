@@ -155,16 +155,20 @@ ftest('6: each heat map is drawn over the crop C classified (turned with it), ma
         assert.ok(near, `${name}: map ${i + 1} drawn at ${JSON.stringify(d)}, the crop C classified is ${JSON.stringify(e)}`);
       });
       const on = await probe();
+      // maps off: the photo is analysed again without them; once that answer is drawn, the
+      // same places are probed (the crops put back for probe() only)
       await page.getByLabel('Show where the model looks').uncheck();
-      await page.waitForFunction(() => !document.getElementById('canvas').dataset.heatCrops);
+      await page.waitForFunction(() => document.body.dataset.explained === '0' && !document.getElementById('canvas').dataset.heatCrops, null, { timeout: 30000 });
       await page.evaluate((v) => { document.getElementById('canvas').dataset.heatCrops = v; }, crops);
       const off = await probe();
+      await page.evaluate(() => { delete document.getElementById('canvas').dataset.heatCrops; });
       for (let i = 0; i < on.length; i++) {
         assert.ok(diff(on[i].corner, off[i].corner) <= 6, `${name}: map ${i + 1} tints the corner of its square (${on[i].corner} vs ${off[i].corner})`);
         assert.ok(diff(on[i].centre, off[i].centre) > 6, `${name}: map ${i + 1} does not tint the face (${on[i].centre} vs ${off[i].centre})`);
       }
+      // maps on again: wait for the analysis that brings them
       await page.getByLabel('Show where the model looks').check();
-      await page.waitForFunction(() => JSON.parse(document.getElementById('canvas').dataset.heatCrops || '[]').length >= 2);
+      await page.waitForFunction(() => Number(document.body.dataset.explained) >= 2 && JSON.parse(document.getElementById('canvas').dataset.heatCrops || '[]').length >= 2, null, { timeout: 30000 });
       // the opacity slider: the map over the face fades with it
       const tintAt = async (v) => {
         await page.locator('#heatOpacity').fill(String(v));
