@@ -77,7 +77,7 @@ const USAGE = `usage:
       --predictions OUT.csv: one row per scored image: file, true and predicted class index
       (FER+ order), the 8 probabilities (e.g. to compare with another framework).
   emoxnet assets DIR
-      Copy the package's runtime files (the two .wasm builds and the three .emx models) into
+      Copy the package's runtime files (the three .wasm builds and the three .emx models) into
       DIR, for apps that serve them themselves: then call init({ baseUrl: 'URL of DIR' }).
       Needed with bundlers that do not copy new URL(..., import.meta.url) assets (esbuild).
   emoxnet --help | --version
@@ -523,6 +523,7 @@ async function readLabelCsv(dir) {
 
 // The files init({ baseUrl }) expects in one folder (wasm/lib/assets.js), from this package.
 const ASSET_FILES = [
+  ['wasm/dist', 'emoxnet-relaxed.wasm'],
   ['wasm/dist', 'emoxnet-simd.wasm'],
   ['wasm/dist', 'emoxnet-scalar.wasm'],
   ['models', 'emoxnet-lite.emx'],

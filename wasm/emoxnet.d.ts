@@ -112,21 +112,29 @@ export interface LoadOptions {
    * see {@link init}. Relative URLs resolve against the page.
    */
   baseUrl?: string | URLLike;
-  /** The .wasm bytes to use instead of fetching dist/emoxnet-{simd,scalar}.wasm. */
+  /** The .wasm bytes to use instead of fetching dist/emoxnet-{relaxed,simd,scalar}.wasm. */
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** An already compiled WebAssembly.Module (e.g. shared with a worker); skips fetching and compiling. */
   wasmModule?: WasmModule;
   /**
-   * Where to find a .wasm file, given its name (`emoxnet-simd.wasm` / `emoxnet-scalar.wasm`)
+   * Where to find a .wasm file, given its name (`emoxnet-relaxed.wasm` / `emoxnet-simd.wasm` /
+   * `emoxnet-scalar.wasm`)
    * and the default location (in the package, or under baseUrl). Return a URL or a string
    * (URL, or path on Node); null/undefined keeps the default. baseUrl is simpler.
    */
   locateFile?: (fileName: string, defaultUrl: URLLike | string) => string | URLLike | null | undefined;
   /**
-   * Force the SIMD (true) or scalar (false) build. Default: SIMD when the engine supports it.
+   * Force a SIMD (true) or the scalar (false) build. Default: SIMD when the engine supports it.
    * true on an engine without WebAssembly SIMD throws EmxError 'LOAD'.
    */
   simd?: boolean;
+  /**
+   * With SIMD: the relaxed-SIMD build (fused multiply-add; Chromium >= 114, Node >= 22, or Node
+   * 20 with --experimental-wasm-relaxed-simd) or the SIMD128 one (false). Default: relaxed where
+   * the engine runs it. Results may differ from SIMD128's in the last bits (one rounding per
+   * multiply-add instead of two). true on an engine without it throws EmxError 'LOAD'.
+   */
+  relaxed?: boolean;
   /** Run the plain C reference ops instead of the optimised kernels (for tests). */
   reference?: boolean;
   /**
@@ -155,7 +163,7 @@ export interface LoadBudget {
 
 /**
  * Serve the package's files from one place: baseUrl is a folder (URL, or on Node a path)
- * holding emoxnet-simd.wasm, emoxnet-scalar.wasm, emoxnet-lite.emx, emoxnet.emx and
+ * holding emoxnet-relaxed.wasm, emoxnet-simd.wasm, emoxnet-scalar.wasm, emoxnet-lite.emx, emoxnet.emx and
  * blazeface.emx, as `npx emoxnet assets DIR` copies them. Applies to every later load().
  * Needed only where the bundler does not copy files referenced by
  * `new URL('...', import.meta.url)` (esbuild), or to host the files on a CDN. null: back to
@@ -356,7 +364,7 @@ export interface Model<C extends string = Expression> {
    */
   readonly meta: Readonly<Record<string, string>>;
   /** The wasm build running this model; 'custom' when given wasmBinary / wasmModule. */
-  readonly variant: 'simd' | 'scalar' | 'custom';
+  readonly variant: 'relaxed' | 'simd' | 'scalar' | 'custom';
   /** Whether the C reference ops run instead of the optimised kernels. */
   readonly reference: boolean;
   /** Whether dispose() was called. */
@@ -472,6 +480,9 @@ export function annotate(
 
 /** Whether this JavaScript engine supports WebAssembly SIMD (128-bit). */
 export function simdSupported(): boolean;
+
+/** Whether this JavaScript engine supports WebAssembly relaxed SIMD (load() then picks that build). */
+export function relaxedSimdSupported(): boolean;
 
 /**
  * The tiles that detect()/analyze() use for `tiles: 'auto'` on an image of this size: the most

@@ -12,7 +12,7 @@
 // No module here imports a Node builtin statically, so browser bundles never see 'fs'.
 export { EmxError } from './lib/errors.js';
 export { init } from './lib/assets.js';
-export { simdSupported } from './lib/wasm.js';
+export { simdSupported, relaxedSimdSupported } from './lib/wasm.js';
 export { load } from './lib/model.js';
 export { decodeImage, annotate } from './lib/codec.js';
 export { autoTiles } from './lib/detector.js';

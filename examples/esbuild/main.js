@@ -17,6 +17,7 @@ async function main() {
       ? faces.map((f) => `${f.label} ${Math.round(100 * f.scores[f.label])}%`).join(", ")
       : "no face found";
     document.body.dataset.result = JSON.stringify(faces.map((f) => ({ label: f.label, box: f.box })));
+    document.body.dataset.variant = model.variant; // the .wasm build that ran: 'relaxed', 'simd' or 'scalar'
     model.dispose();
   } catch (err) {
     // Every error the package throws on purpose is an EmxError with a .code.

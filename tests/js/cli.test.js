@@ -170,11 +170,11 @@ test('eval on FER+ Valid with the lite model (first 100 images)', (t) => {
   t.diagnostic(`lite, first 100 Valid images: accuracy ${(100 * s.accuracy).toFixed(1)}%`);
 });
 
-test('assets DIR copies the five runtime files init({ baseUrl }) expects', () => {
+test('assets DIR copies the six runtime files init({ baseUrl }) expects', () => {
   const out = mkdtempSync(join(tmpdir(), 'emx-cli-assets-'));
   const r = cli('assets', join(out, 'sub'));
   assert.equal(r.code, 0, r.err);
-  for (const [from, name] of [['wasm/dist', 'emoxnet-simd.wasm'], ['wasm/dist', 'emoxnet-scalar.wasm'], ['models', 'emoxnet-lite.emx'], ['models', 'emoxnet.emx'], ['models', 'blazeface.emx']]) {
+  for (const [from, name] of [['wasm/dist', 'emoxnet-relaxed.wasm'], ['wasm/dist', 'emoxnet-simd.wasm'], ['wasm/dist', 'emoxnet-scalar.wasm'], ['models', 'emoxnet-lite.emx'], ['models', 'emoxnet.emx'], ['models', 'blazeface.emx']]) {
     assert.deepEqual(readFileSync(join(out, 'sub', name)), readFileSync(join(ROOT, from, name)), name);
   }
   assertCleanError(cli('assets'), /assets takes one folder/);

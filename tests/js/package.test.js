@@ -14,6 +14,7 @@ import { ROOT, FER_CLASSES, assertBuilt, makeDenseModel, makePng } from './helpe
 
 const dense = makeDenseModel();
 const ASSETS = [
+  ['wasm/dist', 'emoxnet-relaxed.wasm'],
   ['wasm/dist', 'emoxnet-simd.wasm'],
   ['wasm/dist', 'emoxnet-scalar.wasm'],
   ['models', 'emoxnet-lite.emx'],
@@ -123,6 +124,7 @@ test('the exports map exposes the models, the .wasm builds and the video worker 
   for (const [spec, file] of [
     ['emoxnet/models/emoxnet-lite.emx', 'models/emoxnet-lite.emx'],
     ['emoxnet/models/blazeface.emx', 'models/blazeface.emx'],
+    ['emoxnet/wasm/emoxnet-relaxed.wasm', 'wasm/dist/emoxnet-relaxed.wasm'],
     ['emoxnet/wasm/emoxnet-simd.wasm', 'wasm/dist/emoxnet-simd.wasm'],
     ['emoxnet', 'wasm/emoxnet.js'],
     ['emoxnet/video-worker', 'wasm/lib/video-worker.js'],

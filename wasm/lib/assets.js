@@ -1,4 +1,4 @@
-// assets.js - where the package's own files are: the two .wasm builds and the three shipped
+// assets.js - where the package's own files are: the three .wasm builds and the three shipped
 // models, and init({ baseUrl }) to serve all of them from one place of the app's choosing.
 //
 // Every default location is a literal `new URL('relative/path', import.meta.url)`. webpack 5,
@@ -13,7 +13,7 @@ import { IS_NODE, isUrlString, pageUrl, resolveLocation, toUrl } from './io.js';
 /** The shipped model names and their files. */
 export const MODEL_FILES = Object.freeze({ lite: 'emoxnet-lite.emx', ensemble: 'emoxnet.emx' });
 export const DETECTOR_FILE = 'blazeface.emx';
-export const WASM_FILES = Object.freeze({ simd: 'emoxnet-simd.wasm', scalar: 'emoxnet-scalar.wasm' });
+export const WASM_FILES = Object.freeze({ relaxed: 'emoxnet-relaxed.wasm', simd: 'emoxnet-simd.wasm', scalar: 'emoxnet-scalar.wasm' });
 
 function packaged(file) {
   switch (file) {
@@ -23,6 +23,8 @@ function packaged(file) {
       return new URL('../../models/emoxnet.emx', import.meta.url);
     case 'blazeface.emx':
       return new URL('../../models/blazeface.emx', import.meta.url);
+    case 'emoxnet-relaxed.wasm':
+      return new URL('../dist/emoxnet-relaxed.wasm', import.meta.url);
     case 'emoxnet-simd.wasm':
       return new URL('../dist/emoxnet-simd.wasm', import.meta.url);
     case 'emoxnet-scalar.wasm':
@@ -45,8 +47,8 @@ function checkBase(baseUrl, what) {
 
 /**
  * Configure where the package's files come from, for every later load(). baseUrl: a folder
- * (URL, or on Node a path) holding emoxnet-simd.wasm, emoxnet-scalar.wasm, emoxnet-lite.emx,
- * emoxnet.emx and blazeface.emx, e.g. what `npx emoxnet assets public/emoxnet` copied.
+ * (URL, or on Node a path) holding emoxnet-relaxed.wasm, emoxnet-simd.wasm, emoxnet-scalar.wasm,
+ * emoxnet-lite.emx, emoxnet.emx and blazeface.emx, e.g. what `npx emoxnet assets public/emoxnet` copied.
  * Relative URLs resolve against the page. null goes back to the files next to the module.
  */
 export function init(options) {

@@ -75,7 +75,7 @@ class Model {
     const meta = Object.fromEntries(entries); // own properties, a key '__proto__' included
     /** Metadata strings from the file (keys such as name, description, valid_accuracy). */
     this.meta = Object.freeze(meta);
-    /** Which wasm build runs this model: 'simd', 'scalar' or 'custom' (wasmBinary/wasmModule). */
+    /** Which wasm build runs this model: 'relaxed', 'simd', 'scalar' or 'custom' (wasmBinary/wasmModule). */
     this.variant = variant;
     /** Whether the plain C reference ops run instead of the optimised kernels. */
     this.reference = reference;
@@ -373,7 +373,7 @@ class Model {
 
 /**
  * Load a model. source: .emx bytes, a URL/path, or a shipped name ('lite', 'ensemble').
- * options: { baseUrl, wasmBinary, wasmModule, locateFile, simd, reference, detector };
+ * options: { baseUrl, wasmBinary, wasmModule, locateFile, simd, relaxed, reference, detector };
  * detector: the face detector detect()/analyze() load on first use (.emx bytes, URL or path;
  * default the shipped blazeface.emx).
  */

@@ -1,18 +1,18 @@
 // video-worker.js - the module worker behind watchVideo({ worker: true }) and the live demo
 // (web/): holds the model (its own WebAssembly instance) and runs analyze() on the frames the
 // page sends, so the page's main thread never waits on the network.
-// Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, baseUrl?, detect?}
+// Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, relaxed?:boolean, baseUrl?, detect?}
 //               {type:'frame', id, bitmap:ImageBitmap | image:{data,width,height}, maxSide?,
 //                explain?: boolean, detect?}  (explain: add each face's class activation map,
 //                analyze()'s cam over its crop; detect: analyze() options for this frame, over
 //                the load message's)
-// Messages out: {type:'hello', offscreen, simd}
+// Messages out: {type:'hello', offscreen, simd, relaxed}
 //               {type:'loaded', model, variant, meta, classNames}
 //               {type:'faces', id, model, faces, ms, width, height}
 //               {type:'error', stage:'load'|'frame', model?, id?, code, message}
 import { load } from './model.js';
 import { init } from './assets.js';
-import { simdSupported } from './wasm.js';
+import { relaxedSimdSupported, simdSupported } from './wasm.js';
 import { scaleFace } from './detector.js';
 
 let model = null;
@@ -25,9 +25,10 @@ let queue = Promise.resolve();
 const post = (msg) => self.postMessage(msg);
 const errInfo = (err) => ({ code: (err && err.code) || 'UNKNOWN', message: (err && err.message) || String(err) });
 
-async function doLoad({ model: name, simd, baseUrl, detect }) {
+async function doLoad({ model: name, simd, relaxed, baseUrl, detect }) {
   const opts = {};
   if (simd === false) opts.simd = false;
+  if (relaxed === false) opts.relaxed = false;
   try {
     if (baseUrl) init({ baseUrl });
     if (detect) detectOptions = { ...detectOptions, ...detect };
@@ -88,4 +89,4 @@ self.onmessage = ({ data }) => {
   else if (data.type === 'frame') queue = queue.then(() => doFrame(data));
 };
 
-post({ type: 'hello', offscreen: typeof OffscreenCanvas === 'function', simd: simdSupported() });
+post({ type: 'hello', offscreen: typeof OffscreenCanvas === 'function', simd: simdSupported(), relaxed: relaxedSimdSupported() });

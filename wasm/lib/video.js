@@ -287,6 +287,7 @@ function workerRunner(options) {
       baseUrl: configuredBaseUrl(),
       detect: options.detect,
       ...(options.loadOptions?.simd === false ? { simd: false } : {}),
+      ...(options.loadOptions?.relaxed === false ? { relaxed: false } : {}),
     });
   }
   let n = 0;
