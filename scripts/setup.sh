@@ -5,6 +5,8 @@
 #   gcc-multilib, lib32stdc++-12-dev  the 32-bit (-m32) ASan build of the C tests and the
 #                       32-bit fuzz build (libFuzzer links libstdc++): a 32-bit size_t natively
 #   emscripten, node-acorn  the WebAssembly build (Debian's emcc runs its tools on Node)
+#   clang-19, lld-19, llvm-19  the relaxed-SIMD WebAssembly build, through the same emcc: its
+#                       clang 14 predates the final relaxed-SIMD opcodes (CMakeLists.txt)
 #   libstb-dev          stb_image_resize.h / stb_image.h (never vendored)
 #   python3-numpy       golden-file checks of the exporter tests (PyTorch itself is optional)
 #   clang, libclang-rt-14-dev  libFuzzer and sanitizers (scripts/fuzz.sh)
@@ -17,7 +19,7 @@
 # no runtime dependencies.
 # Training additionally needs python3-torch: `scripts/setup.sh --training`.
 set -eu
-PKGS="cmake gcc gcc-multilib lib32stdc++-12-dev make clang-format emscripten node-acorn libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
+PKGS="cmake gcc gcc-multilib lib32stdc++-12-dev make clang-format emscripten node-acorn clang-19 lld-19 llvm-19 libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
 [ "${1:-}" = "--training" ] && PKGS="$PKGS python3-torch python3-matplotlib"
 
 missing=""

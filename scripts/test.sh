@@ -23,9 +23,10 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEMX_SANITIZE=ON >/dev/null
 make -C build-asan -j"$JOBS" >/dev/null
 ctest --test-dir build-asan --output-on-failure || status=1
 
-echo "== C tests (WebAssembly: SIMD128 and scalar cores, under Node)"
+echo "== C tests (WebAssembly: relaxed-SIMD, SIMD128 and scalar cores, under Node)"
 # Built by scripts/build.sh in build-wasm/: the same tests/test-*.c, so each kernel meets the
-# reference oracle in all three builds, and the 32-bit size arithmetic is exercised (wasm32).
+# reference oracle in all four builds, and the 32-bit size arithmetic is exercised (wasm32).
+# The relaxed ones run under node --experimental-wasm-relaxed-simd (Node 20 needs the flag).
 ctest --test-dir build-wasm -j"$JOBS" --output-on-failure || status=1
 
 echo "== C tests (32-bit native, -m32, ASan + UBSan)"
