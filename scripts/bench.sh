@@ -4,9 +4,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 echo "# EmoXNet benchmarks: $(date -u +%Y-%m-%d), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, node $(node --version)"
+# Node 20 runs the relaxed-SIMD build only under this flag (later versions ship relaxed SIMD)
+RELAXED=""
+if node --experimental-wasm-relaxed-simd -e 0 2>/dev/null; then RELAXED="--experimental-wasm-relaxed-simd"; fi
 echo
-echo "## Expression models, per face (JS API, includes preprocessing)"
-node --no-experimental-fetch tests/bench/classify.bench.js
+echo "## Expression models, per face (JS API, includes preprocessing): relaxed SIMD, SIMD128, scalar"
+node --no-experimental-fetch $RELAXED tests/bench/classify.bench.js
 echo
 echo "## Engines: the same network and weights in our WASM core, TF.js wasm (XNNPACK), onnxruntime-web"
 # The networks come from the shipped .emx files themselves (tests/bench/networks.js), converted
@@ -20,9 +23,12 @@ echo
 echo "## Conv/GEMM micro-kernels, WebAssembly SIMD128 (V8, optimised tier)"
 node --no-experimental-fetch build-wasm/bench-kernels.cjs
 echo
+echo "## Conv/GEMM micro-kernels, WebAssembly relaxed SIMD (f32x4.relaxed_madd: fused multiply-add)"
+node --no-experimental-fetch $RELAXED build-wasm/bench-kernels-relaxed.cjs
+echo
 echo "## Detect + classify, 640x480 frame: one face, then frames with 1, 4, 16 faces"
 node --no-experimental-fetch tests/bench/detect.bench.js --faces 1,4,16
 echo
-echo "## In a real browser: Node vs Debian's Chromium (headless; then CPU throttled 4x, a mid-range phone)"
+echo "## In a real browser: Node vs Debian's Chromium (headless; then CPU throttled 4x, a mid-range phone), relaxed SIMD vs SIMD128"
 # not under --no-experimental-fetch: playwright-core needs fetch's globals
-node tests/bench/browser.bench.js --throttle 4
+node $RELAXED tests/bench/browser.bench.js --throttle 4

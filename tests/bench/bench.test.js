@@ -149,15 +149,19 @@ const run = (cmd, args, expect) => {
   for (const re of expect) assert.match(out, re);
 };
 const NODE = [process.execPath, '--no-experimental-fetch'];
+// Node 20 runs the relaxed-SIMD build only with this flag (scripts/bench.sh passes it the same way)
+const RELAXED = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '-e', '0']).status === 0 ? ['--experimental-wasm-relaxed-simd'] : [];
 
-test('smoke: classify.bench.js', () => run(NODE[0], [NODE[1], 'tests/bench/classify.bench.js', '--runs', '3', '--warm', '2'], [/EmoXNetLite \| wasm SIMD128/]));
+test('smoke: classify.bench.js', () => run(NODE[0], [NODE[1], ...RELAXED, 'tests/bench/classify.bench.js', '--runs', '3', '--warm', '2'],
+  [/EmoXNetLite \| wasm SIMD128/, /EmoXNetLite \| wasm relaxed SIMD/]));
 test('smoke: engines.bench.js --smoke (outputs checked within 1e-4 before timing)', () =>
   run(NODE[0], [NODE[1], 'tests/bench/engines.bench.js', '--smoke'], [/EmoXNetLite \(shipped\)/, /MobileNetV1/, /face-api/]));
 test('smoke: detect.bench.js', () => run(NODE[0], [NODE[1], 'tests/bench/detect.bench.js', '--runs', '3'], [/detect \+ classify: median/]));
 test('smoke: bench-kernels (native and wasm)', { skip: !existsSync(join(root, 'build', 'bench-kernels')) && 'not built' }, () => {
   run(join(root, 'build', 'bench-kernels'), ['0.001'], [/peak 128-bit SIMD/]);
   run(NODE[0], [NODE[1], 'build-wasm/bench-kernels.cjs', '0.001'], [/peak 128-bit SIMD/]);
+  run(NODE[0], [NODE[1], ...RELAXED, 'build-wasm/bench-kernels-relaxed.cjs', '0.001'], [/bench-kernels \(wasmrelaxed\)/, /peak 128-bit SIMD/]);
 });
 // playwright-core needs fetch's globals: no --no-experimental-fetch here
 test('smoke: browser.bench.js (Node and headless Chromium)', () =>
-  run(NODE[0], ['tests/bench/browser.bench.js', '--smoke'], [/EmoXNetLite classify\(\) per face/, /Chromium|SKIP browser/]));
+  run(NODE[0], [...RELAXED, 'tests/bench/browser.bench.js', '--smoke'], [/EmoXNetLite classify\(\) per face/, /Chromium|SKIP browser/, /relaxed SIMD/]));

@@ -3,7 +3,12 @@
 // Node process, then in Debian's Chromium, headless, driven by playwright-core (never a
 // downloaded browser), on a page next to the demo's server (scripts/serve.js, port 0).
 //
-//   node tests/bench/browser.bench.js [--runs N] [--rounds R] [--smoke] [--throttle R]
+//   node [--experimental-wasm-relaxed-simd] tests/bench/browser.bench.js [--runs N] [--rounds R]
+//        [--smoke] [--throttle R] [--builds relaxed,simd]
+//
+// --builds: the .wasm builds compared, taking turns sample by sample (perface.js): relaxed SIMD
+// (fused multiply-add) and SIMD128 by default. Chromium runs relaxed SIMD; Node 20 only with
+// --experimental-wasm-relaxed-simd (npm run bench passes it), else its relaxed cells are empty.
 //
 // --throttle R: also run the page with Chromium's CPU throttling at R x (DevTools
 // Emulation.setCPUThrottlingRate; 4 ~ a mid-range phone), as a third column.
@@ -18,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import * as api from '../../wasm/emoxnet.js';
 import { MIME, serve } from '../../scripts/serve.js';
 import { oneFaceFrame } from './frame.js';
-import { measure } from './perface.js';
+import { BUILDS, measure } from './perface.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PAGE_FILES = ['browser-page.html', 'perface.js'];
@@ -30,13 +35,14 @@ const ISOLATION = {
 };
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const args = process.argv.slice(2);
-let opts = { runs: 50, group: 10, warm: 200 };
+let opts = { runs: 50, group: 10, warm: 200, builds: ['relaxed', 'simd'] };
 let throttle = 0;
 let rounds = 2;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') opts.runs = Number(args[++i]);
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
-  else if (args[i] === '--smoke') { opts = { runs: 3, group: 2, warm: 3 }; rounds = 1; }
+  else if (args[i] === '--smoke') { opts = { ...opts, runs: 3, group: 2, warm: 3 }; rounds = 1; }
+  else if (args[i] === '--builds') opts.builds = args[++i].split(',');
   else if (args[i] === '--throttle') throttle = Number(args[++i]);
   else throw new Error(`unknown argument ${args[i]}`);
 }
@@ -46,10 +52,14 @@ if (!face) console.log(`(no FER+ face at ${facePath}: the frame has no face, ana
 // Node and Chromium cannot take turns call by call (two processes), so the whole sequence runs
 // `rounds` times and each cell keeps its best median: on shared cores a load spike then costs a
 // round, not the comparison.
-const columns = new Map(); // name -> rows
+const columns = new Map(); // name -> Map(key/build -> row)
 const keep = (name, rows) => {
-  const old = columns.get(name);
-  columns.set(name, old ? old.map((r, i) => (rows[i].med < r.med ? rows[i] : r)) : rows);
+  const cells = columns.get(name) ?? new Map();
+  for (const r of rows) {
+    const id = `${r.key}/${r.build}`;
+    if (!cells.has(id) || r.med < cells.get(id).med) cells.set(id, r);
+  }
+  columns.set(name, cells);
 };
 
 let chromium = null;
@@ -64,7 +74,7 @@ const browser = chromium && await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
 });
 try {
-  const page0 = new URL(`/tests/bench/browser-page.html?runs=${opts.runs}&group=${opts.group}&warm=${opts.warm}`, url).href;
+  const page0 = new URL(`/tests/bench/browser-page.html?runs=${opts.runs}&group=${opts.group}&warm=${opts.warm}&builds=${opts.builds}`, url).href;
   for (let round = 0; round < rounds; round++) {
     keep(`Node ${process.version}`, await measure(api, { frame, ...opts }));
     for (const rate of !browser ? [] : throttle > 1 ? [1, throttle] : [1]) {
@@ -89,6 +99,7 @@ try {
         throw new Error(`benchmark page failed: ${e.message}${errors.length ? ` (${errors.join('; ')})` : ''}`);
       });
       if (!r.simd) throw new Error('Chromium reports no WebAssembly SIMD');
+      if (opts.builds.includes('relaxed') && !r.relaxed) console.log('(this Chromium has no relaxed SIMD: its relaxed cells stay empty)');
       const version = /Chrom(?:e|ium)\/([\d.]+)/.exec(r.userAgent)?.[1] ?? browser.version();
       keep(`Chromium ${version} headless${rate > 1 ? `, CPU ${rate}x throttled` : ''}`, r.rows);
       await page.close();
@@ -100,15 +111,30 @@ try {
 }
 
 const f3 = (v) => v.toFixed(3);
-const cols = [...columns].map(([name, rows]) => ({ name, rows }));
-console.log(`ms, median (p95) of ${opts.runs} samples of ${opts.group} calls (detect, analyze, ensemble: 1 call) after ${opts.warm} warm-up calls, best of ${rounds} round(s); wasm SIMD128, single thread`);
+const cols = [...columns].map(([name, cells]) => ({ name, cells }));
+// rows: every figure x build any column measured, in measure()'s order
+const ids = [...new Map(cols.flatMap((c) => [...c.cells].map(([id, r]) => [id, r]))).entries()];
+const cell = (c, id) => c.cells.get(id);
+const fmt = (r) => (r ? `${f3(r.med)} (${f3(r.p95)})` : '-');
+console.log(`ms, median (p95) of ${opts.runs} samples of ${opts.group} calls (detect, analyze, ensemble: 1 call) after ${opts.warm} warm-up calls, best of ${rounds} round(s); builds taking turns sample by sample; single thread`);
 console.log();
-console.log(`| figure | ${cols.map((c) => c.name).join(' | ')} |${cols.length > 1 ? ' Chromium / Node |' : ''}`);
-console.log(`|---|${cols.map(() => '---:|').join('')}${cols.length > 1 ? '---:|' : ''}`);
-for (const [i, row] of cols[0].rows.entries()) {
-  const cells = cols.map((c) => `${f3(c.rows[i].med)} (${f3(c.rows[i].p95)})`);
-  const ratio = cols.length > 1 ? ` ${(cols[1].rows[i].med / row.med).toFixed(2)} |` : '';
-  console.log(`| ${row.label} | ${cells.join(' | ')} |${ratio}`);
+console.log(`| figure | build | ${cols.map((c) => c.name).join(' | ')} |${cols.length > 1 ? ' Chromium / Node |' : ''}`);
+console.log(`|---|---|${cols.map(() => '---:|').join('')}${cols.length > 1 ? '---:|' : ''}`);
+for (const [id, row] of ids) {
+  const a = cell(cols[0], id), b = cols[1] && cell(cols[1], id);
+  const ratio = cols.length > 1 ? ` ${a && b ? (b.med / a.med).toFixed(2) : '-'} |` : '';
+  console.log(`| ${row.label} | ${BUILDS[row.build].label} | ${cols.map((c) => fmt(cell(c, id))).join(' | ')} |${ratio}`);
+}
+if (opts.builds.includes('relaxed') && opts.builds.includes('simd')) {
+  console.log();
+  console.log('Relaxed SIMD (fused multiply-add) speed-up over SIMD128: SIMD128 median / relaxed median, same column');
+  console.log();
+  console.log(`| figure | ${cols.map((c) => c.name).join(' | ')} |`);
+  console.log(`|---|${cols.map(() => '---:|').join('')}`);
+  for (const [id, row] of ids.filter(([, r]) => r.build === 'relaxed')) {
+    const sid = `${row.key}/simd`;
+    console.log(`| ${row.label} | ${cols.map((c) => (cell(c, id) && cell(c, sid) ? `${(cell(c, sid).med / cell(c, id).med).toFixed(2)}x` : '-')).join(' | ')} |`);
+  }
 }
 console.log();
-console.log(`analyze(): ${cols.map((c) => `${c.name}: ${c.rows.find((r) => r.note)?.note ?? '-'}`).join('; ')}`);
+console.log(`analyze(): ${cols.map((c) => `${c.name}: ${[...c.cells.values()].filter((r) => r.note).map((r) => `${BUILDS[r.build].label} ${r.note}`).join(', ') || '-'}`).join('; ')}`);

@@ -15,40 +15,61 @@ export function syntheticFace() {
   return face;
 }
 
-async function sample(fn, { runs, group, warm }) {
-  for (let i = 0; i < warm; i++) await fn();
-  const t = [];
+// The builds measure() can compare, and the load() options that pick each one.
+export const BUILDS = Object.freeze({
+  relaxed: { label: 'relaxed SIMD', options: { relaxed: true } },
+  simd: { label: 'SIMD128', options: { simd: true, relaxed: false } },
+  scalar: { label: 'scalar', options: { simd: false } },
+});
+
+/**
+ * Time each of fns (one per build) the same way, taking turns sample by sample: on shared cores
+ * a load change then hits every build alike, so their ratio survives it.
+ */
+async function sampleTurns(fns, { runs, group, warm }) {
+  for (const fn of fns) for (let i = 0; i < warm; i++) await fn();
+  const t = fns.map(() => []);
   for (let s = 0; s < runs; s++) {
-    const t0 = performance.now();
-    for (let i = 0; i < group; i++) await fn();
-    t.push((performance.now() - t0) / group);
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      for (let i = 0; i < group; i++) await fn();
+      t[k].push((performance.now() - t0) / group);
+    }
   }
-  t.sort((a, b) => a - b);
-  return { med: t[Math.floor(t.length / 2)], p95: t[Math.min(t.length - 1, Math.floor(t.length * 0.95))] };
+  return t.map((x) => {
+    x.sort((a, b) => a - b);
+    return { med: x[Math.floor(x.length / 2)], p95: x[Math.min(x.length - 1, Math.floor(x.length * 0.95))] };
+  });
 }
 
 /**
- * api: { load } of wasm/emoxnet.js; frame: a 640x480 RGB image with one face ({ data, width,
- * height, channels }); runs: samples per figure; group: calls per sample; warm: warm-up calls.
- * Returns [{ key, label, med, p95, note? }].
+ * api: { load, relaxedSimdSupported } of wasm/emoxnet.js; frame: a 640x480 RGB image with one
+ * face ({ data, width, height, channels }); runs: samples per figure; group: calls per sample;
+ * warm: warm-up calls; builds: which .wasm builds to compare (BUILDS keys; 'relaxed' is left out
+ * where the engine lacks relaxed SIMD). Returns [{ key, build, label, med, p95, note? }].
  */
-export async function measure(api, { frame, runs = 50, group = 10, warm = 200 }) {
+export async function measure(api, { frame, runs = 50, group = 10, warm = 200, builds = ['simd'] }) {
   const face = syntheticFace();
+  const use = builds.filter((b) => b !== 'relaxed' || api.relaxedSimdSupported());
   const out = [];
   const opts = { runs, group, warm };
+  const slow = { runs, group: 1, warm: Math.min(warm, 30) };
+  const push = (key, label, results, notes = []) =>
+    results.forEach((r, k) => out.push({ key, build: use[k], label, ...r, ...(notes[k] ? { note: notes[k] } : {}) }));
   for (const [key, label, which] of [['lite', 'EmoXNetLite classify() per face (flip TTA)', 'lite'],
     ['ensemble', 'EmoXNet ensemble classify() per face (flip TTA)', 'ensemble']]) {
-    const m = await api.load(which, { simd: true });
-    out.push({ key, label, ...(await sample(() => m.classify(face), key === 'ensemble' ? { ...opts, group: 1, warm: Math.min(warm, 30) } : opts)) });
+    const ms = [];
+    for (const b of use) ms.push(await api.load(which, BUILDS[b].options));
+    push(key, label, await sampleTurns(ms.map((m) => () => m.classify(face)), key === 'ensemble' ? slow : opts));
     if (key === 'lite') {
       // the detector alone, then detect + classify one face with Lite
-      let faces = await m.analyze(frame); // loads the detector
-      const detOpts = { runs, group: 1, warm: Math.min(warm, 30) };
-      out.push({ key: 'detect', label: 'detect(), 640x480 frame', ...(await sample(() => m.detect(frame), detOpts)) });
-      const r = await sample(async () => { faces = await m.analyze(frame); }, detOpts);
-      out.push({ key: 'analyze', label: 'detect + classify (analyze()), 640x480, one face, Lite', ...r, note: `${faces.length} face(s) found` });
+      const faces = [];
+      for (const m of ms) faces.push(await m.analyze(frame)); // loads the detector
+      push('detect', 'detect(), 640x480 frame', await sampleTurns(ms.map((m) => () => m.detect(frame)), slow));
+      const r = await sampleTurns(ms.map((m, k) => async () => { faces[k] = await m.analyze(frame); }), slow);
+      push('analyze', 'detect + classify (analyze()), 640x480, one face, Lite', r, faces.map((f) => `${f.length} face(s) found`));
     }
-    m.dispose();
+    for (const m of ms) m.dispose();
   }
   return out;
 }
