@@ -32,3 +32,6 @@ echo
 echo "## In a real browser: Node vs Debian's Chromium (headless; then CPU throttled 4x, a mid-range phone), relaxed SIMD vs SIMD128"
 # not under --no-experimental-fetch: playwright-core needs fetch's globals
 node $RELAXED tests/bench/browser.bench.js --throttle 4
+echo
+echo "## The live page (web/) in Chromium: analysed frames per second, one-face 640x480 camera, CPU throttled 1x and 4x"
+node tests/bench/page-fps.bench.js --throttle 1,4

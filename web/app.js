@@ -6,7 +6,8 @@
 // same worker directly. Helpers, one job each: overlay.js (boxes, labels and maps on the
 // picture), labels.js (label placement), heat.js (heat maps),
 // summary.js (group summary), timeline.js (recording, plots, export), face-list.js (the list).
-// URL parameters (for trying the fallbacks): ?simd=0 forces the non-SIMD build;
+// URL parameters (for trying the fallbacks): ?simd=0 forces the non-SIMD build, ?relaxed=0 the
+// SIMD128 one where relaxed SIMD would run;
 // ?model=ensemble starts with the ensemble.
 import { FaceTracker, watchVideo } from '../wasm/emoxnet.js';
 import { drawOverlay } from './overlay.js';
@@ -92,6 +93,7 @@ function setBroken(stateName) {
 // scripts do not even run from file://)
 
 const simdWanted = params.get('simd') !== '0';
+const relaxedWanted = params.get('relaxed') !== '0';
 if (location.protocol === 'file:' || typeof WebAssembly !== 'object') {
   state.broken = true;
 } else {
@@ -135,7 +137,7 @@ function loadModel(name) {
   state.modelReady = state.modelName !== null; // keep using the current model while loading
   els.model.disabled = true;
   els.backend.textContent = `loading ${name}…`;
-  worker.postMessage({ type: 'load', model: name, simd: simdWanted ? undefined : false });
+  worker.postMessage({ type: 'load', model: name, simd: simdWanted ? undefined : false, relaxed: relaxedWanted ? undefined : false });
 }
 
 function modelLabel(name) {

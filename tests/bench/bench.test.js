@@ -165,3 +165,5 @@ test('smoke: bench-kernels (native and wasm)', { skip: !existsSync(join(root, 'b
 // playwright-core needs fetch's globals: no --no-experimental-fetch here
 test('smoke: browser.bench.js (Node and headless Chromium)', () =>
   run(NODE[0], [...RELAXED, 'tests/bench/browser.bench.js', '--smoke'], [/EmoXNetLite classify\(\) per face/, /Chromium|SKIP browser/, /relaxed SIMD/]));
+test('smoke: page-fps.bench.js (the live page, 4x throttled)', () =>
+  run(NODE[0], ['tests/bench/page-fps.bench.js', '--smoke'], [/analysed fps|SKIP page fps/]));
