@@ -2,8 +2,9 @@
 // with a fake camera playing a y4m built from known FER+ Valid faces (make-y4m.js). Checks that
 // the page finds both faces and labels the clearly happy one "happiness", the failure states
 // (permission denied, no camera, file://, insecure origin, model failing to load, ensemble
-// failing to load), switching to the ensemble, the non-SIMD fallback, the photo path, and the
-// phone-sized layout; screenshots go to build/screenshots/ (git-ignored). Setup: harness.js.
+// failing to load), switching to the ensemble, the relaxed-SIMD build and the SIMD128 and
+// non-SIMD fallbacks, the photo path, and the phone-sized layout; screenshots go to
+// build/screenshots/ (git-ignored). Setup: harness.js.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,7 +25,8 @@ ftest('camera: finds every face, labels the happy one, shows fps, ms and 8 bars 
     checkFaces(await listedFaces(page));
     assert.match(await page.textContent('#fps'), /^\d+(\.\d)?$/);
     assert.match(await page.textContent('#ms'), /^\d+(\.\d)?$/);
-    assert.match(await page.textContent('#backend'), /Lite · wasm simd/);
+    // Chromium >= 114 runs relaxed SIMD: the page picks that build (fused multiply-add)
+    assert.match(await page.textContent('#backend'), /Lite · wasm relaxed/);
     assert.equal(await page.locator('#faces li').first().getByRole('meter').count(), 8);
     const happy = page.locator('#faces li[data-label="happiness"]').first();
     assert.ok(Number(await happy.getByRole('meter', { name: 'happiness' }).getAttribute('aria-valuenow')) >= 50);
@@ -47,7 +49,7 @@ ftest('camera: finds every face, labels the happy one, shows fps, ms and 8 bars 
     // switch to the ensemble (models/emoxnet.emx): it loads, and labels the same faces
     await page.selectOption('#model', 'ensemble');
     await page.waitForSelector('body[data-model="ensemble"]', { timeout: 60000 });
-    assert.match(await page.textContent('#backend'), /^Ensemble · wasm simd/);
+    assert.match(await page.textContent('#backend'), /^Ensemble · wasm relaxed/);
     assert.match(await page.textContent('#modelInfo'), /^EmoXNet\b/);
     assert.equal(await page.inputValue('#model'), 'ensemble');
     await page.waitForSelector('body[data-faces-model="ensemble"]', { timeout: 60000 });
@@ -83,7 +85,7 @@ ftest('ensemble failing to load (404): a clear message, and Lite keeps running',
     assert.match(await page.textContent('#error'), /ensemble model is not available.*Still using Lite.*HTTP 404/i);
     assert.equal(await page.getAttribute('#error', 'data-kind'), 'model');
     assert.equal(await page.inputValue('#model'), 'lite');
-    assert.match(await page.textContent('#backend'), /^Lite · wasm simd/);
+    assert.match(await page.textContent('#backend'), /^Lite · wasm relaxed/);
     await page.screenshot({ path: join(SHOTS, 'demo-ensemble-missing.png') });
     const ms = await page.textContent('#ms');
     await page.waitForFunction((v) => document.getElementById('ms').textContent !== v, ms, { timeout: 30000 });
@@ -144,6 +146,19 @@ ftest('non-SIMD build (?simd=0): a notice, and the same faces', async () => {
   try {
     await page.waitForSelector('body[data-variant="scalar"]', { timeout: 30000 });
     assert.match(await page.textContent('#notice'), /non-SIMD/);
+    await page.setInputFiles('#file', join(h.dir, 'faces.png'));
+    await waitForFaces(page, 2, logs);
+    checkFaces(await listedFaces(page));
+  } finally {
+    await context.close();
+  }
+});
+
+ftest('SIMD128 build where relaxed SIMD would run (?relaxed=0): the same faces', async () => {
+  const { context, page, logs } = await openPage(h.camBrowser, { path: '?relaxed=0' });
+  try {
+    await page.waitForSelector('body[data-variant="simd"]', { timeout: 30000 });
+    assert.match(await page.textContent('#backend'), /^Lite · wasm simd/);
     await page.setInputFiles('#file', join(h.dir, 'faces.png'));
     await waitForFaces(page, 2, logs);
     checkFaces(await listedFaces(page));
