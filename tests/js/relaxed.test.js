@@ -84,6 +84,13 @@ if (!relaxedSimdSupported()) {
     assert.match(r.stdout, /# fail 0/);
   });
 } else {
+  test('the relaxed build has the SIMD128 build\'s exports and imports', () => {
+    const names = (f, list) => list(new WebAssembly.Module(readFileSync(join(ROOT, 'wasm', 'dist', f)))).map((e) => `${e.module ?? ''}.${e.name}:${e.kind}`).sort();
+    for (const list of [WebAssembly.Module.exports, WebAssembly.Module.imports]) {
+      assert.deepEqual(names('emoxnet-relaxed.wasm', list), names('emoxnet-simd.wasm', list));
+    }
+  });
+
   test('golden nets: the relaxed build matches PyTorch within 1e-4 (kernels and reference ops)', async (t) => {
     const manifest = [...goldenManifest(), ...goldenManifest('shipped.txt')];
     assert.ok(manifest.length > 0, 'no golden nets');
