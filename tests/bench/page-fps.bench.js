@@ -6,7 +6,7 @@
 // prints figures and asserts nothing (npm test runs it once with --smoke to keep it working).
 //
 //   node tests/bench/page-fps.bench.js [--throttle 1,4] [--seconds S] [--camera-fps F]
-//        [--builds relaxed,simd] [--page-only] [--smoke]
+//        [--builds relaxed,simd] [--page-only] [--rounds R] [--smoke]
 //
 // Throttling: DevTools CPU throttling (Emulation.setCPUThrottlingRate on the page's target)
 // slows the page's main thread only. The model runs in the page's Web Worker (web/worker.js), a
@@ -50,13 +50,15 @@ let warm = 3;
 let cameraFps = 30;
 let builds = ['relaxed', 'simd'];
 let slowAlso = true;
+let rounds = 2;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--throttle') rates = args[++i].split(',').map(Number);
   else if (args[i] === '--seconds') seconds = Number(args[++i]);
   else if (args[i] === '--camera-fps') cameraFps = Number(args[++i]);
   else if (args[i] === '--builds') builds = args[++i].split(',');
   else if (args[i] === '--page-only') slowAlso = false;
-  else if (args[i] === '--smoke') { rates = [4]; seconds = 2; warm = 1; builds = ['relaxed']; }
+  else if (args[i] === '--rounds') rounds = Number(args[++i]);
+  else if (args[i] === '--smoke') { rates = [4]; seconds = 2; warm = 1; builds = ['relaxed']; rounds = 1; }
   else throw new Error(`unknown argument ${args[i]}`);
 }
 if (!existsSync(CHROMIUM)) {
@@ -212,12 +214,17 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
     '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
 });
-const rows = [];
+// The configurations cannot take turns frame by frame (one page each), so the whole sequence
+// runs `rounds` times and each keeps its best round (highest fps): on shared cores a load spike
+// then costs a round, not the comparison between builds.
+const configs = rates.flatMap((rate) => builds.flatMap((build) =>
+  [{ rate, build, slowWorker: false }, ...(rate > 1 && slowAlso ? [{ rate, build, slowWorker: true }] : [])]));
+const rows = configs.map(() => null);
 try {
-  for (const rate of rates) {
-    for (const build of builds) {
-      rows.push(await run(browser, { url, rate, build, slowWorker: false }));
-      if (rate > 1 && slowAlso) rows.push(await run(browser, { url, rate, build, slowWorker: true }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, c] of configs.entries()) {
+      const r = await run(browser, { url, ...c });
+      if (!rows[i] || r.fps > rows[i].fps) rows[i] = r;
     }
   }
 } finally {
@@ -227,7 +234,7 @@ try {
 }
 
 const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : '-');
-console.log(`live page (web/), Lite, fake camera 640x480 @ ${cameraFps} fps, one face; ${seconds} s after ${warm} s warm-up; medians per analysed frame (ms)`);
+console.log(`live page (web/), Lite, fake camera 640x480 @ ${cameraFps} fps, one face; ${seconds} s after ${warm} s warm-up, best of ${rounds} round(s); medians per analysed frame (ms)`);
 console.log();
 console.log('| CPU throttling | build | analysed fps | page shows | faces listed | interval | bitmap | round trip | analyze (worker) | transfer | main thread in long frames |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
