@@ -131,8 +131,9 @@ export interface LoadOptions {
   /**
    * With SIMD: the relaxed-SIMD build (fused multiply-add; Chromium >= 114, Node >= 22, or Node
    * 20 with --experimental-wasm-relaxed-simd) or the SIMD128 one (false). Default: relaxed where
-   * the engine runs it. Results may differ from SIMD128's in the last bits (one rounding per
-   * multiply-add instead of two). true on an engine without it throws EmxError 'LOAD'.
+   * the engine runs it, SIMD128 where its .wasm cannot be fetched or compiled. Results may differ
+   * from SIMD128's in the last bits (one rounding per multiply-add instead of two). true on an
+   * engine without it, or without the file, throws EmxError 'LOAD'.
    */
   relaxed?: boolean;
   /** Run the plain C reference ops instead of the optimised kernels (for tests). */

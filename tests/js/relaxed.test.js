@@ -16,7 +16,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, relaxedSimdSupported, simdSupported } from '../../wasm/emoxnet.js';
@@ -88,6 +89,19 @@ if (!relaxedSimdSupported()) {
     const names = (f, list) => list(new WebAssembly.Module(readFileSync(join(ROOT, 'wasm', 'dist', f)))).map((e) => `${e.module ?? ''}.${e.name}:${e.kind}`).sort();
     for (const list of [WebAssembly.Module.exports, WebAssembly.Module.imports]) {
       assert.deepEqual(names('emoxnet-relaxed.wasm', list), names('emoxnet-simd.wasm', list));
+    }
+  });
+
+  test('a folder of package files without emoxnet-relaxed.wasm: the default falls back to SIMD128, relaxed: true fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emx-no-relaxed-'));
+    for (const f of ['emoxnet-simd.wasm', 'emoxnet-scalar.wasm']) copyFileSync(join(ROOT, 'wasm', 'dist', f), join(dir, f));
+    try {
+      const m = await load(dense(), { baseUrl: dir });
+      assert.equal(m.variant, 'simd');
+      m.dispose();
+      await assert.rejects(load(dense(), { baseUrl: dir, relaxed: true }), (e) => e.code === 'LOAD' && e.message.includes('emoxnet-relaxed.wasm'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

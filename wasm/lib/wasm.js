@@ -147,6 +147,18 @@ export async function getModule(options) {
     }
   }
   const variant = pickVariant(options);
+  try {
+    return await moduleOf(variant, options);
+  } catch (err) {
+    // The relaxed build picked by default (not asked for) and missing where the app serves the
+    // package's files (a folder copied by an older `emoxnet assets`, a CDN without it): run the
+    // SIMD128 build as before it existed, rather than fail.
+    if (variant !== 'relaxed' || options.relaxed === true || !(err instanceof EmxError) || err.code !== 'LOAD') throw err;
+    return moduleOf('simd', options);
+  }
+}
+
+async function moduleOf(variant, options) {
   const where = wasmLocation(variant, options);
   const key = describe(where);
   let p = moduleByLocation.get(key);
