@@ -22,7 +22,8 @@
 //   round trip from posting the frame to the worker to its faces arriving back
 //   analyze    the worker's model.analyze() (detector + Lite), as the worker measures it (times
 //              rate in the emulated rows)
-//   transfer   round trip - analyze: the worker's drawImage/getImageData and both messages
+//   transfer   round trip - analyze: the worker's drawImage/getImageData, both messages, and the
+//              wait for a busy main thread to take the answer
 //   main busy  share of wall time the page's main thread spends in long animation frames
 //              (> 50 ms: drawing the video and overlay, the face list, watchVideo's callbacks)
 // and the interval between analysed frames (1 / fps).
