@@ -164,6 +164,8 @@ emx_crop emx__face_crop(const emx_face *f);
 
 /* Run the graph on the input already in value 0's buffer (emx_classify preprocesses there). */
 void emx__forward(emx_model *m);
+/* Op k alone (emx__forward runs them in order): per-op profiling in tests/bench/bench-ops.c. */
+void emx__run_op(emx_model *m, int k);
 
 /* Value v (0 <= v < n_values) as computed by the last emx_run/emx_classify, with its shape;
  * NULL when v is out of range or its buffer is reused during a run (only values with keep set

@@ -13,7 +13,7 @@ static void run_conv(const emx_model *m, const emx__op *op, const float *in, flo
         emx__conv2d(&op->conv, m->packed + op->packed_offset, in, out, m->scratch);
 }
 
-static void run_op(emx_model *m, int k)
+void emx__run_op(emx_model *m, int k)
 {
     const emx__op *op = &m->ops[k];
     const emx__graph_value *vin = &m->values[op->inputs[0]];
@@ -75,7 +75,7 @@ static void run_op(emx_model *m, int k)
 void emx__forward(emx_model *m)
 {
     for (int k = 0; k < m->n_ops; k++)
-        run_op(m, k);
+        emx__run_op(m, k);
 }
 
 emx_status emx_run(emx_model *m, const float *input, float *probs)
