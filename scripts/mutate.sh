@@ -66,6 +66,9 @@ mutate explain-transpose src/explain.c 's/1, map_h, map_w, cam, up/1, map_w, map
 mutate explain-flip src/explain.c 's/b->flip \? v->w - 1 - x : x/x/' test-explain
 mutate gemm-k-off-by-one src/kernels/f32-gemm-4x8-minmax.c 's/k < kc; k\+\+/k + 1 < kc; k++/' test-ops
 mutate gemm-tail-2 src/kernels/f32-gemm-4x8-minmax.c 's/if \(nc & 2\)/if (nc & 2 && 0)/' test-ops
+mutate dw-tail-block src/kernels/f32-dwconv-minmax.c 's/return c >= EMX_DW_CB \? c - EMX_DW_CB : 0;/return start;/' test-ops
+mutate dw-edge-column src/kernels/f32-dwconv-minmax.c 's/p0\[k\] = inside \? r0 \+ off : z;/p0[k] = r0 + off;/' test-ops
+mutate dw-stride2-pair src/kernels/f32-dwconv-minmax.c 's/vb = emx_v4f_muladd\(x2, vw0, vbias\)/vb = emx_v4f_muladd(x1, vw0, vbias)/' test-ops
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops
 mutate record-landmark-y wasm/emx_wasm_detect.c 's/f->landmarks\[i\]\[1\]/f->landmarks[i][0]/' test-annotate
 mutate record-box wasm/emx_wasm_detect.c 's/out\[2\] = f->box.width;\n    out\[3\] = f->box.height;/out[2] = f->box.height;\n    out[3] = f->box.width;/' test-annotate

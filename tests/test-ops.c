@@ -215,6 +215,39 @@ static void test_conv(void)
                 n_wino++;
             }
     CHECK(n_wino >= 100);
+    /* Depthwise 3x3 (f32-dwconv-minmax.c's unrolled path): channel counts below, at and
+     * around the 4-channel blocks (the overlapping last block of 5, 6, 7, 9, 42, 43), widths
+     * and heights from 1 (every pixel an edge) up past the two-pixel interior loop, strides
+     * 1..3 per axis, padding 0..2 on each side (TF "same" for stride 2 pads only the bottom
+     * and right), every activation. */
+    static const int dw_c[] = { 1, 3, 4, 5, 6, 7, 8, 9, 12, 16, 42, 43 };
+    int n_dw = 0;
+    for (int ci = 0; ci < 12; ci++)
+        for (int w = 1; w <= 9; w += (w < 4 ? 1 : 2))
+            for (int sw = 1; sw <= 3; sw++)
+                for (int pad = 0; pad <= 2; pad++) {
+                    const int c = dw_c[ci], h = 1 + (w + ci) % 5, sh = 1 + (ci + sw) % 2;
+                    const int pb = (pad + w) % 3, pr = (pad + ci) % 3;
+                    const emx__act act = (emx__act)((ci + w + sw + pad) % 6);
+                    if (!make_conv(&s, h, w, c, c, 3, 3, sh, 1, pad, pad, pb, pr, c, act))
+                        continue;
+                    s.stride_w = sw;
+                    s.out_w = conv_out(w, 3, sw, 1, pad, pr);
+                    if (s.out_w <= 0)
+                        continue;
+                    check_conv(&s, (w + pad) % 4 != 0);
+                    n_dw++;
+                }
+    CHECK(n_dw >= 500);
+    /* BlazeFace's depthwise layers: 3x3 stride 1 pad 1, stride 2 TF "same" (pad 0, 1) */
+    static const int blaze[][2] = { { 64, 24 }, { 32, 28 }, { 32, 36 }, { 16, 42 }, { 8, 96 } };
+    for (size_t i = 0; i < sizeof blaze / sizeof blaze[0]; i++) {
+        const int hw = blaze[i][0], c = blaze[i][1];
+        make_conv(&s, hw, hw, c, c, 3, 3, 1, 1, 1, 1, 1, 1, c, EMX_ACT_NONE);
+        check_conv(&s, 1);
+        make_conv(&s, hw, hw, c, c, 3, 3, 2, 1, 0, 0, 1, 1, c, EMX_ACT_RELU);
+        check_conv(&s, 1);
+    }
     /* the model's real layer shapes (3x3 pad 1 stride 1 and 2, 1x1, depthwise) */
     static const int real[][4] = { { 48, 1, 16, 1 },   { 48, 16, 16, 1 },  { 24, 32, 32, 1 },
                                    { 12, 64, 64, 1 },  { 6, 128, 128, 1 }, { 24, 16, 32, 2 },

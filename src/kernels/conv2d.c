@@ -147,6 +147,8 @@ uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s)
     const int kind = emx__conv_kind(s);
     if (kind == EMX__CONV_WINO)
         return emx__wino_scratch_size(s);
+    if (kind == EMX__CONV_DW)
+        return emx__dwconv_scratch_size(s);
     if (kind != EMX__CONV_IGEMM)
         return 0;
     const emx__igemm_layout l = emx__layout(s);
@@ -163,7 +165,7 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
     const size_t npix = (size_t)s->out_h * s->out_w;
 
     if (kind == EMX__CONV_DW) {
-        emx__f32_dwconv_minmax__simd(s, packed, in, out, &params);
+        emx__f32_dwconv_minmax__simd(s, packed, in, out, scratch, &params);
         if (tail_act)
             emx__act_apply(npix * s->out_c, out, out, s->act);
         return;

@@ -79,14 +79,17 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
                       const float *in, float *out, float *scratch);
 
 /* ---- depthwise (groups == in_c == out_c) ----------------------------------------------
- * Packed per block of 4 channels: 4 biases, then kh*kw taps of 4 weights (padded with 0):
- * one vector per tap, so a 3x3 block's weights stay in 9 registers across a whole row. */
+ * Packed per block of 4 channels: 4 biases, then kh*kw taps of 4 weights: one vector per
+ * tap, so a 3x3 block's weights stay in 9 registers across a whole row. When c % 4 != 0 the
+ * last block covers the last 4 channels (overlapping its neighbour; lanes past c are 0 when
+ * c < 4). Scratch: a row of zeros standing for the padding rows. */
 #define EMX_DW_CB 4
 uint64_t emx__dwconv_packed_size(const emx__conv_shape *s);
+uint64_t emx__dwconv_scratch_size(const emx__conv_shape *s);
 void emx__dwconv_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                       float *packed);
 void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed, const float *in,
-                                  float *out, const emx__minmax_params *params);
+                                  float *out, float *scratch, const emx__minmax_params *params);
 
 /* ---- 3x3 stride-1 "same" convs as Winograd F(2x2, 3x3) (f32-conv3x3-winograd.c) ----------
  * emx__wino_applies() decides per shape (the conv driver routes such convs here); the GEMMs

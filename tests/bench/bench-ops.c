@@ -30,10 +30,10 @@ static int cmp(const void *a, const void *b)
 
 static const char *op_name(int type, const emx__op *op)
 {
-    static const char *names[] = { "?",       "conv",   "dense",   "maxpool",   "avgpool",
-                                   "gap",     "add",    "concat",  "softmax",   "act",
-                                   "wmean",   "flip_w", "resize",  "mul_chan",  "pad_chan",
-                                   "calibrate" };
+    static const char *names[] = { "?",       "conv",     "dense",    "maxpool",
+                                   "avgpool", "gap",      "add",      "concat",
+                                   "softmax", "act",      "wmean",    "flip_w",
+                                   "resize",  "mul_chan", "pad_chan", "calibrate" };
     if (type == EMX_OP_CONV2D && op->conv.groups > 1 && op->conv.groups == op->conv.in_c)
         return "dwconv";
     return type > 0 && type < EMX_OP_COUNT_ ? names[type] : "?";
