@@ -1,30 +1,36 @@
-/* f32-conv3x3-winograd.c - 3x3, stride 1, "same" convolutions as Winograd F(2x2, 3x3)
- * (Lavin & Gray 2015): each 2x2 block of outputs ("tile") costs 16 multiply-adds per
- * (in_c, out_c) pair instead of 4 * 9 = 36, so the wide 3x3 layers that dominate the bigger
- * networks do 2.25x fewer multiply-adds. XNNPACK (and so TF.js) runs these layers as direct
- * igemm; this is where our core gets ahead of it on VGG/ResNet-style members.
+/* f32-conv3x3-winograd.c - 3x3, stride 1, "same" convolutions as Winograd F(m x m, 3x3)
+ * (Lavin & Gray 2015), m = 2 or 4: each m x m block of outputs ("tile") reads an
+ * a x a input patch (a = m + 2) and costs a^2 multiply-adds per (in_c, out_c) pair instead of
+ * 9 m^2: 16 for 4 outputs with F(2x2) (2.25x fewer than direct), 36 for 16 outputs with
+ * F(4x4) (4x fewer). XNNPACK (and so TF.js) runs these layers as direct igemm; this is where
+ * our core gets ahead of it on VGG/ResNet-style members.
  *
- *   U_k = (G g G^T)_k     16 matrices [in_c][out_c], transformed and packed at load time in
- *                         the GEMM micro-kernels' layout (kernels.h), biases 0
- *   V_k = (B^T d B)_k     per 4x4 input patch (stride 2, zero outside), per channel
- *   M_k = V_k x U_k       16 GEMMs through the ordinary 4x8 / 1x8 micro-kernels
- *   y   = A^T M A + bias  the 2x2 outputs, with the min/max clamp fused (relu, relu6)
+ *   U_k = (G g G^T)_k     a^2 matrices [in_c][out_c], transformed (in double) and packed at
+ *                         load time in the GEMM micro-kernels' layout (kernels.h), biases 0
+ *   V_k = (B^T d B)_k     per a x a input patch (stride m, zero outside), per channel
+ *   M_k = V_k x U_k       a^2 GEMMs through the ordinary 4x8 / 1x8 micro-kernels
+ *   y   = A^T M A + bias  the m x m outputs, with the min/max clamp fused (relu, relu6)
  *
- * Tiles are processed in blocks of EMX__WINO_TB so V and M for one block stay in L1/L2 while
- * each U_k (in_c x out_c floats) is reused by every row of the block. Transforms run over
- * 4 channels at a time (NHWC: a pixel's channels are contiguous), hence in_c and out_c must
- * be multiples of 4. F(2x2, 3x3) keeps fp32 error at the level of the direct conv's (the
- * transforms only add, subtract and halve); larger tiles (F(4x4, 3x3)) would save more but
- * lose about two decimal digits, too much for the 1e-4 agreement the golden tests demand. */
+ * Tiles are processed in blocks (16 tiles for F(2x2), 8 for F(4x4): the same 64 outputs) so V
+ * and M for one block stay in L1/L2 while each U_k (in_c x out_c floats) is reused by every
+ * row of the block. Transforms run over 4 channels at a time (NHWC: a pixel's channels are
+ * contiguous), hence in_c and out_c must be multiples of 4.
+ *
+ * Which m (emx__wino_tile): F(4x4)'s transforms cost about 3x F(2x2)'s per output and its
+ * tiles waste more at the right/bottom edges (a 6x6 map is 4 tiles of 16 outputs for 36), so it
+ * only pays where the GEMMs dominate: out_c >= 16 and little edge waste (measured in
+ * tests/bench/bench-kernels.c). Accuracy: F(2x2)'s transforms only add, subtract and halve;
+ * F(4x4)'s use the points 0, +-1, +-2 (factors up to 8 and 1/24), which costs about one
+ * decimal digit: max |diff| on the golden nets' probabilities goes from ~1e-7 to ~1e-6,
+ * against the 1e-4 the golden tests demand (tests/test-golden.c prints it). */
 #include "kernels.h"
 #include "simd/simd.h"
 
 #include <math.h>
 #include <string.h>
 
-#define EMX__WINO_TB 16 /* tiles per block: a multiple of every MR listed */
-
 int emx__wino_enabled = 1;
+int emx__wino_f4_enabled = 1;
 
 int emx__wino_applies(const emx__conv_shape *s)
 {
@@ -39,60 +45,87 @@ int emx__wino_applies(const emx__conv_shape *s)
            s->in_c >= 8 && s->out_h >= 2 && s->out_w >= 2;
 }
 
+/* m: 2 or 4. F(4x4) when its GEMM rows (36 per tile of 16 outputs) are at most 60% of
+ * F(2x2)'s (16 per tile of 4): on exact multiples of 4 that ratio is 56%, on a 6x6 map 100%. */
+int emx__wino_tile(const emx__conv_shape *s)
+{
+    if (!emx__wino_f4_enabled || s->out_c < 16 || s->out_h < 4 || s->out_w < 4)
+        return 2;
+    const uint64_t t4 = (uint64_t)((s->out_h + 3) / 4) * (uint64_t)((s->out_w + 3) / 4);
+    const uint64_t t2 = (uint64_t)((s->out_h + 1) / 2) * (uint64_t)((s->out_w + 1) / 2);
+    return 36 * t4 * 10 <= 16 * t2 * 6 ? 4 : 2;
+}
+
+static int emx__wino_tb(int m)
+{
+    return m == 4 ? 8 : 16; /* tiles per block: a multiple of every MR listed */
+}
+
 /* one U_k: out_c channels over in_c rows in the GEMM micro-kernels' packed layout */
 static uint64_t emx__wino_u_size(const emx__conv_shape *s)
 {
     return emx__gemm_packed_size((uint64_t)s->out_c, (uint64_t)s->in_c);
 }
 
-/* 16 packed U_k, then out_c biases */
+/* a^2 packed U_k, then out_c biases */
 uint64_t emx__wino_packed_size(const emx__conv_shape *s)
 {
-    return 16 * emx__wino_u_size(s) + (uint64_t)s->out_c;
+    const uint64_t a = (uint64_t)emx__wino_tile(s) + 2;
+    return a * a * emx__wino_u_size(s) + (uint64_t)s->out_c;
 }
+
+/* G for F(2x2, 3x3) and F(4x4, 3x3) (Lavin & Gray), a x 3 */
+static const double emx__wino_g2[4][3] = {
+    { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 }
+};
+static const double emx__wino_g4[6][3] = { { 0.25, 0, 0 },
+                                           { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+                                           { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+                                           { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+                                           { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
+                                           { 0, 0, 1 } };
 
 void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias, float *packed)
 {
-    const int ic_n = s->in_c, oc_n = s->out_c;
+    const int ic_n = s->in_c, oc_n = s->out_c, a = emx__wino_tile(s) + 2;
+    const double(*G)[3] = a == 6 ? emx__wino_g4 : emx__wino_g2;
     const size_t u_n = (size_t)emx__wino_u_size(s); /* fits: the plan allocated it */
-    memset(packed, 0, 16 * u_n * sizeof(float));
+    memset(packed, 0, (size_t)(a * a) * u_n * sizeof(float));
     for (int oc = 0; oc < oc_n; oc++)
         for (int ic = 0; ic < ic_n; ic++) {
             const float *g = weight + ((size_t)oc * ic_n + ic) * 9;
-            float gg[4][3], u[4][4];
-            for (int c = 0; c < 3; c++) { /* G g: rows g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2 */
-                gg[0][c] = g[c];
-                gg[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
-                gg[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
-                gg[3][c] = g[6 + c];
-            }
-            for (int r = 0; r < 4; r++) { /* (G g) G^T: the same on columns */
-                u[r][0] = gg[r][0];
-                u[r][1] = 0.5f * (gg[r][0] + gg[r][1] + gg[r][2]);
-                u[r][2] = 0.5f * (gg[r][0] - gg[r][1] + gg[r][2]);
-                u[r][3] = gg[r][2];
-            }
+            double gg[6][3];
+            for (int r = 0; r < a; r++) /* G g */
+                for (int c = 0; c < 3; c++)
+                    gg[r][c] = G[r][0] * g[c] + G[r][1] * g[3 + c] + G[r][2] * g[6 + c];
             /* panel oc / NR of U_k: NR biases (0), then row ic holds NR weights */
             const size_t at = (size_t)(oc / EMX_GEMM_NR) * EMX_GEMM_NR * (1 + (size_t)ic_n) +
                               EMX_GEMM_NR + (size_t)ic * EMX_GEMM_NR + (size_t)(oc % EMX_GEMM_NR);
-            for (int k = 0; k < 16; k++)
-                packed[(size_t)k * u_n + at] = u[k / 4][k % 4];
+            for (int r = 0; r < a; r++) /* (G g) G^T */
+                for (int c = 0; c < a; c++)
+                    packed[(size_t)(r * a + c) * u_n + at] =
+                        (float)(gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2]);
         }
-    float *b = packed + 16 * u_n;
+    float *b = packed + (size_t)(a * a) * u_n;
     for (int oc = 0; oc < oc_n; oc++)
         b[oc] = bias ? bias[oc] : 0.0f;
 }
 
-/* scratch: V [16][TB][in_c], M [16][TB][out_c], a zero pixel (in_c), a sink pixel (out_c) */
+/* scratch: V [a^2][TB][in_c], M [a^2][TB][out_c], a zero pixel (in_c), a sink pixel (out_c);
+ * sized for whichever m the shape gets */
 uint64_t emx__wino_scratch_size(const emx__conv_shape *s)
 {
-    return 16 * (uint64_t)EMX__WINO_TB * ((uint64_t)s->in_c + (uint64_t)s->out_c) +
+    const int m = emx__wino_tile(s);
+    const uint64_t a = (uint64_t)m + 2;
+    return a * a * (uint64_t)emx__wino_tb(m) * ((uint64_t)s->in_c + (uint64_t)s->out_c) +
            (uint64_t)s->in_c + (uint64_t)s->out_c;
 }
 
+/* ---- F(2x2, 3x3) ---- */
+
 /* V for one tile: d = the 4x4 patch at input (y0, x0), rows/columns outside are zeros */
-static void emx__wino_input(const emx__conv_shape *s, const float *in, const float *zero, int y0,
-                            int x0, float *v, size_t v_stride)
+static void emx__wino2_input(const emx__conv_shape *s, const float *in, const float *zero, int y0,
+                             int x0, float *v, size_t v_stride)
 {
     const float *p[16];
     for (int r = 0; r < 4; r++)
@@ -124,9 +157,9 @@ static void emx__wino_input(const emx__conv_shape *s, const float *in, const flo
 
 /* y = A^T M A + bias, clamped, for one tile at output (y0, x0); outputs past the edge go to
  * the sink */
-static void emx__wino_output(const emx__conv_shape *s, const float *m, size_t m_stride,
-                             const float *bias, float *out, float *sink, int y0, int x0,
-                             const emx__minmax_params *params, int tail_act)
+static void emx__wino2_output(const emx__conv_shape *s, const float *m, size_t m_stride,
+                              const float *bias, float *out, float *sink, int y0, int x0,
+                              const emx__minmax_params *params, int tail_act)
 {
     float *q[4];
     for (int r = 0; r < 2; r++)
@@ -160,27 +193,131 @@ static void emx__wino_output(const emx__conv_shape *s, const float *m, size_t m_
                 emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
 }
 
+/* ---- F(4x4, 3x3) ---- */
+
+/* B^T x for one column of 6 (the same on rows): 4x0 - 5x2 + x4, then pairs sharing terms */
+#define EMX__WINO4_BT(x0, x1, x2, x3, x4, x5, o0, o1, o2, o3, o4, o5)                              \
+    do {                                                                                           \
+        const emx_v4f f4 = emx_v4f_splat(4.0f), f2 = emx_v4f_splat(2.0f);                          \
+        const emx_v4f a_ = emx_v4f_sub(x4, emx_v4f_mul(x2, f4));                                   \
+        const emx_v4f b_ = emx_v4f_sub(x3, emx_v4f_mul(x1, f4));                                   \
+        const emx_v4f c_ = emx_v4f_sub(x4, x2), d_ = emx_v4f_mul(emx_v4f_sub(x3, x1), f2);         \
+        o0 = emx_v4f_muladd(emx_v4f_sub(x0, x2), f4, c_);                                          \
+        o1 = emx_v4f_add(a_, b_), o2 = emx_v4f_sub(a_, b_);                                        \
+        o3 = emx_v4f_add(c_, d_), o4 = emx_v4f_sub(c_, d_);                                        \
+        o5 = emx_v4f_muladd(emx_v4f_sub(x1, x3), f4, emx_v4f_sub(x5, x3));                         \
+    } while (0)
+
+static void emx__wino4_input(const emx__conv_shape *s, const float *in, const float *zero, int y0,
+                             int x0, float *v, size_t v_stride)
+{
+    const float *p[36];
+    for (int r = 0; r < 6; r++)
+        for (int c = 0; c < 6; c++) {
+            const int y = y0 + r, x = x0 + c;
+            p[r * 6 + c] = y >= 0 && y < s->in_h && x >= 0 && x < s->in_w
+                               ? in + ((size_t)y * s->in_w + x) * s->in_c
+                               : zero;
+        }
+    for (int ch = 0; ch < s->in_c; ch += 4) {
+        emx_v4f t[6][6];
+        for (int c = 0; c < 6; c++) { /* B^T d, column c */
+            const emx_v4f d0 = emx_v4f_load(p[c] + ch), d1 = emx_v4f_load(p[6 + c] + ch);
+            const emx_v4f d2 = emx_v4f_load(p[12 + c] + ch), d3 = emx_v4f_load(p[18 + c] + ch);
+            const emx_v4f d4 = emx_v4f_load(p[24 + c] + ch), d5 = emx_v4f_load(p[30 + c] + ch);
+            EMX__WINO4_BT(d0, d1, d2, d3, d4, d5, t[0][c], t[1][c], t[2][c], t[3][c], t[4][c],
+                          t[5][c]);
+        }
+        for (int r = 0; r < 6; r++) { /* (B^T d) B, row r */
+            emx_v4f o0, o1, o2, o3, o4, o5;
+            EMX__WINO4_BT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], t[r][5], o0, o1, o2, o3, o4,
+                          o5);
+            float *o = v + (size_t)r * 6 * v_stride + ch;
+            emx_v4f_store(o, o0), emx_v4f_store(o + v_stride, o1);
+            emx_v4f_store(o + 2 * v_stride, o2), emx_v4f_store(o + 3 * v_stride, o3);
+            emx_v4f_store(o + 4 * v_stride, o4), emx_v4f_store(o + 5 * v_stride, o5);
+        }
+    }
+}
+
+/* A^T x for one column of 6: m0 + (m1+m2) + (m3+m4), (m1-m2) + 2(m3-m4), (m1+m2) + 4(m3+m4),
+ * (m1-m2) + 8(m3-m4) + m5 */
+#define EMX__WINO4_AT(x0, x1, x2, x3, x4, x5, o0, o1, o2, o3)                                      \
+    do {                                                                                           \
+        const emx_v4f s12 = emx_v4f_add(x1, x2), d12 = emx_v4f_sub(x1, x2);                        \
+        const emx_v4f s34 = emx_v4f_add(x3, x4), d34 = emx_v4f_sub(x3, x4);                        \
+        o0 = emx_v4f_add(emx_v4f_add(x0, s12), s34);                                               \
+        o1 = emx_v4f_muladd(d34, emx_v4f_splat(2.0f), d12);                                        \
+        o2 = emx_v4f_muladd(s34, emx_v4f_splat(4.0f), s12);                                        \
+        o3 = emx_v4f_add(emx_v4f_muladd(d34, emx_v4f_splat(8.0f), d12), x5);                       \
+    } while (0)
+
+static void emx__wino4_output(const emx__conv_shape *s, const float *m, size_t m_stride,
+                              const float *bias, float *out, float *sink, int y0, int x0,
+                              const emx__minmax_params *params, int tail_act)
+{
+    float *q[16];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) {
+            const int y = y0 + r, x = x0 + c;
+            q[r * 4 + c] =
+                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
+        }
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    for (int ch = 0; ch < s->out_c; ch += 4) {
+        emx_v4f t[4][6];
+        for (int c = 0; c < 6; c++) { /* A^T M, column c */
+            const float *mc = m + (size_t)c * m_stride + ch;
+            const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + 6 * m_stride);
+            const emx_v4f m2 = emx_v4f_load(mc + 12 * m_stride);
+            const emx_v4f m3 = emx_v4f_load(mc + 18 * m_stride);
+            const emx_v4f m4 = emx_v4f_load(mc + 24 * m_stride);
+            const emx_v4f m5 = emx_v4f_load(mc + 30 * m_stride);
+            EMX__WINO4_AT(m0, m1, m2, m3, m4, m5, t[0][c], t[1][c], t[2][c], t[3][c]);
+        }
+        const emx_v4f b = emx_v4f_load(bias + ch);
+        for (int r = 0; r < 4; r++) {
+            emx_v4f o0, o1, o2, o3;
+            EMX__WINO4_AT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], t[r][5], o0, o1, o2, o3);
+            emx_v4f_store(q[r * 4] + ch, emx_v4f_min(emx_v4f_max(emx_v4f_add(o0, b), vmin), vmax));
+            emx_v4f_store(q[r * 4 + 1] + ch,
+                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o1, b), vmin), vmax));
+            emx_v4f_store(q[r * 4 + 2] + ch,
+                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o2, b), vmin), vmax));
+            emx_v4f_store(q[r * 4 + 3] + ch,
+                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o3, b), vmin), vmax));
+        }
+    }
+    if (tail_act)
+        for (int i = 0; i < 16; i++)
+            if (q[i] != sink)
+                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+}
+
 void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
                     const emx__conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch)
 {
     emx__minmax_params params, none = { -INFINITY, INFINITY };
     const int tail_act = emx__minmax_for_act(s->act, &params);
-    const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c, tb = EMX__WINO_TB;
-    const size_t u_n = (size_t)emx__wino_u_size(s);
-    const float *bias = packed + 16 * u_n;
-    float *v = scratch, *m = v + 16 * tb * in_c, *zero = m + 16 * tb * out_c, *sink = zero + in_c;
+    const int mt = emx__wino_tile(s), a = mt + 2;
+    const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c, tb = (size_t)emx__wino_tb(mt);
+    const size_t aa = (size_t)(a * a), u_n = (size_t)emx__wino_u_size(s);
+    const float *bias = packed + aa * u_n;
+    float *v = scratch, *m = v + aa * tb * in_c, *zero = m + aa * tb * out_c, *sink = zero + in_c;
     memset(zero, 0, in_c * sizeof(float));
-    const int tiles_w = (s->out_w + 1) / 2, tiles = tiles_w * ((s->out_h + 1) / 2);
+    const int tiles_w = (s->out_w + mt - 1) / mt, tiles = tiles_w * ((s->out_h + mt - 1) / mt);
 
     for (int t0 = 0; t0 < tiles; t0 += (int)tb) {
         const size_t nt = (size_t)(tiles - t0) < tb ? (size_t)(tiles - t0) : tb;
         for (size_t t = 0; t < nt; t++) {
-            const int ti = t0 + (int)t;
-            emx__wino_input(s, in, zero, 2 * (ti / tiles_w) - 1, 2 * (ti % tiles_w) - 1,
-                            v + t * in_c, tb * in_c);
+            const int ti = t0 + (int)t, ty = mt * (ti / tiles_w) - 1, tx = mt * (ti % tiles_w) - 1;
+            if (mt == 4)
+                emx__wino4_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
+            else
+                emx__wino2_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
         }
-        for (size_t k = 0; k < 16; k++)
+        for (size_t k = 0; k < aa; k++)
             for (size_t r0 = 0; r0 < nt; r0 += (size_t)cfg->mr) {
                 const size_t mr = nt - r0 < (size_t)cfg->mr ? nt - r0 : (size_t)cfg->mr;
                 const emx__gemm_config *g = mr == 1 ? single : cfg;
@@ -188,9 +325,13 @@ void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
                         m + (k * tb + r0) * out_c, out_c, &none);
             }
         for (size_t t = 0; t < nt; t++) {
-            const int ti = t0 + (int)t;
-            emx__wino_output(s, m + t * out_c, tb * out_c, bias, out, sink, 2 * (ti / tiles_w),
-                             2 * (ti % tiles_w), &params, tail_act);
+            const int ti = t0 + (int)t, ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
+            if (mt == 4)
+                emx__wino4_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,
+                                  tail_act);
+            else
+                emx__wino2_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,
+                                  tail_act);
         }
     }
 }

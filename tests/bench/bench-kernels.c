@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     printf("%-24s %8s", "shape", "MFLOP");
     for (int k = 0; k < emx__gemm_config_count; k++)
         printf(" %7dx%d", emx__gemm_configs[k].mr, emx__gemm_configs[k].nr);
-    printf(" %9s %9s %10s\n", "direct", "ref", "us(best)");
+    printf(" %9s %9s %9s %10s\n", "F(2x2)", "direct", "ref", "us(best)");
 
     unsigned seed = 1;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
@@ -180,6 +180,19 @@ int main(int argc, char **argv)
             if (t < best)
                 best = t;
             printf(" %9.2f", flop / t * 1e-9);
+        }
+        if (emx__wino_applies(&s) && emx__wino_tile(&s) == 4) { /* forced to F(2x2) */
+            emx__wino_f4_enabled = 0;
+            float *fpacked = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
+            float *fscratch = malloc((emx__conv2d_scratch_size(&s) + 1) * sizeof(float));
+            emx__conv2d_pack(&s, w, b, fpacked);
+            const double tf =
+                time_conv(emx__gemm_default(), &s, w, b, fpacked, in, out, fscratch, min_s);
+            printf(" %9.2f", flop / tf * 1e-9);
+            free(fpacked), free(fscratch);
+            emx__wino_f4_enabled = 1;
+        } else {
+            printf(" %9s", "-");
         }
         if (emx__wino_applies(&s)) { /* the same conv through igemm, packed for it */
             emx__wino_enabled = 0;
