@@ -1,0 +1,85 @@
+// perface-ab.bench.js - the per-face table (issue 20 goals 2 and 3): EmoXNetLite one pass and
+// with flip TTA, the ensemble with flip TTA, detect() and detect + classify (analyze()) of the
+// 640x480 one-face frame, through the WebAssembly package, single thread, after warm-up.
+//
+//   node --no-experimental-fetch tests/bench/perface-ab.bench.js [--baseline DIR] [--runs N] [--warm N]
+//
+// With --baseline DIR (a folder holding an older emoxnet-simd.wasm, e.g. copied from a checkout
+// of main) both builds run every figure, taking turns call by call, so a change in the
+// machine's load hits both alike; the last columns are baseline / current (> 1: current is
+// faster), from wall time and from CPU time (process.cpuUsage: user + system of this
+// single-threaded process; on shared cores preemption inflates wall time, not CPU time).
+// "one pass" is model.run() of the one-pass network cut from models/emoxnet-lite.emx
+// (networks.js memberNetworks: no FLIP_W, mean or CALIBRATE); the others are the public calls.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+import { load } from '../../wasm/emoxnet.js';
+import { readEmx, writeEmx } from './emx-file.js';
+import { oneFaceFrame } from './frame.js';
+import { memberNetworks } from './networks.js';
+import { syntheticFace } from './perface.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+let runs = 200, warm = 100, baseline = null;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--runs') runs = Number(args[++i]);
+  else if (args[i] === '--warm') warm = Number(args[++i]);
+  else if (args[i] === '--baseline') baseline = args[++i];
+  else throw new Error(`unknown argument ${args[i]}`);
+}
+
+const builds = [{ name: 'current', opts: { simd: true } }];
+if (baseline) builds.push({ name: 'baseline', opts: { wasmBinary: readFileSync(join(baseline, 'emoxnet-simd.wasm')) } });
+
+const face = syntheticFace();
+const { frame, face: hasFace } = await oneFaceFrame(root);
+const liteBytes = readFileSync(join(root, 'models', 'emoxnet-lite.emx'));
+const onePass = writeEmx(memberNetworks(readEmx(liteBytes), 'EmoXNetLite')[0].model);
+const input = new Float32Array(48 * 48);
+for (let i = 0; i < input.length; i++) input[i] = ((i * 37) % 255) / 255 - 0.5;
+
+// Per build: the models each figure needs, loaded once.
+for (const b of builds) {
+  b.one = await load(onePass, b.opts);
+  b.lite = await load(liteBytes, b.opts);
+  b.ens = await load(readFileSync(join(root, 'models', 'emoxnet.emx')), b.opts);
+  await b.lite.analyze(frame); // loads the detector
+}
+
+const figures = [
+  ['EmoXNetLite, one pass (run(), 48x48 input)', (b) => b.one.run(input), 1],
+  ['EmoXNetLite classify() per face (preprocessing + flip TTA)', (b) => b.lite.classify(face), 1],
+  ['EmoXNet ensemble classify() per face (flip TTA)', (b) => b.ens.classify(face), 0.25],
+  ['detect(), 640x480 frame', (b) => b.lite.detect(frame), 0.5],
+  [`detect + classify (analyze()), 640x480, one face, Lite${hasFace ? '' : ' (no FER+ face: nothing found)'}`, (b) => b.lite.analyze(frame), 0.5],
+];
+
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
+const head = ['figure', ...builds.flatMap((b) => [`${b.name} ms median`, `${b.name} p95`, `${b.name} CPU ms median`])];
+if (baseline) head.push('speed-up (wall)', 'speed-up (CPU)');
+console.log(`ms per call, single thread, wasm SIMD128, ${process.version}; builds take turns call by call`);
+console.log(`| ${head.join(' | ')} |`);
+console.log(`|---|${head.slice(1).map(() => '---:').join('|')}|`);
+for (const [label, fn, scale] of figures) {
+  const n = Math.max(5, Math.round(runs * scale)), w = Math.max(2, Math.round(warm * scale));
+  for (let i = 0; i < w; i++) for (const b of builds) await fn(b);
+  const wall = builds.map(() => []), cpu = builds.map(() => []);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < builds.length; k++) {
+      const c0 = process.cpuUsage(), t0 = performance.now();
+      await fn(builds[k]);
+      const t1 = performance.now(), c1 = process.cpuUsage(c0);
+      wall[k].push(t1 - t0);
+      cpu[k].push((c1.user + c1.system) / 1000);
+    }
+  }
+  const cells = builds.flatMap((_, k) => [med(wall[k]).toFixed(3), p95(wall[k]).toFixed(3), med(cpu[k]).toFixed(3)]);
+  if (baseline) cells.push(`${(med(wall[1]) / med(wall[0])).toFixed(2)}x`, `${(med(cpu[1]) / med(cpu[0])).toFixed(2)}x`);
+  console.log(`| ${label} | ${cells.join(' | ')} |`);
+}
+for (const b of builds) { b.one.dispose(); b.lite.dispose(); b.ens.dispose(); }
