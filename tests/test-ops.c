@@ -326,6 +326,20 @@ static void test_pool(void)
         p.out_w = conv_out(p.in_w, p.kw, p.stride_w, 1, p.pad_left, pad_r);
         check_pool(&p);
     }
+    /* 2x2 max pooling without padding (f32-pool.c's unclipped path): channels around the
+     * 4- and 16-channel steps, strides 1..3, odd sizes whose last row/column no window covers */
+    static const int pool_c[] = { 1, 3, 4, 5, 15, 16, 17, 20, 33, 42 };
+    for (int ci = 0; ci < 10; ci++)
+        for (int st = 1; st <= 3; st++)
+            for (int hw = 2; hw <= 9; hw += 1 + (hw > 5)) {
+                emx__pool_shape p;
+                memset(&p, 0, sizeof p);
+                p.kh = p.kw = 2, p.stride_h = st, p.stride_w = 1 + (st + ci) % 3;
+                p.in_h = hw, p.in_w = hw + ci % 3, p.c = pool_c[ci];
+                p.out_h = conv_out(p.in_h, 2, p.stride_h, 1, 0, 0);
+                p.out_w = conv_out(p.in_w, 2, p.stride_w, 1, 0, 0);
+                check_pool(&p);
+            }
     for (int c = 1; c <= 40; c += 3)
         for (int hw = 1; hw <= 50; hw += 7) {
             float *in = rand_buf((size_t)hw * c, -3.0f, 3.0f), *ref = malloc(c * sizeof(float));

@@ -58,7 +58,7 @@ int emx__wino_tile(const emx__conv_shape *s)
 
 static int emx__wino_tb(int m)
 {
-    return m == 4 ? 8 : 16; /* tiles per block: a multiple of every MR listed */
+    return m == 4 ? 12 : 16; /* tiles per block: a multiple of every MR listed */
 }
 
 /* one U_k: out_c channels over in_c rows in the GEMM micro-kernels' packed layout */

@@ -13,9 +13,45 @@ static inline void emx__clip(int start, int k, int n, int *lo, int *hi)
     *hi = start + k > n ? n : start + k;
 }
 
+/* 2x2 windows inside the input (the 2x2/2 pools of the shipped nets and BlazeFace): four row
+ * pointers, 16 channels per iteration, no clipping; returns 0 when the shape is not one. */
+static int emx__maxpool2x2(const emx__pool_shape *s, const float *in, float *out)
+{
+    if (s->kh != 2 || s->kw != 2 || s->pad_top != 0 || s->pad_left != 0 ||
+        (s->out_h - 1) * s->stride_h + 2 > s->in_h || (s->out_w - 1) * s->stride_w + 2 > s->in_w)
+        return 0;
+    const size_t c = (size_t)s->c, row = (size_t)s->in_w * c, step = (size_t)s->stride_w * c;
+    for (int oy = 0; oy < s->out_h; oy++) {
+        const float *r0 = in + (size_t)oy * s->stride_h * row, *r1 = r0 + row;
+        float *o = out + (size_t)oy * s->out_w * c;
+        for (int ox = 0; ox < s->out_w; ox++, r0 += step, r1 += step, o += c) {
+            size_t ch = 0;
+            for (; ch + 16 <= c; ch += 16)
+                for (size_t k = ch; k < ch + 16; k += 4) {
+                    const emx_v4f a = emx_v4f_max(emx_v4f_load(r0 + k), emx_v4f_load(r0 + c + k));
+                    const emx_v4f b = emx_v4f_max(emx_v4f_load(r1 + k), emx_v4f_load(r1 + c + k));
+                    emx_v4f_store(o + k, emx_v4f_max(a, b));
+                }
+            for (; ch + 4 <= c; ch += 4) {
+                const emx_v4f a = emx_v4f_max(emx_v4f_load(r0 + ch), emx_v4f_load(r0 + c + ch));
+                const emx_v4f b = emx_v4f_max(emx_v4f_load(r1 + ch), emx_v4f_load(r1 + c + ch));
+                emx_v4f_store(o + ch, emx_v4f_max(a, b));
+            }
+            for (; ch < c; ch++) {
+                const float a = r0[ch] > r0[c + ch] ? r0[ch] : r0[c + ch];
+                const float b = r1[ch] > r1[c + ch] ? r1[ch] : r1[c + ch];
+                o[ch] = a > b ? a : b;
+            }
+        }
+    }
+    return 1;
+}
+
 void emx__maxpool2d(const emx__pool_shape *s, const float *in, float *out)
 {
     const int c = s->c;
+    if (emx__maxpool2x2(s, in, out))
+        return;
     for (int oy = 0; oy < s->out_h; oy++) {
         int y0, y1;
         emx__clip(oy * s->stride_h - s->pad_top, s->kh, s->in_h, &y0, &y1);
