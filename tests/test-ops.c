@@ -201,30 +201,32 @@ static void test_conv(void)
         check_conv(&s, t % 5 != 0);
     }
     /* Winograd route: partial tiles at the right and bottom edges (heights and widths with
-     * every remainder mod 4: 0-3 rows and columns of the last tiles cut off), partial tile
-     * blocks, channel counts around the NR panel, every activation; F(4x4) wherever
-     * emx__wino_tile picks it (out_c >= 16), then the same shapes forced through F(2x2). */
+     * every remainder mod 2, 3 and 4: rows and columns of the last tiles cut off), partial
+     * tile blocks, channel counts around the NR panel, every activation; F(3x3) and F(4x4)
+     * wherever emx__wino_tile picks them (out_c >= 16), then the same shapes forced through
+     * F(2x2). */
     static const int wino_ic[] = { 8, 12, 16, 20, 32, 40 }, wino_oc[] = { 4, 8, 12, 20, 36, 16 };
-    int n_wino = 0, n_wino4 = 0;
+    int n_wino = 0, n_tile[5] = { 0, 0, 0, 0, 0 };
     for (int f4 = 1; f4 >= 0; f4--) {
         emx__wino_f4_enabled = f4;
-        for (int h = 7; h <= 13; h++)
-            for (int w = 7; w <= 20; w++)
+        for (int h = 2; h <= 13; h++)
+            for (int w = h < 7 ? 2 : 7; w <= (h < 7 ? 9 : 20); w++)
                 for (int i = 0; i < 6; i++) {
                     const int ic = wino_ic[i], oc = wino_oc[(h + w + i) % 6];
                     make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1,
                               (emx__act)((h + w + i) % 6));
                     if (!emx__wino_applies(&s))
                         continue;
-                    n_wino4 += emx__wino_tile(&s) == 4;
+                    n_tile[emx__wino_tile(&s)]++;
                     check_conv(&s, (w + i) % 3 != 0);
                     n_wino++;
                 }
     }
     emx__wino_f4_enabled = 1;
-    CHECK(n_wino >= 400);
-    printf("winograd: %d convs, %d of them F(4x4)\n", n_wino, n_wino4);
-    CHECK(n_wino4 >= 40);
+    printf("winograd: %d convs: %d F(2x2), %d F(3x3), %d F(4x4)\n", n_wino, n_tile[2], n_tile[3],
+           n_tile[4]);
+    CHECK(n_wino >= 1000);
+    CHECK(n_tile[3] >= 40 && n_tile[4] >= 40);
     /* Depthwise 3x3 (f32-dwconv-minmax.c's unrolled path): channel counts below, at and
      * around the 4-channel blocks (the overlapping last block of 5, 6, 7, 9, 42, 43), widths
      * and heights from 1 (every pixel an edge) up past the two-pixel interior loop, strides

@@ -1,8 +1,8 @@
 /* f32-conv3x3-winograd.c - 3x3, stride 1, "same" convolutions as Winograd F(m x m, 3x3)
- * (Lavin & Gray 2015), m = 2 or 4: each m x m block of outputs ("tile") reads an
- * a x a input patch (a = m + 2) and costs a^2 multiply-adds per (in_c, out_c) pair instead of
- * 9 m^2: 16 for 4 outputs with F(2x2) (2.25x fewer than direct), 36 for 16 outputs with
- * F(4x4) (4x fewer). XNNPACK (and so TF.js) runs these layers as direct igemm; this is where
+ * (Lavin & Gray 2015), m = 2, 3 or 4: each m x m block of outputs ("tile") reads an a x a input
+ * patch (a = m + 2) and costs a^2 multiply-adds per (in_c, out_c) pair instead of 9 m^2:
+ * 16 for 4 outputs with F(2x2) (2.25x fewer than direct), 25 for 9 with F(3x3) (3.24x), 36 for
+ * 16 with F(4x4) (4x). XNNPACK (and so TF.js) runs these layers as direct igemm; this is where
  * our core gets ahead of it on VGG/ResNet-style members.
  *
  *   U_k = (G g G^T)_k     a^2 matrices [in_c][out_c], transformed (in double) and packed at
@@ -11,18 +11,20 @@
  *   M_k = V_k x U_k       a^2 GEMMs through the ordinary 4x8 / 1x8 micro-kernels
  *   y   = A^T M A + bias  the m x m outputs, with the min/max clamp fused (relu, relu6)
  *
- * Tiles are processed in blocks (16 tiles for F(2x2), 8 for F(4x4): the same 64 outputs) so V
- * and M for one block stay in L1/L2 while each U_k (in_c x out_c floats) is reused by every
- * row of the block. Transforms run over 4 channels at a time (NHWC: a pixel's channels are
- * contiguous), hence in_c and out_c must be multiples of 4.
+ * Tiles are processed in blocks (16 tiles for F(2x2) and F(3x3), 12 for F(4x4): a 12x12 map's
+ * 9 tiles then make one block, not 8 + 1) so V and M for one block stay in L1/L2 while each U_k
+ * (in_c x out_c floats) is reused by every row of the block. Transforms run over 4 channels at
+ * a time (NHWC: a pixel's channels are contiguous), hence in_c and out_c must be multiples of 4.
  *
- * Which m (emx__wino_tile): F(4x4)'s transforms cost about 3x F(2x2)'s per output and its
- * tiles waste more at the right/bottom edges (a 6x6 map is 4 tiles of 16 outputs for 36), so it
- * only pays where the GEMMs dominate: out_c >= 16 and little edge waste (measured in
- * tests/bench/bench-kernels.c). Accuracy: F(2x2)'s transforms only add, subtract and halve;
- * F(4x4)'s use the points 0, +-1, +-2 (factors up to 8 and 1/24), which costs about one
- * decimal digit: max |diff| on the golden nets' probabilities goes from ~1e-7 to ~1e-6,
- * against the 1e-4 the golden tests demand (tests/test-golden.c prints it). */
+ * Which m (emx__wino_tile): the one with the fewest GEMM rows (a^2 per tile, tiles cut at the
+ * right/bottom edges counted whole), F(4x4) only when it saves 40% over F(2x2) and F(3x3) 25%
+ * (their transforms cost more per output), and F(2x2) below 16 output channels, where the
+ * transforms weigh most (measured in tests/bench/bench-kernels.c): 48x48, 24x24 and 12x12 maps
+ * get F(4x4), 6x6 ones F(3x3) (4 tiles exactly, where F(4x4) would compute 8x8). Accuracy:
+ * F(2x2)'s transforms only add, subtract and halve; F(3x3) (points 0, +-1, 2) and F(4x4)
+ * (0, +-1, +-2) have factors up to 8 and 1/24, which costs about one decimal digit: max |diff|
+ * on the golden nets' probabilities stays at ~1e-7 to 2e-7 (tests/test-golden.c prints it),
+ * against the 1e-4 the tests demand. */
 #include "kernels.h"
 #include "simd/simd.h"
 
@@ -49,11 +51,14 @@ int emx__wino_applies(const emx__conv_shape *s)
  * F(2x2)'s (16 per tile of 4): on exact multiples of 4 that ratio is 56%, on a 6x6 map 100%. */
 int emx__wino_tile(const emx__conv_shape *s)
 {
-    if (!emx__wino_f4_enabled || s->out_c < 16 || s->out_h < 4 || s->out_w < 4)
+    if (!emx__wino_f4_enabled || s->out_c < 16 || s->out_h < 3 || s->out_w < 3)
         return 2;
-    const uint64_t t4 = (uint64_t)((s->out_h + 3) / 4) * (uint64_t)((s->out_w + 3) / 4);
-    const uint64_t t2 = (uint64_t)((s->out_h + 1) / 2) * (uint64_t)((s->out_w + 1) / 2);
-    return 36 * t4 * 10 <= 16 * t2 * 6 ? 4 : 2;
+    const uint64_t h = (uint64_t)s->out_h, w = (uint64_t)s->out_w;
+    const uint64_t r2 = 16 * ((h + 1) / 2) * ((w + 1) / 2), r3 = 25 * ((h + 2) / 3) * ((w + 2) / 3);
+    const uint64_t r4 = 36 * ((h + 3) / 4) * ((w + 3) / 4);
+    if (r4 * 10 <= r2 * 6)
+        return 4;
+    return r3 * 4 <= r2 * 3 ? 3 : 2;
 }
 
 static int emx__wino_tb(int m)
@@ -74,10 +79,15 @@ uint64_t emx__wino_packed_size(const emx__conv_shape *s)
     return a * a * emx__wino_u_size(s) + (uint64_t)s->out_c;
 }
 
-/* G for F(2x2, 3x3) and F(4x4, 3x3) (Lavin & Gray), a x 3 */
+/* G for F(2x2, 3x3), F(3x3, 3x3) (points 0, 1, -1, 2) and F(4x4, 3x3) (Lavin & Gray), a x 3 */
 static const double emx__wino_g2[4][3] = {
     { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 }
 };
+static const double emx__wino_g3[5][3] = { { 0.5, 0, 0 },
+                                           { -0.5, -0.5, -0.5 },
+                                           { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+                                           { 1.0 / 6, 1.0 / 3, 2.0 / 3 },
+                                           { 0, 0, 1 } };
 static const double emx__wino_g4[6][3] = { { 0.25, 0, 0 },
                                            { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
                                            { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
@@ -88,7 +98,7 @@ static const double emx__wino_g4[6][3] = { { 0.25, 0, 0 },
 void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias, float *packed)
 {
     const int ic_n = s->in_c, oc_n = s->out_c, a = emx__wino_tile(s) + 2;
-    const double(*G)[3] = a == 6 ? emx__wino_g4 : emx__wino_g2;
+    const double(*G)[3] = a == 6 ? emx__wino_g4 : a == 5 ? emx__wino_g3 : emx__wino_g2;
     const size_t u_n = (size_t)emx__wino_u_size(s); /* fits: the plan allocated it */
     memset(packed, 0, (size_t)(a * a) * u_n * sizeof(float));
     for (int oc = 0; oc < oc_n; oc++)
@@ -189,6 +199,99 @@ static void emx__wino2_output(const emx__conv_shape *s, const float *m, size_t m
     }
     if (tail_act)
         for (int i = 0; i < 4; i++)
+            if (q[i] != sink)
+                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+}
+
+/* ---- F(3x3, 3x3): 5x5 patches; 6x6 maps (the last stage of the shipped nets) are 4 tiles
+ * exactly, 100 GEMM rows instead of F(2x2)'s 144 in 9 tiles ---- */
+
+/* B^T x for one column of 5: 2(x0-x2) + (x3-x1), (x3-x2) - 2x1, (x3-x2) + 2(x1-x2), x3-x1,
+ * 2(x1-x3) + (x4-x2) */
+#define EMX__WINO3_BT(x0, x1, x2, x3, x4, o0, o1, o2, o3, o4)                                      \
+    do {                                                                                           \
+        const emx_v4f f2 = emx_v4f_splat(2.0f), d32 = emx_v4f_sub(x3, x2);                         \
+        o3 = emx_v4f_sub(x3, x1);                                                                  \
+        o0 = emx_v4f_muladd(emx_v4f_sub(x0, x2), f2, o3);                                          \
+        o1 = emx_v4f_sub(d32, emx_v4f_mul(x1, f2));                                                \
+        o2 = emx_v4f_muladd(emx_v4f_sub(x1, x2), f2, d32);                                         \
+        o4 = emx_v4f_muladd(emx_v4f_sub(x1, x3), f2, emx_v4f_sub(x4, x2));                         \
+    } while (0)
+
+static void emx__wino3_input(const emx__conv_shape *s, const float *in, const float *zero, int y0,
+                             int x0, float *v, size_t v_stride)
+{
+    const float *p[25];
+    for (int r = 0; r < 5; r++)
+        for (int c = 0; c < 5; c++) {
+            const int y = y0 + r, x = x0 + c;
+            p[r * 5 + c] = y >= 0 && y < s->in_h && x >= 0 && x < s->in_w
+                               ? in + ((size_t)y * s->in_w + x) * s->in_c
+                               : zero;
+        }
+    for (int ch = 0; ch < s->in_c; ch += 4) {
+        emx_v4f t[5][5];
+        for (int c = 0; c < 5; c++) { /* B^T d, column c */
+            const emx_v4f d0 = emx_v4f_load(p[c] + ch), d1 = emx_v4f_load(p[5 + c] + ch);
+            const emx_v4f d2 = emx_v4f_load(p[10 + c] + ch), d3 = emx_v4f_load(p[15 + c] + ch);
+            const emx_v4f d4 = emx_v4f_load(p[20 + c] + ch);
+            EMX__WINO3_BT(d0, d1, d2, d3, d4, t[0][c], t[1][c], t[2][c], t[3][c], t[4][c]);
+        }
+        for (int r = 0; r < 5; r++) { /* (B^T d) B, row r */
+            emx_v4f o0, o1, o2, o3, o4;
+            EMX__WINO3_BT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], o0, o1, o2, o3, o4);
+            float *o = v + (size_t)r * 5 * v_stride + ch;
+            emx_v4f_store(o, o0), emx_v4f_store(o + v_stride, o1);
+            emx_v4f_store(o + 2 * v_stride, o2), emx_v4f_store(o + 3 * v_stride, o3);
+            emx_v4f_store(o + 4 * v_stride, o4);
+        }
+    }
+}
+
+/* A^T x for one column of 5: m0 + m1 + m2 + m3, m1 - m2 + 2m3, m1 + m2 + 4m3 + m4 */
+#define EMX__WINO3_AT(x0, x1, x2, x3, x4, o0, o1, o2)                                              \
+    do {                                                                                           \
+        const emx_v4f s12 = emx_v4f_add(x1, x2), d12 = emx_v4f_sub(x1, x2);                        \
+        o0 = emx_v4f_add(emx_v4f_add(x0, s12), x3);                                                \
+        o1 = emx_v4f_muladd(x3, emx_v4f_splat(2.0f), d12);                                         \
+        o2 = emx_v4f_add(emx_v4f_muladd(x3, emx_v4f_splat(4.0f), s12), x4);                        \
+    } while (0)
+
+static void emx__wino3_output(const emx__conv_shape *s, const float *m, size_t m_stride,
+                              const float *bias, float *out, float *sink, int y0, int x0,
+                              const emx__minmax_params *params, int tail_act)
+{
+    float *q[9];
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++) {
+            const int y = y0 + r, x = x0 + c;
+            q[r * 3 + c] =
+                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
+        }
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    for (int ch = 0; ch < s->out_c; ch += 4) {
+        emx_v4f t[3][5];
+        for (int c = 0; c < 5; c++) { /* A^T M, column c */
+            const float *mc = m + (size_t)c * m_stride + ch;
+            const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + 5 * m_stride);
+            const emx_v4f m2 = emx_v4f_load(mc + 10 * m_stride);
+            const emx_v4f m3 = emx_v4f_load(mc + 15 * m_stride);
+            const emx_v4f m4 = emx_v4f_load(mc + 20 * m_stride);
+            EMX__WINO3_AT(m0, m1, m2, m3, m4, t[0][c], t[1][c], t[2][c]);
+        }
+        const emx_v4f b = emx_v4f_load(bias + ch);
+        for (int r = 0; r < 3; r++) {
+            emx_v4f o0, o1, o2;
+            EMX__WINO3_AT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], o0, o1, o2);
+            emx_v4f_store(q[r * 3] + ch, emx_v4f_min(emx_v4f_max(emx_v4f_add(o0, b), vmin), vmax));
+            emx_v4f_store(q[r * 3 + 1] + ch,
+                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o1, b), vmin), vmax));
+            emx_v4f_store(q[r * 3 + 2] + ch,
+                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o2, b), vmin), vmax));
+        }
+    }
+    if (tail_act)
+        for (int i = 0; i < 9; i++)
             if (q[i] != sink)
                 emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
 }
@@ -314,6 +417,8 @@ void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
             const int ti = t0 + (int)t, ty = mt * (ti / tiles_w) - 1, tx = mt * (ti % tiles_w) - 1;
             if (mt == 4)
                 emx__wino4_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
+            else if (mt == 3)
+                emx__wino3_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
             else
                 emx__wino2_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
         }
@@ -328,6 +433,9 @@ void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
             const int ti = t0 + (int)t, ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
             if (mt == 4)
                 emx__wino4_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,
+                                  tail_act);
+            else if (mt == 3)
+                emx__wino3_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,
                                   tail_act);
             else
                 emx__wino2_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,

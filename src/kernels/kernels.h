@@ -91,14 +91,14 @@ void emx__dwconv_pack(const emx__conv_shape *s, const float *weight, const float
 void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed, const float *in,
                                   float *out, float *scratch, const emx__minmax_params *params);
 
-/* ---- 3x3 stride-1 "same" convs as Winograd F(2x2 or 4x4, 3x3) (f32-conv3x3-winograd.c) ----------
+/* ---- 3x3 stride-1 "same" convs as Winograd F(m x m, 3x3), m = 2..4 (f32-conv3x3-winograd.c) ---
  * emx__wino_applies() decides per shape (the conv driver routes such convs here); the GEMMs
  * run through cfg (full row blocks) and single (one-row leftovers). emx__wino_enabled = 0
  * (benchmarks only) sends them to igemm instead; it must not change between packing a conv's
  * weights and running it, since the two routes pack differently. */
 extern int emx__wino_enabled;
 int emx__wino_applies(const emx__conv_shape *s);
-/* Output tile side m of F(m x m, 3x3) for a shape emx__wino_applies() to: 2 or 4.
+/* Output tile side m of F(m x m, 3x3) for a shape emx__wino_applies() to: 2, 3 or 4.
  * emx__wino_f4_enabled = 0 (tests, benchmarks) forces 2; the same rule as above about
  * changing it between packing and running applies. */
 extern int emx__wino_f4_enabled;

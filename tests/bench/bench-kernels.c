@@ -181,7 +181,7 @@ int main(int argc, char **argv)
                 best = t;
             printf(" %9.2f", flop / t * 1e-9);
         }
-        if (emx__wino_applies(&s) && emx__wino_tile(&s) == 4) { /* forced to F(2x2) */
+        if (emx__wino_applies(&s) && emx__wino_tile(&s) != 2) { /* forced to F(2x2) */
             emx__wino_f4_enabled = 0;
             float *fpacked = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
             float *fscratch = malloc((emx__conv2d_scratch_size(&s) + 1) * sizeof(float));
