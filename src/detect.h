@@ -38,6 +38,10 @@ int emx__nms(const emx_model *m, const letterbox *lb, const emx_detect_params *p
 void emx__warp_crop(const emx_image *img, size_t stride, float cx, float cy, float side,
                     float angle, int n, int nc, uint8_t *dst);
 
+/* The same square sampled straight into the classifier's normalised input tensor (align.c). */
+void emx__warp_input(const emx_image *img, size_t stride, float cx, float cy, float side,
+                     float angle, const emx_input_spec *in, float *out);
+
 #define LEVEL_EPS 0.035f /* radians (2 degrees): below this the crop is not rotated */
 
 #endif /* EMX_DETECT_H */
