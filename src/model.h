@@ -61,7 +61,7 @@ typedef struct emx__tensor {
 typedef struct emx__graph_value {
     int h, w, c;
     size_t count;  /* h * w * c, at most EMX_MAX_VALUE_FLOATS */
-    int last_use;  /* index of the last op reading it; -1 when none does */
+    int last_use;  /* position (execution order) of the last op reading it; -1 when none does */
     int keep;      /* never reuse its buffer, so emx__value() can read it after a run */
     size_t offset; /* floats from the start of the workspace */
 } emx__graph_value;
@@ -78,6 +78,7 @@ typedef struct emx__op {
     emx__pool_shape pool; /* MAXPOOL2D, AVGPOOL2D */
     /* Filled by plan.c: packed conv weights, or a copy of WEIGHTED_MEAN's weights. */
     size_t packed_offset; /* floats from the start of model->packed */
+    int next_op;          /* plan.c: the op run after this one (-1: the last) */
 } emx__op;
 
 struct emx_model {
@@ -122,6 +123,10 @@ struct emx_model {
     uint64_t cam_floats;    /* its size, counted in the memory budget */
     uint64_t planned_bytes; /* activations + scratch + packed + CAM weights (plan.c) */
     int has_run;            /* 1 after the first successful emx_run */
+    /* Execution order (plan.c): the file's op order, except that an op computing the same as an
+     * earlier one on the other view of flip test-time augmentation (same op, same weights, the
+     * mirrored input) runs right after it, while its weights are still in cache. */
+    int first_op;
 
     /* Detectors (META task=detector, models/FORMAT.md "Detector models"): the graph outputs
      * are n_levels pairs (scores [H,W,A], regressors [H,W,A*det_coords]); filled by
@@ -164,7 +169,8 @@ emx_crop emx__face_crop(const emx_face *f);
 
 /* Run the graph on the input already in value 0's buffer (emx_classify preprocesses there). */
 void emx__forward(emx_model *m);
-/* Op k alone (emx__forward runs them in order): per-op profiling in tests/bench/bench-ops.c. */
+/* Op k alone (emx__forward runs them from first_op along next_op): per-op profiling in
+ * tests/bench/bench-ops.c. */
 void emx__run_op(emx_model *m, int k);
 
 /* Value v (0 <= v < n_values) as computed by the last emx_run/emx_classify, with its shape;

@@ -71,6 +71,122 @@ static void arena_release(arena *a, int v)
     }
 }
 
+/* ---- execution order ----
+ * Flip test-time augmentation runs each network twice, on the image and on its mirror
+ * (FLIP_W of the input), and the files list one view's ops after the other's: an ensemble's
+ * five members (about 25 MB of packed weights) run on the image, then all again on the mirror,
+ * so every conv's weights come back from memory for the second view. Here each op of the second
+ * view ("twin": same op, attributes and weight tensors, inputs the twins of the first's) is
+ * moved to run right after its first-view op, with its weights still in L2: the same ops, the
+ * same values, only the order changes (and the planned activations, by liveness in that order).
+ * Twins of value 0 are the outputs of FLIP_W(value 0). */
+static int same_op(const emx__op *a, const emx__op *b)
+{
+    if (a->type != b->type || a->n_inputs != b->n_inputs || a->n_attrs != b->n_attrs ||
+        a->n_tensors != b->n_tensors)
+        return 0;
+    for (int i = 0; i < a->n_attrs; i++)
+        if (a->attrs[i] != b->attrs[i])
+            return 0;
+    for (int i = 0; i < a->n_tensors; i++)
+        if (a->tensors[i] != b->tensors[i])
+            return 0;
+    return 1;
+}
+
+/* j reads what i reads, through twins: every input the same value or the twin of i's, at
+ * least one a twin. canon: every FLIP_W(value 0) output (an ensemble flips the input once per
+ * member) stands for the first one. */
+static int twin_inputs(const emx__op *i, const emx__op *j, const int *twin_v, const int *canon)
+{
+    int any = 0;
+    for (int p = 0; p < i->n_inputs; p++) {
+        if (twin_v[i->inputs[p]] >= 0 && twin_v[i->inputs[p]] == canon[j->inputs[p]])
+            any = 1;
+        else if (i->inputs[p] != j->inputs[p])
+            return 0;
+    }
+    return any;
+}
+
+static int inputs_done(const emx__op *op, const char *done)
+{
+    for (int p = 0; p < op->n_inputs; p++)
+        if (op->inputs[p] > 0 && !done[op->inputs[p] - 1])
+            return 0;
+    return 1;
+}
+
+typedef struct order_state {
+    emx_model *m;
+    char *done;
+    int last;
+} order_state;
+
+static void emit(order_state *o, int k)
+{
+    if (o->last >= 0)
+        o->m->ops[o->last].next_op = k;
+    else
+        o->m->first_op = k;
+    o->m->ops[k].next_op = -1;
+    o->last = k;
+    o->done[k] = 1;
+}
+
+static emx_status plan_order(emx_model *m)
+{
+    const int n = m->n_ops;
+    m->first_op = -1;
+    int *twin_v = malloc((size_t)m->n_values * sizeof(int)); /* value -> its twin, or -1 */
+    int *canon = malloc((size_t)m->n_values * sizeof(int));
+    int *twin_op = malloc(((size_t)n + 1) * sizeof(int)); /* op -> its later twin, or -1 */
+    char *done = calloc((size_t)n + 1, 1);
+    if (!twin_v || !canon || !twin_op || !done) {
+        free(twin_v), free(canon), free(twin_op), free(done);
+        return EMX_ERR_NO_MEMORY;
+    }
+    twin_v[0] = -1, canon[0] = 0; /* n_values = n_ops + 1 >= 1 */
+    for (int v = 1; v < m->n_values; v++)
+        twin_v[v] = -1, canon[v] = v;
+    for (int k = 0; k < n; k++) {
+        twin_op[k] = -1;
+        if (m->ops[k].type == EMX_OP_FLIP_W && m->ops[k].inputs[0] == 0) {
+            if (twin_v[0] < 0)
+                twin_v[0] = k + 1;
+            canon[k + 1] = twin_v[0];
+        }
+    }
+    if (twin_v[0] >= 0)
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < j; i++)
+                if (twin_op[i] < 0 && twin_v[i + 1] < 0 && same_op(&m->ops[i], &m->ops[j]) &&
+                    twin_inputs(&m->ops[i], &m->ops[j], twin_v, canon)) {
+                    twin_op[i] = j;
+                    twin_v[i + 1] = j + 1;
+                    break;
+                }
+    order_state o = { m, done, -1 };
+    for (int k = 0; k < n; k++) {
+        if (!done[k])
+            emit(&o, k); /* its producers all come earlier in the file: done */
+        const int j = twin_op[k];
+        if (j < 0 || done[j])
+            continue;
+        /* the twin's inputs: done, or made by an op whose own inputs are (the FLIP_W) */
+        const emx__op *tj = &m->ops[j];
+        for (int p = 0; p < tj->n_inputs; p++) {
+            const int v = tj->inputs[p];
+            if (v > 0 && !done[v - 1] && inputs_done(&m->ops[v - 1], done))
+                emit(&o, v - 1);
+        }
+        if (inputs_done(tj, done))
+            emit(&o, j);
+    }
+    free(twin_v), free(canon), free(twin_op), free(done);
+    return EMX_OK;
+}
+
 static emx_status plan_activations(emx_model *m, uint64_t *total)
 {
     emx__graph_value *values = m->values;
@@ -78,9 +194,11 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
         values[v].last_use = -1;
         values[v].keep = 0;
     }
-    for (int k = 0; k < m->n_ops; k++)
+    /* last_use: a position in the execution order */
+    int pos = 0;
+    for (int k = m->first_op; k >= 0; k = m->ops[k].next_op, pos++)
         for (int i = 0; i < m->ops[k].n_inputs; i++)
-            values[m->ops[k].inputs[i]].last_use = k;
+            values[m->ops[k].inputs[i]].last_use = pos;
     for (int i = 0; i < m->n_outputs; i++)
         values[m->outputs[i]].keep = 1;
     if (m->cam_value >= 0)
@@ -92,13 +210,14 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
     if (!a.live)
         return EMX_ERR_NO_MEMORY;
     arena_alloc(&a, values, 0);
-    for (int k = 0; k < m->n_ops; k++) {
+    pos = 0;
+    for (int k = m->first_op; k >= 0; k = m->ops[k].next_op, pos++) {
         /* The output is placed before the inputs are released: kernels never run in place. */
         int v = k + 1;
         arena_alloc(&a, values, v);
         for (int i = 0; i < m->ops[k].n_inputs; i++) {
             int in = m->ops[k].inputs[i];
-            if (values[in].last_use == k && !values[in].keep)
+            if (values[in].last_use == pos && !values[in].keep)
                 arena_release(&a, in);
         }
         if (values[v].last_use < 0 && !values[v].keep)
@@ -193,6 +312,8 @@ emx_status emx__plan(emx_model *m)
 {
     uint64_t act = 0, scratch = 0, packed = 0;
     emx_status st = emx__cam_analyze(m);
+    if (st == EMX_OK)
+        st = plan_order(m);
     if (st == EMX_OK)
         st = plan_activations(m, &act);
     if (st == EMX_OK)

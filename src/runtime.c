@@ -74,7 +74,7 @@ void emx__run_op(emx_model *m, int k)
 
 void emx__forward(emx_model *m)
 {
-    for (int k = 0; k < m->n_ops; k++)
+    for (int k = m->first_op; k >= 0; k = m->ops[k].next_op)
         emx__run_op(m, k);
 }
 

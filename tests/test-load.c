@@ -641,8 +641,46 @@ static void test_fp16(void)
     eb_free(&mb);
 }
 
+/* plan.c's execution order: every op once, each after the ops it reads; with flip test-time
+ * augmentation each op of the mirrored view right after its twin on the image (same type and
+ * weights: the ensemble's weights are then reused from cache), and the file's order without. */
+static void check_order(const char *path, int min_pairs)
+{
+    emx_model *m = NULL;
+    CHECK(emx_model_load_file(path, NULL, &m) == EMX_OK);
+    if (!m)
+        return;
+    char *done = calloc((size_t)m->n_ops + 1, 1);
+    int n = 0, pairs = 0, in_file_order = 1, prev = -1, ok = 1;
+    for (int k = m->first_op; k >= 0 && n <= m->n_ops; k = m->ops[k].next_op, n++) {
+        const emx__op *op = &m->ops[k];
+        for (int i = 0; i < op->n_inputs; i++)
+            ok &= op->inputs[i] == 0 || done[op->inputs[i] - 1];
+        ok &= !done[k];
+        done[k] = 1;
+        in_file_order &= k == prev + 1;
+        if (prev >= 0 && op->type == m->ops[prev].type &&
+            (op->n_tensors == 0 || op->tensors[0] == m->ops[prev].tensors[0]) &&
+            op->inputs[0] != prev + 1)
+            pairs++;
+        prev = k;
+    }
+    CHECK(ok && n == m->n_ops);
+    if (min_pairs > 0)
+        CHECK(pairs >= min_pairs);
+    else
+        CHECK(in_file_order);
+    printf("%s: %d ops, %d run right after their twin, %s\n", path, n, pairs,
+           in_file_order ? "file order" : "reordered");
+    free(done);
+    emx_model_free(m);
+}
+
 int main(void)
 {
+    check_order("models/emoxnet-lite.emx", 9); /* 8 convs + the dense layer */
+    check_order("models/emoxnet.emx", 5 * 9);  /* at least as many per member */
+    check_order("tests/golden/vgg.emx", 0);    /* no flip: the file's order */
     CHECK(emx__crc32(0, "123456789", 9) == 0xcbf43926u);
     CHECK(emx__crc32(emx__crc32(0, "1234", 4), "56789", 5) == 0xcbf43926u);
     CHECK(strcmp(emx_status_str(EMX_OK), "ok") == 0);

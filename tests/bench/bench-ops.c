@@ -5,7 +5,8 @@
  *
  *   bench-ops [MODEL.emx [RUNS]]     (default models/emoxnet-lite.emx, 300 runs)
  *
- * Columns: op index, type, output shape, MFLOP (2 x multiply-adds for convs and dense layers,
+ * Ops are listed in file order (the runtime runs flip test-time augmentation's twin ops side by
+ * side: plan.c). Columns: op index, type, output shape, MFLOP (2 x multiply-adds for convs and dense layers,
  * elements for the rest), median microseconds, GFLOP/s (convs), share of the summed medians. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
         emx__forward(m);
     for (int r = 0; r < runs; r++) {
         const double r0 = now_us();
-        for (int k = 0; k < m->n_ops; k++) {
+        for (int k = m->first_op; k >= 0; k = m->ops[k].next_op) {
             const double t0 = now_us();
             emx__run_op(m, k);
             t[(size_t)k * runs + r] = now_us() - t0;
