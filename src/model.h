@@ -79,6 +79,10 @@ typedef struct emx__op {
     /* Filled by plan.c: packed conv weights, or a copy of WEIGHTED_MEAN's weights. */
     size_t packed_offset; /* floats from the start of model->packed */
     int next_op;          /* plan.c: the op run after this one (-1: the last) */
+    /* plan.c: a CONV2D whose twin (below) runs right after it computes both in one call
+     * (emx__conv2d_pair): pair_with is the twin's index here, -1 otherwise; paired is set on
+     * the twin, whose own turn then does nothing (fast path only). */
+    int pair_with, paired;
 } emx__op;
 
 struct emx_model {

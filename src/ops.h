@@ -44,6 +44,10 @@ void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float
 uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s); /* floats */
 void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                  float *scratch);
+/* The same conv on two images (flip test-time augmentation's views): same results as two
+ * emx__conv2d calls; out0/out1 must not overlap in0/in1. */
+void emx__conv2d_pair(const emx__conv_shape *s, const float *packed, const float *in0,
+                      const float *in1, float *out0, float *out1, float *scratch);
 
 /* ---- pooling ---- */
 typedef struct emx__pool_shape {

@@ -151,6 +151,7 @@ static emx_status plan_order(emx_model *m)
         twin_v[v] = -1, canon[v] = v;
     for (int k = 0; k < n; k++) {
         twin_op[k] = -1;
+        m->ops[k].pair_with = -1, m->ops[k].paired = 0;
         if (m->ops[k].type == EMX_OP_FLIP_W && m->ops[k].inputs[0] == 0) {
             if (twin_v[0] < 0)
                 twin_v[0] = k + 1;
@@ -180,8 +181,11 @@ static emx_status plan_order(emx_model *m)
             if (v > 0 && !done[v - 1] && inputs_done(&m->ops[v - 1], done))
                 emit(&o, v - 1);
         }
-        if (inputs_done(tj, done))
-            emit(&o, j);
+        if (!inputs_done(tj, done))
+            continue;
+        if (o.last == k && tj->type == EMX_OP_CONV2D) /* side by side: one call for both */
+            m->ops[k].pair_with = j, m->ops[j].paired = 1;
+        emit(&o, j);
     }
     free(twin_v), free(canon), free(twin_op), free(done);
     return EMX_OK;
@@ -212,9 +216,14 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
     arena_alloc(&a, values, 0);
     pos = 0;
     for (int k = m->first_op; k >= 0; k = m->ops[k].next_op, pos++) {
-        /* The output is placed before the inputs are released: kernels never run in place. */
+        /* The output is placed before the inputs are released: kernels never run in place.
+         * A pair computed in one call (pair_with) places both outputs before either op's
+         * inputs go: the call reads both inputs while it writes both outputs. */
         int v = k + 1;
-        arena_alloc(&a, values, v);
+        if (!m->ops[k].paired)
+            arena_alloc(&a, values, v);
+        if (m->ops[k].pair_with >= 0)
+            arena_alloc(&a, values, m->ops[k].pair_with + 1);
         for (int i = 0; i < m->ops[k].n_inputs; i++) {
             int in = m->ops[k].inputs[i];
             if (values[in].last_use == pos && !values[in].keep)

@@ -6,6 +6,14 @@
 
 static void run_conv(const emx_model *m, const emx__op *op, const float *in, float *out)
 {
+    if (op->pair_with >= 0 && !m->params.use_reference) {
+        /* this op and its flip twin in one call (plan.c); the twin's turn is then a no-op */
+        const emx__op *tw = &m->ops[op->pair_with];
+        emx__conv2d_pair(&op->conv, m->packed + op->packed_offset, in,
+                         emx__value_ptr(m, tw->inputs[0]), out,
+                         emx__value_ptr(m, op->pair_with + 1), m->scratch);
+        return;
+    }
     if (m->params.use_reference)
         emx__conv2d_ref(&op->conv, m->tensors[op->tensors[0]].data, m->tensors[op->tensors[1]].data,
                         in, out);
@@ -26,6 +34,8 @@ void emx__run_op(emx_model *m, int k)
     }
     float *out = emx__value_ptr(m, k + 1);
     const int ref = m->params.use_reference;
+    if (op->paired && !ref)
+        return; /* computed with its twin */
     switch ((emx__op_type)op->type) {
     case EMX_OP_CONV2D:
     case EMX_OP_DENSE: run_conv(m, op, ins[0], out); break;

@@ -278,6 +278,46 @@ static void test_conv(void)
     check_conv(&s, 1);
 }
 
+/* Two images through emx__conv2d_pair (flip test-time augmentation's views; Winograd runs both
+ * in one pass, their tiles sharing blocks) give what two emx__conv2d calls give, up to the
+ * rounding of a tile's row landing in the 4-row instead of the 1-row GEMM kernel. */
+static void test_conv_pair(void)
+{
+    static const int shapes[][4] = { /* h, w, in_c, out_c */
+                                     { 6, 6, 16, 16 },   { 6, 6, 32, 20 }, { 12, 12, 8, 16 },
+                                     { 13, 11, 12, 24 }, { 7, 9, 8, 8 },   { 24, 24, 16, 32 },
+                                     { 5, 5, 3, 16 },    { 9, 8, 20, 12 }
+    };
+    int n_wino = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        emx__conv_shape s;
+        make_conv(&s, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], 3, 3, 1, 1, 1, 1, 1,
+                  1, 1, (emx__act)(i % 6));
+        n_wino += emx__wino_applies(&s);
+        const size_t in_n = (size_t)s.in_h * s.in_w * s.in_c,
+                     out_n = (size_t)s.out_h * s.out_w * s.out_c;
+        const size_t w_n = (size_t)s.out_c * s.in_c * 9;
+        float *in0 = rand_buf(in_n, -1, 1), *in1 = rand_buf(in_n, -1, 1);
+        float *w = rand_buf(w_n, -0.3f, 0.3f), *b = rand_buf((size_t)s.out_c, -1, 1);
+        float *packed = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
+        float *scratch = malloc((emx__conv2d_scratch_size(&s) + 1) * sizeof(float));
+        emx__conv2d_pack(&s, w, b, packed);
+        float *a0 = out_buf(out_n), *a1 = out_buf(out_n), *p0 = out_buf(out_n),
+              *p1 = out_buf(out_n);
+        emx__conv2d(&s, packed, in0, a0, scratch);
+        emx__conv2d(&s, packed, in1, a1, scratch);
+        emx__conv2d_pair(&s, packed, in0, in1, p0, p1, scratch);
+        const int ok = close_enough(p0, a0, out_n, 1e-5f, NULL) &&
+                       close_enough(p1, a1, out_n, 1e-5f, NULL);
+        CHECK(ok);
+        if (!ok)
+            print_conv("emx__conv2d_pair", &s, 0.0f);
+        free(in0), free(in1), free(w), free(b), free(packed), free(scratch);
+        free(a0), free(a1), free(p0), free(p1);
+    }
+    CHECK(n_wino >= 6);
+}
+
 /* ---------------------------------------------------------------- pooling */
 
 static void check_pool(const emx__pool_shape *p)
@@ -587,6 +627,7 @@ int main(void)
     test_conv_ref_by_hand();
     test_single_implementation_ops();
     test_conv();
+    test_conv_pair();
     test_pool();
     test_elementwise();
     printf("test-ops: %d convs x %d GEMM kernels + dispatcher checked\n", n_conv,

@@ -253,3 +253,19 @@ void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in,
 {
     emx__conv2d_with(emx__gemm_default(), s, packed, in, out, scratch);
 }
+
+/* Two images, one conv: the Winograd route runs both in one pass (each transformed weight
+ * matrix streamed once for the two); the others simply run twice, back to back. */
+void emx__conv2d_pair(const emx__conv_shape *s, const float *packed, const float *in0,
+                      const float *in1, float *out0, float *out1, float *scratch)
+{
+    if (emx__conv_kind(s) == EMX__CONV_WINO) {
+        const float *ins[2] = { in0, in1 };
+        float *outs[2] = { out0, out1 };
+        emx__wino_conv_n(emx__gemm_default(), emx__gemm_single_row(), s, packed, 2, ins, outs,
+                         scratch);
+        return;
+    }
+    emx__conv2d(s, packed, in0, out0, scratch);
+    emx__conv2d(s, packed, in1, out1, scratch);
+}

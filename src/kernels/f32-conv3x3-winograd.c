@@ -397,9 +397,13 @@ static void emx__wino4_output(const emx__conv_shape *s, const float *m, size_t m
                 emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
 }
 
-void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
-                    const emx__conv_shape *s, const float *packed, const float *in, float *out,
-                    float *scratch)
+/* n images (1 or 2: flip test-time augmentation's two views) through the same weights: their
+ * tiles are numbered one image after the other and share the blocks, so each U_k is streamed
+ * from memory once for both and the blocks are fuller (two 6x6 maps: 8 F(3x3) tiles in one
+ * block). */
+void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *single,
+                      const emx__conv_shape *s, const float *packed, int n, const float *const *ins,
+                      float *const *outs, float *scratch)
 {
     emx__minmax_params params, none = { -INFINITY, INFINITY };
     const int tail_act = emx__minmax_for_act(s->act, &params);
@@ -410,17 +414,19 @@ void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
     float *v = scratch, *m = v + aa * tb * in_c, *zero = m + aa * tb * out_c, *sink = zero + in_c;
     memset(zero, 0, in_c * sizeof(float));
     const int tiles_w = (s->out_w + mt - 1) / mt, tiles = tiles_w * ((s->out_h + mt - 1) / mt);
+    const int all = tiles * n;
 
-    for (int t0 = 0; t0 < tiles; t0 += (int)tb) {
-        const size_t nt = (size_t)(tiles - t0) < tb ? (size_t)(tiles - t0) : tb;
+    for (int t0 = 0; t0 < all; t0 += (int)tb) {
+        const size_t nt = (size_t)(all - t0) < tb ? (size_t)(all - t0) : tb;
         for (size_t t = 0; t < nt; t++) {
-            const int ti = t0 + (int)t, ty = mt * (ti / tiles_w) - 1, tx = mt * (ti % tiles_w) - 1;
+            const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
+            const int ty = mt * (ti / tiles_w) - 1, tx = mt * (ti % tiles_w) - 1;
             if (mt == 4)
-                emx__wino4_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
+                emx__wino4_input(s, ins[img], zero, ty, tx, v + t * in_c, tb * in_c);
             else if (mt == 3)
-                emx__wino3_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
+                emx__wino3_input(s, ins[img], zero, ty, tx, v + t * in_c, tb * in_c);
             else
-                emx__wino2_input(s, in, zero, ty, tx, v + t * in_c, tb * in_c);
+                emx__wino2_input(s, ins[img], zero, ty, tx, v + t * in_c, tb * in_c);
         }
         for (size_t k = 0; k < aa; k++)
             for (size_t r0 = 0; r0 < nt; r0 += (size_t)cfg->mr) {
@@ -430,16 +436,24 @@ void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
                         m + (k * tb + r0) * out_c, out_c, &none);
             }
         for (size_t t = 0; t < nt; t++) {
-            const int ti = t0 + (int)t, ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
+            const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
+            const int ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
             if (mt == 4)
-                emx__wino4_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,
-                                  tail_act);
+                emx__wino4_output(s, m + t * out_c, tb * out_c, bias, outs[img], sink, ty, tx,
+                                  &params, tail_act);
             else if (mt == 3)
-                emx__wino3_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,
-                                  tail_act);
+                emx__wino3_output(s, m + t * out_c, tb * out_c, bias, outs[img], sink, ty, tx,
+                                  &params, tail_act);
             else
-                emx__wino2_output(s, m + t * out_c, tb * out_c, bias, out, sink, ty, tx, &params,
-                                  tail_act);
+                emx__wino2_output(s, m + t * out_c, tb * out_c, bias, outs[img], sink, ty, tx,
+                                  &params, tail_act);
         }
     }
+}
+
+void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
+                    const emx__conv_shape *s, const float *packed, const float *in, float *out,
+                    float *scratch)
+{
+    emx__wino_conv_n(cfg, single, s, packed, 1, &in, &out, scratch);
 }

@@ -107,6 +107,10 @@ uint64_t emx__wino_packed_size(const emx__conv_shape *s);
 void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                     float *packed);
 uint64_t emx__wino_scratch_size(const emx__conv_shape *s);
+/* n (1 or 2) images through the same weights in one pass: ins[i] -> outs[i] */
+void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *single,
+                      const emx__conv_shape *s, const float *packed, int n, const float *const *ins,
+                      float *const *outs, float *scratch);
 void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
                     const emx__conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch);
