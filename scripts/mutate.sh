@@ -74,6 +74,7 @@ mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\),
 mutate maxpool2x2-window src/kernels/f32-pool.c 's/emx_v4f_load\(r1 \+ c \+ k\)\);/emx_v4f_load(r1 + k));/' test-ops
 mutate wino3-input src/kernels/f32-conv3x3-winograd.c 's/o2 = emx_v4f_muladd\(emx_v4f_sub\(x1, x2\), f2, d32\);/o2 = emx_v4f_muladd(emx_v4f_sub(x1, x3), f2, d32);/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
+mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops
 mutate record-landmark-y wasm/emx_wasm_detect.c 's/f->landmarks\[i\]\[1\]/f->landmarks[i][0]/' test-annotate
 mutate record-box wasm/emx_wasm_detect.c 's/out\[2\] = f->box.width;\n    out\[3\] = f->box.height;/out[2] = f->box.height;\n    out[3] = f->box.width;/' test-annotate

@@ -83,6 +83,11 @@ typedef struct emx__op {
      * (emx__conv2d_pair): pair_with is the twin's index here, -1 otherwise; paired is set on
      * the twin, whose own turn then does nothing (fast path only). */
     int pair_with, paired;
+    /* plan.c, fast path only: a 1x1 CONV2D computing the residual ADD res_add (its only reader)
+     * as act(conv + value res_value, res_c channels, zero-padded), written straight into the
+     * ADD's output; fused is set on that ADD and on a PAD_CHANNELS widening the shortcut: their
+     * turn does nothing and their own outputs are never materialised. */
+    int res_add, res_value, res_c, fused;
 } emx__op;
 
 struct emx_model {

@@ -44,6 +44,11 @@ void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float
 uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s); /* floats */
 void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                  float *scratch);
+/* act(conv(in) + res) for a 1x1 conv without activation (emx__conv2d_residual_ok): res has
+ * res_c <= out_c channels per pixel, the rest add zero (a channel-padded shortcut). */
+int emx__conv2d_residual_ok(const emx__conv_shape *s);
+void emx__conv2d_residual(const emx__conv_shape *s, const float *packed, const float *in,
+                          float *out, const float *res, int res_c, emx__act act);
 /* The same conv on two images (flip test-time augmentation's views): same results as two
  * emx__conv2d calls; out0/out1 must not overlap in0/in1. */
 void emx__conv2d_pair(const emx__conv_shape *s, const float *packed, const float *in0,

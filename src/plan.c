@@ -191,6 +191,90 @@ static emx_status plan_order(emx_model *m)
     return EMX_OK;
 }
 
+/* ---- fusions (fast path only) ----
+ * act(conv1x1(x) + shortcut), BlazeFace's residual blocks (the shortcut channel-padded by a
+ * PAD_CHANNELS in the blocks that widen): the conv computes the ADD in its epilogue, tile by tile
+ * (emx__conv2d_residual), saving the ADD's and the PAD's passes over memory. Only where the
+ * conv's output (and the PAD's) has no other reader and is not kept, and the shortcut is
+ * computed before the conv runs. Not for flip TTA's paired convs (they run as pairs). */
+static int kept_value(const emx_model *m, int v)
+{
+    for (int i = 0; i < m->n_outputs; i++)
+        if (m->outputs[i] == v)
+            return 1;
+    if (v == m->cam_value)
+        return 1;
+    for (int i = 0; i < m->n_cam; i++)
+        if (m->cam[i].feat == v)
+            return 1;
+    return 0;
+}
+
+static emx_status plan_fusions(emx_model *m)
+{
+    const int n = m->n_ops;
+    for (int k = 0; k < n; k++)
+        m->ops[k].res_add = -1, m->ops[k].fused = 0;
+    if (m->params.use_reference)
+        return EMX_OK;
+    int *readers = calloc((size_t)m->n_values, sizeof(int)),
+        *pos = calloc((size_t)n + 1, sizeof(int));
+    if (!readers || !pos) {
+        free(readers), free(pos);
+        return EMX_ERR_NO_MEMORY;
+    }
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < m->ops[k].n_inputs; i++)
+            readers[m->ops[k].inputs[i]]++;
+    int at = 0;
+    for (int k = m->first_op; k >= 0; k = m->ops[k].next_op)
+        pos[k] = at++;
+    for (int b = 0; b < n; b++) {
+        emx__op *add = &m->ops[b];
+        if (add->type != EMX_OP_ADD || add->n_inputs != 2)
+            continue;
+        for (int side = 0; side < 2; side++) {
+            const int av = add->inputs[side], rv = add->inputs[1 - side];
+            if (av == 0 || av == rv)
+                continue;
+            emx__op *a = &m->ops[av - 1];
+            if (a->type != EMX_OP_CONV2D || !emx__conv2d_residual_ok(&a->conv) ||
+                a->pair_with >= 0 || a->paired || a->res_add >= 0 || a->fused || readers[av] != 1 ||
+                kept_value(m, av))
+                continue;
+            int res = rv, pad = -1;
+            if (rv > 0 && m->ops[rv - 1].type == EMX_OP_PAD_CHANNELS &&
+                m->ops[rv - 1].attrs[0] == 0 && readers[rv] == 1 && !kept_value(m, rv)) {
+                pad = rv - 1;
+                res = m->ops[pad].inputs[0];
+            }
+            if (res > 0 && pos[res - 1] > pos[av - 1])
+                continue; /* the shortcut is not ready when the conv runs */
+            a->res_add = b, a->res_value = res, a->res_c = m->values[res].c;
+            add->fused = 1;
+            if (pad >= 0)
+                m->ops[pad].fused = 1;
+            break;
+        }
+    }
+    free(readers), free(pos);
+    return EMX_OK;
+}
+
+/* what op k reads in the fast path's execution: nothing when fused, its inputs plus the
+ * residual when it computes an ADD; returns the count written to v */
+static int op_reads(const emx__op *op, int *v)
+{
+    if (op->fused)
+        return 0;
+    int n = 0;
+    for (int i = 0; i < op->n_inputs; i++)
+        v[n++] = op->inputs[i];
+    if (op->res_add >= 0)
+        v[n++] = op->res_value;
+    return n;
+}
+
 static emx_status plan_activations(emx_model *m, uint64_t *total)
 {
     emx__graph_value *values = m->values;
@@ -199,10 +283,12 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
         values[v].keep = 0;
     }
     /* last_use: a position in the execution order */
-    int pos = 0;
-    for (int k = m->first_op; k >= 0; k = m->ops[k].next_op, pos++)
-        for (int i = 0; i < m->ops[k].n_inputs; i++)
-            values[m->ops[k].inputs[i]].last_use = pos;
+    int pos = 0, reads[EMX_MAX_OP_INPUTS + 1];
+    for (int k = m->first_op; k >= 0; k = m->ops[k].next_op, pos++) {
+        const int nr = op_reads(&m->ops[k], reads);
+        for (int i = 0; i < nr; i++)
+            values[reads[i]].last_use = pos;
+    }
     for (int i = 0; i < m->n_outputs; i++)
         values[m->outputs[i]].keep = 1;
     if (m->cam_value >= 0)
@@ -219,13 +305,17 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
         /* The output is placed before the inputs are released: kernels never run in place.
          * A pair computed in one call (pair_with) places both outputs before either op's
          * inputs go: the call reads both inputs while it writes both outputs. */
-        int v = k + 1;
+        if (m->ops[k].fused)
+            continue; /* computed by the conv before it, its output never materialised */
+        /* a conv computing a residual ADD writes the ADD's output, never its own */
+        int v = m->ops[k].res_add >= 0 ? m->ops[k].res_add + 1 : k + 1;
         if (!m->ops[k].paired)
             arena_alloc(&a, values, v);
         if (m->ops[k].pair_with >= 0)
             arena_alloc(&a, values, m->ops[k].pair_with + 1);
-        for (int i = 0; i < m->ops[k].n_inputs; i++) {
-            int in = m->ops[k].inputs[i];
+        const int nr = op_reads(&m->ops[k], reads);
+        for (int i = 0; i < nr; i++) {
+            int in = reads[i];
             if (values[in].last_use == pos && !values[in].keep)
                 arena_release(&a, in);
         }
@@ -323,6 +413,8 @@ emx_status emx__plan(emx_model *m)
     emx_status st = emx__cam_analyze(m);
     if (st == EMX_OK)
         st = plan_order(m);
+    if (st == EMX_OK)
+        st = plan_fusions(m);
     if (st == EMX_OK)
         st = plan_activations(m, &act);
     if (st == EMX_OK)

@@ -34,8 +34,14 @@ void emx__run_op(emx_model *m, int k)
     }
     float *out = emx__value_ptr(m, k + 1);
     const int ref = m->params.use_reference;
-    if (op->paired && !ref)
-        return; /* computed with its twin */
+    if ((op->paired || op->fused) && !ref)
+        return; /* computed with its twin, or by the conv before it (plan.c) */
+    if (op->res_add >= 0 && !ref) {
+        emx__conv2d_residual(&op->conv, m->packed + op->packed_offset, ins[0],
+                             emx__value_ptr(m, op->res_add + 1), emx__value_ptr(m, op->res_value),
+                             op->res_c, m->ops[op->res_add].act);
+        return;
+    }
     switch ((emx__op_type)op->type) {
     case EMX_OP_CONV2D:
     case EMX_OP_DENSE: run_conv(m, op, ins[0], out); break;

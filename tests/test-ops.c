@@ -307,8 +307,8 @@ static void test_conv_pair(void)
         emx__conv2d(&s, packed, in0, a0, scratch);
         emx__conv2d(&s, packed, in1, a1, scratch);
         emx__conv2d_pair(&s, packed, in0, in1, p0, p1, scratch);
-        const int ok = close_enough(p0, a0, out_n, 1e-5f, NULL) &&
-                       close_enough(p1, a1, out_n, 1e-5f, NULL);
+        const int ok =
+            close_enough(p0, a0, out_n, 1e-5f, NULL) && close_enough(p1, a1, out_n, 1e-5f, NULL);
         CHECK(ok);
         if (!ok)
             print_conv("emx__conv2d_pair", &s, 0.0f);
@@ -316,6 +316,44 @@ static void test_conv_pair(void)
         free(a0), free(a1), free(p0), free(p1);
     }
     CHECK(n_wino >= 6);
+}
+
+/* emx__conv2d_residual (BlazeFace's blocks: act(conv1x1(x) + shortcut), the shortcut padded
+ * with zero channels) against the reference conv, zero padding and the reference add. */
+static void test_conv_residual(void)
+{
+    static const int shapes[][4] = { /* pixels, in_c, out_c, shortcut channels */
+                                     { 64, 24, 24, 24 }, { 37, 24, 28, 24 }, { 9, 42, 48, 42 },
+                                     { 5, 7, 9, 3 },     { 1, 8, 8, 8 },     { 23, 32, 32, 29 }
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        emx__conv_shape s;
+        make_conv(&s, 1, shapes[i][0], shapes[i][1], shapes[i][2], 1, 1, 1, 1, 0, 0, 0, 0, 1,
+                  EMX_ACT_NONE);
+        CHECK(emx__conv2d_residual_ok(&s));
+        const int px = shapes[i][0], ic = shapes[i][1], oc = shapes[i][2], rc = shapes[i][3];
+        const emx__act act = i % 2 ? EMX_ACT_RELU : EMX_ACT_RELU6;
+        float *in = rand_buf((size_t)px * ic, -1, 1), *res = rand_buf((size_t)px * rc, -2, 2);
+        float *w = rand_buf((size_t)oc * ic, -0.5f, 0.5f), *b = rand_buf((size_t)oc, -1, 1);
+        float *conv = malloc((size_t)px * oc * sizeof(float));
+        float *padded = malloc((size_t)px * oc * sizeof(float)),
+              *ref = malloc((size_t)px * oc * sizeof(float));
+        emx__conv2d_ref(&s, w, b, in, conv);
+        emx__pad_channels_ref(px, rc, 0, oc - rc, res, padded);
+        emx__add_ref((size_t)px * oc, conv, padded, ref, act);
+        float *packed = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
+        emx__conv2d_pack(&s, w, b, packed);
+        float *out = out_buf((size_t)px * oc);
+        emx__conv2d_residual(&s, packed, in, out, res, rc, act);
+        float err;
+        const int ok = close_enough(out, ref, (size_t)px * oc, 1e-5f, &err);
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "FAIL conv2d_residual: %d px, %d -> %d, shortcut %d: err %g\n", px, ic,
+                    oc, rc, err);
+        free(in), free(res), free(w), free(b), free(conv), free(padded), free(ref);
+        free(packed), free(out);
+    }
 }
 
 /* ---------------------------------------------------------------- pooling */
@@ -628,6 +666,7 @@ int main(void)
     test_single_implementation_ops();
     test_conv();
     test_conv_pair();
+    test_conv_residual();
     test_pool();
     test_elementwise();
     printf("test-ops: %d convs x %d GEMM kernels + dispatcher checked\n", n_conv,

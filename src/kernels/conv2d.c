@@ -14,6 +14,7 @@
  * is still in L1. The micro-kernel table and the packed-weight size live in gemm-config.c,
  * shared with the Winograd path (f32-conv3x3-winograd.c), which this file dispatches to. */
 #include "kernels.h"
+#include "simd/simd.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -252,6 +253,43 @@ void emx__conv2d(const emx__conv_shape *s, const float *packed, const float *in,
                  float *scratch)
 {
     emx__conv2d_with(emx__gemm_default(), s, packed, in, out, scratch);
+}
+
+/* A 1x1 conv (the GEMM route, no activation of its own) whose output only feeds a residual ADD
+ * (BlazeFace's blocks: act(conv(x) + shortcut), the shortcut often zero-padded in channels):
+ * the add and its activation run on each tile of rows while it is in L1, instead of two more
+ * passes over memory (the ADD, and the PAD_CHANNELS that widened the shortcut). res holds
+ * res_c <= out_c channels per pixel: channels past res_c add zero. */
+int emx__conv2d_residual_ok(const emx__conv_shape *s)
+{
+    return emx__conv_kind(s) == EMX__CONV_GEMM && s->groups == 1 && s->act == EMX_ACT_NONE;
+}
+
+void emx__conv2d_residual(const emx__conv_shape *s, const float *packed, const float *in,
+                          float *out, const float *res, int res_c, emx__act act)
+{
+    emx__minmax_params none;
+    emx__minmax_for_act(EMX_ACT_NONE, &none);
+    const emx__gemm_config *cfg = emx__gemm_default(), *single = emx__gemm_single_row();
+    const size_t npix = (size_t)s->out_h * s->out_w, in_c = (size_t)s->in_c;
+    const size_t out_c = (size_t)s->out_c, rc = (size_t)res_c;
+    for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
+        const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
+        float *o = out + m0 * out_c;
+        (mr == 1 ? single : cfg)
+            ->gemm(mr, out_c, in_c, in + m0 * in_c, in_c, packed, o, out_c, &none);
+        for (size_t r = 0; r < mr; r++) {
+            float *orow = o + r * out_c;
+            const float *rrow = res + (m0 + r) * rc;
+            size_t ch = 0;
+            for (; ch + 4 <= rc; ch += 4)
+                emx_v4f_store(orow + ch,
+                              emx_v4f_add(emx_v4f_load(orow + ch), emx_v4f_load(rrow + ch)));
+            for (; ch < rc; ch++)
+                orow[ch] += rrow[ch];
+        }
+        emx__act_apply(mr * out_c, o, o, act);
+    }
 }
 
 /* Two images, one conv: the Winograd route runs both in one pass (each transformed weight
