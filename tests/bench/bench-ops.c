@@ -5,8 +5,10 @@
  *
  *   bench-ops [MODEL.emx [RUNS]]     (default models/emoxnet-lite.emx, 300 runs)
  *
- * Ops are listed in file order (the runtime runs flip test-time augmentation's twin ops side by
- * side: plan.c). Columns: op index, type, output shape, MFLOP (2 x multiply-adds for convs and dense layers,
+ * Ops are listed in file order; they run in plan.c's order (flip test-time augmentation's twin
+ * ops side by side). "+twin": the op computes its flip twin in the same call (its MFLOP count
+ * both); "+add": a residual ADD is fused into it; "(with twin)", "(fused)": done by another op.
+ * Columns: op index, type, output shape, MFLOP (2 x multiply-adds for convs and dense layers,
  * elements for the rest), median microseconds, GFLOP/s (convs), share of the summed medians. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
@@ -87,11 +89,19 @@ int main(int argc, char **argv)
             const emx__conv_shape *s = &op->conv;
             flop = 2.0 * s->out_h * s->out_w * s->out_c * (double)(s->in_c / s->groups) * s->kh *
                    s->kw;
-            snprintf(detail, sizeof detail, "%dx%dx%d %dx%d/%d <-%d", v->h, v->w, v->c, s->kh,
-                     s->kw, s->stride_h, s->in_c);
+            snprintf(detail, sizeof detail, "%dx%dx%d %dx%d/%d <-%d%s", v->h, v->w, v->c, s->kh,
+                     s->kw, s->stride_h, s->in_c,
+                     op->pair_with >= 0 ? " +twin"
+                     : op->res_add >= 0 ? " +add"
+                                        : "");
+            if (op->pair_with >= 0) /* computes its flip twin too */
+                flop *= 2;
         } else {
             snprintf(detail, sizeof detail, "%dx%dx%d", v->h, v->w, v->c);
         }
+        if (op->paired || op->fused) /* computed by another op (plan.c) */
+            snprintf(detail + strlen(detail), sizeof detail - strlen(detail), " %s",
+                     op->paired ? "(with twin)" : "(fused)");
         printf("%4d %-9s %-22s %8.3f %9.1f %8.2f %6.1f\n", k, op_name(op->type, op), detail,
                flop * 1e-6, med[k], flop / med[k] * 1e-3, 100.0 * med[k] / sum);
     }
