@@ -251,6 +251,20 @@ static void test_conv(void)
                     n_dw++;
                 }
     CHECK(n_dw >= 500);
+    /* wide rows of many channels (MobileNet-like), stride 1 and 2, channels not a multiple of 4 */
+    static const int wide[][4] = { /* h, w, c, stride */
+                                   { 5, 30, 100, 1 },
+                                   { 4, 57, 130, 2 },
+                                   { 3, 28, 128, 1 },
+                                   { 6, 41, 75, 2 }
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+        const int c = wide[i][2], st = wide[i][3];
+        make_conv(&s, wide[i][0], wide[i][1], c, c, 3, 3, st, 1, 1, 1, 1, 1, c, (emx__act)(i % 3));
+        check_conv(&s, 1);
+        make_conv(&s, wide[i][0], wide[i][1], c, c, 3, 3, st, 1, 0, 0, 1, 1, c, EMX_ACT_RELU6);
+        check_conv(&s, 1);
+    }
     /* BlazeFace's depthwise layers: 3x3 stride 1 pad 1, stride 2 TF "same" (pad 0, 1) */
     static const int blaze[][2] = { { 64, 24 }, { 32, 28 }, { 32, 36 }, { 16, 42 }, { 8, 96 } };
     for (size_t i = 0; i < sizeof blaze / sizeof blaze[0]; i++) {
