@@ -87,9 +87,76 @@ emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t *
  * pixel's footprint (a box filter: every source pixel is read once, which matters at 640x480
  * -> 128x96, where stb_image_resize's windowed filters cost more than the network);
  * enlarging (frames smaller than the input) samples bilinearly. */
+/* Shrinking, one output row at a time: the rows of its footprint are summed per source column
+ * first (a pass along contiguous bytes), then each output pixel sums its columns: the same
+ * integer sums as adding up each footprint pixel by pixel (so the same bytes as the loop in
+ * resize_frame, which stays for footprints wider than the buffer), without its per-pixel loop
+ * setup over rows. Source columns go through a stack buffer in chunks of SHRINK_COLS. */
+enum { SHRINK_COLS = 2048 };
+
+/* Callers make sure one output column spans at most SHRINK_COLS source columns. */
+static void shrink_frame(const emx_image *img, size_t stride, int w, int h, int nc, uint8_t *dst)
+{
+    enum { COLS = SHRINK_COLS };
+    uint32_t col[3 * COLS];
+    const int ch = img->channels, W = img->width, H = img->height;
+    for (int y = 0; y < h; y++) {
+        int y0 = (int)((int64_t)y * H / h), y1 = (int)((int64_t)(y + 1) * H / h);
+        if (y1 <= y0)
+            y1 = y0 + 1;
+        for (int xa = 0; xa < w;) {
+            /* output columns [xa, xb) whose source columns [c0, c1) fit the buffer */
+            const int c0 = (int)((int64_t)xa * W / w);
+            int xb = xa;
+            while (xb < w && (int)((int64_t)(xb + 1) * W / w) - c0 <= COLS)
+                xb++;
+            int c1 = (int)((int64_t)xb * W / w);
+            c1 = c1 <= c0 ? c0 + 1 : c1;
+            const int nc0 = c1 - c0;
+            for (int i = 0; i < 3 * nc0; i++)
+                col[i] = 0;
+            for (int yy = y0; yy < y1; yy++) {
+                const uint8_t *p = img->data + (size_t)yy * stride + (size_t)c0 * ch;
+                if (ch == 1)
+                    for (int i = 0; i < nc0; i++)
+                        col[i] += p[i];
+                else
+                    for (int i = 0; i < nc0; i++, p += ch)
+                        col[3 * i] += p[0], col[3 * i + 1] += p[1], col[3 * i + 2] += p[2];
+            }
+            for (int x = xa; x < xb; x++) {
+                int x0 = (int)((int64_t)x * W / w), x1 = (int)((int64_t)(x + 1) * W / w);
+                if (x1 <= x0)
+                    x1 = x0 + 1;
+                uint64_t acc[3] = { 0, 0, 0 };
+                if (ch == 1)
+                    for (int i = x0 - c0; i < x1 - c0; i++)
+                        acc[0] += col[i];
+                else
+                    for (int i = x0 - c0; i < x1 - c0; i++)
+                        acc[0] += col[3 * i], acc[1] += col[3 * i + 1], acc[2] += col[3 * i + 2];
+                const uint64_t n = (uint64_t)(y1 - y0) * (uint64_t)(x1 - x0);
+                unsigned px[3];
+                for (int k = 0; k < 3; k++)
+                    px[k] = (unsigned)((acc[ch == 1 ? 0 : k] + n / 2) / n);
+                uint8_t *o = dst + ((size_t)y * w + x) * nc;
+                if (nc == 1)
+                    o[0] = emx__grey(px[0], px[1], px[2]);
+                else
+                    o[0] = (uint8_t)px[0], o[1] = (uint8_t)px[1], o[2] = (uint8_t)px[2];
+            }
+            xa = xb;
+        }
+    }
+}
+
 static void resize_frame(const emx_image *img, size_t stride, int w, int h, int nc, uint8_t *dst)
 {
     const int ch = img->channels, W = img->width, H = img->height;
+    if (W >= w && H >= h && W / w + 2 <= SHRINK_COLS) {
+        shrink_frame(img, stride, w, h, nc, dst);
+        return;
+    }
     for (int y = 0; y < h; y++) {
         int y0 = (int)((int64_t)y * H / h), y1 = (int)((int64_t)(y + 1) * H / h);
         if (y1 <= y0)
