@@ -11,6 +11,11 @@ echo
 echo "## Expression models, per face (JS API, includes preprocessing): relaxed SIMD, SIMD128, scalar"
 node --no-experimental-fetch $RELAXED tests/bench/classify.bench.js
 echo
+echo "## Per face (issue 20): Lite one pass and with flip TTA, the ensemble, detect, detect + classify"
+# EMX_BENCH_BASELINE=DIR (a folder with an older build's emoxnet-simd.wasm) adds it side by side,
+# the builds taking turns call by call, with wall and CPU speed-ups.
+node --no-experimental-fetch tests/bench/perface-ab.bench.js ${EMX_BENCH_BASELINE:+--baseline "$EMX_BENCH_BASELINE"}
+echo
 echo "## Engines: the same network and weights in our WASM core, TF.js wasm (XNNPACK), onnxruntime-web"
 # The networks come from the shipped .emx files themselves (tests/bench/networks.js), converted
 # to ONNX and TF.js in JS (to-onnx.js, to-tfjs.js): no Python, no checkpoints.
@@ -25,6 +30,10 @@ node --no-experimental-fetch build-wasm/bench-kernels.cjs
 echo
 echo "## Conv/GEMM micro-kernels, WebAssembly relaxed SIMD (f32x4.relaxed_madd: fused multiply-add)"
 node --no-experimental-fetch $RELAXED build-wasm/bench-kernels-relaxed.cjs
+echo
+echo "## Where the time goes: every op of EmoXNetLite and of the BlazeFace detector (WebAssembly SIMD128)"
+node --no-experimental-fetch build-wasm/bench-ops.cjs models/emoxnet-lite.emx
+node --no-experimental-fetch build-wasm/bench-ops.cjs models/blazeface.emx
 echo
 echo "## Detect + classify, 640x480 frame: one face, then frames with 1, 4, 16 faces"
 node --no-experimental-fetch tests/bench/detect.bench.js --faces 1,4,16

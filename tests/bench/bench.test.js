@@ -156,6 +156,13 @@ test('smoke: classify.bench.js', () => run(NODE[0], [NODE[1], ...RELAXED, 'tests
   [/EmoXNetLite \| wasm SIMD128/, /EmoXNetLite \| wasm relaxed SIMD/]));
 test('smoke: engines.bench.js --smoke (outputs checked within 1e-4 before timing)', () =>
   run(NODE[0], [NODE[1], 'tests/bench/engines.bench.js', '--smoke'], [/EmoXNetLite \(shipped\)/, /MobileNetV1/, /face-api/]));
+test('smoke: perface-ab.bench.js (against the same build as a baseline)', () =>
+  run(NODE[0], [NODE[1], 'tests/bench/perface-ab.bench.js', '--runs', '3', '--warm', '2', '--baseline', 'wasm/dist'],
+    [/EmoXNetLite, one pass/, /ensemble classify\(\)/, /detect \+ classify \(analyze\(\)\)/, /speed-up \(CPU\)/]));
+test('smoke: bench-ops (native and wasm)', { skip: !existsSync(join(root, 'build', 'bench-ops')) && 'not built' }, () => {
+  run(join(root, 'build', 'bench-ops'), ['models/blazeface.emx', '2'], [/forward median/, /\+add/]);
+  run(NODE[0], [NODE[1], 'build-wasm/bench-ops.cjs', 'models/emoxnet-lite.emx', '2'], [/forward median/, /\+twin/]);
+});
 test('smoke: detect.bench.js', () => run(NODE[0], [NODE[1], 'tests/bench/detect.bench.js', '--runs', '3'], [/detect \+ classify: median/]));
 test('smoke: bench-kernels (native and wasm)', { skip: !existsSync(join(root, 'build', 'bench-kernels')) && 'not built' }, () => {
   run(join(root, 'build', 'bench-kernels'), ['0.001'], [/peak 128-bit SIMD/]);
