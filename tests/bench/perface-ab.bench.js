@@ -2,8 +2,9 @@
 // with flip TTA, the ensemble with flip TTA, detect() and detect + classify (analyze()) of the
 // 640x480 one-face frame, through the WebAssembly package, single thread, after warm-up.
 //
-//   node --no-experimental-fetch tests/bench/perface-ab.bench.js [--baseline DIR] [--runs N] [--warm N]
+//   node --no-experimental-fetch tests/bench/perface-ab.bench.js [--baseline DIR] [--runs N] [--warm N] [--scalar]
 //
+// --scalar: the non-SIMD builds (emoxnet-scalar.wasm) instead.
 // With --baseline DIR (a folder holding an older emoxnet-simd.wasm, e.g. copied from a checkout
 // of main) both builds run every figure, taking turns call by call, so a change in the
 // machine's load hits both alike; the last columns are baseline / current (> 1: current is
@@ -24,16 +25,18 @@ import { syntheticFace } from './perface.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
-let runs = 200, warm = 100, baseline = null;
+let runs = 200, warm = 100, baseline = null, simd = true;
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--runs') runs = Number(args[++i]);
+  if (args[i] === '--scalar') simd = false;
+  else if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--warm') warm = Number(args[++i]);
   else if (args[i] === '--baseline') baseline = args[++i];
   else throw new Error(`unknown argument ${args[i]}`);
 }
 
-const builds = [{ name: 'current', opts: { simd: true } }];
-if (baseline) builds.push({ name: 'baseline', opts: { wasmBinary: readFileSync(join(baseline, 'emoxnet-simd.wasm')) } });
+const builds = [{ name: 'current', opts: { simd } }];
+const wasmFile = simd ? 'emoxnet-simd.wasm' : 'emoxnet-scalar.wasm';
+if (baseline) builds.push({ name: 'baseline', opts: { wasmBinary: readFileSync(join(baseline, wasmFile)) } });
 
 const face = syntheticFace();
 const { frame, face: hasFace } = await oneFaceFrame(root);
@@ -62,7 +65,7 @@ const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 const head = ['figure', ...builds.flatMap((b) => [`${b.name} ms median`, `${b.name} p95`, `${b.name} CPU ms median`])];
 if (baseline) head.push('speed-up (wall)', 'speed-up (CPU)');
-console.log(`ms per call, single thread, wasm SIMD128, ${process.version}; builds take turns call by call`);
+console.log(`ms per call, single thread, ${simd ? 'wasm SIMD128' : 'wasm scalar (no SIMD)'}, ${process.version}; builds take turns call by call`);
 console.log(`| ${head.join(' | ')} |`);
 console.log(`|---|${head.slice(1).map(() => '---:').join('|')}|`);
 for (const [label, fn, scale] of figures) {
