@@ -1,6 +1,7 @@
 /* analyze.c - emx_analyze: faces found by emx_detect, each classified on its eye-levelled
- * crop (align.c), sampled straight into the expression model's input; emx_analyze_explain also keeps each face's class
- * activation map, taken from that face's own run before the next face overwrites it. */
+ * crop (align.c), sampled straight into the expression model's input; emx_analyze_explain also
+ * keeps each face's class activation map, taken from that face's own run before the next face
+ * overwrites it. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,6 +15,13 @@
 static emx_status classify_face(emx_model *cls, const emx_image *image, size_t stride, emx_face *f)
 {
     const emx_crop c = f->crop;
+    /* A face too large to crop stays EMX_ERR_BOX, as documented (emx_analyze): the limits
+     * emx_classify puts on a box (its side, and 64 times the image's or the input's pixels). */
+    const double img_px = (double)image->width * image->height,
+                 in_px = (double)cls->input.width * cls->input.height;
+    if (!(c.side <= (float)EMX_MAX_IMAGE_SIDE) ||
+        (double)c.side * c.side > 64.0 * (img_px > in_px ? img_px : in_px))
+        return EMX_ERR_BOX;
     emx__warp_input(image, stride, c.cx, c.cy, c.side, c.angle, &cls->input,
                     emx__value_ptr(cls, 0));
     return emx_run(cls, emx__value_ptr(cls, 0), f->probs);

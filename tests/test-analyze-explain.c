@@ -26,22 +26,16 @@ static uint8_t faces48[N_FACES][48 * 48];
 static int n_faces48;
 static uint8_t frame[W * H * 3];
 
-/* The crop c, classified as emx_analyze documents it (emx_crop): a level crop as a box, a
- * turned one sampled first. */
+/* The crop c, classified as emx_analyze does it (emx_crop): sampled straight into the
+ * classifier's input (emx__warp_input, src/align.c), then run. */
 static emx_status classify_crop(emx_model *cls, const emx_image *img, emx_crop c, float *probs)
 {
-    if (c.angle == 0.0f) {
-        const emx_box b = { c.cx - 0.5f * c.side, c.cy - 0.5f * c.side, c.side, c.side };
-        return emx_classify(cls, img, &b, probs);
-    }
-    static uint8_t warp[WARP_SIDE * WARP_SIDE * 3];
     const emx_input_spec spec = emx_model_input_spec(cls);
-    int n = (int)ceilf(c.side);
-    n = n < spec.width ? spec.width : n > WARP_SIDE ? WARP_SIDE : n;
-    emx__warp_crop(img, (size_t)img->width * 3, c.cx, c.cy, c.side, c.angle, n, spec.channels,
-                   warp);
-    const emx_image crop = { warp, n, n, spec.channels, 0 };
-    return emx_classify(cls, &crop, NULL, probs);
+    static float input[EMX_MAX_INPUT_SIDE * EMX_MAX_INPUT_SIDE * 3 / 64];
+    if ((size_t)spec.width * spec.height * spec.channels > sizeof input / sizeof input[0])
+        return EMX_ERR_INVALID_ARG;
+    emx__warp_input(img, (size_t)img->width * 3, c.cx, c.cy, c.side, c.angle, &spec, input);
+    return emx_run(cls, input, probs);
 }
 
 static float max_abs(const float *a, size_t n)
