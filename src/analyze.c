@@ -1,5 +1,5 @@
 /* analyze.c - emx_analyze: faces found by emx_detect, each classified on its eye-levelled
- * crop (align.c), sampled straight into the expression model's input; emx_analyze_explain also
+ * crop (align.c: a turned one sampled straight into the model's input); emx_analyze_explain also
  * keeps each face's class activation map, taken from that face's own run before the next face
  * overwrites it. */
 #include <math.h>
@@ -8,13 +8,18 @@
 
 #include "detect.h"
 
-/* Classify one face on f->crop: the crop sampled straight into the classifier's input in one
- * pass (align.c: area-averaged when shrinking, grey and normalisation fused; issue 20 measured
- * the former warp at frame resolution + stb resize at 1.3 ms of the 6 ms of detect + classify),
- * then run. */
+/* Classify one face on f->crop: a level crop as an axis-aligned box (emx_classify crops and
+ * resizes it: the numbers explain() and classify() give for that box, bit for bit); a turned one
+ * sampled straight into the classifier's input in one pass (align.c: area-averaged when
+ * shrinking, grey and normalisation fused; issue 20 measured the former warp at frame
+ * resolution + stb resize at 1.3 ms of the 6 ms of detect + classify), then run. */
 static emx_status classify_face(emx_model *cls, const emx_image *image, size_t stride, emx_face *f)
 {
     const emx_crop c = f->crop;
+    if (c.angle == 0.0f) {
+        const emx_box b = { c.cx - 0.5f * c.side, c.cy - 0.5f * c.side, c.side, c.side };
+        return emx_classify(cls, image, &b, f->probs);
+    }
     /* A face too large to crop stays EMX_ERR_BOX, as documented (emx_analyze): the limits
      * emx_classify puts on a box (its side, and 64 times the image's or the input's pixels). */
     const double img_px = (double)image->width * image->height,

@@ -26,10 +26,14 @@ static uint8_t faces48[N_FACES][48 * 48];
 static int n_faces48;
 static uint8_t frame[W * H * 3];
 
-/* The crop c, classified as emx_analyze does it (emx_crop): sampled straight into the
- * classifier's input (emx__warp_input, src/align.c), then run. */
+/* The crop c, classified as emx_analyze does it (emx_crop): a level crop as a box, a turned
+ * one sampled straight into the classifier's input (emx__warp_input, src/align.c), then run. */
 static emx_status classify_crop(emx_model *cls, const emx_image *img, emx_crop c, float *probs)
 {
+    if (c.angle == 0.0f) {
+        const emx_box b = { c.cx - 0.5f * c.side, c.cy - 0.5f * c.side, c.side, c.side };
+        return emx_classify(cls, img, &b, probs);
+    }
     const emx_input_spec spec = emx_model_input_spec(cls);
     static float input[EMX_MAX_INPUT_SIDE * EMX_MAX_INPUT_SIDE * 3 / 64];
     if ((size_t)spec.width * spec.height * spec.channels > sizeof input / sizeof input[0])
