@@ -25,7 +25,7 @@ if (!existsSync(join(dir, 'label.csv'))) {
 const FER = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
 const rows = keptRows(parseLabelCsv(readFileSync(join(dir, 'label.csv'), 'utf8'))).slice(0, Number(nArg ?? 1000));
 const lite = readFileSync(join(root, 'models', 'emoxnet-lite.emx'));
-const cur = await load(lite, { simd: true });
+const cur = await load(lite, { simd: true, relaxed: false });
 const old = await load(lite, { wasmBinary: readFileSync(join(baseline, 'emoxnet-simd.wasm')) });
 const W = 640, H = 480, S = 200;
 let n = 0, same = 0, okNew = 0, okOld = 0, maxd = 0, sumd = 0;
