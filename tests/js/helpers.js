@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { FERPLUS_CLASSES } from '../../bin/ferplus.js';
+import { crc32 } from '../bench/emx-file.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'tests', 'golden');
@@ -49,21 +50,8 @@ export function goldenManifest(file = 'manifest.txt') {
     });
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(bytes) {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+// One CRC-32 (the .emx checksum) for the tests and the benchmarks' .emx reader/writer.
+export { crc32 } from '../bench/emx-file.js';
 
 class Writer {
   constructor() {
