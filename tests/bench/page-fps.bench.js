@@ -6,7 +6,13 @@
 // prints figures and asserts nothing (npm test runs it once with --smoke to keep it working).
 //
 //   node tests/bench/page-fps.bench.js [--throttle 1,4] [--seconds S] [--camera-fps F]
-//        [--builds relaxed,simd] [--page-only] [--rounds R] [--smoke]
+//        [--builds relaxed,simd] [--page-only] [--rounds R] [--smoke] [--compare REF]
+//
+// --compare REF: A/B against the page as it is at git ref REF (web/, wasm/emoxnet.js and
+// wasm/lib/ served from `git show REF:path`; the .wasm and models are this tree's): every round
+// runs each configuration as REF, then as this tree, alternately, and the table gives each
+// variant's median over the rounds (load on shared cores changes from minute to minute, so only
+// side-by-side runs compare).
 //
 // Throttling: DevTools CPU throttling (Emulation.setCPUThrottlingRate on the page's target)
 // slows the page's main thread only. The model runs in the page's Web Worker (web/worker.js), a
@@ -18,7 +24,8 @@
 //
 // Where the time goes, per analysed frame, measured inside the page (an init script wraps the
 // page's Worker.postMessage and createImageBitmap; nothing in web/ changes for it):
-//   bitmap     createImageBitmap of the video frame (main thread, watchVideo)
+//   read       the video frame read on the main thread (watchVideo): createImageBitmap, or
+//              new VideoFrame(video) where the page hands the worker VideoFrames
 //   round trip from posting the frame to the worker to its faces arriving back
 //   analyze    the worker's model.analyze() (detector + Lite), as the worker measures it (times
 //              rate in the emulated rows)
@@ -27,6 +34,7 @@
 //   main busy  share of wall time the page's main thread spends in long animation frames
 //              (> 50 ms: drawing the video and overlay, the face list, watchVideo's callbacks)
 // and the interval between analysed frames (1 / fps).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -52,6 +60,7 @@ let cameraFps = 30;
 let builds = ['relaxed', 'simd'];
 let slowAlso = true;
 let rounds = 2;
+let compare = null;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--throttle') rates = args[++i].split(',').map(Number);
   else if (args[i] === '--seconds') seconds = Number(args[++i]);
@@ -59,6 +68,7 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--builds') builds = args[++i].split(',');
   else if (args[i] === '--page-only') slowAlso = false;
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
+  else if (args[i] === '--compare') compare = args[++i];
   else if (args[i] === '--smoke') { rates = [4]; seconds = 2; warm = 1; builds = ['relaxed']; rounds = 1; }
   else throw new Error(`unknown argument ${args[i]}`);
 }
@@ -104,6 +114,20 @@ function instrument() {
       s.bitmap.push(performance.now() - t0);
     }
   };
+  // new VideoFrame(video) (watchVideo's frame read where the browser has VideoFrame): timed too
+  const VF = window.VideoFrame;
+  if (typeof VF === 'function') {
+    window.VideoFrame = new Proxy(VF, {
+      construct(target, a, nt) {
+        const t0 = performance.now();
+        try {
+          return Reflect.construct(target, a, nt);
+        } finally {
+          if (a[0] instanceof HTMLVideoElement) s.bitmap.push(performance.now() - t0);
+        }
+      },
+    });
+  }
   try {
     new PerformanceObserver((l) => {
       for (const e of l.getEntries()) {
@@ -146,9 +170,32 @@ self.postMessage = (msg, transfer) => {
 }
 const WRAPPED_WORKER = "import './worker.js?slow';\nimport './worker.js?real';\n";
 
-async function run(browser, { url, rate, build, slowWorker }) {
+// The page's scripts as they are at git ref `ref` (--compare), by URL path; null: not one of them.
+const atRef = new Map();
+function scriptAt(ref, path) {
+  if (!/^\/(web\/|wasm\/emoxnet\.js$|wasm\/lib\/)/.test(path)) return null;
+  const key = `${ref}:${path.slice(1)}`;
+  if (!atRef.has(key)) {
+    try {
+      atRef.set(key, execFileSync('git', ['show', key], { cwd: root, maxBuffer: 1 << 26 }));
+    } catch {
+      atRef.set(key, null); // not in that ref: served from this tree
+    }
+  }
+  return atRef.get(key);
+}
+const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.css': 'text/css' };
+
+async function run(browser, { url, rate, build, slowWorker, ref }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
   await context.grantPermissions(['camera'], { origin: new URL(url).origin });
+  if (ref) {
+    await context.route((u) => scriptAt(ref, u.pathname) !== null, (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const ext = path.slice(path.lastIndexOf('.'));
+      return route.fulfill({ status: 200, contentType: TYPES[ext] || 'application/octet-stream', headers: ISOLATION, body: scriptAt(ref, path) });
+    });
+  }
   const page = await context.newPage();
   const logs = [];
   page.on('pageerror', (e) => logs.push(e.message));
@@ -218,16 +265,23 @@ const browser = await chromium.launch({
 // The configurations cannot take turns frame by frame (one page each), so the whole sequence
 // runs `rounds` times and each keeps its best round (highest fps): on shared cores a load spike
 // then costs a round, not the comparison between builds.
+// With --compare, each configuration runs as the ref and as this tree, one after the other.
 const configs = rates.flatMap((rate) => builds.flatMap((build) =>
-  [{ rate, build, slowWorker: false }, ...(rate > 1 && slowAlso ? [{ rate, build, slowWorker: true }] : [])]));
+  [{ rate, build, slowWorker: false }, ...(rate > 1 && slowAlso ? [{ rate, build, slowWorker: true }] : [])]))
+  .flatMap((c) => (compare ? [{ ...c, ref: compare }, { ...c, ref: null }] : [c]));
 const rows = configs.map(() => null);
+const all = configs.map(() => []);
 try {
   for (let round = 0; round < rounds; round++) {
     for (const [i, c] of configs.entries()) {
       const r = await run(browser, { url, ...c });
+      r.ref = c.ref;
+      all[i].push(r);
       if (!rows[i] || r.fps > rows[i].fps) rows[i] = r;
     }
   }
+  // --compare: the median round of each variant (by fps), not the best
+  if (compare) rows.forEach((_, i) => { rows[i] = [...all[i]].sort((a, b) => a.fps - b.fps)[(all[i].length - 1) >> 1]; });
 } finally {
   await browser.close();
   server.close();
@@ -235,14 +289,19 @@ try {
 }
 
 const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : '-');
-console.log(`live page (web/), Lite, fake camera 640x480 @ ${cameraFps} fps, one face; ${seconds} s after ${warm} s warm-up, best of ${rounds} round(s); medians per analysed frame (ms)`);
+console.log(`live page (web/), Lite, fake camera 640x480 @ ${cameraFps} fps, one face; ${seconds} s after ${warm} s warm-up, ${compare ? `median` : 'best'} of ${rounds} round(s); medians per analysed frame (ms)`);
 console.log();
-console.log('| CPU throttling | build | analysed fps | page shows | faces listed | interval | bitmap | round trip | analyze (worker) | transfer | main thread in long frames |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+if (compare) {
+  console.log(`A/B, alternate runs (page at ${compare} / this tree), analysed fps per round:`);
+  configs.forEach((c, i) => console.log(`- ${c.rate}x${c.slowWorker ? ' + worker' : ''} ${c.build} ${c.ref ? compare : 'this tree'}: ${all[i].map((r) => r.fps.toFixed(1)).join(', ')}`));
+  console.log();
+}
+console.log('| CPU throttling | page | build | analysed fps | page shows | faces listed | interval | read (main) | round trip | analyze (worker) | transfer | main thread in long frames |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const thr = r.rate > 1 ? `${r.rate}x page${r.slowWorker ? ` + worker ${r.rate}x (emulated)` : ' (DevTools)'}` : 'none';
-  console.log(`| ${thr} | ${r.variant} | ${f1(r.fps)} | ${r.shown} | ${r.faces} | ${f1(r.interval)} | ${f1(r.bitmap)} | ${f1(r.rt)} | ${f1(r.work)} | ${f1(r.transfer)} | ${(100 * r.busy).toFixed(0)}% |`);
+  console.log(`| ${thr} | ${r.ref || 'this tree'} | ${r.variant} | ${f1(r.fps)} | ${r.shown} | ${r.faces} | ${f1(r.interval)} | ${f1(r.bitmap)} | ${f1(r.rt)} | ${f1(r.work)} | ${f1(r.transfer)} | ${(100 * r.busy).toFixed(0)}% |`);
 }
 console.log();
 console.log('Main thread, long animation frames (> 50 ms), by what ran in them:');
-for (const r of rows) console.log(`- ${r.rate > 1 ? `${r.rate}x${r.slowWorker ? ' + worker' : ''}` : 'none'}, ${r.variant}: ${r.whereText}`);
+for (const r of rows) console.log(`- ${r.rate > 1 ? `${r.rate}x${r.slowWorker ? ' + worker' : ''}` : 'none'}, ${r.ref || 'this tree'}, ${r.variant}: ${r.whereText}`);
