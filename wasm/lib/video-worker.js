@@ -2,7 +2,7 @@
 // (web/): holds the model (its own WebAssembly instance) and runs analyze() on the frames the
 // page sends, so the page's main thread never waits on the network.
 // Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, relaxed?:boolean, baseUrl?, detect?}
-//               {type:'frame', id, bitmap:ImageBitmap | image:{data,width,height}, maxSide?,
+//               {type:'frame', id, bitmap:ImageBitmap | frame:VideoFrame | image:{data,width,height}, maxSide?,
 //                explain?: boolean, detect?}  (explain: add each face's class activation map,
 //                analyze()'s cam over its crop; detect: analyze() options for this frame, over
 //                the load message's)
@@ -50,26 +50,51 @@ async function doLoad({ model: name, simd, relaxed, baseUrl, detect }) {
   }
 }
 
-/** ImageData of the frame, scaled so its longer side is at most maxSide; and that scale. */
-function pixels(msg) {
+// Where VideoFrame.copyTo() converts to RGBA (Chromium), a frame's pixels are read by it into
+// one reused buffer (analyze() copies them when it starts): about half the time of drawing the
+// frame and reading it back. false once an engine refused (then drawImage, as for bitmaps).
+let copyRgba = true;
+let rgba = null;
+
+/**
+ * Pixels of the frame (msg.bitmap, msg.frame: a VideoFrame, or msg.image), scaled so the
+ * longer side is at most maxSide; and that scale relative to the video (msg.width). The
+ * bitmap or frame is closed.
+ */
+async function pixels(msg) {
   if (msg.image) return { image: msg.image, scale: 1 };
-  const bmp = msg.bitmap;
-  const scale = Math.min(1, (msg.maxSide || 640) / Math.max(bmp.width, bmp.height));
-  const w = Math.max(1, Math.round(bmp.width * scale));
-  const h = Math.max(1, Math.round(bmp.height * scale));
-  if (!canvas || canvas.width !== w || canvas.height !== h) {
-    canvas = new OffscreenCanvas(w, h);
-    ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const src = msg.frame || msg.bitmap;
+  try {
+    const sw = msg.frame ? src.displayWidth : src.width;
+    const sh = msg.frame ? src.displayHeight : src.height;
+    const scale = Math.min(1, (msg.maxSide || 640) / Math.max(sw, sh));
+    const w = Math.max(1, Math.round(sw * scale));
+    const h = Math.max(1, Math.round(sh * scale));
+    const rect = msg.frame && src.visibleRect;
+    if (copyRgba && rect && w === sw && h === sh && rect.width === w && rect.height === h) {
+      try {
+        if (!rgba || rgba.length !== w * h * 4) rgba = new Uint8Array(w * h * 4);
+        await src.copyTo(rgba, { format: 'RGBA', colorSpace: 'srgb' });
+        return { image: { data: rgba, width: w, height: h, channels: 4 }, scale: w / msg.width };
+      } catch {
+        copyRgba = false; // this engine's copyTo() converts no formats: drawn below from now on
+      }
+    }
+    if (!canvas || canvas.width !== w || canvas.height !== h) {
+      canvas = new OffscreenCanvas(w, h);
+      ctx = canvas.getContext('2d', { willReadFrequently: true });
+    }
+    ctx.drawImage(src, 0, 0, w, h);
+    return { image: ctx.getImageData(0, 0, w, h), scale: w / msg.width };
+  } finally {
+    src.close();
   }
-  ctx.drawImage(bmp, 0, 0, w, h);
-  bmp.close();
-  return { image: ctx.getImageData(0, 0, w, h), scale: w / msg.width };
 }
 
 async function doFrame(msg) {
   try {
     if (!model) throw Object.assign(new Error('no model loaded'), { code: 'LOAD' });
-    const { image, scale } = pixels(msg);
+    const { image, scale } = await pixels(msg);
     const t0 = performance.now();
     // explain: each face's map comes with it, from the run that labelled it, over its crop.
     const options = { ...detectOptions, ...msg.detect, explain: !!msg.explain };
@@ -79,7 +104,7 @@ async function doFrame(msg) {
     const faces = found.map((f) => scaleFace({ ...f, landmarks: f.landmarks || [] }, k));
     post({ type: 'faces', id: msg.id, model: modelName, faces, ms, width: msg.width, height: msg.height });
   } catch (err) {
-    if (msg.bitmap && typeof msg.bitmap.close === 'function') msg.bitmap.close();
+    for (const x of [msg.bitmap, msg.frame]) if (x && typeof x.close === 'function') x.close();
     post({ type: 'error', stage: 'frame', id: msg.id, ...errInfo(err) });
   }
 }

@@ -239,8 +239,8 @@ function inlineRunner(options) {
   };
 }
 
-// The model in a module worker (video-worker.js), frames sent as ImageBitmaps (transferred, no
-// copy). One frame in flight at a time (watchVideo skips frames meanwhile). With a Worker the app
+// The model in a module worker (video-worker.js), frames sent as VideoFrames or ImageBitmaps
+// (transferred, no copy). One frame in flight at a time (watchVideo skips frames meanwhile). With a Worker the app
 // passed in, frames carry string ids ('watch:N') so the app's own numeric ids never collide, the
 // app's message handler is left alone (addEventListener), and the worker stays running on stop().
 function workerRunner(options) {
@@ -291,24 +291,51 @@ function workerRunner(options) {
     });
   }
   let n = 0;
+  // Frames go as VideoFrames where the browser makes them from a <video> and transfers them
+  // (Chromium, Firefox): no pixels are copied on this thread, the worker reads them. Else, or
+  // once that failed, as ImageBitmaps scaled here (createImageBitmap: a copy on this thread).
+  let videoFrames = typeof VideoFrame === 'function';
+  const readError = (err) =>
+    // A cross-origin video without CORS cannot be read (SecurityError), as in media.js.
+    coreError('IMAGE', `cannot read the video frame: ${err && err.name === 'SecurityError' ? 'the video is cross-origin without CORS' : err && err.message}`, { cause: err });
   return {
     ready,
     async analyze(video, width, height, scale, explain, detect) {
-      let bitmap;
-      try {
-        bitmap = await createImageBitmap(video, {
-          resizeWidth: Math.max(1, Math.round(width * scale)),
-          resizeHeight: Math.max(1, Math.round(height * scale)),
-        });
-      } catch (err) {
-        // A cross-origin video without CORS cannot be read (SecurityError), as in media.js.
-        throw coreError('IMAGE', `cannot read the video frame: ${err && err.name === 'SecurityError' ? 'the video is cross-origin without CORS' : err && err.message}`, { cause: err });
-      }
-      return new Promise((resolve, reject) => {
-        const id = `watch:${++n}`;
+      const w = Math.max(1, Math.round(width * scale));
+      const h = Math.max(1, Math.round(height * scale));
+      const id = `watch:${++n}`;
+      const msg = { type: 'frame', id, width, height, explain, ...(detect ? { detect } : {}) };
+      const answer = new Promise((resolve, reject) => {
         pending = { id, resolve, reject };
-        worker.postMessage({ type: 'frame', id, bitmap, width, height, maxSide: Infinity, explain, ...(detect ? { detect } : {}) }, [bitmap]);
       });
+      let sent = false;
+      if (videoFrames) {
+        let frame = null;
+        try {
+          frame = new VideoFrame(video);
+          // the worker scales it: the longer side to what this thread would have made it
+          worker.postMessage({ ...msg, frame, maxSide: Math.max(w, h) }, [frame]);
+          sent = true;
+        } catch (err) {
+          if (frame) frame.close();
+          if (err && err.name === 'SecurityError') {
+            pending = null;
+            throw readError(err);
+          }
+          videoFrames = false; // no VideoFrame from a <video>, or not transferable: bitmaps
+        }
+      }
+      if (!sent) {
+        let bitmap;
+        try {
+          bitmap = await createImageBitmap(video, { resizeWidth: w, resizeHeight: h });
+        } catch (err) {
+          pending = null;
+          throw readError(err);
+        }
+        worker.postMessage({ ...msg, bitmap, maxSide: Infinity }, [bitmap]);
+      }
+      return answer;
     },
     close() {
       if (pending) pending.reject(new EmxError('DISPOSED', 'watchVideo() was stopped'));
