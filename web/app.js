@@ -32,6 +32,10 @@ const COLORS = ['#4fc3f7', '#ffb74d', '#aed581', '#f48fb1', '#ce93d8', '#fff176'
 const ACCURACY = { lite: '87.50%', ensemble: '87.90%' }; // FER+ Valid, the shipped models' cards
 const COMPACT_FROM = 3; // this many faces or more: one compact row each
 const SMOOTH_ALPHA = 0.35;
+// Camera: the boxes on the picture follow every analysed frame, drawn with the next video
+// frame; the face list (bars, plots), the summary and the timings at most every LIST_MS, so a
+// slow phone spends its main thread on frames, not on restyling the page 30 times a second.
+const LIST_MS = 100;
 
 const state = {
   mode: 'idle', // 'idle' | 'camera' | 'photo'
@@ -51,6 +55,12 @@ const state = {
   offscreen: true,
   broken: false,
   analysed: 0, // camera frames analysed (tests check it follows the camera's frame rate)
+  videoFrames: 0, // camera frames shown by the video so far (counted by requestVideoFrameCallback)
+  drawn: null, // what the canvas shows: { video, frame, faces, heat }, to draw only on a change
+  listTimer: 0, // a face-list update waiting (camera)
+  listAt: -Infinity, // when the face list was last updated (camera)
+  lastInfo: null, // the newest camera frame's info, for the next face-list update
+  canvasCssWidth: 0, // the canvas's width on screen (ResizeObserver: never read during drawing)
 };
 const tracker = new FaceTracker({ alpha: SMOOTH_ALPHA });
 const recorder = new Recorder(CLASSES);
@@ -280,6 +290,14 @@ async function startCamera() {
     state.stream = stream;
     state.video = video;
     state.mode = 'camera';
+    if (typeof video.requestVideoFrameCallback === 'function') {
+      const counted = () => {
+        if (state.video !== video) return;
+        state.videoFrames++;
+        video.requestVideoFrameCallback(counted);
+      };
+      video.requestVideoFrameCallback(counted);
+    }
     tracker.reset();
     resetTimes();
     document.body.dataset.camera = 'on';
@@ -332,6 +350,8 @@ function stopCamera() {
   if (state.stream) for (const t of state.stream.getTracks()) t.stop();
   state.stream = null;
   state.video = null;
+  state.drawn = null;
+  cancelCameraList();
   syncWatching();
   if (state.mode === 'camera') {
     state.mode = 'idle';
@@ -387,15 +407,37 @@ async function sendFrame(source, width, height, maxSide) {
   return id;
 }
 
-/** Faces of a camera frame, tracked and smoothed by watchVideo(). */
+/**
+ * Faces of a camera frame, tracked and smoothed by watchVideo(): recorded and drawn on the
+ * picture (with the next video frame), listed at most every LIST_MS (updateCameraList).
+ */
 function onCameraFaces(faces, info) {
   if (state.mode !== 'camera') return;
   state.analysed++;
-  document.body.dataset.analysed = String(state.analysed);
-  showTimes(info.ms, faces.length, info.model);
-  document.body.dataset.facesModel = info.model; // which model labelled the faces listed
+  countTime(info.ms, faces.length, info.model);
   recorder.add(faces, { model: info.model, source: 'camera' });
-  setFaces(faces);
+  state.faces = faces;
+  state.lastInfo = info;
+  if (!state.listTimer) {
+    state.listTimer = setTimeout(updateCameraList, Math.max(0, state.listAt + LIST_MS - performance.now()));
+  }
+}
+
+function updateCameraList() {
+  state.listTimer = 0;
+  if (state.mode !== 'camera' || !state.lastInfo) return;
+  state.listAt = performance.now();
+  document.body.dataset.analysed = String(state.analysed);
+  document.body.dataset.facesModel = state.lastInfo.model; // which model labelled the faces listed
+  showTimes();
+  setFaces(state.faces);
+}
+
+function cancelCameraList() {
+  clearTimeout(state.listTimer);
+  state.listTimer = 0;
+  state.lastInfo = null;
+  state.listAt = -Infinity;
 }
 
 function resetTimes() {
@@ -405,26 +447,35 @@ function resetTimes() {
   els.ms.textContent = '–';
 }
 
-function showTimes(ms, nFaces, model) {
+/** One analysis's time, counted (shown by showTimes). */
+function countTime(ms, nFaces, model) {
   const now = performance.now();
   state.resultTimes.push(now);
   while (state.resultTimes.length && now - state.resultTimes[0] > 2000) state.resultTimes.shift();
   state.msAvg = state.msAvg === null ? ms : state.msAvg * 0.8 + ms * 0.2;
-  if (state.mode === 'camera') {
-    const span = (now - state.resultTimes[0]) / 1000;
-    const fps = state.resultTimes.length > 1 && span > 0 ? (state.resultTimes.length - 1) / span : 0;
-    els.fps.textContent = fps ? fps.toFixed(1) : '…';
-  } else {
-    els.fps.textContent = '–';
-  }
-  els.ms.textContent = state.msAvg.toFixed(1);
   if (nFaces > 0 && model) {
     // what a face costs here: the frame's analysis over its faces (detection included)
     const per = ms / nFaces;
     const old = state.msPerFace[model];
     state.msPerFace[model] = old ? old * 0.9 + per * 0.1 : per;
-    updateModelMenu();
   }
+}
+
+/** The analysed frames per second, the ms per frame and the model menu's ms/face, shown. */
+function showTimes() {
+  const now = performance.now();
+  while (state.resultTimes.length && now - state.resultTimes[0] > 2000) state.resultTimes.shift();
+  if (state.mode === 'camera') {
+    const span = (now - state.resultTimes[0]) / 1000;
+    const fps = state.resultTimes.length > 1 && span > 0 ? (state.resultTimes.length - 1) / span : 0;
+    const text = fps ? fps.toFixed(1) : '…';
+    if (els.fps.textContent !== text) els.fps.textContent = text;
+  } else {
+    els.fps.textContent = '–';
+  }
+  const ms = state.msAvg === null ? '–' : state.msAvg.toFixed(1);
+  if (els.ms.textContent !== ms) els.ms.textContent = ms;
+  updateModelMenu();
 }
 
 /** Faces of a photo (one analysis, no smoothing: the tracker only numbers them). */
@@ -432,7 +483,8 @@ function onFaces(msg) {
   state.busy = false;
   // a photo's answer only while that photo is shown (not after Stop, a new photo or the camera)
   if (msg.id !== state.frameId || state.mode !== 'photo') return;
-  showTimes(msg.ms, msg.faces.length, msg.model);
+  countTime(msg.ms, msg.faces.length, msg.model);
+  showTimes();
   tracker.alpha = 1;
   tracker.reset();
   document.body.dataset.facesModel = msg.model; // which model labelled the faces listed
@@ -450,11 +502,22 @@ function mirrored() {
   return state.mode === 'camera';
 }
 
+/**
+ * The camera view, on each screen refresh where there is something new to show: a new video
+ * frame (counted by requestVideoFrameCallback, where the browser has it; else every refresh),
+ * new faces or another heat-map opacity. A 30 fps camera on a 60 Hz screen is drawn 30 times a
+ * second, not 60.
+ */
 function render() {
   requestAnimationFrame(render);
   if (state.mode !== 'camera' || !state.video) return;
   const v = state.video;
   if (v.readyState < 2 || !v.videoWidth) return;
+  const now = { video: v, frame: state.videoFrames, faces: state.faces, heat: els.explain.checked ? els.heatOpacity.value : '' };
+  const d = state.drawn;
+  const counted = typeof v.requestVideoFrameCallback === 'function';
+  if (counted && d && d.video === now.video && d.frame === now.frame && d.faces === now.faces && d.heat === now.heat) return;
+  state.drawn = now;
   if (els.canvas.width !== v.videoWidth || els.canvas.height !== v.videoHeight) {
     els.canvas.width = v.videoWidth;
     els.canvas.height = v.videoHeight;
@@ -466,19 +529,31 @@ function render() {
   drawFaces();
 }
 requestAnimationFrame(render);
+// the canvas's size on screen, for the labels' text size, kept up to date without reading the
+// layout while drawing (a read there after the list changed would force a layout every frame)
+if (typeof ResizeObserver === 'function') {
+  new ResizeObserver((entries) => {
+    for (const e of entries) state.canvasCssWidth = e.contentRect.width;
+  }).observe(els.canvas);
+}
 
 function drawFaces() {
   const { labels, heatCrops } = drawOverlay(ctx, state.faces, {
     mirrored: mirrored(),
     heatOpacity: els.explain.checked ? Number(els.heatOpacity.value) / 100 : 0,
     colors: COLORS,
-    cssWidth: els.canvas.clientWidth,
+    cssWidth: state.canvasCssWidth || els.canvas.clientWidth,
     compact: state.faces.length >= COMPACT_FROM,
   });
-  // where labels and maps went (the tests check that labels never overlap, maps are masked)
-  els.canvas.dataset.labels = JSON.stringify(labels);
-  if (heatCrops.length) els.canvas.dataset.heatCrops = JSON.stringify(heatCrops);
-  else delete els.canvas.dataset.heatCrops;
+  // where labels and maps went (the tests check that labels never overlap, maps are masked);
+  // attributes only written when they change (each write restyles the canvas)
+  const labelsText = JSON.stringify(labels);
+  if (els.canvas.dataset.labels !== labelsText) els.canvas.dataset.labels = labelsText;
+  const cropsText = heatCrops.length ? JSON.stringify(heatCrops) : undefined;
+  if (els.canvas.dataset.heatCrops !== cropsText) {
+    if (cropsText) els.canvas.dataset.heatCrops = cropsText;
+    else delete els.canvas.dataset.heatCrops;
+  }
 }
 
 function drawPhoto() {

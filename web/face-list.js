@@ -9,13 +9,35 @@ const CLASS_COLORS = ['#b0bec5', '#ffd54f', '#81d4fa', '#7986cb', '#e57373', '#a
 function faceCard() {
   const li = document.createElement('li');
   li.className = 'face';
-  li.innerHTML = `<p class="face-title"></p><div class="stack" aria-hidden="true">${CLASSES.map((c, k) => `<span style="background:${CLASS_COLORS[k]}"></span>`).join('')}</div>
+  li.innerHTML = `<p class="face-title"><b class="num"></b> <span class="top"></span> <span class="p"></span></p><div class="stack" aria-hidden="true">${CLASSES.map((c, k) => `<span style="background:${CLASS_COLORS[k]}"></span>`).join('')}</div>
     <dl class="bars">${CLASSES.map((c, k) => `
       <dt data-c="${c}"><i style="background:${CLASS_COLORS[k]}"></i>${c}</dt>
       <dd><div class="bar" role="meter" aria-label="${c}" aria-valuemin="0" aria-valuemax="100"><span></span></div></dd>
       <dd class="pct" data-c="${c}"></dd>`).join('')}</dl>
     <canvas class="timeline" aria-label="The 8 probabilities over the last minute" role="img"></canvas>`;
+  // the parts updated on every list update, found once
+  li.parts = {
+    num: li.querySelector('.num'),
+    top: li.querySelector('.top'),
+    p: li.querySelector('.face-title .p'),
+    stack: [...li.querySelector('.stack').children],
+    bars: CLASSES.map((c) => li.querySelector(`.bar[aria-label="${c}"]`)),
+    pct: CLASSES.map((c) => li.querySelector(`dd.pct[data-c="${c}"]`)),
+    dt: CLASSES.map((c) => li.querySelector(`dt[data-c="${c}"]`)),
+    timeline: li.querySelector('.timeline'),
+  };
   return li;
+}
+
+/** Sets el's text, or its attribute / style property, only when it changes (no restyle otherwise). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+function setAttr(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+function setWidth(el, value) {
+  if (el.style.width !== value) el.style.width = value;
 }
 
 /**
@@ -31,26 +53,29 @@ export function renderFaceList(ol, faces, { compact, colors, timeline }) {
       ol.append(li);
     }
     const color = colors[(f.id - 1) % colors.length];
-    li.style.setProperty('--c', color);
+    if (li.style.getPropertyValue('--c') !== color) li.style.setProperty('--c', color);
     const p = f.label ? f.scores[f.label] : 0;
-    li.dataset.label = f.label ?? '';
-    li.dataset.id = f.id;
+    const label = f.label ?? '';
+    if (li.dataset.label !== label) li.dataset.label = label;
+    if (li.dataset.id !== String(f.id)) li.dataset.id = f.id;
     li.dataset.cx = String(Math.round(f.box.x + f.box.width / 2));
     li.dataset.cy = String(Math.round(f.box.y + f.box.height / 2));
-    li.setAttribute('aria-label', `Face ${i + 1}: ${f.label ?? 'unclassified'} ${Math.round(p * 100)} percent`);
-    li.querySelector('.face-title').innerHTML = `<b class="num">${i + 1}</b> <span class="top">${f.label ?? 'unclassified'}</span> ${Math.round(p * 100)}%`;
-    const stack = li.querySelector('.stack').children;
+    setAttr(li, 'aria-label', `Face ${i + 1}: ${f.label ?? 'unclassified'} ${Math.round(p * 100)} percent`);
+    const parts = li.parts;
+    setText(parts.num, String(i + 1));
+    setText(parts.top, f.label ?? 'unclassified');
+    setText(parts.p, `${Math.round(p * 100)}%`);
     CLASSES.forEach((c, k) => {
       const v = f.scores[c] ?? 0;
       const pct = Math.round(v * 100);
-      stack[k].style.width = `${(v * 100).toFixed(1)}%`;
-      const bar = li.querySelector(`.bar[aria-label="${c}"]`);
-      bar.setAttribute('aria-valuenow', String(pct));
-      bar.firstElementChild.style.width = `${(v * 100).toFixed(1)}%`;
-      li.querySelector(`dd.pct[data-c="${c}"]`).textContent = `${pct}%`;
-      li.querySelector(`dt[data-c="${c}"]`).classList.toggle('is-top', c === f.label);
+      const width = `${(v * 100).toFixed(1)}%`;
+      setWidth(parts.stack[k], width);
+      setAttr(parts.bars[k], 'aria-valuenow', String(pct));
+      setWidth(parts.bars[k].firstElementChild, width);
+      setText(parts.pct[k], `${pct}%`);
+      parts.dt[k].classList.toggle('is-top', c === f.label);
     });
-    if (!compact && timeline) drawTimeline(li.querySelector('.timeline'), timeline(f.id), CLASS_COLORS);
+    if (!compact && timeline) drawTimeline(parts.timeline, timeline(f.id), CLASS_COLORS);
     li.classList.toggle('has-timeline', !compact && !!timeline);
   });
 }
