@@ -131,8 +131,11 @@ export class FaceTracker {
 /**
  * Analyze every new frame of a playing <video> (a camera stream or a file) and report its faces,
  * tracked and smoothed: onFaces(faces, { ms, width, height, model }) with each face as
- * FaceTracker.update() returns it (id, box, scores, label, age, raw). Frames that arrive while the
- * previous one is still being analysed are skipped, so the page never queues work.
+ * FaceTracker.update() returns it (id, box, scores, label, age, raw). Each video frame is analysed
+ * at most once; frames that arrive while the previous one is still being analysed are skipped,
+ * so the page never queues work (with a worker: while the worker analyses one frame, the next is
+ * already sent to it, at most two in flight, so reading frames here and analysing them there
+ * overlap; frames are sent without a copy on this thread where the browser has VideoFrame).
  * options: model ('lite' | 'ensemble' | a URL/bytes for load(); default 'lite'), worker (true:
  * run the model in a Web Worker so the page never waits on it; or a Worker running the package's
  * video worker that the app already uses and has loaded a model into: frames then go to it and
@@ -163,8 +166,16 @@ export function watchVideo(video, options = {}) {
   }
   const detectNow = () => (typeof options.detect === 'function' ? options.detect() : options.detect) ?? undefined;
   const runner = options.worker ? workerRunner({ ...options, detect: typeof options.detect === 'function' ? undefined : options.detect }) : inlineRunner(options);
+  // Frames in flight: with a worker, the next camera frame is read and sent while the previous
+  // one is being analysed, so frames follow each other at the pace of the slower thread, not of
+  // both in turn; never more than two (a frame that arrives then is skipped), and each camera
+  // frame is sent at most once. In this thread, one at a time.
+  const depth = options.worker ? 2 : 1;
   let stopped = false;
-  let busy = false;
+  let inFlight = 0;
+  let reading = false; // a frame is being read and sent (not yet in the worker)
+  let sent = 0; // frames sent, numbered: answers are reported in that order, a late one dropped
+  let reported = 0;
   let handle = 0;
   const useVfc = typeof video.requestVideoFrameCallback === 'function';
   const next = () => {
@@ -176,24 +187,31 @@ export function watchVideo(video, options = {}) {
   let lastTime = -1;
   const tick = async () => {
     next();
-    if (busy || stopped || video.readyState < 2 || !video.videoWidth) return;
+    if (inFlight >= depth || reading || stopped || video.readyState < 2 || !video.videoWidth) return;
     if (!useVfc && video.currentTime === lastTime) return;
     lastTime = video.currentTime;
-    busy = true;
+    inFlight++;
+    reading = true;
+    const seq = ++sent;
     try {
       const width = video.videoWidth;
       const height = video.videoHeight;
       const scale = Math.min(1, maxSide / Math.max(width, height));
       const t0 = performance.now();
       const explain = typeof options.explain === 'function' ? !!options.explain() : !!options.explain;
-      const { faces, ms, model } = await runner.analyze(video, width, height, scale, explain, detectNow());
-      if (stopped) return;
+      // send(): resolves once the frame is read and on its way, to { answer: Promise }
+      const { answer } = await runner.send(video, width, height, scale, explain, detectNow());
+      reading = false;
+      const { faces, ms, model } = await answer;
+      if (stopped || seq < reported) return;
+      reported = seq;
       // ms: the analysis itself where the worker measured it, else the whole round trip.
       onFaces(tracker.update(faces), { ms: ms ?? performance.now() - t0, width, height, model });
     } catch (err) {
       if (!stopped) onError(err);
     } finally {
-      busy = false;
+      reading = false;
+      inFlight--;
     }
   };
   const ready = runner.ready.then(() => next());
@@ -225,6 +243,10 @@ function inlineRunner(options) {
   })();
   return {
     ready,
+    // here, the frame is analysed before send() resolves: its answer is ready
+    async send(...a) {
+      return { answer: Promise.resolve(await this.analyze(...a)) };
+    },
     async analyze(video, width, height, scale, explain, detect) {
       const image = framePixels(video, width, height, scale);
       // (options that are not an object go to analyze() as they are: its INVALID_ARG)
@@ -240,7 +262,8 @@ function inlineRunner(options) {
 }
 
 // The model in a module worker (video-worker.js), frames sent as VideoFrames or ImageBitmaps
-// (transferred, no copy). One frame in flight at a time (watchVideo skips frames meanwhile). With a Worker the app
+// (transferred, no copy). Up to two frames in flight (watchVideo: one analysed, the next queued
+// in the worker; answers come back in order); frames carry ids. With a Worker the app
 // passed in, frames carry string ids ('watch:N') so the app's own numeric ids never collide, the
 // app's message handler is left alone (addEventListener), and the worker stays running on stop().
 function workerRunner(options) {
@@ -250,30 +273,37 @@ function workerRunner(options) {
     throw invalidArg('watchVideo({ worker: true }) takes a model name or URL (the worker loads it)');
   }
   const worker = shared ? options.worker : new Worker(new URL('./video-worker.js', import.meta.url), { type: 'module' });
-  let pending = null;
+  const pending = new Map(); // id -> { resolve, reject }, the frames in the worker, oldest first
   let loaded;
   let failed;
   const ready = shared ? Promise.resolve() : new Promise((res, rej) => {
     loaded = res;
     failed = rej;
   });
+  const rejectAll = (err) => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
   const fail = (err) => {
     if (failed) failed(err);
-    if (pending) pending.reject(err);
-    pending = null;
+    rejectAll(err);
   };
   const onError = (ev) => fail(new EmxError('LOAD', `the video worker could not start: ${ev.message || 'module worker failed to load'}`));
   const onMessage = ({ data }) => {
     if (data.type === 'loaded' && loaded) loaded();
-    else if (data.type === 'faces' && pending && data.id === pending.id) {
-      pending.resolve({ faces: data.faces, ms: data.ms, model: data.model });
-      pending = null;
+    else if (data.type === 'faces' && pending.has(data.id)) {
+      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, model: data.model });
+      pending.delete(data.id);
     } else if (data.type === 'error') {
       const err = new EmxError(data.code, data.message);
       if (data.stage === 'load' && !shared) fail(err);
-      else if (pending && (data.id === pending.id || data.id === undefined)) {
-        pending.reject(err);
-        pending = null;
+      else {
+        // an error about one of our frames, or about no frame in particular (the oldest's)
+        const id = data.id === undefined ? pending.keys().next().value : data.id;
+        if (pending.has(id)) {
+          pending.get(id).reject(err);
+          pending.delete(id);
+        }
       }
     }
   };
@@ -300,14 +330,16 @@ function workerRunner(options) {
     coreError('IMAGE', `cannot read the video frame: ${err && err.name === 'SecurityError' ? 'the video is cross-origin without CORS' : err && err.message}`, { cause: err });
   return {
     ready,
-    async analyze(video, width, height, scale, explain, detect) {
+    // resolves once the frame is posted, to { answer }: a promise of its faces
+    async send(video, width, height, scale, explain, detect) {
       const w = Math.max(1, Math.round(width * scale));
       const h = Math.max(1, Math.round(height * scale));
       const id = `watch:${++n}`;
       const msg = { type: 'frame', id, width, height, explain, ...(detect ? { detect } : {}) };
       const answer = new Promise((resolve, reject) => {
-        pending = { id, resolve, reject };
+        pending.set(id, { resolve, reject });
       });
+      answer.catch(() => {}); // rejected on stop() with no one waiting: not an unhandled rejection
       let sent = false;
       if (videoFrames) {
         let frame = null;
@@ -319,7 +351,7 @@ function workerRunner(options) {
         } catch (err) {
           if (frame) frame.close();
           if (err && err.name === 'SecurityError') {
-            pending = null;
+            pending.delete(id);
             throw readError(err);
           }
           videoFrames = false; // no VideoFrame from a <video>, or not transferable: bitmaps
@@ -330,16 +362,15 @@ function workerRunner(options) {
         try {
           bitmap = await createImageBitmap(video, { resizeWidth: w, resizeHeight: h });
         } catch (err) {
-          pending = null;
+          pending.delete(id);
           throw readError(err);
         }
         worker.postMessage({ ...msg, bitmap, maxSide: Infinity }, [bitmap]);
       }
-      return answer;
+      return { answer };
     },
     close() {
-      if (pending) pending.reject(new EmxError('DISPOSED', 'watchVideo() was stopped'));
-      pending = null;
+      rejectAll(new EmxError('DISPOSED', 'watchVideo() was stopped'));
       worker.removeEventListener('message', onMessage);
       worker.removeEventListener('error', onError);
       if (!shared) worker.terminate();
