@@ -8,10 +8,10 @@
 //   node tests/bench/page-fps.bench.js [--throttle 1,4] [--seconds S] [--camera-fps F]
 //        [--builds relaxed,simd] [--page-only] [--rounds R] [--smoke] [--compare REF]
 //
-// --compare REF: A/B against the page as it is at git ref REF (web/, wasm/emoxnet.js and
-// wasm/lib/ served from `git show REF:path`; the .wasm and models are this tree's): every round
-// runs each configuration as REF, then as this tree, alternately, and the table gives each
-// variant's median over the rounds (load on shared cores changes from minute to minute, so only
+// --compare REF[,REF2,...]: A/B against the page as it is at git ref REF (web/, wasm/emoxnet.js
+// and wasm/lib/ served from `git show REF:path`; the .wasm and models are this tree's): every
+// round runs each configuration as REF, then as this tree (or as each ref listed, `.` standing
+// for this tree), alternately, and the table gives each variant's median over the rounds (load on shared cores changes from minute to minute, so only
 // side-by-side runs compare).
 //
 // Throttling: DevTools CPU throttling (Emulation.setCPUThrottlingRate on the page's target)
@@ -68,7 +68,10 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--builds') builds = args[++i].split(',');
   else if (args[i] === '--page-only') slowAlso = false;
   else if (args[i] === '--rounds') rounds = Number(args[++i]);
-  else if (args[i] === '--compare') compare = args[++i];
+  else if (args[i] === '--compare') {
+    compare = args[++i].split(',');
+    if (compare.length === 1) compare.push('.');
+  }
   else if (args[i] === '--smoke') { rates = [4]; seconds = 2; warm = 1; builds = ['relaxed']; rounds = 1; }
   else throw new Error(`unknown argument ${args[i]}`);
 }
@@ -174,6 +177,7 @@ const WRAPPED_WORKER = "import './worker.js?slow';\nimport './worker.js?real';\n
 const atRef = new Map();
 function scriptAt(ref, path) {
   if (!/^\/(web\/|wasm\/emoxnet\.js$|wasm\/lib\/)/.test(path)) return null;
+  if (path.endsWith('/')) path += 'index.html';
   const key = `${ref}:${path.slice(1)}`;
   if (!atRef.has(key)) {
     try {
@@ -192,7 +196,7 @@ async function run(browser, { url, rate, build, slowWorker, ref }) {
   if (ref) {
     await context.route((u) => scriptAt(ref, u.pathname) !== null, (route) => {
       const path = new URL(route.request().url()).pathname;
-      const ext = path.slice(path.lastIndexOf('.'));
+      const ext = path.endsWith('/') ? '.html' : path.slice(path.lastIndexOf('.'));
       return route.fulfill({ status: 200, contentType: TYPES[ext] || 'application/octet-stream', headers: ISOLATION, body: scriptAt(ref, path) });
     });
   }
@@ -268,7 +272,7 @@ const browser = await chromium.launch({
 // With --compare, each configuration runs as the ref and as this tree, one after the other.
 const configs = rates.flatMap((rate) => builds.flatMap((build) =>
   [{ rate, build, slowWorker: false }, ...(rate > 1 && slowAlso ? [{ rate, build, slowWorker: true }] : [])]))
-  .flatMap((c) => (compare ? [{ ...c, ref: compare }, { ...c, ref: null }] : [c]));
+  .flatMap((c) => (compare ? compare.map((ref) => ({ ...c, ref: ref === '.' ? null : ref })) : [c]));
 const rows = configs.map(() => null);
 const all = configs.map(() => []);
 try {
@@ -292,8 +296,8 @@ const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 console.log(`live page (web/), Lite, fake camera 640x480 @ ${cameraFps} fps, one face; ${seconds} s after ${warm} s warm-up, ${compare ? `median` : 'best'} of ${rounds} round(s); medians per analysed frame (ms)`);
 console.log();
 if (compare) {
-  console.log(`A/B, alternate runs (page at ${compare} / this tree), analysed fps per round:`);
-  configs.forEach((c, i) => console.log(`- ${c.rate}x${c.slowWorker ? ' + worker' : ''} ${c.build} ${c.ref ? compare : 'this tree'}: ${all[i].map((r) => r.fps.toFixed(1)).join(', ')}`));
+  console.log(`A/B, alternate runs (page at ${compare.map((r) => (r === '.' ? 'this tree' : r)).join(' / ')}), analysed fps per round:`);
+  configs.forEach((c, i) => console.log(`- ${c.rate}x${c.slowWorker ? ' + worker' : ''} ${c.build} ${c.ref || 'this tree'}: ${all[i].map((r) => r.fps.toFixed(1)).join(', ')}`));
   console.log();
 }
 console.log('| CPU throttling | page | build | analysed fps | page shows | faces listed | interval | read (main) | round trip | analyze (worker) | transfer | main thread in long frames |');
