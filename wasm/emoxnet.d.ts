@@ -564,7 +564,9 @@ export interface VideoWatcher {
 /**
  * Analyze every new frame of a playing video (camera or file), follow its faces across frames
  * and report them smoothed, with stable ids: the live demo's behaviour in a few lines.
- * Frames arriving while one is being analysed are skipped.
+ * Each video frame is analysed at most once; frames arriving while one is being analysed are
+ * skipped (with `worker`, the next frame is sent while one is analysed: at most two in flight,
+ * as VideoFrames where the browser has them, else ImageBitmaps).
  * @throws EmxError 'INVALID_ARG' (not a video, no onFaces)
  */
 export function watchVideo(video: Global<'HTMLVideoElement'>, options: WatchVideoOptions): VideoWatcher;

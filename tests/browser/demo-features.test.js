@@ -113,3 +113,27 @@ ftest('photo: the small-faces switch and the threshold; the limitations note lin
     await context.close();
   }
 });
+
+ftest('camera: every frame is analysed, the face list updated at most ~10 times a second (issue 20 goal 6)', async () => {
+  const { context, page, logs } = await h.openPage(h.camBrowser);
+  try {
+    await page.waitForSelector('body[data-model="lite"]', { timeout: 30000 });
+    await page.getByRole('button', { name: 'Start camera' }).click();
+    await waitForFaces(page, 2, logs);
+    const got = await page.evaluate(async () => {
+      const times = [];
+      const mo = new MutationObserver(() => times.push(performance.now()));
+      mo.observe(document.getElementById('faces'), { subtree: true, childList: true, attributes: true, characterData: true });
+      const n0 = Number(document.body.dataset.analysed);
+      await new Promise((r) => setTimeout(r, 3000));
+      mo.disconnect();
+      const gaps = times.slice(1).map((t, i) => t - times[i]);
+      return { updates: times.length, minGap: Math.min(...gaps), analysed: Number(document.body.dataset.analysed) - n0 };
+    });
+    assert.ok(got.updates >= 5, `the face list was updated ${got.updates} times in 3 s (${JSON.stringify(got)})`);
+    assert.ok(got.minGap >= 90, `face list updates ${got.minGap.toFixed(0)} ms apart (${JSON.stringify(got)})`);
+    assert.ok(got.analysed >= got.updates, `${got.analysed} frames analysed for ${got.updates} list updates`);
+  } finally {
+    await context.close();
+  }
+});

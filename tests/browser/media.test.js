@@ -202,6 +202,101 @@ for (const [worker, maxSide] of [[false, 320], [true, 640]]) {
   });
 }
 
+test('watchVideo() with a worker: frames go to it as VideoFrames, no pixels read on the page; without VideoFrame, as ImageBitmaps', T, async () => {
+  const got = await page.evaluate(async () => {
+    const { watchVideo } = await import('/wasm/emoxnet.js');
+    const run = async () => {
+      const kinds = [];
+      let bitmaps = 0;
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (m, t) {
+        if (m && m.type === 'frame') kinds.push(m.frame ? m.frame.constructor.name : m.bitmap ? m.bitmap.constructor.name : 'pixels');
+        return post.call(this, m, t);
+      };
+      const cib = window.createImageBitmap;
+      window.createImageBitmap = (...a) => {
+        bitmaps++;
+        return cib(...a);
+      };
+      const frames = [];
+      try {
+        const w = watchVideo(video, { worker: true, onFaces: (f) => frames.push(f.length), onError: (e) => frames.push(e.code) });
+        await w.ready;
+        const t0 = performance.now();
+        while (frames.length < 4 && performance.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 50));
+        w.stop();
+      } finally {
+        Worker.prototype.postMessage = post;
+        window.createImageBitmap = cib;
+      }
+      return { kinds: [...new Set(kinds)], bitmaps, frames };
+    };
+    const withFrames = await run();
+    const VF = window.VideoFrame;
+    window.VideoFrame = undefined; // as in a browser without WebCodecs
+    let without;
+    try {
+      without = await run();
+    } finally {
+      window.VideoFrame = VF;
+    }
+    return { withFrames, without };
+  });
+  assert.deepEqual(got.withFrames.kinds, ['VideoFrame'], JSON.stringify(got));
+  assert.equal(got.withFrames.bitmaps, 0, 'createImageBitmap on the page');
+  assert.ok(got.withFrames.frames.length >= 4 && got.withFrames.frames.every((n) => n === PLACES.length), JSON.stringify(got));
+  assert.deepEqual(got.without.kinds, ['ImageBitmap'], JSON.stringify(got));
+  assert.ok(got.without.bitmaps >= 4, JSON.stringify(got));
+  assert.ok(got.without.frames.length >= 4 && got.without.frames.every((n) => n === PLACES.length), JSON.stringify(got));
+});
+
+test('watchVideo() with a worker: the next frame is sent while one is analysed, never more than two in flight, each video frame once, answers in order', T, async () => {
+  const got = await page.evaluate(async () => {
+    const { watchVideo } = await import('/wasm/emoxnet.js');
+    // A stand-in for the video worker that takes 150 ms a frame, one after the other, and says
+    // which video frame (its timestamp) each answer is about.
+    const src = `let q = Promise.resolve();
+      self.onmessage = ({ data }) => {
+        if (data.type !== 'frame') return;
+        const img = data.frame || data.bitmap;
+        const ts = data.frame ? data.frame.timestamp : null;
+        img.close();
+        q = q.then(() => new Promise((r) => setTimeout(r, 150))).then(() => postMessage({ type: 'faces', id: data.id, faces: [], ms: 150, ts }));
+      };`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    let inFlight = 0;
+    let most = 0;
+    const sentTs = [];
+    const answered = [];
+    const post = w.postMessage.bind(w);
+    w.postMessage = (m, t) => {
+      if (m && m.type === 'frame') {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        sentTs.push(m.frame ? m.frame.timestamp : null);
+      }
+      return post(m, t);
+    };
+    w.addEventListener('message', ({ data }) => {
+      if (data.type === 'faces') {
+        inFlight--;
+        answered.push(data.id);
+      }
+    });
+    const reported = [];
+    const watcher = watchVideo(video, { worker: w, onFaces: () => reported.push(answered[answered.length - 1]) });
+    await watcher.ready;
+    await new Promise((r) => setTimeout(r, 2500));
+    watcher.stop();
+    w.terminate();
+    return { most, sentTs, answered, reported };
+  });
+  assert.equal(got.most, 2, `frames in flight at most: ${got.most} (${JSON.stringify(got)})`);
+  assert.ok(got.reported.length >= 10, `${got.reported.length} frames analysed in 2.5 s at 150 ms each (${JSON.stringify(got)})`);
+  assert.equal(new Set(got.sentTs).size, got.sentTs.length, `a video frame sent twice: ${got.sentTs}`);
+  assert.deepEqual(got.reported, got.answered.slice(0, got.reported.length), 'answers reported in order');
+});
+
 test("watchVideo() on the app's own worker: its frames keep their own ids, the app's messages are untouched, stop() leaves the worker running", T, async () => {
   const got = await page.evaluate(async () => {
     const { watchVideo } = await import('/wasm/emoxnet.js');
