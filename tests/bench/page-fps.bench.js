@@ -23,14 +23,16 @@
 // time the frame took it. --page-only leaves that row out.
 //
 // Where the time goes, per analysed frame, measured inside the page (an init script wraps the
-// page's Worker.postMessage and createImageBitmap; nothing in web/ changes for it):
+// page's Worker.postMessage, createImageBitmap and VideoFrame; nothing in web/ changes for it):
 //   read       the video frame read on the main thread (watchVideo): createImageBitmap, or
 //              new VideoFrame(video) where the page hands the worker VideoFrames
 //   round trip from posting the frame to the worker to its faces arriving back
 //   analyze    the worker's model.analyze() (detector + Lite), as the worker measures it (times
 //              rate in the emulated rows)
-//   transfer   round trip - analyze: the worker's drawImage/getImageData, both messages, and the
-//              wait for a busy main thread to take the answer
+//   transfer   round trip - analyze: the worker reading the pixels (drawImage/getImageData, or
+//              VideoFrame.copyTo), both messages, the wait for a busy main thread to take the
+//              answer and, where watchVideo sends the next frame while one is analysed, the
+//              frame's wait in the worker behind the previous one
 //   main busy  share of wall time the page's main thread spends in long animation frames
 //              (> 50 ms: drawing the video and overlay, the face list, watchVideo's callbacks)
 // and the interval between analysed frames (1 / fps).
