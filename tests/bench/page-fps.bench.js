@@ -286,7 +286,8 @@ try {
       if (!rows[i] || r.fps > rows[i].fps) rows[i] = r;
     }
   }
-  // --compare: the median round of each variant (by fps), not the best
+  // --compare: the median round of each variant (by fps; the lower of the two middle ones for an
+  // even count), not the best
   if (compare) rows.forEach((_, i) => { rows[i] = [...all[i]].sort((a, b) => a.fps - b.fps)[(all[i].length - 1) >> 1]; });
 } finally {
   await browser.close();
@@ -299,7 +300,11 @@ console.log(`live page (web/), Lite, fake camera 640x480 @ ${cameraFps} fps, one
 console.log();
 if (compare) {
   console.log(`A/B, alternate runs (page at ${compare.map((r) => (r === '.' ? 'this tree' : r)).join(' / ')}), analysed fps per round:`);
-  configs.forEach((c, i) => console.log(`- ${c.rate}x${c.slowWorker ? ' + worker' : ''} ${c.build} ${c.ref || 'this tree'}: ${all[i].map((r) => r.fps.toFixed(1)).join(', ')}`));
+  const mid = (xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  configs.forEach((c, i) => console.log(`- ${c.rate}x${c.slowWorker ? ' + worker' : ''} ${c.build} ${c.ref || 'this tree'}: ${all[i].map((r) => r.fps.toFixed(1)).join(', ')} (median ${mid(all[i].map((r) => r.fps)).toFixed(1)})`));
   console.log();
 }
 console.log('| CPU throttling | page | build | analysed fps | page shows | faces listed | interval | read (main) | round trip | analyze (worker) | transfer | main thread in long frames |');
