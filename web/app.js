@@ -466,7 +466,7 @@ function showTimes() {
   const now = performance.now();
   while (state.resultTimes.length && now - state.resultTimes[0] > 2000) state.resultTimes.shift();
   if (state.mode === 'camera') {
-    const span = (now - state.resultTimes[0]) / 1000;
+    const span = (state.resultTimes[state.resultTimes.length - 1] - state.resultTimes[0]) / 1000;
     const fps = state.resultTimes.length > 1 && span > 0 ? (state.resultTimes.length - 1) / span : 0;
     const text = fps ? fps.toFixed(1) : '…';
     if (els.fps.textContent !== text) els.fps.textContent = text;
