@@ -151,8 +151,9 @@ const median = (xs) => {
 };
 
 /**
- * web/worker.js as the page gets it with slowWorker: from a frame's arrival to its faces being
- * posted back (drawImage, getImageData, analyze), the worker then spins (rate - 1) times as long,
+ * web/worker.js as the page gets it with slowWorker: from a frame's arrival (or, for a frame that
+ * waited in the worker's queue, the end of the previous one) to its faces being posted back
+ * (reading the pixels, analyze), the worker then spins (rate - 1) times as long,
  * as a `rate` times slower core would take, and reports analyze's ms times rate. The wrapper is a
  * module of its own, imported before the real web/worker.js (static imports run in order, and
  * before any message is delivered: a dynamic import would let the page's first message, 'load',
@@ -160,13 +161,18 @@ const median = (xs) => {
  */
 function slowWorkerScript(rate) {
   return `const arrived = new Map();
+let lastEnd = 0;
 self.addEventListener('message', ({ data }) => { if (data && data.type === 'frame') arrived.set(data.id, performance.now()); });
 const post = self.postMessage.bind(self);
 self.postMessage = (msg, transfer) => {
   if (msg && msg.type === 'faces' && arrived.has(msg.id)) {
-    const until = performance.now() + ${rate - 1} * (performance.now() - arrived.get(msg.id));
+    // the worker takes frames one at a time: this one's work began when it arrived or when the
+    // previous one was done, whichever came later (a frame waiting in the queue is not work)
+    const start = Math.max(arrived.get(msg.id), lastEnd);
+    const until = performance.now() + ${rate - 1} * (performance.now() - start);
     arrived.delete(msg.id);
     while (performance.now() < until);
+    lastEnd = performance.now();
     msg = { ...msg, ms: msg.ms * ${rate} };
   }
   return post(msg, transfer);
