@@ -169,10 +169,19 @@ export function watchVideo(video, options = {}) {
   // Frames in flight: with a worker, the next camera frame is read and sent while the previous
   // one is being analysed, so frames follow each other at the pace of the slower thread, not of
   // both in turn; never more than two (a frame that arrives then is skipped), and each camera
-  // frame is sent at most once. In this thread, one at a time.
+  // frame is sent at most once. In this thread, one at a time. A second frame is only sent when
+  // the worker would otherwise sit idle until the next camera frame: if it will be done with the
+  // one it has before then, the fresher next frame goes instead (a frame queued behind a slow
+  // analysis would be shown that much later).
   const depth = options.worker ? 2 : 1;
   let stopped = false;
   let inFlight = 0;
+  let busySince = 0; // when the worker began (about) on the oldest frame in flight
+  let lastAnswer = -Infinity;
+  let serviceMs = null; // per frame in the worker, as seen here (moving average)
+  let frameMs = null; // between camera frames (moving average)
+  let lastFrame = null;
+  const average = (old, x) => (old === null ? x : old * 0.8 + x * 0.2);
   let reading = false; // a frame is being read and sent (not yet in the worker)
   let sent = 0; // frames sent, numbered: answers are reported in that order, a late one dropped
   let reported = 0;
@@ -184,15 +193,28 @@ export function watchVideo(video, options = {}) {
     // fires per screen refresh, so the same frame can come twice there (skipped by time below).
     handle = useVfc ? video.requestVideoFrameCallback(tick) : requestAnimationFrame(tick);
   };
-  let lastTime = -1;
+  let lastTime = -1; // the frame last sent (animation-frame fallback)
+  let seenTime = -1; // the frame last seen
   const tick = async () => {
     next();
-    if (inFlight >= depth || reading || stopped || video.readyState < 2 || !video.videoWidth) return;
+    if (stopped || video.readyState < 2 || !video.videoWidth) return;
+    const now = performance.now();
+    if (useVfc || video.currentTime !== seenTime) {
+      // a new camera frame: how often they come
+      if (lastFrame !== null) frameMs = average(frameMs, now - lastFrame);
+      lastFrame = now;
+      seenTime = video.currentTime;
+    }
+    if (inFlight >= depth || reading) return;
     if (!useVfc && video.currentTime === lastTime) return;
+    // one in flight, done before the next frame comes: wait for that one
+    if (inFlight === 1 && serviceMs !== null && frameMs !== null && now + frameMs < busySince + serviceMs) return;
     lastTime = video.currentTime;
+    if (inFlight === 0) busySince = now;
     inFlight++;
     reading = true;
     const seq = ++sent;
+    const sentAt = now;
     try {
       const width = video.videoWidth;
       const height = video.videoHeight;
@@ -203,6 +225,10 @@ export function watchVideo(video, options = {}) {
       const { answer } = await runner.send(video, width, height, scale, explain, detectNow());
       reading = false;
       const { faces, ms, model } = await answer;
+      const done = performance.now();
+      serviceMs = average(serviceMs, done - Math.max(sentAt, lastAnswer));
+      lastAnswer = done;
+      busySince = done; // the next frame in flight, if any, is being analysed from now
       if (stopped || seq < reported) return;
       reported = seq;
       // ms: the analysis itself where the worker measured it, else the whole round trip.
