@@ -250,24 +250,49 @@ test('watchVideo() with a worker: frames go to it as VideoFrames, no pixels read
   assert.ok(got.without.frames.length >= 4 && got.without.frames.every((n) => n === PLACES.length), JSON.stringify(got));
 });
 
-test('watchVideo() with a worker: the next frame is sent while one is analysed, never more than two in flight, each video frame once, answers in order', T, async () => {
+test('watchVideo() with a worker: the next frame is sent while one is analysed, never more than two in flight, each video frame once, answers in order, a slow worker not handed stale frames', T, async () => {
   const got = await page.evaluate(async () => {
     const { watchVideo } = await import('/wasm/emoxnet.js');
     // A stand-in for the video worker that takes 150 ms a frame, one after the other, and says
-    // which video frame (its timestamp) each answer is about.
+    // which video frame (its timestamp) each answer is about and how long it waited in the queue.
     const src = `let q = Promise.resolve();
       self.onmessage = ({ data }) => {
         if (data.type !== 'frame') return;
+        const arrived = performance.now();
         const img = data.frame || data.bitmap;
         const ts = data.frame ? data.frame.timestamp : null;
         img.close();
-        q = q.then(() => new Promise((r) => setTimeout(r, 150))).then(() => postMessage({ type: 'faces', id: data.id, faces: [], ms: 150, ts }));
+        let waited;
+        q = q.then(() => { waited = performance.now() - arrived; return new Promise((r) => setTimeout(r, 150)); })
+          .then(() => postMessage({ type: 'faces', id: data.id, faces: [], ms: 150, ts, waited }));
       };`;
     const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    // a camera much faster than that worker: a canvas redrawn on every animation frame
+    const c = Object.assign(document.createElement('canvas'), { width: 320, height: 240 });
+    const cx = c.getContext('2d');
+    let painting = true;
+    const paint = (t) => {
+      cx.fillStyle = `hsl(${t % 360}, 50%, 50%)`;
+      cx.fillRect(0, 0, 320, 240);
+      if (painting) requestAnimationFrame(paint);
+    };
+    requestAnimationFrame(paint);
+    const fast = document.createElement('video');
+    fast.muted = true;
+    fast.srcObject = c.captureStream(60);
+    await fast.play();
+    while (fast.readyState < 2) await new Promise((r) => setTimeout(r, 20));
+    const shown = [];
+    const count = (t) => {
+      shown.push(t);
+      if (painting) fast.requestVideoFrameCallback(count);
+    };
+    fast.requestVideoFrameCallback(count);
     let inFlight = 0;
     let most = 0;
     const sentTs = [];
     const answered = [];
+    const waits = [];
     const post = w.postMessage.bind(w);
     w.postMessage = (m, t) => {
       if (m && m.type === 'frame') {
@@ -281,20 +306,28 @@ test('watchVideo() with a worker: the next frame is sent while one is analysed, 
       if (data.type === 'faces') {
         inFlight--;
         answered.push(data.id);
+        waits.push(data.waited);
       }
     });
     const reported = [];
-    const watcher = watchVideo(video, { worker: w, onFaces: () => reported.push(answered[answered.length - 1]) });
+    const watcher = watchVideo(fast, { worker: w, onFaces: () => reported.push(answered[answered.length - 1]) });
     await watcher.ready;
     await new Promise((r) => setTimeout(r, 2500));
     watcher.stop();
     w.terminate();
-    return { most, sentTs, answered, reported };
+    painting = false;
+    fast.srcObject.getTracks().forEach((t) => t.stop());
+    const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    return { most, sentTs, answered, reported, wait: med(waits.slice(2)), frameMs: med(shown.slice(1).map((t, i) => t - shown[i])) };
   });
   assert.equal(got.most, 2, `frames in flight at most: ${got.most} (${JSON.stringify(got)})`);
   assert.ok(got.reported.length >= 10, `${got.reported.length} frames analysed in 2.5 s at 150 ms each (${JSON.stringify(got)})`);
   assert.equal(new Set(got.sentTs).size, got.sentTs.length, `a video frame sent twice: ${got.sentTs}`);
   assert.deepEqual(got.reported, got.answered.slice(0, got.reported.length), 'answers reported in order');
+  // the camera's next frame is sent when the one in the worker is nearly done, not as soon as it
+  // comes: it waits there about a frame interval (~17 ms), not most of the 150 ms analysis
+  assert.ok(got.frameMs < 40, `the test camera gives a frame every ${got.frameMs} ms`);
+  assert.ok(got.wait < 60, `frames wait ${got.wait.toFixed(0)} ms in the worker's queue (median; a frame every ${got.frameMs.toFixed(0)} ms)`);
 });
 
 test("watchVideo() on the app's own worker: its frames keep their own ids, the app's messages are untouched, stop() leaves the worker running", T, async () => {

@@ -8,7 +8,8 @@
 //                the load message's)
 // Messages out: {type:'hello', offscreen, simd, relaxed}
 //               {type:'loaded', model, variant, meta, classNames}
-//               {type:'faces', id, model, faces, ms, width, height}
+//               {type:'faces', id, model, faces, ms, busy, width, height}  (ms: analyze();
+//                busy: the whole frame in the worker, pixels read included)
 //               {type:'error', stage:'load'|'frame', model?, id?, code, message}
 import { load } from './model.js';
 import { init } from './assets.js';
@@ -92,6 +93,7 @@ async function pixels(msg) {
 }
 
 async function doFrame(msg) {
+  const start = performance.now();
   try {
     if (!model) throw Object.assign(new Error('no model loaded'), { code: 'LOAD' });
     const { image, scale } = await pixels(msg);
@@ -102,7 +104,8 @@ async function doFrame(msg) {
     const ms = performance.now() - t0;
     const k = 1 / scale;
     const faces = found.map((f) => scaleFace({ ...f, landmarks: f.landmarks || [] }, k));
-    post({ type: 'faces', id: msg.id, model: modelName, faces, ms, width: msg.width, height: msg.height });
+    // busy: the whole frame here (reading its pixels too), for watchVideo's pacing
+    post({ type: 'faces', id: msg.id, model: modelName, faces, ms, busy: performance.now() - start, width: msg.width, height: msg.height });
   } catch (err) {
     for (const x of [msg.bitmap, msg.frame]) if (x && typeof x.close === 'function') x.close();
     post({ type: 'error', stage: 'frame', id: msg.id, ...errInfo(err) });

@@ -172,13 +172,13 @@ export function watchVideo(video, options = {}) {
   // frame is sent at most once. In this thread, one at a time. A second frame is only sent when
   // the worker would otherwise sit idle until the next camera frame: if it will be done with the
   // one it has before then, the fresher next frame goes instead (a frame queued behind a slow
-  // analysis would be shown that much later).
+  // analysis would be shown that much later). The worker's time per frame is its own measure
+  // (not the round trip, which a busy page lengthens with time the worker is free).
   const depth = options.worker ? 2 : 1;
   let stopped = false;
   let inFlight = 0;
-  let busySince = 0; // when the worker began (about) on the oldest frame in flight
-  let lastAnswer = -Infinity;
-  let serviceMs = null; // per frame in the worker, as seen here (moving average)
+  let freeAt = -Infinity; // when the worker should be done with what it has been sent
+  let workMs = null; // per frame in the worker (moving average)
   let frameMs = null; // between camera frames (moving average)
   let lastFrame = null;
   const average = (old, x) => (old === null ? x : old * 0.8 + x * 0.2);
@@ -208,13 +208,13 @@ export function watchVideo(video, options = {}) {
     if (inFlight >= depth || reading) return;
     if (!useVfc && video.currentTime === lastTime) return;
     // one in flight, done before the next frame comes: wait for that one
-    if (inFlight === 1 && serviceMs !== null && frameMs !== null && now + frameMs < busySince + serviceMs) return;
+    if (inFlight === 1 && frameMs !== null && now + frameMs < freeAt) return;
     lastTime = video.currentTime;
-    if (inFlight === 0) busySince = now;
+    // it starts on this frame when it arrives or when done with the one it has
+    if (workMs !== null) freeAt = Math.max(now, inFlight ? freeAt : now) + workMs;
     inFlight++;
     reading = true;
     const seq = ++sent;
-    const sentAt = now;
     try {
       const width = video.videoWidth;
       const height = video.videoHeight;
@@ -224,11 +224,10 @@ export function watchVideo(video, options = {}) {
       // send(): resolves once the frame is read and on its way, to { answer: Promise }
       const { answer } = await runner.send(video, width, height, scale, explain, detectNow());
       reading = false;
-      const { faces, ms, model } = await answer;
-      const done = performance.now();
-      serviceMs = average(serviceMs, done - Math.max(sentAt, lastAnswer));
-      lastAnswer = done;
-      busySince = done; // the next frame in flight, if any, is being analysed from now
+      const { faces, ms, busy, model } = await answer;
+      if (Number.isFinite(busy ?? ms)) workMs = average(workMs, busy ?? ms);
+      // the frame sent after this one, if any, is being analysed from now on
+      if (inFlight > 1 && workMs !== null) freeAt = performance.now() + workMs;
       if (stopped || seq < reported) return;
       reported = seq;
       // ms: the analysis itself where the worker measured it, else the whole round trip.
@@ -318,7 +317,7 @@ function workerRunner(options) {
   const onMessage = ({ data }) => {
     if (data.type === 'loaded' && loaded) loaded();
     else if (data.type === 'faces' && pending.has(data.id)) {
-      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, model: data.model });
+      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, busy: data.busy, model: data.model });
       pending.delete(data.id);
     } else if (data.type === 'error') {
       const err = new EmxError(data.code, data.message);
