@@ -173,7 +173,7 @@ self.postMessage = (msg, transfer) => {
     arrived.delete(msg.id);
     while (performance.now() < until);
     lastEnd = performance.now();
-    msg = { ...msg, ms: msg.ms * ${rate}, ...(msg.busy !== undefined ? { busy: msg.busy * ${rate} } : {}) };
+    msg = { ...msg, ms: msg.ms * ${rate}, ...(msg.busy !== undefined ? { busy: msg.busy * ${rate}, done: performance.timeOrigin + lastEnd } : {}) };
   }
   return post(msg, transfer);
 };

@@ -8,8 +8,9 @@
 //                the load message's)
 // Messages out: {type:'hello', offscreen, simd, relaxed}
 //               {type:'loaded', model, variant, meta, classNames}
-//               {type:'faces', id, model, faces, ms, busy, width, height}  (ms: analyze();
-//                busy: the whole frame in the worker, pixels read included)
+//               {type:'faces', id, model, faces, ms, busy, done, width, height}  (ms: analyze();
+//                busy: the whole frame in the worker, pixels read included; done: when it was
+//                done, performance.timeOrigin + performance.now())
 //               {type:'error', stage:'load'|'frame', model?, id?, code, message}
 import { load } from './model.js';
 import { init } from './assets.js';
@@ -104,8 +105,10 @@ async function doFrame(msg) {
     const ms = performance.now() - t0;
     const k = 1 / scale;
     const faces = found.map((f) => scaleFace({ ...f, landmarks: f.landmarks || [] }, k));
-    // busy: the whole frame here (reading its pixels too), for watchVideo's pacing
-    post({ type: 'faces', id: msg.id, model: modelName, faces, ms, busy: performance.now() - start, width: msg.width, height: msg.height });
+    // busy: the whole frame here (reading its pixels too); done: when, in ms since the epoch
+    // (performance.timeOrigin-based: comparable across threads); for watchVideo's pacing
+    const end = performance.now();
+    post({ type: 'faces', id: msg.id, model: modelName, faces, ms, busy: end - start, done: performance.timeOrigin + end, width: msg.width, height: msg.height });
   } catch (err) {
     for (const x of [msg.bitmap, msg.frame]) if (x && typeof x.close === 'function') x.close();
     post({ type: 'error', stage: 'frame', id: msg.id, ...errInfo(err) });

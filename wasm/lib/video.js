@@ -224,10 +224,12 @@ export function watchVideo(video, options = {}) {
       // send(): resolves once the frame is read and on its way, to { answer: Promise }
       const { answer } = await runner.send(video, width, height, scale, explain, detectNow());
       reading = false;
-      const { faces, ms, busy, model } = await answer;
+      const { faces, ms, busy, done, model } = await answer;
       if (Number.isFinite(busy ?? ms)) workMs = average(workMs, busy ?? ms);
-      // the frame sent after this one, if any, is being analysed from now on
-      if (inFlight > 1 && workMs !== null) freeAt = performance.now() + workMs;
+      // the frame sent after this one, if any, is being analysed since this one was done (the
+      // worker's clock where it says: this thread may have taken the answer late)
+      const doneHere = Number.isFinite(done) ? Math.min(performance.now(), done - performance.timeOrigin) : performance.now();
+      if (inFlight > 1 && workMs !== null) freeAt = doneHere + workMs;
       if (stopped || seq < reported) return;
       reported = seq;
       // ms: the analysis itself where the worker measured it, else the whole round trip.
@@ -317,7 +319,7 @@ function workerRunner(options) {
   const onMessage = ({ data }) => {
     if (data.type === 'loaded' && loaded) loaded();
     else if (data.type === 'faces' && pending.has(data.id)) {
-      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, busy: data.busy, model: data.model });
+      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, busy: data.busy, done: data.done, model: data.model });
       pending.delete(data.id);
     } else if (data.type === 'error') {
       const err = new EmxError(data.code, data.message);
