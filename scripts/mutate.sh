@@ -60,7 +60,8 @@ mutate() {
 
 echo "== mutations (each must make its tests fail)"
 mutate rotation-sign src/align.c 's/a = atan2f\(/a = -atan2f(/' test-align test-detect
-mutate warp-sine src/align.c 's/sx = cx \+ dx \* c - dy \* s/sx = cx + dx * c + dy * s/' test-align
+# emx__warp_input's enlarging (bilinear) branch; warp-input-sine below is its shrinking one
+mutate warp-sine src/align.c 's/float sx = cx \+ dx \* c - dy \* s - 0.5f/float sx = cx + dx * c + dy * s - 0.5f/' test-align
 mutate crop-up src/align.c 's/\+ sinf\(a\) \* CROP_UP/- sinf(a) * CROP_UP/' test-align
 mutate explain-transpose src/explain.c 's/1, map_h, map_w, cam, up/1, map_w, map_h, cam, up/' test-explain
 mutate explain-flip src/explain.c 's/b->flip \? v->w - 1 - x : x/x/' test-explain

@@ -1,58 +1,20 @@
 /* align.c - the crop emx_analyze classifies for a detected face: the box enlarged to a
- * FER+-style forehead-to-chin square, rotated so the eye line is level, sampled bilinearly. */
+ * FER+-style forehead-to-chin square, rotated so the eye line is level, sampled straight into
+ * the classifier's input. */
 #include <math.h>
 
 #include "detect.h"
 #include "pixel.h"
 
 /* Sample a square of side `side` frame pixels centred on (cx, cy), rotated by angle (radians,
- * the direction of the eye line), into an n x n crop in the classifier's channel count:
- * bilinear, edge pixels repeated outside the frame. */
-void emx__warp_crop(const emx_image *img, size_t stride, float cx, float cy, float side,
-                    float angle, int n, int nc, uint8_t *dst)
-{
-    const float c = cosf(angle), s = sinf(angle), step = side / n;
-    const int ch = img->channels;
-    for (int v = 0; v < n; v++)
-        for (int u = 0; u < n; u++) {
-            const float dx = (u + 0.5f) * step - 0.5f * side, dy = (v + 0.5f) * step - 0.5f * side;
-            float sx = cx + dx * c - dy * s - 0.5f, sy = cy + dx * s + dy * c - 0.5f;
-            sx = fminf(fmaxf(sx, 0.0f), (float)(img->width - 1));
-            sy = fminf(fmaxf(sy, 0.0f), (float)(img->height - 1));
-            const int x0 = (int)sx, y0 = (int)sy;
-            const int x1 = x0 + 1 < img->width ? x0 + 1 : x0,
-                      y1 = y0 + 1 < img->height ? y0 + 1 : y0;
-            const float fx = sx - x0, fy = sy - y0;
-            const uint8_t *p00 = img->data + (size_t)y0 * stride + (size_t)x0 * ch;
-            const uint8_t *p01 = img->data + (size_t)y0 * stride + (size_t)x1 * ch;
-            const uint8_t *p10 = img->data + (size_t)y1 * stride + (size_t)x0 * ch;
-            const uint8_t *p11 = img->data + (size_t)y1 * stride + (size_t)x1 * ch;
-            float rgb[3];
-            for (int k = 0; k < 3; k++) {
-                const int kk = ch == 1 ? 0 : k;
-                rgb[k] = (p00[kk] * (1 - fx) + p01[kk] * fx) * (1 - fy) +
-                         (p10[kk] * (1 - fx) + p11[kk] * fx) * fy;
-            }
-            uint8_t *o = dst + ((size_t)v * n + u) * nc;
-            if (nc == 1) {
-                uint8_t q[3];
-                for (int k = 0; k < 3; k++)
-                    q[k] = (uint8_t)(rgb[k] + 0.5f);
-                o[0] = emx__grey(q[0], q[1], q[2]);
-            } else {
-                for (int k = 0; k < 3; k++)
-                    o[k] = (uint8_t)(rgb[k] + 0.5f);
-            }
-        }
-}
-
-/* The same rotated square straight into the classifier's input tensor (W x H, normalised),
- * in one pass: no intermediate crop, no separate resize. Shrinking (the usual case: a face of
+ * the direction of the eye line), straight into the classifier's input tensor (W x H,
+ * normalised), in one pass: no intermediate crop, no separate resize; edge pixels are repeated
+ * outside the frame. Shrinking (the usual case: a face of
  * 100-400 frame pixels into 48) averages k x k point samples per input pixel, k = ceil(frame
  * pixels per input pixel), capped at 8: spaced at most one frame pixel apart, they visit every
  * frame pixel of the pixel's footprint about once, i.e. an area (box) filter, at a quarter of
  * the reads of bilinear samples and with no resampling pass after. Enlarging (faces smaller than
- * the input) samples bilinearly, as emx__warp_crop does. Channels are averaged and rounded
+ * the input) samples bilinearly. Channels are averaged and rounded
  * before the grey conversion (PIL's formula, as in emx_preprocess), then normalised as
  * ToTensor + Normalize. */
 void emx__warp_input(const emx_image *img, size_t stride, float cx, float cy, float side,
@@ -67,7 +29,7 @@ void emx__warp_input(const emx_image *img, size_t stride, float cx, float cy, fl
     ky = ky < 1 ? 1 : ky > MAX_K ? MAX_K : ky;
     const float a = 1.0f / (255.0f * in->std), b = -in->mean / in->std;
     if (kx == 1 && ky == 1) {
-        /* enlarging: bilinear, through the n x n sampler (n = W: the crop is square) */
+        /* enlarging: bilinear at each input pixel's centre */
         for (int v = 0; v < H; v++)
             for (int u = 0; u < W; u++) {
                 const float dx = (u + 0.5f) * step_x - 0.5f * side;

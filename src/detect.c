@@ -53,17 +53,16 @@ static uint64_t n_anchors(const emx_model *m)
     return n;
 }
 
-/* Scratch kept by the detector: the resized frame, the warped face crop, then candidates for
- * `passes` detector passes. Allocated on the first call and enlarged (once) when a call needs
+/* Scratch kept by the detector: the resized frame, then candidates for `passes` detector
+ * passes. Allocated on the first call and enlarged (once) when a call needs
  * room for more passes (tiles); never shrunk. */
-emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t **resized,
-                               uint8_t **warp)
+emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t **resized)
 {
     /* 64-bit: 8 output pairs of 2^26 anchors x 17 passes x 68 bytes wraps a 32-bit size_t
      * (to a buffer the decoder then overruns); the model's memory budget bounds it. */
     const uint64_t nc = n_anchors(m) * (uint64_t)passes;
     const size_t rs = (size_t)m->input.width * (size_t)m->input.height * 4;
-    const size_t fixed = (rs + (size_t)WARP_SIDE * WARP_SIDE * 3 + 15) & ~(size_t)15;
+    const size_t fixed = (rs + 15) & ~(size_t)15;
     const uint64_t need64 = (uint64_t)fixed + nc * sizeof(cand);
     if (need64 > m->params.max_memory_bytes)
         return EMX_ERR_LIMIT;
@@ -78,7 +77,6 @@ emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t *
         m->det_scratch_size = need;
     }
     *resized = m->det_scratch;
-    *warp = *resized + rs;
     *cands = (cand *)(void *)((uint8_t *)m->det_scratch + fixed);
     return EMX_OK;
 }
@@ -339,9 +337,9 @@ emx_status emx_detect(emx_model *m, const emx_image *image, const emx_detect_par
     if (st != EMX_OK)
         return st;
     cand *cands;
-    uint8_t *resized, *warp;
+    uint8_t *resized;
     letterbox lb;
-    if ((st = emx__detect_scratch(m, tiles * tiles + 1, &cands, &resized, &warp)) != EMX_OK ||
+    if ((st = emx__detect_scratch(m, tiles * tiles + 1, &cands, &resized)) != EMX_OK ||
         (st = letterbox_input(m, image, stride, resized, &lb)) != EMX_OK)
         return st;
     emx__forward(m);

@@ -9,8 +9,6 @@
 
 #include "model.h"
 
-#define WARP_SIDE 256 /* rotated crops are sampled at most this large, then resized */
-
 typedef struct cand {
     float score;
     float x0, y0, x1, y1; /* input-normalised units */
@@ -22,10 +20,9 @@ typedef struct letterbox {
     int ox, oy;  /* top-left of the resized frame in the input */
 } letterbox;
 
-/* Scratch kept by the detector (detect.c): the resized frame, the warped face crop, then
- * candidates for `passes` detector passes. EMX_ERR_LIMIT beyond the model's memory budget. */
-emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t **resized,
-                               uint8_t **warp);
+/* Scratch kept by the detector (detect.c): the resized frame, then candidates for `passes`
+ * detector passes. EMX_ERR_LIMIT beyond the model's memory budget. */
+emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t **resized);
 
 /* Sort n candidates best first, merge them (weighted NMS, p->iou_threshold), map the merged
  * ones through lb to frame pixels and write at most max_faces (and p->max_faces) faces of at
@@ -34,11 +31,8 @@ emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t *
 int emx__nms(const emx_model *m, const letterbox *lb, const emx_detect_params *p, int tiles,
              cand *cands, size_t n, emx_face *faces, int max_faces);
 
-/* Sample a rotated square of the image into an n x n crop (align.c). */
-void emx__warp_crop(const emx_image *img, size_t stride, float cx, float cy, float side,
-                    float angle, int n, int nc, uint8_t *dst);
-
-/* The same square sampled straight into the classifier's normalised input tensor (align.c). */
+/* A rotated square of the image sampled straight into the classifier's normalised input
+ * tensor (align.c). */
 void emx__warp_input(const emx_image *img, size_t stride, float cx, float cy, float side,
                      float angle, const emx_input_spec *in, float *out);
 
