@@ -70,6 +70,10 @@ mutate gemm-tail-2 src/kernels/f32-gemm-4x8-minmax.c 's/if \(nc & 2\)/if (nc & 2
 mutate dw-tail-block src/kernels/f32-dwconv-minmax.c 's/return c >= EMX_DW_CB \? c - EMX_DW_CB : 0;/return start;/' test-ops
 mutate dw-edge-column src/kernels/f32-dwconv-minmax.c 's/p0\[k\] = inside \? r0 \+ off : z;/p0[k] = r0 + off;/' test-ops
 mutate dw-stride2-pair src/kernels/f32-dwconv-minmax.c 's/vb = emx_v4f_muladd\(x2, vw0, vbias\)/vb = emx_v4f_muladd(x1, vw0, vbias)/' test-ops
+# issue 20, session 7: the direct 3x3 conv of one-channel inputs (f32-conv3x3-c1.c)
+mutate c1-tap src/kernels/f32-conv3x3-c1.c 's/vb = emx_v4f_mul\(x1, emx_v4f_load\(w \+ 8\)\)/vb = emx_v4f_mul(x2, emx_v4f_load(w + 8))/' test-ops
+mutate c1-padding src/kernels/f32-conv3x3-c1.c 's/\* pw \+ pl, in \+/* pw, in +/' test-ops
+mutate c1-stride src/kernels/f32-conv3x3-c1.c 's/r0 \+= sw, r1 \+= sw, r2 \+= sw/r0++, r1++, r2++/' test-ops
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops
 mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\), d12\), x5\);/emx_v4f_splat(8.0f), d12), d12);/' test-ops
 mutate maxpool2x2-window src/kernels/f32-pool.c 's/emx_v4f_load\(r1 \+ c \+ k\)\);/emx_v4f_load(r1 + k));/' test-ops

@@ -274,6 +274,28 @@ static void test_conv(void)
         make_conv(&s, hw, hw, c, c, 3, 3, 2, 1, 0, 0, 1, 1, c, EMX_ACT_RELU);
         check_conv(&s, 1);
     }
+    /* 3x3 of a one-channel input (f32-conv3x3-c1.c, direct; out_c % 4 != 0 stays on igemm):
+     * sizes from 1x1 (every window mostly padding) up, strides 1..3 per axis, padding 0..2 on
+     * each side, out_c 4..20 and the igemm fallbacks 3, 6, every activation */
+    static const int c1_oc[] = { 4, 8, 16, 20, 3, 6 };
+    int n_c1 = 0;
+    for (int oi = 0; oi < 6; oi++)
+        for (int hw = 1; hw <= 11; hw += 2)
+            for (int st = 1; st <= 3; st++)
+                for (int pad = 0; pad <= 2; pad++) {
+                    const int pb = (pad + hw) % 3, pr = (pad + oi + st) % 3;
+                    const emx__act act = (emx__act)((oi + hw + st + pad) % 6);
+                    if (!make_conv(&s, hw, hw + oi % 3, 1, c1_oc[oi], 3, 3, st, 1, pad,
+                                   (pad + 1) % 3, pb, pr, 1, act))
+                        continue;
+                    s.stride_w = 1 + (st + oi) % 3;
+                    s.out_w = conv_out(s.in_w, 3, s.stride_w, 1, s.pad_left, pr);
+                    if (s.out_w <= 0)
+                        continue;
+                    check_conv(&s, (hw + pad) % 4 != 0);
+                    n_c1 += emx__conv3x3_c1_applies(&s);
+                }
+    CHECK(n_c1 >= 150);
     /* the model's real layer shapes (3x3 pad 1 stride 1 and 2, 1x1, depthwise) */
     static const int real[][4] = { { 48, 1, 16, 1 },   { 48, 16, 16, 1 },  { 24, 32, 32, 1 },
                                    { 12, 64, 64, 1 },  { 6, 128, 128, 1 }, { 24, 16, 32, 2 },

@@ -3,6 +3,8 @@
  *   depthwise (groups == in_c == out_c)            -> f32-dwconv-minmax.c
  *   3x3, stride 1, "same", channels % 4 == 0,      -> f32-conv3x3-winograd.c (F(2x2,3x3):
  *   in_c >= 8, outputs >= 2x2                         2.25x fewer multiply-adds, same GEMMs)
+ *   3x3 of a one-channel input, out_c % 4 == 0     -> f32-conv3x3-c1.c (direct: K = 9 is
+ *                                                     too short for igemm's taps)
  *   1x1, stride 1, no padding (incl. dense layers) -> gemm: NHWC already is the A matrix
  *                                                     (pixels = rows, channels = k)
  *   everything else (any kernel/stride/dilation/   -> igemm over an indirection buffer
@@ -24,7 +26,7 @@ static int emx__max_mr(void)
     return emx__gemm_default()->mr;
 }
 
-enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO };
+enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO, EMX__CONV_C1 };
 
 static int emx__conv_kind(const emx__conv_shape *s)
 {
@@ -32,6 +34,8 @@ static int emx__conv_kind(const emx__conv_shape *s)
         return EMX__CONV_DW;
     if (emx__wino_applies(s))
         return EMX__CONV_WINO;
+    if (emx__conv3x3_c1_applies(s))
+        return EMX__CONV_C1;
     if (s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
         s->pad_left == 0 && s->out_h == s->in_h && s->out_w == s->in_w)
         return EMX__CONV_GEMM;
@@ -61,6 +65,8 @@ uint64_t emx__conv2d_packed_size(const emx__conv_shape *s)
         return emx__dwconv_packed_size(s);
     if (kind == EMX__CONV_WINO)
         return emx__wino_packed_size(s);
+    if (kind == EMX__CONV_C1)
+        return emx__conv3x3_c1_packed_size(s);
     return (uint64_t)s->groups * emx__group_packed(s);
 }
 
@@ -74,6 +80,10 @@ void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float
     }
     if (kind == EMX__CONV_WINO) {
         emx__wino_pack(s, weight, bias, packed);
+        return;
+    }
+    if (kind == EMX__CONV_C1) {
+        emx__conv3x3_c1_pack(s, weight, bias, packed);
         return;
     }
     const int icg = s->in_c / s->groups, ocg = s->out_c / s->groups;
@@ -150,6 +160,8 @@ uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s)
         return emx__wino_scratch_size(s);
     if (kind == EMX__CONV_DW)
         return emx__dwconv_scratch_size(s);
+    if (kind == EMX__CONV_C1)
+        return emx__conv3x3_c1_scratch_size(s);
     if (kind != EMX__CONV_IGEMM)
         return 0;
     const emx__igemm_layout l = emx__layout(s);
@@ -165,8 +177,11 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
     const int kind = emx__conv_kind(s);
     const size_t npix = (size_t)s->out_h * s->out_w;
 
-    if (kind == EMX__CONV_DW) {
-        emx__f32_dwconv_minmax__simd(s, packed, in, out, scratch, &params);
+    if (kind == EMX__CONV_DW || kind == EMX__CONV_C1) {
+        if (kind == EMX__CONV_DW)
+            emx__f32_dwconv_minmax__simd(s, packed, in, out, scratch, &params);
+        else
+            emx__conv3x3_c1(s, packed, in, out, scratch, &params);
         if (tail_act)
             emx__act_apply(npix * s->out_c, out, out, s->act);
         return;

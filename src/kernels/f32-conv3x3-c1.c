@@ -1,0 +1,101 @@
+/* f32-conv3x3-c1.c - 3x3 convolution of a one-channel (grayscale) input, e.g. EmoXNetLite's
+ * first layer (48x48x1 -> 16). Through igemm such a conv has K = 9: every output pixel's 3
+ * row taps of 3 floats cost pointer handling and loop overhead next to 3 multiply-adds each,
+ * and it ran at ~12 GFLOP/s in wasm, 7% of a Lite pass, against 30+ for the GEMMs.
+ *
+ * Here each output pixel splats its 9 input values once (9 registers) and runs them through
+ * every block of 4 output channels: per block the bias, 9 multiply-adds with the block's tap
+ * vectors (read from L1 at fixed offsets: 9 x out_c floats) and the fused clamp. The input is
+ * first copied into scratch with its zero padding, so every pixel, border or not, reads its 9
+ * values the same way, with no bounds checks.
+ *
+ * Packing: per block of 4 output channels, 4 biases then 9 taps of 4 weights (the depthwise
+ * layout of kernels.h). Applies to 3x3, in_c == 1, groups == 1, dilation 1, any stride and
+ * padding, out_c a multiple of 4 (other channel counts stay on igemm). */
+#include "kernels.h"
+#include "simd/simd.h"
+
+#include <string.h>
+
+int emx__conv3x3_c1_applies(const emx__conv_shape *s)
+{
+    return s->kh == 3 && s->kw == 3 && s->in_c == 1 && s->groups == 1 && s->dil_h == 1 &&
+           s->dil_w == 1 && s->out_c % 4 == 0 && s->out_c > 0;
+}
+
+uint64_t emx__conv3x3_c1_packed_size(const emx__conv_shape *s)
+{
+    return (uint64_t)s->out_c * 10;
+}
+
+/* the padded input: rows and columns every output pixel's window can reach */
+static uint64_t emx__c1_padded_h(const emx__conv_shape *s)
+{
+    return (uint64_t)(s->out_h - 1) * (uint64_t)s->stride_h + 3;
+}
+
+static uint64_t emx__c1_padded_w(const emx__conv_shape *s)
+{
+    return (uint64_t)(s->out_w - 1) * (uint64_t)s->stride_w + 3;
+}
+
+uint64_t emx__conv3x3_c1_scratch_size(const emx__conv_shape *s)
+{
+    return emx__c1_padded_h(s) * emx__c1_padded_w(s);
+}
+
+void emx__conv3x3_c1_pack(const emx__conv_shape *s, const float *weight, const float *bias,
+                          float *packed)
+{
+    for (int b = 0; b < s->out_c / 4; b++) {
+        float *pb = packed + (size_t)b * 40;
+        for (int l = 0; l < 4; l++) {
+            const int oc = 4 * b + l;
+            pb[l] = bias ? bias[oc] : 0.0f;
+            /* PyTorch weight [out_c][1][3][3] */
+            for (int t = 0; t < 9; t++)
+                pb[4 + 4 * t + l] = weight[(size_t)oc * 9 + t];
+        }
+    }
+}
+
+void emx__conv3x3_c1(const emx__conv_shape *s, const float *packed, const float *in, float *out,
+                     float *scratch, const emx__minmax_params *params)
+{
+    const size_t ph = (size_t)emx__c1_padded_h(s), pw = (size_t)emx__c1_padded_w(s);
+    /* padded copy: input pixel (y, x) lands at (y + pad_top, x + pad_left); the rest is zero
+     * (including rows/columns past the input that "valid" strides never read) */
+    memset(scratch, 0, ph * pw * sizeof(float));
+    const size_t pl = (size_t)s->pad_left; /* 0..2 (shape_infer.c), below pw >= 3 */
+    const size_t n = (size_t)s->in_w < pw - pl ? (size_t)s->in_w : pw - pl;
+    for (int y = 0; y < s->in_h && (size_t)(y + s->pad_top) < ph; y++)
+        memcpy(scratch + (size_t)(y + s->pad_top) * pw + pl, in + (size_t)y * s->in_w,
+               n * sizeof(float));
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    const size_t oc = (size_t)s->out_c, sh = (size_t)s->stride_h, sw = (size_t)s->stride_w;
+    for (int oy = 0; oy < s->out_h; oy++) {
+        const float *r0 = scratch + (size_t)oy * sh * pw, *r1 = r0 + pw, *r2 = r1 + pw;
+        float *o = out + (size_t)oy * s->out_w * oc;
+        for (int ox = 0; ox < s->out_w; ox++, r0 += sw, r1 += sw, r2 += sw) {
+            const emx_v4f x0 = emx_v4f_load_splat(r0), x1 = emx_v4f_load_splat(r0 + 1);
+            const emx_v4f x2 = emx_v4f_load_splat(r0 + 2), x3 = emx_v4f_load_splat(r1);
+            const emx_v4f x4 = emx_v4f_load_splat(r1 + 1), x5 = emx_v4f_load_splat(r1 + 2);
+            const emx_v4f x6 = emx_v4f_load_splat(r2), x7 = emx_v4f_load_splat(r2 + 1);
+            const emx_v4f x8 = emx_v4f_load_splat(r2 + 2);
+            const float *w = packed;
+            for (size_t c = 0; c < oc; c += 4, w += 40, o += 4) {
+                /* two chains of 5 and 4 dependent multiply-adds instead of one of 9 */
+                emx_v4f va = emx_v4f_muladd(x0, emx_v4f_load(w + 4), emx_v4f_load(w));
+                emx_v4f vb = emx_v4f_mul(x1, emx_v4f_load(w + 8));
+                va = emx_v4f_muladd(x2, emx_v4f_load(w + 12), va);
+                vb = emx_v4f_muladd(x3, emx_v4f_load(w + 16), vb);
+                va = emx_v4f_muladd(x4, emx_v4f_load(w + 20), va);
+                vb = emx_v4f_muladd(x5, emx_v4f_load(w + 24), vb);
+                va = emx_v4f_muladd(x6, emx_v4f_load(w + 28), va);
+                vb = emx_v4f_muladd(x7, emx_v4f_load(w + 32), vb);
+                va = emx_v4f_muladd(x8, emx_v4f_load(w + 36), va);
+                emx_v4f_store(o, emx_v4f_min(emx_v4f_max(emx_v4f_add(va, vb), vmin), vmax));
+            }
+        }
+    }
+}
