@@ -9,12 +9,17 @@
  *   - rows: each output row gets its 3 input row pointers up front; a row outside the input
  *     points at a row of zeros (scratch), so the top and bottom borders run the same
  *     unrolled code as the interior, with no bounds check per pixel;
- *   - columns: outputs whose 3 columns are inside the input run in an unrolled loop, two
- *     pixels per iteration (stride 1: 12 loads for 18 multiply-adds, the neighbours share 2 of
- *     their 3 columns; stride 2: 15 loads, they share 1); the at most one or two pixels per
- *     row and side whose window crosses the left/right edge read a zero pixel for the missing
- *     columns (9 precomputed pointers, same unrolled taps);
- *   - the block's 9 tap vectors and bias stay in registers along the whole row.
+ *   - tiles: at stride 1 (and at stride 2 on both axes, channel-inner) two output rows go
+ *     together in 2 x 2 tiles: each input vector of the tile is loaded once and feeds every
+ *     accumulator it belongs to (16 loads for 36 multiply-adds at stride 1); single rows go
+ *     two pixels per step (12 loads for 18);
+ *   - edges: the at most one or two pixels per row and side whose window crosses the
+ *     left/right edge run their 6 inside taps (one missing column: padding 1, or TF "same"
+ *     stride 2 on the right), or read a zero pixel for the missing columns (other paddings);
+ *   - loop order: with few channels (BlazeFace's 24-36, stride 1) block by block along the
+ *     rows, the block's 9 tap vectors in registers (emx__dw3x3); with many channels, and at
+ *     stride 2, channel-inner: every block of a tile before the next tile, taps read from L1
+ *     (emx__dw3x3_cinner says why: L1 set conflicts at power-of-two pixel strides).
  * Channel counts that are not a multiple of 4 (BlazeFace has 42) end with one more block
  * over the last 4 channels, overlapping the previous one: it recomputes up to 3 channels
  * with identical results instead of running a scalar tail. Fewer than 4 channels, other kernel
@@ -144,140 +149,380 @@ static void emx__dw_generic(const emx__conv_shape *s, const float *packed, const
     }
 }
 
+/* Which loop order (see emx__dw3x3_cinner): channel-inner from this many channels, and for
+ * every stride-2 conv; block by block along rows below it. Measured in wasm (best of 3 runs,
+ * BENCHMARKS.md, issue 20 session 7): block by block ran BlazeFace's 64x64x24 and 32x32x36 at
+ * 21-22 GFLOP/s against 11-12 and 20.5 channel-inner; from 42 channels on, and at stride 2,
+ * channel-inner was as fast or faster (7x7x512: 9.5 -> 13.2, 16x16x42/2: 10.2 -> 15.2). */
+#define EMX__DW_CINNER_MIN_C 40
+
+#if defined(__GNUC__)
+#define EMX__DW_INLINE static inline __attribute__((always_inline))
+#else
+#define EMX__DW_INLINE static inline
+#endif
+
 /* The 9 taps of one pixel: p[ky][kx] points at the input (or a zero pixel) for this block. */
-#define EMX__DW3X3_PIXEL(p0, p1, p2, o)                                                            \
-    do {                                                                                           \
-        emx_v4f va = emx_v4f_muladd(emx_v4f_load(p0[0]), vw0, vbias);                              \
-        emx_v4f vb = emx_v4f_mul(emx_v4f_load(p0[1]), vw1);                                        \
-        va = emx_v4f_muladd(emx_v4f_load(p0[2]), vw2, va);                                         \
-        vb = emx_v4f_muladd(emx_v4f_load(p1[0]), vw3, vb);                                         \
-        va = emx_v4f_muladd(emx_v4f_load(p1[1]), vw4, va);                                         \
-        vb = emx_v4f_muladd(emx_v4f_load(p1[2]), vw5, vb);                                         \
-        va = emx_v4f_muladd(emx_v4f_load(p2[0]), vw6, va);                                         \
-        vb = emx_v4f_muladd(emx_v4f_load(p2[1]), vw7, vb);                                         \
-        va = emx_v4f_muladd(emx_v4f_load(p2[2]), vw8, va);                                         \
-        emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));                          \
-    } while (0)
+EMX__DW_INLINE void emx__dw3x3_pixel(const float *const *p0, const float *const *p1,
+                                     const float *const *p2, const emx_v4f *w, emx_v4f vbias,
+                                     float *o, emx_v4f vmin, emx_v4f vmax)
+{
+    emx_v4f va = emx_v4f_muladd(emx_v4f_load(p0[0]), w[0], vbias);
+    emx_v4f vb = emx_v4f_mul(emx_v4f_load(p0[1]), w[1]);
+    va = emx_v4f_muladd(emx_v4f_load(p0[2]), w[2], va);
+    vb = emx_v4f_muladd(emx_v4f_load(p1[0]), w[3], vb);
+    va = emx_v4f_muladd(emx_v4f_load(p1[1]), w[4], va);
+    vb = emx_v4f_muladd(emx_v4f_load(p1[2]), w[5], vb);
+    va = emx_v4f_muladd(emx_v4f_load(p2[0]), w[6], va);
+    vb = emx_v4f_muladd(emx_v4f_load(p2[1]), w[7], vb);
+    va = emx_v4f_muladd(emx_v4f_load(p2[2]), w[8], va);
+    emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));
+}
+
+/* One output pixel whose window crosses the left or right edge. The usual case, one column
+ * missing (padding 1; TF "same" stride 2 on the right), runs its 6 taps straight; otherwise
+ * the missing columns read the zero pixel z. */
+EMX__DW_INLINE void emx__dw3x3_edge(const float *r0, const float *r1, const float *r2, int ix0,
+                                    int in_w, size_t cs, const float *z, const emx_v4f *w,
+                                    emx_v4f vbias, float *o, emx_v4f vmin, emx_v4f vmax)
+{
+    /* (constant tap indices: a computed index into w would send the taps to the stack) */
+    if (ix0 == -1 && in_w >= 2) { /* taps 1, 2 on columns 0, 1 */
+        emx_v4f va = emx_v4f_muladd(emx_v4f_load(r0), w[1], vbias);
+        emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0 + cs), w[2]);
+        va = emx_v4f_muladd(emx_v4f_load(r1), w[4], va);
+        vb = emx_v4f_muladd(emx_v4f_load(r1 + cs), w[5], vb);
+        va = emx_v4f_muladd(emx_v4f_load(r2), w[7], va);
+        vb = emx_v4f_muladd(emx_v4f_load(r2 + cs), w[8], vb);
+        emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));
+        return;
+    }
+    if (ix0 >= 0 && ix0 + 2 == in_w) { /* taps 0, 1 on the last two columns */
+        const size_t off = (size_t)ix0 * cs;
+        emx_v4f va = emx_v4f_muladd(emx_v4f_load(r0 + off), w[0], vbias);
+        emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0 + off + cs), w[1]);
+        va = emx_v4f_muladd(emx_v4f_load(r1 + off), w[3], va);
+        vb = emx_v4f_muladd(emx_v4f_load(r1 + off + cs), w[4], vb);
+        va = emx_v4f_muladd(emx_v4f_load(r2 + off), w[6], va);
+        vb = emx_v4f_muladd(emx_v4f_load(r2 + off + cs), w[7], vb);
+        emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));
+        return;
+    }
+    const float *p0[3], *p1[3], *p2[3];
+    for (int k = 0; k < 3; k++) {
+        const int ix = ix0 + k, inside = ix >= 0 && ix < in_w;
+        const size_t off = (size_t)(inside ? ix : 0) * cs;
+        p0[k] = inside ? r0 + off : z;
+        p1[k] = inside ? r1 + off : z;
+        p2[k] = inside ? r2 + off : z;
+    }
+    emx__dw3x3_pixel(p0, p1, p2, w, vbias, o, vmin, vmax);
+}
+
+/* One output pixel whose 3 columns are inside the input, starting at offset off. */
+EMX__DW_INLINE void emx__dw3x3_inner(const float *r0, const float *r1, const float *r2,
+                                     size_t off, size_t cs, const emx_v4f *w, emx_v4f vbias,
+                                     float *o, emx_v4f vmin, emx_v4f vmax)
+{
+    const float *p0[3] = { r0 + off, r0 + off + cs, r0 + off + 2 * cs };
+    const float *p1[3] = { r1 + off, r1 + off + cs, r1 + off + 2 * cs };
+    const float *p2[3] = { r2 + off, r2 + off + cs, r2 + off + 2 * cs };
+    emx__dw3x3_pixel(p0, p1, p2, w, vbias, o, vmin, vmax);
+}
+
+/* A 2 x 2 tile of output pixels (rows oy, oy + 1; columns ox, ox + 1) for stride S on both
+ * axes (1 or 2, a constant once inlined): its (S + 3) x (S + 3) input vectors are each loaded
+ * once (16 loads for 36 multiply-adds at stride 1, 25 at stride 2, against 12 and 15 for 18 in
+ * the two-pixel row loop) and go straight into the up to 4 accumulators they feed. Live: 9 tap
+ * vectors, 4 accumulators and the loaded input, 14 of the 16 vector registers. r[j] points at
+ * input row j of the tile, already at its first column. */
+EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const float *const *r, size_t cs,
+                                       const emx_v4f *w, const float *bias, float *oa, float *ob,
+                                       const emx__minmax_params *params)
+{
+    emx_v4f a0 = emx_v4f_load(bias), a1 = a0, b0 = a0, b1 = a0;
+    for (int j = 0; j < S + 3; j++)
+        for (int k = 0; k < S + 3; k++) {
+            const emx_v4f x = emx_v4f_load(r[j] + (size_t)k * cs);
+            /* row j is tap row j of the upper output row and j - S of the lower; column k is
+             * tap column k of the left output pixel and k - S of the right one */
+            if (j <= 2 && k <= 2)
+                a0 = emx_v4f_muladd(x, w[j * 3 + k], a0);
+            if (j <= 2 && k >= S && k - S <= 2)
+                a1 = emx_v4f_muladd(x, w[j * 3 + k - S], a1);
+            if (j >= S && j - S <= 2 && k <= 2)
+                b0 = emx_v4f_muladd(x, w[(j - S) * 3 + k], b0);
+            if (j >= S && j - S <= 2 && k >= S && k - S <= 2)
+                b1 = emx_v4f_muladd(x, w[(j - S) * 3 + k - S], b1);
+        }
+    const emx_v4f vmin = emx_v4f_load_splat(&params->min), vmax = emx_v4f_load_splat(&params->max);
+    emx_v4f_store(oa, emx__dw_clamp(a0, vmin, vmax));
+    emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
+    emx_v4f_store(ob, emx__dw_clamp(b0, vmin, vmax));
+    emx_v4f_store(ob + cs, emx__dw_clamp(b1, vmin, vmax));
+}
+
+/* Geometry shared by every row of one 3x3 depthwise conv. */
+typedef struct emx__dw3x3_geom {
+    int sw, pl, in_w, out_w;
+    int ox_lo, ox_hi; /* output columns whose 3 input columns are all inside the input */
+    size_t cs;        /* floats per pixel (channels) */
+    const float *z;   /* a zero pixel */
+} emx__dw3x3_geom;
+
+/* One output row of one block: r0..r2 are its input rows at the block's first channel (or the
+ * zero row), orow the output row at the block's first channel. */
+EMX__DW_INLINE void emx__dw3x3_row(const emx__dw3x3_geom *g, const float *r0, const float *r1,
+                                   const float *r2, const emx_v4f *w, emx_v4f vbias, float *orow,
+                                   emx_v4f vmin, emx_v4f vmax)
+{
+    const int sw = g->sw, pl = g->pl, ox_hi = g->ox_hi;
+    const size_t cs = g->cs;
+    int ox = 0;
+    for (; ox < g->ox_lo; ox++) /* left edge */
+        emx__dw3x3_edge(r0, r1, r2, ox * sw - pl, g->in_w, cs, g->z, w, vbias,
+                        orow + (size_t)ox * cs, vmin, vmax);
+    if (sw == 1) {
+        const float *i0 = r0 + (size_t)(ox - pl) * cs, *i1 = r1 + (size_t)(ox - pl) * cs;
+        const float *i2 = r2 + (size_t)(ox - pl) * cs;
+        float *o = orow + (size_t)ox * cs;
+        for (; ox + 2 <= ox_hi; ox += 2) {
+            emx_v4f x0 = emx_v4f_load(i0), x1 = emx_v4f_load(i0 + cs);
+            emx_v4f x2 = emx_v4f_load(i0 + 2 * cs), x3 = emx_v4f_load(i0 + 3 * cs);
+            emx_v4f va = emx_v4f_muladd(x0, w[0], vbias);
+            emx_v4f vb = emx_v4f_muladd(x1, w[0], vbias);
+            va = emx_v4f_muladd(x1, w[1], va), vb = emx_v4f_muladd(x2, w[1], vb);
+            va = emx_v4f_muladd(x2, w[2], va), vb = emx_v4f_muladd(x3, w[2], vb);
+            x0 = emx_v4f_load(i1), x1 = emx_v4f_load(i1 + cs);
+            x2 = emx_v4f_load(i1 + 2 * cs), x3 = emx_v4f_load(i1 + 3 * cs);
+            va = emx_v4f_muladd(x0, w[3], va), vb = emx_v4f_muladd(x1, w[3], vb);
+            va = emx_v4f_muladd(x1, w[4], va), vb = emx_v4f_muladd(x2, w[4], vb);
+            va = emx_v4f_muladd(x2, w[5], va), vb = emx_v4f_muladd(x3, w[5], vb);
+            x0 = emx_v4f_load(i2), x1 = emx_v4f_load(i2 + cs);
+            x2 = emx_v4f_load(i2 + 2 * cs), x3 = emx_v4f_load(i2 + 3 * cs);
+            va = emx_v4f_muladd(x0, w[6], va), vb = emx_v4f_muladd(x1, w[6], vb);
+            va = emx_v4f_muladd(x1, w[7], va), vb = emx_v4f_muladd(x2, w[7], vb);
+            va = emx_v4f_muladd(x2, w[8], va), vb = emx_v4f_muladd(x3, w[8], vb);
+            emx_v4f_store(o, emx__dw_clamp(va, vmin, vmax));
+            emx_v4f_store(o + cs, emx__dw_clamp(vb, vmin, vmax));
+            i0 += 2 * cs, i1 += 2 * cs, i2 += 2 * cs, o += 2 * cs;
+        }
+    }
+    for (; ox < ox_hi; ox++) /* the odd one out, and strides > 1 */
+        emx__dw3x3_inner(r0, r1, r2, (size_t)(ox * sw - pl) * cs, cs, w, vbias,
+                         orow + (size_t)ox * cs, vmin, vmax);
+    for (ox = ox > g->ox_hi ? ox : g->ox_hi; ox < g->out_w; ox++) /* right edge */
+        emx__dw3x3_edge(r0, r1, r2, ox * sw - pl, g->in_w, cs, g->z, w, vbias,
+                        orow + (size_t)ox * cs, vmin, vmax);
+}
+
+/* Two output rows of one block at stride S (1 or 2) on both axes: the interior in 2 x 2 tiles,
+ * the edge columns and an odd last column row by row. r[0..S+2]: the input rows of the pair. */
+EMX__DW_INLINE void emx__dw3x3_rows2(const int S, const emx__dw3x3_geom *g, const float *const *r,
+                                     const emx_v4f *w, const float *bias, float *oa, float *ob,
+                                     const emx__minmax_params *params)
+{
+    const int pl = g->pl;
+    const size_t cs = g->cs;
+    const emx_v4f vbias = emx_v4f_load(bias);
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    int ox = 0;
+    for (; ox < g->ox_lo; ox++) {
+        emx__dw3x3_edge(r[0], r[1], r[2], ox * S - pl, g->in_w, cs, g->z, w, vbias,
+                        oa + (size_t)ox * cs, vmin, vmax);
+        emx__dw3x3_edge(r[S], r[S + 1], r[S + 2], ox * S - pl, g->in_w, cs, g->z, w, vbias,
+                        ob + (size_t)ox * cs, vmin, vmax);
+    }
+    const float *t[5];
+    for (int j = 0; j < S + 3; j++)
+        t[j] = r[j] + (size_t)(ox * S - pl) * cs;
+    for (; ox + 2 <= g->ox_hi; ox += 2) {
+        emx__dw3x3_tile2x2(S, t, cs, w, bias, oa + (size_t)ox * cs, ob + (size_t)ox * cs, params);
+        for (int j = 0; j < S + 3; j++)
+            t[j] += (size_t)(2 * S) * cs;
+    }
+    if (ox < g->ox_hi) { /* the odd column */
+        const size_t off = (size_t)(ox * S - pl) * cs;
+        emx__dw3x3_inner(r[0], r[1], r[2], off, cs, w, vbias, oa + (size_t)ox * cs, vmin, vmax);
+        emx__dw3x3_inner(r[S], r[S + 1], r[S + 2], off, cs, w, vbias, ob + (size_t)ox * cs, vmin,
+                         vmax);
+        ox++;
+    }
+    for (; ox < g->out_w; ox++) { /* the right edge */
+        emx__dw3x3_edge(r[0], r[1], r[2], ox * S - pl, g->in_w, cs, g->z, w, vbias,
+                        oa + (size_t)ox * cs, vmin, vmax);
+        emx__dw3x3_edge(r[S], r[S + 1], r[S + 2], ox * S - pl, g->in_w, cs, g->z, w, vbias,
+                        ob + (size_t)ox * cs, vmin, vmax);
+    }
+}
+
+/* Two output pixels of one row (columns ox, ox + 1, both inside) at stride S (1 or 2): i0..i2
+ * point at the first input column of the pair in its 3 rows. */
+EMX__DW_INLINE void emx__dw3x3_tile1x2(const int S, const float *i0, const float *i1,
+                                       const float *i2, size_t cs, const emx_v4f *w,
+                                       emx_v4f vbias, float *o, emx_v4f vmin, emx_v4f vmax)
+{
+    const float *r[3] = { i0, i1, i2 };
+    emx_v4f a0 = vbias, a1 = vbias;
+    for (int j = 0; j < 3; j++)
+        for (int k = 0; k < S + 3; k++) {
+            const emx_v4f x = emx_v4f_load(r[j] + (size_t)k * cs);
+            if (k <= 2)
+                a0 = emx_v4f_muladd(x, w[j * 3 + k], a0);
+            if (k >= S && k - S <= 2)
+                a1 = emx_v4f_muladd(x, w[j * 3 + k - S], a1);
+        }
+    emx_v4f_store(o, emx__dw_clamp(a0, vmin, vmax));
+    emx_v4f_store(o + cs, emx__dw_clamp(a1, vmin, vmax));
+}
+
+/* Many channels (c >= EMX__DW_CINNER_MIN_C): the same taps, but for each output pixel (or 2 x
+ * 2 / 1 x 2 tile) every block of channels in turn, the tap vectors read from L1 per block
+ * instead of held in registers along a row. Block by block along a row, as emx__dw3x3_rows2
+ * goes, reads 16 bytes per pixel at a stride of c x 4 bytes: with 128-512 channels that stride
+ * is 512-2048 bytes, a power of two, so a tile's rows all fall into 2-8 of L1's 64 sets and
+ * evict each other before the next block reuses their lines (MobileNet's 7x7x512 ran at 11
+ * GFLOP/s, 3x below the 1x1 GEMM). Channel by channel, a pixel's lines are read once, in
+ * order, and the extra weight loads (10 per tile per block, from a 40 x c-float table in L1)
+ * do not limit it: the multiply-adds do. */
+static void emx__dw3x3_cinner(const emx__conv_shape *s, const float *packed, const float *in,
+                              float *out, float *zero, const emx__minmax_params *params)
+{
+    const int c = s->in_c, blocks = emx__dw_blocks(c), S = s->stride_w;
+    const int sh = s->stride_h, pl = s->pad_left, in_w = s->in_w, out_w = s->out_w;
+    const size_t row_stride = (size_t)in_w * c, cs = (size_t)c;
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    memset(zero, 0, (row_stride + EMX_DW_CB) * sizeof(float));
+    int ox_lo = (pl + S - 1) / S, ox_hi = in_w >= 3 - pl ? (in_w - 3 + pl) / S + 1 : 0;
+    ox_hi = ox_hi > out_w ? out_w : ox_hi;
+    ox_lo = ox_lo > ox_hi ? ox_hi : ox_lo;
+    const int pairs = sh == S && S <= 2 ? s->out_h / 2 : 0;
+/* for each block: w[9] and vbias of block b, ch its first channel */
+#define EMX__DW_BLOCKS(...)                                                                        \
+    for (int b = 0; b < blocks; b++) {                                                             \
+        const float *wb = packed + (size_t)b * EMX_DW_CB * 10;                                     \
+        const size_t ch = (size_t)emx__dw_block_start(c, b);                                       \
+        emx_v4f w[9];                                                                              \
+        for (int k = 0; k < 9; k++)                                                                \
+            w[k] = emx_v4f_load(wb + 4 * (k + 1));                                                 \
+        const emx_v4f vbias = emx_v4f_load(wb);                                                    \
+        __VA_ARGS__                                                                                \
+    }
+    for (int oy = 0; oy < s->out_h;) {
+        const int two = oy / 2 < pairs, n_rows = two ? S + 3 : 3;
+        const int iy0 = oy * sh - s->pad_top;
+        const float *r[5];
+        for (int k = 0; k < n_rows; k++)
+            r[k] = iy0 + k >= 0 && iy0 + k < s->in_h ? in + (size_t)(iy0 + k) * row_stride : zero;
+        float *oa = out + (size_t)oy * out_w * cs, *ob = oa + (size_t)out_w * cs;
+        int ox = 0;
+        for (; ox < ox_lo; ox++) {
+            const int ix0 = ox * S - pl;
+            EMX__DW_BLOCKS({
+                emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0, in_w, cs, zero, w, vbias,
+                                oa + (size_t)ox * cs + ch, vmin, vmax);
+                if (two)
+                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero,
+                                    w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
+            })
+        }
+        for (; ox + 2 <= ox_hi; ox += 2) {
+            const size_t off = (size_t)(ox * S - pl) * cs, oo = (size_t)ox * cs;
+            if (two && S == 1) {
+                EMX__DW_BLOCKS({
+                    const float *t[4] = { r[0] + off + ch, r[1] + off + ch, r[2] + off + ch,
+                                          r[3] + off + ch };
+                    (void)vbias;
+                    emx__dw3x3_tile2x2(1, t, cs, w, wb, oa + oo + ch, ob + oo + ch, params);
+                })
+            } else if (two) {
+                EMX__DW_BLOCKS({
+                    const float *t[5] = { r[0] + off + ch, r[1] + off + ch, r[2] + off + ch,
+                                          r[3] + off + ch, r[4] + off + ch };
+                    (void)vbias;
+                    emx__dw3x3_tile2x2(2, t, cs, w, wb, oa + oo + ch, ob + oo + ch, params);
+                })
+            } else if (S == 1) {
+                EMX__DW_BLOCKS({
+                    emx__dw3x3_tile1x2(1, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs,
+                                       w, vbias, oa + oo + ch, vmin, vmax);
+                })
+            } else if (S == 2) {
+                EMX__DW_BLOCKS({
+                    emx__dw3x3_tile1x2(2, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs,
+                                       w, vbias, oa + oo + ch, vmin, vmax);
+                })
+            } else {
+                break;
+            }
+        }
+        for (; ox < out_w; ox++) {
+            const int ix0 = ox * S - pl, inner = ox < ox_hi;
+            EMX__DW_BLOCKS({
+                if (inner)
+                    emx__dw3x3_inner(r[0] + ch, r[1] + ch, r[2] + ch, (size_t)ix0 * cs, cs, w,
+                                     vbias, oa + (size_t)ox * cs + ch, vmin, vmax);
+                else
+                    emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0, in_w, cs, zero, w,
+                                    vbias, oa + (size_t)ox * cs + ch, vmin, vmax);
+                if (two && inner)
+                    emx__dw3x3_inner(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, (size_t)ix0 * cs,
+                                     cs, w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
+                else if (two)
+                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero,
+                                    w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
+            })
+        }
+#undef EMX__DW_BLOCKS
+        oy += two ? 2 : 1;
+    }
+}
 
 /* 3x3, dilation 1, c >= 4: see the top of the file. */
 static void emx__dw3x3(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                        float *zero, const emx__minmax_params *params)
 {
     const int c = s->in_c, blocks = emx__dw_blocks(c);
-    const int sw = s->stride_w, pl = s->pad_left, in_w = s->in_w, out_w = s->out_w;
+    const int sw = s->stride_w, sh = s->stride_h, pl = s->pad_left, in_w = s->in_w;
     const size_t block_stride = (size_t)EMX_DW_CB * 10;
     const size_t row_stride = (size_t)in_w * c, cs = (size_t)c;
     const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
     memset(zero, 0, (row_stride + EMX_DW_CB) * sizeof(float));
+    emx__dw3x3_geom g;
+    g.sw = sw, g.pl = pl, g.in_w = in_w, g.out_w = s->out_w, g.cs = cs, g.z = zero;
     /* output columns [ox_lo, ox_hi) have all 3 input columns inside the input */
     int ox_lo = (pl + sw - 1) / sw, ox_hi = in_w >= 3 - pl ? (in_w - 3 + pl) / sw + 1 : 0;
-    ox_hi = ox_hi > out_w ? out_w : ox_hi;
+    ox_hi = ox_hi > s->out_w ? s->out_w : ox_hi;
     ox_lo = ox_lo > ox_hi ? ox_hi : ox_lo;
+    g.ox_lo = ox_lo, g.ox_hi = ox_hi;
+    /* stride 1: pairs of rows in 2 x 2 tiles. At stride 2 the tile (25 loads, 36 multiply-adds)
+     * measured slower than the row loop in wasm (MobileNet 56x56x64/2: 13.8 -> 9.7 GFLOP/s) */
+    const int pairs = sh == 1 && sw == 1 ? s->out_h / 2 : 0;
 
-    for (int oy = 0; oy < s->out_h; oy++) {
-        const int iy0 = oy * s->stride_h - s->pad_top;
-        const float *rows[3];
-        for (int k = 0; k < 3; k++)
+    for (int oy = 0; oy < s->out_h;) {
+        const int two = oy / 2 < pairs, n_rows = two ? sh + 3 : 3;
+        const int iy0 = oy * sh - s->pad_top;
+        const float *rows[5];
+        for (int k = 0; k < n_rows; k++)
             rows[k] =
                 iy0 + k >= 0 && iy0 + k < s->in_h ? in + (size_t)(iy0 + k) * row_stride : zero;
-        float *orow = out + (size_t)oy * out_w * cs;
+        float *orow = out + (size_t)oy * s->out_w * cs;
         for (int b = 0; b < blocks; b++) {
             const float *wb = packed + (size_t)b * block_stride;
             const size_t ch = (size_t)emx__dw_block_start(c, b);
-            const emx_v4f vbias = emx_v4f_load(wb);
-            const emx_v4f vw0 = emx_v4f_load(wb + 4), vw1 = emx_v4f_load(wb + 8);
-            const emx_v4f vw2 = emx_v4f_load(wb + 12), vw3 = emx_v4f_load(wb + 16);
-            const emx_v4f vw4 = emx_v4f_load(wb + 20), vw5 = emx_v4f_load(wb + 24);
-            const emx_v4f vw6 = emx_v4f_load(wb + 28), vw7 = emx_v4f_load(wb + 32);
-            const emx_v4f vw8 = emx_v4f_load(wb + 36);
-            const float *r0 = rows[0] + ch, *r1 = rows[1] + ch, *r2 = rows[2] + ch;
-            const float *z = zero; /* a zero pixel for the columns outside */
-            int ox = 0;
-            /* left and right edges: missing columns read the zero pixel */
-            for (int pass = 0; pass < 2; pass++) {
-                const int end = pass == 0 ? ox_lo : out_w;
-                if (pass == 1)
-                    ox = ox_hi;
-                for (; ox < end; ox++) {
-                    const int ix0 = ox * sw - pl;
-                    const float *p0[3], *p1[3], *p2[3];
-                    for (int k = 0; k < 3; k++) {
-                        const int ix = ix0 + k, inside = ix >= 0 && ix < in_w;
-                        const size_t off = (size_t)(inside ? ix : 0) * cs;
-                        p0[k] = inside ? r0 + off : z;
-                        p1[k] = inside ? r1 + off : z;
-                        p2[k] = inside ? r2 + off : z;
-                    }
-                    EMX__DW3X3_PIXEL(p0, p1, p2, orow + (size_t)ox * cs + ch);
-                }
-                if (pass == 1)
-                    break;
-                /* interior */
-                if (sw == 1) {
-                    const float *i0 = r0 + (size_t)(ox - pl) * cs,
-                                *i1 = r1 + (size_t)(ox - pl) * cs;
-                    const float *i2 = r2 + (size_t)(ox - pl) * cs;
-                    float *o = orow + (size_t)ox * cs + ch;
-                    for (; ox + 2 <= ox_hi; ox += 2) {
-                        emx_v4f x0 = emx_v4f_load(i0), x1 = emx_v4f_load(i0 + cs);
-                        emx_v4f x2 = emx_v4f_load(i0 + 2 * cs), x3 = emx_v4f_load(i0 + 3 * cs);
-                        emx_v4f va = emx_v4f_muladd(x0, vw0, vbias);
-                        emx_v4f vb = emx_v4f_muladd(x1, vw0, vbias);
-                        va = emx_v4f_muladd(x1, vw1, va), vb = emx_v4f_muladd(x2, vw1, vb);
-                        va = emx_v4f_muladd(x2, vw2, va), vb = emx_v4f_muladd(x3, vw2, vb);
-                        x0 = emx_v4f_load(i1), x1 = emx_v4f_load(i1 + cs);
-                        x2 = emx_v4f_load(i1 + 2 * cs), x3 = emx_v4f_load(i1 + 3 * cs);
-                        va = emx_v4f_muladd(x0, vw3, va), vb = emx_v4f_muladd(x1, vw3, vb);
-                        va = emx_v4f_muladd(x1, vw4, va), vb = emx_v4f_muladd(x2, vw4, vb);
-                        va = emx_v4f_muladd(x2, vw5, va), vb = emx_v4f_muladd(x3, vw5, vb);
-                        x0 = emx_v4f_load(i2), x1 = emx_v4f_load(i2 + cs);
-                        x2 = emx_v4f_load(i2 + 2 * cs), x3 = emx_v4f_load(i2 + 3 * cs);
-                        va = emx_v4f_muladd(x0, vw6, va), vb = emx_v4f_muladd(x1, vw6, vb);
-                        va = emx_v4f_muladd(x1, vw7, va), vb = emx_v4f_muladd(x2, vw7, vb);
-                        va = emx_v4f_muladd(x2, vw8, va), vb = emx_v4f_muladd(x3, vw8, vb);
-                        emx_v4f_store(o, emx__dw_clamp(va, vmin, vmax));
-                        emx_v4f_store(o + cs, emx__dw_clamp(vb, vmin, vmax));
-                        i0 += 2 * cs, i1 += 2 * cs, i2 += 2 * cs, o += 2 * cs;
-                    }
-                } else if (sw == 2) {
-                    const float *i0 = r0 + (size_t)(2 * ox - pl) * cs;
-                    const float *i1 = r1 + (size_t)(2 * ox - pl) * cs;
-                    const float *i2 = r2 + (size_t)(2 * ox - pl) * cs;
-                    float *o = orow + (size_t)ox * cs + ch;
-                    for (; ox + 2 <= ox_hi; ox += 2) {
-                        emx_v4f x0 = emx_v4f_load(i0), x1 = emx_v4f_load(i0 + cs);
-                        emx_v4f x2 = emx_v4f_load(i0 + 2 * cs);
-                        emx_v4f va = emx_v4f_muladd(x0, vw0, vbias);
-                        emx_v4f vb = emx_v4f_muladd(x2, vw0, vbias);
-                        va = emx_v4f_muladd(x1, vw1, va), va = emx_v4f_muladd(x2, vw2, va);
-                        x0 = emx_v4f_load(i0 + 3 * cs), x1 = emx_v4f_load(i0 + 4 * cs);
-                        vb = emx_v4f_muladd(x0, vw1, vb), vb = emx_v4f_muladd(x1, vw2, vb);
-                        x0 = emx_v4f_load(i1), x1 = emx_v4f_load(i1 + cs);
-                        x2 = emx_v4f_load(i1 + 2 * cs);
-                        va = emx_v4f_muladd(x0, vw3, va), va = emx_v4f_muladd(x1, vw4, va);
-                        va = emx_v4f_muladd(x2, vw5, va), vb = emx_v4f_muladd(x2, vw3, vb);
-                        x0 = emx_v4f_load(i1 + 3 * cs), x1 = emx_v4f_load(i1 + 4 * cs);
-                        vb = emx_v4f_muladd(x0, vw4, vb), vb = emx_v4f_muladd(x1, vw5, vb);
-                        x0 = emx_v4f_load(i2), x1 = emx_v4f_load(i2 + cs);
-                        x2 = emx_v4f_load(i2 + 2 * cs);
-                        va = emx_v4f_muladd(x0, vw6, va), va = emx_v4f_muladd(x1, vw7, va);
-                        va = emx_v4f_muladd(x2, vw8, va), vb = emx_v4f_muladd(x2, vw6, vb);
-                        x0 = emx_v4f_load(i2 + 3 * cs), x1 = emx_v4f_load(i2 + 4 * cs);
-                        vb = emx_v4f_muladd(x0, vw7, vb), vb = emx_v4f_muladd(x1, vw8, vb);
-                        emx_v4f_store(o, emx__dw_clamp(va, vmin, vmax));
-                        emx_v4f_store(o + cs, emx__dw_clamp(vb, vmin, vmax));
-                        i0 += 4 * cs, i1 += 4 * cs, i2 += 4 * cs, o += 2 * cs;
-                    }
-                }
-                for (; ox < ox_hi; ox++) { /* the odd one out, and strides > 2 */
-                    const size_t off = (size_t)(ox * sw - pl) * cs;
-                    const float *p0[3] = { r0 + off, r0 + off + cs, r0 + off + 2 * cs };
-                    const float *p1[3] = { r1 + off, r1 + off + cs, r1 + off + 2 * cs };
-                    const float *p2[3] = { r2 + off, r2 + off + cs, r2 + off + 2 * cs };
-                    EMX__DW3X3_PIXEL(p0, p1, p2, orow + (size_t)ox * cs + ch);
-                }
-            }
+            emx_v4f w[9];
+            for (int k = 0; k < 9; k++)
+                w[k] = emx_v4f_load(wb + 4 * (k + 1));
+            const float *r[5];
+            for (int k = 0; k < n_rows; k++)
+                r[k] = rows[k] + ch;
+            if (two)
+                emx__dw3x3_rows2(1, &g, r, w, wb, orow + ch, orow + (size_t)s->out_w * cs + ch,
+                                 params);
+            else
+                emx__dw3x3_row(&g, r[0], r[1], r[2], w, emx_v4f_load(wb), orow + ch, vmin, vmax);
         }
+        oy += two ? 2 : 1;
     }
 }
 
@@ -285,7 +530,9 @@ void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed,
                                   float *out, float *scratch, const emx__minmax_params *params)
 {
     if (s->kh == 3 && s->kw == 3 && s->dil_h == 1 && s->dil_w == 1 && s->in_c >= EMX_DW_CB)
-        emx__dw3x3(s, packed, in, out, scratch, params);
+        (s->in_c >= EMX__DW_CINNER_MIN_C || s->stride_w == 2 ? emx__dw3x3_cinner
+                                                             : emx__dw3x3)(s, packed, in, out,
+                                                                           scratch, params);
     else
         emx__dw_generic(s, packed, in, out, params);
 }
