@@ -104,3 +104,15 @@ emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box 
         return st;
     return emx_run(model, in, probs);
 }
+
+emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w,
+                                int frame_h, int ox, int oy, const emx_box *box, float *probs)
+{
+    if (!model || !window || !probs || model->is_detector)
+        return EMX_ERR_INVALID_ARG;
+    float *in = emx__value_ptr(model, 0);
+    emx_status st = emx__preprocess_window(model, window, frame_w, frame_h, ox, oy, box, in);
+    if (st != EMX_OK)
+        return st;
+    return emx_run(model, in, probs);
+}

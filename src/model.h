@@ -191,5 +191,15 @@ const float *emx__value(const emx_model *m, int v, int *h, int *w, int *c);
 /* Validates an emx_image (data, size, channels 1/3/4, stride) and returns its row stride in
  * bytes; EMX_ERR_IMAGE otherwise. Shared by emx_preprocess and emx_detect (src/preprocess.c). */
 emx_status emx__check_image(const emx_image *img, size_t *stride);
+/* emx_preprocess of a box of a frame_w x frame_h frame of which only a window is in memory:
+ * window holds the frame's pixels from (ox, oy) on. The numbers are emx_preprocess's on the
+ * whole frame, bit for bit; EMX_ERR_INVALID_ARG when the box's crop (edge pixels repeated)
+ * reads a pixel outside the window. For callers that must copy frames first (the WebAssembly
+ * package: a 640x480 RGBA frame is 1.2 MB, most of it outside a face's box). */
+emx_status emx__preprocess_window(const emx_model *model, const emx_image *window, int frame_w,
+                                  int frame_h, int ox, int oy, const emx_box *box, float *out);
+/* emx_classify through emx__preprocess_window (api.c) */
+emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w,
+                                int frame_h, int ox, int oy, const emx_box *box, float *probs);
 
 #endif /* EMX_MODEL_H */

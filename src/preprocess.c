@@ -93,15 +93,20 @@ static uint8_t gray(const uint8_t *p)
     return emx__grey(p[0], p[1], p[2]);
 }
 
-/* Copy the rectangle in the model's channel count: pixels outside the image repeat the
- * nearest edge pixel; RGB(A) becomes gray for gray models, gray is repeated for RGB models,
- * alpha is ignored (as PIL's convert() does). */
-static void crop(const emx_image *img, size_t stride, const rect *r, int nc, uint8_t *dst)
+/* Copy the rectangle in the model's channel count: pixels outside the image (frame_w x
+ * frame_h) repeat the nearest edge pixel; RGB(A) becomes gray for gray models, gray is
+ * repeated for RGB models, alpha is ignored (as PIL's convert() does). img holds the frame's
+ * pixels from (ox, oy) on: the whole frame (0, 0), or a window of it that covers every pixel
+ * the clamped rectangle reads (emx__preprocess_window checks that). */
+static void crop(const emx_image *img, size_t stride, int frame_w, int frame_h, int ox, int oy,
+                 const rect *r, int nc, uint8_t *dst)
 {
     for (int y = 0; y < r->h; y++) {
-        const uint8_t *row = img->data + (size_t)clampi(r->y0 + y, 0, img->height - 1) * stride;
+        const uint8_t *row =
+            img->data + (size_t)(clampi(r->y0 + y, 0, frame_h - 1) - oy) * stride;
         for (int x = 0; x < r->w; x++) {
-            const uint8_t *p = row + (size_t)clampi(r->x0 + x, 0, img->width - 1) * img->channels;
+            const uint8_t *p =
+                row + (size_t)(clampi(r->x0 + x, 0, frame_w - 1) - ox) * img->channels;
             if (nc == 1)
                 *dst++ = img->channels == 1 ? p[0] : gray(p);
             else if (img->channels == 1)
@@ -119,6 +124,42 @@ static void normalise(const uint8_t *px, size_t n, const emx_input_spec *in, flo
         out[i] = ((float)px[i] / 255.0f - in->mean) / in->std;
 }
 
+/* The rectangle r of the frame (frame_w x frame_h, its pixels from (ox, oy) on in image)
+ * into the model's input. */
+static emx_status preprocess_rect(const emx_model *model, const emx_image *image, size_t stride,
+                                  int frame_w, int frame_h, int ox, int oy, const rect *r,
+                                  float *out)
+{
+    const emx_input_spec *in = &model->input;
+    const int nc = in->channels;
+    const size_t n_out = (size_t)in->width * (size_t)in->height * (size_t)nc;
+
+    uint8_t *cropped = malloc((size_t)r->w * (size_t)r->h * (size_t)nc);
+    uint8_t *resized = NULL;
+    if (!cropped)
+        return EMX_ERR_NO_MEMORY;
+    crop(image, stride, frame_w, frame_h, ox, oy, r, nc, cropped);
+    const uint8_t *px = cropped;
+    /* A crop already at the input size is used as is: filtering would change the pixels, and
+     * 48x48 FER+ images must give exactly the numbers the network was trained on. */
+    if (r->w != in->width || r->h != in->height) {
+        resized = malloc(n_out);
+        if (!resized ||
+            !stbir_resize_uint8_generic(cropped, r->w, r->h, 0, resized, in->width, in->height, 0,
+                                        nc, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+                                        STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR, NULL)) {
+            free(resized);
+            free(cropped);
+            return EMX_ERR_NO_MEMORY;
+        }
+        px = resized;
+    }
+    normalise(px, n_out, in, out);
+    free(resized);
+    free(cropped);
+    return EMX_OK;
+}
+
 emx_status emx_preprocess(const emx_model *model, const emx_image *image, const emx_box *box,
                           float *out)
 {
@@ -131,32 +172,31 @@ emx_status emx_preprocess(const emx_model *model, const emx_image *image, const 
         st = box_rect(image, box, &model->input, &r);
     if (st != EMX_OK)
         return st;
-    const emx_input_spec *in = &model->input;
-    const int nc = in->channels;
-    const size_t n_out = (size_t)in->width * (size_t)in->height * (size_t)nc;
+    return preprocess_rect(model, image, stride, image->width, image->height, 0, 0, &r, out);
+}
 
-    uint8_t *cropped = malloc((size_t)r.w * (size_t)r.h * (size_t)nc);
-    uint8_t *resized = NULL;
-    if (!cropped)
-        return EMX_ERR_NO_MEMORY;
-    crop(image, stride, &r, nc, cropped);
-    const uint8_t *px = cropped;
-    /* A crop already at the input size is used as is: filtering would change the pixels, and
-     * 48x48 FER+ images must give exactly the numbers the network was trained on. */
-    if (r.w != in->width || r.h != in->height) {
-        resized = malloc(n_out);
-        if (!resized ||
-            !stbir_resize_uint8_generic(cropped, r.w, r.h, 0, resized, in->width, in->height, 0, nc,
-                                        STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
-                                        STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR, NULL)) {
-            free(resized);
-            free(cropped);
-            return EMX_ERR_NO_MEMORY;
-        }
-        px = resized;
-    }
-    normalise(px, n_out, in, out);
-    free(resized);
-    free(cropped);
-    return EMX_OK;
+emx_status emx__preprocess_window(const emx_model *model, const emx_image *window, int frame_w,
+                                  int frame_h, int ox, int oy, const emx_box *box, float *out)
+{
+    if (!model || !window || !box || !out)
+        return EMX_ERR_INVALID_ARG;
+    size_t stride;
+    rect r;
+    /* the frame as the caller sees it: its size decides the box's rectangle and its clamping,
+     * exactly as emx_preprocess on the whole frame */
+    const emx_image frame = { window->data, frame_w, frame_h, window->channels, 0 };
+    emx_status st = emx__check_image(window, &stride);
+    if (st == EMX_OK)
+        st = emx__check_image(&frame, &(size_t){ 0 });
+    if (st == EMX_OK)
+        st = box_rect(&frame, box, &model->input, &r);
+    if (st != EMX_OK)
+        return st;
+    /* the pixels the clamped rectangle reads must all be in the window */
+    const int x0 = clampi(r.x0, 0, frame_w - 1), x1 = clampi(r.x0 + r.w - 1, 0, frame_w - 1);
+    const int y0 = clampi(r.y0, 0, frame_h - 1), y1 = clampi(r.y0 + r.h - 1, 0, frame_h - 1);
+    if (ox < 0 || oy < 0 || x0 < ox || y0 < oy || x1 >= ox + window->width ||
+        y1 >= oy + window->height)
+        return EMX_ERR_INVALID_ARG;
+    return preprocess_rect(model, window, stride, frame_w, frame_h, ox, oy, &r, out);
 }

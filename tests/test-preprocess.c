@@ -1,12 +1,15 @@
 /* test-preprocess.c - emx_preprocess on images whose expected tensors are known exactly:
  * identity copies, PIL's grayscale, edge replication outside the image, constant resizes,
- * and every invalid image or box. */
+ * and every invalid image or box; and emx__preprocess_window (a box of a frame of which only a
+ * window is in memory: the WebAssembly package's classify() copies no more) against
+ * emx_preprocess on the whole frame, bit for bit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emoxnet.h"
 #include "emx_builder.h"
+#include "model.h"
 #include "testutil.h"
 
 /* A model that only has an input spec worth having: global average pool then softmax. */
@@ -230,8 +233,73 @@ static void test_errors(void)
     emx_model_free(m);
 }
 
+/* Windows of a 97 x 61 frame around many boxes (inside, across every edge, sub-pixel, larger
+ * than the frame) give emx_preprocess's tensor exactly; a window one pixel too small is refused. */
+static void test_window(void)
+{
+    enum { FW = 97, FH = 61 };
+    static const int chans[] = { 1, 3, 4 };
+    emx_test_rng rng;
+    emx_test_rng_seed(&rng, 11);
+    int n = 0, bad = 0, refused = 0;
+    for (int ci = 0; ci < 3; ci++) {
+        const int ch = chans[ci];
+        for (int mc = 1; mc <= 3; mc += 2) {
+            emx_model *m = spec_model(24, 24, mc, 0.5f, 0.25f);
+            static uint8_t px[FW * FH * 4], win[FW * FH * 4];
+            for (int i = 0; i < FW * FH * ch; i++)
+                px[i] = (uint8_t)emx_test_rng_int(&rng, 0, 255);
+            const emx_image frame = { px, FW, FH, ch, 0 };
+            for (int t = 0; t < 60; t++) {
+                emx_box box = { emx_test_rng_float(&rng, -30, FW + 5),
+                                emx_test_rng_float(&rng, -30, FH + 5),
+                                emx_test_rng_float(&rng, 0.2f, 80), 0 };
+                box.height = t % 3 ? box.width : emx_test_rng_float(&rng, 0.2f, 80);
+                if (t % 10 == 0) /* integer boxes, pixel-exact crops */
+                    box.x = floorf(box.x), box.y = floorf(box.y), box.width = ceilf(box.width),
+                    box.height = ceilf(box.height);
+                float want[24 * 24 * 3], got[24 * 24 * 3];
+                const emx_status sw = emx_preprocess(m, &frame, &box, want);
+                /* the window: the box's pixels inside the frame and a random margin */
+                const int mg = t % 4;
+                int x0 = (int)floorf(box.x) - mg, y0 = (int)floorf(box.y) - mg;
+                int x1 = (int)ceilf(box.x + box.width) + mg, y1 = (int)ceilf(box.y + box.height) + mg;
+                x0 = x0 < 0 ? 0 : x0 > FW - 1 ? FW - 1 : x0;
+                y0 = y0 < 0 ? 0 : y0 > FH - 1 ? FH - 1 : y0;
+                x1 = x1 > FW ? FW : x1 <= x0 ? x0 + 1 : x1;
+                y1 = y1 > FH ? FH : y1 <= y0 ? y0 + 1 : y1;
+                const int ww = x1 - x0, wh = y1 - y0;
+                for (int y = 0; y < wh; y++)
+                    memcpy(win + (size_t)y * ww * ch, px + ((size_t)(y0 + y) * FW + x0) * ch,
+                           (size_t)ww * ch);
+                const emx_image w = { win, ww, wh, ch, 0 };
+                const emx_status sg = emx__preprocess_window(m, &w, FW, FH, x0, y0, &box, got);
+                n++;
+                if (sw != sg || (sw == EMX_OK && memcmp(want, got, 24 * 24 * (size_t)mc * 4))) {
+                    bad++;
+                    fprintf(stderr, "window: box %g,%g %gx%g, window %d,%d %dx%d: %d vs %d\n",
+                            (double)box.x, (double)box.y, (double)box.width, (double)box.height,
+                            x0, y0, ww, wh, (int)sw, (int)sg);
+                }
+                /* one column short on the right, when the crop reads it */
+                if (sw == EMX_OK && ww > 1 && x1 < FW && x0 + ww - 1 < box.x + box.width) {
+                    const emx_image w2 = { win, ww - 1, wh, ch, ww * ch };
+                    refused += emx__preprocess_window(m, &w2, FW, FH, x0, y0, &box, got) ==
+                               EMX_ERR_INVALID_ARG;
+                }
+            }
+            emx_model_free(m);
+        }
+    }
+    printf("window: %d boxes, %d differ from the whole frame; %d short windows refused\n", n, bad,
+           refused);
+    CHECK(bad == 0);
+    CHECK(refused > 20);
+}
+
 int main(void)
 {
+    test_window();
     test_identity();
     test_gray_conversion();
     test_edges();

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "emoxnet.h"
+#include "model.h" /* emx__classify_window */
 
 /* ---- models ---- */
 
@@ -128,6 +129,20 @@ int emx_wasm_classify(emx_model *model, const uint8_t *pixels, int width, int he
     emx_box box;
     emx__wasm_image_box(pixels, width, height, channels, bx, by, bw, bh, &img, &box);
     return (int)emx_classify(model, &img, has_box ? &box : NULL, probs);
+}
+
+/* emx_wasm_classify of a box of a frame_w x frame_h frame of which JS copied only a window:
+ * width x height pixels from (ox, oy) on (the rows and columns the box's crop can read).
+ * Same numbers as the whole frame; EMX_ERR_INVALID_ARG when the crop reads outside the window
+ * (JS then copies the whole frame). */
+int emx_wasm_classify_window(emx_model *model, const uint8_t *pixels, int width, int height,
+                             int channels, int frame_w, int frame_h, int ox, int oy, float bx,
+                             float by, float bw, float bh, float *probs)
+{
+    emx_image img;
+    emx_box box;
+    emx__wasm_image_box(pixels, width, height, channels, bx, by, bw, bh, &img, &box);
+    return (int)emx__classify_window(model, &img, frame_w, frame_h, ox, oy, &box, probs);
 }
 
 /* Same arguments as emx_wasm_classify; out receives the model's input tensor
