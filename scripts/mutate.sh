@@ -69,6 +69,7 @@ mutate gemm-k-off-by-one src/kernels/f32-gemm-4x8-minmax.c 's/k < kc; k\+\+/k + 
 mutate gemm-tail-2 src/kernels/f32-gemm-4x8-minmax.c 's/if \(nc & 2\)/if (nc & 2 && 0)/' test-ops
 mutate dw-tail-block src/kernels/f32-dwconv-minmax.c 's/return c >= EMX_DW_CB \? c - EMX_DW_CB : 0;/return start;/' test-ops
 mutate dw-edge-column src/kernels/f32-dwconv-minmax.c 's/p0\[k\] = inside \? r0 \+ off : z;/p0[k] = r0 + off;/' test-ops
+mutate dw-stride2-pair src/kernels/f32-dwconv-minmax.c 's/vb = emx_v4f_muladd\(x2, vw0, vbias\)/vb = emx_v4f_muladd(x1, vw0, vbias)/' test-ops
 mutate dw-stride1-pair src/kernels/f32-dwconv-minmax.c 's/emx_v4f vb = emx_v4f_muladd\(x1, w\[0\], vbias\);/emx_v4f vb = emx_v4f_muladd(x0, w[0], vbias);/' test-ops
 # issue 20, session 7: 2 x 2 tiles (stride 1 and 2), the 6-tap edges, the channel-inner order
 mutate dw-tile-right-column src/kernels/f32-dwconv-minmax.c 's/a1 = emx_v4f_muladd\(x, w\[j \* 3 \+ k - S\], a1\);/a1 = emx_v4f_muladd(x, w[j * 3 + k - 1], a1);/' test-ops

@@ -149,12 +149,12 @@ static void emx__dw_generic(const emx__conv_shape *s, const float *packed, const
     }
 }
 
-/* Which loop order (see emx__dw3x3_cinner): channel-inner from this many channels, and for
- * every stride-2 conv; block by block along rows below it. Measured in wasm (best of 3 runs,
- * BENCHMARKS.md, issue 20 session 7): block by block ran BlazeFace's 64x64x24 and 32x32x36 at
- * 21-22 GFLOP/s against 11-12 and 20.5 channel-inner; from 42 channels on, and at stride 2,
- * channel-inner was as fast or faster (7x7x512: 9.5 -> 13.2, 16x16x42/2: 10.2 -> 15.2). */
-#define EMX__DW_CINNER_MIN_C 40
+/* Which loop (emx__f32_dwconv_minmax__simd): channel-inner (emx__dw3x3_cinner) from this many
+ * channels; below it block by block along the rows (emx__dw3x3, stride 1 and > 2; stride 2:
+ * emx__dw3x3_s2). Measured (BENCHMARKS.md, issue 20 session 7): channel-inner ran MobileNet's
+ * 128-512 channels 1.2-1.5x faster in bench-kernels, but BlazeFace's 48-96 channels inside the
+ * network (bench-ops, side by side) 6-18% slower than block by block. */
+#define EMX__DW_CINNER_MIN_C 128
 
 #if defined(__GNUC__)
 #define EMX__DW_INLINE static inline __attribute__((always_inline))
@@ -526,13 +526,157 @@ static void emx__dw3x3(const emx__conv_shape *s, const float *packed, const floa
     }
 }
 
+/* The 9 taps of one pixel: p[ky][kx] points at the input (or a zero pixel) for this block. */
+#define EMX__DW3X3_PIXEL_S2(p0, p1, p2, o)                                                            \
+    do {                                                                                           \
+        emx_v4f va = emx_v4f_muladd(emx_v4f_load(p0[0]), vw0, vbias);                              \
+        emx_v4f vb = emx_v4f_mul(emx_v4f_load(p0[1]), vw1);                                        \
+        va = emx_v4f_muladd(emx_v4f_load(p0[2]), vw2, va);                                         \
+        vb = emx_v4f_muladd(emx_v4f_load(p1[0]), vw3, vb);                                         \
+        va = emx_v4f_muladd(emx_v4f_load(p1[1]), vw4, va);                                         \
+        vb = emx_v4f_muladd(emx_v4f_load(p1[2]), vw5, vb);                                         \
+        va = emx_v4f_muladd(emx_v4f_load(p2[0]), vw6, va);                                         \
+        vb = emx_v4f_muladd(emx_v4f_load(p2[1]), vw7, vb);                                         \
+        va = emx_v4f_muladd(emx_v4f_load(p2[2]), vw8, va);                                         \
+        emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));                          \
+    } while (0)
+
+/* Stride 2 with fewer than EMX__DW_CINNER_MIN_C channels: the row loop of issue 20's first
+ * round, kept as it was. Every restructuring of it tried here (2 x 2 tiles, the 6-tap edges,
+ * the shared row function, channel-inner) ran BlazeFace's stride-2 layers 10-25% slower inside
+ * the network (bench-ops side by side), though not always in bench-kernels. */
+static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const float *in, float *out,
+                       float *zero, const emx__minmax_params *params)
+{
+    const int c = s->in_c, blocks = emx__dw_blocks(c);
+    const int sw = s->stride_w, pl = s->pad_left, in_w = s->in_w, out_w = s->out_w;
+    const size_t block_stride = (size_t)EMX_DW_CB * 10;
+    const size_t row_stride = (size_t)in_w * c, cs = (size_t)c;
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    memset(zero, 0, (row_stride + EMX_DW_CB) * sizeof(float));
+    /* output columns [ox_lo, ox_hi) have all 3 input columns inside the input */
+    int ox_lo = (pl + sw - 1) / sw, ox_hi = in_w >= 3 - pl ? (in_w - 3 + pl) / sw + 1 : 0;
+    ox_hi = ox_hi > out_w ? out_w : ox_hi;
+    ox_lo = ox_lo > ox_hi ? ox_hi : ox_lo;
+
+    for (int oy = 0; oy < s->out_h; oy++) {
+        const int iy0 = oy * s->stride_h - s->pad_top;
+        const float *rows[3];
+        for (int k = 0; k < 3; k++)
+            rows[k] =
+                iy0 + k >= 0 && iy0 + k < s->in_h ? in + (size_t)(iy0 + k) * row_stride : zero;
+        float *orow = out + (size_t)oy * out_w * cs;
+        for (int b = 0; b < blocks; b++) {
+            const float *wb = packed + (size_t)b * block_stride;
+            const size_t ch = (size_t)emx__dw_block_start(c, b);
+            const emx_v4f vbias = emx_v4f_load(wb);
+            const emx_v4f vw0 = emx_v4f_load(wb + 4), vw1 = emx_v4f_load(wb + 8);
+            const emx_v4f vw2 = emx_v4f_load(wb + 12), vw3 = emx_v4f_load(wb + 16);
+            const emx_v4f vw4 = emx_v4f_load(wb + 20), vw5 = emx_v4f_load(wb + 24);
+            const emx_v4f vw6 = emx_v4f_load(wb + 28), vw7 = emx_v4f_load(wb + 32);
+            const emx_v4f vw8 = emx_v4f_load(wb + 36);
+            const float *r0 = rows[0] + ch, *r1 = rows[1] + ch, *r2 = rows[2] + ch;
+            const float *z = zero; /* a zero pixel for the columns outside */
+            int ox = 0;
+            /* left and right edges: missing columns read the zero pixel */
+            for (int pass = 0; pass < 2; pass++) {
+                const int end = pass == 0 ? ox_lo : out_w;
+                if (pass == 1)
+                    ox = ox_hi;
+                for (; ox < end; ox++) {
+                    const int ix0 = ox * sw - pl;
+                    const float *p0[3], *p1[3], *p2[3];
+                    for (int k = 0; k < 3; k++) {
+                        const int ix = ix0 + k, inside = ix >= 0 && ix < in_w;
+                        const size_t off = (size_t)(inside ? ix : 0) * cs;
+                        p0[k] = inside ? r0 + off : z;
+                        p1[k] = inside ? r1 + off : z;
+                        p2[k] = inside ? r2 + off : z;
+                    }
+                    EMX__DW3X3_PIXEL_S2(p0, p1, p2, orow + (size_t)ox * cs + ch);
+                }
+                if (pass == 1)
+                    break;
+                /* interior */
+                if (sw == 1) {
+                    const float *i0 = r0 + (size_t)(ox - pl) * cs,
+                                *i1 = r1 + (size_t)(ox - pl) * cs;
+                    const float *i2 = r2 + (size_t)(ox - pl) * cs;
+                    float *o = orow + (size_t)ox * cs + ch;
+                    for (; ox + 2 <= ox_hi; ox += 2) {
+                        emx_v4f x0 = emx_v4f_load(i0), x1 = emx_v4f_load(i0 + cs);
+                        emx_v4f x2 = emx_v4f_load(i0 + 2 * cs), x3 = emx_v4f_load(i0 + 3 * cs);
+                        emx_v4f va = emx_v4f_muladd(x0, vw0, vbias);
+                        emx_v4f vb = emx_v4f_muladd(x1, vw0, vbias);
+                        va = emx_v4f_muladd(x1, vw1, va), vb = emx_v4f_muladd(x2, vw1, vb);
+                        va = emx_v4f_muladd(x2, vw2, va), vb = emx_v4f_muladd(x3, vw2, vb);
+                        x0 = emx_v4f_load(i1), x1 = emx_v4f_load(i1 + cs);
+                        x2 = emx_v4f_load(i1 + 2 * cs), x3 = emx_v4f_load(i1 + 3 * cs);
+                        va = emx_v4f_muladd(x0, vw3, va), vb = emx_v4f_muladd(x1, vw3, vb);
+                        va = emx_v4f_muladd(x1, vw4, va), vb = emx_v4f_muladd(x2, vw4, vb);
+                        va = emx_v4f_muladd(x2, vw5, va), vb = emx_v4f_muladd(x3, vw5, vb);
+                        x0 = emx_v4f_load(i2), x1 = emx_v4f_load(i2 + cs);
+                        x2 = emx_v4f_load(i2 + 2 * cs), x3 = emx_v4f_load(i2 + 3 * cs);
+                        va = emx_v4f_muladd(x0, vw6, va), vb = emx_v4f_muladd(x1, vw6, vb);
+                        va = emx_v4f_muladd(x1, vw7, va), vb = emx_v4f_muladd(x2, vw7, vb);
+                        va = emx_v4f_muladd(x2, vw8, va), vb = emx_v4f_muladd(x3, vw8, vb);
+                        emx_v4f_store(o, emx__dw_clamp(va, vmin, vmax));
+                        emx_v4f_store(o + cs, emx__dw_clamp(vb, vmin, vmax));
+                        i0 += 2 * cs, i1 += 2 * cs, i2 += 2 * cs, o += 2 * cs;
+                    }
+                } else if (sw == 2) {
+                    const float *i0 = r0 + (size_t)(2 * ox - pl) * cs;
+                    const float *i1 = r1 + (size_t)(2 * ox - pl) * cs;
+                    const float *i2 = r2 + (size_t)(2 * ox - pl) * cs;
+                    float *o = orow + (size_t)ox * cs + ch;
+                    for (; ox + 2 <= ox_hi; ox += 2) {
+                        emx_v4f x0 = emx_v4f_load(i0), x1 = emx_v4f_load(i0 + cs);
+                        emx_v4f x2 = emx_v4f_load(i0 + 2 * cs);
+                        emx_v4f va = emx_v4f_muladd(x0, vw0, vbias);
+                        emx_v4f vb = emx_v4f_muladd(x2, vw0, vbias);
+                        va = emx_v4f_muladd(x1, vw1, va), va = emx_v4f_muladd(x2, vw2, va);
+                        x0 = emx_v4f_load(i0 + 3 * cs), x1 = emx_v4f_load(i0 + 4 * cs);
+                        vb = emx_v4f_muladd(x0, vw1, vb), vb = emx_v4f_muladd(x1, vw2, vb);
+                        x0 = emx_v4f_load(i1), x1 = emx_v4f_load(i1 + cs);
+                        x2 = emx_v4f_load(i1 + 2 * cs);
+                        va = emx_v4f_muladd(x0, vw3, va), va = emx_v4f_muladd(x1, vw4, va);
+                        va = emx_v4f_muladd(x2, vw5, va), vb = emx_v4f_muladd(x2, vw3, vb);
+                        x0 = emx_v4f_load(i1 + 3 * cs), x1 = emx_v4f_load(i1 + 4 * cs);
+                        vb = emx_v4f_muladd(x0, vw4, vb), vb = emx_v4f_muladd(x1, vw5, vb);
+                        x0 = emx_v4f_load(i2), x1 = emx_v4f_load(i2 + cs);
+                        x2 = emx_v4f_load(i2 + 2 * cs);
+                        va = emx_v4f_muladd(x0, vw6, va), va = emx_v4f_muladd(x1, vw7, va);
+                        va = emx_v4f_muladd(x2, vw8, va), vb = emx_v4f_muladd(x2, vw6, vb);
+                        x0 = emx_v4f_load(i2 + 3 * cs), x1 = emx_v4f_load(i2 + 4 * cs);
+                        vb = emx_v4f_muladd(x0, vw7, vb), vb = emx_v4f_muladd(x1, vw8, vb);
+                        emx_v4f_store(o, emx__dw_clamp(va, vmin, vmax));
+                        emx_v4f_store(o + cs, emx__dw_clamp(vb, vmin, vmax));
+                        i0 += 4 * cs, i1 += 4 * cs, i2 += 4 * cs, o += 2 * cs;
+                    }
+                }
+                for (; ox < ox_hi; ox++) { /* the odd one out, and strides > 2 */
+                    const size_t off = (size_t)(ox * sw - pl) * cs;
+                    const float *p0[3] = { r0 + off, r0 + off + cs, r0 + off + 2 * cs };
+                    const float *p1[3] = { r1 + off, r1 + off + cs, r1 + off + 2 * cs };
+                    const float *p2[3] = { r2 + off, r2 + off + cs, r2 + off + 2 * cs };
+                    EMX__DW3X3_PIXEL_S2(p0, p1, p2, orow + (size_t)ox * cs + ch);
+                }
+            }
+        }
+    }
+}
+
 void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed, const float *in,
                                   float *out, float *scratch, const emx__minmax_params *params)
 {
-    if (s->kh == 3 && s->kw == 3 && s->dil_h == 1 && s->dil_w == 1 && s->in_c >= EMX_DW_CB)
-        (s->in_c >= EMX__DW_CINNER_MIN_C || s->stride_w == 2 ? emx__dw3x3_cinner
-                                                             : emx__dw3x3)(s, packed, in, out,
-                                                                           scratch, params);
-    else
+    if (s->kh == 3 && s->kw == 3 && s->dil_h == 1 && s->dil_w == 1 && s->in_c >= EMX_DW_CB) {
+        if (s->in_c >= EMX__DW_CINNER_MIN_C)
+            emx__dw3x3_cinner(s, packed, in, out, scratch, params);
+        else if (s->stride_w == 2)
+            emx__dw3x3_s2(s, packed, in, out, scratch, params);
+        else
+            emx__dw3x3(s, packed, in, out, scratch, params);
+    } else {
         emx__dw_generic(s, packed, in, out, params);
+    }
 }
