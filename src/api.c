@@ -105,8 +105,8 @@ emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box 
     return emx_run(model, in, probs);
 }
 
-emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w,
-                                int frame_h, int ox, int oy, const emx_box *box, float *probs)
+emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w, int frame_h,
+                                int ox, int oy, const emx_box *box, float *probs)
 {
     if (!model || !window || !probs || model->is_detector)
         return EMX_ERR_INVALID_ARG;

@@ -199,7 +199,7 @@ emx_status emx__check_image(const emx_image *img, size_t *stride);
 emx_status emx__preprocess_window(const emx_model *model, const emx_image *window, int frame_w,
                                   int frame_h, int ox, int oy, const emx_box *box, float *out);
 /* emx_classify through emx__preprocess_window (api.c) */
-emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w,
-                                int frame_h, int ox, int oy, const emx_box *box, float *probs);
+emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w, int frame_h,
+                                int ox, int oy, const emx_box *box, float *probs);
 
 #endif /* EMX_MODEL_H */

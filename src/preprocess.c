@@ -102,8 +102,7 @@ static void crop(const emx_image *img, size_t stride, int frame_w, int frame_h, 
                  const rect *r, int nc, uint8_t *dst)
 {
     for (int y = 0; y < r->h; y++) {
-        const uint8_t *row =
-            img->data + (size_t)(clampi(r->y0 + y, 0, frame_h - 1) - oy) * stride;
+        const uint8_t *row = img->data + (size_t)(clampi(r->y0 + y, 0, frame_h - 1) - oy) * stride;
         for (int x = 0; x < r->w; x++) {
             const uint8_t *p =
                 row + (size_t)(clampi(r->x0 + x, 0, frame_w - 1) - ox) * img->channels;

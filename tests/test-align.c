@@ -11,7 +11,7 @@
 #include "pixel.h"
 #include "testutil.h"
 
-#define W 200
+#define W     200
 #define MAX_N 128
 
 static uint8_t img_px[W * W];
@@ -80,7 +80,7 @@ static void check_tilt(float degrees, int N)
            (double)degrees, N < side ? "shrinking" : "enlarging", (double)x0, (double)y0,
            (double)x1, (double)y1, N, N);
     CHECK(x0 > 0 && x1 > 0);
-    CHECK(fabsf(y0 - y1) < N / 64.0f);       /* level */
+    CHECK(fabsf(y0 - y1) < N / 64.0f);        /* level */
     CHECK(x1 - x0 > 0.5f * 2 * r * N / side); /* in order, about their distance apart */
     printf("  mouth at (%.1f, %.1f)\n", (double)xm, (double)ym);
     CHECK(fabsf(xm - 0.5f * (x0 + x1)) < N / 64.0f && ym > y0 + N * 10 / 64); /* below them */
@@ -152,10 +152,11 @@ static void check_warp_input(void)
         for (int u = 0; u < IN; u++) {
             const double dx = (u + 0.5) * eside / IN - 0.5 * eside;
             const double dy = (v + 0.5) * eside / IN - 0.5 * eside;
-            const double sx = ecx + dx * cos(ea) - dy * sin(ea), sy = ecy + dx * sin(ea) + dy * cos(ea);
-            const uint8_t g = emx__grey(bilinear(rgb, FW, FH, 3, sx, sy, 0),
-                                        bilinear(rgb, FW, FH, 3, sx, sy, 1),
-                                        bilinear(rgb, FW, FH, 3, sx, sy, 2));
+            const double sx = ecx + dx * cos(ea) - dy * sin(ea),
+                         sy = ecy + dx * sin(ea) + dy * cos(ea);
+            const uint8_t g =
+                emx__grey(bilinear(rgb, FW, FH, 3, sx, sy, 0), bilinear(rgb, FW, FH, 3, sx, sy, 1),
+                          bilinear(rgb, FW, FH, 3, sx, sy, 2));
             const float d = fabsf(out[v * IN + u] - ((float)g / 255.0f - 0.5f) / 0.25f);
             bad_up += d > 1.01f / (255.0f * 0.25f);
             off_by_one += d > 1e-5f;

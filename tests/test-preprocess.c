@@ -263,7 +263,8 @@ static void test_window(void)
                 /* the window: the box's pixels inside the frame and a random margin */
                 const int mg = t % 4;
                 int x0 = (int)floorf(box.x) - mg, y0 = (int)floorf(box.y) - mg;
-                int x1 = (int)ceilf(box.x + box.width) + mg, y1 = (int)ceilf(box.y + box.height) + mg;
+                int x1 = (int)ceilf(box.x + box.width) + mg,
+                    y1 = (int)ceilf(box.y + box.height) + mg;
                 x0 = x0 < 0 ? 0 : x0 > FW - 1 ? FW - 1 : x0;
                 y0 = y0 < 0 ? 0 : y0 > FH - 1 ? FH - 1 : y0;
                 x1 = x1 > FW ? FW : x1 <= x0 ? x0 + 1 : x1;
@@ -278,8 +279,8 @@ static void test_window(void)
                 if (sw != sg || (sw == EMX_OK && memcmp(want, got, 24 * 24 * (size_t)mc * 4))) {
                     bad++;
                     fprintf(stderr, "window: box %g,%g %gx%g, window %d,%d %dx%d: %d vs %d\n",
-                            (double)box.x, (double)box.y, (double)box.width, (double)box.height,
-                            x0, y0, ww, wh, (int)sw, (int)sg);
+                            (double)box.x, (double)box.y, (double)box.width, (double)box.height, x0,
+                            y0, ww, wh, (int)sw, (int)sg);
                 }
                 /* one column short on the right, when the crop reads it */
                 if (sw == EMX_OK && ww > 1 && x1 < FW && x0 + ww - 1 < box.x + box.width) {

@@ -220,9 +220,9 @@ EMX__DW_INLINE void emx__dw3x3_edge(const float *r0, const float *r1, const floa
 }
 
 /* One output pixel whose 3 columns are inside the input, starting at offset off. */
-EMX__DW_INLINE void emx__dw3x3_inner(const float *r0, const float *r1, const float *r2,
-                                     size_t off, size_t cs, const emx_v4f *w, emx_v4f vbias,
-                                     float *o, emx_v4f vmin, emx_v4f vmax)
+EMX__DW_INLINE void emx__dw3x3_inner(const float *r0, const float *r1, const float *r2, size_t off,
+                                     size_t cs, const emx_v4f *w, emx_v4f vbias, float *o,
+                                     emx_v4f vmin, emx_v4f vmax)
 {
     const float *p0[3] = { r0 + off, r0 + off + cs, r0 + off + 2 * cs };
     const float *p1[3] = { r1 + off, r1 + off + cs, r1 + off + 2 * cs };
@@ -359,8 +359,8 @@ EMX__DW_INLINE void emx__dw3x3_rows2(const int S, const emx__dw3x3_geom *g, cons
 /* Two output pixels of one row (columns ox, ox + 1, both inside) at stride S (1 or 2): i0..i2
  * point at the first input column of the pair in its 3 rows. */
 EMX__DW_INLINE void emx__dw3x3_tile1x2(const int S, const float *i0, const float *i1,
-                                       const float *i2, size_t cs, const emx_v4f *w,
-                                       emx_v4f vbias, float *o, emx_v4f vmin, emx_v4f vmax)
+                                       const float *i2, size_t cs, const emx_v4f *w, emx_v4f vbias,
+                                       float *o, emx_v4f vmin, emx_v4f vmax)
 {
     const float *r[3] = { i0, i1, i2 };
     emx_v4f a0 = vbias, a1 = vbias;
@@ -422,8 +422,8 @@ static void emx__dw3x3_cinner(const emx__conv_shape *s, const float *packed, con
                 emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0, in_w, cs, zero, w, vbias,
                                 oa + (size_t)ox * cs + ch, vmin, vmax);
                 if (two)
-                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero,
-                                    w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
+                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero, w,
+                                    vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
             })
         }
         for (; ox + 2 <= ox_hi; ox += 2) {
@@ -444,13 +444,13 @@ static void emx__dw3x3_cinner(const emx__conv_shape *s, const float *packed, con
                 })
             } else if (S == 1) {
                 EMX__DW_BLOCKS({
-                    emx__dw3x3_tile1x2(1, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs,
-                                       w, vbias, oa + oo + ch, vmin, vmax);
+                    emx__dw3x3_tile1x2(1, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs, w,
+                                       vbias, oa + oo + ch, vmin, vmax);
                 })
             } else if (S == 2) {
                 EMX__DW_BLOCKS({
-                    emx__dw3x3_tile1x2(2, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs,
-                                       w, vbias, oa + oo + ch, vmin, vmax);
+                    emx__dw3x3_tile1x2(2, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs, w,
+                                       vbias, oa + oo + ch, vmin, vmax);
                 })
             } else {
                 break;
@@ -463,14 +463,14 @@ static void emx__dw3x3_cinner(const emx__conv_shape *s, const float *packed, con
                     emx__dw3x3_inner(r[0] + ch, r[1] + ch, r[2] + ch, (size_t)ix0 * cs, cs, w,
                                      vbias, oa + (size_t)ox * cs + ch, vmin, vmax);
                 else
-                    emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0, in_w, cs, zero, w,
-                                    vbias, oa + (size_t)ox * cs + ch, vmin, vmax);
+                    emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0, in_w, cs, zero, w, vbias,
+                                    oa + (size_t)ox * cs + ch, vmin, vmax);
                 if (two && inner)
-                    emx__dw3x3_inner(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, (size_t)ix0 * cs,
-                                     cs, w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
+                    emx__dw3x3_inner(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, (size_t)ix0 * cs, cs,
+                                     w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
                 else if (two)
-                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero,
-                                    w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
+                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero, w,
+                                    vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
             })
         }
 #undef EMX__DW_BLOCKS
@@ -527,7 +527,7 @@ static void emx__dw3x3(const emx__conv_shape *s, const float *packed, const floa
 }
 
 /* The 9 taps of one pixel: p[ky][kx] points at the input (or a zero pixel) for this block. */
-#define EMX__DW3X3_PIXEL_S2(p0, p1, p2, o)                                                            \
+#define EMX__DW3X3_PIXEL_S2(p0, p1, p2, o)                                                         \
     do {                                                                                           \
         emx_v4f va = emx_v4f_muladd(emx_v4f_load(p0[0]), vw0, vbias);                              \
         emx_v4f vb = emx_v4f_mul(emx_v4f_load(p0[1]), vw1);                                        \
@@ -545,8 +545,8 @@ static void emx__dw3x3(const emx__conv_shape *s, const float *packed, const floa
  * round, kept as it was. Every restructuring of it tried here (2 x 2 tiles, the 6-tap edges,
  * the shared row function, channel-inner) ran BlazeFace's stride-2 layers 10-25% slower inside
  * the network (bench-ops side by side), though not always in bench-kernels. */
-static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const float *in, float *out,
-                       float *zero, const emx__minmax_params *params)
+static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const float *in,
+                          float *out, float *zero, const emx__minmax_params *params)
 {
     const int c = s->in_c, blocks = emx__dw_blocks(c);
     const int sw = s->stride_w, pl = s->pad_left, in_w = s->in_w, out_w = s->out_w;
