@@ -78,7 +78,8 @@ mutate dw-edge-left-taps src/kernels/f32-dwconv-minmax.c 's/emx_v4f vb = emx_v4f
 mutate dw-edge-right-taps src/kernels/f32-dwconv-minmax.c 's/va = emx_v4f_muladd\(emx_v4f_load\(r2 \+ off\), w\[6\], va\);/va = emx_v4f_muladd(emx_v4f_load(r2 + off), w[7], va);/' test-ops
 mutate dw-cinner-lower-rows src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_inner\(r\[S\] \+ ch, r\[S \+ 1\] \+ ch, r\[S \+ 2\] \+ ch,/emx__dw3x3_inner(r[1] + ch, r[2] + ch, r[3] + ch,/' test-ops
 # issue 20, session 7: the direct 3x3 conv of one-channel inputs (f32-conv3x3-c1.c)
-mutate c1-tap src/kernels/f32-conv3x3-c1.c 's/vb = emx_v4f_mul\(x1, emx_v4f_load\(w \+ 8\)\)/vb = emx_v4f_mul(x2, emx_v4f_load(w + 8))/' test-ops
+mutate c1-tap src/kernels/f32-conv3x3-c1.c 's/va = emx_v4f_muladd\(x1, emx_v4f_load\(\(w\) \+ 8\), va\);/va = emx_v4f_muladd(x2, emx_v4f_load((w) + 8), va);/' test-ops
+mutate c1-second-block src/kernels/f32-conv3x3-c1.c 's/EMX__C1_TAPS\(vb, w \+ 40\);/EMX__C1_TAPS(vb, w);/' test-ops
 mutate c1-padding src/kernels/f32-conv3x3-c1.c 's/\* pw \+ pl, in \+/* pw, in +/' test-ops
 mutate c1-stride src/kernels/f32-conv3x3-c1.c 's/r0 \+= sw, r1 \+= sw, r2 \+= sw/r0++, r1++, r2++/' test-ops
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops

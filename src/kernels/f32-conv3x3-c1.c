@@ -83,19 +83,32 @@ void emx__conv3x3_c1(const emx__conv_shape *s, const float *packed, const float 
             const emx_v4f x6 = emx_v4f_load_splat(r2), x7 = emx_v4f_load_splat(r2 + 1);
             const emx_v4f x8 = emx_v4f_load_splat(r2 + 2);
             const float *w = packed;
-            for (size_t c = 0; c < oc; c += 4, w += 40, o += 4) {
-                /* two chains of 5 and 4 dependent multiply-adds instead of one of 9 */
-                emx_v4f va = emx_v4f_muladd(x0, emx_v4f_load(w + 4), emx_v4f_load(w));
-                emx_v4f vb = emx_v4f_mul(x1, emx_v4f_load(w + 8));
-                va = emx_v4f_muladd(x2, emx_v4f_load(w + 12), va);
-                vb = emx_v4f_muladd(x3, emx_v4f_load(w + 16), vb);
-                va = emx_v4f_muladd(x4, emx_v4f_load(w + 20), va);
-                vb = emx_v4f_muladd(x5, emx_v4f_load(w + 24), vb);
-                va = emx_v4f_muladd(x6, emx_v4f_load(w + 28), va);
-                vb = emx_v4f_muladd(x7, emx_v4f_load(w + 32), vb);
-                va = emx_v4f_muladd(x8, emx_v4f_load(w + 36), va);
-                emx_v4f_store(o, emx_v4f_min(emx_v4f_max(emx_v4f_add(va, vb), vmin), vmax));
+            size_t c = 0;
+            /* one chain per block, bias then taps 0..8: igemm's order, so the results are bit
+             * for bit those of the igemm route this replaces (classify() must not move); two
+             * blocks interleaved, so the two dependent chains overlap */
+#define EMX__C1_TAPS(va, w)                                                                        \
+    emx_v4f va = emx_v4f_muladd(x0, emx_v4f_load((w) + 4), emx_v4f_load(w));                       \
+    va = emx_v4f_muladd(x1, emx_v4f_load((w) + 8), va);                                            \
+    va = emx_v4f_muladd(x2, emx_v4f_load((w) + 12), va);                                           \
+    va = emx_v4f_muladd(x3, emx_v4f_load((w) + 16), va);                                           \
+    va = emx_v4f_muladd(x4, emx_v4f_load((w) + 20), va);                                           \
+    va = emx_v4f_muladd(x5, emx_v4f_load((w) + 24), va);                                           \
+    va = emx_v4f_muladd(x6, emx_v4f_load((w) + 28), va);                                           \
+    va = emx_v4f_muladd(x7, emx_v4f_load((w) + 32), va);                                           \
+    va = emx_v4f_muladd(x8, emx_v4f_load((w) + 36), va)
+            for (; c + 8 <= oc; c += 8, w += 80, o += 8) {
+                EMX__C1_TAPS(va, w);
+                EMX__C1_TAPS(vb, w + 40);
+                emx_v4f_store(o, emx_v4f_min(emx_v4f_max(va, vmin), vmax));
+                emx_v4f_store(o + 4, emx_v4f_min(emx_v4f_max(vb, vmin), vmax));
             }
+            if (c < oc) { /* out_c % 8 == 4 */
+                EMX__C1_TAPS(va, w);
+                emx_v4f_store(o, emx_v4f_min(emx_v4f_max(va, vmin), vmax));
+                o += 4;
+            }
+#undef EMX__C1_TAPS
         }
     }
 }

@@ -186,14 +186,16 @@ EMX__DW_INLINE void emx__dw3x3_edge(const float *r0, const float *r1, const floa
                                     int in_w, size_t cs, const float *z, const emx_v4f *w,
                                     emx_v4f vbias, float *o, emx_v4f vmin, emx_v4f vmax)
 {
-    /* (constant tap indices: a computed index into w would send the taps to the stack) */
+    /* (constant tap indices: a computed index into w would send the taps to the stack). The
+     * two chains add the taps in emx__dw3x3_pixel's order, minus the zero pixel's exact
+     * "+ 0" terms: the results are bit for bit those of the 9-tap pixel on a zero column. */
     if (ix0 == -1 && in_w >= 2) { /* taps 1, 2 on columns 0, 1 */
-        emx_v4f va = emx_v4f_muladd(emx_v4f_load(r0), w[1], vbias);
-        emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0 + cs), w[2]);
+        emx_v4f va = emx_v4f_muladd(emx_v4f_load(r0 + cs), w[2], vbias);
+        emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0), w[1]);
         va = emx_v4f_muladd(emx_v4f_load(r1), w[4], va);
         vb = emx_v4f_muladd(emx_v4f_load(r1 + cs), w[5], vb);
-        va = emx_v4f_muladd(emx_v4f_load(r2), w[7], va);
-        vb = emx_v4f_muladd(emx_v4f_load(r2 + cs), w[8], vb);
+        vb = emx_v4f_muladd(emx_v4f_load(r2), w[7], vb);
+        va = emx_v4f_muladd(emx_v4f_load(r2 + cs), w[8], va);
         emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));
         return;
     }
@@ -201,8 +203,8 @@ EMX__DW_INLINE void emx__dw3x3_edge(const float *r0, const float *r1, const floa
         const size_t off = (size_t)ix0 * cs;
         emx_v4f va = emx_v4f_muladd(emx_v4f_load(r0 + off), w[0], vbias);
         emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0 + off + cs), w[1]);
-        va = emx_v4f_muladd(emx_v4f_load(r1 + off), w[3], va);
-        vb = emx_v4f_muladd(emx_v4f_load(r1 + off + cs), w[4], vb);
+        vb = emx_v4f_muladd(emx_v4f_load(r1 + off), w[3], vb);
+        va = emx_v4f_muladd(emx_v4f_load(r1 + off + cs), w[4], va);
         va = emx_v4f_muladd(emx_v4f_load(r2 + off), w[6], va);
         vb = emx_v4f_muladd(emx_v4f_load(r2 + off + cs), w[7], vb);
         emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));

@@ -201,9 +201,11 @@ class Model {
    * size and reads it from the window (emx__classify_window): the same numbers, bit for bit.
    * The window has 2 pixels of margin for the float32 rounding of the box; should the core
    * still find the crop outside it (INVALID_ARG), or the window not be much smaller than the
-   * frame, this returns null and the frame is copied whole; else the core's status.
+   * frame, or the module predate this function (a wasmBinary of an older build), this returns
+   * null and the frame is copied whole; else the core's status.
    */
   #classifyWindow(w, img, b) {
+    if (typeof w.ex.emx_wasm_classify_window !== 'function') return null; // an older wasmBinary
     const { width: W, height: H, channels: ch } = img;
     const x0 = Math.min(Math.max(Math.floor(b.x) - 2, 0), W - 1), y0 = Math.min(Math.max(Math.floor(b.y) - 2, 0), H - 1);
     const x1 = Math.max(Math.min(Math.ceil(b.x + b.width) + 2, W), x0 + 1);
