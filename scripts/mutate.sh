@@ -74,7 +74,7 @@ mutate dw-stride1-pair src/kernels/f32-dwconv-minmax.c 's/emx_v4f vb = emx_v4f_m
 # issue 20, session 7: 2 x 2 tiles (stride 1 and 2), the 6-tap edges, the channel-inner order
 mutate dw-tile-right-column src/kernels/f32-dwconv-minmax.c 's/a1 = emx_v4f_muladd\(x, w\[j \* 3 \+ k - S\], a1\);/a1 = emx_v4f_muladd(x, w[j * 3 + k - 1], a1);/' test-ops
 mutate dw-tile-lower-row src/kernels/f32-dwconv-minmax.c 's/b0 = emx_v4f_muladd\(x, w\[\(j - S\) \* 3 \+ k\], b0\);/b0 = emx_v4f_muladd(x, w[(j - 1) * 3 + k], b0);/' test-ops
-mutate dw-edge-left-taps src/kernels/f32-dwconv-minmax.c 's/emx_v4f vb = emx_v4f_mul\(emx_v4f_load\(r0 \+ cs\), w\[2\]\);/emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0 + cs), w[1]);/' test-ops
+mutate dw-edge-left-taps src/kernels/f32-dwconv-minmax.c 's/emx_v4f vb = emx_v4f_mul\(emx_v4f_load\(r0\), w\[1\]\);/emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0), w[0]);/' test-ops
 mutate dw-edge-right-taps src/kernels/f32-dwconv-minmax.c 's/va = emx_v4f_muladd\(emx_v4f_load\(r2 \+ off\), w\[6\], va\);/va = emx_v4f_muladd(emx_v4f_load(r2 + off), w[7], va);/' test-ops
 mutate dw-cinner-lower-rows src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_inner\(r\[S\] \+ ch, r\[S \+ 1\] \+ ch, r\[S \+ 2\] \+ ch,/emx__dw3x3_inner(r[1] + ch, r[2] + ch, r[3] + ch,/' test-ops
 # issue 20, session 7: the direct 3x3 conv of one-channel inputs (f32-conv3x3-c1.c)
