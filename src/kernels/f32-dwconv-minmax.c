@@ -179,6 +179,21 @@ EMX__DW_INLINE void emx__dw3x3_pixel(const float *const *p0, const float *const 
     emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));
 }
 
+/* The 3x3 window's pixel pointers for the output pixel whose window starts at column ix0:
+ * columns outside [0, in_w) read the zero pixel z. */
+EMX__DW_INLINE void emx__dw3x3_window(const float *r0, const float *r1, const float *r2, int ix0,
+                                      int in_w, size_t cs, const float *z, const float **p0,
+                                      const float **p1, const float **p2)
+{
+    for (int k = 0; k < 3; k++) {
+        const int ix = ix0 + k, inside = ix >= 0 && ix < in_w;
+        const size_t off = (size_t)(inside ? ix : 0) * cs;
+        p0[k] = inside ? r0 + off : z;
+        p1[k] = inside ? r1 + off : z;
+        p2[k] = inside ? r2 + off : z;
+    }
+}
+
 /* One output pixel whose window crosses the left or right edge. The usual case, one column
  * missing (padding 1; TF "same" stride 2 on the right), runs its 6 taps straight; otherwise
  * the missing columns read the zero pixel z. */
@@ -211,13 +226,7 @@ EMX__DW_INLINE void emx__dw3x3_edge(const float *r0, const float *r1, const floa
         return;
     }
     const float *p0[3], *p1[3], *p2[3];
-    for (int k = 0; k < 3; k++) {
-        const int ix = ix0 + k, inside = ix >= 0 && ix < in_w;
-        const size_t off = (size_t)(inside ? ix : 0) * cs;
-        p0[k] = inside ? r0 + off : z;
-        p1[k] = inside ? r1 + off : z;
-        p2[k] = inside ? r2 + off : z;
-    }
+    emx__dw3x3_window(r0, r1, r2, ix0, in_w, cs, z, p0, p1, p2);
     emx__dw3x3_pixel(p0, p1, p2, w, vbias, o, vmin, vmax);
 }
 
@@ -588,13 +597,7 @@ static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const f
                 for (; ox < end; ox++) {
                     const int ix0 = ox * sw - pl;
                     const float *p0[3], *p1[3], *p2[3];
-                    for (int k = 0; k < 3; k++) {
-                        const int ix = ix0 + k, inside = ix >= 0 && ix < in_w;
-                        const size_t off = (size_t)(inside ? ix : 0) * cs;
-                        p0[k] = inside ? r0 + off : z;
-                        p1[k] = inside ? r1 + off : z;
-                        p2[k] = inside ? r2 + off : z;
-                    }
+                    emx__dw3x3_window(r0, r1, r2, ix0, in_w, cs, z, p0, p1, p2);
                     EMX__DW3X3_PIXEL_S2(p0, p1, p2, orow + (size_t)ox * cs + ch);
                 }
                 if (pass == 1)
