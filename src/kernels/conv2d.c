@@ -61,12 +61,10 @@ static uint64_t emx__group_packed(const emx__conv_shape *s)
 uint64_t emx__conv2d_packed_size(const emx__conv_shape *s)
 {
     const int kind = emx__conv_kind(s);
-    if (kind == EMX__CONV_DW)
+    if (kind == EMX__CONV_DW || kind == EMX__CONV_C1) /* emx__dwconv_pack's blocks */
         return emx__dwconv_packed_size(s);
     if (kind == EMX__CONV_WINO)
         return emx__wino_packed_size(s);
-    if (kind == EMX__CONV_C1)
-        return emx__conv3x3_c1_packed_size(s);
     return (uint64_t)s->groups * emx__group_packed(s);
 }
 
@@ -74,16 +72,12 @@ void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float
                       float *packed)
 {
     const int kind = emx__conv_kind(s);
-    if (kind == EMX__CONV_DW) {
+    if (kind == EMX__CONV_DW || kind == EMX__CONV_C1) { /* weights [out_c][1][kh][kw] either way */
         emx__dwconv_pack(s, weight, bias, packed);
         return;
     }
     if (kind == EMX__CONV_WINO) {
         emx__wino_pack(s, weight, bias, packed);
-        return;
-    }
-    if (kind == EMX__CONV_C1) {
-        emx__conv3x3_c1_pack(s, weight, bias, packed);
         return;
     }
     const int icg = s->in_c / s->groups, ocg = s->out_c / s->groups;

@@ -9,23 +9,23 @@
  * first copied into scratch with its zero padding, so every pixel, border or not, reads its 9
  * values the same way, with no bounds checks.
  *
- * Packing: per block of 4 output channels, 4 biases then 9 taps of 4 weights (the depthwise
- * layout of kernels.h). Applies to 3x3, in_c == 1, groups == 1, dilation 1, any stride and
- * padding, out_c a multiple of 4 (other channel counts stay on igemm). */
+ * Packing: emx__dwconv_pack's (conv2d.c packs this kind with it): per block of 4 output
+ * channels, 4 biases then 9 taps of 4 weights; a [out_c][1][3][3] weight reads the same as a
+ * depthwise one, and out_c % 4 == 0 leaves no partial block. Applies to 3x3, in_c == 1,
+ * groups == 1, dilation 1, any stride and padding, out_c a multiple of 4 (other channel
+ * counts stay on igemm). */
 #include "kernels.h"
 #include "simd/simd.h"
 
 #include <string.h>
 
+/* the kernel below steps through the packed blocks with EMX_DW_CB == 4 written out */
+_Static_assert(EMX_DW_CB == 4, "f32-conv3x3-c1.c assumes blocks of 4 channels");
+
 int emx__conv3x3_c1_applies(const emx__conv_shape *s)
 {
     return s->kh == 3 && s->kw == 3 && s->in_c == 1 && s->groups == 1 && s->dil_h == 1 &&
            s->dil_w == 1 && s->out_c % 4 == 0 && s->out_c > 0;
-}
-
-uint64_t emx__conv3x3_c1_packed_size(const emx__conv_shape *s)
-{
-    return (uint64_t)s->out_c * 10;
 }
 
 /* the padded input: rows and columns every output pixel's window can reach */
@@ -42,21 +42,6 @@ static uint64_t emx__c1_padded_w(const emx__conv_shape *s)
 uint64_t emx__conv3x3_c1_scratch_size(const emx__conv_shape *s)
 {
     return emx__c1_padded_h(s) * emx__c1_padded_w(s);
-}
-
-void emx__conv3x3_c1_pack(const emx__conv_shape *s, const float *weight, const float *bias,
-                          float *packed)
-{
-    for (int b = 0; b < s->out_c / 4; b++) {
-        float *pb = packed + (size_t)b * 40;
-        for (int l = 0; l < 4; l++) {
-            const int oc = 4 * b + l;
-            pb[l] = bias ? bias[oc] : 0.0f;
-            /* PyTorch weight [out_c][1][3][3] */
-            for (int t = 0; t < 9; t++)
-                pb[4 + 4 * t + l] = weight[(size_t)oc * 9 + t];
-        }
-    }
 }
 
 void emx__conv3x3_c1(const emx__conv_shape *s, const float *packed, const float *in, float *out,

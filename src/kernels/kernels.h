@@ -115,12 +115,10 @@ void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
                     const emx__conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch);
 
-/* ---- 3x3 convs of a one-channel input (f32-conv3x3-c1.c): direct, out_c % 4 == 0 ---- */
+/* ---- 3x3 convs of a one-channel input (f32-conv3x3-c1.c): direct, out_c % 4 == 0; weights
+ * packed by emx__dwconv_pack (same layout) ---- */
 int emx__conv3x3_c1_applies(const emx__conv_shape *s);
-uint64_t emx__conv3x3_c1_packed_size(const emx__conv_shape *s);
 uint64_t emx__conv3x3_c1_scratch_size(const emx__conv_shape *s);
-void emx__conv3x3_c1_pack(const emx__conv_shape *s, const float *weight, const float *bias,
-                          float *packed);
 void emx__conv3x3_c1(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                      float *scratch, const emx__minmax_params *params);
 
