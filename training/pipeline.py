@@ -10,7 +10,9 @@ ensemble, distil the Lite with its ablation, export, calibrate, check agreement,
                       across sessions, e.g. RUNS=/work/runs
 
 A recipe (training/recipes/*.json) names everything that decides the model: members (arch,
-epochs, lr, seed, moving average, mixing, initialisation), the teacher and distillation
+epochs, lr, seed, moving average, mixing, initialisation: "faceres" or an earlier member's
+name, whose best checkpoint starts a further cosine cycle; "ensemble": false keeps such an
+earlier cycle out of the ensemble), the student (one run or a list of cycles), the teacher and distillation
 settings, the ablation seeds, the output file, card and golden name. Every step is skipped when
 its output exists and is complete, and train.py --resume continues an interrupted run from its
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
@@ -96,6 +98,14 @@ def train_member(ctx, m, teacher=None, suffix=""):
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
     if m.get("init") == "faceres":
         cmd += ["--init", faceres_init(ctx)]
+    elif m.get("init"):
+        # a later cosine cycle of an earlier run of this recipe (same suffix: the same student
+        # variant), started from its best checkpoint: CPU-sized schedules reach more as a chain
+        # of cycles than as one long run that a session stop can cut anywhere
+        start = os.path.join(ctx.runs, m["init"] + suffix, "best.pt")
+        if not os.path.exists(start):
+            raise SystemExit(f"{name}: init run {m['init'] + suffix} has no best.pt (list it first)")
+        cmd += ["--init", start]
     if teacher:
         cmd += ["--teacher", teacher["probs"], "--alpha", str(teacher["alpha"]),
                 "--temperature", str(teacher["temperature"])]
@@ -128,7 +138,9 @@ def finish_candidate(ctx, emx, agreement_args):
 
 def ensemble(ctx, recipe):
     """Members -> ensemble .emx (+ teacher probabilities on Train). Returns (emx, summary, teacher)."""
-    ckpts = [train_member(ctx, m) for m in recipe["members"]]
+    # every member trains; those marked "ensemble": false are only earlier cycles of another
+    ckpts = [ck for m, ck in [(m, train_member(ctx, m)) for m in recipe["members"]]
+             if m.get("ensemble", True)]
     base = os.path.join(ctx.runs, recipe["key"])
     emx, summary, teacher = base + ".emx", base + ".json", base + ".teacher.npy"
     if not all(os.path.exists(p) for p in (emx, summary, teacher)):
@@ -192,9 +204,11 @@ def run_lite(ctx, recipe):
     kd = dict(probs=probs, **recipe["distillation"])
     rows = []
     for seed in recipe["ablation_seeds"]:
-        student = dict(recipe["student"], seed=seed)
+        # the student: one run, or a list of cycles (each "init" from the one before it)
+        cycles = recipe["student"] if isinstance(recipe["student"], list) else [recipe["student"]]
         for variant, teacher in (("nokd", None), ("kd", kd)):
-            ck = train_member(ctx, student, teacher, suffix=f"-s{seed}-{variant}")
+            for cycle in cycles:
+                ck = train_member(ctx, dict(cycle, seed=seed), teacher, suffix=f"-s{seed}-{variant}")
             emx = os.path.join(ctx.runs, f"{recipe['key']}-s{seed}-{variant}.emx")
             if not os.path.exists(emx):
                 log_run(emx + ".log", [PY, "training/export_checkpoint.py", ck, emx, "--name",

@@ -222,12 +222,15 @@ class PipelineQuickTest(unittest.TestCase):
             data = os.path.join(tmp, "ferplus")
             make_ferplus(data)
             ens = dict(name="Q", kind="ensemble", members=[
-                dict(name="a", arch="lite", epochs=2, lr=0.05, seed=1, batch=16),
+                dict(name="a", arch="lite", epochs=2, lr=0.05, seed=1, batch=16, ensemble=False),
+                dict(name="a2", arch="lite", epochs=2, lr=0.02, seed=1, batch=16, init="a"),
                 dict(name="b", arch="lite-w", epochs=2, lr=0.05, seed=2, batch=16, ema=0.9)])
             lite = dict(name="QL", kind="lite", teacher="q-ens.json", ablation_seeds=[3],
                         distillation=dict(alpha=0.5, temperature=2),
-                        student=dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
-                                     photometric=0.5),
+                        student=[dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
+                                      photometric=0.5),
+                                 dict(name="s2", arch="lite", epochs=2, lr=0.02, batch=16,
+                                      init="s")],
                         out=os.path.join(tmp, "ql.emx"), card=os.path.join(tmp, "ql.md"),
                         golden=None)
             for name, r in (("q-ens.json", ens), ("q-lite.json", lite)):
@@ -240,12 +243,24 @@ class PipelineQuickTest(unittest.TestCase):
                 rows = pipeline.main(args)
                 self.assertEqual([(s, v) for s, v, *_ in rows], [(3, "nokd"), (3, "kd")])
                 runs = os.path.join(tmp, "runs", "quick")
-                for f in ("a/best.pt", "b/best.pt", "q-ens.emx", "q-ens.teacher.npy",
-                          "s-s3-kd/best.pt", "q-lite-s3-kd.emx", "q-lite.ablation.md"):
+                for f in ("a/best.pt", "a2/best.pt", "b/best.pt", "q-ens.emx", "q-ens.teacher.npy",
+                          "s-s3-kd/best.pt", "s2-s3-kd/best.pt", "q-lite-s3-kd.emx",
+                          "q-lite.ablation.md"):
                     self.assertTrue(os.path.exists(os.path.join(runs, f)), f)
-                # the distilled student really read the teacher
-                with open(os.path.join(runs, "s-s3-kd", "history.json")) as f:
-                    self.assertTrue(json.load(f)["args"]["teacher"].endswith("q-ens.teacher.npy"))
+                # a later cycle starts from the earlier one's best checkpoint, and only the last
+                # cycle of a lineage is an ensemble member
+                with open(os.path.join(runs, "a2", "history.json")) as f:
+                    self.assertTrue(json.load(f)["args"]["init"].endswith(os.path.join("a", "best.pt")))
+                with open(os.path.join(runs, "q-ens.json")) as f:
+                    members = [r["checkpoint"] for r in json.load(f)["rows"] if "checkpoint" in r]
+                self.assertEqual([os.path.basename(os.path.dirname(c)) for c in members], ["a2", "b"])
+                # the distilled student really read the teacher, in each of its cycles, and its
+                # second cycle continued the distilled first one (not the plain one)
+                for run in ("s-s3-kd", "s2-s3-kd"):
+                    with open(os.path.join(runs, run, "history.json")) as f:
+                        self.assertTrue(json.load(f)["args"]["teacher"].endswith("q-ens.teacher.npy"))
+                with open(os.path.join(runs, "s2-s3-kd", "history.json")) as f:
+                    self.assertTrue(json.load(f)["args"]["init"].endswith(os.path.join("s-s3-kd", "best.pt")))
                 # shipped: the file, and a card with the command, Valid figures and robustness
                 self.assertTrue(os.path.exists(os.path.join(tmp, "ql.emx")))
                 with open(os.path.join(tmp, "ql.md")) as f:
