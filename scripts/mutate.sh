@@ -86,6 +86,12 @@ mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\)
 mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\), d12\), x5\);/emx_v4f_splat(8.0f), d12), d12);/' test-ops
 mutate maxpool2x2-window src/kernels/f32-pool.c 's/emx_v4f_load\(r1 \+ c \+ k\)\);/emx_v4f_load(r1 + k));/' test-ops
 mutate wino3-input src/kernels/f32-conv3x3-winograd.c 's/o2 = emx_v4f_muladd\(emx_v4f_sub\(x1, x2\), f2, d32\);/o2 = emx_v4f_muladd(emx_v4f_sub(x1, x3), f2, d32);/' test-ops
+# issue 20, session 8: the Winograd block GEMM (f32-wino-gemm-4x8.c), the bias in U_(1,1), the fused B^T
+mutate wino-gemm-row-alias src/kernels/f32-wino-gemm-4x8.c 's/const float \*a2 = mr < 3 \? a1 : a1 \+ kc;\n(\s*)float \*c2 = mr < 3/const float *a2 = mr < 2 ? a1 : a1 + kc;\n$1float *c2 = mr < 2/' test-ops
+mutate wino-gemm-tail-4 src/kernels/f32-wino-gemm-4x8.c 's/if \(nc - n >= EMX_GEMM_NR\)/if (nc - n >= 4)/' test-ops
+mutate wino-gemm-panel-stride src/kernels/f32-wino-gemm-4x8.c 's/const size_t panel = EMX_GEMM_NR \* \(1 \+ kc\);/const size_t panel = EMX_GEMM_NR * kc;/' test-ops
+mutate wino-bias-position src/kernels/f32-conv3x3-winograd.c 's/float \*b11 = packed \+ \(size_t\)\(a \+ 1\) \* u_n;/float *b11 = packed + (size_t)a * u_n;/' test-ops
+mutate wino4-input-fm4 src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_muladd\(x1, fm4, x3\)/emx_v4f_muladd(x1, fm4, x4)/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
 mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops

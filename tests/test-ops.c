@@ -314,6 +314,55 @@ static void test_conv(void)
     check_conv(&s, 1);
 }
 
+/* The Winograd block GEMM (f32-wino-gemm-4x8.c) against a plain triple loop: several
+ * positions (batch) with their own A, U and C, row counts 1..13 (every remainder of the 4-row
+ * blocks), nc around the 8-wide panels (the 4-wide tail: 4, 12, 20), kc from 1, biases taken
+ * from the panels. C gets guard floats after each position's m x nc outputs (c_batch leaves
+ * room), so a row written past m or a panel written past nc fails. */
+static void test_wino_gemm(void)
+{
+    static const int ncs[] = { 4, 8, 12, 16, 20 }, kcs[] = { 1, 3, 16, 17 };
+    int n = 0;
+    for (int m = 1; m <= 13; m++)
+        for (int ni = 0; ni < 5; ni++)
+            for (int ki = 0; ki < 4; ki++) {
+                const size_t nc = (size_t)ncs[ni], kc = (size_t)kcs[ki],
+                             batch = 1 + (size_t)(m % 3);
+                const size_t a_batch = (size_t)m * kc + 3, c_batch = (size_t)m * nc + GUARD;
+                const size_t w_batch = (size_t)emx__gemm_packed_size(nc, kc);
+                float *a = rand_buf(batch * a_batch, -1.0f, 1.0f);
+                float *w = rand_buf(batch * w_batch, -1.0f, 1.0f);
+                float *c = out_buf(batch * c_batch),
+                      *want = malloc(batch * c_batch * sizeof(float));
+                for (size_t b = 0; b < batch; b++) {
+                    for (size_t i = 0; i < GUARD; i++)
+                        c[b * c_batch + (size_t)m * nc + i] = GUARD_VALUE;
+                    for (size_t r = 0; r < (size_t)m; r++)
+                        for (size_t j = 0; j < nc; j++) {
+                            /* panel j / 8: 8 biases, then kc rows of 8 weights */
+                            const float *panel = w + b * w_batch + j / 8 * 8 * (1 + kc);
+                            double acc = panel[j % 8];
+                            for (size_t k = 0; k < kc; k++)
+                                acc +=
+                                    (double)a[b * a_batch + r * kc + k] * panel[8 + k * 8 + j % 8];
+                            want[b * c_batch + r * nc + j] = (float)acc;
+                        }
+                }
+                emx__f32_wino_gemm_4x8__simd(batch, (size_t)m, nc, kc, a, a_batch, w, w_batch, c,
+                                             c_batch);
+                int ok = 1;
+                for (size_t b = 0; b < batch; b++)
+                    ok &= close_enough(c + b * c_batch, want + b * c_batch, (size_t)m * nc, 1e-5f,
+                                       NULL);
+                if (!ok)
+                    printf("wino gemm: m %d nc %zu kc %zu batch %zu wrong\n", m, nc, kc, batch);
+                CHECK(ok);
+                n++;
+                free(a), free(w), free(c), free(want);
+            }
+    printf("wino gemm: %d shapes\n", n);
+}
+
 /* Two images through emx__conv2d_pair (flip test-time augmentation's views; Winograd runs both
  * in one pass, their tiles sharing blocks) give what two emx__conv2d calls give, up to the
  * rounding of a tile's row landing in the 4-row instead of the 1-row GEMM kernel. */
@@ -702,6 +751,7 @@ int main(void)
     test_single_implementation_ops();
     test_conv();
     test_conv_pair();
+    test_wino_gemm();
     test_conv_residual();
     test_pool();
     test_elementwise();

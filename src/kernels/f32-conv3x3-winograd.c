@@ -6,10 +6,12 @@
  * our core gets ahead of it on VGG/ResNet-style members.
  *
  *   U_k = (G g G^T)_k     a^2 matrices [in_c][out_c], transformed (in double) and packed at
- *                         load time in the GEMM micro-kernels' layout (kernels.h), biases 0
+ *                         load time in the GEMM micro-kernels' layout (kernels.h); the conv's
+ *                         bias is U_(1,1)'s (the others' are 0), see emx__wino_pack
  *   V_k = (B^T d B)_k     per a x a input patch (stride m, zero outside), per channel
- *   M_k = V_k x U_k       a^2 GEMMs through the ordinary 4x8 / 1x8 micro-kernels
- *   y   = A^T M A + bias  the m x m outputs, with the min/max clamp fused (relu, relu6)
+ *   M_k = V_k x U_k       a^2 GEMMs, one call per block (f32-wino-gemm-4x8.c), or the listed
+ *                         micro-kernels one by one (tests cover each)
+ *   y   = A^T M A         the m x m outputs, with the min/max clamp fused (relu, relu6)
  *
  * Tiles are processed in blocks (16 tiles for F(2x2) and F(3x3), 12 for F(4x4): a 12x12 map's
  * 9 tiles then make one block, not 8 + 1) so V and M for one block stay in L1/L2 while each U_k
@@ -72,11 +74,11 @@ static uint64_t emx__wino_u_size(const emx__conv_shape *s)
     return emx__gemm_packed_size((uint64_t)s->out_c, (uint64_t)s->in_c);
 }
 
-/* a^2 packed U_k, then out_c biases */
+/* a^2 packed U_k (the bias rides in U_(1,1)'s bias slots) */
 uint64_t emx__wino_packed_size(const emx__conv_shape *s)
 {
     const uint64_t a = (uint64_t)emx__wino_tile(s) + 2;
-    return a * a * emx__wino_u_size(s) + (uint64_t)s->out_c;
+    return a * a * emx__wino_u_size(s);
 }
 
 /* G for F(2x2, 3x3), F(3x3, 3x3) (points 0, 1, -1, 2) and F(4x4, 3x3) (Lavin & Gray), a x 3 */
@@ -116,9 +118,13 @@ void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *
                     packed[(size_t)(r * a + c) * u_n + at] =
                         (float)(gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2]);
         }
-    float *b = packed + (size_t)(a * a) * u_n;
+    /* The bias as U_(1,1)'s GEMM bias, M_(1,1) + bias: column 1 of every A^T here (F(2x2),
+     * F(3x3), F(4x4)) is all ones, so A^T (bias e1 e1^T) A adds the bias to each of the m x m
+     * outputs, and the output transforms need no bias add (one vector op less per output). */
+    float *b11 = packed + (size_t)(a + 1) * u_n;
     for (int oc = 0; oc < oc_n; oc++)
-        b[oc] = bias ? bias[oc] : 0.0f;
+        b11[(size_t)(oc / EMX_GEMM_NR) * EMX_GEMM_NR * (1 + (size_t)ic_n) +
+            (size_t)(oc % EMX_GEMM_NR)] = bias ? bias[oc] : 0.0f;
 }
 
 /* scratch: V [a^2][TB][in_c], M [a^2][TB][out_c], a zero pixel (in_c), a sink pixel (out_c);
@@ -165,11 +171,11 @@ static void emx__wino2_input(const emx__conv_shape *s, const float *in, const fl
     }
 }
 
-/* y = A^T M A + bias, clamped, for one tile at output (y0, x0); outputs past the edge go to
- * the sink */
-static void emx__wino2_output(const emx__conv_shape *s, const float *m, size_t m_stride,
-                              const float *bias, float *out, float *sink, int y0, int x0,
-                              const emx__minmax_params *params, int tail_act)
+/* y = A^T M A (the bias is in M, see emx__wino_pack), clamped, for one tile at output
+ * (y0, x0); outputs past the edge go to the sink */
+static void emx__wino2_output(const emx__conv_shape *s, const float *m, size_t m_stride, float *out,
+                              float *sink, int y0, int x0, const emx__minmax_params *params,
+                              int tail_act)
 {
     float *q[4];
     for (int r = 0; r < 2; r++)
@@ -189,10 +195,9 @@ static void emx__wino2_output(const emx__conv_shape *s, const float *m, size_t m
             t[0][c] = emx_v4f_add(emx_v4f_add(m0, m1), m2);
             t[1][c] = emx_v4f_sub(emx_v4f_sub(m1, m2), m3);
         }
-        const emx_v4f b = emx_v4f_load(bias + ch);
         for (int r = 0; r < 2; r++) {
-            emx_v4f y0v = emx_v4f_add(emx_v4f_add(emx_v4f_add(t[r][0], t[r][1]), t[r][2]), b);
-            emx_v4f y1v = emx_v4f_add(emx_v4f_sub(emx_v4f_sub(t[r][1], t[r][2]), t[r][3]), b);
+            emx_v4f y0v = emx_v4f_add(emx_v4f_add(t[r][0], t[r][1]), t[r][2]);
+            emx_v4f y1v = emx_v4f_sub(emx_v4f_sub(t[r][1], t[r][2]), t[r][3]);
             emx_v4f_store(q[r * 2] + ch, emx_v4f_min(emx_v4f_max(y0v, vmin), vmax));
             emx_v4f_store(q[r * 2 + 1] + ch, emx_v4f_min(emx_v4f_max(y1v, vmin), vmax));
         }
@@ -257,9 +262,9 @@ static void emx__wino3_input(const emx__conv_shape *s, const float *in, const fl
         o2 = emx_v4f_add(emx_v4f_muladd(x3, emx_v4f_splat(4.0f), s12), x4);                        \
     } while (0)
 
-static void emx__wino3_output(const emx__conv_shape *s, const float *m, size_t m_stride,
-                              const float *bias, float *out, float *sink, int y0, int x0,
-                              const emx__minmax_params *params, int tail_act)
+static void emx__wino3_output(const emx__conv_shape *s, const float *m, size_t m_stride, float *out,
+                              float *sink, int y0, int x0, const emx__minmax_params *params,
+                              int tail_act)
 {
     float *q[9];
     for (int r = 0; r < 3; r++)
@@ -279,15 +284,12 @@ static void emx__wino3_output(const emx__conv_shape *s, const float *m, size_t m
             const emx_v4f m4 = emx_v4f_load(mc + 20 * m_stride);
             EMX__WINO3_AT(m0, m1, m2, m3, m4, t[0][c], t[1][c], t[2][c]);
         }
-        const emx_v4f b = emx_v4f_load(bias + ch);
         for (int r = 0; r < 3; r++) {
             emx_v4f o0, o1, o2;
             EMX__WINO3_AT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], o0, o1, o2);
-            emx_v4f_store(q[r * 3] + ch, emx_v4f_min(emx_v4f_max(emx_v4f_add(o0, b), vmin), vmax));
-            emx_v4f_store(q[r * 3 + 1] + ch,
-                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o1, b), vmin), vmax));
-            emx_v4f_store(q[r * 3 + 2] + ch,
-                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o2, b), vmin), vmax));
+            emx_v4f_store(q[r * 3] + ch, emx_v4f_min(emx_v4f_max(o0, vmin), vmax));
+            emx_v4f_store(q[r * 3 + 1] + ch, emx_v4f_min(emx_v4f_max(o1, vmin), vmax));
+            emx_v4f_store(q[r * 3 + 2] + ch, emx_v4f_min(emx_v4f_max(o2, vmin), vmax));
         }
     }
     if (tail_act)
@@ -302,8 +304,9 @@ static void emx__wino3_output(const emx__conv_shape *s, const float *m, size_t m
 #define EMX__WINO4_BT(x0, x1, x2, x3, x4, x5, o0, o1, o2, o3, o4, o5)                              \
     do {                                                                                           \
         const emx_v4f f4 = emx_v4f_splat(4.0f), f2 = emx_v4f_splat(2.0f);                          \
-        const emx_v4f a_ = emx_v4f_sub(x4, emx_v4f_mul(x2, f4));                                   \
-        const emx_v4f b_ = emx_v4f_sub(x3, emx_v4f_mul(x1, f4));                                   \
+        const emx_v4f fm4 = emx_v4f_splat(-4.0f); /* x - 4y: one fused op in relaxed SIMD */       \
+        const emx_v4f a_ = emx_v4f_muladd(x2, fm4, x4);                                            \
+        const emx_v4f b_ = emx_v4f_muladd(x1, fm4, x3);                                            \
         const emx_v4f c_ = emx_v4f_sub(x4, x2), d_ = emx_v4f_mul(emx_v4f_sub(x3, x1), f2);         \
         o0 = emx_v4f_muladd(emx_v4f_sub(x0, x2), f4, c_);                                          \
         o1 = emx_v4f_add(a_, b_), o2 = emx_v4f_sub(a_, b_);                                        \
@@ -355,9 +358,9 @@ static void emx__wino4_input(const emx__conv_shape *s, const float *in, const fl
         o3 = emx_v4f_add(emx_v4f_muladd(d34, emx_v4f_splat(8.0f), d12), x5);                       \
     } while (0)
 
-static void emx__wino4_output(const emx__conv_shape *s, const float *m, size_t m_stride,
-                              const float *bias, float *out, float *sink, int y0, int x0,
-                              const emx__minmax_params *params, int tail_act)
+static void emx__wino4_output(const emx__conv_shape *s, const float *m, size_t m_stride, float *out,
+                              float *sink, int y0, int x0, const emx__minmax_params *params,
+                              int tail_act)
 {
     float *q[16];
     for (int r = 0; r < 4; r++)
@@ -378,17 +381,13 @@ static void emx__wino4_output(const emx__conv_shape *s, const float *m, size_t m
             const emx_v4f m5 = emx_v4f_load(mc + 30 * m_stride);
             EMX__WINO4_AT(m0, m1, m2, m3, m4, m5, t[0][c], t[1][c], t[2][c], t[3][c]);
         }
-        const emx_v4f b = emx_v4f_load(bias + ch);
         for (int r = 0; r < 4; r++) {
             emx_v4f o0, o1, o2, o3;
             EMX__WINO4_AT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], t[r][5], o0, o1, o2, o3);
-            emx_v4f_store(q[r * 4] + ch, emx_v4f_min(emx_v4f_max(emx_v4f_add(o0, b), vmin), vmax));
-            emx_v4f_store(q[r * 4 + 1] + ch,
-                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o1, b), vmin), vmax));
-            emx_v4f_store(q[r * 4 + 2] + ch,
-                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o2, b), vmin), vmax));
-            emx_v4f_store(q[r * 4 + 3] + ch,
-                          emx_v4f_min(emx_v4f_max(emx_v4f_add(o3, b), vmin), vmax));
+            emx_v4f_store(q[r * 4] + ch, emx_v4f_min(emx_v4f_max(o0, vmin), vmax));
+            emx_v4f_store(q[r * 4 + 1] + ch, emx_v4f_min(emx_v4f_max(o1, vmin), vmax));
+            emx_v4f_store(q[r * 4 + 2] + ch, emx_v4f_min(emx_v4f_max(o2, vmin), vmax));
+            emx_v4f_store(q[r * 4 + 3] + ch, emx_v4f_min(emx_v4f_max(o3, vmin), vmax));
         }
     }
     if (tail_act)
@@ -410,7 +409,6 @@ void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *singl
     const int mt = emx__wino_tile(s), a = mt + 2;
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c, tb = (size_t)emx__wino_tb(mt);
     const size_t aa = (size_t)(a * a), u_n = (size_t)emx__wino_u_size(s);
-    const float *bias = packed + aa * u_n;
     float *v = scratch, *m = v + aa * tb * in_c, *zero = m + aa * tb * out_c, *sink = zero + in_c;
     memset(zero, 0, in_c * sizeof(float));
     const int tiles_w = (s->out_w + mt - 1) / mt, tiles = tiles_w * ((s->out_h + mt - 1) / mt);
@@ -428,25 +426,29 @@ void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *singl
             else
                 emx__wino2_input(s, ins[img], zero, ty, tx, v + t * in_c, tb * in_c);
         }
-        for (size_t k = 0; k < aa; k++)
-            for (size_t r0 = 0; r0 < nt; r0 += (size_t)cfg->mr) {
-                const size_t mr = nt - r0 < (size_t)cfg->mr ? nt - r0 : (size_t)cfg->mr;
-                const emx__gemm_config *g = mr == 1 ? single : cfg;
-                g->gemm(mr, out_c, in_c, v + (k * tb + r0) * in_c, in_c, packed + k * u_n,
-                        m + (k * tb + r0) * out_c, out_c, &none);
-            }
+        if (cfg->gemm == emx__f32_gemm_minmax_ukernel_4x8__simd)
+            emx__f32_wino_gemm_4x8__simd(aa, nt, out_c, in_c, v, tb * in_c, packed, u_n, m,
+                                         tb * out_c);
+        else /* the other listed kernels, which the tests run this route through */
+            for (size_t k = 0; k < aa; k++)
+                for (size_t r0 = 0; r0 < nt; r0 += (size_t)cfg->mr) {
+                    const size_t mr = nt - r0 < (size_t)cfg->mr ? nt - r0 : (size_t)cfg->mr;
+                    const emx__gemm_config *g = mr == 1 ? single : cfg;
+                    g->gemm(mr, out_c, in_c, v + (k * tb + r0) * in_c, in_c, packed + k * u_n,
+                            m + (k * tb + r0) * out_c, out_c, &none);
+                }
         for (size_t t = 0; t < nt; t++) {
             const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
             const int ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
             if (mt == 4)
-                emx__wino4_output(s, m + t * out_c, tb * out_c, bias, outs[img], sink, ty, tx,
-                                  &params, tail_act);
+                emx__wino4_output(s, m + t * out_c, tb * out_c, outs[img], sink, ty, tx, &params,
+                                  tail_act);
             else if (mt == 3)
-                emx__wino3_output(s, m + t * out_c, tb * out_c, bias, outs[img], sink, ty, tx,
-                                  &params, tail_act);
+                emx__wino3_output(s, m + t * out_c, tb * out_c, outs[img], sink, ty, tx, &params,
+                                  tail_act);
             else
-                emx__wino2_output(s, m + t * out_c, tb * out_c, bias, outs[img], sink, ty, tx,
-                                  &params, tail_act);
+                emx__wino2_output(s, m + t * out_c, tb * out_c, outs[img], sink, ty, tx, &params,
+                                  tail_act);
         }
     }
 }

@@ -111,6 +111,13 @@ uint64_t emx__wino_scratch_size(const emx__conv_shape *s);
 void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *single,
                       const emx__conv_shape *s, const float *packed, int n, const float *const *ins,
                       float *const *outs, float *scratch);
+/* The a^2 GEMMs of a tile block in one call (f32-wino-gemm-4x8.c): for b < batch,
+ * c[b] (m rows of nc, row stride nc) = a[b] (m rows of kc, row stride kc) x w[b] + its biases,
+ * w[b] packed as above; a, w and c step by a_batch, w_batch and c_batch floats; nc % 4 == 0.
+ * emx__wino_conv_n runs it when cfg is the 4x8 kernel, the listed kernels otherwise. */
+void emx__f32_wino_gemm_4x8__simd(size_t batch, size_t m, size_t nc, size_t kc, const float *a,
+                                  size_t a_batch, const float *w, size_t w_batch, float *c,
+                                  size_t c_batch);
 void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
                     const emx__conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch);

@@ -5,6 +5,8 @@
 //   node --no-experimental-fetch tests/bench/perface-ab.bench.js [--baseline DIR] [--runs N] [--warm N] [--scalar]
 //
 // --scalar: the non-SIMD builds (emoxnet-scalar.wasm) instead.
+// --relaxed-both: both builds relaxed SIMD (the baseline's emoxnet-relaxed.wasm): the A/B of a
+// change to the relaxed build alone (needs --experimental-wasm-relaxed-simd on Node 20).
 // --relaxed: the current build is the relaxed-SIMD one (fused multiply-add; Node 20 needs
 // --experimental-wasm-relaxed-simd), the baseline stays SIMD128: the speed-up then holds both.
 // With --baseline DIR (a folder holding an older emoxnet-simd.wasm, e.g. copied from a checkout
@@ -27,10 +29,11 @@ import { syntheticFace } from './perface.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
-let runs = 200, warm = 100, baseline = null, simd = true, relaxed = false;
+let runs = 200, warm = 100, baseline = null, simd = true, relaxed = false, relaxedBoth = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--scalar') simd = false;
   else if (args[i] === '--relaxed') relaxed = true;
+  else if (args[i] === '--relaxed-both') relaxed = relaxedBoth = true;
   else if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--warm') warm = Number(args[++i]);
   else if (args[i] === '--baseline') baseline = args[++i];
@@ -39,7 +42,7 @@ for (let i = 0; i < args.length; i++) {
 
 // SIMD128 (or scalar) by default, as the baseline is; relaxed SIMD only when asked
 const builds = [{ name: 'current', opts: { simd, relaxed: relaxed && simd } }];
-const wasmFile = simd ? 'emoxnet-simd.wasm' : 'emoxnet-scalar.wasm';
+const wasmFile = !simd ? 'emoxnet-scalar.wasm' : relaxedBoth ? 'emoxnet-relaxed.wasm' : 'emoxnet-simd.wasm';
 if (baseline) builds.push({ name: 'baseline', opts: { wasmBinary: readFileSync(join(baseline, wasmFile)) } });
 
 const face = syntheticFace();
@@ -72,7 +75,7 @@ const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 const head = ['figure', ...builds.flatMap((b) => [`${b.name} ms median`, `${b.name} p95`, `${b.name} CPU ms median`])];
 if (baseline) head.push('speed-up (wall)', 'speed-up (CPU)');
-console.log(`ms per call, single thread, current: ${builds[0].lite.variant}${baseline ? ', baseline: ' + (simd ? 'SIMD128' : 'scalar') : ''}, ${process.version}; builds take turns call by call`);
+console.log(`ms per call, single thread, current: ${builds[0].lite.variant}${baseline ? ', baseline: ' + (!simd ? 'scalar' : relaxedBoth ? 'relaxed' : 'SIMD128') : ''}, ${process.version}; builds take turns call by call`);
 console.log(`| ${head.join(' | ')} |`);
 console.log(`|---|${head.slice(1).map(() => '---:').join('|')}|`);
 for (const [label, fn, scale] of figures) {
