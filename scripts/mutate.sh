@@ -92,6 +92,7 @@ mutate wino-gemm-tail-4 src/kernels/f32-wino-gemm-4x8.c 's/if \(nc - n >= EMX_GE
 mutate wino-gemm-panel-stride src/kernels/f32-wino-gemm-4x8.c 's/const size_t panel = EMX_GEMM_NR \* \(1 \+ kc\);/const size_t panel = EMX_GEMM_NR * kc;/' test-ops
 mutate wino-bias-position src/kernels/f32-conv3x3-winograd.c 's/float \*b11 = packed \+ \(size_t\)\(a \+ 1\) \* u_n;/float *b11 = packed + (size_t)a * u_n;/' test-ops
 mutate wino4-input-fm4 src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_muladd\(x1, fm4, x3\)/emx_v4f_muladd(x1, fm4, x4)/' test-ops
+mutate wino-scratch-skew src/kernels/f32-conv3x3-winograd.c 's/2 \* EMX__WINO_SKEW\) \+/0) +/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
 mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops

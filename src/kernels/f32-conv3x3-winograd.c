@@ -127,13 +127,28 @@ void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *
             (size_t)(oc % EMX_GEMM_NR)] = bias ? bias[oc] : 0.0f;
 }
 
-/* scratch: V [a^2][TB][in_c], M [a^2][TB][out_c], a zero pixel (in_c), a sink pixel (out_c);
- * sized for whichever m the shape gets */
+/* V and M hold a^2 matrices of TB rows one after the other, each EMX__WINO_SKEW floats past
+ * the previous one's end: a transform reads or writes one row of each of the a^2 matrices, and
+ * with TB x channels a multiple of 1024 floats (16 tiles of 64 or 128 channels: the 6x6
+ * layers' F(3x3) blocks) those a^2 rows would be 4 or 8 KB apart, all in one L1 set (12 ways
+ * for 25 lines) and 4K-aliased store to load; one cache line more per matrix spreads them over
+ * a^2 sets. */
+#define EMX__WINO_SKEW 16
+
+static size_t emx__wino_stride(size_t tb, size_t c)
+{
+    return tb * c + EMX__WINO_SKEW;
+}
+
+/* scratch: V [a^2][TB][in_c], M [a^2][TB][out_c] (matrices emx__wino_stride apart), a zero
+ * pixel (in_c), a sink pixel (out_c); sized for whichever m the shape gets */
 uint64_t emx__wino_scratch_size(const emx__conv_shape *s)
 {
     const int m = emx__wino_tile(s);
     const uint64_t a = (uint64_t)m + 2;
-    return a * a * (uint64_t)emx__wino_tb(m) * ((uint64_t)s->in_c + (uint64_t)s->out_c) +
+    return a * a *
+               ((uint64_t)emx__wino_tb(m) * ((uint64_t)s->in_c + (uint64_t)s->out_c) +
+                2 * EMX__WINO_SKEW) +
            (uint64_t)s->in_c + (uint64_t)s->out_c;
 }
 
@@ -409,7 +424,8 @@ void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *singl
     const int mt = emx__wino_tile(s), a = mt + 2;
     const size_t in_c = (size_t)s->in_c, out_c = (size_t)s->out_c, tb = (size_t)emx__wino_tb(mt);
     const size_t aa = (size_t)(a * a), u_n = (size_t)emx__wino_u_size(s);
-    float *v = scratch, *m = v + aa * tb * in_c, *zero = m + aa * tb * out_c, *sink = zero + in_c;
+    const size_t vs = emx__wino_stride(tb, in_c), ms = emx__wino_stride(tb, out_c);
+    float *v = scratch, *m = v + aa * vs, *zero = m + aa * ms, *sink = zero + in_c;
     memset(zero, 0, in_c * sizeof(float));
     const int tiles_w = (s->out_w + mt - 1) / mt, tiles = tiles_w * ((s->out_h + mt - 1) / mt);
     const int all = tiles * n;
@@ -420,35 +436,31 @@ void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *singl
             const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
             const int ty = mt * (ti / tiles_w) - 1, tx = mt * (ti % tiles_w) - 1;
             if (mt == 4)
-                emx__wino4_input(s, ins[img], zero, ty, tx, v + t * in_c, tb * in_c);
+                emx__wino4_input(s, ins[img], zero, ty, tx, v + t * in_c, vs);
             else if (mt == 3)
-                emx__wino3_input(s, ins[img], zero, ty, tx, v + t * in_c, tb * in_c);
+                emx__wino3_input(s, ins[img], zero, ty, tx, v + t * in_c, vs);
             else
-                emx__wino2_input(s, ins[img], zero, ty, tx, v + t * in_c, tb * in_c);
+                emx__wino2_input(s, ins[img], zero, ty, tx, v + t * in_c, vs);
         }
         if (cfg->gemm == emx__f32_gemm_minmax_ukernel_4x8__simd)
-            emx__f32_wino_gemm_4x8__simd(aa, nt, out_c, in_c, v, tb * in_c, packed, u_n, m,
-                                         tb * out_c);
+            emx__f32_wino_gemm_4x8__simd(aa, nt, out_c, in_c, v, vs, packed, u_n, m, ms);
         else /* the other listed kernels, which the tests run this route through */
             for (size_t k = 0; k < aa; k++)
                 for (size_t r0 = 0; r0 < nt; r0 += (size_t)cfg->mr) {
                     const size_t mr = nt - r0 < (size_t)cfg->mr ? nt - r0 : (size_t)cfg->mr;
                     const emx__gemm_config *g = mr == 1 ? single : cfg;
-                    g->gemm(mr, out_c, in_c, v + (k * tb + r0) * in_c, in_c, packed + k * u_n,
-                            m + (k * tb + r0) * out_c, out_c, &none);
+                    g->gemm(mr, out_c, in_c, v + k * vs + r0 * in_c, in_c, packed + k * u_n,
+                            m + k * ms + r0 * out_c, out_c, &none);
                 }
         for (size_t t = 0; t < nt; t++) {
             const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
             const int ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
             if (mt == 4)
-                emx__wino4_output(s, m + t * out_c, tb * out_c, outs[img], sink, ty, tx, &params,
-                                  tail_act);
+                emx__wino4_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);
             else if (mt == 3)
-                emx__wino3_output(s, m + t * out_c, tb * out_c, outs[img], sink, ty, tx, &params,
-                                  tail_act);
+                emx__wino3_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);
             else
-                emx__wino2_output(s, m + t * out_c, tb * out_c, outs[img], sink, ty, tx, &params,
-                                  tail_act);
+                emx__wino2_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);
         }
     }
 }
