@@ -93,6 +93,10 @@ mutate wino-gemm-panel-stride src/kernels/f32-wino-gemm-4x8.c 's/const size_t pa
 mutate wino-bias-position src/kernels/f32-conv3x3-winograd.c 's/float \*b11 = packed \+ \(size_t\)\(a \+ 1\) \* u_n;/float *b11 = packed + (size_t)a * u_n;/' test-ops
 mutate wino4-input-fm4 src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_muladd\(x1, fm4, x3\)/emx_v4f_muladd(x1, fm4, x4)/' test-ops
 mutate wino-scratch-skew src/kernels/f32-conv3x3-winograd.c 's/2 \* EMX__WINO_SKEW\) \+/0) +/' test-ops
+# the two-pass (rows, then columns, in place) F(4x4)/F(3x3) transforms
+mutate wino4-input-column-stride src/kernels/f32-conv3x3-winograd.c 's/const size_t r1 = 6 \* v_stride;/const size_t r1 = 5 * v_stride;/' test-ops
+mutate wino4-output-row src/kernels/f32-conv3x3-winograd.c 's/const float \*mr = m \+ \(size_t\)r \* r1 \+ ch;(\s*)const emx_v4f t0 = emx_v4f_load\(mr\), t1 = emx_v4f_load\(mr \+ m_stride\);(\s*)const emx_v4f t2 = emx_v4f_load\(mr \+ 2 \* m_stride\);(\s*)const emx_v4f t3 = emx_v4f_load\(mr \+ 3 \* m_stride\);(\s*)const emx_v4f t4 = emx_v4f_load\(mr \+ 4 \* m_stride\);(\s*)const emx_v4f t5/const float *mr = m + (size_t)r * m_stride + ch;$1const emx_v4f t0 = emx_v4f_load(mr), t1 = emx_v4f_load(mr + m_stride);$2const emx_v4f t2 = emx_v4f_load(mr + 2 * m_stride);$3const emx_v4f t3 = emx_v4f_load(mr + 3 * m_stride);$4const emx_v4f t4 = emx_v4f_load(mr + 4 * m_stride);$5const emx_v4f t5/' test-ops
+mutate wino3-output-column src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_store\(mc, o0\), emx_v4f_store\(mc \+ r1, o1\), emx_v4f_store\(mc \+ 2 \* r1, o2\);/emx_v4f_store(mc, o0), emx_v4f_store(mc + r1, o2), emx_v4f_store(mc + 2 * r1, o1);/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
 mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops

@@ -152,6 +152,37 @@ uint64_t emx__wino_scratch_size(const emx__conv_shape *s)
            (uint64_t)s->in_c + (uint64_t)s->out_c;
 }
 
+/* F(3x3) and F(4x4) transforms run as two passes of 1-D transforms, rows then columns, through
+ * V (or M) in place, each pass a loop over channels: a pass keeps one line of a x 4 channels
+ * live (a loads, the 1-D transform, a stores). Done as one 2-D transform per 4 channels, the
+ * a x a intermediate (36 vectors for F(4x4)) outlives the 16 registers V8 has on x64, and its
+ * spills and the 36 reloaded pixel pointers took about as long as the arithmetic. */
+
+/* the a x a input patch at (y0, x0): pixel pointers, `zero` outside the image */
+static void emx__wino_patch(const emx__conv_shape *s, const float *in, const float *zero, int y0,
+                            int x0, int a, const float **p)
+{
+    for (int r = 0; r < a; r++)
+        for (int c = 0; c < a; c++) {
+            const int y = y0 + r, x = x0 + c;
+            p[r * a + c] = y >= 0 && y < s->in_h && x >= 0 && x < s->in_w
+                               ? in + ((size_t)y * s->in_w + x) * s->in_c
+                               : zero;
+        }
+}
+
+/* the m x m output pixels at (y0, x0): pointers, `sink` past the edge */
+static void emx__wino_out_pixels(const emx__conv_shape *s, float *out, float *sink, int y0, int x0,
+                                 int m, float **q)
+{
+    for (int r = 0; r < m; r++)
+        for (int c = 0; c < m; c++) {
+            const int y = y0 + r, x = x0 + c;
+            q[r * m + c] =
+                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
+        }
+}
+
 /* ---- F(2x2, 3x3) ---- */
 
 /* V for one tile: d = the 4x4 patch at input (y0, x0), rows/columns outside are zeros */
@@ -242,30 +273,32 @@ static void emx__wino3_input(const emx__conv_shape *s, const float *in, const fl
                              int x0, float *v, size_t v_stride)
 {
     const float *p[25];
-    for (int r = 0; r < 5; r++)
-        for (int c = 0; c < 5; c++) {
-            const int y = y0 + r, x = x0 + c;
-            p[r * 5 + c] = y >= 0 && y < s->in_h && x >= 0 && x < s->in_w
-                               ? in + ((size_t)y * s->in_w + x) * s->in_c
-                               : zero;
-        }
-    for (int ch = 0; ch < s->in_c; ch += 4) {
-        emx_v4f t[5][5];
-        for (int c = 0; c < 5; c++) { /* B^T d, column c */
-            const emx_v4f d0 = emx_v4f_load(p[c] + ch), d1 = emx_v4f_load(p[5 + c] + ch);
-            const emx_v4f d2 = emx_v4f_load(p[10 + c] + ch), d3 = emx_v4f_load(p[15 + c] + ch);
-            const emx_v4f d4 = emx_v4f_load(p[20 + c] + ch);
-            EMX__WINO3_BT(d0, d1, d2, d3, d4, t[0][c], t[1][c], t[2][c], t[3][c], t[4][c]);
-        }
-        for (int r = 0; r < 5; r++) { /* (B^T d) B, row r */
+    emx__wino_patch(s, in, zero, y0, x0, 5, p);
+    for (int r = 0; r < 5; r++) /* d B, patch row r, into V (r, 0..4) */
+        for (int ch = 0; ch < s->in_c; ch += 4) {
+            const float *const *pr = p + r * 5;
+            const emx_v4f d0 = emx_v4f_load(pr[0] + ch), d1 = emx_v4f_load(pr[1] + ch);
+            const emx_v4f d2 = emx_v4f_load(pr[2] + ch), d3 = emx_v4f_load(pr[3] + ch);
+            const emx_v4f d4 = emx_v4f_load(pr[4] + ch);
             emx_v4f o0, o1, o2, o3, o4;
-            EMX__WINO3_BT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], o0, o1, o2, o3, o4);
+            EMX__WINO3_BT(d0, d1, d2, d3, d4, o0, o1, o2, o3, o4);
             float *o = v + (size_t)r * 5 * v_stride + ch;
             emx_v4f_store(o, o0), emx_v4f_store(o + v_stride, o1);
             emx_v4f_store(o + 2 * v_stride, o2), emx_v4f_store(o + 3 * v_stride, o3);
             emx_v4f_store(o + 4 * v_stride, o4);
         }
-    }
+    for (int c = 0; c < 5; c++) /* B^T (d B), column c, in place */
+        for (int ch = 0; ch < s->in_c; ch += 4) {
+            float *o = v + (size_t)c * v_stride + ch;
+            const size_t r1 = 5 * v_stride;
+            const emx_v4f e0 = emx_v4f_load(o), e1 = emx_v4f_load(o + r1);
+            const emx_v4f e2 = emx_v4f_load(o + 2 * r1), e3 = emx_v4f_load(o + 3 * r1);
+            const emx_v4f e4 = emx_v4f_load(o + 4 * r1);
+            emx_v4f o0, o1, o2, o3, o4;
+            EMX__WINO3_BT(e0, e1, e2, e3, e4, o0, o1, o2, o3, o4);
+            emx_v4f_store(o, o0), emx_v4f_store(o + r1, o1), emx_v4f_store(o + 2 * r1, o2);
+            emx_v4f_store(o + 3 * r1, o3), emx_v4f_store(o + 4 * r1, o4);
+        }
 }
 
 /* A^T x for one column of 5: m0 + m1 + m2 + m3, m1 - m2 + 2m3, m1 + m2 + 4m3 + m4 */
@@ -277,36 +310,37 @@ static void emx__wino3_input(const emx__conv_shape *s, const float *in, const fl
         o2 = emx_v4f_add(emx_v4f_muladd(x3, emx_v4f_splat(4.0f), s12), x4);                        \
     } while (0)
 
-static void emx__wino3_output(const emx__conv_shape *s, const float *m, size_t m_stride, float *out,
+static void emx__wino3_output(const emx__conv_shape *s, float *m, size_t m_stride, float *out,
                               float *sink, int y0, int x0, const emx__minmax_params *params,
                               int tail_act)
 {
     float *q[9];
-    for (int r = 0; r < 3; r++)
-        for (int c = 0; c < 3; c++) {
-            const int y = y0 + r, x = x0 + c;
-            q[r * 3 + c] =
-                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
-        }
+    emx__wino_out_pixels(s, out, sink, y0, x0, 3, q);
     const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
-    for (int ch = 0; ch < s->out_c; ch += 4) {
-        emx_v4f t[3][5];
-        for (int c = 0; c < 5; c++) { /* A^T M, column c */
-            const float *mc = m + (size_t)c * m_stride + ch;
-            const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + 5 * m_stride);
-            const emx_v4f m2 = emx_v4f_load(mc + 10 * m_stride);
-            const emx_v4f m3 = emx_v4f_load(mc + 15 * m_stride);
-            const emx_v4f m4 = emx_v4f_load(mc + 20 * m_stride);
-            EMX__WINO3_AT(m0, m1, m2, m3, m4, t[0][c], t[1][c], t[2][c]);
-        }
-        for (int r = 0; r < 3; r++) {
+    const size_t r1 = 5 * m_stride;
+    for (int c = 0; c < 5; c++) /* A^T M, column c, into M rows 0..2 */
+        for (int ch = 0; ch < s->out_c; ch += 4) {
+            float *mc = m + (size_t)c * m_stride + ch;
+            const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + r1);
+            const emx_v4f m2 = emx_v4f_load(mc + 2 * r1), m3 = emx_v4f_load(mc + 3 * r1);
+            const emx_v4f m4 = emx_v4f_load(mc + 4 * r1);
             emx_v4f o0, o1, o2;
-            EMX__WINO3_AT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], o0, o1, o2);
+            EMX__WINO3_AT(m0, m1, m2, m3, m4, o0, o1, o2);
+            emx_v4f_store(mc, o0), emx_v4f_store(mc + r1, o1), emx_v4f_store(mc + 2 * r1, o2);
+        }
+    for (int r = 0; r < 3; r++) /* (A^T M) A, row r: the outputs */
+        for (int ch = 0; ch < s->out_c; ch += 4) {
+            const float *mr = m + (size_t)r * r1 + ch;
+            const emx_v4f t0 = emx_v4f_load(mr), t1 = emx_v4f_load(mr + m_stride);
+            const emx_v4f t2 = emx_v4f_load(mr + 2 * m_stride);
+            const emx_v4f t3 = emx_v4f_load(mr + 3 * m_stride);
+            const emx_v4f t4 = emx_v4f_load(mr + 4 * m_stride);
+            emx_v4f o0, o1, o2;
+            EMX__WINO3_AT(t0, t1, t2, t3, t4, o0, o1, o2);
             emx_v4f_store(q[r * 3] + ch, emx_v4f_min(emx_v4f_max(o0, vmin), vmax));
             emx_v4f_store(q[r * 3 + 1] + ch, emx_v4f_min(emx_v4f_max(o1, vmin), vmax));
             emx_v4f_store(q[r * 3 + 2] + ch, emx_v4f_min(emx_v4f_max(o2, vmin), vmax));
         }
-    }
     if (tail_act)
         for (int i = 0; i < 9; i++)
             if (q[i] != sink)
@@ -333,32 +367,33 @@ static void emx__wino4_input(const emx__conv_shape *s, const float *in, const fl
                              int x0, float *v, size_t v_stride)
 {
     const float *p[36];
-    for (int r = 0; r < 6; r++)
-        for (int c = 0; c < 6; c++) {
-            const int y = y0 + r, x = x0 + c;
-            p[r * 6 + c] = y >= 0 && y < s->in_h && x >= 0 && x < s->in_w
-                               ? in + ((size_t)y * s->in_w + x) * s->in_c
-                               : zero;
-        }
-    for (int ch = 0; ch < s->in_c; ch += 4) {
-        emx_v4f t[6][6];
-        for (int c = 0; c < 6; c++) { /* B^T d, column c */
-            const emx_v4f d0 = emx_v4f_load(p[c] + ch), d1 = emx_v4f_load(p[6 + c] + ch);
-            const emx_v4f d2 = emx_v4f_load(p[12 + c] + ch), d3 = emx_v4f_load(p[18 + c] + ch);
-            const emx_v4f d4 = emx_v4f_load(p[24 + c] + ch), d5 = emx_v4f_load(p[30 + c] + ch);
-            EMX__WINO4_BT(d0, d1, d2, d3, d4, d5, t[0][c], t[1][c], t[2][c], t[3][c], t[4][c],
-                          t[5][c]);
-        }
-        for (int r = 0; r < 6; r++) { /* (B^T d) B, row r */
+    emx__wino_patch(s, in, zero, y0, x0, 6, p);
+    for (int r = 0; r < 6; r++) /* d B, patch row r, into V (r, 0..5) */
+        for (int ch = 0; ch < s->in_c; ch += 4) {
+            const float *const *pr = p + r * 6;
+            const emx_v4f d0 = emx_v4f_load(pr[0] + ch), d1 = emx_v4f_load(pr[1] + ch);
+            const emx_v4f d2 = emx_v4f_load(pr[2] + ch), d3 = emx_v4f_load(pr[3] + ch);
+            const emx_v4f d4 = emx_v4f_load(pr[4] + ch), d5 = emx_v4f_load(pr[5] + ch);
             emx_v4f o0, o1, o2, o3, o4, o5;
-            EMX__WINO4_BT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], t[r][5], o0, o1, o2, o3, o4,
-                          o5);
+            EMX__WINO4_BT(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5);
             float *o = v + (size_t)r * 6 * v_stride + ch;
             emx_v4f_store(o, o0), emx_v4f_store(o + v_stride, o1);
             emx_v4f_store(o + 2 * v_stride, o2), emx_v4f_store(o + 3 * v_stride, o3);
             emx_v4f_store(o + 4 * v_stride, o4), emx_v4f_store(o + 5 * v_stride, o5);
         }
-    }
+    for (int c = 0; c < 6; c++) /* B^T (d B), column c, in place */
+        for (int ch = 0; ch < s->in_c; ch += 4) {
+            float *o = v + (size_t)c * v_stride + ch;
+            const size_t r1 = 6 * v_stride;
+            const emx_v4f e0 = emx_v4f_load(o), e1 = emx_v4f_load(o + r1);
+            const emx_v4f e2 = emx_v4f_load(o + 2 * r1), e3 = emx_v4f_load(o + 3 * r1);
+            const emx_v4f e4 = emx_v4f_load(o + 4 * r1), e5 = emx_v4f_load(o + 5 * r1);
+            emx_v4f o0, o1, o2, o3, o4, o5;
+            EMX__WINO4_BT(e0, e1, e2, e3, e4, e5, o0, o1, o2, o3, o4, o5);
+            emx_v4f_store(o, o0), emx_v4f_store(o + r1, o1), emx_v4f_store(o + 2 * r1, o2);
+            emx_v4f_store(o + 3 * r1, o3), emx_v4f_store(o + 4 * r1, o4);
+            emx_v4f_store(o + 5 * r1, o5);
+        }
 }
 
 /* A^T x for one column of 6: m0 + (m1+m2) + (m3+m4), (m1-m2) + 2(m3-m4), (m1+m2) + 4(m3+m4),
@@ -373,38 +408,40 @@ static void emx__wino4_input(const emx__conv_shape *s, const float *in, const fl
         o3 = emx_v4f_add(emx_v4f_muladd(d34, emx_v4f_splat(8.0f), d12), x5);                       \
     } while (0)
 
-static void emx__wino4_output(const emx__conv_shape *s, const float *m, size_t m_stride, float *out,
+static void emx__wino4_output(const emx__conv_shape *s, float *m, size_t m_stride, float *out,
                               float *sink, int y0, int x0, const emx__minmax_params *params,
                               int tail_act)
 {
     float *q[16];
-    for (int r = 0; r < 4; r++)
-        for (int c = 0; c < 4; c++) {
-            const int y = y0 + r, x = x0 + c;
-            q[r * 4 + c] =
-                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
-        }
+    emx__wino_out_pixels(s, out, sink, y0, x0, 4, q);
     const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
-    for (int ch = 0; ch < s->out_c; ch += 4) {
-        emx_v4f t[4][6];
-        for (int c = 0; c < 6; c++) { /* A^T M, column c */
-            const float *mc = m + (size_t)c * m_stride + ch;
-            const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + 6 * m_stride);
-            const emx_v4f m2 = emx_v4f_load(mc + 12 * m_stride);
-            const emx_v4f m3 = emx_v4f_load(mc + 18 * m_stride);
-            const emx_v4f m4 = emx_v4f_load(mc + 24 * m_stride);
-            const emx_v4f m5 = emx_v4f_load(mc + 30 * m_stride);
-            EMX__WINO4_AT(m0, m1, m2, m3, m4, m5, t[0][c], t[1][c], t[2][c], t[3][c]);
-        }
-        for (int r = 0; r < 4; r++) {
+    const size_t r1 = 6 * m_stride;
+    for (int c = 0; c < 6; c++) /* A^T M, column c, into M rows 0..3 */
+        for (int ch = 0; ch < s->out_c; ch += 4) {
+            float *mc = m + (size_t)c * m_stride + ch;
+            const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + r1);
+            const emx_v4f m2 = emx_v4f_load(mc + 2 * r1), m3 = emx_v4f_load(mc + 3 * r1);
+            const emx_v4f m4 = emx_v4f_load(mc + 4 * r1), m5 = emx_v4f_load(mc + 5 * r1);
             emx_v4f o0, o1, o2, o3;
-            EMX__WINO4_AT(t[r][0], t[r][1], t[r][2], t[r][3], t[r][4], t[r][5], o0, o1, o2, o3);
+            EMX__WINO4_AT(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3);
+            emx_v4f_store(mc, o0), emx_v4f_store(mc + r1, o1);
+            emx_v4f_store(mc + 2 * r1, o2), emx_v4f_store(mc + 3 * r1, o3);
+        }
+    for (int r = 0; r < 4; r++) /* (A^T M) A, row r: the outputs */
+        for (int ch = 0; ch < s->out_c; ch += 4) {
+            const float *mr = m + (size_t)r * r1 + ch;
+            const emx_v4f t0 = emx_v4f_load(mr), t1 = emx_v4f_load(mr + m_stride);
+            const emx_v4f t2 = emx_v4f_load(mr + 2 * m_stride);
+            const emx_v4f t3 = emx_v4f_load(mr + 3 * m_stride);
+            const emx_v4f t4 = emx_v4f_load(mr + 4 * m_stride);
+            const emx_v4f t5 = emx_v4f_load(mr + 5 * m_stride);
+            emx_v4f o0, o1, o2, o3;
+            EMX__WINO4_AT(t0, t1, t2, t3, t4, t5, o0, o1, o2, o3);
             emx_v4f_store(q[r * 4] + ch, emx_v4f_min(emx_v4f_max(o0, vmin), vmax));
             emx_v4f_store(q[r * 4 + 1] + ch, emx_v4f_min(emx_v4f_max(o1, vmin), vmax));
             emx_v4f_store(q[r * 4 + 2] + ch, emx_v4f_min(emx_v4f_max(o2, vmin), vmax));
             emx_v4f_store(q[r * 4 + 3] + ch, emx_v4f_min(emx_v4f_max(o3, vmin), vmax));
         }
-    }
     if (tail_act)
         for (int i = 0; i < 16; i++)
             if (q[i] != sink)
