@@ -89,7 +89,7 @@ mutate wino3-input src/kernels/f32-conv3x3-winograd.c 's/o2 = emx_v4f_muladd\(em
 # issue 20, session 8: the Winograd block GEMM (f32-wino-gemm-4x8.c), the bias in U_(1,1), the fused B^T
 mutate wino-gemm-row-alias src/kernels/f32-wino-gemm-4x8.c 's/const float \*a2 = mr < 3 \? a1 : a1 \+ kc;\n(\s*)float \*c2 = mr < 3/const float *a2 = mr < 2 ? a1 : a1 + kc;\n$1float *c2 = mr < 2/' test-ops
 mutate wino-gemm-tail-4 src/kernels/f32-wino-gemm-4x8.c 's/if \(nc - n >= EMX_GEMM_NR\)/if (nc - n >= 4)/' test-ops
-mutate wino-gemm-panel-stride src/kernels/f32-wino-gemm-4x8.c 's/const size_t panel = EMX_GEMM_NR \* \(1 \+ kc\);/const size_t panel = EMX_GEMM_NR * kc;/' test-ops
+mutate wino-gemm-panel-stride src/kernels/f32-wino-gemm-4x8.c 's/const size_t panel = EMX_GEMM_NR \* \(1 \+ kc\),/const size_t panel = EMX_GEMM_NR * kc,/' test-ops
 mutate wino-bias-position src/kernels/f32-conv3x3-winograd.c 's/float \*b11 = packed \+ \(size_t\)\(a \+ 1\) \* u_n;/float *b11 = packed + (size_t)a * u_n;/' test-ops
 mutate wino4-input-fm4 src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_muladd\(x1, fm4, x3\)/emx_v4f_muladd(x1, fm4, x4)/' test-ops
 mutate wino-scratch-skew src/kernels/f32-conv3x3-winograd.c 's/2 \* EMX__WINO_SKEW\) \+/0) +/' test-ops
@@ -97,6 +97,11 @@ mutate wino-scratch-skew src/kernels/f32-conv3x3-winograd.c 's/2 \* EMX__WINO_SK
 mutate wino4-input-column-stride src/kernels/f32-conv3x3-winograd.c 's/const size_t r1 = 6 \* v_stride;/const size_t r1 = 5 * v_stride;/' test-ops
 mutate wino4-output-row src/kernels/f32-conv3x3-winograd.c 's/const float \*mr = m \+ \(size_t\)r \* r1 \+ ch;(\s*)const emx_v4f t0 = emx_v4f_load\(mr\), t1 = emx_v4f_load\(mr \+ m_stride\);(\s*)const emx_v4f t2 = emx_v4f_load\(mr \+ 2 \* m_stride\);(\s*)const emx_v4f t3 = emx_v4f_load\(mr \+ 3 \* m_stride\);(\s*)const emx_v4f t4 = emx_v4f_load\(mr \+ 4 \* m_stride\);(\s*)const emx_v4f t5/const float *mr = m + (size_t)r * m_stride + ch;$1const emx_v4f t0 = emx_v4f_load(mr), t1 = emx_v4f_load(mr + m_stride);$2const emx_v4f t2 = emx_v4f_load(mr + 2 * m_stride);$3const emx_v4f t3 = emx_v4f_load(mr + 3 * m_stride);$4const emx_v4f t4 = emx_v4f_load(mr + 4 * m_stride);$5const emx_v4f t5/' test-ops
 mutate wino3-output-column src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_store\(mc, o0\), emx_v4f_store\(mc \+ r1, o1\), emx_v4f_store\(mc \+ 2 \* r1, o2\);/emx_v4f_store(mc, o0), emx_v4f_store(mc + r1, o2), emx_v4f_store(mc + 2 * r1, o1);/' test-ops
+# the 1- or 2-row leftovers of the Winograd block GEMM, two panels at a time
+mutate wino-gemm-2x16-tail src/kernels/f32-wino-gemm-4x8.c 's/if \(nc - n >= 2 \* EMX_GEMM_NR\)\n(\s*)emx_v4f_store\(c1/if (nc - n >= EMX_GEMM_NR)\n$1emx_v4f_store(c1/' test-ops
+mutate wino-gemm-2x16-pairs src/kernels/f32-wino-gemm-4x8.c 's/for \(; n \+ EMX_GEMM_NR < nc; n \+= 2 \* EMX_GEMM_NR\)/for (; n + EMX_GEMM_NR <= nc; n += 2 * EMX_GEMM_NR)/' test-ops
+mutate wino-gemm-2x16-alias src/kernels/f32-wino-gemm-4x8.c 's/const float \*a1 = mr < 2 \? a0 : a0 \+ kc;\n(\s*)float \*c1 = mr < 2 \? c0 : c0 \+ nc;\n(\s*)const float \*wq/const float *a1 = a0 + kc;\n$1float *c1 = c0 + nc;\n$2const float *wq/' test-ops
+mutate wino-gemm-rest-3 src/kernels/f32-wino-gemm-4x8.c 's/if \(rest == 3\)\n/if (rest == 3 \&\& 0)\n/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
 mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops
