@@ -102,6 +102,12 @@ mutate wino-gemm-2x16-tail src/kernels/f32-wino-gemm-4x8.c 's/if \(nc - n >= 2 \
 mutate wino-gemm-2x16-pairs src/kernels/f32-wino-gemm-4x8.c 's/for \(; n \+ EMX_GEMM_NR < nc; n \+= 2 \* EMX_GEMM_NR\)/for (; n + EMX_GEMM_NR <= nc; n += 2 * EMX_GEMM_NR)/' test-ops
 mutate wino-gemm-2x16-alias src/kernels/f32-wino-gemm-4x8.c 's/const float \*a1 = mr < 2 \? a0 : a0 \+ kc;\n(\s*)float \*c1 = mr < 2 \? c0 : c0 \+ nc;\n(\s*)const float \*wq/const float *a1 = a0 + kc;\n$1float *c1 = c0 + nc;\n$2const float *wq/' test-ops
 mutate wino-gemm-rest-3 src/kernels/f32-wino-gemm-4x8.c 's/if \(rest == 3\)\n/if (rest == 3 \&\& 0)\n/' test-ops
+# F(6x6, 3x3) (f32-conv3x3-winograd.c): its B^T, A^T, G and two-pass transforms
+mutate wino6-input src/kernels/f32-conv3x3-winograd.c 's/k21_4, emx_v4f_sub\(x7, x1\)\);/k21_4, emx_v4f_sub(x7, x2));/' test-ops
+mutate wino6-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(32.0f\), d12\)\),([\s\\]*)x7\);/emx_v4f_splat(32.0f), d12)),$1x6);/' test-ops
+mutate wino6-weights src/kernels/f32-conv3x3-winograd.c 's/\{ 32.0 \/ 45, -16.0 \/ 45, 8.0 \/ 45 \}/{ 32.0 \/ 45, 16.0 \/ 45, 8.0 \/ 45 }/' test-ops
+mutate wino6-input-column-stride src/kernels/f32-conv3x3-winograd.c 's/const size_t r1 = 8 \* v_stride;/const size_t r1 = 7 * v_stride;/' test-ops
+mutate wino6-output-row src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_store\(q\[r \* 6 \+ c\] \+ ch/emx_v4f_store(q[c * 6 + r] + ch/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
 mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops

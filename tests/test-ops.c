@@ -206,7 +206,7 @@ static void test_conv(void)
      * wherever emx__wino_tile picks them (out_c >= 16), then the same shapes forced through
      * F(2x2). */
     static const int wino_ic[] = { 8, 12, 16, 20, 32, 40 }, wino_oc[] = { 4, 8, 12, 20, 36, 16 };
-    int n_wino = 0, n_tile[5] = { 0, 0, 0, 0, 0 };
+    int n_wino = 0, n_tile[7] = { 0, 0, 0, 0, 0, 0, 0 };
     for (int f4 = 1; f4 >= 0; f4--) {
         emx__wino_f4_enabled = f4;
         for (int h = 2; h <= 13; h++)
@@ -223,10 +223,25 @@ static void test_conv(void)
                 }
     }
     emx__wino_f4_enabled = 1;
-    printf("winograd: %d convs: %d F(2x2), %d F(3x3), %d F(4x4)\n", n_wino, n_tile[2], n_tile[3],
-           n_tile[4]);
+    /* F(6x6) wherever emx__wino_tile picks it (maps from 12x12 with out_c >= 16 where it saves
+     * 20% of F(4x4)'s rows: 12, 17, 18, 23, 24, ...): tiles cut at the bottom and right edges,
+     * blocks of 8 tiles with partial last ones, channel counts around the NR panel */
+    static const int f6_oc[] = { 16, 20, 36, 24 };
+    for (int h = 12; h <= 24; h++)
+        for (int w = 12; w <= 30; w++)
+            for (int i = 0; i < 6; i++) {
+                const int ic = wino_ic[i], oc = f6_oc[(h + w + i) % 4];
+                make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, (emx__act)((h + w + i) % 6));
+                if (!emx__wino_applies(&s) || emx__wino_tile(&s) != 6)
+                    continue;
+                n_tile[6]++;
+                check_conv(&s, (w + i) % 3 != 0);
+                n_wino++;
+            }
+    printf("winograd: %d convs: %d F(2x2), %d F(3x3), %d F(4x4), %d F(6x6)\n", n_wino, n_tile[2],
+           n_tile[3], n_tile[4], n_tile[6]);
     CHECK(n_wino >= 1000);
-    CHECK(n_tile[3] >= 40 && n_tile[4] >= 40);
+    CHECK(n_tile[3] >= 40 && n_tile[4] >= 40 && n_tile[6] >= 40);
     /* Depthwise 3x3 (f32-dwconv-minmax.c's unrolled path): channel counts below, at and
      * around the 4-channel blocks (the overlapping last block of 5, 6, 7, 9, 42, 43), widths
      * and heights from 1 (every pixel an edge) up past the two-pixel interior loop, strides

@@ -1,8 +1,8 @@
 /* f32-conv3x3-winograd.c - 3x3, stride 1, "same" convolutions as Winograd F(m x m, 3x3)
- * (Lavin & Gray 2015), m = 2, 3 or 4: each m x m block of outputs ("tile") reads an a x a input
- * patch (a = m + 2) and costs a^2 multiply-adds per (in_c, out_c) pair instead of 9 m^2:
+ * (Lavin & Gray 2015), m = 2, 3, 4 or 6: each m x m block of outputs ("tile") reads an a x a
+ * input patch (a = m + 2) and costs a^2 multiply-adds per (in_c, out_c) pair instead of 9 m^2:
  * 16 for 4 outputs with F(2x2) (2.25x fewer than direct), 25 for 9 with F(3x3) (3.24x), 36 for
- * 16 with F(4x4) (4x). XNNPACK (and so TF.js) runs these layers as direct igemm; this is where
+ * 16 with F(4x4) (4x), 64 for 36 with F(6x6) (5.06x). XNNPACK (and so TF.js) runs these layers as direct igemm; this is where
  * our core gets ahead of it on VGG/ResNet-style members.
  *
  *   U_k = (G g G^T)_k     a^2 matrices [in_c][out_c], transformed (in double) and packed at
@@ -14,19 +14,20 @@
  *   y   = A^T M A         the m x m outputs, with the min/max clamp fused (relu, relu6)
  *
  * Tiles are processed in blocks (16 tiles for F(2x2) and F(3x3), 12 for F(4x4): a 12x12 map's
- * 9 tiles then make one block, not 8 + 1) so V and M for one block stay in L1/L2 while each U_k
+ * 9 tiles then make one block, not 8 + 1; 8 for F(6x6)) so V and M for one block stay in L1/L2 while each U_k
  * (in_c x out_c floats) is reused by every row of the block. Transforms run over 4 channels at
  * a time (NHWC: a pixel's channels are contiguous), hence in_c and out_c must be multiples of 4.
  *
  * Which m (emx__wino_tile): the one with the fewest GEMM rows (a^2 per tile, tiles cut at the
  * right/bottom edges counted whole), F(4x4) only when it saves 40% over F(2x2) and F(3x3) 25%
  * (their transforms cost more per output), and F(2x2) below 16 output channels, where the
- * transforms weigh most (measured in tests/bench/bench-kernels.c): 48x48, 24x24 and 12x12 maps
- * get F(4x4), 6x6 ones F(3x3) (4 tiles exactly, where F(4x4) would compute 8x8). Accuracy:
- * F(2x2)'s transforms only add, subtract and halve; F(3x3) (points 0, +-1, 2) and F(4x4)
- * (0, +-1, +-2) have factors up to 8 and 1/24, which costs about one decimal digit: max |diff|
- * on the golden nets' probabilities stays at ~1e-7 to 2e-7 (tests/test-golden.c prints it),
- * against the 1e-4 the tests demand. */
+ * transforms weigh most (measured in tests/bench/bench-kernels.c); F(6x6) from 12x12 maps up
+ * where it saves 20% of F(4x4)'s rows: 48x48, 24x24 and 12x12 maps get F(6x6) (8-13% less time
+ * per layer than F(4x4), relaxed SIMD, session 8), 6x6 ones F(3x3) (4 tiles exactly). Accuracy:
+ * F(2x2)'s transforms only add, subtract and halve; F(3x3) (points 0, +-1, 2), F(4x4)
+ * (0, +-1, +-2) and F(6x6) (0, +-1, +-2, +-1/2) have factors up to 32 and 1/90, which costs
+ * about one decimal digit: max |diff| on the golden nets' probabilities stays at ~1e-7 to
+ * 4e-7 (tests/test-golden.c prints it), against the 1e-4 the tests demand. */
 #include "kernels.h"
 #include "simd/simd.h"
 
@@ -35,6 +36,7 @@
 
 int emx__wino_enabled = 1;
 int emx__wino_f4_enabled = 1;
+int emx__wino_f6_enabled = 1;
 
 int emx__wino_applies(const emx__conv_shape *s)
 {
@@ -49,7 +51,7 @@ int emx__wino_applies(const emx__conv_shape *s)
            s->in_c >= 8 && s->out_h >= 2 && s->out_w >= 2;
 }
 
-/* m: 2 or 4. F(4x4) when its GEMM rows (36 per tile of 16 outputs) are at most 60% of
+/* m: 2, 3, 4 or 6. F(4x4) when its GEMM rows (36 per tile of 16 outputs) are at most 60% of
  * F(2x2)'s (16 per tile of 4): on exact multiples of 4 that ratio is 56%, on a 6x6 map 100%. */
 int emx__wino_tile(const emx__conv_shape *s)
 {
@@ -58,6 +60,12 @@ int emx__wino_tile(const emx__conv_shape *s)
     const uint64_t h = (uint64_t)s->out_h, w = (uint64_t)s->out_w;
     const uint64_t r2 = 16 * ((h + 1) / 2) * ((w + 1) / 2), r3 = 25 * ((h + 2) / 3) * ((w + 2) / 3);
     const uint64_t r4 = 36 * ((h + 3) / 4) * ((w + 3) / 4);
+    const uint64_t r6 = 64 * ((h + 5) / 6) * ((w + 5) / 6);
+    /* F(6x6) from 12x12 maps up, when it saves 20% of F(4x4)'s rows (exact multiples of 12:
+     * 21%); not on 6x6 maps, where F(3x3) stays: one F(6x6) tile per view would stream 64
+     * weight matrices (4.2 MB for 128 x 128 channels) for 2 GEMM rows */
+    if (emx__wino_f6_enabled && h >= 12 && w >= 12 && r6 * 10 <= r4 * 8 && r4 * 10 <= r2 * 6)
+        return 6;
     if (r4 * 10 <= r2 * 6)
         return 4;
     return r3 * 4 <= r2 * 3 ? 3 : 2;
@@ -65,7 +73,9 @@ int emx__wino_tile(const emx__conv_shape *s)
 
 static int emx__wino_tb(int m)
 {
-    return m == 4 ? 12 : 16; /* tiles per block: a multiple of every MR listed */
+    /* tiles per block: a multiple of every MR listed; F(6x6)'s 64 matrices of V and M per
+     * block stay within 128 KB each at 64 channels */
+    return m == 6 ? 8 : m == 4 ? 12 : 16;
 }
 
 /* one U_k: out_c channels over in_c rows in the GEMM micro-kernels' packed layout */
@@ -97,16 +107,29 @@ static const double emx__wino_g4[6][3] = { { 0.25, 0, 0 },
                                            { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
                                            { 0, 0, 1 } };
 
+/* F(6x6, 3x3), points 0, +-1, +-2, +-1/2 (NNPACK's, wincnn's) */
+static const double emx__wino_g6[8][3] = { { 1, 0, 0 },
+                                           { -2.0 / 9, -2.0 / 9, -2.0 / 9 },
+                                           { -2.0 / 9, 2.0 / 9, -2.0 / 9 },
+                                           { 1.0 / 90, 1.0 / 45, 2.0 / 45 },
+                                           { 1.0 / 90, -1.0 / 45, 2.0 / 45 },
+                                           { 32.0 / 45, 16.0 / 45, 8.0 / 45 },
+                                           { 32.0 / 45, -16.0 / 45, 8.0 / 45 },
+                                           { 0, 0, 1 } };
+
 void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias, float *packed)
 {
     const int ic_n = s->in_c, oc_n = s->out_c, a = emx__wino_tile(s) + 2;
-    const double(*G)[3] = a == 6 ? emx__wino_g4 : a == 5 ? emx__wino_g3 : emx__wino_g2;
+    const double(*G)[3] = a == 8   ? emx__wino_g6
+                          : a == 6 ? emx__wino_g4
+                          : a == 5 ? emx__wino_g3
+                                   : emx__wino_g2;
     const size_t u_n = (size_t)emx__wino_u_size(s); /* fits: the plan allocated it */
     memset(packed, 0, (size_t)(a * a) * u_n * sizeof(float));
     for (int oc = 0; oc < oc_n; oc++)
         for (int ic = 0; ic < ic_n; ic++) {
             const float *g = weight + ((size_t)oc * ic_n + ic) * 9;
-            double gg[6][3];
+            double gg[8][3];
             for (int r = 0; r < a; r++) /* G g */
                 for (int c = 0; c < 3; c++)
                     gg[r][c] = G[r][0] * g[c] + G[r][1] * g[3 + c] + G[r][2] * g[6 + c];
@@ -448,6 +471,136 @@ static void emx__wino4_output(const emx__conv_shape *s, float *m, size_t m_strid
                 emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
 }
 
+/* ---- F(6x6, 3x3): 8x8 patches, 64 GEMM rows per 36 outputs (F(4x4): 81 per 36) ---- */
+
+/* B^T x for one line of 8:
+ *   x0 - x6 + 21/4 (x4 - x2),  x7 - x1 + 21/4 (x3 - x5),
+ *   (x2 + x6 - 17/4 x4) +- (x1 + x5 - 17/4 x3),
+ *   (x6 + x2/4 - 5/4 x4) +- (x1/2 - 5/2 x3 + 2 x5),
+ *   (x6 + 4 x2 - 5 x4) +- (2 x1 - 5/2 x3 + x5/2) */
+#define EMX__WINO6_BT(x0, x1, x2, x3, x4, x5, x6, x7, o0, o1, o2, o3, o4, o5, o6, o7)              \
+    do {                                                                                           \
+        const emx_v4f k21_4 = emx_v4f_splat(5.25f), km17_4 = emx_v4f_splat(-4.25f);                \
+        const emx_v4f km5_2 = emx_v4f_splat(-2.5f), km5_4 = emx_v4f_splat(-1.25f);                 \
+        const emx_v4f k1_2 = emx_v4f_splat(0.5f), k1_4 = emx_v4f_splat(0.25f);                     \
+        const emx_v4f k2 = emx_v4f_splat(2.0f), k4 = emx_v4f_splat(4.0f);                          \
+        const emx_v4f km5 = emx_v4f_splat(-5.0f);                                                  \
+        o0 = emx_v4f_muladd(emx_v4f_sub(x4, x2), k21_4, emx_v4f_sub(x0, x6));                      \
+        o7 = emx_v4f_muladd(emx_v4f_sub(x3, x5), k21_4, emx_v4f_sub(x7, x1));                      \
+        const emx_v4f e12 = emx_v4f_muladd(x4, km17_4, emx_v4f_add(x2, x6));                       \
+        const emx_v4f f12 = emx_v4f_muladd(x3, km17_4, emx_v4f_add(x1, x5));                       \
+        o1 = emx_v4f_add(e12, f12), o2 = emx_v4f_sub(e12, f12);                                    \
+        const emx_v4f e34 = emx_v4f_muladd(x2, k1_4, emx_v4f_muladd(x4, km5_4, x6));               \
+        const emx_v4f f34 =                                                                        \
+            emx_v4f_muladd(x1, k1_2, emx_v4f_muladd(x3, km5_2, emx_v4f_mul(x5, k2)));              \
+        o3 = emx_v4f_add(e34, f34), o4 = emx_v4f_sub(e34, f34);                                    \
+        const emx_v4f e56 = emx_v4f_muladd(x2, k4, emx_v4f_muladd(x4, km5, x6));                   \
+        const emx_v4f f56 =                                                                        \
+            emx_v4f_muladd(x1, k2, emx_v4f_muladd(x3, km5_2, emx_v4f_mul(x5, k1_2)));              \
+        o5 = emx_v4f_add(e56, f56), o6 = emx_v4f_sub(e56, f56);                                    \
+    } while (0)
+
+static void emx__wino6_input(const emx__conv_shape *s, const float *in, const float *zero, int y0,
+                             int x0, float *v, size_t v_stride)
+{
+    const float *p[64];
+    emx__wino_patch(s, in, zero, y0, x0, 8, p);
+    for (int r = 0; r < 8; r++) /* d B, patch row r, into V (r, 0..7) */
+        for (int ch = 0; ch < s->in_c; ch += 4) {
+            const float *const *pr = p + r * 8;
+            const emx_v4f d0 = emx_v4f_load(pr[0] + ch), d1 = emx_v4f_load(pr[1] + ch);
+            const emx_v4f d2 = emx_v4f_load(pr[2] + ch), d3 = emx_v4f_load(pr[3] + ch);
+            const emx_v4f d4 = emx_v4f_load(pr[4] + ch), d5 = emx_v4f_load(pr[5] + ch);
+            const emx_v4f d6 = emx_v4f_load(pr[6] + ch), d7 = emx_v4f_load(pr[7] + ch);
+            emx_v4f o0, o1, o2, o3, o4, o5, o6, o7;
+            EMX__WINO6_BT(d0, d1, d2, d3, d4, d5, d6, d7, o0, o1, o2, o3, o4, o5, o6, o7);
+            float *o = v + (size_t)r * 8 * v_stride + ch;
+            emx_v4f_store(o, o0), emx_v4f_store(o + v_stride, o1);
+            emx_v4f_store(o + 2 * v_stride, o2), emx_v4f_store(o + 3 * v_stride, o3);
+            emx_v4f_store(o + 4 * v_stride, o4), emx_v4f_store(o + 5 * v_stride, o5);
+            emx_v4f_store(o + 6 * v_stride, o6), emx_v4f_store(o + 7 * v_stride, o7);
+        }
+    for (int c = 0; c < 8; c++) /* B^T (d B), column c, in place */
+        for (int ch = 0; ch < s->in_c; ch += 4) {
+            float *o = v + (size_t)c * v_stride + ch;
+            const size_t r1 = 8 * v_stride;
+            const emx_v4f e0 = emx_v4f_load(o), e1 = emx_v4f_load(o + r1);
+            const emx_v4f e2 = emx_v4f_load(o + 2 * r1), e3 = emx_v4f_load(o + 3 * r1);
+            const emx_v4f e4 = emx_v4f_load(o + 4 * r1), e5 = emx_v4f_load(o + 5 * r1);
+            const emx_v4f e6 = emx_v4f_load(o + 6 * r1), e7 = emx_v4f_load(o + 7 * r1);
+            emx_v4f o0, o1, o2, o3, o4, o5, o6, o7;
+            EMX__WINO6_BT(e0, e1, e2, e3, e4, e5, e6, e7, o0, o1, o2, o3, o4, o5, o6, o7);
+            emx_v4f_store(o, o0), emx_v4f_store(o + r1, o1), emx_v4f_store(o + 2 * r1, o2);
+            emx_v4f_store(o + 3 * r1, o3), emx_v4f_store(o + 4 * r1, o4);
+            emx_v4f_store(o + 5 * r1, o5), emx_v4f_store(o + 6 * r1, o6);
+            emx_v4f_store(o + 7 * r1, o7);
+        }
+}
+
+/* A^T x for one line of 8: with s_ij = xi + xj, d_ij = xi - xj,
+ *   x0 + s12 + s34 + s56,  d12 + 2 d34 + d56/2,  s12 + 4 s34 + s56/4,  d12 + 8 d34 + d56/8,
+ *   s12 + 16 s34 + s56/16,  d12 + 32 d34 + d56/32 + x7 */
+#define EMX__WINO6_AT(x0, x1, x2, x3, x4, x5, x6, x7, o0, o1, o2, o3, o4, o5)                      \
+    do {                                                                                           \
+        const emx_v4f s12 = emx_v4f_add(x1, x2), d12 = emx_v4f_sub(x1, x2);                        \
+        const emx_v4f s34 = emx_v4f_add(x3, x4), d34 = emx_v4f_sub(x3, x4);                        \
+        const emx_v4f s56 = emx_v4f_add(x5, x6), d56 = emx_v4f_sub(x5, x6);                        \
+        o0 = emx_v4f_add(emx_v4f_add(x0, s12), emx_v4f_add(s34, s56));                             \
+        o1 = emx_v4f_muladd(d56, emx_v4f_splat(0.5f),                                              \
+                            emx_v4f_muladd(d34, emx_v4f_splat(2.0f), d12));                        \
+        o2 = emx_v4f_muladd(s56, emx_v4f_splat(0.25f),                                             \
+                            emx_v4f_muladd(s34, emx_v4f_splat(4.0f), s12));                        \
+        o3 = emx_v4f_muladd(d56, emx_v4f_splat(0.125f),                                            \
+                            emx_v4f_muladd(d34, emx_v4f_splat(8.0f), d12));                        \
+        o4 = emx_v4f_muladd(s56, emx_v4f_splat(0.0625f),                                           \
+                            emx_v4f_muladd(s34, emx_v4f_splat(16.0f), s12));                       \
+        o5 = emx_v4f_add(emx_v4f_muladd(d56, emx_v4f_splat(0.03125f),                              \
+                                        emx_v4f_muladd(d34, emx_v4f_splat(32.0f), d12)),           \
+                         x7);                                                                      \
+    } while (0)
+
+static void emx__wino6_output(const emx__conv_shape *s, float *m, size_t m_stride, float *out,
+                              float *sink, int y0, int x0, const emx__minmax_params *params,
+                              int tail_act)
+{
+    float *q[36];
+    emx__wino_out_pixels(s, out, sink, y0, x0, 6, q);
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    const size_t r1 = 8 * m_stride;
+    for (int c = 0; c < 8; c++) /* A^T M, column c, into M rows 0..5 */
+        for (int ch = 0; ch < s->out_c; ch += 4) {
+            float *mc = m + (size_t)c * m_stride + ch;
+            const emx_v4f m0 = emx_v4f_load(mc), m1 = emx_v4f_load(mc + r1);
+            const emx_v4f m2 = emx_v4f_load(mc + 2 * r1), m3 = emx_v4f_load(mc + 3 * r1);
+            const emx_v4f m4 = emx_v4f_load(mc + 4 * r1), m5 = emx_v4f_load(mc + 5 * r1);
+            const emx_v4f m6 = emx_v4f_load(mc + 6 * r1), m7 = emx_v4f_load(mc + 7 * r1);
+            emx_v4f o0, o1, o2, o3, o4, o5;
+            EMX__WINO6_AT(m0, m1, m2, m3, m4, m5, m6, m7, o0, o1, o2, o3, o4, o5);
+            emx_v4f_store(mc, o0), emx_v4f_store(mc + r1, o1), emx_v4f_store(mc + 2 * r1, o2);
+            emx_v4f_store(mc + 3 * r1, o3), emx_v4f_store(mc + 4 * r1, o4);
+            emx_v4f_store(mc + 5 * r1, o5);
+        }
+    for (int r = 0; r < 6; r++) /* (A^T M) A, row r: the outputs */
+        for (int ch = 0; ch < s->out_c; ch += 4) {
+            const float *mr = m + (size_t)r * r1 + ch;
+            const emx_v4f t0 = emx_v4f_load(mr), t1 = emx_v4f_load(mr + m_stride);
+            const emx_v4f t2 = emx_v4f_load(mr + 2 * m_stride);
+            const emx_v4f t3 = emx_v4f_load(mr + 3 * m_stride);
+            const emx_v4f t4 = emx_v4f_load(mr + 4 * m_stride);
+            const emx_v4f t5 = emx_v4f_load(mr + 5 * m_stride);
+            const emx_v4f t6 = emx_v4f_load(mr + 6 * m_stride);
+            const emx_v4f t7 = emx_v4f_load(mr + 7 * m_stride);
+            emx_v4f o[6];
+            EMX__WINO6_AT(t0, t1, t2, t3, t4, t5, t6, t7, o[0], o[1], o[2], o[3], o[4], o[5]);
+            for (int c = 0; c < 6; c++)
+                emx_v4f_store(q[r * 6 + c] + ch, emx_v4f_min(emx_v4f_max(o[c], vmin), vmax));
+        }
+    if (tail_act)
+        for (int i = 0; i < 36; i++)
+            if (q[i] != sink)
+                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+}
+
 /* n images (1 or 2: flip test-time augmentation's two views) through the same weights: their
  * tiles are numbered one image after the other and share the blocks, so each U_k is streamed
  * from memory once for both and the blocks are fuller (two 6x6 maps: 8 F(3x3) tiles in one
@@ -472,7 +625,9 @@ void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *singl
         for (size_t t = 0; t < nt; t++) {
             const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
             const int ty = mt * (ti / tiles_w) - 1, tx = mt * (ti % tiles_w) - 1;
-            if (mt == 4)
+            if (mt == 6)
+                emx__wino6_input(s, ins[img], zero, ty, tx, v + t * in_c, vs);
+            else if (mt == 4)
                 emx__wino4_input(s, ins[img], zero, ty, tx, v + t * in_c, vs);
             else if (mt == 3)
                 emx__wino3_input(s, ins[img], zero, ty, tx, v + t * in_c, vs);
@@ -492,7 +647,9 @@ void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *singl
         for (size_t t = 0; t < nt; t++) {
             const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
             const int ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
-            if (mt == 4)
+            if (mt == 6)
+                emx__wino6_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);
+            else if (mt == 4)
                 emx__wino4_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);
             else if (mt == 3)
                 emx__wino3_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);

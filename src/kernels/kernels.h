@@ -102,6 +102,8 @@ int emx__wino_applies(const emx__conv_shape *s);
  * emx__wino_f4_enabled = 0 (tests, benchmarks) forces 2; the same rule as above about
  * changing it between packing and running applies. */
 extern int emx__wino_f4_enabled;
+/* emx__wino_f6_enabled = 0 (tests, benchmarks) keeps F(6x6) out: F(4x4) or less */
+extern int emx__wino_f6_enabled;
 int emx__wino_tile(const emx__conv_shape *s);
 uint64_t emx__wino_packed_size(const emx__conv_shape *s);
 void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias,
