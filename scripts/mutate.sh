@@ -76,7 +76,14 @@ mutate dw-tile-right-column src/kernels/f32-dwconv-minmax.c 's/a1 = emx_v4f_mula
 mutate dw-tile-lower-row src/kernels/f32-dwconv-minmax.c 's/b0 = emx_v4f_muladd\(x, w\[\(j - S\) \* 3 \+ k\], b0\);/b0 = emx_v4f_muladd(x, w[(j - 1) * 3 + k], b0);/' test-ops
 mutate dw-edge-left-taps src/kernels/f32-dwconv-minmax.c 's/emx_v4f vb = emx_v4f_mul\(emx_v4f_load\(r0\), w\[1\]\);/emx_v4f vb = emx_v4f_mul(emx_v4f_load(r0), w[0]);/' test-ops
 mutate dw-edge-right-taps src/kernels/f32-dwconv-minmax.c 's/va = emx_v4f_muladd\(emx_v4f_load\(r2 \+ off\), w\[6\], va\);/va = emx_v4f_muladd(emx_v4f_load(r2 + off), w[7], va);/' test-ops
-mutate dw-cinner-lower-rows src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_inner\(r\[S\] \+ ch, r\[S \+ 1\] \+ ch, r\[S \+ 2\] \+ ch,/emx__dw3x3_inner(r[1] + ch, r[2] + ch, r[3] + ch,/' test-ops
+mutate dw-cinner-lower-rows src/kernels/f32-dwconv-minmax.c 's/t_\[j_\] = r\[j_\] \+ off_ \+ ch;/t_[j_] = r[j_ % 3] + off_ + ch;/' test-ops
+mutate dw-cinner-single-row src/kernels/f32-dwconv-minmax.c 's/r\[1\] \+ off_ \+ ch, r\[2\] \+ off_ \+ ch,/r[1] + off_ + ch, r[1] + off_ + ch,/' test-ops
+mutate dw-tile-skip-column src/kernels/f32-dwconv-minmax.c 's/emx_v4f_load\(r\[j\] \+ \(size_t\)\(k - klo\) \* cs\)/emx_v4f_load(r[j] + (size_t)k * cs)/' test-ops
+mutate dw-walk-left-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 1, S \+ 2, \(size_t\)\(ix_ \+ 1\), tx_\)/TILE(S, 1, S + 2, (size_t)(ix_ + 2), tx_)/' test-ops
+mutate dw-walk-right-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 0, S \+ 1, \(size_t\)ix_, tx_\)/TILE(S, 0, S + 2, (size_t)ix_, tx_)/' test-ops
+mutate dw-walk-overlap src/kernels/f32-dwconv-minmax.c 's/ox_ \+ 2 <= \(g\)->out_w \? ox_ : \(g\)->out_w - 2;/ox_ + 2 <= (g)->out_w ? ox_ : ox_;/' test-ops
+mutate dw-s2-pair-left src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2, 1, 4, r0, r1, r2,/emx__dw3x3_tile1x2(2, 1, 3, r0, r1, r2,/' test-ops
+mutate dw-s2-pair-right src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2, 0, 3, r0 \+ off/emx__dw3x3_tile1x2(2, 0, 2, r0 + off/' test-ops
 # issue 20, session 7: the direct 3x3 conv of one-channel inputs (f32-conv3x3-c1.c)
 mutate c1-tap src/kernels/f32-conv3x3-c1.c 's/va = emx_v4f_muladd\(x1, emx_v4f_load\(\(w\) \+ 8\), va\);/va = emx_v4f_muladd(x2, emx_v4f_load((w) + 8), va);/' test-ops
 mutate c1-second-block src/kernels/f32-conv3x3-c1.c 's/EMX__C1_TAPS\(vb, w \+ 40\);/EMX__C1_TAPS(vb, w);/' test-ops

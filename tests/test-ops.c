@@ -280,8 +280,39 @@ static void test_conv(void)
         make_conv(&s, wide[i][0], wide[i][1], c, c, 3, 3, st, 1, 0, 0, 1, 1, c, EMX_ACT_RELU6);
         check_conv(&s, 1);
     }
+    /* channel-inner (from 48 channels: f32-dwconv-minmax.c's emx__dw3x3_cinner) on small maps:
+     * the edge tiles of EMX__DW3X3_WALK (the column outside the input skipped on the left or the
+     * right, an odd last column as a tile overlapping the previous one), widths 1..9 (a row
+     * narrower than a tile: pixel by pixel), strides 1 and 2 per axis, padding 0..2 per side,
+     * odd heights (a last single row: 1 x 2 tiles), channels at the limit and past it with an
+     * overlapping last block */
+    static const int ci_c[] = { 48, 50, 88, 131 };
+    int n_ci = 0;
+    for (int ci = 0; ci < 4; ci++)
+        for (int w = 1; w <= 9; w++)
+            for (int sw = 1; sw <= 2; sw++)
+                for (int pad = 0; pad <= 2; pad++) {
+                    const int c = ci_c[ci], h = 1 + (w + ci + pad) % 6, sh = 1 + (ci + w + sw) % 2;
+                    const int pb = (pad + w) % 3, pr = (pad + ci + sw) % 3;
+                    const emx__act act = (emx__act)((ci + w + sw + pad) % 6);
+                    if (!make_conv(&s, h, w, c, c, 3, 3, sh, 1, pad, pad, pb, pr, c, act))
+                        continue;
+                    s.stride_w = sw;
+                    s.out_w = conv_out(w, 3, sw, 1, pad, pr);
+                    if (s.out_w <= 0)
+                        continue;
+                    check_conv(&s, (w + pad) % 4 != 0);
+                    n_ci++;
+                }
+    CHECK(n_ci >= 150);
+    /* MobileNetV1's depthwise layers that goal 5 timed: 7x7x512, 56x56x64 stride 2 (pad 1) */
+    make_conv(&s, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1, 1, 1, 512, EMX_ACT_RELU);
+    check_conv(&s, 1);
+    make_conv(&s, 56, 56, 64, 64, 3, 3, 2, 1, 1, 1, 1, 1, 64, EMX_ACT_RELU6);
+    check_conv(&s, 1);
     /* BlazeFace's depthwise layers: 3x3 stride 1 pad 1, stride 2 TF "same" (pad 0, 1) */
-    static const int blaze[][2] = { { 64, 24 }, { 32, 28 }, { 32, 36 }, { 16, 42 }, { 8, 96 } };
+    static const int blaze[][2] = { { 64, 24 }, { 32, 28 }, { 32, 36 },
+                                    { 16, 42 }, { 16, 88 }, { 8, 96 } };
     for (size_t i = 0; i < sizeof blaze / sizeof blaze[0]; i++) {
         const int hw = blaze[i][0], c = blaze[i][1];
         make_conv(&s, hw, hw, c, c, 3, 3, 1, 1, 1, 1, 1, 1, c, EMX_ACT_NONE);

@@ -16,10 +16,11 @@
  *   - edges: the at most one or two pixels per row and side whose window crosses the
  *     left/right edge run their 6 inside taps (one missing column: padding 1, or TF "same"
  *     stride 2 on the right), or read a zero pixel for the missing columns (other paddings);
- *   - loop order: with few channels (BlazeFace's 24-36, stride 1) block by block along the
- *     rows, the block's 9 tap vectors in registers (emx__dw3x3); with many channels, and at
- *     stride 2, channel-inner: every block of a tile before the next tile, taps read from L1
- *     (emx__dw3x3_cinner says why: L1 set conflicts at power-of-two pixel strides).
+ *   - loop order: with few channels (BlazeFace's 24-42) block by block along the rows, the
+ *     block's 9 tap vectors in registers (emx__dw3x3; stride 2: emx__dw3x3_s2); from 48
+ *     channels channel-inner: every block of a tile before the next tile, taps read from L1
+ *     (emx__dw3x3_cinner says why: L1 set conflicts at power-of-two pixel strides), the edge
+ *     columns in tiles that skip the column outside the input (EMX__DW3X3_WALK).
  * Channel counts that are not a multiple of 4 (BlazeFace has 42) end with one more block
  * over the last 4 channels, overlapping the previous one: it recomputes up to 3 channels
  * with identical results instead of running a scalar tail. Fewer than 4 channels, other kernel
@@ -149,12 +150,14 @@ static void emx__dw_generic(const emx__conv_shape *s, const float *packed, const
     }
 }
 
-/* Which loop (emx__f32_dwconv_minmax__simd): channel-inner (emx__dw3x3_cinner) from this many
- * channels; below it block by block along the rows (emx__dw3x3, stride 1 and > 2; stride 2:
- * emx__dw3x3_s2). Measured (BENCHMARKS.md, issue 20 session 7): channel-inner ran MobileNet's
- * 128-512 channels 1.2-1.5x faster in bench-kernels, but BlazeFace's 48-96 channels inside the
- * network (bench-ops, side by side) 6-18% slower than block by block. */
-#define EMX__DW_CINNER_MIN_C 128
+/* Which loop (emx__f32_dwconv_minmax__simd): channel-inner (emx__dw3x3_cinner, strides 1 and
+ * 2) from this many channels; below it block by block along the rows (emx__dw3x3, stride 1
+ * and > 2; stride 2: emx__dw3x3_s2). Session 7 put the limit at 128 (channel-inner, then with
+ * its edge pixels one by one, ran BlazeFace's 48-96 channels 6-18% slower in the network);
+ * with its edge tiles (EMX__DW3X3_WALK, session 8) it runs them faster: bench-ops, BlazeFace,
+ * side by side with main, 16x16x48..80 11.6-18.8 -> 9.8-15.5 us, 8x8x88/2 and 8x8x96 7.4-8.1
+ * -> 4.7-6.0 us. Below 48 (64x64x24, 32x32x28-36) block by block stays faster. */
+#define EMX__DW_CINNER_MIN_C 48
 
 #if defined(__GNUC__)
 #define EMX__DW_INLINE static inline __attribute__((always_inline))
@@ -245,16 +248,20 @@ EMX__DW_INLINE void emx__dw3x3_inner(const float *r0, const float *r1, const flo
  * axes (1 or 2, a constant once inlined): its (S + 3) x (S + 3) input vectors are each loaded
  * once (16 loads for 36 multiply-adds at stride 1, 25 at stride 2, against 12 and 15 for 18 in
  * the two-pixel row loop) and go straight into the up to 4 accumulators they feed. Live: 9 tap
- * vectors, 4 accumulators and the loaded input, 14 of the 16 vector registers. r[j] points at
- * input row j of the tile, already at its first column. */
-EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const float *const *r, size_t cs,
-                                       const emx_v4f *w, const float *bias, float *oa, float *ob,
+ * vectors, 4 accumulators and the loaded input, 14 of the 16 vector registers.
+ * klo, khi (constants once inlined): the first and last of the tile's S + 3 input columns it
+ * reads. At the edges (emx__dw3x3_tile_kind) the one column outside the input is not read at
+ * all (its taps would add exact zeros), so the edge pixels run in tiles like the interior
+ * instead of one by one. r[j] points at input row j of the tile, at the tile's column klo. */
+EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi,
+                                       const float *const *r, size_t cs, const emx_v4f *w,
+                                       const float *bias, float *oa, float *ob,
                                        const emx__minmax_params *params)
 {
     emx_v4f a0 = emx_v4f_load(bias), a1 = a0, b0 = a0, b1 = a0;
     for (int j = 0; j < S + 3; j++)
-        for (int k = 0; k < S + 3; k++) {
-            const emx_v4f x = emx_v4f_load(r[j] + (size_t)k * cs);
+        for (int k = klo; k <= khi; k++) {
+            const emx_v4f x = emx_v4f_load(r[j] + (size_t)(k - klo) * cs);
             /* row j is tap row j of the upper output row and j - S of the lower; column k is
              * tap column k of the left output pixel and k - S of the right one */
             if (j <= 2 && k <= 2)
@@ -273,6 +280,28 @@ EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const float *const *r, size_
     emx_v4f_store(ob + cs, emx__dw_clamp(b1, vmin, vmax));
 }
 
+/* Two output pixels of one row (columns ox, ox + 1) at stride S (1 or 2), reading input
+ * columns klo..khi of the pair's S + 3 as emx__dw3x3_tile2x2 does: i0..i2 point at column klo
+ * in the pair's 3 input rows. */
+EMX__DW_INLINE void emx__dw3x3_tile1x2(const int S, const int klo, const int khi, const float *i0,
+                                       const float *i1, const float *i2, size_t cs,
+                                       const emx_v4f *w, emx_v4f vbias, float *o, emx_v4f vmin,
+                                       emx_v4f vmax)
+{
+    const float *r[3] = { i0, i1, i2 };
+    emx_v4f a0 = vbias, a1 = vbias;
+    for (int j = 0; j < 3; j++)
+        for (int k = klo; k <= khi; k++) {
+            const emx_v4f x = emx_v4f_load(r[j] + (size_t)(k - klo) * cs);
+            if (k <= 2)
+                a0 = emx_v4f_muladd(x, w[j * 3 + k], a0);
+            if (k >= S && k - S <= 2)
+                a1 = emx_v4f_muladd(x, w[j * 3 + k - S], a1);
+        }
+    emx_v4f_store(o, emx__dw_clamp(a0, vmin, vmax));
+    emx_v4f_store(o + cs, emx__dw_clamp(a1, vmin, vmax));
+}
+
 /* Geometry shared by every row of one 3x3 depthwise conv. */
 typedef struct emx__dw3x3_geom {
     int sw, pl, in_w, out_w;
@@ -280,6 +309,51 @@ typedef struct emx__dw3x3_geom {
     size_t cs;        /* floats per pixel (channels) */
     const float *z;   /* a zero pixel */
 } emx__dw3x3_geom;
+
+/* Which of its S + 3 input columns, from ix0 = ox * S - pl on, the tile of output columns ox,
+ * ox + 1 reads: 0 all; 1 all but the first, left of the input (padding 1); 2 all but the last,
+ * right of the input (padding 1, or TF "same" at stride 2); 3 anything else (wider padding, an
+ * input narrower than the tile): pixel by pixel through emx__dw3x3_edge. */
+static inline int emx__dw3x3_tile_kind(int S, int ix0, int in_w)
+{
+    const int last = ix0 + S + 2;
+    if (ix0 >= 0 && last < in_w)
+        return 0;
+    if (ix0 == -1 && last < in_w)
+        return 1;
+    if (ix0 >= 0 && last == in_w)
+        return 2;
+    return 3;
+}
+
+/* One output row (or pair of rows) in tiles of two columns, left to right: the interior's full
+ * tiles in a tight loop, the edge tiles of emx__dw3x3_tile_kind around it, and an odd last
+ * column as a tile overlapping the previous one (its first column is computed again, in the
+ * same order: the same value). With padding 1 every pixel of a row of an even width, and all
+ * but one of an odd one, run in tiles: on the small maps (MobileNet's 7x7, BlazeFace's 8x8) a
+ * quarter of the pixels were edge pixels, run one at a time.
+ * TILE(S, KLO, KHI, IX, OX): the tile at output column OX, its column KLO at input column IX;
+ * PIXEL(OX): output column OX alone (emx__dw3x3_edge: any window). */
+#define EMX__DW3X3_WALK(S, g, TILE, PIXEL)                                                         \
+    for (int ox_ = 0; ox_ < (g)->out_w;) {                                                         \
+        if (ox_ >= (g)->ox_lo && ox_ + 2 <= (g)->ox_hi) {                                          \
+            for (; ox_ + 2 <= (g)->ox_hi; ox_ += 2)                                                \
+                TILE(S, 0, S + 2, (size_t)(ox_ * S - (g)->pl), ox_);                               \
+            continue;                                                                              \
+        }                                                                                          \
+        const int tx_ = ox_ + 2 <= (g)->out_w ? ox_ : (g)->out_w - 2;                              \
+        const int ix_ = tx_ * S - (g)->pl;                                                         \
+        switch (tx_ < 0 ? 3 : emx__dw3x3_tile_kind(S, ix_, (g)->in_w)) {                           \
+        case 0: TILE(S, 0, S + 2, (size_t)ix_, tx_); break;                                        \
+        case 1: TILE(S, 1, S + 2, (size_t)(ix_ + 1), tx_); break;                                  \
+        case 2: TILE(S, 0, S + 1, (size_t)ix_, tx_); break;                                        \
+        default:                                                                                   \
+            PIXEL(ox_);                                                                            \
+            ox_++;                                                                                 \
+            continue;                                                                              \
+        }                                                                                          \
+        ox_ = tx_ + 2;                                                                             \
+    }
 
 /* One output row of one block: r0..r2 are its input rows at the block's first channel (or the
  * zero row), orow the output row at the block's first channel. */
@@ -348,7 +422,8 @@ EMX__DW_INLINE void emx__dw3x3_rows2(const int S, const emx__dw3x3_geom *g, cons
     for (int j = 0; j < S + 3; j++)
         t[j] = r[j] + (size_t)(ox * S - pl) * cs;
     for (; ox + 2 <= g->ox_hi; ox += 2) {
-        emx__dw3x3_tile2x2(S, t, cs, w, bias, oa + (size_t)ox * cs, ob + (size_t)ox * cs, params);
+        emx__dw3x3_tile2x2(S, 0, S + 2, t, cs, w, bias, oa + (size_t)ox * cs, ob + (size_t)ox * cs,
+                           params);
         for (int j = 0; j < S + 3; j++)
             t[j] += (size_t)(2 * S) * cs;
     }
@@ -367,26 +442,6 @@ EMX__DW_INLINE void emx__dw3x3_rows2(const int S, const emx__dw3x3_geom *g, cons
     }
 }
 
-/* Two output pixels of one row (columns ox, ox + 1, both inside) at stride S (1 or 2): i0..i2
- * point at the first input column of the pair in its 3 rows. */
-EMX__DW_INLINE void emx__dw3x3_tile1x2(const int S, const float *i0, const float *i1,
-                                       const float *i2, size_t cs, const emx_v4f *w, emx_v4f vbias,
-                                       float *o, emx_v4f vmin, emx_v4f vmax)
-{
-    const float *r[3] = { i0, i1, i2 };
-    emx_v4f a0 = vbias, a1 = vbias;
-    for (int j = 0; j < 3; j++)
-        for (int k = 0; k < S + 3; k++) {
-            const emx_v4f x = emx_v4f_load(r[j] + (size_t)k * cs);
-            if (k <= 2)
-                a0 = emx_v4f_muladd(x, w[j * 3 + k], a0);
-            if (k >= S && k - S <= 2)
-                a1 = emx_v4f_muladd(x, w[j * 3 + k - S], a1);
-        }
-    emx_v4f_store(o, emx__dw_clamp(a0, vmin, vmax));
-    emx_v4f_store(o + cs, emx__dw_clamp(a1, vmin, vmax));
-}
-
 /* Many channels (c >= EMX__DW_CINNER_MIN_C): the same taps, but for each output pixel (or 2 x
  * 2 / 1 x 2 tile) every block of channels in turn, the tap vectors read from L1 per block
  * instead of held in registers along a row. Block by block along a row, as emx__dw3x3_rows2
@@ -395,19 +450,23 @@ EMX__DW_INLINE void emx__dw3x3_tile1x2(const int S, const float *i0, const float
  * evict each other before the next block reuses their lines (MobileNet's 7x7x512 ran at 11
  * GFLOP/s, 3x below the 1x1 GEMM). Channel by channel, a pixel's lines are read once, in
  * order, and the extra weight loads (10 per tile per block, from a 40 x c-float table in L1)
- * do not limit it: the multiply-adds do. */
-static void emx__dw3x3_cinner(const emx__conv_shape *s, const float *packed, const float *in,
-                              float *out, float *zero, const emx__minmax_params *params)
+ * do not limit it: the multiply-adds do. S: the horizontal stride, 1 or 2. */
+EMX__DW_INLINE void emx__dw3x3_cinner(const int S, const emx__conv_shape *s, const float *packed,
+                                      const float *in, float *out, float *zero,
+                                      const emx__minmax_params *params)
 {
-    const int c = s->in_c, blocks = emx__dw_blocks(c), S = s->stride_w;
+    const int c = s->in_c, blocks = emx__dw_blocks(c);
     const int sh = s->stride_h, pl = s->pad_left, in_w = s->in_w, out_w = s->out_w;
     const size_t row_stride = (size_t)in_w * c, cs = (size_t)c;
     const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
     memset(zero, 0, (row_stride + EMX_DW_CB) * sizeof(float));
+    emx__dw3x3_geom g;
+    g.sw = S, g.pl = pl, g.in_w = in_w, g.out_w = out_w, g.cs = cs, g.z = zero;
     int ox_lo = (pl + S - 1) / S, ox_hi = in_w >= 3 - pl ? (in_w - 3 + pl) / S + 1 : 0;
     ox_hi = ox_hi > out_w ? out_w : ox_hi;
     ox_lo = ox_lo > ox_hi ? ox_hi : ox_lo;
-    const int pairs = sh == S && S <= 2 ? s->out_h / 2 : 0;
+    g.ox_lo = ox_lo, g.ox_hi = ox_hi;
+    const int pairs = sh == S ? s->out_h / 2 : 0;
 /* for each block: w[9] and vbias of block b, ch its first channel */
 #define EMX__DW_BLOCKS(...)                                                                        \
     for (int b = 0; b < blocks; b++) {                                                             \
@@ -426,64 +485,52 @@ static void emx__dw3x3_cinner(const emx__conv_shape *s, const float *packed, con
         for (int k = 0; k < n_rows; k++)
             r[k] = iy0 + k >= 0 && iy0 + k < s->in_h ? in + (size_t)(iy0 + k) * row_stride : zero;
         float *oa = out + (size_t)oy * out_w * cs, *ob = oa + (size_t)out_w * cs;
-        int ox = 0;
-        for (; ox < ox_lo; ox++) {
-            const int ix0 = ox * S - pl;
-            EMX__DW_BLOCKS({
-                emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0, in_w, cs, zero, w, vbias,
-                                oa + (size_t)ox * cs + ch, vmin, vmax);
-                if (two)
-                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero, w,
-                                    vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
-            })
+#define EMX__DW_T2(S_, KLO, KHI, IX, OX)                                                           \
+    do {                                                                                           \
+        const size_t off_ = (IX)*cs, oo_ = (size_t)(OX)*cs;                                        \
+        EMX__DW_BLOCKS({                                                                           \
+            const float *t_[5];                                                                    \
+            for (int j_ = 0; j_ < S_ + 3; j_++)                                                    \
+                t_[j_] = r[j_] + off_ + ch;                                                        \
+            (void)vbias;                                                                           \
+            emx__dw3x3_tile2x2(S_, KLO, KHI, t_, cs, w, wb, oa + oo_ + ch, ob + oo_ + ch, params); \
+        })                                                                                         \
+    } while (0)
+#define EMX__DW_P2(OX)                                                                             \
+    do {                                                                                           \
+        const int ix0_ = (OX)*S - pl;                                                              \
+        EMX__DW_BLOCKS({                                                                           \
+            emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0_, in_w, cs, zero, w, vbias,       \
+                            oa + (size_t)(OX)*cs + ch, vmin, vmax);                                \
+            emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0_, in_w, cs, zero, w,      \
+                            vbias, ob + (size_t)(OX)*cs + ch, vmin, vmax);                         \
+        })                                                                                         \
+    } while (0)
+#define EMX__DW_T1(S_, KLO, KHI, IX, OX)                                                           \
+    do {                                                                                           \
+        const size_t off_ = (IX)*cs, oo_ = (size_t)(OX)*cs;                                        \
+        EMX__DW_BLOCKS({                                                                           \
+            emx__dw3x3_tile1x2(S_, KLO, KHI, r[0] + off_ + ch, r[1] + off_ + ch, r[2] + off_ + ch, \
+                               cs, w, vbias, oa + oo_ + ch, vmin, vmax);                           \
+        })                                                                                         \
+    } while (0)
+#define EMX__DW_P1(OX)                                                                             \
+    do {                                                                                           \
+        const int ix0_ = (OX)*S - pl;                                                              \
+        EMX__DW_BLOCKS({                                                                           \
+            emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0_, in_w, cs, zero, w, vbias,       \
+                            oa + (size_t)(OX)*cs + ch, vmin, vmax);                                \
+        })                                                                                         \
+    } while (0)
+        if (two) {
+            EMX__DW3X3_WALK(S, &g, EMX__DW_T2, EMX__DW_P2)
+        } else {
+            EMX__DW3X3_WALK(S, &g, EMX__DW_T1, EMX__DW_P1)
         }
-        for (; ox + 2 <= ox_hi; ox += 2) {
-            const size_t off = (size_t)(ox * S - pl) * cs, oo = (size_t)ox * cs;
-            if (two && S == 1) {
-                EMX__DW_BLOCKS({
-                    const float *t[4] = { r[0] + off + ch, r[1] + off + ch, r[2] + off + ch,
-                                          r[3] + off + ch };
-                    (void)vbias;
-                    emx__dw3x3_tile2x2(1, t, cs, w, wb, oa + oo + ch, ob + oo + ch, params);
-                })
-            } else if (two) {
-                EMX__DW_BLOCKS({
-                    const float *t[5] = { r[0] + off + ch, r[1] + off + ch, r[2] + off + ch,
-                                          r[3] + off + ch, r[4] + off + ch };
-                    (void)vbias;
-                    emx__dw3x3_tile2x2(2, t, cs, w, wb, oa + oo + ch, ob + oo + ch, params);
-                })
-            } else if (S == 1) {
-                EMX__DW_BLOCKS({
-                    emx__dw3x3_tile1x2(1, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs, w,
-                                       vbias, oa + oo + ch, vmin, vmax);
-                })
-            } else if (S == 2) {
-                EMX__DW_BLOCKS({
-                    emx__dw3x3_tile1x2(2, r[0] + off + ch, r[1] + off + ch, r[2] + off + ch, cs, w,
-                                       vbias, oa + oo + ch, vmin, vmax);
-                })
-            } else {
-                break;
-            }
-        }
-        for (; ox < out_w; ox++) {
-            const int ix0 = ox * S - pl, inner = ox < ox_hi;
-            EMX__DW_BLOCKS({
-                if (inner)
-                    emx__dw3x3_inner(r[0] + ch, r[1] + ch, r[2] + ch, (size_t)ix0 * cs, cs, w,
-                                     vbias, oa + (size_t)ox * cs + ch, vmin, vmax);
-                else
-                    emx__dw3x3_edge(r[0] + ch, r[1] + ch, r[2] + ch, ix0, in_w, cs, zero, w, vbias,
-                                    oa + (size_t)ox * cs + ch, vmin, vmax);
-                if (two && inner)
-                    emx__dw3x3_inner(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, (size_t)ix0 * cs, cs,
-                                     w, vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
-                else if (two)
-                    emx__dw3x3_edge(r[S] + ch, r[S + 1] + ch, r[S + 2] + ch, ix0, in_w, cs, zero, w,
-                                    vbias, ob + (size_t)ox * cs + ch, vmin, vmax);
-            })
-        }
+#undef EMX__DW_T2
+#undef EMX__DW_P2
+#undef EMX__DW_T1
+#undef EMX__DW_P1
 #undef EMX__DW_BLOCKS
         oy += two ? 2 : 1;
     }
@@ -569,6 +616,11 @@ static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const f
     int ox_lo = (pl + sw - 1) / sw, ox_hi = in_w >= 3 - pl ? (in_w - 3 + pl) / sw + 1 : 0;
     ox_hi = ox_hi > out_w ? out_w : ox_hi;
     ox_lo = ox_lo > ox_hi ? ox_hi : ox_lo;
+    /* stride 2: the edge pairs emx__dw3x3_tile_kind runs as tiles (1: the first two
+     * pixels, 2: the last two) */
+    const int edge_lo = out_w >= 2 && ox_lo == 1 && emx__dw3x3_tile_kind(2, -pl, in_w) == 1;
+    const int edge_hi =
+        out_w >= 2 + 2 * edge_lo && emx__dw3x3_tile_kind(2, (out_w - 2) * 2 - pl, in_w) == 2;
 
     for (int oy = 0; oy < s->out_h; oy++) {
         const int iy0 = oy * s->stride_h - s->pad_top;
@@ -589,11 +641,16 @@ static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const f
             const float *r0 = rows[0] + ch, *r1 = rows[1] + ch, *r2 = rows[2] + ch;
             const float *z = zero; /* a zero pixel for the columns outside */
             int ox = 0;
+            if (sw == 2 && edge_lo) { /* padding 1: the first two pixels in one pair */
+                const emx_v4f w[9] = { vw0, vw1, vw2, vw3, vw4, vw5, vw6, vw7, vw8 };
+                emx__dw3x3_tile1x2(2, 1, 4, r0, r1, r2, cs, w, vbias, orow + ch, vmin, vmax);
+                ox = 2;
+            }
             /* left and right edges: missing columns read the zero pixel */
             for (int pass = 0; pass < 2; pass++) {
                 const int end = pass == 0 ? ox_lo : out_w;
                 if (pass == 1)
-                    ox = ox_hi;
+                    ox = ox > ox_hi ? ox : ox_hi;
                 for (; ox < end; ox++) {
                     const int ix0 = ox * sw - pl;
                     const float *p0[3], *p1[3], *p2[3];
@@ -659,6 +716,15 @@ static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const f
                         i0 += 4 * cs, i1 += 4 * cs, i2 += 4 * cs, o += 2 * cs;
                     }
                 }
+                if (sw == 2 && ox + 2 == out_w && edge_hi) {
+                    /* the last two pixels in one pair, the last one's third column outside
+                     * (padding 1 on the right of an odd width; TF "same" on an even one) */
+                    const emx_v4f w[9] = { vw0, vw1, vw2, vw3, vw4, vw5, vw6, vw7, vw8 };
+                    const size_t off = (size_t)(2 * ox - pl) * cs;
+                    emx__dw3x3_tile1x2(2, 0, 3, r0 + off, r1 + off, r2 + off, cs, w, vbias,
+                                       orow + (size_t)ox * cs + ch, vmin, vmax);
+                    ox = out_w;
+                }
                 for (; ox < ox_hi; ox++) { /* the odd one out, and strides > 2 */
                     const size_t off = (size_t)(ox * sw - pl) * cs;
                     const float *p0[3] = { r0 + off, r0 + off + cs, r0 + off + 2 * cs };
@@ -675,8 +741,10 @@ void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed,
                                   float *out, float *scratch, const emx__minmax_params *params)
 {
     if (s->kh == 3 && s->kw == 3 && s->dil_h == 1 && s->dil_w == 1 && s->in_c >= EMX_DW_CB) {
-        if (s->in_c >= EMX__DW_CINNER_MIN_C)
-            emx__dw3x3_cinner(s, packed, in, out, scratch, params);
+        if (s->in_c >= EMX__DW_CINNER_MIN_C && s->stride_w == 1)
+            emx__dw3x3_cinner(1, s, packed, in, out, scratch, params);
+        else if (s->in_c >= EMX__DW_CINNER_MIN_C && s->stride_w == 2)
+            emx__dw3x3_cinner(2, s, packed, in, out, scratch, params);
         else if (s->stride_w == 2)
             emx__dw3x3_s2(s, packed, in, out, scratch, params);
         else
