@@ -158,6 +158,10 @@ static void emx__dw_generic(const emx__conv_shape *s, const float *packed, const
  * side by side with main, 16x16x48..80 11.6-18.8 -> 9.8-15.5 us, 8x8x88/2 and 8x8x96 7.4-8.1
  * -> 4.7-6.0 us. Below 48 (64x64x24, 32x32x28-36) block by block stays faster. */
 #define EMX__DW_CINNER_MIN_C 48
+/* At stride 2 from 40 channels: BlazeFace's 16x16x42/2 ran 13.3 -> 14.9 GFLOP/s channel-inner in
+ * bench-kernels (3 runs alternating, best), 12.2 -> 11.9 us in the network; 64x64x28/2 and
+ * 32x32x28/2 stay on emx__dw3x3_s2. */
+#define EMX__DW_CINNER_MIN_C_S2 40
 
 #if defined(__GNUC__)
 #define EMX__DW_INLINE static inline __attribute__((always_inline))
@@ -599,10 +603,11 @@ static void emx__dw3x3(const emx__conv_shape *s, const float *packed, const floa
         emx_v4f_store(o, emx__dw_clamp(emx_v4f_add(va, vb), vmin, vmax));                          \
     } while (0)
 
-/* Stride 2 with fewer than EMX__DW_CINNER_MIN_C channels: the row loop of issue 20's first
- * round, kept as it was. Every restructuring of it tried here (2 x 2 tiles, the 6-tap edges,
- * the shared row function, channel-inner) ran BlazeFace's stride-2 layers 10-25% slower inside
- * the network (bench-ops side by side), though not always in bench-kernels. */
+/* Stride 2 with fewer than EMX__DW_CINNER_MIN_C_S2 channels: the row loop of issue 20's first
+ * round, but for its edge pairs (edge_lo, edge_hi: a tile of emx__dw3x3_tile_kind instead of
+ * a window pixel and an odd pixel). Every restructuring of its loop tried here (2 x 2 tiles,
+ * the 6-tap edges, the shared row function, channel-inner, EMX__DW3X3_WALK in 1 x 2 tiles)
+ * ran BlazeFace's stride-2 layers as fast or 10-25% slower (bench-ops / bench-kernels). */
 static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const float *in,
                           float *out, float *zero, const emx__minmax_params *params)
 {
@@ -743,7 +748,7 @@ void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed,
     if (s->kh == 3 && s->kw == 3 && s->dil_h == 1 && s->dil_w == 1 && s->in_c >= EMX_DW_CB) {
         if (s->in_c >= EMX__DW_CINNER_MIN_C && s->stride_w == 1)
             emx__dw3x3_cinner(1, s, packed, in, out, scratch, params);
-        else if (s->in_c >= EMX__DW_CINNER_MIN_C && s->stride_w == 2)
+        else if (s->in_c >= EMX__DW_CINNER_MIN_C_S2 && s->stride_w == 2)
             emx__dw3x3_cinner(2, s, packed, in, out, scratch, params);
         else if (s->stride_w == 2)
             emx__dw3x3_s2(s, packed, in, out, scratch, params);
