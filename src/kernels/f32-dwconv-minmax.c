@@ -336,13 +336,15 @@ static inline int emx__dw3x3_tile_kind(int S, int ix0, int in_w)
  * same order: the same value). With padding 1 every pixel of a row of an even width, and all
  * but one of an odd one, run in tiles: on the small maps (MobileNet's 7x7, BlazeFace's 8x8) a
  * quarter of the pixels were edge pixels, run one at a time.
+ * RUN(S, IX, OX, N): N full tiles from output column OX on, the first at input column IX;
  * TILE(S, KLO, KHI, IX, OX): the tile at output column OX, its column KLO at input column IX;
  * PIXEL(OX): output column OX alone (emx__dw3x3_edge: any window). */
-#define EMX__DW3X3_WALK(S, g, TILE, PIXEL)                                                         \
+#define EMX__DW3X3_WALK(S, g, RUN, TILE, PIXEL)                                                    \
     for (int ox_ = 0; ox_ < (g)->out_w;) {                                                         \
         if (ox_ >= (g)->ox_lo && ox_ + 2 <= (g)->ox_hi) {                                          \
-            for (; ox_ + 2 <= (g)->ox_hi; ox_ += 2)                                                \
-                TILE(S, 0, S + 2, (size_t)(ox_ * S - (g)->pl), ox_);                               \
+            const int n_ = ((g)->ox_hi - ox_) / 2;                                                 \
+            RUN(S, (size_t)(ox_ * S - (g)->pl), ox_, n_);                                          \
+            ox_ += 2 * n_;                                                                         \
             continue;                                                                              \
         }                                                                                          \
         const int tx_ = ox_ + 2 <= (g)->out_w ? ox_ : (g)->out_w - 2;                              \
@@ -446,6 +448,78 @@ EMX__DW_INLINE void emx__dw3x3_rows2(const int S, const emx__dw3x3_geom *g, cons
     }
 }
 
+/* n full 2 x 2 tiles in a row (stride S) for every block, channel-inner: r[j] the pair's input
+ * rows, off the first tile's first input column (floats), oa / ob the output rows at the first
+ * tile. C: the pixel stride in floats (channels), a constant where emx__dw3x3_cinner_tiles
+ * knows it: a wasm load takes a constant offset from its address, so the tile's 25 (stride 2)
+ * or 16 (stride 1) loads then come from S + 3 row pointers without an integer add each (V8
+ * keeps a runtime offset's sums in registers or on the stack). bench-kernels, SIMD128, best of
+ * 3 alternating: MobileNet 56x56x64/2 14.6 -> 16.7 GFLOP/s, BlazeFace 16x16x42/2 14.9 -> 16.9,
+ * 8x8x96 21.1 -> 22.7; 7x7x512 unchanged. */
+EMX__DW_INLINE void emx__dw3x3_run2(const int S, const int C, const float *const *r, size_t off,
+                                    int n, float *oa, float *ob, const float *packed,
+                                    const emx__minmax_params *params)
+{
+    const size_t cs = (size_t)C;
+    const int blocks = emx__dw_blocks(C);
+    for (int i = 0; i < n; i++, off += (size_t)(2 * S) * cs, oa += 2 * cs, ob += 2 * cs)
+        for (int b = 0; b < blocks; b++) {
+            const float *wb = packed + (size_t)b * EMX_DW_CB * 10;
+            const size_t ch = (size_t)emx__dw_block_start(C, b);
+            emx_v4f w[9];
+            for (int k = 0; k < 9; k++)
+                w[k] = emx_v4f_load(wb + 4 * (k + 1));
+            const float *t[5];
+            for (int j = 0; j < S + 3; j++)
+                t[j] = r[j] + off + ch;
+            emx__dw3x3_tile2x2(S, 0, S + 2, t, cs, w, wb, oa + ch, ob + ch, params);
+        }
+}
+
+/* emx__dw3x3_run2 with the pixel stride a constant for the depthwise layers of the shipped
+ * models from EMX__DW_CINNER_MIN_C(_S2) channels on (BlazeFace; MobileNetV1, the faceres
+ * member), a variable for any other: each constant is one more copy of the loop (~1.5 KB). */
+#define EMX__DW_RUN2_CASE(S, C)                                                                    \
+    case C: emx__dw3x3_run2(S, C, r, off, n, oa, ob, packed, params); return;
+/* (Not in the plain-C module, EMX_NO_SIMD: there the copies only add code, ~55 KB.) */
+#if (defined(__wasm_simd128__) || defined(__SSE2__)) && !defined(EMX_NO_SIMD)
+#define EMX__DW_RUN2_CONSTANTS 1
+#else
+#define EMX__DW_RUN2_CONSTANTS 0
+#endif
+static void emx__dw3x3_tiles_s1(int c, const float *const *r, size_t off, int n, float *oa,
+                                float *ob, const float *packed, const emx__minmax_params *params)
+{
+    switch (EMX__DW_RUN2_CONSTANTS ? c : 0) {
+        EMX__DW_RUN2_CASE(1, 48)
+        EMX__DW_RUN2_CASE(1, 56)
+        EMX__DW_RUN2_CASE(1, 64)
+        EMX__DW_RUN2_CASE(1, 72)
+        EMX__DW_RUN2_CASE(1, 80)
+        EMX__DW_RUN2_CASE(1, 96)
+        EMX__DW_RUN2_CASE(1, 128)
+        EMX__DW_RUN2_CASE(1, 256)
+        EMX__DW_RUN2_CASE(1, 512)
+        EMX__DW_RUN2_CASE(1, 1024)
+    default: emx__dw3x3_run2(1, c, r, off, n, oa, ob, packed, params);
+    }
+}
+
+static void emx__dw3x3_tiles_s2(int c, const float *const *r, size_t off, int n, float *oa,
+                                float *ob, const float *packed, const emx__minmax_params *params)
+{
+    switch (EMX__DW_RUN2_CONSTANTS ? c : 0) {
+        EMX__DW_RUN2_CASE(2, 42)
+        EMX__DW_RUN2_CASE(2, 64)
+        EMX__DW_RUN2_CASE(2, 88)
+        EMX__DW_RUN2_CASE(2, 128)
+        EMX__DW_RUN2_CASE(2, 256)
+        EMX__DW_RUN2_CASE(2, 512)
+    default: emx__dw3x3_run2(2, c, r, off, n, oa, ob, packed, params);
+    }
+}
+#undef EMX__DW_RUN2_CASE
+
 /* Many channels (c >= EMX__DW_CINNER_MIN_C): the same taps, but for each output pixel (or 2 x
  * 2 / 1 x 2 tile) every block of channels in turn, the tap vectors read from L1 per block
  * instead of held in registers along a row. Block by block along a row, as emx__dw3x3_rows2
@@ -526,11 +600,19 @@ EMX__DW_INLINE void emx__dw3x3_cinner(const int S, const emx__conv_shape *s, con
                             oa + (size_t)(OX)*cs + ch, vmin, vmax);                                \
         })                                                                                         \
     } while (0)
+#define EMX__DW_R2(S_, IX, OX, N)                                                                  \
+    (S_ == 1 ? emx__dw3x3_tiles_s1 : emx__dw3x3_tiles_s2)(c, r, (IX)*cs, N, oa + (size_t)(OX)*cs,  \
+                                                          ob + (size_t)(OX)*cs, packed, params)
+#define EMX__DW_R1(S_, IX, OX, N)                                                                  \
+    for (int i_ = 0; i_ < (N); i_++)                                                               \
+    EMX__DW_T1(S_, 0, S_ + 2, (IX) + (size_t)(2 * S_ * i_), (OX) + 2 * i_)
         if (two) {
-            EMX__DW3X3_WALK(S, &g, EMX__DW_T2, EMX__DW_P2)
+            EMX__DW3X3_WALK(S, &g, EMX__DW_R2, EMX__DW_T2, EMX__DW_P2)
         } else {
-            EMX__DW3X3_WALK(S, &g, EMX__DW_T1, EMX__DW_P1)
+            EMX__DW3X3_WALK(S, &g, EMX__DW_R1, EMX__DW_T1, EMX__DW_P1)
         }
+#undef EMX__DW_R2
+#undef EMX__DW_R1
 #undef EMX__DW_T2
 #undef EMX__DW_P2
 #undef EMX__DW_T1
