@@ -434,8 +434,10 @@ static void test_budgets(void)
     CHECK(load(file, size, &zero, NULL) == EMX_ERR_LIMIT);
     free(file);
 
-    /* Explain's analysis is linear in the graph: 4000 ops load in milliseconds (the quadratic
-     * walk took seconds). */
+    /* Explain's analysis is linear in the graph: 4000 ops load in about 2 ms (the quadratic
+     * walk took 29 s for 4096). The bound leaves 1000x for a loaded machine (0.25 s was once
+     * exceeded with the CPUs shared by a training job and two builds) and still catches the
+     * quadratic walk 14x over. */
     file = build_explain_chain(4000, &size);
     p = emx_model_default_params();
     p.max_ops = 4096;
@@ -445,7 +447,7 @@ static void test_budgets(void)
     const double s = (double)(clock() - t0) / CLOCKS_PER_SEC;
     printf("explain chain, %d ops: %s in %.3f s\n", m ? m->n_ops : -1, emx_status_str(st), s);
     CHECK(st == EMX_OK && m && m->n_cam == 16);
-    CHECK(s < 0.25);
+    CHECK(s < 2.0);
     emx_model_free(m);
     free(file);
 }
