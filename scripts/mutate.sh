@@ -67,6 +67,7 @@ mutate explain-transpose src/explain.c 's/1, map_h, map_w, cam, up/1, map_w, map
 mutate explain-flip src/explain.c 's/b->flip \? v->w - 1 - x : x/x/' test-explain
 mutate gemm-k-off-by-one src/kernels/f32-gemm-4x8-minmax.c 's/k < kc; k\+\+/k + 1 < kc; k++/' test-ops
 mutate gemm-tail-2 src/kernels/f32-gemm-4x8-minmax.c 's/if \(nc & 2\)/if (nc & 2 && 0)/' test-ops
+mutate gemm-step-row3 src/kernels/f32-gemm-4x8-step.h 's/vacc3x4567 = emx_v4f_muladd\(va3, vb4567/vacc3x4567 = emx_v4f_muladd(va2, vb4567/' test-ops
 mutate dw-tail-block src/kernels/f32-dwconv-minmax.c 's/return c >= EMX_DW_CB \? c - EMX_DW_CB : 0;/return start;/' test-ops
 mutate dw-edge-column src/kernels/f32-dwconv-minmax.c 's/p0\[k\] = inside \? r0 \+ off : z;/p0[k] = r0 + off;/' test-ops
 mutate dw-stride2-pair src/kernels/f32-dwconv-minmax.c 's/vb = emx_v4f_muladd\(x2, vw0, vbias\)/vb = emx_v4f_muladd(x1, vw0, vbias)/' test-ops

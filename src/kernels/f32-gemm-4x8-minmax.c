@@ -2,6 +2,7 @@
  * Layout and register budget: see kernels.h. */
 #include "kernels.h"
 #include "simd/simd.h"
+#include "f32-gemm-4x8-step.h"
 
 void emx__f32_gemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, const float *a,
                                             size_t a_stride, const float *w, float *c,
@@ -31,23 +32,8 @@ void emx__f32_gemm_minmax_ukernel_4x8__simd(size_t mr, size_t nc, size_t kc, con
         emx_v4f vacc2x0123 = vacc0x0123, vacc2x4567 = vacc0x4567;
         emx_v4f vacc3x0123 = vacc0x0123, vacc3x4567 = vacc0x4567;
         w += 8;
-        for (size_t k = 0; k < kc; k++) {
-            const emx_v4f va0 = emx_v4f_load_splat(a0 + k);
-            const emx_v4f va1 = emx_v4f_load_splat(a1 + k);
-            const emx_v4f va2 = emx_v4f_load_splat(a2 + k);
-            const emx_v4f va3 = emx_v4f_load_splat(a3 + k);
-            const emx_v4f vb0123 = emx_v4f_load(w);
-            const emx_v4f vb4567 = emx_v4f_load(w + 4);
-            w += 8;
-            vacc0x0123 = emx_v4f_muladd(va0, vb0123, vacc0x0123);
-            vacc1x0123 = emx_v4f_muladd(va1, vb0123, vacc1x0123);
-            vacc2x0123 = emx_v4f_muladd(va2, vb0123, vacc2x0123);
-            vacc3x0123 = emx_v4f_muladd(va3, vb0123, vacc3x0123);
-            vacc0x4567 = emx_v4f_muladd(va0, vb4567, vacc0x4567);
-            vacc1x4567 = emx_v4f_muladd(va1, vb4567, vacc1x4567);
-            vacc2x4567 = emx_v4f_muladd(va2, vb4567, vacc2x4567);
-            vacc3x4567 = emx_v4f_muladd(va3, vb4567, vacc3x4567);
-        }
+        for (size_t k = 0; k < kc; k++)
+            EMX__GEMM_4X8_STEP(a0 + k, a1 + k, a2 + k, a3 + k, w);
         vacc0x0123 = emx_v4f_min(emx_v4f_max(vacc0x0123, vmin), vmax);
         vacc1x0123 = emx_v4f_min(emx_v4f_max(vacc1x0123, vmin), vmax);
         vacc2x0123 = emx_v4f_min(emx_v4f_max(vacc2x0123, vmin), vmax);

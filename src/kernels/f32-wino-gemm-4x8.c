@@ -15,6 +15,7 @@
  * (two 12x12 views, 18 tiles: blocks of 12 + 6, the 6 were 4 + 4). */
 #include "kernels.h"
 #include "simd/simd.h"
+#include "f32-gemm-4x8-step.h"
 
 /* rows a0.. (mr of them, 1..4; rows past mr alias the last) x one panel wp (8 columns, of which
  * nc - n are stored when fewer), into C columns n.. */
@@ -32,23 +33,8 @@ static void emx__wino_gemm_block_4x8(size_t mr, size_t kc, const float *a0, cons
     emx_v4f vacc2x0123 = vacc0x0123, vacc2x4567 = vacc0x4567;
     emx_v4f vacc3x0123 = vacc0x0123, vacc3x4567 = vacc0x4567;
     wp += EMX_GEMM_NR;
-    for (size_t k = 0; k < kc; k++) {
-        const emx_v4f va0 = emx_v4f_load_splat(a0 + k);
-        const emx_v4f va1 = emx_v4f_load_splat(a1 + k);
-        const emx_v4f va2 = emx_v4f_load_splat(a2 + k);
-        const emx_v4f va3 = emx_v4f_load_splat(a3 + k);
-        const emx_v4f vb0123 = emx_v4f_load(wp);
-        const emx_v4f vb4567 = emx_v4f_load(wp + 4);
-        wp += EMX_GEMM_NR;
-        vacc0x0123 = emx_v4f_muladd(va0, vb0123, vacc0x0123);
-        vacc1x0123 = emx_v4f_muladd(va1, vb0123, vacc1x0123);
-        vacc2x0123 = emx_v4f_muladd(va2, vb0123, vacc2x0123);
-        vacc3x0123 = emx_v4f_muladd(va3, vb0123, vacc3x0123);
-        vacc0x4567 = emx_v4f_muladd(va0, vb4567, vacc0x4567);
-        vacc1x4567 = emx_v4f_muladd(va1, vb4567, vacc1x4567);
-        vacc2x4567 = emx_v4f_muladd(va2, vb4567, vacc2x4567);
-        vacc3x4567 = emx_v4f_muladd(va3, vb4567, vacc3x4567);
-    }
+    for (size_t k = 0; k < kc; k++)
+        EMX__GEMM_4X8_STEP(a0 + k, a1 + k, a2 + k, a3 + k, wp);
     /* highest row first: aliased rows hold the same values, row 0 is written last */
     emx_v4f_store(c3 + n, vacc3x0123);
     emx_v4f_store(c2 + n, vacc2x0123);
