@@ -118,6 +118,7 @@ mutate wino6-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(32.0f\)
 mutate wino6-weights src/kernels/f32-conv3x3-winograd.c 's/\{ 32.0 \/ 45, -16.0 \/ 45, 8.0 \/ 45 \}/{ 32.0 \/ 45, 16.0 \/ 45, 8.0 \/ 45 }/' test-ops
 mutate wino6-input-column-stride src/kernels/f32-conv3x3-winograd.c 's/const size_t r1 = 8 \* v_stride;/const size_t r1 = 7 * v_stride;/' test-ops
 mutate wino6-output-row src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_store\(q\[r \* 6 \+ c\] \+ ch/emx_v4f_store(q[c * 6 + r] + ch/' test-ops
+mutate wino-tail-act-pixel src/kernels/f32-conv3x3-winograd.c 's/if \(q\[i\] != sink\)/if (q[i] != sink \&\& i)/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
 mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops

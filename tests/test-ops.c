@@ -134,6 +134,22 @@ static int make_conv(emx__conv_shape *s, int in_h, int in_w, int in_c, int out_c
     return s->out_h > 0 && s->out_w > 0;
 }
 
+/* One depthwise 3x3 (c channels, h x w) against the reference: strides sh x sw, padding pad on
+ * the top and left, pb / pr on the bottom and right; the bias in some, as the sweeps vary it.
+ * Returns 1 if checked, 0 if the shape has no output. */
+static int check_dw3x3(int h, int w, int c, int sh, int sw, int pad, int pb, int pr, emx__act act)
+{
+    emx__conv_shape s;
+    if (!make_conv(&s, h, w, c, c, 3, 3, sh, 1, pad, pad, pb, pr, c, act))
+        return 0;
+    s.stride_w = sw; /* make_conv's one stride is the vertical one here */
+    s.out_w = conv_out(w, 3, sw, 1, pad, pr);
+    if (s.out_w <= 0)
+        return 0;
+    check_conv(&s, (w + pad) % 4 != 0);
+    return 1;
+}
+
 static void test_conv(void)
 {
     emx__conv_shape s;
@@ -256,14 +272,7 @@ static void test_conv(void)
                     const int c = dw_c[ci], h = 1 + (w + ci) % 5, sh = 1 + (ci + sw) % 2;
                     const int pb = (pad + w) % 3, pr = (pad + ci) % 3;
                     const emx__act act = (emx__act)((ci + w + sw + pad) % 6);
-                    if (!make_conv(&s, h, w, c, c, 3, 3, sh, 1, pad, pad, pb, pr, c, act))
-                        continue;
-                    s.stride_w = sw;
-                    s.out_w = conv_out(w, 3, sw, 1, pad, pr);
-                    if (s.out_w <= 0)
-                        continue;
-                    check_conv(&s, (w + pad) % 4 != 0);
-                    n_dw++;
+                    n_dw += check_dw3x3(h, w, c, sh, sw, pad, pb, pr, act);
                 }
     CHECK(n_dw >= 500);
     /* wide rows of many channels (MobileNet-like), stride 1 and 2, channels not a multiple of 4 */
@@ -295,14 +304,7 @@ static void test_conv(void)
                     const int c = ci_c[ci], h = 1 + (w + ci + pad) % 6, sh = 1 + (ci + w + sw) % 2;
                     const int pb = (pad + w) % 3, pr = (pad + ci + sw) % 3;
                     const emx__act act = (emx__act)((ci + w + sw + pad) % 6);
-                    if (!make_conv(&s, h, w, c, c, 3, 3, sh, 1, pad, pad, pb, pr, c, act))
-                        continue;
-                    s.stride_w = sw;
-                    s.out_w = conv_out(w, 3, sw, 1, pad, pr);
-                    if (s.out_w <= 0)
-                        continue;
-                    check_conv(&s, (w + pad) % 4 != 0);
-                    n_ci++;
+                    n_ci += check_dw3x3(h, w, c, sh, sw, pad, pb, pr, act);
                 }
     CHECK(n_ci >= 150);
     /* MobileNetV1's depthwise layers that goal 5 timed: 7x7x512, 56x56x64 stride 2 (pad 1) */

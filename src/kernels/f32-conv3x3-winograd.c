@@ -2,8 +2,8 @@
  * (Lavin & Gray 2015), m = 2, 3, 4 or 6: each m x m block of outputs ("tile") reads an a x a
  * input patch (a = m + 2) and costs a^2 multiply-adds per (in_c, out_c) pair instead of 9 m^2:
  * 16 for 4 outputs with F(2x2) (2.25x fewer than direct), 25 for 9 with F(3x3) (3.24x), 36 for
- * 16 with F(4x4) (4x), 64 for 36 with F(6x6) (5.06x). XNNPACK (and so TF.js) runs these layers as direct igemm; this is where
- * our core gets ahead of it on VGG/ResNet-style members.
+ * 16 with F(4x4) (4x), 64 for 36 with F(6x6) (5.06x). XNNPACK (and so TF.js) runs these layers
+ * as direct igemm; this is where our core gets ahead of it on VGG/ResNet-style members.
  *
  *   U_k = (G g G^T)_k     a^2 matrices [in_c][out_c], transformed (in double) and packed at
  *                         load time in the GEMM micro-kernels' layout (kernels.h); the conv's
@@ -14,9 +14,10 @@
  *   y   = A^T M A         the m x m outputs, with the min/max clamp fused (relu, relu6)
  *
  * Tiles are processed in blocks (16 tiles for F(2x2) and F(3x3), 12 for F(4x4): a 12x12 map's
- * 9 tiles then make one block, not 8 + 1; 8 for F(6x6)) so V and M for one block stay in L1/L2 while each U_k
- * (in_c x out_c floats) is reused by every row of the block. Transforms run over 4 channels at
- * a time (NHWC: a pixel's channels are contiguous), hence in_c and out_c must be multiples of 4.
+ * 9 tiles then make one block, not 8 + 1; 8 for F(6x6)) so V and M for one block stay in L1/L2
+ * while each U_k (in_c x out_c floats) is reused by every row of the block. Transforms run over
+ * 4 channels at a time (NHWC: a pixel's channels are contiguous), hence in_c and out_c must be
+ * multiples of 4.
  *
  * Which m (emx__wino_tile): the one with the fewest GEMM rows (a^2 per tile, tiles cut at the
  * right/bottom edges counted whole), F(4x4) only when it saves 40% over F(2x2) and F(3x3) 25%
@@ -142,8 +143,9 @@ void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *
                         (float)(gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2]);
         }
     /* The bias as U_(1,1)'s GEMM bias, M_(1,1) + bias: column 1 of every A^T here (F(2x2),
-     * F(3x3), F(4x4)) is all ones, so A^T (bias e1 e1^T) A adds the bias to each of the m x m
-     * outputs, and the output transforms need no bias add (one vector op less per output). */
+     * F(3x3), F(4x4), F(6x6): the point 1) is all ones, so A^T (bias e1 e1^T) A adds the bias
+     * to each of the m x m outputs, and the output transforms need no bias add (one vector op
+     * less per output). */
     float *b11 = packed + (size_t)(a + 1) * u_n;
     for (int oc = 0; oc < oc_n; oc++)
         b11[(size_t)(oc / EMX_GEMM_NR) * EMX_GEMM_NR * (1 + (size_t)ic_n) +
@@ -206,6 +208,15 @@ static void emx__wino_out_pixels(const emx__conv_shape *s, float *out, float *si
         }
 }
 
+/* an activation the min/max clamp cannot express (emx__minmax_for_act's tail_act), applied to
+ * the tile's n output pixels that are in the image */
+static void emx__wino_tail_act(const emx__conv_shape *s, float *const *q, int n, const float *sink)
+{
+    for (int i = 0; i < n; i++)
+        if (q[i] != sink)
+            emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+}
+
 /* ---- F(2x2, 3x3) ---- */
 
 /* V for one tile: d = the 4x4 patch at input (y0, x0), rows/columns outside are zeros */
@@ -213,13 +224,7 @@ static void emx__wino2_input(const emx__conv_shape *s, const float *in, const fl
                              int x0, float *v, size_t v_stride)
 {
     const float *p[16];
-    for (int r = 0; r < 4; r++)
-        for (int c = 0; c < 4; c++) {
-            const int y = y0 + r, x = x0 + c;
-            p[r * 4 + c] = y >= 0 && y < s->in_h && x >= 0 && x < s->in_w
-                               ? in + ((size_t)y * s->in_w + x) * s->in_c
-                               : zero;
-        }
+    emx__wino_patch(s, in, zero, y0, x0, 4, p);
     for (int ch = 0; ch < s->in_c; ch += 4) {
         emx_v4f t[4][4];
         for (int c = 0; c < 4; c++) { /* B^T d: rows d0-d2, d1+d2, d2-d1, d1-d3 */
@@ -247,12 +252,7 @@ static void emx__wino2_output(const emx__conv_shape *s, const float *m, size_t m
                               int tail_act)
 {
     float *q[4];
-    for (int r = 0; r < 2; r++)
-        for (int c = 0; c < 2; c++) {
-            const int y = y0 + r, x = x0 + c;
-            q[r * 2 + c] =
-                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
-        }
+    emx__wino_out_pixels(s, out, sink, y0, x0, 2, q);
     const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
     for (int ch = 0; ch < s->out_c; ch += 4) {
         emx_v4f t[2][4];
@@ -272,9 +272,7 @@ static void emx__wino2_output(const emx__conv_shape *s, const float *m, size_t m
         }
     }
     if (tail_act)
-        for (int i = 0; i < 4; i++)
-            if (q[i] != sink)
-                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+        emx__wino_tail_act(s, q, 4, sink);
 }
 
 /* ---- F(3x3, 3x3): 5x5 patches; 6x6 maps (the last stage of the shipped nets) are 4 tiles
@@ -365,9 +363,7 @@ static void emx__wino3_output(const emx__conv_shape *s, float *m, size_t m_strid
             emx_v4f_store(q[r * 3 + 2] + ch, emx_v4f_min(emx_v4f_max(o2, vmin), vmax));
         }
     if (tail_act)
-        for (int i = 0; i < 9; i++)
-            if (q[i] != sink)
-                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+        emx__wino_tail_act(s, q, 9, sink);
 }
 
 /* ---- F(4x4, 3x3) ---- */
@@ -466,9 +462,7 @@ static void emx__wino4_output(const emx__conv_shape *s, float *m, size_t m_strid
             emx_v4f_store(q[r * 4 + 3] + ch, emx_v4f_min(emx_v4f_max(o3, vmin), vmax));
         }
     if (tail_act)
-        for (int i = 0; i < 16; i++)
-            if (q[i] != sink)
-                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+        emx__wino_tail_act(s, q, 16, sink);
 }
 
 /* ---- F(6x6, 3x3): 8x8 patches, 64 GEMM rows per 36 outputs (F(4x4): 81 per 36) ---- */
@@ -596,9 +590,7 @@ static void emx__wino6_output(const emx__conv_shape *s, float *m, size_t m_strid
                 emx_v4f_store(q[r * 6 + c] + ch, emx_v4f_min(emx_v4f_max(o[c], vmin), vmax));
         }
     if (tail_act)
-        for (int i = 0; i < 36; i++)
-            if (q[i] != sink)
-                emx__act_apply((size_t)s->out_c, q[i], q[i], s->act);
+        emx__wino_tail_act(s, q, 36, sink);
 }
 
 /* n images (1 or 2: flip test-time augmentation's two views) through the same weights: their
