@@ -130,6 +130,27 @@ class TrainQuickTest(unittest.TestCase):
             self.assertTrue(torch.equal(v, sb["ema"][k]), k)
         self.assertEqual([h["loss"] for h in sa["hist"]], [h["loss"] for h in sb["hist"]])
 
+    def test_one_writer_per_run_folder(self):
+        """A second train.py on a folder another process is training waits for it, then finds
+        the run finished, instead of interleaving its checkpoints with the first one's."""
+        import fcntl
+        import subprocess
+        import time
+        out = os.path.join(self.tmp.name, "locked")
+        os.makedirs(out)
+        cmd = [sys.executable, os.path.join(HERE, "train.py"), "--data", self.data, "--out", out,
+               "--quick", "--threads", "1", "--batch", "16", "--resume"]
+        with open(os.path.join(out, ".lock"), "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)          # the "other process" holds the folder
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            time.sleep(8)                             # enough for an unlocked --quick run
+            self.assertIsNone(p.poll())
+            self.assertFalse(os.path.exists(os.path.join(out, "last.pt")))
+        text, _ = p.communicate(timeout=300)          # released: it trains now
+        self.assertEqual(p.returncode, 0, text)
+        self.assertIn("being trained by another process; waiting", text)
+        self.assertTrue(os.path.exists(os.path.join(out, "best.pt")))
+
     def test_weight_ema(self):
         """w_ema = d * w_ema + (1 - d) * w on floating tensors; integer buffers are copied."""
         import train

@@ -25,6 +25,7 @@ CPU and cuDNN both run that faster); checkpoints are saved contiguous.
 import argparse
 import contextlib
 import copy
+import fcntl
 import json
 import math
 import os
@@ -234,7 +235,20 @@ def main(argv=None):
                     help="stop (after a checkpoint) once this invocation has taken N steps; "
                          "--resume continues exactly where it stopped. 0: no limit")
     args = ap.parse_args(argv)
+    # One writer per run folder: a pipeline reaching a member that a parallel process is still
+    # training waits here, then resumes from (or finds finished) what that process left, instead
+    # of both overwriting last.pt with different states.
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, ".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{args.out} is being trained by another process; waiting for it", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        run(args)
 
+
+def run(args):
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
