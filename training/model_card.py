@@ -157,6 +157,30 @@ def members_training(ens, hists, hardware):
     return L
 
 
+def cycles_training(paths, hardware):
+    """A student trained as a chain of cosine cycles (each started from the previous one's best
+    checkpoint): one row per cycle, with the teacher it learnt from, time summed."""
+    L = ["Trained as a chain of cosine cycles, each started from the previous cycle's best "
+         "checkpoint (the last row is the shipped checkpoint's run):", "",
+         "| cycle (run) | seed | epochs | lr (cosine) | moving average | teacher | best epoch: Valid / + flip (fp32) | minutes |",
+         "|---|---:|---:|---:|---:|---|---|---:|"]
+    total = 0.0
+    for path in paths:
+        h = json.load(open(path))
+        a, rows = h["args"], h["history"]
+        best = max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
+        total += rows[-1]["seconds"]
+        teacher = (f"ensemble (T = {a.get('temperature')}, alpha = {a.get('alpha')})"
+                   if a.get("teacher") else "none")
+        L.append(f"| {os.path.basename(os.path.dirname(path))} | {a['seed']} | {len(rows)} | "
+                 f"{a['lr']} | {a.get('ema') or 'none'} | {teacher} | {best['epoch']}: "
+                 f"{best['valid_acc'] * 100:.2f}% / {best['valid_acc_flip'] * 100:.2f}% | "
+                 f"{rows[-1]['seconds'] / 60:.1f} |")
+    L += ["", f"{total / 60:.0f} minutes of training in all"
+          + (f" ({hardware})" if hardware else "") + ".", ""]
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("--emx", "--eval", "--curve", "--train-cmd", "--hardware", "--out",
@@ -165,6 +189,9 @@ def main():
     ap.add_argument("--checkpoints", nargs="+", required=True)
     ap.add_argument("--history", nargs="*", default=[],
                     help="history.json of the run (one), or of every member (in --checkpoints order)")
+    ap.add_argument("--cycles", nargs="*", default=[],
+                    help="history.json of each cosine cycle of a chained run, first to last")
+    ap.add_argument("--ablation", default="", help="a Markdown table: the distillation ablation")
     args = ap.parse_args()
 
     m = emx_format.read(args.emx)
@@ -212,7 +239,14 @@ def main():
         L += ["```", args.train_cmd, "```", ""]
     if len(hists) > 1:
         L += members_training(ens, hists, args.hardware)
-    if hist:
+    if args.cycles:
+        L += cycles_training(args.cycles, args.hardware)
+    if args.ablation:
+        L += ["## Distillation ablation", "",
+              "The same student and schedule, with and without the ensemble as teacher, for each "
+              "seed (FER+ Valid through WASM, flip TTA, calibrated; the shipped file is the "
+              "distilled seed with the best top-1):", "", open(args.ablation).read().strip(), ""]
+    if hist and not args.cycles:
         h = hist["history"]
         best = max(h, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
         L += [f"Seed {hist['args']['seed']}, {len(h)} epochs, batch {hist['args']['batch']}, "

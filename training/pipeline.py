@@ -98,6 +98,14 @@ def train_member(ctx, m, teacher=None, suffix=""):
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
     if m.get("init") == "faceres":
         cmd += ["--init", faceres_init(ctx)]
+    elif m.get("init_run"):
+        # a run shared by every variant (no suffix), e.g. the teacher recipe's first cycle of the
+        # student's architecture: the ablation's variants then differ only in the cycles after it,
+        # and that first cycle is trained once instead of once per variant
+        start = os.path.join(ctx.runs, m["init_run"], "best.pt")
+        if not os.path.exists(start):
+            raise SystemExit(f"{name}: init_run {m['init_run']} has no best.pt")
+        cmd += ["--init", start]
     elif m.get("init"):
         # a later cosine cycle of an earlier run of this recipe (same suffix: the same student
         # variant), started from its best checkpoint: CPU-sized schedules reach more as a chain
@@ -154,7 +162,7 @@ def ensemble(ctx, recipe):
     return emx, summary, teacher
 
 
-def ship(ctx, recipe, emx, checkpoints, members_json=None):
+def ship(ctx, recipe, emx, checkpoints, members_json=None, cycles=None, ablation=None):
     """The chosen candidate becomes the shipped file: models/, its golden outputs (NumPy oracle on
     the stored golden inputs), its card (curves, the commands, Valid figures) and the card's
     robustness table."""
@@ -162,7 +170,8 @@ def ship(ctx, recipe, emx, checkpoints, members_json=None):
     shutil.copy(emx, os.path.join(ROOT, out))
     if golden:
         calibrate.write_golden(ef.read(os.path.join(ROOT, out)), golden)
-    runs = [os.path.dirname(c) for c in checkpoints]
+    # the curves: every member's run, or every cycle of a chained student
+    runs = cycles or [os.path.dirname(c) for c in checkpoints]
     curve = os.path.splitext(card)[0] + "-curve.png"
     log_run(os.path.join(ctx.runs, recipe["key"] + ".card.log"),
             [PY, "training/plot_history.py", "--out", curve, "--title",
@@ -171,13 +180,17 @@ def ship(ctx, recipe, emx, checkpoints, members_json=None):
     valid_eval(ctx, out)
     cmd = f"/usr/bin/python3 training/pipeline.py {os.path.relpath(recipe['path'], ROOT)} --ship"
     card_cmd = [PY, "training/model_card.py", "--emx", out, "--checkpoints", *checkpoints,
-                "--history", *[r + "/history.json" for r in runs], "--eval", out + ".eval.json",
+                "--history", *[os.path.dirname(c) + "/history.json" for c in checkpoints], "--eval", out + ".eval.json",
                 "--curve", curve, "--out", card, "--notes", recipe.get("note", ""),
                 "--hardware", ctx.hardware,
                 "--train-cmd", "sh scripts/setup.sh --training\n"
                 "/usr/bin/python3 training/ferplus.py ../shared/data/ferplus data/ferplus\n" + cmd]
     if members_json:
         card_cmd += ["--members-json", members_json]
+    if cycles:
+        card_cmd += ["--cycles", *[r + "/history.json" for r in cycles]]
+    if ablation:
+        card_cmd += ["--ablation", ablation]
     log_run(os.path.join(ctx.runs, recipe["key"] + ".card.log"), card_cmd)
     os.remove(os.path.join(ROOT, out + ".eval.json"))
     log_run(os.path.join(ctx.runs, recipe["key"] + ".robustness.log"),
@@ -196,6 +209,15 @@ def run_ensemble(ctx, recipe):
             ckpts = [r["checkpoint"] for r in json.load(f)["rows"] if "checkpoint" in r]
         ship(ctx, recipe, emx, ckpts, members_json=summary)
     return ev
+
+
+def student_runs(ctx, cycles, suffix):
+    """Run folders of one student variant, first cycle to last, with the shared run it started
+    from (init_run) in front."""
+    runs = [os.path.join(ctx.runs, c["name"] + suffix) for c in cycles]
+    if cycles[0].get("init_run"):
+        runs.insert(0, os.path.join(ctx.runs, cycles[0]["init_run"]))
+    return runs
 
 
 def run_lite(ctx, recipe):
@@ -224,8 +246,9 @@ def run_lite(ctx, recipe):
         f.write("\n".join(table) + "\n")
     print("\n".join(table) + f"\n(ablation: {path})", flush=True)
     if ctx.ship:
-        seed, _, ck, emx, _ = next(r for r in rows if r[1] == "kd")
-        ship(ctx, recipe, emx, [ck])
+        # the distilled seed with the best Valid top-1 (chosen on Valid, like everything else)
+        seed, _, ck, emx, _ = max((r for r in rows if r[1] == "kd"), key=lambda r: r[4]["accuracy"])
+        ship(ctx, recipe, emx, [ck], cycles=student_runs(ctx, cycles, f"-s{seed}-kd"), ablation=path)
     return rows
 
 

@@ -143,12 +143,15 @@ class TrainQuickTest(unittest.TestCase):
         with open(os.path.join(out, ".lock"), "w") as held:
             fcntl.flock(held, fcntl.LOCK_EX)          # the "other process" holds the folder
             p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            time.sleep(8)                             # enough for an unlocked --quick run
+            # its first line: the wait (without the lock it would be epoch 1's line, having
+            # trained over the folder); a fixed sleep instead raced torch's import under load
+            first = p.stdout.readline()
+            self.assertIn("being trained by another process; waiting", first)
+            time.sleep(1)
             self.assertIsNone(p.poll())
             self.assertFalse(os.path.exists(os.path.join(out, "last.pt")))
-        text, _ = p.communicate(timeout=300)          # released: it trains now
-        self.assertEqual(p.returncode, 0, text)
-        self.assertIn("being trained by another process; waiting", text)
+        text, _ = p.communicate(timeout=600)          # released: it trains now
+        self.assertEqual(p.returncode, 0, first + text)
         self.assertTrue(os.path.exists(os.path.join(out, "best.pt")))
 
     def test_weight_ema(self):
@@ -249,7 +252,7 @@ class PipelineQuickTest(unittest.TestCase):
             lite = dict(name="QL", kind="lite", teacher="q-ens.json", ablation_seeds=[3],
                         distillation=dict(alpha=0.5, temperature=2),
                         student=[dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
-                                      photometric=0.5),
+                                      photometric=0.5, init_run="a"),
                                  dict(name="s2", arch="lite", epochs=2, lr=0.02, batch=16,
                                       init="s")],
                         out=os.path.join(tmp, "ql.emx"), card=os.path.join(tmp, "ql.md"),
@@ -282,12 +285,18 @@ class PipelineQuickTest(unittest.TestCase):
                         self.assertTrue(json.load(f)["args"]["teacher"].endswith("q-ens.teacher.npy"))
                 with open(os.path.join(runs, "s2-s3-kd", "history.json")) as f:
                     self.assertTrue(json.load(f)["args"]["init"].endswith(os.path.join("s-s3-kd", "best.pt")))
+                # every variant's first cycle starts from the one shared run (init_run), unsuffixed
+                for run in ("s-s3-kd", "s-s3-nokd"):
+                    with open(os.path.join(runs, run, "history.json")) as f:
+                        self.assertTrue(json.load(f)["args"]["init"].endswith(os.path.join(runs, "a", "best.pt")), run)
                 # shipped: the file, and a card with the command, Valid figures and robustness
                 self.assertTrue(os.path.exists(os.path.join(tmp, "ql.emx")))
                 with open(os.path.join(tmp, "ql.md")) as f:
                     card = f.read()
                 for want in ("training/pipeline.py", "on n = ", "Mean per-class recall",
-                             "## Robustness", "sensor noise", "mean drop", "ql-curve.png"):
+                             "## Robustness", "sensor noise", "mean drop", "ql-curve.png",
+                             "## Distillation ablation", "| 3 | none |", "chain of cosine cycles",
+                             "| a | 1 | 2 |", "| s2-s3-kd | 3 | 2 | 0.02 |"):
                     self.assertIn(want, card)
                 before = os.path.getmtime(os.path.join(runs, "a", "best.pt"))
                 pipeline.main(args)
