@@ -64,6 +64,10 @@ static const char *act_name(emx__act a)
 /* ---------------------------------------------------------------- convolution */
 
 static int n_conv;
+/* When > 0, check_conv zeroes that many input rows at the top and at the bottom and every
+ * fifth row between (the letterbox bands of the detector's input: f32-conv-thin.c skips rows
+ * of zeros) */
+static int conv_zero_band;
 
 static void print_conv(const char *what, const emx__conv_shape *s, float err)
 {
@@ -83,6 +87,10 @@ static void check_conv(const emx__conv_shape *s, int with_bias)
     /* weights scaled by fan-in keep outputs O(1), so the activations' shapes matter */
     const float ws = 2.0f / sqrtf((float)(w_n / s->out_c));
     float *in = rand_buf(in_n, -1.0f, 1.0f);
+    const size_t in_row = (size_t)s->in_w * s->in_c;
+    for (int y = 0; conv_zero_band > 0 && y < s->in_h; y++)
+        if (y < conv_zero_band || y >= s->in_h - conv_zero_band || y % 5 == 3)
+            memset(in + (size_t)y * in_row, 0, in_row * sizeof(float));
     float *w = rand_buf(w_n, -ws, ws);
     float *b = rand_buf((size_t)s->out_c, -1.0f, 1.0f);
     float *ref = malloc((out_n ? out_n : 1) * sizeof(float));
@@ -344,6 +352,42 @@ static void test_conv(void)
                     n_c1 += emx__conv3x3_c1_applies(&s);
                 }
     CHECK(n_c1 >= 150);
+    /* direct convs of 1-4 input channels (f32-conv-thin.c; out_c % 8 != 0 stays on igemm):
+     * kernels 2x2 to 7x7 and one-sided ones, strides 1..3 per axis, padding 0..k-1 on each
+     * side, sizes from 1 (every window mostly padding) to 11, row counts leaving 1-3 pixels
+     * after the last block of 4, inputs with and without rows of zeros */
+    static const int thin_k[][2] = { { 5, 5 }, { 3, 3 }, { 1, 3 }, { 3, 1 }, { 2, 2 }, { 7, 7 } };
+    static const int thin_oc[] = { 8, 16, 24, 12 };
+    int n_thin = 0;
+    for (int ki = 0; ki < 6; ki++)
+        for (int ic = 1; ic <= 4; ic++)
+            for (int hw = 1; hw <= 11; hw += 2)
+                for (int st = 1; st <= 3; st++) {
+                    const int kh = thin_k[ki][0], kw = thin_k[ki][1], v = ki + ic + hw + st;
+                    const int pt = v % kh, pl = (v + 1) % kw, pb = (v + 2) % kh, pr = v % kw;
+                    const emx__act act = (emx__act)(v % 6);
+                    if (!make_conv(&s, hw + ic % 2, hw, ic, thin_oc[v % 4], kh, kw, st, 1, pt, pl,
+                                   pb, pr, 1, act))
+                        continue;
+                    s.stride_w = 1 + (st + ki) % 3;
+                    s.out_w = conv_out(s.in_w, kw, s.stride_w, 1, pl, pr);
+                    if (s.out_w <= 0)
+                        continue;
+                    conv_zero_band = v % 3 == 0 ? 0 : v % 3;
+                    check_conv(&s, v % 4 != 1);
+                    n_thin += emx__conv_thin_applies(&s);
+                }
+    conv_zero_band = 0;
+    CHECK(n_thin >= 250);
+    /* BlazeFace's first conv: 128x128x3 -> 64x64x24, 5x5 stride 2, TF "same" (pad 1, 2), on a
+     * 4:3 frame's letterbox (16 zero rows at the top and bottom) and on a full one */
+    for (int band = 0; band <= 16; band += 16) {
+        make_conv(&s, 128, 128, 3, 24, 5, 5, 2, 1, 1, 1, 2, 2, 1, EMX_ACT_RELU);
+        conv_zero_band = band;
+        check_conv(&s, 1);
+        CHECK(emx__conv_thin_applies(&s));
+    }
+    conv_zero_band = 0;
     /* the model's real layer shapes (3x3 pad 1 stride 1 and 2, 1x1, depthwise) */
     static const int real[][4] = { { 48, 1, 16, 1 },   { 48, 16, 16, 1 },  { 24, 32, 32, 1 },
                                    { 12, 64, 64, 1 },  { 6, 128, 128, 1 }, { 24, 16, 32, 2 },

@@ -5,6 +5,8 @@
  *   in_c >= 8, outputs >= 2x2                         2.25x fewer multiply-adds, same GEMMs)
  *   3x3 of a one-channel input, out_c % 4 == 0     -> f32-conv3x3-c1.c (direct: K = 9 is
  *                                                     too short for igemm's taps)
+ *   other kernels of 1-4 input channels,           -> f32-conv-thin.c (direct: RGB first
+ *   out_c % 8 == 0                                    layers, BlazeFace's 5x5/2)
  *   1x1, stride 1, no padding (incl. dense layers) -> gemm: NHWC already is the A matrix
  *                                                     (pixels = rows, channels = k)
  *   everything else (any kernel/stride/dilation/   -> igemm over an indirection buffer
@@ -26,7 +28,8 @@ static int emx__max_mr(void)
     return emx__gemm_default()->mr;
 }
 
-enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO, EMX__CONV_C1 };
+enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO, EMX__CONV_C1,
+       EMX__CONV_THIN };
 
 static int emx__conv_kind(const emx__conv_shape *s)
 {
@@ -36,6 +39,8 @@ static int emx__conv_kind(const emx__conv_shape *s)
         return EMX__CONV_WINO;
     if (emx__conv3x3_c1_applies(s))
         return EMX__CONV_C1;
+    if (emx__conv_thin_applies(s))
+        return EMX__CONV_THIN;
     if (s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
         s->pad_left == 0 && s->out_h == s->in_h && s->out_w == s->in_w)
         return EMX__CONV_GEMM;
@@ -156,6 +161,8 @@ uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s)
         return emx__dwconv_scratch_size(s);
     if (kind == EMX__CONV_C1)
         return emx__conv3x3_c1_scratch_size(s);
+    if (kind == EMX__CONV_THIN)
+        return emx__conv_thin_scratch_size(s);
     if (kind != EMX__CONV_IGEMM)
         return 0;
     const emx__igemm_layout l = emx__layout(s);
@@ -171,8 +178,10 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
     const int kind = emx__conv_kind(s);
     const size_t npix = (size_t)s->out_h * s->out_w;
 
-    if (kind == EMX__CONV_DW || kind == EMX__CONV_C1) {
-        if (kind == EMX__CONV_DW)
+    if (kind == EMX__CONV_DW || kind == EMX__CONV_C1 || kind == EMX__CONV_THIN) {
+        if (kind == EMX__CONV_THIN)
+            emx__conv_thin(s, packed, in, out, scratch, &params);
+        else if (kind == EMX__CONV_DW)
             emx__f32_dwconv_minmax__simd(s, packed, in, out, scratch, &params);
         else
             emx__conv3x3_c1(s, packed, in, out, scratch, &params);

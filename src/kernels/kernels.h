@@ -131,6 +131,14 @@ uint64_t emx__conv3x3_c1_scratch_size(const emx__conv_shape *s);
 void emx__conv3x3_c1(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                      float *scratch, const emx__minmax_params *params);
 
+/* ---- direct convs of a thin input (f32-conv-thin.c): 1-4 input channels, out_c % 8 == 0,
+ * weights in the GEMM layout (emx__conv2d_pack's generic route); scratch: the padded input
+ * and a flag per padded row ---- */
+int emx__conv_thin_applies(const emx__conv_shape *s);
+uint64_t emx__conv_thin_scratch_size(const emx__conv_shape *s);
+void emx__conv_thin(const emx__conv_shape *s, const float *packed, const float *in, float *out,
+                    float *scratch, const emx__minmax_params *params);
+
 /* ---- activations ---- */
 /* out[i] = act(in[i]) vectorised (in == out allowed); exp via a degree-5 polynomial after
  * range reduction, within a few ulp of expf. */
