@@ -92,6 +92,15 @@ mutate c1-tap src/kernels/f32-conv3x3-c1.c 's/va = emx_v4f_muladd\(x1, emx_v4f_l
 mutate c1-second-block src/kernels/f32-conv3x3-c1.c 's/EMX__C1_TAPS\(vb, w \+ 40\);/EMX__C1_TAPS(vb, w);/' test-ops
 mutate c1-padding src/kernels/f32-conv3x3-c1.c 's/\* pw \+ pl, in \+/* pw, in +/' test-ops
 mutate c1-stride src/kernels/f32-conv3x3-c1.c 's/r0 \+= sw, r1 \+= sw, r2 \+= sw/r0++, r1++, r2++/' test-ops
+# issue 20, session 9: the direct conv of thin inputs (f32-conv-thin.c) and the letterbox resize
+mutate thin-pixel-step src/kernels/f32-conv-thin.c 's/const float \*a1 = mr > 1 \? a0 \+ px_step : a0;/const float *a1 = mr > 1 ? a0 + c : a0;/' test-ops
+mutate thin-skip-row src/kernels/f32-conv-thin.c 's/if \(zrow\[ky\] != 0.0f\)/if (zrow[ky] != 0.0f || ky == kh - 1)/' test-ops
+mutate thin-zero-flag src/kernels/f32-conv-thin.c 's/all_zero &= src\[i\] == 0.0f;/all_zero \&= src[0] == 0.0f;/' test-ops
+mutate thin-padding src/kernels/f32-conv-thin.c 's/memcpy\(o \+ pl \* c, src/memcpy(o, src/' test-ops
+mutate resize-column-step src/detect.c 's/s->r -= s->den, s->v\+\+;/s->r -= s->den;/' test-detect
+mutate resize-rounding src/detect.c 's/\(\(double\)\(a0 \+ half\) \+ 0.5\)/((double)a0 + 0.5)/' test-detect
+mutate resize-row-batch src/detect.c 's/y1 - yy > 257 \? yy \+ 257 : y1/y1 - yy > 258 ? yy + 258 : y1/' test-detect
+mutate letterbox-right-band src/detect.c 's/        memset\(o \+ left \+ body, 0, \(row - left - body\) \* sizeof\(float\)\);\n//' test-detect
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops
 mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\), d12\), x5\);/emx_v4f_splat(8.0f), d12), d12);/' test-ops
 mutate maxpool2x2-window src/kernels/f32-pool.c 's/emx_v4f_load\(r1 \+ c \+ k\)\);/emx_v4f_load(r1 + k));/' test-ops

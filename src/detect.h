@@ -24,6 +24,13 @@ typedef struct letterbox {
  * detector passes. EMX_ERR_LIMIT beyond the model's memory budget. */
 emx_status emx__detect_scratch(emx_model *m, int passes, cand **cands, uint8_t **resized);
 
+/* Frame (any channel count, rows `stride` bytes apart) -> w x h RGB (nc 3) or grey (nc 1)
+ * bytes. Shrinking averages each output pixel's footprint, rounded (a box filter: every source
+ * pixel is read once, which matters at 640x480 -> 128x96, where stb_image_resize's windowed
+ * filters cost more than the network); enlarging (frames smaller than the input) samples
+ * bilinearly. The letterbox of detect.c; tests/test-detect.c checks it against a plain loop. */
+void emx__resize_frame(const emx_image *img, size_t stride, int w, int h, int nc, uint8_t *dst);
+
 /* Sort n candidates best first, merge them (weighted NMS, p->iou_threshold), map the merged
  * ones through lb to frame pixels and write at most max_faces (and p->max_faces) faces of at
  * least p->min_face_size; with tiles, faces mostly inside a larger one are dropped. Returns

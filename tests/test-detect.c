@@ -26,7 +26,9 @@
 
 #include "emoxnet.h"
 #include "emx_builder.h"
+#include "detect.h"
 #include "model.h"
+#include "pixel.h"
 #include "testutil.h"
 
 #define PI_F 3.14159265f
@@ -636,6 +638,80 @@ static void test_tiles(emx_model *det, emx_model *cls)
     free(f.px);
 }
 
+/* ---------------------------------------------------------------- letterbox resize */
+
+/* The box filter emx__resize_frame shrinks with, pixel by pixel: output (x, y) is the rounded
+ * mean of source columns [x W / w, (x + 1) W / w) and rows [y H / h, (y + 1) H / h) (at least
+ * one each), per channel (grey frames: channel 0 for all three), then grey or RGB. */
+static void shrink_ref(const uint8_t *src, size_t stride, int W, int H, int ch, int w, int h,
+                       int nc, uint8_t *dst)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int y0 = (int)((int64_t)y * H / h), y1 = (int)((int64_t)(y + 1) * H / h);
+            int x0 = (int)((int64_t)x * W / w), x1 = (int)((int64_t)(x + 1) * W / w);
+            y1 = y1 <= y0 ? y0 + 1 : y1, x1 = x1 <= x0 ? x0 + 1 : x1;
+            uint64_t acc[3] = { 0, 0, 0 };
+            for (int yy = y0; yy < y1; yy++)
+                for (int xx = x0; xx < x1; xx++)
+                    for (int k = 0; k < 3; k++)
+                        acc[k] += src[(size_t)yy * stride + (size_t)xx * ch + (ch == 1 ? 0 : k)];
+            const uint64_t n = (uint64_t)(y1 - y0) * (uint64_t)(x1 - x0);
+            unsigned px[3];
+            for (int k = 0; k < 3; k++)
+                px[k] = (unsigned)((acc[k] + n / 2) / n);
+            uint8_t *o = dst + ((size_t)y * w + x) * nc;
+            if (nc == 1)
+                o[0] = emx__grey(px[0], px[1], px[2]);
+            else
+                o[0] = (uint8_t)px[0], o[1] = (uint8_t)px[1], o[2] = (uint8_t)px[2];
+        }
+}
+
+/* emx__resize_frame's shrinking (column sums, then the mean through a double reciprocal)
+ * gives the reference's bytes: integer and fractional ratios, odd sizes, row padding, 1, 3
+ * and 4 channels to RGB and grey, rows wider than its column buffer (taken in chunks),
+ * footprints wider than it (the pixel-by-pixel fallback), footprints of 300 rows (summed in
+ * 16 bits 257 rows at a time: all-255 rows fill 257 exactly), random pixels and all-255 ones (the largest sums). */
+static void test_resize_frame(void)
+{
+    static const int sizes[][4] = { { 640, 480, 128, 96 }, { 1280, 720, 128, 72 },
+                                    { 641, 479, 128, 96 }, { 333, 250, 128, 96 },
+                                    { 200, 150, 127, 95 }, { 128, 128, 128, 128 },
+                                    { 4100, 7, 1, 3 },     { 4099, 9, 2, 1 },
+                                    { 131, 1, 128, 1 },    { 1, 300, 1, 128 },
+                                    { 5000, 6, 40, 2 },    { 7001, 3, 97, 1 },
+                                    { 3, 600, 1, 2 } };
+    int checked = 0, bad = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (int ch = 1; ch <= 4; ch++) {
+            if (ch == 2)
+                continue;
+            for (int fill = 0; fill < 2; fill++) {
+                const int W = sizes[si][0], H = sizes[si][1], w = sizes[si][2], h = sizes[si][3];
+                const size_t stride = (size_t)W * ch + (size_t)(si % 3) * 5;
+                uint8_t *src = malloc(stride * H);
+                for (size_t i = 0; i < stride * H; i++)
+                    src[i] = fill ? 255 : (uint8_t)(emx_test_rand(&rng_state) & 255);
+                const emx_image img = { src, W, H, ch, (int)stride };
+                for (int nc = 1; nc <= 3; nc += 2) {
+                    uint8_t *got = malloc((size_t)w * h * nc), *want = malloc((size_t)w * h * nc);
+                    emx__resize_frame(&img, stride, w, h, nc, got);
+                    shrink_ref(src, stride, W, H, ch, w, h, nc, want);
+                    const int same = memcmp(got, want, (size_t)w * h * nc) == 0;
+                    CHECK(same);
+                    if (!same && bad++ < 5)
+                        fprintf(stderr, "FAIL resize %dx%d x%d -> %dx%d x%d (fill %d)\n", W, H, ch,
+                                w, h, nc, fill);
+                    checked++;
+                    free(got), free(want);
+                }
+                free(src);
+            }
+        }
+    CHECK(checked == 156);
+}
+
 int main(void)
 {
     verbose = getenv("EMX_DETECT_VERBOSE") != NULL;
@@ -652,5 +728,6 @@ int main(void)
     }
     emx_model_free(det);
     emx_model_free(cls);
+    test_resize_frame(); /* last: it draws from rng_state, which sets the frames above */
     return emx_test_summary();
 }

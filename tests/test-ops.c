@@ -64,8 +64,8 @@ static const char *act_name(emx__act a)
 /* ---------------------------------------------------------------- convolution */
 
 static int n_conv;
-/* When > 0, check_conv zeroes that many input rows at the top and at the bottom and every
- * fifth row between (the letterbox bands of the detector's input: f32-conv-thin.c skips rows
+/* When > 0, check_conv zeroes that many input rows at the top and at the bottom, every fifth
+ * row between and the first pixel of others (the letterbox bands of the detector's input: f32-conv-thin.c skips rows
  * of zeros) */
 static int conv_zero_band;
 
@@ -91,6 +91,8 @@ static void check_conv(const emx__conv_shape *s, int with_bias)
     for (int y = 0; conv_zero_band > 0 && y < s->in_h; y++)
         if (y < conv_zero_band || y >= s->in_h - conv_zero_band || y % 5 == 3)
             memset(in + (size_t)y * in_row, 0, in_row * sizeof(float));
+        else if (y % 5 == 1) /* a row that starts with zeros is not a row of zeros */
+            memset(in + (size_t)y * in_row, 0, (size_t)s->in_c * sizeof(float));
     float *w = rand_buf(w_n, -ws, ws);
     float *b = rand_buf((size_t)s->out_c, -1.0f, 1.0f);
     float *ref = malloc((out_n ? out_n : 1) * sizeof(float));
