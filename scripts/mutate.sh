@@ -98,7 +98,10 @@ mutate thin-skip-row src/kernels/f32-conv-thin.c 's/if \(zrow\[ky\] != 0.0f\)/if
 mutate thin-zero-flag src/kernels/f32-conv-thin.c 's/all_zero &= src\[i\] == 0.0f;/all_zero \&= src[0] == 0.0f;/' test-ops
 mutate thin-padding src/kernels/f32-conv-thin.c 's/memcpy\(o \+ pl \* c, src/memcpy(o, src/' test-ops
 mutate resize-column-step src/detect.c 's/s->r -= s->den, s->v\+\+;/s->r -= s->den;/' test-detect
-mutate resize-rounding src/detect.c 's/\(\(double\)\(a0 \+ half\) \+ 0.5\)/((double)a0 + 0.5)/' test-detect
+mutate resize-rounding src/detect.c 's/floor_small\(\(\(double\)\(a \+ half\) \+ 0.5\)/floor_small(((double)a + 0.5)/' test-detect
+mutate resize-rounding-32 src/detect.c 's/\(\(double\)\(a0 \+ half\) \+ 0.5\)/((double)a0 + 0.5)/' test-detect
+mutate resize-floor src/detect.c 's/const double t = \(v - 0.5\)/const double t = (v - 0.25)/' test-detect
+mutate resize-column-sums src/detect.c 's/hs\[i\] = \(uint16_t\)\(hs\[i\] \+ cj\[i\]\);/hs[i] = (uint16_t)(hs[i] + col16[i]);/' test-detect
 mutate resize-row-batch src/detect.c 's/y1 - yy > 257 \? yy \+ 257 : y1/y1 - yy > 258 ? yy + 258 : y1/' test-detect
 mutate letterbox-right-band src/detect.c 's/        memset\(o \+ left \+ body, 0, \(row - left - body\) \* sizeof\(float\)\);\n//' test-detect
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops
