@@ -104,6 +104,8 @@ mutate resize-floor src/detect.c 's/const double t = \(v - 0.5\)/const double t 
 mutate resize-column-sums src/detect.c 's/hs\[i\] = \(uint16_t\)\(hs\[i\] \+ cj\[i\]\);/hs[i] = (uint16_t)(hs[i] + col16[i]);/' test-detect
 mutate resize-row-batch src/detect.c 's/y1 - yy > 257 \? yy \+ 257 : y1/y1 - yy > 258 ? yy + 258 : y1/' test-detect
 mutate letterbox-right-band src/detect.c 's/        memset\(o \+ left \+ body, 0, \(row - left - body\) \* sizeof\(float\)\);\n//' test-detect
+mutate letterbox-norm-table src/detect.c 's/norm\[v\] = v \* a \+ b;/norm[v] = v * a;/' test-detect
+mutate warp-clamp-high src/align.c 's/return v > 0.0f \? \(v < hi \? v : hi\) : 0.0f;/return v > 0.0f ? v : 0.0f;/' test-align test-analyze-explain
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops
 mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\), d12\), x5\);/emx_v4f_splat(8.0f), d12), d12);/' test-ops
 mutate maxpool2x2-window src/kernels/f32-pool.c 's/emx_v4f_load\(r1 \+ c \+ k\)\);/emx_v4f_load(r1 + k));/' test-ops

@@ -17,6 +17,14 @@
  * the input) samples bilinearly. Channels are averaged and rounded
  * before the grey conversion (PIL's formula, as in emx_preprocess), then normalised as
  * ToTensor + Normalize. */
+/* fminf(fmaxf(v, 0), hi) for the sample positions below (NaN -> 0 as well): in wasm fminf and
+ * fmaxf are libc calls (their NaN rule is not f32.min's), four per sample, which cost more than
+ * the sampling itself */
+static inline float clamp0(float v, float hi)
+{
+    return v > 0.0f ? (v < hi ? v : hi) : 0.0f;
+}
+
 void emx__warp_input(const emx_image *img, size_t stride, float cx, float cy, float side,
                      float angle, const emx_input_spec *in, float *out)
 {
@@ -35,8 +43,8 @@ void emx__warp_input(const emx_image *img, size_t stride, float cx, float cy, fl
                 const float dx = (u + 0.5f) * step_x - 0.5f * side;
                 const float dy = (v + 0.5f) * step_y - 0.5f * side;
                 float sx = cx + dx * c - dy * s - 0.5f, sy = cy + dx * s + dy * c - 0.5f;
-                sx = fminf(fmaxf(sx, 0.0f), (float)(img->width - 1));
-                sy = fminf(fmaxf(sy, 0.0f), (float)(img->height - 1));
+                sx = clamp0(sx, (float)(img->width - 1));
+                sy = clamp0(sy, (float)(img->height - 1));
                 const int x0 = (int)sx, y0 = (int)sy;
                 const int x1 = x0 + 1 < img->width ? x0 + 1 : x0,
                           y1 = y0 + 1 < img->height ? y0 + 1 : y0;
@@ -78,7 +86,7 @@ void emx__warp_input(const emx_image *img, size_t stride, float cx, float cy, fl
             for (int u = 0; u < W; u++, ac += 3)
                 for (int i = 0; i < kx; i++, sx += dsx, sy += dsy) {
                     /* nearest frame pixel, edge pixels repeated outside the frame */
-                    const float x = fminf(fmaxf(sx, 0.0f), wmax), y = fminf(fmaxf(sy, 0.0f), hmax);
+                    const float x = clamp0(sx, wmax), y = clamp0(sy, hmax);
                     const uint8_t *p = img->data + (size_t)(int)y * stride + (size_t)(int)x * ch;
                     if (ch == 1)
                         ac[0] += p[0], ac[1] += p[0], ac[2] += p[0];

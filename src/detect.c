@@ -341,12 +341,17 @@ static emx_status letterbox_input(emx_model *m, const emx_image *img, size_t str
     memset(x, 0, (size_t)lb->oy * row * sizeof(float));
     memset(x + (size_t)(lb->oy + h) * row, 0, (size_t)(in->height - lb->oy - h) * row * sizeof(float));
     const float a = 1.0f / (255.0f * in->std), b = -in->mean / in->std;
+    /* the 256 normalised values once: wasm has no byte-to-float vector conversion, and the
+     * vectorised loop converted lane by lane */
+    float norm[256];
+    for (int v = 0; v < 256; v++)
+        norm[v] = v * a + b;
     for (int y = 0; y < h; y++) {
         const uint8_t *p = resized + (size_t)y * body;
         float *o = x + (size_t)(y + lb->oy) * row;
         memset(o, 0, left * sizeof(float));
         for (size_t i = 0; i < body; i++)
-            o[left + i] = p[i] * a + b;
+            o[left + i] = norm[p[i]];
         memset(o + left + body, 0, (row - left - body) * sizeof(float));
     }
     return EMX_OK;

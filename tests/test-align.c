@@ -138,6 +138,33 @@ static void check_warp_input(void)
         }
     CHECK(bad == 0);
     CHECK(bad_rot == 0);
+    /* crops reaching past the frame's bottom-right and top-left corners: samples outside it
+     * repeat the edge pixels (the clamp of the sample position) */
+    static const int corners[2][2] = { { FW - 120, FH - 100 }, { -40, -60 } };
+    int bad_edge = 0;
+    for (int e = 0; e < 2; e++) {
+        const int ex = corners[e][0], ey = corners[e][1];
+        emx__warp_input(&img, FW * 3, ex + 96.0f, ey + 96.0f, 192.0f, 0.0f, &spec, out);
+        for (int v = 0; v < IN; v++)
+            for (int u = 0; u < IN; u++) {
+                unsigned sum[3] = { 0, 0, 0 };
+                for (int j = 0; j < 4; j++)
+                    for (int i = 0; i < 4; i++) {
+                        int fx = ex + 4 * u + i, fy = ey + 4 * v + j;
+                        fx = fx < 0 ? 0 : fx >= FW ? FW - 1 : fx;
+                        fy = fy < 0 ? 0 : fy >= FH ? FH - 1 : fy;
+                        for (int k = 0; k < 3; k++)
+                            sum[k] += rgb[((size_t)fy * FW + fx) * 3 + k];
+                    }
+                const uint8_t g =
+                    emx__grey((sum[0] + 8) / 16, (sum[1] + 8) / 16, (sum[2] + 8) / 16);
+                bad_edge += fabsf(out[v * IN + u] - ((float)g / 255.0f - 0.5f) / 0.25f) > 1e-5f;
+            }
+    }
+    CHECK(bad_edge == 0);
+    if (bad_edge)
+        fprintf(stderr, "emx__warp_input: %d pixels of crops past the frame's corners differ\n",
+                bad_edge);
     if (bad || bad_rot)
         fprintf(stderr, "emx__warp_input: %d pixels differ from the block means, %d turned\n", bad,
                 bad_rot);
