@@ -70,10 +70,10 @@ static void emx__thin_pad(const emx__conv_shape *s, const float *in, float *padd
         memset(o, 0, pl * c * sizeof(float));
         memcpy(o + pl * c, src, n * c * sizeof(float));
         memset(o + (pl + n) * c, 0, (pw - pl - n) * c * sizeof(float));
-        int all_zero = 1;
-        for (size_t i = 0; i < n * c; i++)
-            all_zero &= src[i] == 0.0f;
-        zero[y] = all_zero ? 1.0f : 0.0f;
+        size_t i = 0; /* a row with content usually stops at its first value */
+        while (i < n * c && src[i] == 0.0f)
+            i++;
+        zero[y] = i == n * c ? 1.0f : 0.0f;
     }
 }
 
