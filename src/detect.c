@@ -203,7 +203,8 @@ static void shrink_frame(const emx_image *img, size_t stride, int w, int h, int 
                     unsigned px[3];
                     for (int k = 0; k < 3; k++) {
                         const size_t kk = ch == 1 ? 0 : (size_t)k;
-                        const int32_t a = (int32_t)hs[b + kk] + (m > q ? (int32_t)col16[e + kk] : 0);
+                        const int32_t a =
+                            (int32_t)hs[b + kk] + (m > q ? (int32_t)col16[e + kk] : 0);
                         px[k] = floor_small(((double)(a + half) + 0.5) * inv);
                     }
                     put_pixel(dst + ((size_t)y * w + x) * nc, nc, px);
@@ -339,7 +340,8 @@ static emx_status letterbox_input(emx_model *m, const emx_image *img, size_t str
     const size_t row = (size_t)in->width * nc, left = (size_t)lb->ox * nc, body = (size_t)w * nc;
     /* only the bands around the frame are cleared: the frame's rows are written next */
     memset(x, 0, (size_t)lb->oy * row * sizeof(float));
-    memset(x + (size_t)(lb->oy + h) * row, 0, (size_t)(in->height - lb->oy - h) * row * sizeof(float));
+    memset(x + (size_t)(lb->oy + h) * row, 0,
+           (size_t)(in->height - lb->oy - h) * row * sizeof(float));
     const float a = 1.0f / (255.0f * in->std), b = -in->mean / in->std;
     /* the 256 normalised values once: wasm has no byte-to-float vector conversion, and the
      * vectorised loop converted lane by lane */

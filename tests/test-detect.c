@@ -672,16 +672,16 @@ static void shrink_ref(const uint8_t *src, size_t stride, int W, int H, int ch, 
  * gives the reference's bytes: integer and fractional ratios, odd sizes, row padding, 1, 3
  * and 4 channels to RGB and grey, rows wider than its column buffer (taken in chunks),
  * footprints wider than it (the pixel-by-pixel fallback), footprints of 300 rows (summed in
- * 16 bits 257 rows at a time: all-255 rows fill 257 exactly), random pixels and all-255 ones (the largest sums). */
+ * 16 bits 257 rows at a time: all-255 rows fill 257 exactly), random pixels and all-255
+ * ones (the largest sums). */
 static void test_resize_frame(void)
 {
-    static const int sizes[][4] = { { 640, 480, 128, 96 }, { 1280, 720, 128, 72 },
-                                    { 641, 479, 128, 96 }, { 333, 250, 128, 96 },
-                                    { 200, 150, 127, 95 }, { 128, 128, 128, 128 },
-                                    { 4100, 7, 1, 3 },     { 4099, 9, 2, 1 },
-                                    { 131, 1, 128, 1 },    { 1, 300, 1, 128 },
-                                    { 5000, 6, 40, 2 },    { 7001, 3, 97, 1 },
-                                    { 3, 600, 1, 2 } };
+    static const int sizes[][4] = {
+        { 640, 480, 128, 96 }, { 1280, 720, 128, 72 }, { 641, 479, 128, 96 }, { 333, 250, 128, 96 },
+        { 200, 150, 127, 95 }, { 128, 128, 128, 128 }, { 4100, 7, 1, 3 },     { 4099, 9, 2, 1 },
+        { 131, 1, 128, 1 },    { 1, 300, 1, 128 },     { 5000, 6, 40, 2 },    { 7001, 3, 97, 1 },
+        { 3, 600, 1, 2 }
+    };
     int checked = 0, bad = 0;
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
         for (int ch = 1; ch <= 4; ch++) {

@@ -28,8 +28,14 @@ static int emx__max_mr(void)
     return emx__gemm_default()->mr;
 }
 
-enum { EMX__CONV_DW, EMX__CONV_GEMM, EMX__CONV_IGEMM, EMX__CONV_WINO, EMX__CONV_C1,
-       EMX__CONV_THIN };
+enum {
+    EMX__CONV_DW,
+    EMX__CONV_GEMM,
+    EMX__CONV_IGEMM,
+    EMX__CONV_WINO,
+    EMX__CONV_C1,
+    EMX__CONV_THIN
+};
 
 static int emx__conv_kind(const emx__conv_shape *s)
 {

@@ -90,7 +90,7 @@ static void emx__thin_pad(const emx__conv_shape *s, const float *in, float *padd
         for (size_t ky = 0; ky < kh; ky++) {                                                       \
             if (zrow[ky] != 0.0f)                                                                  \
                 continue;                                                                          \
-            const float *wk = w + 8 + ky * (KC) * 8;                                               \
+            const float *wk = w + 8 + 8 * ky * (KC);                                               \
             const float *r0 = a0 + ky * row, *r1 = a1 + ky * row;                                  \
             const float *r2 = a2 + ky * row, *r3 = a3 + ky * row;                                  \
             for (size_t k = 0; k < (KC); k++)                                                      \
