@@ -1,12 +1,15 @@
 // engines.bench.js - the same network, the same weights, three WebAssembly engines, single
-// thread, after warm-up: our core (wasm/dist/emoxnet-simd.wasm), TF.js with
+// thread, after warm-up: our core (load()'s pick: wasm/dist/emoxnet-relaxed.wasm where the engine
+// has relaxed SIMD, i.e. Node 20 with --experimental-wasm-relaxed-simd, else emoxnet-simd.wasm;
+// the table names the build), TF.js with
 // @tensorflow/tfjs-backend-wasm (XNNPACK inside; the network rebuilt from tf ops with our
 // weights, to-tfjs.js) and onnxruntime-web (wasm, SIMD) on an ONNX model written from the same
 // .emx (to-onnx.js). Then batches of 1/4/16 faces, and face-api.js's expression net
 // (@vladmandic/face-api, its shipped weights) on the same crops: speed and FER+ Valid accuracy
 // under our protocol.
 //
-//   node --no-experimental-fetch tests/bench/engines.bench.js [--runs N] [--skip-accuracy] [--smoke]
+//   node --no-experimental-fetch [--experimental-wasm-relaxed-simd] tests/bench/engines.bench.js
+//        [--runs N] [--skip-accuracy] [--smoke] [--nets KEY,KEY...]
 //
 // Networks (networks.js), all from files in the repository, no Python, no checkpoints: the
 // shipped EmoXNetLite and every distinct member architecture of the shipped ensemble (one pass:
@@ -16,6 +19,9 @@
 // the .emx bytes. Outputs are checked equal to ours within 1e-4 on 3 inputs before anything is
 // timed; a larger difference fails the run (exit 1).
 // --smoke: 3 timed runs per cell, no accuracy pass: keeps the bench from rotting (npm test).
+// --nets: time only the networks with these keys (lite, member-resnet-s, member-lite-w,
+// member-sewide-s, mobilenet, vgg; an unknown key fails and lists them), and skip the face-api
+// section: e.g. `--nets mobilenet --skip-accuracy` re-measures one row in a minute or two.
 // Peak WASM memory: every WebAssembly.Memory an engine creates or exports is recorded (memory
 // only grows, so its size after the runs is the peak).
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -35,10 +41,12 @@ const args = process.argv.slice(2);
 let runs = 200;
 let warm = null;
 let skipAccuracy = false;
+let only = null; // --nets: Set of network keys, null = all
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--skip-accuracy') skipAccuracy = true;
   else if (args[i] === '--smoke') { skipAccuracy = true; runs = 3; warm = 2; }
+  else if (args[i] === '--nets') only = new Set(args[++i].split(','));
   else throw new Error(`unknown argument ${args[i]}`);
 }
 const benchDir = join(root, 'build', 'bench');
@@ -145,6 +153,11 @@ members.forEach((n, i) => add(`member-${n.name.replace(/[^a-z0-9-]+/gi, '_')}`,
   `'${n.name}', ${i === 0 ? 'largest' : 'other'} member of the shipped ensemble`, n.model));
 add('mobilenet', 'MobileNetV1, depthwise (FaceResNet shape, 112 px, random weights)', mobileNet());
 add('vgg', 'VGG design member (64-128-256-320, random weights)', vggDesign());
+if (only) {
+  const unknown = [...only].filter((k) => !nets.some((n) => n.key === k));
+  if (unknown.length) throw new Error(`--nets: unknown ${unknown.join(', ')} (known: ${nets.map((n) => n.key).join(', ')})`);
+  nets.splice(0, nets.length, ...nets.filter((n) => only.has(n.key)));
+}
 
 const rows = [];
 const batchRows = [];
@@ -153,7 +166,7 @@ for (const { key, label: what, bytes, model } of nets) {
   const net = await loadAll(engines, bytes, (e) => {
     engineTag = e === 'ours' ? `ours:${key}` : e === 'tfjs' ? `tfjs:${key}` : e; // TF.js and ORT: one module for all nets
   });
-  const { runOurs, runTf, runOrt, nchw, hwc, onnx } = net;
+  const { runOurs, runTf, runOrt, nchw, hwc, onnx, variant } = net;
   writeFileSync(join(benchDir, `${key}.emx`), bytes);
   writeFileSync(join(benchDir, `${key}.onnx`), onnx);
   const { tf: dTf, ort: dOrt } = await agreement(net);
@@ -165,7 +178,7 @@ for (const { key, label: what, bytes, model } of nets) {
     const [tOurs, tTf, tOrt] = await timeSideBySide([() => runOurs(x1, 1), () => runTf(x1, 1), () => runOrt(x1c, 1)]);
     const { params, flops } = cost(model);
     const label = `${what} (${(params / 1e6).toFixed(2)} M params, ${(flops / 1e6).toFixed(0)} MFLOP)`;
-    rows.push([label, 'EmoXNet WASM (ours)', tOurs, `${bytes.length} (fp16 .emx)`, memMiB(`ours:${key}`), '-', tOurs]);
+    rows.push([label, `EmoXNet WASM (ours, ${variant} build)`, tOurs, `${bytes.length} (fp16 .emx)`, memMiB(`ours:${key}`), '-', tOurs]);
     rows.push([label, `TF.js ${tf.version.tfjs} wasm (XNNPACK)`, tTf, `${4 * params} (f32)`, memMiB('tfjs'),
       dTf.toExponential(1), tOurs]);
     rows.push([label, `onnxruntime-web ${ort.env.versions?.web ?? ''} wasm`, tOrt, `${onnx.length} (f32 .onnx)`,
@@ -197,6 +210,8 @@ console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [net, n, o, t, q] of batchRows) {
   console.log(`| ${net} | ${n} | ${f3(o.med)} | ${f3(t.med)} | ${f3(q.med)} | ${(o.med / t.med).toFixed(2)} | ${(o.med / q.med).toFixed(2)} | ${(o.cpu / t.cpu).toFixed(2)} | ${(o.cpu / q.cpu).toFixed(2)} |`);
 }
+
+if (only) process.exit(failed ? 1 : 0); // --nets: the selected networks only
 
 // ---- face-api.js expression net -------------------------------------------------------------
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');

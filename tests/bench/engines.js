@@ -51,6 +51,7 @@ export async function loadAll({ tf, ort }, bytes, tag = () => {}) {
   const nOut = ours.run(new Float32Array(hwc)).length;
   return {
     model, onnx, hwc,
+    variant: ours.variant, // which of our wasm builds runs: 'relaxed' where the engine has relaxed SIMD
     runOurs(x, n) {
       const out = new Float32Array(n * nOut);
       for (let i = 0; i < n; i++) out.set(ours.run(x.subarray(i * hwc, (i + 1) * hwc)), i * nOut);
