@@ -176,6 +176,20 @@ uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s)
     return l.zero_n + l.padded_n + (ptrs * sizeof(float *) + sizeof(float) - 1) / sizeof(float);
 }
 
+/* Output channels per block of the GEMM route (a multiple of NR): as many panels as fit
+ * EMX__GEMM_BLOCK_BYTES of weights (a share of L1 that leaves room for the A rows of a tile),
+ * at least one. Below that size all channels are one block: the tile-outer loop. */
+#define EMX__GEMM_BLOCK_BYTES (32 * 1024)
+
+size_t emx__gemm_nblock(size_t k, size_t n)
+{
+    const size_t panel_bytes = (size_t)EMX_GEMM_NR * (1 + k) * sizeof(float);
+    size_t nb = EMX__GEMM_BLOCK_BYTES / panel_bytes * EMX_GEMM_NR;
+    if (nb < EMX_GEMM_NR)
+        nb = EMX_GEMM_NR;
+    return nb < n ? nb : n;
+}
+
 void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *packed,
                       const float *in, float *out, float *scratch)
 {
@@ -207,6 +221,27 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
         return;
     }
     if (kind == EMX__CONV_GEMM) {
+        const size_t nb = emx__gemm_nblock(icg, ocg);
+        if (nb < ocg && !tail_act) {
+            /* Weights past L1 (MobileNet's 7x7 and 4x4 layers: 0.5-4 MB): blocks of nb output
+             * channels, each run over every pixel while its panels stay in L1, so the weights
+             * are read from L2 / L3 once instead of once per tile of MR pixels; the map's A
+             * rows (<= L2 at these sizes) are read once per block instead. */
+            const size_t panel = (size_t)EMX_GEMM_NR * (1 + icg); /* floats per packed panel */
+            for (int g = 0; g < s->groups; g++)
+                for (size_t n0 = 0; n0 < ocg; n0 += nb) {
+                    const size_t nc = ocg - n0 < nb ? ocg - n0 : nb;
+                    const float *w = packed + g * gstride + n0 / EMX_GEMM_NR * panel;
+                    for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
+                        const size_t mr =
+                            npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
+                        (mr == 1 ? single : cfg)
+                            ->gemm(mr, nc, icg, in + m0 * in_c + g * icg, in_c, w,
+                                   out + m0 * out_c + g * ocg + n0, out_c, &params);
+                    }
+                }
+            return;
+        }
         for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
             const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
             const emx__gemm_config *k = mr == 1 ? single : cfg;

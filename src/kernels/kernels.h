@@ -73,6 +73,10 @@ extern const int emx__gemm_config_count;
 const emx__gemm_config *emx__gemm_default(void);
 const emx__gemm_config *emx__gemm_single_row(void);
 
+/* Output channels per cache block of a 1x1 conv's GEMM over k input channels (conv2d.c):
+ * n when the weights fit the block size, else a multiple of EMX_GEMM_NR. */
+size_t emx__gemm_nblock(size_t k, size_t n);
+
 /* emx__conv2d with a chosen main micro-kernel (tests and the benchmark cover each one).
  * The scratch from emx__conv2d_scratch_size() is large enough for every listed kernel. */
 void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *packed,
