@@ -135,6 +135,11 @@ mutate wino6-output-row src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_store\(q\[
 mutate wino-tail-act-pixel src/kernels/f32-conv3x3-winograd.c 's/if \(q\[i\] != sink\)/if (q[i] != sink \&\& i)/' test-ops
 mutate warp-input-sine src/align.c 's/float sx = cx \+ dx0 \* c - dy \* s,/float sx = cx + dx0 * c + dy * s,/' test-align
 mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n\+\+\] = op->res_value;\n//' test-detect
+# the 1x1 route's cache blocks of output channels (conv2d.c) and the resize kernel's row buffers
+mutate gemm-block-panel src/kernels/conv2d.c 's/const size_t panel = \(size_t\)EMX_GEMM_NR \* \(1 \+ icg\);/const size_t panel = (size_t)EMX_GEMM_NR * icg;/' test-ops
+mutate gemm-block-last src/kernels/conv2d.c 's/const size_t nc = ocg - n0 < nb \? ocg - n0 : nb;/const size_t nc = nb;/' test-ops
+mutate resize-row-buffer src/kernels/f32-resize-bilinear.c 's/b1 = b0 \^ 1;/b1 = b0;/' test-ops
+mutate resize-blend-rows src/kernels/f32-resize-bilinear.c 's/\{ h\[b0\], h\[b1\] \}/{ h[b1], h[b0] }/' test-ops
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops
 mutate record-landmark-y wasm/emx_wasm_detect.c 's/f->landmarks\[i\]\[1\]/f->landmarks[i][0]/' test-annotate
 mutate record-box wasm/emx_wasm_detect.c 's/out\[2\] = f->box.width;\n    out\[3\] = f->box.height;/out[2] = f->box.height;\n    out[3] = f->box.width;/' test-annotate

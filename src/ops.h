@@ -95,6 +95,11 @@ void emx__flip_w(int h, int w, int c, const float *in, float *out);
 /* F.interpolate(mode='bilinear', align_corners=False) */
 void emx__resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const float *in,
                           float *out);
+/* The same, bit for bit, separably (kernels/f32-resize-bilinear.c): the runtime's; scratch of
+ * emx__resize_bilinear_scratch_size(out_w, c) floats */
+uint64_t emx__resize_bilinear_scratch_size(int out_w, int c);
+void emx__f32_resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const float *in,
+                              float *out, float *scratch);
 
 /* ---- softmax over n values (numerically stable: subtracts the max) ---- */
 void emx__softmax(int n, const float *in, float *out);

@@ -379,6 +379,12 @@ static emx_status size_weights(emx_model *m, uint64_t *packed, uint64_t *scratch
         } else if (op->type == EMX_OP_WEIGHTED_MEAN || op->type == EMX_OP_CALIBRATE) {
             need = (uint64_t)m->tensors[op->tensors[0]].count;
         } else {
+            if (op->type == EMX_OP_RESIZE_BILINEAR) { /* the resize kernel's row buffers */
+                const emx__graph_value *v = &m->values[k + 1];
+                const uint64_t s = emx__resize_bilinear_scratch_size(v->w, v->c);
+                if (s > *scratch)
+                    *scratch = s;
+            }
             continue;
         }
         op->packed_offset = (size_t)total; /* truncation harmless: total is checked below */

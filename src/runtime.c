@@ -69,7 +69,11 @@ void emx__run_op(emx_model *m, int k)
     }
     case EMX_OP_FLIP_W: emx__flip_w(vin->h, vin->w, vin->c, ins[0], out); break;
     case EMX_OP_RESIZE_BILINEAR:
-        emx__resize_bilinear(vin->h, vin->w, vin->c, vout->h, vout->w, ins[0], out);
+        if (ref)
+            emx__resize_bilinear(vin->h, vin->w, vin->c, vout->h, vout->w, ins[0], out);
+        else
+            emx__f32_resize_bilinear(vin->h, vin->w, vin->c, vout->h, vout->w, ins[0], out,
+                                     m->scratch);
         break;
     case EMX_OP_MUL_CHANNEL:
         (ref ? emx__mul_channel_ref : emx__mul_channel)(vin->h * vin->w, vin->c, ins[0], ins[1],

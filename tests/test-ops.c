@@ -179,6 +179,25 @@ static void test_conv(void)
             make_conv(&s, 1, 1, dense[i][0], dense[i][1], 1, 1, 1, 1, 0, 0, 0, 0, 1, (emx__act)a);
             check_conv(&s, 1);
         }
+    /* 1x1 convs whose weights pass the GEMM route's cache block (emx__gemm_nblock): blocks of
+     * output channels over all pixels, a last block of fewer channels (and of fewer than NR),
+     * groups, 1-11 pixels (MR tails), activations fused and not (silu keeps the unblocked
+     * loop) */
+    static const int blocked[][4] = { /* in_c, out_c, groups, pixels */
+        { 300, 40, 1, 0 }, { 1100, 20, 1, 5 }, { 1100, 20, 1, 7 }, { 600, 60, 2, 6 },
+        { 2100, 13, 1, 3 },
+    };
+    int n_blocked = 0;
+    for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++)
+        for (int px = blocked[i][3] ? blocked[i][3] : 1; px <= (blocked[i][3] ? blocked[i][3] : 11);
+             px++) {
+            const int ic = blocked[i][0], oc = blocked[i][1], g = blocked[i][2];
+            CHECK(emx__gemm_nblock((size_t)(ic / g), (size_t)(oc / g)) < (size_t)(oc / g));
+            make_conv(&s, 1, px, ic, oc, 1, 1, 1, 1, 0, 0, 0, 0, g, (emx__act)((px + (int)i) % 6));
+            check_conv(&s, 1);
+            n_blocked++;
+        }
+    printf("test-ops: %d 1x1 convs in cache blocks of output channels\n", n_blocked);
     /* systematic: kernel x stride x dilation x padding x groups, small images */
     static const int ks[] = { 1, 3, 5, 7 };
     for (int ki = 0; ki < 4; ki++)
@@ -736,6 +755,37 @@ static void test_elementwise(void)
 
 /* ---------------------------------------------------------------- data movement, softmax */
 
+/* The resize kernel (f32-resize-bilinear.c) against the reference, bit for bit, on up- and
+ * downscales with integer and fractional ratios, 1-5 channels, single rows and columns, the
+ * clamped edges, and FaceResNet's 48 -> 112. */
+static void test_resize_bilinear(void)
+{
+    static const int shapes[][5] = { /* in_h, in_w, c, out_h, out_w */
+        { 48, 48, 1, 112, 112 }, { 2, 2, 1, 4, 4 }, { 4, 4, 1, 2, 2 }, { 1, 3, 2, 1, 5 },
+        { 4, 4, 1, 4, 4 },       { 7, 5, 3, 3, 11 }, { 5, 7, 4, 13, 2 }, { 3, 1, 5, 9, 1 },
+        { 1, 1, 2, 3, 3 },       { 9, 6, 1, 4, 17 }, { 12, 12, 3, 5, 5 }, { 6, 10, 2, 23, 7 },
+    };
+    int n = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int ih = shapes[i][0], iw = shapes[i][1], c = shapes[i][2];
+        const int oh = shapes[i][3], ow = shapes[i][4];
+        const size_t nin = (size_t)ih * iw * c, nout = (size_t)oh * ow * c;
+        float *x = rand_buf(nin, -3.0f, 3.0f), *ref = out_buf(nout), *fast = out_buf(nout);
+        float *scratch = rand_buf((size_t)emx__resize_bilinear_scratch_size(ow, c), -9.f, 9.f);
+        emx__resize_bilinear(ih, iw, c, oh, ow, x, ref);
+        emx__f32_resize_bilinear(ih, iw, c, oh, ow, x, fast, scratch);
+        int same = guard_ok(fast, nout);
+        for (size_t j = 0; j < nout; j++)
+            same &= fast[j] == ref[j];
+        if (!same)
+            printf("resize %dx%dx%d -> %dx%d: differs from the reference\n", ih, iw, c, oh, ow);
+        CHECK(same);
+        n++;
+        free(x), free(ref), free(fast), free(scratch);
+    }
+    printf("test-ops: %d resize shapes, bit for bit\n", n);
+}
+
 static int near(float a, float b)
 {
     return fabsf(a - b) <= 1e-6f * fmaxf(1.0f, fabsf(b));
@@ -843,6 +893,7 @@ int main(void)
     emx_test_rng_seed(&rng, 20240601);
     test_conv_ref_by_hand();
     test_single_implementation_ops();
+    test_resize_bilinear();
     test_conv();
     test_conv_pair();
     test_wino_gemm();
