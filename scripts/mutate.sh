@@ -138,6 +138,8 @@ mutate residual-liveness src/plan.c 's/    if \(op->res_add >= 0\)\n        v\[n
 # the 1x1 route's cache blocks of output channels (conv2d.c) and the resize kernel's row buffers
 mutate gemm-block-panel src/kernels/conv2d.c 's/const size_t panel = \(size_t\)EMX_GEMM_NR \* \(1 \+ icg\);/const size_t panel = (size_t)EMX_GEMM_NR * icg;/' test-ops
 mutate gemm-block-last src/kernels/conv2d.c 's/const size_t nc = ocg - n0 < nb \? ocg - n0 : nb;/const size_t nc = nb;/' test-ops
+mutate gemm1-pair-panel src/kernels/f32-gemm-1x8-minmax.c 's/const size_t panel = 8 \* \(1 \+ kc\);/const size_t panel = 8 * kc;/' test-ops
+mutate gemm1-pair-odd-k src/kernels/f32-gemm-1x8-minmax.c 's/if \(k < kc\) \{/if (k < kc \&\& 0) {/' test-ops
 mutate resize-row-buffer src/kernels/f32-resize-bilinear.c 's/b1 = b0 \^ 1;/b1 = b0;/' test-ops
 mutate resize-blend-rows src/kernels/f32-resize-bilinear.c 's/\{ h\[b0\], h\[b1\] \}/{ h[b1], h[b0] }/' test-ops
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops
