@@ -341,6 +341,15 @@ static void test_conv(void)
     check_conv(&s, 1);
     make_conv(&s, 56, 56, 64, 64, 3, 3, 2, 1, 1, 1, 1, 1, 64, EMX_ACT_RELU6);
     check_conv(&s, 1);
+    /* 32 channels on maps 48+ wide go channel-inner too (MobileNet's 56x56x32): even and odd
+     * widths and heights, padding 1 and 0 */
+    static const int dw32[][3] = { { 56, 56, 1 }, { 5, 49, 1 }, { 4, 48, 0 }, { 3, 51, 0 } };
+    for (size_t i = 0; i < sizeof dw32 / sizeof dw32[0]; i++) {
+        const int p = dw32[i][2];
+        make_conv(&s, dw32[i][0], dw32[i][1], 32, 32, 3, 3, 1, 1, p, p, p, p, 32,
+                  (emx__act)(i % 3));
+        check_conv(&s, 1);
+    }
     /* BlazeFace's depthwise layers: 3x3 stride 1 pad 1, stride 2 TF "same" (pad 0, 1) */
     static const int blaze[][2] = { { 64, 24 }, { 32, 28 }, { 32, 36 },
                                     { 16, 42 }, { 16, 88 }, { 8, 96 } };

@@ -158,6 +158,9 @@ static void emx__dw_generic(const emx__conv_shape *s, const float *packed, const
  * side by side with main, 16x16x48..80 11.6-18.8 -> 9.8-15.5 us, 8x8x88/2 and 8x8x96 7.4-8.1
  * -> 4.7-6.0 us. Below 48 (64x64x24, 32x32x28-36) block by block stays faster. */
 #define EMX__DW_CINNER_MIN_C 48
+/* ... and 32 channels on wide maps (session 9): MobileNet's (faceres) 56x56x32 ran 96 -> 73 us
+ * channel-inner (ops-ab, relaxed, 6 runs), BlazeFace's 32x32x32 0.98x and 32x32x36 0.88x. */
+#define EMX__DW_CINNER_C32_MIN_W 48
 /* At stride 2 from 40 channels: BlazeFace's 16x16x42/2 ran 13.3 -> 14.9 GFLOP/s channel-inner in
  * bench-kernels (3 runs alternating, best), 12.2 -> 11.9 us in the network; 64x64x28/2 and
  * 32x32x28/2 stay on emx__dw3x3_s2. */
@@ -491,6 +494,7 @@ static void emx__dw3x3_tiles_s1(int c, const float *const *r, size_t off, int n,
                                 float *ob, const float *packed, const emx__minmax_params *params)
 {
     switch (EMX__DW_RUN2_CONSTANTS ? c : 0) {
+        EMX__DW_RUN2_CASE(1, 32)
         EMX__DW_RUN2_CASE(1, 48)
         EMX__DW_RUN2_CASE(1, 56)
         EMX__DW_RUN2_CASE(1, 64)
@@ -828,7 +832,9 @@ void emx__f32_dwconv_minmax__simd(const emx__conv_shape *s, const float *packed,
                                   float *out, float *scratch, const emx__minmax_params *params)
 {
     if (s->kh == 3 && s->kw == 3 && s->dil_h == 1 && s->dil_w == 1 && s->in_c >= EMX_DW_CB) {
-        if (s->in_c >= EMX__DW_CINNER_MIN_C && s->stride_w == 1)
+        if ((s->in_c >= EMX__DW_CINNER_MIN_C ||
+             (s->in_c == 32 && s->out_w >= EMX__DW_CINNER_C32_MIN_W)) &&
+            s->stride_w == 1)
             emx__dw3x3_cinner(1, s, packed, in, out, scratch, params);
         else if (s->in_c >= EMX__DW_CINNER_MIN_C_S2 && s->stride_w == 2)
             emx__dw3x3_cinner(2, s, packed, in, out, scratch, params);
