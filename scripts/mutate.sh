@@ -141,6 +141,8 @@ mutate gemm-block-last src/kernels/conv2d.c 's/const size_t nc = ocg - n0 < nb \
 mutate gemm1-pair-panel src/kernels/f32-gemm-1x8-minmax.c 's/const size_t panel = 8 \* \(1 \+ kc\);/const size_t panel = 8 * kc;/' test-ops
 mutate gemm1-pair-odd-k src/kernels/f32-gemm-1x8-minmax.c 's/if \(k < kc\) \{/if (k < kc \&\& 0) {/' test-ops
 mutate dw-cinner-c32 src/kernels/f32-dwconv-minmax.c 's/EMX__DW_RUN2_CASE\(1, 32\)/case 32: emx__dw3x3_run2(1, 36, r, off, n, oa, ob, packed, params); return;/' test-ops
+mutate gemmt-bias-row src/kernels/conv2d.c 's/q\[j\] = 0.0f, q\[EMX_GEMM_NR \+ j\] = 1.0f;/q[j] = 0.0f, q[EMX_GEMM_NR + j] = 0.0f;/' test-ops
+mutate gemmt-transpose src/kernels/conv2d.c 's/out\[px \* n \+ oc\] = ct\[oc \* m \+ px\];/out[px * n + oc] = ct[px * n + oc];/' test-ops
 mutate resize-row-buffer src/kernels/f32-resize-bilinear.c 's/b1 = b0 \^ 1;/b1 = b0;/' test-ops
 mutate resize-blend-rows src/kernels/f32-resize-bilinear.c 's/\{ h\[b0\], h\[b1\] \}/{ h[b1], h[b0] }/' test-ops
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops

@@ -34,8 +34,28 @@ enum {
     EMX__CONV_IGEMM,
     EMX__CONV_WINO,
     EMX__CONV_C1,
-    EMX__CONV_THIN
+    EMX__CONV_THIN,
+    EMX__CONV_GEMM_T
 };
+
+/* Transposed GEMM for 1x1 convs over few pixels with large weights (MobileNet's 4x4x1024
+ * layers: 16 pixels, 2-4 MB of weights, past L2): C^T = W^T A^T, the output channels as the
+ * micro-kernel's rows (4 weight rows broadcast per k, each read once, as 4 sequential streams)
+ * and the pixels as its packed columns (A^T in 8-pixel panels, in L1/L2). In the normal order
+ * every weight panel is read from memory by the first 4-pixel tile and reused by the other
+ * three: that tile waits on memory while the rest compute; here the weight stream is spread
+ * evenly over the whole conv. The bias rides in as k = 0 (a row of ones in A^T), so each sum is
+ * bias, then the same multiply-adds in the same order as the normal path: the same bits. */
+#define EMX__GEMMT_MAX_PIX     16
+#define EMX__GEMMT_MIN_WEIGHTS (256 * 1024) /* floats: 1 MB */
+
+static int emx__gemmt_applies(const emx__conv_shape *s)
+{
+    emx__minmax_params p;
+    const int64_t npix = (int64_t)s->out_h * s->out_w;
+    return s->groups == 1 && npix % 8 == 0 && npix <= EMX__GEMMT_MAX_PIX && s->out_c % 4 == 0 &&
+           (int64_t)s->in_c * s->out_c >= EMX__GEMMT_MIN_WEIGHTS && !emx__minmax_for_act(s->act, &p);
+}
 
 static int emx__conv_kind(const emx__conv_shape *s)
 {
@@ -49,7 +69,7 @@ static int emx__conv_kind(const emx__conv_shape *s)
         return EMX__CONV_THIN;
     if (s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_top == 0 &&
         s->pad_left == 0 && s->out_h == s->in_h && s->out_w == s->in_w)
-        return EMX__CONV_GEMM;
+        return emx__gemmt_applies(s) ? EMX__CONV_GEMM_T : EMX__CONV_GEMM;
     return EMX__CONV_IGEMM;
 }
 
@@ -76,6 +96,8 @@ uint64_t emx__conv2d_packed_size(const emx__conv_shape *s)
         return emx__dwconv_packed_size(s);
     if (kind == EMX__CONV_WINO)
         return emx__wino_packed_size(s);
+    if (kind == EMX__CONV_GEMM_T) /* per output channel: its bias, then its in_c weights */
+        return (uint64_t)s->out_c * (1 + (uint64_t)s->in_c);
     return (uint64_t)s->groups * emx__group_packed(s);
 }
 
@@ -89,6 +111,14 @@ void emx__conv2d_pack(const emx__conv_shape *s, const float *weight, const float
     }
     if (kind == EMX__CONV_WINO) {
         emx__wino_pack(s, weight, bias, packed);
+        return;
+    }
+    if (kind == EMX__CONV_GEMM_T) { /* weights [out_c][in_c][1][1]: a bias before each row */
+        const size_t k = (size_t)s->in_c;
+        for (size_t oc = 0; oc < (size_t)s->out_c; oc++) {
+            packed[oc * (1 + k)] = bias ? bias[oc] : 0.0f;
+            memcpy(packed + oc * (1 + k) + 1, weight + oc * k, k * sizeof(float));
+        }
         return;
     }
     const int icg = s->in_c / s->groups, ocg = s->out_c / s->groups;
@@ -169,6 +199,10 @@ uint64_t emx__conv2d_scratch_size(const emx__conv_shape *s)
         return emx__conv3x3_c1_scratch_size(s);
     if (kind == EMX__CONV_THIN)
         return emx__conv_thin_scratch_size(s);
+    if (kind == EMX__CONV_GEMM_T) { /* A^T's panels (zero biases, a row of ones, in_c rows), C^T */
+        const uint64_t npix = (uint64_t)s->out_h * (uint64_t)s->out_w;
+        return npix * (2 + (uint64_t)s->in_c) + npix * (uint64_t)s->out_c;
+    }
     if (kind != EMX__CONV_IGEMM)
         return 0;
     const emx__igemm_layout l = emx__layout(s);
@@ -188,6 +222,37 @@ size_t emx__gemm_nblock(size_t k, size_t n)
     if (nb < EMX_GEMM_NR)
         nb = EMX_GEMM_NR;
     return nb < n ? nb : n;
+}
+
+/* EMX__CONV_GEMM_T (see emx__gemmt_applies): A^T packed as the micro-kernel's B panels of 8
+ * pixels, 4 output channels per call (the kernel's rows: rows of the packed weights), C^T into
+ * scratch, then transposed into the NHWC output. */
+static void emx__gemmt_conv(const emx__gemm_config *cfg, const emx__conv_shape *s,
+                            const float *packed, const float *in, float *out, float *scratch,
+                            const emx__minmax_params *params)
+{
+    const size_t m = (size_t)s->out_h * s->out_w, k = (size_t)s->in_c, n = (size_t)s->out_c;
+    const size_t kc = 1 + k, panel = EMX_GEMM_NR * (1 + kc);
+    float *at = scratch, *ct = scratch + m / EMX_GEMM_NR * panel;
+    for (size_t p = 0; p < m / EMX_GEMM_NR; p++) {
+        float *q = at + p * panel;
+        const float *a = in + p * EMX_GEMM_NR * k;
+        for (size_t j = 0; j < EMX_GEMM_NR; j++)
+            q[j] = 0.0f, q[EMX_GEMM_NR + j] = 1.0f; /* the kernel's bias slots; k = 0: the bias */
+        q += 2 * EMX_GEMM_NR;
+        for (size_t i = 0; i < k; i++, q += EMX_GEMM_NR)
+            for (size_t j = 0; j < EMX_GEMM_NR; j++)
+                q[j] = a[j * k + i];
+    }
+    const emx__gemm_config *single = emx__gemm_single_row();
+    for (size_t n0 = 0; n0 < n; n0 += (size_t)cfg->mr) {
+        const size_t mr = n - n0 < (size_t)cfg->mr ? n - n0 : (size_t)cfg->mr;
+        (mr == 1 && cfg->mr != 1 ? single : cfg)
+            ->gemm(mr, m, kc, packed + n0 * kc, kc, at, ct + n0 * m, m, params);
+    }
+    for (size_t px = 0; px < m; px++)
+        for (size_t oc = 0; oc < n; oc++)
+            out[px * n + oc] = ct[oc * m + px];
 }
 
 void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, const float *packed,
@@ -218,6 +283,10 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
 
     if (kind == EMX__CONV_WINO) {
         emx__wino_conv(cfg, single, s, packed, in, out, scratch);
+        return;
+    }
+    if (kind == EMX__CONV_GEMM_T) {
+        emx__gemmt_conv(cfg, s, packed, in, out, scratch, &params);
         return;
     }
     if (kind == EMX__CONV_GEMM) {
