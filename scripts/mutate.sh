@@ -143,6 +143,8 @@ mutate gemm1-pair-odd-k src/kernels/f32-gemm-1x8-minmax.c 's/if \(k < kc\) \{/if
 mutate dw-cinner-c32 src/kernels/f32-dwconv-minmax.c 's/EMX__DW_RUN2_CASE\(1, 32\)/case 32: emx__dw3x3_run2(1, 36, r, off, n, oa, ob, packed, params); return;/' test-ops
 mutate gemmt-bias-row src/kernels/conv2d.c 's/q\[j\] = 0.0f, q\[EMX_GEMM_NR \+ j\] = 1.0f;/q[j] = 0.0f, q[EMX_GEMM_NR + j] = 0.0f;/' test-ops
 mutate gemmt-transpose src/kernels/conv2d.c 's/out\[px \* n \+ oc\] = ct\[oc \* m \+ px\];/out[px * n + oc] = ct[px * n + oc];/' test-ops
+mutate gemmt-rest-tail src/kernels/conv2d.c 's/for \(size_t t = i; t < k; t\+\+\)/for (size_t t = i + 1; t < k; t++)/' test-ops
+mutate gemmt-rest-pixel src/kernels/conv2d.c 's/emx__gemmt_rest\(k, n, packed, in \+ px \* k, out \+ px \* n, params\);/emx__gemmt_rest(k, n, packed, in + (px - 1) * k, out + px * n, params);/' test-ops
 mutate resize-row-buffer src/kernels/f32-resize-bilinear.c 's/b1 = b0 \^ 1;/b1 = b0;/' test-ops
 mutate resize-blend-rows src/kernels/f32-resize-bilinear.c 's/\{ h\[b0\], h\[b1\] \}/{ h[b1], h[b0] }/' test-ops
 mutate igemm-padding src/kernels/conv2d.c 's/ix >= 0 && ix < s->in_w/ix >= 0 \&\& ix <= s->in_w/' test-ops

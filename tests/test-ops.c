@@ -198,10 +198,12 @@ static void test_conv(void)
             n_blocked++;
         }
     printf("test-ops: %d 1x1 convs in cache blocks of output channels\n", n_blocked);
-    /* 1x1 convs over 8 or 16 pixels with >= 1 MB of weights: the transposed GEMM (conv2d.c
-     * emx__gemmt_conv), with and without bias, none / relu / relu6 */
+    /* 1x1 convs over 8-16 pixels with >= 1 MB of weights: the transposed GEMM (conv2d.c
+     * emx__gemmt_conv), with and without bias, none / relu / relu6; pixels past the full
+     * 8-pixel panels (emx__gemmt_rest), in_c not a multiple of 4 */
     static const int gemmt[][4] = { /* h, w, in_c, out_c */
         { 4, 4, 512, 512 }, { 2, 4, 300, 1000 }, { 1, 8, 1024, 256 }, { 4, 4, 1030, 268 },
+        { 3, 3, 802, 332 }, { 5, 3, 1003, 328 }, { 7, 7, 512, 512 },
     };
     for (size_t i = 0; i < sizeof gemmt / sizeof gemmt[0]; i++) {
         make_conv(&s, gemmt[i][0], gemmt[i][1], gemmt[i][2], gemmt[i][3], 1, 1, 1, 1, 0, 0, 0, 0,
