@@ -331,7 +331,7 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
     }
     if (kind == EMX__CONV_GEMM) {
         const size_t nb = emx__gemm_nblock(icg, ocg);
-        if (nb < ocg && !tail_act) {
+        if (nb < ocg && !tail_act && npix > (size_t)cfg->mr) { /* one tile: nothing to reuse */
             /* Weights past L1 (MobileNet's 7x7 and 4x4 layers: 0.5-4 MB): blocks of nb output
              * channels, each run over every pixel while its panels stay in L1, so the weights
              * are read from L2 / L3 once instead of once per tile of MR pixels; the map's A
