@@ -183,9 +183,10 @@ static void test_conv(void)
      * output channels over all pixels, a last block of fewer channels (and of fewer than NR),
      * groups, 1-11 pixels (MR tails), activations fused and not (silu keeps the unblocked
      * loop) */
-    static const int blocked[][4] = { /* in_c, out_c, groups, pixels */
-        { 300, 40, 1, 0 }, { 1100, 20, 1, 5 }, { 1100, 20, 1, 7 }, { 600, 60, 2, 6 },
-        { 2100, 13, 1, 3 },
+    static const int blocked[][4] = {
+        /* in_c, out_c, groups, pixels */
+        { 300, 40, 1, 0 }, { 1100, 20, 1, 5 }, { 1100, 20, 1, 7 },
+        { 600, 60, 2, 6 }, { 2100, 13, 1, 3 },
     };
     int n_blocked = 0;
     for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++)
@@ -201,13 +202,14 @@ static void test_conv(void)
     /* 1x1 convs over 8-16 pixels with >= 1 MB of weights: the transposed GEMM (conv2d.c
      * emx__gemmt_conv), with and without bias, none / relu / relu6; pixels past the full
      * 8-pixel panels (emx__gemmt_rest), in_c not a multiple of 4 */
-    static const int gemmt[][4] = { /* h, w, in_c, out_c */
+    static const int gemmt[][4] = {
+        /* h, w, in_c, out_c */
         { 4, 4, 512, 512 }, { 2, 4, 300, 1000 }, { 1, 8, 1024, 256 }, { 4, 4, 1030, 268 },
         { 3, 3, 802, 332 }, { 5, 3, 1003, 328 }, { 7, 7, 512, 512 },
     };
     for (size_t i = 0; i < sizeof gemmt / sizeof gemmt[0]; i++) {
-        make_conv(&s, gemmt[i][0], gemmt[i][1], gemmt[i][2], gemmt[i][3], 1, 1, 1, 1, 0, 0, 0, 0,
-                  1, (emx__act)(i % 3));
+        make_conv(&s, gemmt[i][0], gemmt[i][1], gemmt[i][2], gemmt[i][3], 1, 1, 1, 1, 0, 0, 0, 0, 1,
+                  (emx__act)(i % 3));
         check_conv(&s, (int)(i != 1));
     }
     /* systematic: kernel x stride x dilation x padding x groups, small images */
@@ -781,9 +783,10 @@ static void test_elementwise(void)
  * clamped edges, and FaceResNet's 48 -> 112. */
 static void test_resize_bilinear(void)
 {
-    static const int shapes[][5] = { /* in_h, in_w, c, out_h, out_w */
-        { 48, 48, 1, 112, 112 }, { 2, 2, 1, 4, 4 }, { 4, 4, 1, 2, 2 }, { 1, 3, 2, 1, 5 },
-        { 4, 4, 1, 4, 4 },       { 7, 5, 3, 3, 11 }, { 5, 7, 4, 13, 2 }, { 3, 1, 5, 9, 1 },
+    static const int shapes[][5] = {
+        /* in_h, in_w, c, out_h, out_w */
+        { 48, 48, 1, 112, 112 }, { 2, 2, 1, 4, 4 },  { 4, 4, 1, 2, 2 },   { 1, 3, 2, 1, 5 },
+        { 4, 4, 1, 4, 4 },       { 7, 5, 3, 3, 11 }, { 5, 7, 4, 13, 2 },  { 3, 1, 5, 9, 1 },
         { 1, 1, 2, 3, 3 },       { 9, 6, 1, 4, 17 }, { 12, 12, 3, 5, 5 }, { 6, 10, 2, 23, 7 },
     };
     int n = 0;

@@ -59,7 +59,8 @@ static int emx__gemmt_applies(const emx__conv_shape *s)
     emx__minmax_params p;
     const int64_t npix = (int64_t)s->out_h * s->out_w;
     return s->groups == 1 && npix >= 8 && npix <= EMX__GEMMT_MAX_PIX && s->out_c % 4 == 0 &&
-           (int64_t)s->in_c * s->out_c >= EMX__GEMMT_MIN_WEIGHTS && !emx__minmax_for_act(s->act, &p);
+           (int64_t)s->in_c * s->out_c >= EMX__GEMMT_MIN_WEIGHTS &&
+           !emx__minmax_for_act(s->act, &p);
 }
 
 static int emx__conv_kind(const emx__conv_shape *s)
@@ -342,8 +343,7 @@ void emx__conv2d_with(const emx__gemm_config *cfg, const emx__conv_shape *s, con
                     const size_t nc = ocg - n0 < nb ? ocg - n0 : nb;
                     const float *w = packed + g * gstride + n0 / EMX_GEMM_NR * panel;
                     for (size_t m0 = 0; m0 < npix; m0 += (size_t)cfg->mr) {
-                        const size_t mr =
-                            npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
+                        const size_t mr = npix - m0 < (size_t)cfg->mr ? npix - m0 : (size_t)cfg->mr;
                         (mr == 1 ? single : cfg)
                             ->gemm(mr, nc, icg, in + m0 * in_c + g * icg, in_c, w,
                                    out + m0 * out_c + g * ocg + n0, out_c, &params);
