@@ -128,10 +128,16 @@ ftest('camera: every frame is analysed, the face list updated at most ~10 times 
       await new Promise((r) => setTimeout(r, 3000));
       mo.disconnect();
       const gaps = times.slice(1).map((t, i) => t - times[i]);
-      return { updates: times.length, minGap: Math.min(...gaps), analysed: Number(document.body.dataset.analysed) - n0 };
+      const meanGap = (times[times.length - 1] - times[0]) / gaps.length;
+      return { updates: times.length, minGap: Math.min(...gaps), meanGap, analysed: Number(document.body.dataset.analysed) - n0 };
     });
     assert.ok(got.updates >= 5, `the face list was updated ${got.updates} times in 3 s (${JSON.stringify(got)})`);
-    assert.ok(got.minGap >= 90, `face list updates ${got.minGap.toFixed(0)} ms apart (${JSON.stringify(got)})`);
+    // The app spaces list updates by LIST_MS (100 ms) from the start of the previous one; what
+    // the observer sees is each update's mutation callback, which a loaded machine can delay by
+    // a few ms (87 ms was seen once), so the rate is checked on the mean gap and single gaps
+    // get a margin: per-frame updates (30 fps: 33 ms) fail both.
+    assert.ok(got.meanGap >= 95, `face list updated every ${got.meanGap.toFixed(0)} ms on average (${JSON.stringify(got)})`);
+    assert.ok(got.minGap >= 70, `face list updates ${got.minGap.toFixed(0)} ms apart (${JSON.stringify(got)})`);
     assert.ok(got.analysed >= got.updates, `${got.analysed} frames analysed for ${got.updates} list updates`);
   } finally {
     await context.close();
