@@ -106,6 +106,11 @@ mutate resize-row-batch src/detect.c 's/y1 - yy > 257 \? yy \+ 257 : y1/y1 - yy 
 mutate letterbox-right-band src/detect.c 's/        memset\(o \+ left \+ body, 0, \(row - left - body\) \* sizeof\(float\)\);\n//' test-detect
 mutate letterbox-norm-table src/detect.c 's/norm\[v\] = v \* a \+ b;/norm[v] = v * a;/' test-detect
 mutate warp-clamp-high src/align.c 's/return v > 0.0f \? \(v < hi \? v : hi\) : 0.0f;/return v > 0.0f ? v : 0.0f;/' test-align test-analyze-explain
+# issue 20, session 9: flip TTA's first conv, both views in one pass (emx__conv3x3_c1_mirror)
+mutate c1m-view1-taps src/kernels/f32-conv3x3-c1.c 's/ma = emx_v4f_muladd\(x2, wa, ma\), mb = emx_v4f_muladd\(x2, wb, mb\);/ma = emx_v4f_muladd(x0, wa, ma), mb = emx_v4f_muladd(x0, wb, mb);/' test-ops
+mutate c1m-second-block src/kernels/f32-conv3x3-c1.c 's/wb = emx_v4f_load\(w \+ 44 \+ 4 \* \(t\)\)/wb = emx_v4f_load(w + 4 + 4 * (t))/' test-ops
+mutate c1m-tail-mirror src/kernels/f32-conv3x3-c1.c 's/emx_v4f_load_splat\(r \+ 2 - kx\)/emx_v4f_load_splat(r + kx)/' test-ops
+mutate c1m-runtime src/runtime.c 's/if \(op->mirror\) \{/if (0) {/' test-golden
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops
 mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\), d12\), x5\);/emx_v4f_splat(8.0f), d12), d12);/' test-ops
 mutate maxpool2x2-window src/kernels/f32-pool.c 's/emx_v4f_load\(r1 \+ c \+ k\)\);/emx_v4f_load(r1 + k));/' test-ops

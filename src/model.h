@@ -81,12 +81,15 @@ typedef struct emx__op {
     int next_op;          /* plan.c: the op run after this one (-1: the last) */
     /* plan.c: a CONV2D whose twin (below) runs right after it computes both in one call
      * (emx__conv2d_pair): pair_with is the twin's index here, -1 otherwise; paired is set on
-     * the twin, whose own turn then does nothing (fast path only). */
-    int pair_with, paired;
+     * the twin, whose own turn then does nothing (fast path only). mirror: the twin reads
+     * FLIP_W of this op's input and the pair is computed from this op's input alone
+     * (emx__conv2d_mirror_pair); plan_fusions then skips a FLIP_W nothing else reads. */
+    int pair_with, paired, mirror;
     /* plan.c, fast path only: a 1x1 CONV2D computing the residual ADD res_add (its only reader)
      * as act(conv + value res_value, res_c channels, zero-padded), written straight into the
-     * ADD's output; fused is set on that ADD and on a PAD_CHANNELS widening the shortcut: their
-     * turn does nothing and their own outputs are never materialised. */
+     * ADD's output; fused is set on that ADD and on a PAD_CHANNELS widening the shortcut (and
+     * on a FLIP_W only mirror pairs read, see mirror): their turn does nothing and their own
+     * outputs are never materialised. */
     int res_add, res_value, res_c, fused;
 } emx__op;
 

@@ -53,6 +53,12 @@ void emx__conv2d_residual(const emx__conv_shape *s, const float *packed, const f
  * emx__conv2d calls; out0/out1 must not overlap in0/in1. */
 void emx__conv2d_pair(const emx__conv_shape *s, const float *packed, const float *in0,
                       const float *in1, float *out0, float *out1, float *scratch);
+/* The conv on in and on its mirror (FLIP_W of in) in one pass, where emx__conv2d_mirror_ok
+ * (a 3x3 conv of a one-channel image, stride 1 across, "same" width): same results as
+ * emx__conv2d on in and on the mirror; the mirror itself is never read. */
+int emx__conv2d_mirror_ok(const emx__conv_shape *s);
+void emx__conv2d_mirror_pair(const emx__conv_shape *s, const float *packed, const float *in,
+                             float *out0, float *out1, float *scratch);
 
 /* ---- pooling ---- */
 typedef struct emx__pool_shape {

@@ -151,7 +151,7 @@ static emx_status plan_order(emx_model *m)
         twin_v[v] = -1, canon[v] = v;
     for (int k = 0; k < n; k++) {
         twin_op[k] = -1;
-        m->ops[k].pair_with = -1, m->ops[k].paired = 0;
+        m->ops[k].pair_with = -1, m->ops[k].paired = 0, m->ops[k].mirror = 0;
         if (m->ops[k].type == EMX_OP_FLIP_W && m->ops[k].inputs[0] == 0) {
             if (twin_v[0] < 0)
                 twin_v[0] = k + 1;
@@ -176,6 +176,14 @@ static emx_status plan_order(emx_model *m)
             continue;
         /* the twin's inputs: done, or made by an op whose own inputs are (the FLIP_W) */
         const emx__op *tj = &m->ops[j];
+        /* the twin reads FLIP_W of k's input: a kernel that makes both views from k's input
+         * alone pairs them even with the FLIP_W run in between (or skipped, plan_fusions) */
+        const int fv = tj->n_inputs == 1 ? tj->inputs[0] : 0;
+        if (tj->type == EMX_OP_CONV2D && m->ops[k].type == EMX_OP_CONV2D && fv > 0 &&
+            m->ops[fv - 1].type == EMX_OP_FLIP_W &&
+            m->ops[fv - 1].inputs[0] == m->ops[k].inputs[0] &&
+            emx__conv2d_mirror_ok(&m->ops[k].conv) && o.last == k)
+            m->ops[k].pair_with = j, m->ops[k].mirror = 1, m->ops[j].paired = 1;
         for (int p = 0; p < tj->n_inputs; p++) {
             const int v = tj->inputs[p];
             if (v > 0 && !done[v - 1] && inputs_done(&m->ops[v - 1], done))
@@ -229,6 +237,17 @@ static emx_status plan_fusions(emx_model *m)
     int at = 0;
     for (int k = m->first_op; k >= 0; k = m->ops[k].next_op)
         pos[k] = at++;
+    /* a FLIP_W read only by mirror-paired twins (plan_order) is never needed: skipped */
+    for (int f = 0; f < n; f++) {
+        if (m->ops[f].type != EMX_OP_FLIP_W || kept_value(m, f + 1) || readers[f + 1] == 0)
+            continue;
+        int mirrored = 0;
+        for (int k = 0; k < n; k++)
+            if (m->ops[k].mirror && m->ops[m->ops[k].pair_with].inputs[0] == f + 1)
+                mirrored++;
+        if (mirrored == readers[f + 1])
+            m->ops[f].fused = 1;
+    }
     for (int b = 0; b < n; b++) {
         emx__op *add = &m->ops[b];
         if (add->type != EMX_OP_ADD || add->n_inputs != 2)

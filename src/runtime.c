@@ -9,6 +9,11 @@ static void run_conv(const emx_model *m, const emx__op *op, const float *in, flo
     if (op->pair_with >= 0 && !m->params.use_reference) {
         /* this op and its flip twin in one call (plan.c); the twin's turn is then a no-op */
         const emx__op *tw = &m->ops[op->pair_with];
+        if (op->mirror) { /* the twin reads FLIP_W(in): made from in alone */
+            emx__conv2d_mirror_pair(&op->conv, m->packed + op->packed_offset, in, out,
+                                    emx__value_ptr(m, op->pair_with + 1), m->scratch);
+            return;
+        }
         emx__conv2d_pair(&op->conv, m->packed + op->packed_offset, in,
                          emx__value_ptr(m, tw->inputs[0]), out,
                          emx__value_ptr(m, op->pair_with + 1), m->scratch);

@@ -539,6 +539,61 @@ static void test_conv_pair(void)
     CHECK(n_wino >= 6);
 }
 
+/* emx__conv2d_mirror_pair (flip TTA's first conv on a one-channel image, both views from the
+ * image alone) gives bit for bit what emx__conv2d gives on the image and on its FLIP_W mirror:
+ * widths from 1 (the one pixel is both edges), heights, vertical strides and paddings, out_c
+ * with and without the single-block tail (4 ... 28), every activation; outputs guarded. The
+ * shapes it must refuse (stride 2 across, padding other than one column each side, in_c > 1)
+ * stay off it. */
+static void test_conv_mirror(void)
+{
+    static const int ocs[] = { 4, 8, 12, 16, 20, 28 };
+    int n = 0;
+    for (int w = 1; w <= 13; w += 2)
+        for (int oi = 0; oi < 6; oi++)
+            for (int sh = 1; sh <= 2; sh++)
+                for (int pad = 0; pad <= 2; pad++) {
+                    emx__conv_shape s;
+                    const int h = 1 + (w + oi + pad) % 7;
+                    if (!make_conv(&s, h, w, 1, ocs[oi], 3, 3, sh, 1, pad, 1, (pad + w) % 3, 1, 1,
+                                   (emx__act)((w + oi + sh + pad) % 6)))
+                        continue;
+                    s.stride_w = 1, s.out_w = w;
+                    CHECK(emx__conv2d_mirror_ok(&s));
+                    const size_t in_n = (size_t)h * w, out_n = (size_t)s.out_h * w * s.out_c;
+                    float *in = rand_buf(in_n, -1, 1), *fl = malloc(in_n * sizeof(float));
+                    float *wt = rand_buf((size_t)s.out_c * 9, -0.5f, 0.5f);
+                    float *b = rand_buf((size_t)s.out_c, -0.5f, 0.5f);
+                    float *packed = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
+                    float *scratch = malloc((emx__conv2d_scratch_size(&s) + 1) * sizeof(float));
+                    emx__conv2d_pack(&s, wt, b, packed);
+                    emx__flip_w(h, w, 1, in, fl);
+                    float *a0 = out_buf(out_n), *a1 = out_buf(out_n), *p0 = out_buf(out_n),
+                          *p1 = out_buf(out_n);
+                    emx__conv2d(&s, packed, in, a0, scratch);
+                    emx__conv2d(&s, packed, fl, a1, scratch);
+                    emx__conv2d_mirror_pair(&s, packed, in, p0, p1, scratch);
+                    const int ok = !memcmp(p0, a0, out_n * sizeof(float)) &&
+                                   !memcmp(p1, a1, out_n * sizeof(float)) &&
+                                   guard_ok(p0, out_n) && guard_ok(p1, out_n);
+                    if (!ok)
+                        print_conv("emx__conv2d_mirror_pair", &s, 0.0f);
+                    CHECK(ok);
+                    n++;
+                    free(in), free(fl), free(wt), free(b), free(packed), free(scratch);
+                    free(a0), free(a1), free(p0), free(p1);
+                }
+    CHECK(n >= 150);
+    emx__conv_shape s;
+    make_conv(&s, 9, 9, 1, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, EMX_ACT_RELU); /* stride 2 across */
+    CHECK(!emx__conv2d_mirror_ok(&s));
+    make_conv(&s, 9, 9, 1, 16, 3, 3, 1, 1, 1, 0, 1, 2, 1, EMX_ACT_RELU); /* padding 0 + 2 */
+    CHECK(!emx__conv2d_mirror_ok(&s));
+    make_conv(&s, 9, 9, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, EMX_ACT_RELU); /* 4 channels in */
+    CHECK(!emx__conv2d_mirror_ok(&s));
+    printf("conv mirror pair: %d shapes\n", n);
+}
+
 /* emx__conv2d_residual (BlazeFace's blocks: act(conv1x1(x) + shortcut), the shortcut padded
  * with zero channels) against the reference conv, zero padding and the reference add. */
 static void test_conv_residual(void)
@@ -920,6 +975,7 @@ int main(void)
     test_resize_bilinear();
     test_conv();
     test_conv_pair();
+    test_conv_mirror();
     test_wino_gemm();
     test_conv_residual();
     test_pool();

@@ -475,3 +475,23 @@ void emx__conv2d_pair(const emx__conv_shape *s, const float *packed, const float
     emx__conv2d(s, packed, in0, out0, scratch);
     emx__conv2d(s, packed, in1, out1, scratch);
 }
+
+int emx__conv2d_mirror_ok(const emx__conv_shape *s)
+{
+    return emx__conv_kind(s) == EMX__CONV_C1 && emx__conv3x3_c1_mirror_applies(s);
+}
+
+/* Flip TTA's first conv on a one-channel image: both views from one walk over the image (see
+ * f32-conv3x3-c1.c). */
+void emx__conv2d_mirror_pair(const emx__conv_shape *s, const float *packed, const float *in,
+                             float *out0, float *out1, float *scratch)
+{
+    emx__minmax_params params;
+    const int tail_act = emx__minmax_for_act(s->act, &params);
+    emx__conv3x3_c1_mirror(s, packed, in, out0, out1, scratch, &params);
+    if (tail_act) {
+        const size_t n = (size_t)s->out_h * s->out_w * s->out_c;
+        emx__act_apply(n, out0, out0, s->act);
+        emx__act_apply(n, out1, out1, s->act);
+    }
+}

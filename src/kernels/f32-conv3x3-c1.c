@@ -97,3 +97,80 @@ void emx__conv3x3_c1(const emx__conv_shape *s, const float *packed, const float 
         }
     }
 }
+
+/* ---- both flip views in one pass ----
+ * Flip test-time augmentation runs this conv on the input and on its mirror (FLIP_W). With
+ * stride 1 across and one column of padding each side, the mirrored view's output at column
+ * W-1-x is the conv of the input's pixel x with the taps mirrored left-right: its row values
+ * are this pixel's three in reverse. So one walk over the input makes both outputs: every
+ * block's bias and 9 tap vectors are loaded once for two multiply-adds (one per view), and the
+ * mirror is never materialised (plan.c then skips the FLIP_W when nothing else reads it).
+ * Each view's chain is still bias then taps 0..8, the same operations on the same values as
+ * emx__conv3x3_c1 on the mirrored image: results are bit for bit those of the two calls. */
+int emx__conv3x3_c1_mirror_applies(const emx__conv_shape *s)
+{
+    return emx__conv3x3_c1_applies(s) && s->stride_w == 1 && s->pad_left == 1 &&
+           s->out_w == s->in_w;
+}
+
+void emx__conv3x3_c1_mirror(const emx__conv_shape *s, const float *packed, const float *in,
+                            float *out0, float *out1, float *scratch,
+                            const emx__minmax_params *params)
+{
+    const size_t ph = (size_t)emx__c1_padded_h(s), pw = (size_t)emx__c1_padded_w(s);
+    memset(scratch, 0, ph * pw * sizeof(float));
+    for (int y = 0; y < s->in_h && (size_t)(y + s->pad_top) < ph; y++) /* pw == in_w + 2 */
+        memcpy(scratch + (size_t)(y + s->pad_top) * pw + 1, in + (size_t)y * s->in_w,
+               (size_t)s->in_w * sizeof(float));
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    const size_t oc = (size_t)s->out_c, sh = (size_t)s->stride_h, ow = (size_t)s->out_w;
+    for (int oy = 0; oy < s->out_h; oy++) {
+        const float *r0 = scratch + (size_t)oy * sh * pw;
+        float *o0 = out0 + (size_t)oy * ow * oc;
+        float *o1 = out1 + ((size_t)oy * ow + ow - 1) * oc; /* column W-1-x, walking left */
+        for (size_t ox = 0; ox < ow; ox++, r0++, o0 += oc, o1 -= oc) {
+            const float *w = packed;
+            size_t c = 0;
+            /* one row of taps, two blocks (a, b) of 4 channels, both views (view 1: the
+             * row's values reversed) */
+#define EMX__C1M_ROW(r, t)                                                                         \
+    do {                                                                                           \
+        const emx_v4f x0 = emx_v4f_load_splat(r), x1 = emx_v4f_load_splat((r) + 1);                \
+        const emx_v4f x2 = emx_v4f_load_splat((r) + 2);                                            \
+        emx_v4f wa = emx_v4f_load(w + 4 + 4 * (t)), wb = emx_v4f_load(w + 44 + 4 * (t));           \
+        va = emx_v4f_muladd(x0, wa, va), vb = emx_v4f_muladd(x0, wb, vb);                          \
+        ma = emx_v4f_muladd(x2, wa, ma), mb = emx_v4f_muladd(x2, wb, mb);                          \
+        wa = emx_v4f_load(w + 8 + 4 * (t)), wb = emx_v4f_load(w + 48 + 4 * (t));                   \
+        va = emx_v4f_muladd(x1, wa, va), vb = emx_v4f_muladd(x1, wb, vb);                          \
+        ma = emx_v4f_muladd(x1, wa, ma), mb = emx_v4f_muladd(x1, wb, mb);                          \
+        wa = emx_v4f_load(w + 12 + 4 * (t)), wb = emx_v4f_load(w + 52 + 4 * (t));                  \
+        va = emx_v4f_muladd(x2, wa, va), vb = emx_v4f_muladd(x2, wb, vb);                          \
+        ma = emx_v4f_muladd(x0, wa, ma), mb = emx_v4f_muladd(x0, wb, mb);                          \
+    } while (0)
+            for (; c + 8 <= oc; c += 8, w += 80) {
+                emx_v4f va = emx_v4f_load(w), vb = emx_v4f_load(w + 40), ma = va, mb = vb;
+                EMX__C1M_ROW(r0, 0);
+                EMX__C1M_ROW(r0 + pw, 3);
+                EMX__C1M_ROW(r0 + 2 * pw, 6);
+                emx_v4f_store(o0 + c, emx_v4f_min(emx_v4f_max(va, vmin), vmax));
+                emx_v4f_store(o0 + c + 4, emx_v4f_min(emx_v4f_max(vb, vmin), vmax));
+                emx_v4f_store(o1 + c, emx_v4f_min(emx_v4f_max(ma, vmin), vmax));
+                emx_v4f_store(o1 + c + 4, emx_v4f_min(emx_v4f_max(mb, vmin), vmax));
+            }
+#undef EMX__C1M_ROW
+            if (c < oc) { /* out_c % 8 == 4: one block, the 9 taps in order */
+                emx_v4f va = emx_v4f_load(w), ma = va;
+                for (int ky = 0; ky < 3; ky++) {
+                    const float *r = r0 + (size_t)ky * pw;
+                    for (int kx = 0; kx < 3; kx++) {
+                        const emx_v4f wt = emx_v4f_load(w + 4 + 4 * (3 * ky + kx));
+                        va = emx_v4f_muladd(emx_v4f_load_splat(r + kx), wt, va);
+                        ma = emx_v4f_muladd(emx_v4f_load_splat(r + 2 - kx), wt, ma);
+                    }
+                }
+                emx_v4f_store(o0 + c, emx_v4f_min(emx_v4f_max(va, vmin), vmax));
+                emx_v4f_store(o1 + c, emx_v4f_min(emx_v4f_max(ma, vmin), vmax));
+            }
+        }
+    }
+}

@@ -134,6 +134,12 @@ int emx__conv3x3_c1_applies(const emx__conv_shape *s);
 uint64_t emx__conv3x3_c1_scratch_size(const emx__conv_shape *s);
 void emx__conv3x3_c1(const emx__conv_shape *s, const float *packed, const float *in, float *out,
                      float *scratch, const emx__minmax_params *params);
+/* the conv of in (out0) and of its mirror (out1) in one pass, bit for bit two emx__conv3x3_c1
+ * calls; applies to stride 1 across with one column of padding each side */
+int emx__conv3x3_c1_mirror_applies(const emx__conv_shape *s);
+void emx__conv3x3_c1_mirror(const emx__conv_shape *s, const float *packed, const float *in,
+                            float *out0, float *out1, float *scratch,
+                            const emx__minmax_params *params);
 
 /* ---- direct convs of a thin input (f32-conv-thin.c): 1-4 input channels, out_c % 8 == 0,
  * weights in the GEMM layout (emx__conv2d_pack's generic route); scratch: the padded input
