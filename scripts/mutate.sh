@@ -111,6 +111,11 @@ mutate c1m-view1-taps src/kernels/f32-conv3x3-c1.c 's/ma = emx_v4f_muladd\(x2, w
 mutate c1m-second-block src/kernels/f32-conv3x3-c1.c 's/wb = emx_v4f_load\(w \+ 44 \+ 4 \* \(t\)\)/wb = emx_v4f_load(w + 4 + 4 * (t))/' test-ops
 mutate c1m-tail-mirror src/kernels/f32-conv3x3-c1.c 's/emx_v4f_load_splat\(r \+ 2 - kx\)/emx_v4f_load_splat(r + kx)/' test-ops
 mutate c1m-runtime src/runtime.c 's/if \(op->mirror\) \{/if (0) {/' test-golden
+# issue 20, session 9: the 2x2 max pool in F(6x6)'s output transform (emx__wino6_output_pool)
+mutate wino6-pool-row src/kernels/f32-conv3x3-winograd.c 's/emx__wino6_row\(m \+ \(size_t\)\(2 \* r \+ 1\) \* r1 \+ ch/emx__wino6_row(m + (size_t)(2 * r) * r1 + ch/' test-ops
+mutate wino6-pool-column src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_max\(a\[2 \* c\], a\[2 \* c \+ 1\]\)/emx_v4f_max(a[2 * c], a[2 * c])/' test-ops
+mutate wino6-pool-edge src/kernels/f32-conv3x3-winograd.c 's/y < ph && x < pw \?/y <= ph \&\& x < pw ?/' test-ops
+mutate pool-plan-twin src/plan.c 's/m->ops\[tw\].pool_op = tp, m->ops\[tp\].fused = 1;/m->ops[tp].fused = 1;/' test-golden
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops
 mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\), d12\), x5\);/emx_v4f_splat(8.0f), d12), d12);/' test-ops
 mutate maxpool2x2-window src/kernels/f32-pool.c 's/emx_v4f_load\(r1 \+ c \+ k\)\);/emx_v4f_load(r1 + k));/' test-ops

@@ -91,6 +91,10 @@ typedef struct emx__op {
      * on a FLIP_W only mirror pairs read, see mirror): their turn does nothing and their own
      * outputs are never materialised. */
     int res_add, res_value, res_c, fused;
+    /* plan.c, fast path only: a CONV2D whose only reader is a 2x2 MAXPOOL2D it computes in its
+     * output transform (emx__conv2d_pool_n), writing the pool's output; fused is set on the
+     * pool. A pair's twin then pools too (its pool_op set as well). -1 otherwise. */
+    int pool_op;
 } emx__op;
 
 struct emx_model {

@@ -73,6 +73,12 @@ void emx__global_avgpool_ref(int hw, int c, const float *in, float *out);
 void emx__maxpool2d(const emx__pool_shape *s, const float *in, float *out);
 void emx__avgpool2d(const emx__pool_shape *s, const float *in, float *out);
 void emx__global_avgpool(int hw, int c, const float *in, float *out);
+/* A conv and the MAXPOOL2D reading it in one pass, where emx__conv2d_pool_ok (a Winograd
+ * F(6x6) conv with a clamp activation, a 2x2 / 2 pool without padding): ins[i] (n = 1, or 2 for
+ * a pair) -> outs[i], the pool's output, the same as emx__conv2d then emx__maxpool2d. */
+int emx__conv2d_pool_ok(const emx__conv_shape *s, const emx__pool_shape *p);
+void emx__conv2d_pool_n(const emx__conv_shape *s, const float *packed, int n,
+                        const float *const *ins, float *const *outs, float *scratch);
 
 /* ---- elementwise ---- */
 void emx__add_ref(size_t n, const float *a, const float *b, float *out, emx__act act);

@@ -218,11 +218,29 @@ static int kept_value(const emx_model *m, int v)
     return 0;
 }
 
+/* the MAXPOOL2D that conv k's output alone feeds, if the two can run as one
+ * (emx__conv2d_pool_ok), else -1 */
+static int pool_reader(const emx_model *m, int k, const int *readers)
+{
+    if (readers[k + 1] != 1 || kept_value(m, k + 1))
+        return -1;
+    for (int p = 0; p < m->n_ops; p++) {
+        const emx__op *op = &m->ops[p];
+        if (op->n_inputs < 1 || op->inputs[0] != k + 1)
+            continue;
+        return op->type == EMX_OP_MAXPOOL2D && !op->fused &&
+                       emx__conv2d_pool_ok(&m->ops[k].conv, &op->pool)
+                   ? p
+                   : -1;
+    }
+    return -1;
+}
+
 static emx_status plan_fusions(emx_model *m)
 {
     const int n = m->n_ops;
     for (int k = 0; k < n; k++)
-        m->ops[k].res_add = -1, m->ops[k].fused = 0;
+        m->ops[k].res_add = -1, m->ops[k].fused = 0, m->ops[k].pool_op = -1;
     if (m->params.use_reference)
         return EMX_OK;
     int *readers = calloc((size_t)m->n_values, sizeof(int)),
@@ -276,6 +294,20 @@ static emx_status plan_fusions(emx_model *m)
             break;
         }
     }
+    /* conv -> 2x2 max pool: the pool in the conv's output transform; a pair fuses only if
+     * both twins can (one call computes both) */
+    for (int k = 0; k < n; k++) {
+        emx__op *c = &m->ops[k];
+        if (c->type != EMX_OP_CONV2D || c->paired || c->mirror || c->res_add >= 0)
+            continue;
+        const int p = pool_reader(m, k, readers);
+        const int tw = c->pair_with, tp = tw >= 0 ? pool_reader(m, tw, readers) : -1;
+        if (p < 0 || (tw >= 0 && tp < 0))
+            continue;
+        c->pool_op = p, m->ops[p].fused = 1;
+        if (tw >= 0)
+            m->ops[tw].pool_op = tp, m->ops[tp].fused = 1;
+    }
     free(readers), free(pos);
     return EMX_OK;
 }
@@ -292,6 +324,12 @@ static int op_reads(const emx__op *op, int *v)
     if (op->res_add >= 0)
         v[n++] = op->res_value;
     return n;
+}
+
+/* the value op k writes in the fast path (fusions: the ADD's or the pool's output) */
+static int written_value(const emx__op *op, int k)
+{
+    return op->res_add >= 0 ? op->res_add + 1 : op->pool_op >= 0 ? op->pool_op + 1 : k + 1;
 }
 
 static emx_status plan_activations(emx_model *m, uint64_t *total)
@@ -326,12 +364,14 @@ static emx_status plan_activations(emx_model *m, uint64_t *total)
          * inputs go: the call reads both inputs while it writes both outputs. */
         if (m->ops[k].fused)
             continue; /* computed by the conv before it, its output never materialised */
-        /* a conv computing a residual ADD writes the ADD's output, never its own */
-        int v = m->ops[k].res_add >= 0 ? m->ops[k].res_add + 1 : k + 1;
+        /* a conv computing a residual ADD writes the ADD's output, never its own; one
+         * computing a pool the pool's */
+        int v = written_value(&m->ops[k], k);
         if (!m->ops[k].paired)
             arena_alloc(&a, values, v);
         if (m->ops[k].pair_with >= 0)
-            arena_alloc(&a, values, m->ops[k].pair_with + 1);
+            arena_alloc(&a, values,
+                        written_value(&m->ops[m->ops[k].pair_with], m->ops[k].pair_with));
         const int nr = op_reads(&m->ops[k], reads);
         for (int i = 0; i < nr; i++) {
             int in = reads[i];

@@ -6,6 +6,20 @@
 
 static void run_conv(const emx_model *m, const emx__op *op, const float *in, float *out)
 {
+    if (op->pool_op >= 0 && !m->params.use_reference) {
+        /* the max pool after it computed in its output transform (plan.c), with its flip twin
+         * (and the twin's pool) when paired: the pools' outputs written, not the convs' */
+        const float *ins[2] = { in, NULL };
+        float *outs[2] = { emx__value_ptr(m, op->pool_op + 1), NULL };
+        if (op->pair_with >= 0) {
+            const emx__op *tw = &m->ops[op->pair_with];
+            ins[1] = emx__value_ptr(m, tw->inputs[0]);
+            outs[1] = emx__value_ptr(m, tw->pool_op + 1);
+        }
+        emx__conv2d_pool_n(&op->conv, m->packed + op->packed_offset, op->pair_with >= 0 ? 2 : 1,
+                           ins, outs, m->scratch);
+        return;
+    }
     if (op->pair_with >= 0 && !m->params.use_reference) {
         /* this op and its flip twin in one call (plan.c); the twin's turn is then a no-op */
         const emx__op *tw = &m->ops[op->pair_with];

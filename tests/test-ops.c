@@ -574,8 +574,8 @@ static void test_conv_mirror(void)
                     emx__conv2d(&s, packed, fl, a1, scratch);
                     emx__conv2d_mirror_pair(&s, packed, in, p0, p1, scratch);
                     const int ok = !memcmp(p0, a0, out_n * sizeof(float)) &&
-                                   !memcmp(p1, a1, out_n * sizeof(float)) &&
-                                   guard_ok(p0, out_n) && guard_ok(p1, out_n);
+                                   !memcmp(p1, a1, out_n * sizeof(float)) && guard_ok(p0, out_n) &&
+                                   guard_ok(p1, out_n);
                     if (!ok)
                         print_conv("emx__conv2d_mirror_pair", &s, 0.0f);
                     CHECK(ok);
@@ -592,6 +592,73 @@ static void test_conv_mirror(void)
     make_conv(&s, 9, 9, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, EMX_ACT_RELU); /* 4 channels in */
     CHECK(!emx__conv2d_mirror_ok(&s));
     printf("conv mirror pair: %d shapes\n", n);
+}
+
+/* emx__conv2d_pool_n (a F(6x6) conv and the 2x2 / 2 max pool after it, the pool in the output
+ * transform) against emx__conv2d (one image) or emx__conv2d_pair (two) then emx__maxpool2d:
+ * maps from 12x12 up, even and odd sides (the pool drops an odd last row/column; tiles cut at
+ * the edges), blocks of 8 tiles with partial last ones, out_c around the 8-wide panels, the
+ * clamp activations (none, relu, relu6). Equal up to the sign of a zero (the clamp runs after
+ * the max). The shapes it must refuse stay off it. */
+static void test_conv_pool(void)
+{
+    static const emx__act acts[] = { EMX_ACT_NONE, EMX_ACT_RELU, EMX_ACT_RELU6 };
+    static const int ics[] = { 8, 16, 32 }, ocs[] = { 16, 20, 36, 64 };
+    int n = 0;
+    for (int h = 12; h <= 25; h++)
+        for (int w = 12; w <= 30; w++)
+            for (int i = 0; i < 3; i++) {
+                emx__conv_shape s;
+                const int ic = ics[i], oc = ocs[(h + 2 * w + i) % 4];
+                make_conv(&s, h, w, ic, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, acts[(h + w + i) % 3]);
+                const emx__pool_shape ps = { h, w, oc, h / 2, w / 2, 2, 2, 2, 2, 0, 0, 0 };
+                if (emx__wino_tile(&s) != 6)
+                    continue;
+                CHECK(emx__conv2d_pool_ok(&s, &ps));
+                const size_t in_n = (size_t)h * w * ic, out_n = (size_t)h * w * oc;
+                const size_t pool_n = (size_t)(h / 2) * (w / 2) * oc;
+                float *in0 = rand_buf(in_n, -1, 1), *in1 = rand_buf(in_n, -1, 1);
+                float *wt = rand_buf((size_t)oc * ic * 9, -0.3f, 0.3f),
+                      *b = rand_buf((size_t)oc, -1, 1);
+                float *packed = malloc(emx__conv2d_packed_size(&s) * sizeof(float));
+                float *scratch = malloc((emx__conv2d_scratch_size(&s) + 1) * sizeof(float));
+                emx__conv2d_pack(&s, wt, b, packed);
+                float *c0 = out_buf(out_n), *c1 = out_buf(out_n), *want0 = out_buf(pool_n),
+                      *want1 = out_buf(pool_n), *got0 = out_buf(pool_n), *got1 = out_buf(pool_n);
+                const float *ins[2] = { in0, in1 };
+                float *outs[2] = { got0, got1 };
+                const int pair = (h + w + i) % 2;
+                if (pair)
+                    emx__conv2d_pair(&s, packed, in0, in1, c0, c1, scratch);
+                else
+                    emx__conv2d(&s, packed, in0, c0, scratch);
+                emx__maxpool2d(&ps, c0, want0);
+                if (pair)
+                    emx__maxpool2d(&ps, c1, want1);
+                emx__conv2d_pool_n(&s, packed, 1 + pair, ins, outs, scratch);
+                int ok = close_enough(got0, want0, pool_n, 0.0f, NULL);
+                if (pair)
+                    ok &= close_enough(got1, want1, pool_n, 0.0f, NULL);
+                if (!ok)
+                    print_conv("emx__conv2d_pool_n", &s, 0.0f);
+                CHECK(ok);
+                n++;
+                free(in0), free(in1), free(wt), free(b), free(packed), free(scratch);
+                free(c0), free(c1), free(want0), free(want1), free(got0), free(got1);
+            }
+    CHECK(n >= 30);
+    emx__conv_shape s;
+    emx__pool_shape ps = { 24, 24, 16, 12, 12, 2, 2, 2, 2, 0, 0, 0 };
+    make_conv(&s, 24, 24, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, EMX_ACT_SILU); /* not a clamp */
+    CHECK(!emx__conv2d_pool_ok(&s, &ps));
+    s.act = EMX_ACT_RELU;
+    CHECK(emx__conv2d_pool_ok(&s, &ps));
+    ps.stride_h = ps.stride_w = 1, ps.out_h = ps.out_w = 23; /* overlapping windows */
+    CHECK(!emx__conv2d_pool_ok(&s, &ps));
+    make_conv(&s, 6, 6, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, EMX_ACT_RELU); /* F(3x3): odd tiles */
+    const emx__pool_shape p6 = { 6, 6, 16, 3, 3, 2, 2, 2, 2, 0, 0, 0 };
+    CHECK(!emx__conv2d_pool_ok(&s, &p6));
+    printf("conv + pool: %d shapes\n", n);
 }
 
 /* emx__conv2d_residual (BlazeFace's blocks: act(conv1x1(x) + shortcut), the shortcut padded
@@ -976,6 +1043,7 @@ int main(void)
     test_conv();
     test_conv_pair();
     test_conv_mirror();
+    test_conv_pool();
     test_wino_gemm();
     test_conv_residual();
     test_pool();

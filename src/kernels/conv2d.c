@@ -468,7 +468,7 @@ void emx__conv2d_pair(const emx__conv_shape *s, const float *packed, const float
     if (emx__conv_kind(s) == EMX__CONV_WINO) {
         const float *ins[2] = { in0, in1 };
         float *outs[2] = { out0, out1 };
-        emx__wino_conv_n(emx__gemm_default(), emx__gemm_single_row(), s, packed, 2, ins, outs,
+        emx__wino_conv_n(emx__gemm_default(), emx__gemm_single_row(), s, packed, 2, ins, outs, 0,
                          scratch);
         return;
     }
@@ -494,4 +494,21 @@ void emx__conv2d_mirror_pair(const emx__conv_shape *s, const float *packed, cons
         emx__act_apply(n, out0, out0, s->act);
         emx__act_apply(n, out1, out1, s->act);
     }
+}
+
+int emx__conv2d_pool_ok(const emx__conv_shape *s, const emx__pool_shape *p)
+{
+    return emx__conv_kind(s) == EMX__CONV_WINO && emx__wino_pool_ok(s) && p->kh == 2 &&
+           p->kw == 2 && p->stride_h == 2 && p->stride_w == 2 && p->pad_top == 0 &&
+           p->pad_left == 0 && p->in_h == s->out_h && p->in_w == s->out_w && p->c == s->out_c &&
+           p->out_h == s->out_h / 2 && p->out_w == s->out_w / 2;
+}
+
+/* A conv and the 2x2 max pool after it, on n (1 or 2) images: the pool in the Winograd output
+ * transform (f32-conv3x3-winograd.c), the conv's own map never written. */
+void emx__conv2d_pool_n(const emx__conv_shape *s, const float *packed, int n,
+                        const float *const *ins, float *const *outs, float *scratch)
+{
+    emx__wino_conv_n(emx__gemm_default(), emx__gemm_single_row(), s, packed, n, ins, outs, 1,
+                     scratch);
 }

@@ -553,13 +553,9 @@ static void emx__wino6_input(const emx__conv_shape *s, const float *in, const fl
                          x7);                                                                      \
     } while (0)
 
-static void emx__wino6_output(const emx__conv_shape *s, float *m, size_t m_stride, float *out,
-                              float *sink, int y0, int x0, const emx__minmax_params *params,
-                              int tail_act)
+/* A^T M for one tile, each column c in place into M rows 0..5 */
+static void emx__wino6_columns(const emx__conv_shape *s, float *m, size_t m_stride)
 {
-    float *q[36];
-    emx__wino_out_pixels(s, out, sink, y0, x0, 6, q);
-    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
     const size_t r1 = 8 * m_stride;
     for (int c = 0; c < 8; c++) /* A^T M, column c, into M rows 0..5 */
         for (int ch = 0; ch < s->out_c; ch += 4) {
@@ -574,23 +570,78 @@ static void emx__wino6_output(const emx__conv_shape *s, float *m, size_t m_strid
             emx_v4f_store(mc + 3 * r1, o3), emx_v4f_store(mc + 4 * r1, o4);
             emx_v4f_store(mc + 5 * r1, o5);
         }
+}
+
+/* (A^T M) A for one row of A^T M (its 8 values m_stride apart): the row's 6 outputs */
+static inline void emx__wino6_row(const float *mr, size_t m_stride, emx_v4f *o)
+{
+    const emx_v4f t0 = emx_v4f_load(mr), t1 = emx_v4f_load(mr + m_stride);
+    const emx_v4f t2 = emx_v4f_load(mr + 2 * m_stride);
+    const emx_v4f t3 = emx_v4f_load(mr + 3 * m_stride);
+    const emx_v4f t4 = emx_v4f_load(mr + 4 * m_stride);
+    const emx_v4f t5 = emx_v4f_load(mr + 5 * m_stride);
+    const emx_v4f t6 = emx_v4f_load(mr + 6 * m_stride);
+    const emx_v4f t7 = emx_v4f_load(mr + 7 * m_stride);
+    EMX__WINO6_AT(t0, t1, t2, t3, t4, t5, t6, t7, o[0], o[1], o[2], o[3], o[4], o[5]);
+}
+
+static void emx__wino6_output(const emx__conv_shape *s, float *m, size_t m_stride, float *out,
+                              float *sink, int y0, int x0, const emx__minmax_params *params,
+                              int tail_act)
+{
+    float *q[36];
+    emx__wino_out_pixels(s, out, sink, y0, x0, 6, q);
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    const size_t r1 = 8 * m_stride;
+    emx__wino6_columns(s, m, m_stride);
     for (int r = 0; r < 6; r++) /* (A^T M) A, row r: the outputs */
         for (int ch = 0; ch < s->out_c; ch += 4) {
-            const float *mr = m + (size_t)r * r1 + ch;
-            const emx_v4f t0 = emx_v4f_load(mr), t1 = emx_v4f_load(mr + m_stride);
-            const emx_v4f t2 = emx_v4f_load(mr + 2 * m_stride);
-            const emx_v4f t3 = emx_v4f_load(mr + 3 * m_stride);
-            const emx_v4f t4 = emx_v4f_load(mr + 4 * m_stride);
-            const emx_v4f t5 = emx_v4f_load(mr + 5 * m_stride);
-            const emx_v4f t6 = emx_v4f_load(mr + 6 * m_stride);
-            const emx_v4f t7 = emx_v4f_load(mr + 7 * m_stride);
             emx_v4f o[6];
-            EMX__WINO6_AT(t0, t1, t2, t3, t4, t5, t6, t7, o[0], o[1], o[2], o[3], o[4], o[5]);
+            emx__wino6_row(m + (size_t)r * r1 + ch, m_stride, o);
             for (int c = 0; c < 6; c++)
                 emx_v4f_store(q[r * 6 + c] + ch, emx_v4f_min(emx_v4f_max(o[c], vmin), vmax));
         }
     if (tail_act)
         emx__wino_tail_act(s, q, 36, sink);
+}
+
+/* emx__wino6_output followed by a 2x2 / 2 max pool (EmoXNetLite: three of its F(6x6) convs
+ * feed one): a tile's 6x6 outputs are 3x3 whole windows (tiles start at even rows and
+ * columns), so each pair of output rows is pooled as it is made and only the pooled map is
+ * written, out_h / 2 x out_w / 2 (floor, as the pool: an odd last row or column is dropped).
+ * The clamp runs after the max: for a clamp min(max(x, lo), hi), non-decreasing, the max of
+ * the clamped values is the clamp of the max, so the results are the pool's of the clamped
+ * map. Only for activations the clamp expresses (emx__wino_pool_ok). */
+static void emx__wino6_output_pool(const emx__conv_shape *s, float *m, size_t m_stride, float *out,
+                                   float *sink, int y0, int x0, const emx__minmax_params *params)
+{
+    const int ph = s->out_h / 2, pw = s->out_w / 2, py0 = y0 / 2, px0 = x0 / 2;
+    float *q[9];
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++) {
+            const int y = py0 + r, x = px0 + c;
+            q[r * 3 + c] = y < ph && x < pw ? out + ((size_t)y * pw + x) * s->out_c : sink;
+        }
+    const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
+    const size_t r1 = 8 * m_stride;
+    emx__wino6_columns(s, m, m_stride);
+    for (int r = 0; r < 3; r++) /* output rows 2r, 2r + 1: the pooled row r */
+        for (int ch = 0; ch < s->out_c; ch += 4) {
+            emx_v4f a[6], b[6];
+            emx__wino6_row(m + (size_t)(2 * r) * r1 + ch, m_stride, a);
+            emx__wino6_row(m + (size_t)(2 * r + 1) * r1 + ch, m_stride, b);
+            for (int c = 0; c < 3; c++) {
+                const emx_v4f v = emx_v4f_max(emx_v4f_max(a[2 * c], a[2 * c + 1]),
+                                              emx_v4f_max(b[2 * c], b[2 * c + 1]));
+                emx_v4f_store(q[r * 3 + c] + ch, emx_v4f_min(emx_v4f_max(v, vmin), vmax));
+            }
+        }
+}
+
+int emx__wino_pool_ok(const emx__conv_shape *s)
+{
+    emx__minmax_params p;
+    return emx__wino_applies(s) && emx__wino_tile(s) == 6 && !emx__minmax_for_act(s->act, &p);
 }
 
 /* n images (1 or 2: flip test-time augmentation's two views) through the same weights: their
@@ -599,7 +650,7 @@ static void emx__wino6_output(const emx__conv_shape *s, float *m, size_t m_strid
  * block). */
 void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *single,
                       const emx__conv_shape *s, const float *packed, int n, const float *const *ins,
-                      float *const *outs, float *scratch)
+                      float *const *outs, int pool, float *scratch)
 {
     emx__minmax_params params, none = { -INFINITY, INFINITY };
     const int tail_act = emx__minmax_for_act(s->act, &params);
@@ -639,7 +690,9 @@ void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *singl
         for (size_t t = 0; t < nt; t++) {
             const int img = (t0 + (int)t) / tiles, ti = (t0 + (int)t) % tiles;
             const int ty = mt * (ti / tiles_w), tx = mt * (ti % tiles_w);
-            if (mt == 6)
+            if (pool) /* emx__wino_pool_ok: mt == 6 */
+                emx__wino6_output_pool(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params);
+            else if (mt == 6)
                 emx__wino6_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);
             else if (mt == 4)
                 emx__wino4_output(s, m + t * out_c, ms, outs[img], sink, ty, tx, &params, tail_act);
@@ -655,5 +708,5 @@ void emx__wino_conv(const emx__gemm_config *cfg, const emx__gemm_config *single,
                     const emx__conv_shape *s, const float *packed, const float *in, float *out,
                     float *scratch)
 {
-    emx__wino_conv_n(cfg, single, s, packed, 1, &in, &out, scratch);
+    emx__wino_conv_n(cfg, single, s, packed, 1, &in, &out, 0, scratch);
 }

@@ -113,10 +113,15 @@ uint64_t emx__wino_packed_size(const emx__conv_shape *s);
 void emx__wino_pack(const emx__conv_shape *s, const float *weight, const float *bias,
                     float *packed);
 uint64_t emx__wino_scratch_size(const emx__conv_shape *s);
-/* n (1 or 2) images through the same weights in one pass: ins[i] -> outs[i] */
+/* n (1 or 2) images through the same weights in one pass: ins[i] -> outs[i]; pool (only
+ * where emx__wino_pool_ok): outs[i] get the conv's output max-pooled 2x2 / 2 instead,
+ * out_h / 2 x out_w / 2 x out_c (the map itself is never written) */
 void emx__wino_conv_n(const emx__gemm_config *cfg, const emx__gemm_config *single,
                       const emx__conv_shape *s, const float *packed, int n, const float *const *ins,
-                      float *const *outs, float *scratch);
+                      float *const *outs, int pool, float *scratch);
+/* F(6x6) convs whose activation is a clamp (none, relu, relu6) can pool in their output
+ * transform */
+int emx__wino_pool_ok(const emx__conv_shape *s);
 /* The a^2 GEMMs of a tile block in one call (f32-wino-gemm-4x8.c): for b < batch,
  * c[b] (m rows of nc, row stride nc) = a[b] (m rows of kc, row stride kc) x w[b] + its biases,
  * w[b] packed as above; a, w and c step by a_batch, w_batch and c_batch floats; nc % 4 == 0.
