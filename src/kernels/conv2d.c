@@ -16,7 +16,10 @@
  *                                                     pointers against MR*ks*kc*out_c MACs)
  * Activations other than relu/relu6 run as a tail pass over each finished tile, while it
  * is still in L1. The micro-kernel table and the packed-weight size live in gemm-config.c,
- * shared with the Winograd path (f32-conv3x3-winograd.c), which this file dispatches to. */
+ * shared with the Winograd path (f32-conv3x3-winograd.c), which this file dispatches to.
+ * Flip TTA's pairs (plan.c): emx__conv2d_pair (two images, Winograd in one pass),
+ * emx__conv2d_mirror_pair (a one-channel first conv on the image and its mirror, from the
+ * image alone), emx__conv2d_pool_n (a F(6x6) conv with the 2x2 max pool after it). */
 #include "kernels.h"
 #include "simd/simd.h"
 
