@@ -112,6 +112,9 @@ void emx__resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const
 uint64_t emx__resize_bilinear_scratch_size(int out_w, int c);
 void emx__f32_resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, const float *in,
                               float *out, float *scratch);
+/* Both take output pixel d's two source indices and the second one's weight from this one
+ * definition of PyTorch's source coordinate (ops_ref.c), so they cannot drift apart. */
+void emx__bilinear_coord(int d, int in_n, int out_n, int *i0, int *i1, float *l1);
 
 /* ---- softmax over n values (numerically stable: subtracts the max) ---- */
 void emx__softmax(int n, const float *in, float *out);

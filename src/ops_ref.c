@@ -193,7 +193,7 @@ void emx__flip_w(int h, int w, int c, const float *in, float *out)
 /* PyTorch's area_pixel_compute_source_index for align_corners=False: the source coordinate
  * of output pixel d is (d + 0.5) * in/out - 0.5, clamped below at 0 (not above: the upper
  * neighbour index is clamped instead). */
-static void emx__bilinear_coord(int d, int in_n, int out_n, int *i0, int *i1, float *l1)
+void emx__bilinear_coord(int d, int in_n, int out_n, int *i0, int *i1, float *l1)
 {
     const float scale = (float)in_n / (float)out_n;
     float src = ((float)d + 0.5f) * scale - 0.5f;

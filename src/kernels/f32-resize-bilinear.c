@@ -11,21 +11,6 @@
 
 #include <stdint.h>
 
-/* the reference's source coordinate (ops_ref.c emx__bilinear_coord), kept identical */
-static void emx__coord(int d, int in_n, int out_n, int *i0, int *i1, float *l1)
-{
-    const float scale = (float)in_n / (float)out_n;
-    float src = ((float)d + 0.5f) * scale - 0.5f;
-    if (src < 0.0f)
-        src = 0.0f;
-    int i = (int)src;
-    if (i > in_n - 1)
-        i = in_n - 1;
-    *i0 = i;
-    *i1 = i < in_n - 1 ? i + 1 : i;
-    *l1 = src - (float)i;
-}
-
 /* floats: two interpolated rows of out_w * c, then per output column two weights and two
  * input offsets (stored as int32 in float-sized slots) */
 uint64_t emx__resize_bilinear_scratch_size(int out_w, int c)
@@ -58,7 +43,7 @@ void emx__f32_resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, c
     for (int ox = 0; ox < out_w; ox++) {
         int i0, i1;
         float l1;
-        emx__coord(ox, in_w, out_w, &i0, &i1, &l1);
+        emx__bilinear_coord(ox, in_w, out_w, &i0, &i1, &l1);
         x0[ox] = i0 * c, x1[ox] = i1 * c; /* offsets in the row */
         lx0[ox] = 1.0f - l1, lx1[ox] = l1;
     }
@@ -66,7 +51,7 @@ void emx__f32_resize_bilinear(int in_h, int in_w, int c, int out_h, int out_w, c
     for (int oy = 0; oy < out_h; oy++) {
         int y[2];
         float ly1;
-        emx__coord(oy, in_h, out_h, &y[0], &y[1], &ly1);
+        emx__bilinear_coord(oy, in_h, out_h, &y[0], &y[1], &ly1);
         const float ly0 = 1.0f - ly1;
         /* the row buffers of y0 and y1 (rows only move down: one new row per step at most,
          * two at the first row or when shrinking) */
