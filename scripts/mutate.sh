@@ -114,7 +114,8 @@ mutate c1m-runtime src/runtime.c 's/if \(op->mirror\) \{/if (0) {/' test-golden
 # issue 20, session 9: the 2x2 max pool in F(6x6)'s output transform (emx__wino6_output_pool)
 mutate wino6-pool-row src/kernels/f32-conv3x3-winograd.c 's/emx__wino6_row\(m \+ \(size_t\)\(2 \* r \+ 1\) \* r1 \+ ch/emx__wino6_row(m + (size_t)(2 * r) * r1 + ch/' test-ops
 mutate wino6-pool-column src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_max\(a\[2 \* c\], a\[2 \* c \+ 1\]\)/emx_v4f_max(a[2 * c], a[2 * c])/' test-ops
-mutate wino6-pool-edge src/kernels/f32-conv3x3-winograd.c 's/y < ph && x < pw \?/y <= ph \&\& x < pw ?/' test-ops
+mutate wino6-pool-edge src/kernels/f32-conv3x3-winograd.c 's/s->out_h \/ 2, s->out_w \/ 2, out/s->out_h \/ 2, (s->out_w + 1) \/ 2, out/' test-ops
+mutate wino-map-edge src/kernels/f32-conv3x3-winograd.c 's/y < h && x < w \?/y <= h \&\& x < w ?/' test-ops
 mutate pool-plan-twin src/plan.c 's/m->ops\[tw\].pool_op = tp, m->ops\[tp\].fused = 1;/m->ops[tp].fused = 1;/' test-golden
 mutate wino4-input src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_sub\(x5, x3\)\);/emx_v4f_sub(x5, x2));/' test-ops
 mutate wino4-output src/kernels/f32-conv3x3-winograd.c 's/emx_v4f_splat\(8.0f\), d12\), x5\);/emx_v4f_splat(8.0f), d12), d12);/' test-ops

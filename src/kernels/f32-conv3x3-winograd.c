@@ -196,16 +196,23 @@ static void emx__wino_patch(const emx__conv_shape *s, const float *in, const flo
         }
 }
 
-/* the m x m output pixels at (y0, x0): pointers, `sink` past the edge */
-static void emx__wino_out_pixels(const emx__conv_shape *s, float *out, float *sink, int y0, int x0,
-                                 int m, float **q)
+/* the m x m pixels at (y0, x0) of an h x w map of out_c channels (the conv's output, or the
+ * pooled map a fused 2x2 pool writes): pointers, `sink` past the edge */
+static void emx__wino_map_pixels(const emx__conv_shape *s, int h, int w, float *out, float *sink,
+                                 int y0, int x0, int m, float **q)
 {
     for (int r = 0; r < m; r++)
         for (int c = 0; c < m; c++) {
             const int y = y0 + r, x = x0 + c;
-            q[r * m + c] =
-                y < s->out_h && x < s->out_w ? out + ((size_t)y * s->out_w + x) * s->out_c : sink;
+            q[r * m + c] = y < h && x < w ? out + ((size_t)y * w + x) * s->out_c : sink;
         }
+}
+
+/* the m x m output pixels at (y0, x0) */
+static void emx__wino_out_pixels(const emx__conv_shape *s, float *out, float *sink, int y0, int x0,
+                                 int m, float **q)
+{
+    emx__wino_map_pixels(s, s->out_h, s->out_w, out, sink, y0, x0, m, q);
 }
 
 /* an activation the min/max clamp cannot express (emx__minmax_for_act's tail_act), applied to
@@ -615,13 +622,8 @@ static void emx__wino6_output(const emx__conv_shape *s, float *m, size_t m_strid
 static void emx__wino6_output_pool(const emx__conv_shape *s, float *m, size_t m_stride, float *out,
                                    float *sink, int y0, int x0, const emx__minmax_params *params)
 {
-    const int ph = s->out_h / 2, pw = s->out_w / 2, py0 = y0 / 2, px0 = x0 / 2;
     float *q[9];
-    for (int r = 0; r < 3; r++)
-        for (int c = 0; c < 3; c++) {
-            const int y = py0 + r, x = px0 + c;
-            q[r * 3 + c] = y < ph && x < pw ? out + ((size_t)y * pw + x) * s->out_c : sink;
-        }
+    emx__wino_map_pixels(s, s->out_h / 2, s->out_w / 2, out, sink, y0 / 2, x0 / 2, 3, q);
     const emx_v4f vmin = emx_v4f_splat(params->min), vmax = emx_v4f_splat(params->max);
     const size_t r1 = 8 * m_stride;
     emx__wino6_columns(s, m, m_stride);
