@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import export_checkpoint  # noqa: E402
 import ferplus  # noqa: E402
+from ensemble_weights import accuracy, choose_weights  # noqa: E402
 from train import load_data, to_input  # noqa: E402
 
 
@@ -37,37 +38,6 @@ def member_probs(model, images, flip, batch=256):
             p = 0.5 * (p + torch.softmax(model(torch.flip(x, [3])), 1))
         out.append(p)
     return torch.cat(out).double().numpy()
-
-
-def accuracy(p, labels):
-    keep = labels >= 0
-    return float((p.argmax(1)[keep] == labels[keep]).mean())
-
-
-def xent(p, soft):
-    return float(-(soft * np.log(np.clip(p, 1e-12, None))).sum(1).mean())
-
-
-def choose_weights(probs, labels, soft, rounds=20):
-    """Greedy forward selection with replacement from a bag holding every member once."""
-    counts = np.ones(len(probs))
-
-    def score(c):
-        p = sum(ci * pi for ci, pi in zip(c, probs)) / c.sum()
-        return accuracy(p, labels), -xent(p, soft)
-
-    best_c, best_s = counts.copy(), score(counts)
-    for _ in range(rounds):
-        cands = []
-        for j in range(len(probs)):
-            c = counts.copy()
-            c[j] += 1
-            cands.append((score(c), j))
-        s, j = max(cands)
-        counts[j] += 1
-        if s > best_s:
-            best_c, best_s = counts.copy(), s
-    return best_c / best_c.sum()
 
 
 def main(argv=None):
