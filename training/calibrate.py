@@ -34,7 +34,7 @@ sys.path.insert(0, HERE)
 import emx_format as ef  # noqa: E402
 import emx_numpy_ref  # noqa: E402
 import ferplus  # noqa: E402
-from wasm_eval import evaluate  # noqa: E402
+from wasm_eval import evaluate, read_predictions  # noqa: E402
 
 ROOT = os.path.join(HERE, "..")
 GOLDEN_DIR = os.path.join(ROOT, "tests", "golden")
@@ -62,11 +62,6 @@ def add_calibration(m, inv_t, bias):
     m.ops.append(ef.Op(ef.OP_CALIBRATE, [m.outputs[0]], [], [len(m.tensors) - 1]))
     m.outputs[0] = len(m.ops)
     return m
-
-
-def read_predictions(path):
-    d = np.genfromtxt(path, delimiter=",", skip_header=1, usecols=range(1, 11))
-    return d[:, 0].astype(int), d[:, 2:]
 
 
 def scores(logits, y):
@@ -125,7 +120,7 @@ def main(argv=None):
         plain = os.path.join(tmp, "plain.emx")
         ef.write(m, plain)
         before = evaluate(args.valid, plain, os.path.join(tmp, "p.csv"))
-        y, p = read_predictions(os.path.join(tmp, "p.csv"))
+        _, y, p = read_predictions(os.path.join(tmp, "p.csv"))
     t0, tau, t1, table = fit(p, y, prior)
     for row in table[::5]:
         print(f"tau {row[0]:.2f}: top-1 {row[1] * 100:.2f}%  mean recall {row[2] * 100:.2f}%")

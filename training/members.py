@@ -14,7 +14,6 @@ files, how many of each member's errors another member shares, and how ambiguous
 best combination gets wrong are (the share of the ten FER+ votes their label got).
 Valid only; no PyTorch (files come from the repository or from a pipeline's RUNS folder)."""
 import argparse
-import csv
 import os
 import re
 import sys
@@ -24,8 +23,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import emx_format as ef  # noqa: E402
-from ensemble_weights import accuracy, choose_weights  # noqa: E402
-from wasm_eval import evaluate  # noqa: E402
+from calibrate import scores  # noqa: E402
+from ensemble_weights import choose_weights  # noqa: E402
+from ferplus import read_label_csv  # noqa: E402
+from wasm_eval import evaluate, read_predictions  # noqa: E402
 
 
 def _needs(m, value):
@@ -63,8 +64,9 @@ def member_heads(m, label):
     heads = m.ops[v - 1].inputs if m.ops[v - 1].type == ef.OP_WEIGHTED_MEAN else [v]
     # the exporter writes a member's two views next to each other; they read the same tensors,
     # and the mirrored one runs one FLIP_W more (a member may flip inside itself too)
-    flips = [sum(m.ops[k].type == ef.OP_FLIP_W for k in _needs(m, h)) for h in heads]
-    reads = [{t for k in _needs(m, h) for t in m.ops[k].tensors} for h in heads]
+    needs = [_needs(m, h) for h in heads]
+    flips = [sum(m.ops[k].type == ef.OP_FLIP_W for k in n) for n in needs]
+    reads = [{t for k in n for t in m.ops[k].tensors} for n in needs]
     paired = len(heads) % 2 == 0 and all(
         reads[i] == reads[i + 1] and abs(flips[i] - flips[i + 1]) == 1 for i in range(0, len(heads), 2))
     pairs = ([(heads[i], heads[i + 1]) if flips[i] < flips[i + 1] else (heads[i + 1], heads[i])
@@ -77,20 +79,9 @@ def member_heads(m, label):
     return [(f"{label}: {n}", p, f) for n, (p, f) in zip(names, pairs)]
 
 
-def read_predictions(path):
-    with open(path) as f:
-        rows = list(csv.reader(f))[1:]
-    return [r[0] for r in rows], np.array([int(r[1]) for r in rows]), np.array([[float(x) for x in r[3:]] for r in rows])
-
-
-def mean_recall(p, labels):
-    return float(np.mean([(p.argmax(1)[labels == c] == c).mean() for c in np.unique(labels)]))
-
-
 def vote_share(folder, files, labels):
-    """The share of each face's FER+ votes (label.csv: file, box, 10 counts) its label got."""
-    with open(os.path.join(folder, "label.csv")) as f:
-        votes = {r[0]: np.array([int(x) for x in r[2:12]], float) for r in csv.reader(f)}
+    """The share of each face's eight expression votes (label.csv) its label got."""
+    votes = dict(zip(*read_label_csv(folder)))
     return np.array([votes[f][c] / votes[f][:8].sum() for f, c in zip(files, labels)])
 
 
@@ -119,7 +110,7 @@ def main(argv=None):
                 p.append(q)
             names.append(name)
             probs.append(np.mean(p, 0))
-    rows = [(n, accuracy(p, labels), mean_recall(p, labels)) for n, p in zip(names, probs)]
+    rows = [(n, *scores(p, labels)) for n, p in zip(names, probs)]
     uniform = sum(probs) / len(probs)
     w = choose_weights(probs, labels, np.eye(probs[0].shape[1])[labels])
     chosen = sum(wi * p for wi, p in zip(w, probs))
@@ -127,8 +118,8 @@ def main(argv=None):
     print("| member | weight chosen | top-1 | mean per-class recall |\n|---|---:|---:|---:|")
     for (n, a, r), wi in zip(rows, w):
         print(f"| {n} | {wi:.3f} | {a * 100:.2f}% | {r * 100:.2f}% |")
-    print(f"| uniform mean of all | | {accuracy(uniform, labels) * 100:.2f}% | {mean_recall(uniform, labels) * 100:.2f}% |")
-    print(f"| Valid-chosen weights | | {accuracy(chosen, labels) * 100:.2f}% | {mean_recall(chosen, labels) * 100:.2f}% |")
+    for n, p in (("uniform mean of all", uniform), ("Valid-chosen weights", chosen)):
+        print("| {} | | {:.2f}% | {:.2f}% |".format(n, *(x * 100 for x in scores(p, labels))))
     wrong = [p.argmax(1) != labels for p in probs]
     print("\nShare of the row member's errors the column member also makes:\n")
     print("| | " + " | ".join(str(k + 1) for k in range(len(names))) + " |\n|---|" + "---:|" * len(names))

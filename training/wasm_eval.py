@@ -1,9 +1,12 @@
 """`emoxnet eval --json` through the WebAssembly module, from Python: the one way the training
 tools (calibrate.py, robustness.py, pipeline.py) score a model, so every figure they write is
 the figure a user measures."""
+import csv
 import json
 import os
 import subprocess
+
+import numpy as np
 
 CLI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin", "emoxnet.js")
 
@@ -21,3 +24,11 @@ def evaluate(folder, model, predictions=None, limit=None, json_out=None):
         with open(json_out, "w") as f:
             f.write(out)
     return json.loads(out.strip().splitlines()[-1])
+
+
+def read_predictions(path):
+    """What `emoxnet eval --predictions` wrote: (file names, labels, probabilities [N, classes])."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    return ([r[0] for r in rows], np.array([int(r[1]) for r in rows]),
+            np.array([[float(x) for x in r[3:]] for r in rows]))
