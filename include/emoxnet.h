@@ -243,11 +243,12 @@ typedef struct emx_face {
     float score;     /* detector confidence, 0..1 */
     int n_landmarks; /* BlazeFace: 6, in this order: the subject's right eye, left eye,
                             * nose tip, mouth centre, right ear tragion, left ear tragion */
-    float landmarks[EMX_MAX_LANDMARKS][2]; /* x, y in image pixels */
+    float landmarks[EMX_MAX_LANDMARKS][2]; /* x, y in image pixels; 0 past n_landmarks */
     emx_crop crop;                         /* the crop emx_analyze classifies (emx_detect:
                                             * the one it would classify) */
     int label;                             /* emx_analyze: most probable class; emx_detect: -1 */
-    float probs[EMX_MAX_CLASSES];          /* emx_analyze: the classifier's num_classes scores */
+    float probs[EMX_MAX_CLASSES];          /* emx_analyze: the classifier's num_classes scores,
+                                            * then 0; emx_detect: all 0 */
 } emx_face;
 
 /* Find faces in a whole image. Writes up to max_faces (>= 0) faces, best score first, and

@@ -177,6 +177,7 @@ mutate analyze-map-class src/analyze.c 's/emx_explain\(cls, best,/emx_explain(cl
 mutate analyze-map-unrotated src/analyze.c 's/if \(c.angle == 0.0f\) \{/if (1) {/' test-analyze-explain
 mutate crop-level-snap src/align.c 's/if \(fabsf\(a\) < LEVEL_EPS\)\n        a = 0.0f;//' test-analyze-explain
 mutate detect-crop src/nms.c 's/    f->crop = emx__face_crop\(f\);\n//' test-analyze-explain
+mutate face-unset-fields src/nms.c 's/    memset\(f, 0, sizeof \*f\);\n//' test-analyze-explain
 mutate record-crop wasm/emx_wasm_detect.c 's/out\[EMX_WASM_CROP \+ 3\] = f->crop.angle;/out[EMX_WASM_CROP + 3] = 0;/' test-annotate
 
 echo "$caught/$total mutations caught"

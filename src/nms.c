@@ -3,6 +3,7 @@
  * rule dropping a face that lies mostly inside a larger one (see detect.c). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "detect.h"
 
@@ -37,6 +38,10 @@ static float inside(const emx_box *a, const emx_box *b)
 static void to_face(const cand *c, const emx_model *m, const letterbox *lb, int nk, emx_face *f)
 {
     const float iw = (float)m->input.width, ih = (float)m->input.height, s = lb->scale;
+    /* every field set, the unused ones 0 (landmarks past nk, probs past the classifier's
+     * classes): the caller's array may hold anything, and a face must not (clang -O0 found
+     * emx_analyze's and emx_analyze_explain's faces differing in those bytes) */
+    memset(f, 0, sizeof *f);
     f->box.x = (c->x0 * iw - lb->ox) / s;
     f->box.y = (c->y0 * ih - lb->oy) / s;
     f->box.width = (c->x1 - c->x0) * iw / s;

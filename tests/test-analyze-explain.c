@@ -87,10 +87,22 @@ static void check_maps(emx_model *det, emx_model *cls)
     emx_face faces[4], plain[4];
     static float maps[4 * MAPW * MAPH];
     int n = -1, n_plain = -1;
+    /* arrays that held something else: every byte of a face returned is written, the unused
+     * fields 0 (they were left as found: clang -O0 told the two calls' faces apart by them) */
+    memset(faces, 0xff, sizeof faces), memset(plain, 0xab, sizeof plain);
     CHECK(emx_analyze_explain(det, cls, &img, NULL, faces, 4, &n, maps, MAPW, MAPH) == EMX_OK);
     CHECK(n == 2);
     if (n < 1)
         return;
+    const int n_classes = emx_model_num_classes(cls);
+    for (int i = 0; i < n && i < 4; i++) {
+        int unset = 0;
+        for (int k = n_classes; k < EMX_MAX_CLASSES; k++)
+            unset += faces[i].probs[k] != 0.0f;
+        for (int j = faces[i].n_landmarks; j < EMX_MAX_LANDMARKS; j++)
+            unset += faces[i].landmarks[j][0] != 0.0f || faces[i].landmarks[j][1] != 0.0f;
+        CHECK(unset == 0);
+    }
     /* Afterwards emx_explain explains the last labelled face, as after emx_analyze. */
     float last[MAPW * MAPH], s = 0;
     CHECK(emx_explain(cls, faces[n - 1].label, last, MAPW, MAPH) == EMX_OK);

@@ -376,7 +376,9 @@ EMX__DW_INLINE void emx__dw3x3_row(const emx__dw3x3_geom *g, const float *r0, co
     for (; ox < g->ox_lo; ox++) /* left edge */
         emx__dw3x3_edge(r0, r1, r2, ox * sw - pl, g->in_w, cs, g->z, w, vbias,
                         orow + (size_t)ox * cs, vmin, vmax);
-    if (sw == 1) {
+    /* only when a tile runs: with no interior (a row narrower than the padded kernel, ox_lo
+     * clamped to ox_hi) ox - pl is negative, and the pointer would be formed out of bounds */
+    if (sw == 1 && ox + 2 <= ox_hi) {
         const float *i0 = r0 + (size_t)(ox - pl) * cs, *i1 = r1 + (size_t)(ox - pl) * cs;
         const float *i2 = r2 + (size_t)(ox - pl) * cs;
         float *o = orow + (size_t)ox * cs;
@@ -427,14 +429,16 @@ EMX__DW_INLINE void emx__dw3x3_rows2(const int S, const emx__dw3x3_geom *g, cons
         emx__dw3x3_edge(r[S], r[S + 1], r[S + 2], ox * S - pl, g->in_w, cs, g->z, w, vbias,
                         ob + (size_t)ox * cs, vmin, vmax);
     }
-    const float *t[5];
-    for (int j = 0; j < S + 3; j++)
-        t[j] = r[j] + (size_t)(ox * S - pl) * cs;
-    for (; ox + 2 <= g->ox_hi; ox += 2) {
-        emx__dw3x3_tile2x2(S, 0, S + 2, t, cs, w, bias, oa + (size_t)ox * cs, ob + (size_t)ox * cs,
-                           params);
+    if (ox + 2 <= g->ox_hi) { /* the interior tiles (none: ox * S - pl may be negative) */
+        const float *t[5];
         for (int j = 0; j < S + 3; j++)
-            t[j] += (size_t)(2 * S) * cs;
+            t[j] = r[j] + (size_t)(ox * S - pl) * cs;
+        for (; ox + 2 <= g->ox_hi; ox += 2) {
+            emx__dw3x3_tile2x2(S, 0, S + 2, t, cs, w, bias, oa + (size_t)ox * cs,
+                               ob + (size_t)ox * cs, params);
+            for (int j = 0; j < S + 3; j++)
+                t[j] += (size_t)(2 * S) * cs;
+        }
     }
     if (ox < g->ox_hi) { /* the odd column */
         const size_t off = (size_t)(ox * S - pl) * cs;
@@ -751,7 +755,8 @@ static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const f
                 if (pass == 1)
                     break;
                 /* interior */
-                if (sw == 1) {
+                /* only when a tile runs: with no interior ox - pl may be negative */
+                if (sw == 1 && ox + 2 <= ox_hi) {
                     const float *i0 = r0 + (size_t)(ox - pl) * cs,
                                 *i1 = r1 + (size_t)(ox - pl) * cs;
                     const float *i2 = r2 + (size_t)(ox - pl) * cs;
@@ -777,7 +782,7 @@ static void emx__dw3x3_s2(const emx__conv_shape *s, const float *packed, const f
                         emx_v4f_store(o + cs, emx__dw_clamp(vb, vmin, vmax));
                         i0 += 2 * cs, i1 += 2 * cs, i2 += 2 * cs, o += 2 * cs;
                     }
-                } else if (sw == 2) {
+                } else if (sw == 2 && ox + 2 <= ox_hi) {
                     const float *i0 = r0 + (size_t)(2 * ox - pl) * cs;
                     const float *i1 = r1 + (size_t)(2 * ox - pl) * cs;
                     const float *i2 = r2 + (size_t)(2 * ox - pl) * cs;
