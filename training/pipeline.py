@@ -13,7 +13,8 @@ A recipe (training/recipes/*.json) names everything that decides the model: memb
 epochs, lr, seed, moving average, mixing, initialisation: "faceres" or an earlier member's
 name, whose best checkpoint starts a further cosine cycle; "ensemble": false keeps such an
 earlier cycle out of the ensemble), the student (one run or a list of cycles), the teacher and distillation
-settings, the ablation seeds, the output file, card and golden name. Every step is skipped when
+settings (the teacher: a recipe's ensemble, or "teacher_model", a model file whose probabilities
+on Train are taken through WASM), the ablation seeds, the output file, card and golden name. Every step is skipped when
 its output exists and is complete, and train.py --resume continues an interrupted run from its
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
 
@@ -24,6 +25,8 @@ for each ablation seed the student with and without the teacher, each exported a
 through WASM; the distilled student of the first seed ships; ablation table in RUNS.
 """
 import argparse
+import csv
+import hashlib
 import json
 import os
 import shutil
@@ -33,8 +36,11 @@ import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import numpy as np  # noqa: E402
+
 import calibrate  # noqa: E402
 import emx_format as ef  # noqa: E402
+from ferplus import read_label_csv  # noqa: E402
 from wasm_eval import evaluate  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, ".."))
@@ -220,9 +226,36 @@ def student_runs(ctx, cycles, suffix):
     return runs
 
 
+def emx_teacher(ctx, emx):
+    """A model file's probabilities on every FER+ Train image, through WASM
+    (training/emx_probs.mjs), as the .npy train.py --teacher takes (label.csv order)."""
+    with open(emx, "rb") as f:  # keyed by content: a file shipped later is another teacher
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    stem = os.path.splitext(os.path.basename(emx))[0]
+    base = os.path.join(ctx.runs, f"{stem}-{digest}.train-probs")
+    if not os.path.exists(base + ".npy"):
+        train = os.path.join(ctx.ferplus, "FER2013Train")
+        print(f"== teacher {os.path.relpath(emx, ROOT)}: its probabilities on Train", flush=True)
+        log_run(base + ".log", ["node", "training/emx_probs.mjs", emx, train, base + ".csv"])
+        names, _ = read_label_csv(train)
+        with open(base + ".csv", newline="") as f:
+            rows = list(csv.reader(f))[1:]
+        if [r[0] for r in rows] != list(names):
+            raise SystemExit(f"{base}.csv: its rows are not label.csv's images in order")
+        np.save(base + ".npy", np.array([[float(x) for x in r[1:]] for r in rows], np.float32))
+    return base + ".npy"
+
+
 def run_lite(ctx, recipe):
     teacher_recipe = load_recipe(os.path.join(os.path.dirname(recipe["path"]), recipe["teacher"]))
+    # the teacher recipe also trains the student's shared first cycle (init_run)
     _, _, probs = ensemble(ctx, teacher_recipe)
+    teacher_name = "ensemble"
+    if recipe.get("teacher_model"):
+        # a model file teaches instead of the recipe's ensemble (e.g. the shipped EmoXNet,
+        # stronger than the recipe's first ensemble), its probabilities taken through WASM
+        probs = emx_teacher(ctx, os.path.join(ROOT, recipe["teacher_model"]))
+        teacher_name = recipe["teacher_model"]
     kd = dict(probs=probs, **recipe["distillation"])
     rows = []
     for seed in recipe["ablation_seeds"]:
@@ -239,7 +272,7 @@ def run_lite(ctx, recipe):
             ev = valid_eval(ctx, emx)
             rows.append((seed, variant, ck, emx, ev))
     table = ["| seed | teacher | top-1 | mean per-class recall |", "|---:|---|---:|---:|"]
-    table += [f"| {s} | {'ensemble, T = %s, alpha = %s' % (kd['temperature'], kd['alpha']) if v == 'kd' else 'none'} "
+    table += [f"| {s} | {'%s, T = %s, alpha = %s' % (teacher_name, kd['temperature'], kd['alpha']) if v == 'kd' else 'none'} "
               f"| {e['accuracy'] * 100:.2f}% | {e['mean_class_recall'] * 100:.2f}% |" for s, v, _, _, e in rows]
     path = os.path.join(ctx.runs, recipe["key"] + ".ablation.md")
     with open(path, "w") as f:

@@ -230,6 +230,41 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class EmxTeacherTest(unittest.TestCase):
+    """pipeline.emx_teacher: a model file's probabilities on every Train image (not only those
+    the majority protocol keeps), in label.csv order, the same numbers `emoxnet eval
+    --predictions` gives for the kept ones. No PyTorch: the model runs in WASM."""
+
+    def test_every_train_image_in_order(self):
+        import pipeline
+        from ferplus import majority_labels, read_label_csv
+        from wasm_eval import evaluate, read_predictions
+        if not os.path.exists(os.path.join(HERE, "..", "wasm", "dist", "emoxnet-simd.wasm")):
+            self.skipTest("WebAssembly build missing (npm run build)")
+        model = os.path.join(HERE, "..", "models", "emoxnet-lite.emx")
+        with tempfile.TemporaryDirectory() as tmp:
+            make_ferplus(tmp)
+            train = os.path.join(tmp, "FER2013Train")
+            # every fifth image without a majority (4/4/2 votes): the protocol drops it
+            with open(os.path.join(train, "label.csv")) as f:
+                lines = f.read().splitlines()
+            for i in range(0, len(lines), 5):
+                lines[i] = lines[i].rsplit("\"", 1)[0] + "\"," + ",".join(["4", "4", "2"] + ["0"] * 7)
+            with open(os.path.join(train, "label.csv"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+            names, votes = read_label_csv(train)
+            ctx = type("Ctx", (), dict(runs=tmp, ferplus=tmp))
+            probs = np.load(pipeline.emx_teacher(ctx, model))
+            self.assertEqual(probs.shape, (len(names), 8))
+            np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+            evaluate(train, model, predictions=os.path.join(tmp, "p.csv"))
+            files, _, want = read_predictions(os.path.join(tmp, "p.csv"))
+            kept = np.nonzero(majority_labels(votes) >= 0)[0]
+            self.assertLess(len(kept), len(names))  # some rows only the teacher scores
+            self.assertEqual(files, [names[i] for i in kept])
+            np.testing.assert_allclose(probs[kept], want, atol=1e-6)
+
+
 @unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
 class PipelineQuickTest(unittest.TestCase):
     """training/pipeline.py end to end on the synthetic folder: a two-member ensemble recipe as

@@ -1,0 +1,43 @@
+// emx_probs.mjs - an .emx model's probabilities for EVERY image of a FER+ folder, through the
+// WebAssembly core (the package's own load / decodeImage / classify), for a teacher: `emoxnet
+// eval --predictions` scores only the images the majority protocol keeps, while train.py's
+// soft targets use every image with a usable vote.
+//
+//   node training/emx_probs.mjs MODEL.emx DIR OUT.csv [--limit N]
+//
+// OUT.csv: file, then the 8 FER+ class probabilities (FER+ order, found by name in the model's
+// classes), one row per label.csv row, in label.csv order. training/emx_teacher.py turns it
+// into the .npy train.py --teacher takes.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { load, decodeImage } from '../wasm/emoxnet.js';
+import { FERPLUS_CLASSES, parseLabelCsv } from '../bin/ferplus.js';
+
+const args = process.argv.slice(2);
+const li = args.indexOf('--limit');
+const limit = li >= 0 ? Number(args.splice(li, 2)[1]) : Infinity;
+if (args.length !== 3 || !(limit > 0)) {
+  process.stderr.write('usage: node training/emx_probs.mjs MODEL.emx DIR OUT.csv [--limit N]\n');
+  process.exit(2);
+}
+const [modelPath, dir, out] = args;
+const rows = parseLabelCsv(await readFile(join(dir, 'label.csv'), 'utf8')).slice(0, limit);
+const model = await load(await readFile(modelPath));
+try {
+  const lower = model.classNames.map((c) => c.toLowerCase());
+  const keys = FERPLUS_CLASSES.map((c) => model.classNames[lower.indexOf(c)]);
+  if (keys.some((k) => k === undefined)) throw new Error(`${modelPath}: not an 8-class FER+ model (${model.classNames})`);
+  const lines = [`file,${FERPLUS_CLASSES.join(',')}`];
+  const t0 = Date.now();
+  for (const [i, row] of rows.entries()) {
+    if (row.box === undefined) throw new Error(`${row.file}: malformed face box in label.csv`);
+    const img = await decodeImage(await readFile(join(dir, row.file)));
+    const { scores } = model.classify(img, row.box ?? undefined);
+    lines.push([row.file, ...keys.map((k) => scores[k])].join(','));
+    if ((i + 1) % 2000 === 0) process.stderr.write(`${i + 1}/${rows.length} (${((i + 1) / ((Date.now() - t0) / 1000)).toFixed(0)} images/s)\n`);
+  }
+  await writeFile(out, lines.join('\n') + '\n');
+  process.stderr.write(`wrote ${out}: ${rows.length} images\n`);
+} finally {
+  model.dispose();
+}
