@@ -14,7 +14,9 @@ epochs, lr, seed, moving average, mixing, initialisation: "faceres" or an earlie
 name, whose best checkpoint starts a further cosine cycle; "ensemble": false keeps such an
 earlier cycle out of the ensemble), the student (one run or a list of cycles), the teacher and distillation
 settings (the teacher: a recipe's ensemble, or "teacher_model", a model file whose probabilities
-on Train are taken through WASM), the ablation seeds, the output file, card and golden name. Every step is skipped when
+on Train are taken through WASM), the ablation seeds, the output file, card and golden name. A
+cycle's "init_model" starts it from a model file instead (training/import_emx.py); model files
+are repository paths or REV:PATH (the file as committed at git revision REV). Every step is skipped when
 its output exists and is complete, and train.py --resume continues an interrupted run from its
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
 
@@ -88,6 +90,34 @@ def faceres_init(ctx):
     return out
 
 
+def model_file(ctx, spec):
+    """A model file a recipe names: a path in the repository, or REV:PATH, the file as committed
+    at git revision REV (so a recipe that starts from, or learns from, a shipped model still
+    means the same bytes after it ships a new one), copied into RUNS."""
+    if ":" not in spec:
+        return os.path.join(ROOT, spec)
+    rev, path = spec.split(":", 1)
+    out = os.path.join(ctx.runs, f"{rev}-{os.path.basename(path)}")
+    if not os.path.exists(out):
+        data = subprocess.run(["git", "show", spec], cwd=ROOT, check=True, capture_output=True).stdout
+        with open(out + ".tmp", "wb") as f:
+            f.write(data)
+        os.replace(out + ".tmp", out)
+    return out
+
+
+def imported_init(ctx, spec, arch):
+    """A recipe's "init_model" as a checkpoint train.py --init takes (training/import_emx.py:
+    the file's weights, its folded BatchNorms rebuilt from Train statistics)."""
+    emx = model_file(ctx, spec)
+    with open(emx, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    out = os.path.join(ctx.runs, f"{os.path.splitext(os.path.basename(emx))[0]}-{digest}-{arch}.init.pt")
+    if not os.path.exists(out):
+        log_run(out + ".log", [PY, "training/import_emx.py", emx, arch, out, "--data", ctx.data])
+    return out
+
+
 def train_member(ctx, m, teacher=None, suffix=""):
     """Train (or resume, or keep) one run; returns its best.pt."""
     name = m["name"] + suffix
@@ -104,6 +134,9 @@ def train_member(ctx, m, teacher=None, suffix=""):
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
     if m.get("init") == "faceres":
         cmd += ["--init", faceres_init(ctx)]
+    elif m.get("init_model"):
+        # continue from a model file (e.g. the shipped Lite, whose checkpoints no clone has)
+        cmd += ["--init", imported_init(ctx, m["init_model"], m["arch"])]
     elif m.get("init_run"):
         # a run shared by every variant (no suffix), e.g. the teacher recipe's first cycle of the
         # student's architecture: the ablation's variants then differ only in the cycles after it,
@@ -247,20 +280,25 @@ def emx_teacher(ctx, emx):
 
 
 def run_lite(ctx, recipe):
-    teacher_recipe = load_recipe(os.path.join(os.path.dirname(recipe["path"]), recipe["teacher"]))
-    # the teacher recipe also trains the student's shared first cycle (init_run)
-    _, _, probs = ensemble(ctx, teacher_recipe)
-    teacher_name = "ensemble"
+    # the student: one run, or a list of cycles (each "init" from the one before it)
+    cycles = recipe["student"] if isinstance(recipe["student"], list) else [recipe["student"]]
+    teacher_name, probs = "ensemble", None
+    if not (recipe.get("teacher") or recipe.get("teacher_model")):
+        raise SystemExit(f"{recipe['path']}: a Lite recipe needs a teacher or a teacher_model")
+    if recipe.get("teacher"):
+        # the teacher recipe; it also trains the student's shared first cycle (init_run)
+        teacher_recipe = load_recipe(os.path.join(os.path.dirname(recipe["path"]), recipe["teacher"]))
+        _, _, probs = ensemble(ctx, teacher_recipe)
+    elif any(c.get("init_run") for c in cycles):
+        raise SystemExit(f"{recipe['path']}: init_run needs a teacher recipe to train it")
     if recipe.get("teacher_model"):
         # a model file teaches instead of the recipe's ensemble (e.g. the shipped EmoXNet,
         # stronger than the recipe's first ensemble), its probabilities taken through WASM
-        probs = emx_teacher(ctx, os.path.join(ROOT, recipe["teacher_model"]))
+        probs = emx_teacher(ctx, model_file(ctx, recipe["teacher_model"]))
         teacher_name = recipe["teacher_model"]
     kd = dict(probs=probs, **recipe["distillation"])
     rows = []
     for seed in recipe["ablation_seeds"]:
-        # the student: one run, or a list of cycles (each "init" from the one before it)
-        cycles = recipe["student"] if isinstance(recipe["student"], list) else [recipe["student"]]
         for variant, teacher in (("nokd", None), ("kd", kd)):
             for cycle in cycles:
                 ck = train_member(ctx, dict(cycle, seed=seed), teacher, suffix=f"-s{seed}-{variant}")

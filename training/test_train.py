@@ -226,9 +226,6 @@ class ExportArchsTest(unittest.TestCase):
                 np.testing.assert_allclose(got, want, atol=1e-4)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class EmxTeacherTest(unittest.TestCase):
     """pipeline.emx_teacher: a model file's probabilities on every Train image (not only those
@@ -339,3 +336,75 @@ class PipelineQuickTest(unittest.TestCase):
             finally:
                 del os.environ["RUNS"]
             self.assertTrue(os.path.exists(cli))
+
+
+@unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
+class ImportEmxTest(unittest.TestCase):
+    """training/import_emx.py: every architecture exported (BatchNorm folded, fp16) and imported
+    back computes the file's function in eval mode, and its rebuilt BatchNorms are the identity
+    (+ the folded bias) in training mode too, on the images their statistics came from."""
+
+    def test_every_arch_round_trips(self):
+        import export_emx
+        import import_emx
+        import torch.fx.experimental.optimization as fx_opt
+        from models import ARCHS, build
+        spec = dict(height=48, width=48, channels=1, mean=0.5, std=0.25)
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(16, 1, 48, 48, generator=g)
+        for name in ARCHS:
+            with self.subTest(arch=name), tempfile.TemporaryDirectory() as tmp:
+                torch.manual_seed(0)
+                model = build(name).eval()
+                for m in model.modules():
+                    if isinstance(m, torch.nn.BatchNorm2d):
+                        m.running_mean.uniform_(-0.2, 0.2, generator=g)
+                        m.running_var.uniform_(0.5, 1.5, generator=g)
+                        m.bias.data.uniform_(-0.2, 0.2, generator=g)
+                fused = fx_opt.fuse(model)
+                with torch.no_grad():
+                    for p in fused.parameters():
+                        p.copy_(p.half().float())
+                    want = torch.softmax(fused(x), 1)
+                path = os.path.join(tmp, "m.emx")
+                export_emx.export_ensemble([fused], [1.0], path, spec, fp16=True, flip_tta=True)
+                back = import_emx.import_member(path, name, 0, x)
+                with torch.no_grad():
+                    got = torch.softmax(back(x), 1)
+                    np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-5)
+                    back.train()
+                    for m in back.modules():
+                        if isinstance(m, torch.nn.Dropout):
+                            m.p = 0.0
+                    train_mode = torch.softmax(back(x), 1)
+                np.testing.assert_allclose(train_mode.numpy(), want.numpy(), atol=1e-3)
+                # and the file's own graph (flip averaged), as the CLI checks
+                self.assertLess(import_emx.max_diff_vs_file(back.eval(), __import__("emx_format").read(path), x[:2]), 1e-4)
+
+    def test_pipeline_init_model_from_a_revision(self):
+        """A recipe's "init_model": "REV:PATH" -> the file as committed (git show) -> a
+        checkpoint train.py --init loads, holding the shipped Lite's function."""
+        import subprocess
+        import emx_format as ef
+        import import_emx
+        import pipeline
+        from models import build
+        root = os.path.join(HERE, "..")
+        if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode:
+            self.skipTest("not a git checkout")
+        with tempfile.TemporaryDirectory() as tmp:
+            make_ferplus(tmp)
+            ctx = type("Ctx", (), dict(runs=tmp, data=tmp))
+            emx = pipeline.model_file(ctx, "HEAD:models/emoxnet-lite.emx")
+            with open(emx, "rb") as f:
+                self.assertEqual(f.read(), subprocess.run(["git", "show", "HEAD:models/emoxnet-lite.emx"],
+                                                          cwd=root, capture_output=True).stdout)
+            ck = torch.load(pipeline.imported_init(ctx, "HEAD:models/emoxnet-lite.emx", "lite"))
+            model = build(ck["arch"])
+            model.load_state_dict(ck["state_dict"])  # what train.py --init does
+            x = torch.randn(2, 1, 48, 48, generator=torch.Generator().manual_seed(1))
+            self.assertLess(import_emx.max_diff_vs_file(model.eval(), ef.read(emx), x), 1e-4)
+
+
+if __name__ == "__main__":
+    unittest.main()
