@@ -112,7 +112,7 @@ def imported_init(ctx, spec, arch):
     emx = model_file(ctx, spec)
     with open(emx, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    out = os.path.join(ctx.runs, f"{os.path.splitext(os.path.basename(emx))[0]}-{digest}-{arch}.init.pt")
+    out = os.path.join(ctx.runs, f"init-{digest}-{arch}.pt")
     if not os.path.exists(out):
         log_run(out + ".log", [PY, "training/import_emx.py", emx, arch, out, "--data", ctx.data])
     return out
@@ -262,10 +262,9 @@ def student_runs(ctx, cycles, suffix):
 def emx_teacher(ctx, emx):
     """A model file's probabilities on every FER+ Train image, through WASM
     (training/emx_probs.mjs), as the .npy train.py --teacher takes (label.csv order)."""
-    with open(emx, "rb") as f:  # keyed by content: a file shipped later is another teacher
+    with open(emx, "rb") as f:  # keyed by content alone: the same bytes under any name or revision
         digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    stem = os.path.splitext(os.path.basename(emx))[0]
-    base = os.path.join(ctx.runs, f"{stem}-{digest}.train-probs")
+    base = os.path.join(ctx.runs, f"teacher-{digest}.train-probs")
     if not os.path.exists(base + ".npy"):
         train = os.path.join(ctx.ferplus, "FER2013Train")
         print(f"== teacher {os.path.relpath(emx, ROOT)}: its probabilities on Train", flush=True)
