@@ -541,7 +541,7 @@ static void test_conv_pair(void)
 
 /* emx__conv2d_mirror_pair (flip TTA's first conv on a one-channel image, both views from the
  * image alone) gives bit for bit what emx__conv2d gives on the image and on its FLIP_W mirror:
- * widths from 1 (the one pixel is both edges), heights, vertical strides and paddings, out_c
+ * widths from 1 (the one pixel is both edges) to 14, odd and even, heights, vertical strides and paddings, out_c
  * with and without the single-block tail (4 ... 28), every activation; outputs guarded. The
  * shapes it must refuse (stride 2 across, padding other than one column each side, in_c > 1)
  * stay off it. */
@@ -549,7 +549,7 @@ static void test_conv_mirror(void)
 {
     static const int ocs[] = { 4, 8, 12, 16, 20, 28 };
     int n = 0;
-    for (int w = 1; w <= 13; w += 2)
+    for (int w = 1; w <= 14; w++) /* odd and even: pixel pairs and a last single pixel */
         for (int oi = 0; oi < 6; oi++)
             for (int sh = 1; sh <= 2; sh++)
                 for (int pad = 0; pad <= 2; pad++) {
