@@ -379,7 +379,26 @@ class ImportEmxTest(unittest.TestCase):
                     train_mode = torch.softmax(back(x), 1)
                 np.testing.assert_allclose(train_mode.numpy(), want.numpy(), atol=1e-3)
                 # and the file's own graph (flip averaged), as the CLI checks
-                self.assertLess(import_emx.max_diff_vs_file(back.eval(), __import__("emx_format").read(path), x[:2]), 1e-4)
+                self.assertLess(import_emx.max_diff_vs_file(back.eval(), __import__("emx_format").read(path), 0, x[:2]), 1e-4)
+
+    def test_a_member_of_an_ensemble(self):
+        """Member 1 of a two-member file comes back as that member, not the first one."""
+        import emx_format as ef
+        import export_emx
+        import import_emx
+        import torch.fx.experimental.optimization as fx_opt
+        from models import build
+        spec = dict(height=48, width=48, channels=1, mean=0.5, std=0.25)
+        x = torch.randn(8, 1, 48, 48, generator=torch.Generator().manual_seed(2))
+        torch.manual_seed(0)
+        nets = [fx_opt.fuse(build(a).eval()) for a in ("lite", "resnet-s")]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "ens.emx")
+            export_emx.export_ensemble(nets, [0.5, 0.5], path, spec, fp16=True, flip_tta=True)
+            back = import_emx.import_member(path, "resnet-s", 1, x)
+            self.assertLess(import_emx.max_diff_vs_file(back, ef.read(path), 1, x[:2]), 1e-4)
+            with self.assertRaises(SystemExit):  # member 0 is a lite, not a resnet-s
+                import_emx.import_member(path, "resnet-s", 0, x)
 
     def test_pipeline_init_model_from_a_revision(self):
         """A recipe's "init_model": "REV:PATH" -> the file as committed (git show) -> a
@@ -403,7 +422,7 @@ class ImportEmxTest(unittest.TestCase):
             model = build(ck["arch"])
             model.load_state_dict(ck["state_dict"])  # what train.py --init does
             x = torch.randn(2, 1, 48, 48, generator=torch.Generator().manual_seed(1))
-            self.assertLess(import_emx.max_diff_vs_file(model.eval(), ef.read(emx), x), 1e-4)
+            self.assertLess(import_emx.max_diff_vs_file(model.eval(), ef.read(emx), 0, x), 1e-4)
 
 
 if __name__ == "__main__":
