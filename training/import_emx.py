@@ -131,7 +131,8 @@ def main(argv=None):
     model = import_member(args.emx, args.arch, args.member, x)
     check = max_diff_vs_file(model, m, args.member, x[:8])
     if check > 1e-4:
-        raise SystemExit(f"{args.emx}: the imported model differs from the file by {check:.3g}")
+        raise SystemExit(f"{args.emx}: the imported member differs from its head in the file by "
+                         f"{check:.3g}")
     torch.save(dict(arch=args.arch, state_dict=model.state_dict(), mean=m.input.mean,
                     std=m.input.std, source=f"{args.emx} member {args.member}"), args.out)
     print(f"wrote {args.out}: {args.arch} from {args.emx} member {args.member} "
