@@ -130,6 +130,32 @@ class TrainQuickTest(unittest.TestCase):
             self.assertTrue(torch.equal(v, sb["ema"][k]), k)
         self.assertEqual([h["loss"] for h in sa["hist"]], [h["loss"] for h in sb["hist"]])
 
+    def test_resume_refuses_other_settings(self):
+        """--resume continues a run only under the settings it was trained with: another
+        learning rate or another teacher file exits saying so; the same teacher under another
+        name continues."""
+        import shutil
+        import train
+        out = os.path.join(self.tmp.name, "settings")
+        teacher = os.path.join(self.tmp.name, "t.npy")
+        np.save(teacher, np.full((48, 8), 1 / 8, np.float32))
+        common = ["--data", self.data, "--out", out, "--quick", "--threads", "1", "--batch", "16",
+                  "--seed", "3"]
+        train.main(common + ["--teacher", teacher, "--max-steps", "4"])  # into epoch 2
+        with self.assertRaises(SystemExit) as e:
+            train.main(common + ["--teacher", teacher, "--resume", "--lr", "0.5"])
+        self.assertIn("lr", str(e.exception.code))
+        other = os.path.join(self.tmp.name, "t2.npy")
+        np.save(other, np.full((48, 8), 1 / 4, np.float32) * np.eye(8, dtype=np.float32)[np.arange(48) % 8] * 4)
+        with self.assertRaises(SystemExit) as e:
+            train.main(common + ["--teacher", other, "--resume"])
+        self.assertIn("teacher", str(e.exception.code))
+        same = os.path.join(self.tmp.name, "t-copy.npy")
+        shutil.copy(teacher, same)
+        train.main(common + ["--teacher", same, "--resume"])
+        torch.set_num_threads(1)
+        self.assertEqual(torch.load(os.path.join(out, "last.pt"))["epoch"], 2)
+
     def test_one_writer_per_run_folder(self):
         """A second train.py on a folder another process is training waits for it, then finds
         the run finished, instead of interleaving its checkpoints with the first one's."""

@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import copy
 import fcntl
+import hashlib
 import json
 import math
 import os
@@ -248,6 +249,36 @@ def main(argv=None):
         run(args)
 
 
+# What makes a run what it is: --resume refuses a folder trained with other values of these (a
+# recipe edited between sessions would otherwise continue old epochs under new settings).
+RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
+                "temperature", "mix", "mix_alpha", "ema", "photometric")
+RUN_FILES = ("init", "teacher")  # compared by content: the same bytes under another name agree
+
+
+def _digest(path):
+    if not path or not os.path.exists(path):
+        return path
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def same_run_or_exit(args):
+    """Exit, saying what differs, if args.out's history.json was written with other settings."""
+    try:
+        with open(os.path.join(args.out, "history.json")) as f:
+            old = json.load(f)["args"]
+    except (OSError, ValueError, KeyError):
+        return  # stopped inside its first epoch: nothing recorded to compare
+    diff = [f"{k} {old[k]!r} -> {getattr(args, k)!r}" for k in RUN_SETTINGS
+            if k in old and old[k] != getattr(args, k)]
+    diff += [f"{k} {old.get(k)} -> {getattr(args, k)}" for k in RUN_FILES
+             if _digest(old.get(k)) != _digest(getattr(args, k))]
+    if diff:
+        sys.exit(f"--resume: {args.out} was trained with other settings ({'; '.join(diff)}); "
+                 "give the run another --out, or move the folder aside")
+
+
 def run(args):
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
@@ -306,6 +337,7 @@ def run(args):
         os.replace(last_path + ".tmp", last_path)  # a kill mid-write leaves the previous one
 
     if args.resume and os.path.exists(last_path):
+        same_run_or_exit(args)
         ck = torch.load(last_path, map_location="cpu")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
