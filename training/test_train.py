@@ -220,32 +220,42 @@ class TrainQuickTest(unittest.TestCase):
             self.assertTrue(torch.allclose(ym.sum(1), torch.ones(6)))
 
 
+def folded_fp16(name, g):
+    """(network `name` with random BatchNorm statistics and shifts, so that folding is exercised;
+    the same with its BatchNorms folded and weights rounded to fp16, as export_checkpoint.py
+    ships it)."""
+    import torch.fx.experimental.optimization as fx_opt
+    from models import build
+    torch.manual_seed(0)
+    model = build(name).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2, generator=g)
+            m.running_var.uniform_(0.5, 1.5, generator=g)
+            m.bias.data.uniform_(-0.2, 0.2, generator=g)
+    fused = fx_opt.fuse(model)
+    with torch.no_grad():
+        for p in fused.parameters():
+            p.copy_(p.half().float())
+    return model, fused
+
+
 @unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
 class ExportArchsTest(unittest.TestCase):
     def test_every_arch_exports_exactly(self):
         import emx_numpy_ref
         import export_emx
-        import torch.fx.experimental.optimization as fx_opt
-        from models import ARCHS, build
+        from models import ARCHS
         spec = dict(height=48, width=48, channels=1, mean=0.5, std=0.25)
         g = torch.Generator().manual_seed(0)
         x = torch.randn(1, 1, 48, 48, generator=g)
         for name in ARCHS:
             with self.subTest(arch=name):
-                torch.manual_seed(0)
-                model = build(name).eval()
-                # non-trivial BN statistics, so folding is exercised
-                for m in model.modules():
-                    if isinstance(m, torch.nn.BatchNorm2d):
-                        m.running_mean.uniform_(-0.2, 0.2, generator=g)
-                        m.running_var.uniform_(0.5, 1.5, generator=g)
+                model, fused = folded_fp16(name, g)
                 # the GAP + one Linear head that class activation maps need
                 self.assertIsInstance(model.fc, torch.nn.Linear)
                 self.assertIsInstance(model.pool, torch.nn.AdaptiveAvgPool2d)
-                fused = fx_opt.fuse(model)
                 with torch.no_grad():
-                    for p in fused.parameters():
-                        p.copy_(p.half().float())
                     want = torch.softmax(fused(x), 1).double().numpy().ravel()
                 m = export_emx.convert(fused, spec, fp16=True)
                 got = emx_numpy_ref.predict(m, x[0].permute(1, 2, 0).double().numpy())
@@ -373,24 +383,14 @@ class ImportEmxTest(unittest.TestCase):
     def test_every_arch_round_trips(self):
         import export_emx
         import import_emx
-        import torch.fx.experimental.optimization as fx_opt
-        from models import ARCHS, build
+        from models import ARCHS
         spec = dict(height=48, width=48, channels=1, mean=0.5, std=0.25)
         g = torch.Generator().manual_seed(0)
         x = torch.randn(16, 1, 48, 48, generator=g)
         for name in ARCHS:
             with self.subTest(arch=name), tempfile.TemporaryDirectory() as tmp:
-                torch.manual_seed(0)
-                model = build(name).eval()
-                for m in model.modules():
-                    if isinstance(m, torch.nn.BatchNorm2d):
-                        m.running_mean.uniform_(-0.2, 0.2, generator=g)
-                        m.running_var.uniform_(0.5, 1.5, generator=g)
-                        m.bias.data.uniform_(-0.2, 0.2, generator=g)
-                fused = fx_opt.fuse(model)
+                _, fused = folded_fp16(name, g)
                 with torch.no_grad():
-                    for p in fused.parameters():
-                        p.copy_(p.half().float())
                     want = torch.softmax(fused(x), 1)
                 path = os.path.join(tmp, "m.emx")
                 export_emx.export_ensemble([fused], [1.0], path, spec, fp16=True, flip_tta=True)
