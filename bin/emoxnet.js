@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { load, decodeImage, annotate, EmxError } from '../wasm/emoxnet.js';
 import { blendHeat } from './heatmap.js';
-import { FERPLUS_CLASSES, parseLabelLine, keptRows, meanClassRecall, expectedCalibrationError } from './ferplus.js';
+import { FERPLUS_CLASSES, ferplusKeys, parseLabelLine, keptRows, meanClassRecall, expectedCalibrationError } from './ferplus.js';
 
 // Confidence bins of the calibration error eval reports (15: the common choice in the literature).
 const ECE_BINS = 15;
@@ -378,10 +378,9 @@ async function evalCommand(args, opts) {
   try {
     // Score only the 8 FER+ classes, found by name, so a model with its classes in another
     // order (or with extra classes) is still scored on the same 8-way task.
-    const lower = model.classNames.map((c) => c.toLowerCase());
-    const missing = FERPLUS_CLASSES.filter((c) => !lower.includes(c));
+    const keyOf = ferplusKeys(model.classNames);
+    const missing = FERPLUS_CLASSES.filter((_, k) => keyOf[k] === undefined);
     if (missing.length) throw new CliError(`the model has no class ${missing.join(', ')} (its classes: ${model.classNames.join(', ')})`);
-    const keyOf = FERPLUS_CLASSES.map((c) => model.classNames[lower.indexOf(c)]);
 
     let lastDraw = 0;
     for (let i = 0; i < kept.length; i++) {

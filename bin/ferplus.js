@@ -96,6 +96,16 @@ export function parseLabelCsv(text) {
   return rows;
 }
 
+/**
+ * The model's class name for each FER+ class, in FER+ order, found by name (case-insensitive),
+ * so a model with its classes in another order (or with extra ones) is read on the same 8-way
+ * task; undefined where the model has no such class.
+ */
+export function ferplusKeys(classNames) {
+  const lower = classNames.map((c) => c.toLowerCase());
+  return FERPLUS_CLASSES.map((c) => classNames[lower.indexOf(c)]);
+}
+
 /** The rows the protocol keeps, each with its emotion index: [{file, box, votes, label}]. */
 export function keptRows(rows) {
   const kept = [];

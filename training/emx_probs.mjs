@@ -6,12 +6,12 @@
 //   node training/emx_probs.mjs MODEL.emx DIR OUT.csv [--limit N]
 //
 // OUT.csv: file, then the 8 FER+ class probabilities (FER+ order, found by name in the model's
-// classes), one row per label.csv row, in label.csv order. training/emx_teacher.py turns it
-// into the .npy train.py --teacher takes.
+// classes, as `emoxnet eval` finds them), one row per label.csv row, in label.csv order.
+// training/pipeline.py (emx_teacher) turns it into the .npy train.py --teacher takes.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load, decodeImage } from '../wasm/emoxnet.js';
-import { FERPLUS_CLASSES, parseLabelCsv } from '../bin/ferplus.js';
+import { FERPLUS_CLASSES, ferplusKeys, parseLabelCsv } from '../bin/ferplus.js';
 
 const args = process.argv.slice(2);
 const li = args.indexOf('--limit');
@@ -24,8 +24,7 @@ const [modelPath, dir, out] = args;
 const rows = parseLabelCsv(await readFile(join(dir, 'label.csv'), 'utf8')).slice(0, limit);
 const model = await load(await readFile(modelPath));
 try {
-  const lower = model.classNames.map((c) => c.toLowerCase());
-  const keys = FERPLUS_CLASSES.map((c) => model.classNames[lower.indexOf(c)]);
+  const keys = ferplusKeys(model.classNames);
   if (keys.some((k) => k === undefined)) throw new Error(`${modelPath}: not an 8-class FER+ model (${model.classNames})`);
   const lines = [`file,${FERPLUS_CLASSES.join(',')}`];
   const t0 = Date.now();

@@ -106,13 +106,18 @@ def model_file(ctx, spec):
     return out
 
 
+def content_key(path):
+    """What RUNS caches a file's products under: its content, so the same bytes under another
+    name or revision are not recomputed, and other bytes under the same name are."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
+
+
 def imported_init(ctx, spec, arch):
     """A recipe's "init_model" as a checkpoint train.py --init takes (training/import_emx.py:
     the file's weights, its folded BatchNorms rebuilt from Train statistics)."""
     emx = model_file(ctx, spec)
-    with open(emx, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    out = os.path.join(ctx.runs, f"init-{digest}-{arch}.pt")
+    out = os.path.join(ctx.runs, f"init-{content_key(emx)}-{arch}.pt")
     if not os.path.exists(out):
         log_run(out + ".log", [PY, "training/import_emx.py", emx, arch, out, "--data", ctx.data])
     return out
@@ -262,9 +267,7 @@ def student_runs(ctx, cycles, suffix):
 def emx_teacher(ctx, emx):
     """A model file's probabilities on every FER+ Train image, through WASM
     (training/emx_probs.mjs), as the .npy train.py --teacher takes (label.csv order)."""
-    with open(emx, "rb") as f:  # keyed by content alone: the same bytes under any name or revision
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    base = os.path.join(ctx.runs, f"teacher-{digest}.train-probs")
+    base = os.path.join(ctx.runs, f"teacher-{content_key(emx)}.train-probs")
     if not os.path.exists(base + ".npy"):
         train = os.path.join(ctx.ferplus, "FER2013Train")
         print(f"== teacher {os.path.relpath(emx, ROOT)}: its probabilities on Train", flush=True)
