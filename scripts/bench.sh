@@ -15,6 +15,12 @@ echo "## Per face (issue 20): Lite one pass and with flip TTA, the ensemble, det
 # EMX_BENCH_BASELINE=DIR (a folder with an older build's emoxnet-simd.wasm) adds it side by side,
 # the builds taking turns call by call, with wall and CPU speed-ups.
 node --no-experimental-fetch tests/bench/perface-ab.bench.js ${EMX_BENCH_BASELINE:+--baseline "$EMX_BENCH_BASELINE"}
+if [ -n "${EMX_BENCH_OTHER:-}" ]; then
+  echo
+  echo "## This checkout against another (its own JS, wasm and models), e.g. the tree issue 20 was filed on"
+  # EMX_BENCH_OTHER=DIR: a checkout with its wasm built (tests/bench/checkout-ab.bench.js says how)
+  node --no-experimental-fetch $RELAXED tests/bench/checkout-ab.bench.js --other "$EMX_BENCH_OTHER"
+fi
 echo
 echo "## Engines: the same network and weights in our WASM core, TF.js wasm (XNNPACK), onnxruntime-web"
 # The networks come from the shipped .emx files themselves (tests/bench/networks.js), converted

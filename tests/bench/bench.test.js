@@ -159,6 +159,9 @@ test('smoke: engines.bench.js --smoke (outputs checked within 1e-4 before timing
 test('smoke: perface-ab.bench.js (against the same build as a baseline)', () =>
   run(NODE[0], [NODE[1], 'tests/bench/perface-ab.bench.js', '--runs', '3', '--warm', '2', '--baseline', 'wasm/dist'],
     [/EmoXNetLite, one pass/, /ensemble classify\(\)/, /detect \+ classify \(analyze\(\)\)/, /speed-up \(CPU\)/]));
+test('smoke: checkout-ab.bench.js (this checkout against itself)', () =>
+  run(NODE[0], [NODE[1], ...RELAXED, 'tests/bench/checkout-ab.bench.js', '--other', '.', '--runs', '5', '--warm', '2'],
+    [/EmoXNetLite classify\(\)/, /ensemble classify\(\)/, /analyze\(\)\), 640x480, one face, Lite \|/, /speed-up \(other \/ this, CPU\)/]));
 test('smoke: analyze-agree.js (against the same build: every label agrees)', () =>
   run(NODE[0], [NODE[1], 'tests/bench/analyze-agree.js', 'wasm/dist', '5'], [/same label (\d+)\/\1;|SKIP/]));
 test('smoke: bench-ops (native and wasm)', { skip: !existsSync(join(root, 'build', 'bench-ops')) && 'not built' }, () => {
