@@ -134,7 +134,7 @@ def train_member(ctx, m, teacher=None, suffix=""):
     cmd = [PY, "training/train.py", "--arch", m["arch"], "--data", ctx.data, "--out", run,
            "--epochs", str(m["epochs"]), "--lr", str(m["lr"]), "--seed", str(m["seed"]),
            "--threads", str(ctx.threads), "--resume", "--checkpoint-steps", "50"]
-    for key in ("ema", "smooth", "batch", "wd", "warmup", "mix", "mix_alpha", "photometric"):
+    for key in ("ema", "smooth", "batch", "wd", "warmup", "mix", "mix_alpha", "photometric", "logit_adjust"):
         if key in m:
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
     if m.get("init") == "faceres":
@@ -301,7 +301,8 @@ def run_lite(ctx, recipe):
     kd = dict(probs=probs, **recipe["distillation"])
     rows = []
     for seed in recipe["ablation_seeds"]:
-        for variant, teacher in (("nokd", None), ("kd", kd)):
+        # the distilled variant (the one that ships) first, so a stopped session leaves it done
+        for variant, teacher in (("kd", kd), ("nokd", None)):
             for cycle in cycles:
                 ck = train_member(ctx, dict(cycle, seed=seed), teacher, suffix=f"-s{seed}-{variant}")
             emx = os.path.join(ctx.runs, f"{recipe['key']}-s{seed}-{variant}.emx")

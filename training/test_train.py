@@ -104,6 +104,23 @@ class TrainQuickTest(unittest.TestCase):
         self.assertTrue(torch.equal(y, again))                 # seeded: reproducible runs
         out, _ = self.run_train("photo", "--photometric", "0.5")
 
+    def test_logit_adjusted_loss(self):
+        """--logit-adjust: with targets equal to the class prior, the loss is stationary at
+        uniform logits when tau = 1 (the balanced posterior), not at log(prior) as plain
+        cross-entropy; a sign error in the shift moves both minima."""
+        import train
+        prior = torch.tensor([[0.35, 0.29, 0.13, 0.12, 0.08, 0.01, 0.015, 0.005]])
+        def grad_at(z, tau, teacher=None):
+            z = z.clone().requires_grad_(True)
+            train.batch_loss(z, prior, teacher, tau * prior.log(), 0.5, 2.0).backward()
+            return z.grad.abs().max().item()
+        self.assertLess(grad_at(torch.zeros(1, 8), 1.0), 1e-6)
+        self.assertGreater(grad_at(torch.zeros(1, 8), 0.0), 0.05)
+        self.assertLess(grad_at(prior.log(), 0.0), 1e-6)
+        self.assertGreater(grad_at(prior.log(), 1.0), 0.05)
+        out, ck = self.run_train("logit-adjust", "--logit-adjust", "0.5")
+        self.assertEqual(ck["args"]["logit_adjust"], 0.5)
+
     def test_resume_mid_epoch_is_bit_identical(self):
         """A run stopped inside an epoch (--max-steps, after its checkpoint) and resumed ends
         with exactly the weights of the same run done in one go."""
@@ -333,7 +350,8 @@ class PipelineQuickTest(unittest.TestCase):
                 args = [os.path.join(tmp, "q-lite.json"), "--quick", "--threads", "1",
                         "--data", data, "--ferplus", data, "--ship"]
                 rows = pipeline.main(args)
-                self.assertEqual([(s, v) for s, v, *_ in rows], [(3, "nokd"), (3, "kd")])
+                # the distilled variant (the one that ships) trains first
+                self.assertEqual([(s, v) for s, v, *_ in rows], [(3, "kd"), (3, "nokd")])
                 runs = os.path.join(tmp, "runs", "quick")
                 for f in ("a/best.pt", "a2/best.pt", "b/best.pt", "q-ens.emx", "q-ens.teacher.npy",
                           "s-s3-kd/best.pt", "s2-s3-kd/best.pt", "q-lite-s3-kd.emx",

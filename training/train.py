@@ -145,6 +145,19 @@ def mix_batch(x, targets, gen, mode, alpha):
     return x, [None if t is None else lam * t + (1 - lam) * t[perm] for t in targets]
 
 
+def batch_loss(z, targets, teacher, shift, alpha, temperature):
+    """Cross-entropy of the logits z + shift against the soft targets, mixed with the
+    distillation term (temperature T, weight alpha) when a teacher is given. shift is
+    tau * log(prior) for --logit-adjust (0 otherwise): the shifted logits fit the targets, so z
+    itself fits them divided by prior^tau (the balanced posterior at tau 1)."""
+    z = z + shift
+    loss = -(targets * F.log_softmax(z, 1)).sum(1).mean()
+    if teacher is not None:
+        kd = -(teacher * F.log_softmax(z / temperature, 1)).sum(1).mean() * (temperature * temperature)
+        loss = (1 - alpha) * loss + alpha * kd
+    return loss
+
+
 def soften(p, temperature):
     """p^(1/T) renormalised (= softmax(log p / T))."""
     if temperature == 1.0:
@@ -218,6 +231,10 @@ def main(argv=None):
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
     ap.add_argument("--temperature", type=float, default=1.0,
                     help="distillation temperature T (teacher p^(1/T) renormalised, KD term x T^2)")
+    ap.add_argument("--logit-adjust", type=float, default=0.0,
+                    help="tau of a logit-adjusted loss (Menon et al., 2021): the targets are fitted by "
+                    "logits + tau * log(Train class prior), so the network's own logits learn the "
+                    "class-balanced posterior (tau 1) or part of the way to it")
     ap.add_argument("--mix", choices=["none", "mixup", "cutmix"], default="none")
     ap.add_argument("--mix-alpha", type=float, default=0.2, help="Beta(a, a) of the mix weight")
     ap.add_argument("--amp", action="store_true", help="bf16/fp16 autocast on CUDA (CPU: ignored)")
@@ -252,7 +269,7 @@ def main(argv=None):
 # What makes a run what it is: --resume refuses a folder trained with other values of these (a
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
-                "temperature", "mix", "mix_alpha", "ema", "photometric")
+                "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust")
 RUN_FILES = ("init", "teacher")  # compared by content: the same bytes under another name agree
 
 
@@ -301,6 +318,8 @@ def run(args):
         sys.exit(f"--teacher {args.teacher}: shape {teacher.shape}, expected {targets.shape}")
     t_tr = (soften(torch.from_numpy(teacher[idx]), args.temperature).to(dev)
             if teacher is not None else None)
+    # --logit-adjust: the loss sees logits + tau * log(prior), prior = Train's mean soft target
+    log_prior_shift = (args.logit_adjust * torch.from_numpy(targets[idx].mean(0)).float().log()).to(dev)
     x_va = to_input(va_img, dev)
     va_labels = ferplus.majority_labels(va_votes)
 
@@ -368,12 +387,7 @@ def run(args):
                                      args.mix, args.mix_alpha)
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
                 z = model(xb)
-            z = z.float()
-            loss = -(yb * F.log_softmax(z, 1)).sum(1).mean()
-            if tb is not None:
-                T = args.temperature
-                kd = -(tb * F.log_softmax(z / T, 1)).sum(1).mean() * (T * T)
-                loss = (1 - args.alpha) * loss + args.alpha * kd
+            loss = batch_loss(z.float(), yb, tb, log_prior_shift, args.alpha, args.temperature)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
