@@ -141,7 +141,8 @@ emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box 
 
 /* Explain the most recent emx_run/emx_classify (or the last labelled face of emx_analyze;
  * emx_analyze_explain gives every face's map) with a class activation map: where in the input
- * crop the evidence for class `label` lies (-1: the most probable class of that run). Writes
+ * crop the evidence for class `label` lies (-1: the most probable class of that run, weighted
+ * as emx_set_label_weights says). Writes
  * map_h * map_w floats, row-major, covering the model's input (the preprocessed face crop) at
  * any resolution; pass the input spec's size for the network's own view.
  *
@@ -157,6 +158,16 @@ emx_status emx_classify(emx_model *model, const emx_image *image, const emx_box 
  * ReLU + Linear head) or nothing has run yet; EMX_ERR_INVALID_ARG for a bad label or size
  * (each side 1..4096). */
 emx_status emx_explain(const emx_model *model, int label, float *map, int map_w, int map_h);
+
+/* Per-class weights for the labels the core picks itself: emx_analyze's face labels (and so
+ * emx_analyze_explain's maps) and emx_explain's label -1 become the class with the largest
+ * probs[c] * weights[c] instead of the largest probability. The probabilities are not changed:
+ * a caller who reports them multiplies and renormalises them the same way (wasm/emoxnet.js's
+ * balance option, weights prior^-b, does, and sets them here so that a face's map is its
+ * reported label's). n must be the model's number of classes and every weight finite and > 0;
+ * weights NULL with n 0 clears them. EMX_ERR_INVALID_ARG otherwise, and for a detector; the
+ * model's weights are unchanged after an error. */
+emx_status emx_set_label_weights(emx_model *model, const float *weights, int n);
 
 /* Decode PNG or JPEG bytes (stb_image) into 8-bit pixels with their own channel count (1, 3 or
  * 4: gray + alpha comes back as gray, as emx_image has no such layout). Images over the limits
@@ -246,7 +257,8 @@ typedef struct emx_face {
     float landmarks[EMX_MAX_LANDMARKS][2]; /* x, y in image pixels; 0 past n_landmarks */
     emx_crop crop;                         /* the crop emx_analyze classifies (emx_detect:
                                             * the one it would classify) */
-    int label;                             /* emx_analyze: most probable class; emx_detect: -1 */
+    int label;                             /* emx_analyze: most probable class (weighted:
+                                            * emx_set_label_weights); emx_detect: -1 */
     float probs[EMX_MAX_CLASSES];          /* emx_analyze: the classifier's num_classes scores,
                                             * then 0; emx_detect: all 0 */
 } emx_face;

@@ -178,6 +178,9 @@ mutate analyze-map-unrotated src/analyze.c 's/if \(c.angle == 0.0f\) \{/if (1) {
 mutate crop-level-snap src/align.c 's/if \(fabsf\(a\) < LEVEL_EPS\)\n        a = 0.0f;//' test-analyze-explain
 mutate detect-crop src/nms.c 's/    f->crop = emx__face_crop\(f\);\n//' test-analyze-explain
 mutate face-unset-fields src/nms.c 's/    memset\(f, 0, sizeof \*f\);\n//' test-analyze-explain
+mutate label-weights-ignored src/model.h 's/m->has_label_weights \? m->label_weights : NULL/NULL/' test-analyze-explain
+mutate label-weights-explain src/explain.c 's/label = emx__pick_label\(m, emx__value_ptr\(m, m->outputs\[0\]\)\);/label = 0;/' test-analyze-explain
+mutate label-weights-unchecked src/api.c 's/!\(weights\[c\] > 0.0f && weights\[c\] <= FLT_MAX\)/weights[c] < 0.0f/' test-analyze-explain
 mutate record-crop wasm/emx_wasm_detect.c 's/out\[EMX_WASM_CROP \+ 3\] = f->crop.angle;/out[EMX_WASM_CROP + 3] = 0;/' test-annotate
 
 echo "$caught/$total mutations caught"

@@ -57,10 +57,7 @@ static emx_status analyze(emx_model *det, emx_model *cls, const emx_image *image
         }
         if (st != EMX_OK)
             return st;
-        int best = 0;
-        for (int c = 1; c < cls->n_classes; c++)
-            if (f->probs[c] > f->probs[best])
-                best = c;
+        const int best = emx__pick_label(cls, f->probs);
         f->label = best;
         /* Now, while the classifier still holds this face's features. */
         if (map && (st = emx_explain(cls, best, map, map_w, map_h)) != EMX_OK)

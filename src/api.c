@@ -1,4 +1,5 @@
 /* api.c - the small public functions: statuses, parameters, accessors, emx_classify. */
+#include <float.h>
 #include <string.h>
 
 #include "model.h"
@@ -74,6 +75,24 @@ emx_input_spec emx_model_input_spec(const emx_model *model)
 int emx_model_num_classes(const emx_model *model)
 {
     return model ? model->n_classes : 0;
+}
+
+emx_status emx_set_label_weights(emx_model *model, const float *weights, int n)
+{
+    if (!model || model->is_detector)
+        return EMX_ERR_INVALID_ARG;
+    if (!weights && n == 0) {
+        model->has_label_weights = 0;
+        return EMX_OK;
+    }
+    if (!weights || n != model->n_classes)
+        return EMX_ERR_INVALID_ARG;
+    for (int c = 0; c < n; c++) /* (NaN fails the comparison too) */
+        if (!(weights[c] > 0.0f && weights[c] <= FLT_MAX))
+            return EMX_ERR_INVALID_ARG;
+    memcpy(model->label_weights, weights, (size_t)n * sizeof *weights);
+    model->has_label_weights = 1;
+    return EMX_OK;
 }
 
 const char *emx_model_class_name(const emx_model *model, int i)

@@ -155,13 +155,8 @@ emx_status emx_explain(const emx_model *m, int label, float *map, int map_w, int
         return EMX_ERR_INVALID_ARG;
     if (m->n_cam == 0 || !m->has_run || m->is_detector)
         return EMX_ERR_UNSUPPORTED;
-    if (label < 0) {
-        const float *p = emx__value_ptr(m, m->outputs[0]);
-        label = 0;
-        for (int c = 1; c < m->n_classes; c++)
-            if (p[c] > p[label])
-                label = c;
-    }
+    if (label < 0)
+        label = emx__pick_label(m, emx__value_ptr(m, m->outputs[0]));
     size_t cam_max = 0, n_map = (size_t)map_w * (size_t)map_h;
     for (int i = 0; i < m->n_cam; i++) {
         const emx__graph_value *v = &m->values[m->cam[i].feat];

@@ -103,6 +103,9 @@ struct emx_model {
 
     int n_classes;
     char **class_names; /* NUL-terminated copies */
+    /* emx_set_label_weights: the labels the core picks maximise probs[c] * label_weights[c] */
+    int has_label_weights;
+    float label_weights[EMX_MAX_CLASSES];
     int n_meta;
     char **meta; /* key 0, value 0, key 1, value 1, ... */
 
@@ -208,5 +211,18 @@ emx_status emx__preprocess_window(const emx_model *model, const emx_image *windo
 /* emx_classify through emx__preprocess_window (api.c) */
 emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w, int frame_h,
                                 int ox, int oy, const emx_box *box, float *probs);
+
+/* The label the core picks from a run's probabilities p (emx_analyze, emx_explain -1): the
+ * largest p[c], or p[c] * label_weights[c] after emx_set_label_weights; the first on ties. */
+static inline int emx__pick_label(const emx_model *m, const float *p)
+{
+    /* unweighted: every weight 1 (p * 1.0f is p exactly) */
+    const float *w = m->has_label_weights ? m->label_weights : NULL;
+    int best = 0;
+    for (int c = 1; c < m->n_classes; c++)
+        if (p[c] * (w ? w[c] : 1.0f) > p[best] * (w ? w[best] : 1.0f))
+            best = c;
+    return best;
+}
 
 #endif /* EMX_MODEL_H */

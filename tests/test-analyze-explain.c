@@ -64,6 +64,69 @@ static float upright_angle(emx_model *det, int k, int x)
     return f[0].crop.angle * 180.0f / 3.14159265f;
 }
 
+/* emx_set_label_weights: face labels, their maps and emx_explain(-1) follow the weighted
+ * argmax; the probabilities do not change; clearing restores the plain labels. plain: the
+ * faces analysed without weights. */
+static void check_label_weights(emx_model *det, emx_model *cls, const emx_image *img,
+                                const emx_face *plain, int n)
+{
+    const int nc = emx_model_num_classes(cls);
+    /* weights that make face 0's least probable class its label, and change nothing else's
+     * order by construction of the test's own argmax below */
+    const float *p0 = plain[0].probs;
+    int low = 0;
+    for (int c = 1; c < nc; c++)
+        if (p0[c] < p0[low])
+            low = c;
+    float w[EMX_MAX_CLASSES];
+    for (int c = 0; c < nc; c++)
+        w[c] = 1.0f;
+    w[low] = 4.0f * p0[plain[0].label] / p0[low];
+    CHECK(emx_set_label_weights(cls, w, nc) == EMX_OK);
+    emx_face faces[4];
+    static float maps[4 * MAPW * MAPH];
+    int m = -1;
+    CHECK(emx_analyze_explain(det, cls, img, NULL, faces, 4, &m, maps, MAPW, MAPH) == EMX_OK);
+    CHECK(m == n);
+    CHECK(faces[0].label == low && low != plain[0].label);
+    for (int i = 0; i < m && i < n; i++) {
+        int want = 0;
+        for (int c = 1; c < nc; c++)
+            if (plain[i].probs[c] * w[c] > plain[i].probs[want] * w[want])
+                want = c;
+        CHECK(faces[i].label == want);
+        CHECK(!memcmp(faces[i].probs, plain[i].probs, sizeof faces[i].probs));
+        /* the map is the weighted label's, from the face's own run */
+        float probs[EMX_MAX_CLASSES], want_map[MAPW * MAPH], top[MAPW * MAPH], s = 0;
+        CHECK(classify_crop(cls, img, faces[i].crop, probs) == EMX_OK);
+        CHECK(emx_explain(cls, want, want_map, MAPW, MAPH) == EMX_OK);
+        CHECK(emx_test_max_abs_diff(maps + (size_t)i * MAPW * MAPH, want_map, MAPW * MAPH, &s) ==
+              0.0f);
+        /* emx_explain's -1 is the weighted label too */
+        CHECK(emx_explain(cls, -1, top, MAPW, MAPH) == EMX_OK);
+        CHECK(emx_test_max_abs_diff(top, want_map, MAPW * MAPH, &s) == 0.0f);
+    }
+    /* refused: wrong count, bad weights, a detector; the weights set stay */
+    float bad[EMX_MAX_CLASSES];
+    memcpy(bad, w, sizeof bad);
+    CHECK(emx_set_label_weights(cls, w, nc - 1) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_set_label_weights(cls, NULL, nc) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_set_label_weights(NULL, w, nc) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_set_label_weights(det, w, nc) == EMX_ERR_INVALID_ARG);
+    const float odd[] = { 0.0f, -1.0f, NAN, INFINITY };
+    for (int k = 0; k < 4; k++) {
+        bad[1] = odd[k];
+        CHECK(emx_set_label_weights(cls, bad, nc) == EMX_ERR_INVALID_ARG);
+    }
+    CHECK(emx_analyze(det, cls, img, NULL, faces, 4, &m) == EMX_OK && m == n &&
+          faces[0].label == low);
+    /* cleared: the plain labels again */
+    CHECK(emx_set_label_weights(cls, NULL, 0) == EMX_OK);
+    CHECK(emx_analyze(det, cls, img, NULL, faces, 4, &m) == EMX_OK && m == n);
+    for (int i = 0; i < m && i < n; i++)
+        CHECK(faces[i].label == plain[i].label);
+}
+
 static void check_maps(emx_model *det, emx_model *cls)
 {
     /* A face whose crop is level as it is (the box path) and one turned 20 degrees beside it
@@ -146,6 +209,7 @@ static void check_maps(emx_model *det, emx_model *cls)
         CHECK(d > 0.1f * max_abs(got, MAPW * MAPH));
     }
     CHECK(turned == 1 && level == 1);
+    check_label_weights(det, cls, &img, faces, n);
 }
 
 static void check_errors(emx_model *det, emx_model *cls)

@@ -148,6 +148,18 @@ export interface LoadOptions {
    * 'LIMIT'. Each absent field keeps the core's default, far above every real model.
    */
   budget?: LoadBudget;
+  /**
+   * Prior correction, 0..1 (default 0: the model as trained). The shipped models learnt FER+
+   * Train's class prior (35% neutral, 29% happiness, under 0.5% disgust or contempt), so they
+   * rarely name a rare expression. With balance b, classify() and analyze() (and watchVideo(),
+   * explain(), explainLast()'s default class) report p_i * prior_i^-b renormalised, label its
+   * argmax: b = 1 is the class-balanced posterior. Raises the rare classes' recall for a little
+   * top-1 accuracy (FER+ Valid figures in the README); the scores are then less calibrated.
+   * run() stays the raw network output. Only for models whose classNames are
+   * {@link EXPRESSIONS} in that order: any other class list with balance other than 0 throws
+   * EmxError 'INVALID_ARG' at load, as does anything but a number in 0..1 ('0.5', NaN).
+   */
+  balance?: number;
 }
 
 /** Load-time budgets of load() (positive integers; defaults in parentheses). */
@@ -239,7 +251,10 @@ export interface Classification<C extends string = Expression> {
 }
 
 export interface ExplainOptions<C extends string = Expression> {
-  /** The class to explain (name or index); the most probable one when omitted. */
+  /**
+   * The class to explain (name or index); when omitted, the label of the result explained (the
+   * top class of the scores it returned, so balanced as load()'s balance asked).
+   */
   label?: C | number;
   /** true: the raw class activation map instead of the 0..1 normalised one. */
   raw?: boolean;
@@ -312,10 +327,15 @@ export interface FaceCrop {
 }
 
 /** A face's class activation map (analyze() with explain: true): 0..1, row-major, over its crop. */
-export interface FaceCam {
+export interface FaceCam<C extends string = Expression> {
   width: number;
   height: number;
   data: Float32Array;
+  /**
+   * The class the map is for: the face's label, chosen by the core while it held the face's
+   * features (with load()'s balance factors, so the balanced label).
+   */
+  explained: C;
 }
 
 /** A face found by detect(). */
@@ -335,7 +355,7 @@ export interface DetectedFace {
 
 /** A face found and classified by analyze(). */
 export interface AnalyzedFace<C extends string = Expression> extends DetectedFace {
-  /** The most probable class; null for a face too large to crop (over 16384 px). */
+  /** The most probable class (after load()'s balance); null for a face too large to crop (over 16384 px). */
   label: C | null;
   /** Probability per class, as in {@link Classification}. */
   scores: Record<C, number>;
@@ -343,7 +363,7 @@ export interface AnalyzedFace<C extends string = Expression> extends DetectedFac
    * With analyze(..., { explain: true }): where in `crop` the evidence for `label` lies (null
    * when label is null); drawn rotated with the crop.
    */
-  cam?: FaceCam | null;
+  cam?: FaceCam<C> | null;
 }
 
 /**
@@ -370,6 +390,8 @@ export interface Model<C extends string = Expression> {
   readonly reference: boolean;
   /** Whether dispose() was called. */
   readonly disposed: boolean;
+  /** load()'s options.balance (0 when not given): the prior correction of every score it returns. */
+  readonly balance: number;
 
   /**
    * Crop (box; whole image when omitted or null), convert, resize, normalise and classify.
@@ -381,7 +403,8 @@ export interface Model<C extends string = Expression> {
 
   /**
    * Run the network on an already preprocessed input (length width x height x channels of
-   * inputSpec, NHWC). Returns a new Float32Array of classNames.length probabilities.
+   * inputSpec, NHWC). Returns a new Float32Array of classNames.length probabilities: the raw
+   * network output, without load()'s balance (explainLast() then defaults to their top class).
    * @throws EmxError 'INVALID_ARG' | 'NUMERIC' | 'DISPOSED' | 'INTERNAL'
    */
   run(input: Float32Array): Float32Array;
@@ -530,7 +553,7 @@ export class FaceTracker {
 export interface WatchVideoOptions {
   /** The model: a shipped name, a URL, or (not with worker) .emx bytes. Default 'lite'. */
   model?: ModelName | ModelLocation | URLLike | Uint8Array | ArrayBuffer;
-  /** load() options (not with worker, except simd: false). */
+  /** load() options (with worker only simd: false, relaxed: false and balance are passed on). */
   loadOptions?: LoadOptions;
   /**
    * true: run the model in a module Web Worker of its own, so the page never waits on it. Or a

@@ -2,7 +2,7 @@
 // compiled to WebAssembly. This file is only the public surface; each job has its module in
 // lib/: errors, io (fetch/fs), assets (where the package's files are, init), wasm (compile and
 // instantiate), image and media (inputs), codec (PNG/JPEG), detector, model (load, Model),
-// video (tracking faces across frames).
+// video (tracking faces across frames), balance (the FER+ prior correction of load()'s balance).
 //
 //     import { load } from 'emoxnet';
 //     const model = await load('lite');
@@ -17,6 +17,6 @@ export { load } from './lib/model.js';
 export { decodeImage, annotate } from './lib/codec.js';
 export { autoTiles } from './lib/detector.js';
 export { FaceTracker, watchVideo } from './lib/video.js';
-
-/** The 8 FER+ expressions, in the shipped models' output order. */
-export const EXPRESSIONS = Object.freeze(['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt']);
+// The 8 FER+ expressions, in the shipped models' output order: in balance.js, beside the
+// FER+ Train prior that load()'s balance option divides out, index by index.
+export { EXPRESSIONS } from './lib/balance.js';

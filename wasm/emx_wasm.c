@@ -169,6 +169,13 @@ int emx_wasm_explain(const emx_model *model, int label, float *map, int map_w, i
     return (int)emx_explain(model, label, map, map_w, map_h);
 }
 
+/* emx_set_label_weights (load()'s balance option: its prior^-b factors, so that the labels the
+ * core picks, and analyze()'s maps with them, are the balanced ones); n 0 clears them. */
+int emx_wasm_set_label_weights(emx_model *model, const float *weights, int n)
+{
+    return (int)emx_set_label_weights(model, n ? weights : NULL, n);
+}
+
 const char *emx_wasm_status_str(int status)
 {
     return emx_status_str((emx_status)status);

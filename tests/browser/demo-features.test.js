@@ -143,3 +143,21 @@ ftest('camera: every frame is analysed, the face list updated at most ~10 times 
     await context.close();
   }
 });
+
+ftest('settings: "favour rare expressions" reloads the model with its balance (Lite 0.8, ensemble 0.3) and back', async () => {
+  const { context, page } = await h.openPage(h.camBrowser, { grant: false });
+  try {
+    await page.waitForSelector('body[data-model="lite"][data-balance="0"]', { timeout: 30000 });
+    assert.equal(await page.isChecked('#rare'), false);
+    await page.check('#rare');
+    await page.waitForSelector('body[data-model="lite"][data-balance="0.8"]', { timeout: 30000 });
+    assert.match(await page.textContent('#modelInfo'), /rare expressions favoured \(balance 0\.8\)/);
+    await page.selectOption('#model', 'ensemble');
+    await page.waitForSelector('body[data-model="ensemble"][data-balance="0.3"]', { timeout: 60000 });
+    await page.uncheck('#rare');
+    await page.waitForSelector('body[data-model="ensemble"][data-balance="0"]', { timeout: 60000 });
+    assert.doesNotMatch(await page.textContent('#modelInfo'), /rare expressions/);
+  } finally {
+    await context.close();
+  }
+});

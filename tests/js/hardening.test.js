@@ -12,7 +12,7 @@ import { CORE_LIMITS, IMAGE_LIMITS, checkImage } from '../../wasm/lib/image.js';
 import { STATUS_CODE } from '../../wasm/lib/errors.js';
 import { classScores } from '../../wasm/lib/detector.js';
 import { ema } from '../../wasm/lib/video.js';
-import { ROOT, FERPLUS_DIR, LITE_MODEL, assertBuilt, makeDenseModel, makePng } from './helpers.js';
+import { ROOT, FERPLUS_DIR, LITE_MODEL, assertBuilt, makeDenseModel, makePng, twoFaceFrame } from './helpers.js';
 
 const dense = makeDenseModel();
 const good = () => ({ data: new Uint8Array(64).map((_, i) => (i * 37) % 256), width: 8, height: 8 });
@@ -291,20 +291,7 @@ const FACES = ['fer0028642.png', 'fer0028641.png'];
 
 test('break 9: after analyze(), explainLast() explains the last labelled face, as documented', async (t) => {
   if (!FACES.every((f) => existsSync(join(VALID, f)))) return t.skip(`FER+ faces not found in ${VALID}`);
-  const W = 640;
-  const H = 480;
-  const frame = { data: new Uint8Array(W * H * 3).fill(118), width: W, height: H, channels: 3 };
-  const paste = (face, x, y, size) => {
-    for (let v = 0; v < size; v++) {
-      for (let u = 0; u < size; u++) {
-        const g = face.data[(Math.floor((v * face.height) / size) * face.width + Math.floor((u * face.width) / size)) * face.channels];
-        frame.data.fill(g, ((y + v) * W + x + u) * 3, ((y + v) * W + x + u) * 3 + 3);
-      }
-    }
-  };
-  const [a, b] = await Promise.all(FACES.map((f) => decodeImage(readFileSync(join(VALID, f)))));
-  paste(a, 30, 60, 200);
-  paste(b, 360, 180, 220);
+  const frame = twoFaceFrame(await Promise.all(FACES.map((f) => decodeImage(readFileSync(join(VALID, f))))));
   const m = await load(readFileSync(LITE_MODEL));
   try {
     const faces = await m.analyze(frame);

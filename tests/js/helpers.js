@@ -198,3 +198,25 @@ export function makePng(width, height, colorType, pixels) {
     ]),
   );
 }
+
+/**
+ * A 640x480 grey RGB frame with two gray faces pasted into it (nearest neighbour), big enough
+ * for the detector: faces[0] at (30, 60) 200 px wide, faces[1] at (360, 180) 220 px (decoded
+ * images, e.g. two FER+ crops).
+ */
+export function twoFaceFrame(faces) {
+  const W = 640;
+  const H = 480;
+  const frame = { data: new Uint8Array(W * H * 3).fill(118), width: W, height: H, channels: 3 };
+  const paste = (face, x, y, size) => {
+    for (let v = 0; v < size; v++) {
+      for (let u = 0; u < size; u++) {
+        const g = face.data[(Math.floor((v * face.height) / size) * face.width + Math.floor((u * face.width) / size)) * face.channels];
+        frame.data.fill(g, ((y + v) * W + x + u) * 3, ((y + v) * W + x + u) * 3 + 3);
+      }
+    }
+  };
+  paste(faces[0], 30, 60, 200);
+  paste(faces[1], 360, 180, 220);
+  return frame;
+}

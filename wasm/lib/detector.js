@@ -3,6 +3,7 @@
 // each face's crop as the core reports it (emx_crop: its geometry lives in src/align.c only).
 import { EmxError, ST_NUMERIC, invalidArg, show } from './errors.js';
 import { CORE_LIMITS, MAX_BOX_COORD } from './image.js';
+import { applyBalance } from './balance.js';
 
 const DEFAULT_MAX_FACES = 32;
 const MAX_MAX_FACES = 1024;
@@ -91,9 +92,11 @@ const CROP_AT = 18;
  * Face objects from the shim's float records: box (4), score, landmark count, 2 x landmarks,
  * crop (4), the label index (-1 from detect()), then for analyze() one probability per class
  * (stride floats each). Also returns lastLabelled: the index of the last face with a label (-1
- * when none), the face whose classification the model keeps for explainLast().
+ * when none), the face whose classification the model keeps for explainLast(). weights (null:
+ * none): load()'s balance factors (balance.js), which a labelled face's scores are balanced by;
+ * the record's label is the core's, picked with the same factors (emx_set_label_weights).
  */
-export function readFaces(rec, n, stride, classNames) {
+export function readFaces(rec, n, stride, classNames, weights = null) {
   const nClasses = classNames ? classNames.length : 0;
   const faces = [];
   let lastLabelled = -1;
@@ -108,10 +111,13 @@ export function readFaces(rec, n, stride, classNames) {
     if (nClasses) {
       const base = stride - nClasses;
       const label = r[base - 1];
-      const probs = r.subarray(base, base + nClasses);
+      let probs = r.subarray(base, base + nClasses);
       if (label >= 0) {
         if (!Number.isInteger(label) || label >= nClasses || !areProbabilities(probs)) throw numericError('analyze');
         lastLabelled = i;
+        // the core picked the label with the same factors (emx_set_label_weights): only the
+        // scores are balanced here
+        if (weights) probs = applyBalance(probs, weights);
       }
       face.label = label >= 0 ? classNames[label] : null;
       face.scores = classScores(classNames, probs);

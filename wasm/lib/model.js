@@ -12,6 +12,7 @@ import { decodeWith } from './codec.js';
 import { areProbabilities, checkDetectOptions, classScores, numericError, readFaces, resolveTiles } from './detector.js';
 import { KNOWN_META_KEYS, parseMetaKeys } from './meta.js';
 import { normaliseCam } from './cam.js';
+import { applyBalance, argmaxIndex, balanceWeights, isFerplusOrder } from './balance.js';
 
 /** analyze()'s explain option: true or false (absent); detect() takes none. */
 function explainOption(options, classify) {
@@ -37,10 +38,12 @@ class Model {
   #pixelsCap = 0;
   #inputLen;
   #budget; // load()'s options.budget, for the detector too
-  #lastProbs = null; // the scores explainLast() explains: of the last classify()/run() or analyzed face
+  #lastProbs = null; // the scores explainLast() explains: of the last classify()/run() or analyzed face, as returned
+  #balance = 0; // load()'s options.balance
+  #weights = null; // its per-class factors (balance.js), null for balance 0
 
   /** @internal use load() */
-  constructor(w, modelPtr, variant, reference, bytes, detectorSource, budget = {}) {
+  constructor(w, modelPtr, variant, reference, bytes, detectorSource, budget = {}, balance = 0) {
     this.#w = w;
     this.#model = modelPtr;
     this.#detectorSource = detectorSource;
@@ -59,6 +62,25 @@ class Model {
     }
     /** Class names in output order. */
     this.classNames = Object.freeze(names);
+    // The prior is FER+ Train's, per class index: any other class list would be reweighted by
+    // the wrong numbers, silently.
+    if (balance !== 0 && !isFerplusOrder(names)) {
+      throw invalidArg(`load: options.balance needs a model whose classes are the 8 FER+ expressions in their order (this one has ${names.join(', ')})`);
+    }
+    this.#balance = balance;
+    this.#weights = balance !== 0 ? balanceWeights(balance) : null;
+    if (this.#weights) {
+      // The core picks analyze()'s labels (and the class each face's map explains) while it
+      // holds the face's run: it gets the same factors, so its labels are the balanced ones.
+      const ptr = w.malloc(4 * n);
+      try {
+        new Float32Array(w.memory.buffer, ptr, n).set(this.#weights);
+        const st = w.call('emx_wasm_set_label_weights', modelPtr, ptr, n);
+        if (st !== 0) throw w.statusError(st, 'load');
+      } finally {
+        w.free(ptr);
+      }
+    }
     /** The model's input tensor: height x width x channels floats, (pixel/255 - mean)/std. */
     this.inputSpec = Object.freeze({
       width: w.call('emx_wasm_input_width', modelPtr),
@@ -104,6 +126,16 @@ class Model {
     return probs;
   }
 
+  /** What classify()/analyze() hand out for a run's probabilities: balanced when asked at load. */
+  #shown(probs) {
+    return this.#weights ? applyBalance(probs, this.#weights) : probs;
+  }
+
+  /** load()'s options.balance: 0 (the model as trained) to 1; see balance.js. */
+  get balance() {
+    return this.#balance;
+  }
+
   /**
    * Raw pixels of any accepted input (media.js), checked against the instance's limits;
    * encoded bytes decode in this instance. The caller's code (getters) may run in here, and may
@@ -118,7 +150,7 @@ class Model {
   /**
    * Classify a face. image: ImageData, {data, width, height, channels?}, PNG/JPEG bytes or a
    * media element (media.js); box: the face in pixel coordinates (whole image when omitted).
-   * Returns {label, scores}.
+   * Returns {label, scores}: the scores balanced as load() was told, label their argmax.
    */
   classify(image, box) {
     this.#live();
@@ -134,10 +166,9 @@ class Model {
         b ? 1 : 0, b ? b.x : 0, b ? b.y : 0, b ? b.width : 0, b ? b.height : 0, this.#probs);
     }
     if (st !== 0) throw w.statusError(st, 'classify');
-    const probs = this.#readProbs(w, 'classify');
-    let best = 0;
-    for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
-    return { label: this.classNames[best], scores: classScores(this.classNames, probs) };
+    const probs = this.#shown(this.#readProbs(w, 'classify'));
+    this.#lastProbs = probs; // explainLast()'s default class is this result's label
+    return { label: this.classNames[argmaxIndex(probs)], scores: classScores(this.classNames, probs) };
   }
 
   /**
@@ -176,6 +207,9 @@ class Model {
     const w = this.#live(); // disposed by a getter of options?
     const last = this.#lastProbs;
     if (!last) throw new EmxError('UNSUPPORTED', 'explain: nothing to explain (no classify() or run() has succeeded yet)', ST_UNSUPPORTED);
+    // The default class is the label of the result explained (balanced, when the model is),
+    // chosen here: the core's own default (-1) would be the unbalanced top class.
+    if (idx < 0) idx = argmaxIndex(last);
     const { width, height } = this.inputSpec;
     const mapPtr = w.malloc(4 * width * height);
     let data;
@@ -185,10 +219,6 @@ class Model {
       data = new Float32Array(w.memory.buffer, mapPtr, width * height).slice();
     } finally {
       if (!w.broken) w.free(mapPtr);
-    }
-    if (idx < 0) {
-      idx = 0;
-      for (let i = 1; i < last.length; i++) if (last[i] > last[idx]) idx = i;
     }
     if (!raw) normaliseCam(data);
     return { width, height, data, explained: this.classNames[idx] };
@@ -316,11 +346,13 @@ class Model {
       if (st !== 0) throw w.statusError(st, classify ? 'analyze' : 'detect');
       const n = new Int32Array(w.memory.buffer, countPtr, 1)[0];
       rec = new Float32Array(w.memory.buffer, this.#faces, n * stride).slice();
-      ({ faces, lastLabelled } = readFaces(rec, n, stride, classify ? this.classNames : null));
+      ({ faces, lastLabelled } = readFaces(rec, n, stride, classify ? this.classNames : null, this.#weights));
       if (explain) {
+        // The core made each map for the label it picked while it held the face's run: the
+        // face's label, balanced too (emx_wasm_set_label_weights at load); explained names it.
         faces.forEach((f, i) => {
           const data = new Float32Array(w.memory.buffer, mapsPtr + 4 * mw * mh * i, mw * mh).slice();
-          f.cam = f.label === null ? null : { width: mw, height: mh, data: normaliseCam(data) };
+          f.cam = f.label === null ? null : { width: mw, height: mh, data: normaliseCam(data), explained: f.label };
         });
       }
     } finally {
@@ -329,7 +361,7 @@ class Model {
     // The classifier now holds the last labelled face's run: explainLast() explains that face.
     if (lastLabelled >= 0) {
       const base = (lastLabelled + 1) * stride - nClasses;
-      this.#lastProbs = rec.slice(base, base + nClasses);
+      this.#lastProbs = this.#shown(rec.slice(base, base + nClasses));
     }
     return faces;
   }
@@ -362,7 +394,10 @@ class Model {
     return this.#faceCall(image, options, true);
   }
 
-  /** Run the network on a preprocessed input tensor (Float32Array, NHWC); returns the probabilities. */
+  /**
+   * Run the network on a preprocessed input tensor (Float32Array, NHWC); returns the
+   * probabilities as the network gives them: the raw output, never balanced.
+   */
   run(input) {
     const w = this.#live();
     if (typedArrayKind(input) !== 'Float32Array') throw invalidArg('run() takes a Float32Array');
@@ -410,9 +445,10 @@ class Model {
 
 /**
  * Load a model. source: .emx bytes, a URL/path, or a shipped name ('lite', 'ensemble').
- * options: { baseUrl, wasmBinary, wasmModule, locateFile, simd, relaxed, reference, detector };
- * detector: the face detector detect()/analyze() load on first use (.emx bytes, URL or path;
- * default the shipped blazeface.emx).
+ * options: { baseUrl, wasmBinary, wasmModule, locateFile, simd, relaxed, reference, detector,
+ * budget, balance }; detector: the face detector detect()/analyze() load on first use (.emx
+ * bytes, URL or path; default the shipped blazeface.emx); balance: 0..1, how much of FER+
+ * Train's prior classify()/analyze() divide out of their scores (balance.js).
  */
 export async function load(source, options) {
   const opts = checkOptions(options);
@@ -432,5 +468,5 @@ export async function load(source, options) {
     const where = assetLocation(DETECTOR_FILE, opts);
     detector = { default: true, where, hint: isDefaultLocation(opts) && !isLocalFile(where) ? ASSET_HINT : null };
   }
-  return new Model(w, modelPtr, variant, reference, bytes, detector, opts.budget);
+  return new Model(w, modelPtr, variant, reference, bytes, detector, opts.budget, opts.balance);
 }

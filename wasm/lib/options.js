@@ -15,7 +15,17 @@ export function checkOptions(options) {
   if (options.reference !== undefined && typeof options.reference !== 'boolean') {
     throw invalidArg('options.reference must be a boolean');
   }
-  return { ...options, budget: checkBudget(options.budget) };
+  return { ...options, budget: checkBudget(options.budget), balance: checkBalance(options.balance) };
+}
+
+// options.balance (balance.js): how much of FER+ Train's prior to divide out, 0 (absent: the
+// model as trained) to 1. A number only: '0.5' is refused rather than converted, as elsewhere.
+export function checkBalance(v) {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+    throw invalidArg(`options.balance must be a number in 0..1 (got ${show(v)})`);
+  }
+  return v === 0 ? 0 : v; // -0 reads as 0
 }
 
 // The load-time budgets (emx_model_params in include/emoxnet.h): a model over one is refused with

@@ -1,13 +1,14 @@
 // video-worker.js - the module worker behind watchVideo({ worker: true }) and the live demo
 // (web/): holds the model (its own WebAssembly instance) and runs analyze() on the frames the
 // page sends, so the page's main thread never waits on the network.
-// Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, relaxed?:boolean, baseUrl?, detect?}
+// Messages in:  {type:'load', model:'lite'|'ensemble'|URL, simd?:boolean, relaxed?:boolean, balance?:number,
+//                baseUrl?, detect?}  (balance: load()'s, 0..1)
 //               {type:'frame', id, bitmap:ImageBitmap | frame:VideoFrame | image:{data,width,height}, maxSide?,
 //                explain?: boolean, detect?}  (explain: add each face's class activation map,
 //                analyze()'s cam over its crop; detect: analyze() options for this frame, over
 //                the load message's)
 // Messages out: {type:'hello', offscreen, simd, relaxed}
-//               {type:'loaded', model, variant, meta, classNames}
+//               {type:'loaded', model, variant, meta, classNames, balance}
 //               {type:'faces', id, model, faces, ms, busy, done, width, height}  (ms: analyze();
 //                busy: the whole frame in the worker, pixels read included; done: when it was
 //                done, performance.timeOrigin + performance.now())
@@ -27,10 +28,11 @@ let queue = Promise.resolve();
 const post = (msg) => self.postMessage(msg);
 const errInfo = (err) => ({ code: (err && err.code) || 'UNKNOWN', message: (err && err.message) || String(err) });
 
-async function doLoad({ model: name, simd, relaxed, baseUrl, detect }) {
+async function doLoad({ model: name, simd, relaxed, balance, baseUrl, detect }) {
   const opts = {};
   if (simd === false) opts.simd = false;
   if (relaxed === false) opts.relaxed = false;
+  if (balance !== undefined) opts.balance = balance;
   try {
     if (baseUrl) init({ baseUrl });
     if (detect) detectOptions = { ...detectOptions, ...detect };
@@ -39,7 +41,7 @@ async function doLoad({ model: name, simd, relaxed, baseUrl, detect }) {
     if (model) model.dispose();
     model = next;
     modelName = name;
-    post({ type: 'loaded', model: name, variant: model.variant, meta: { ...model.meta }, classNames: [...model.classNames] });
+    post({ type: 'loaded', model: name, variant: model.variant, meta: { ...model.meta }, classNames: [...model.classNames], balance: model.balance });
   } catch (err) {
     post({ type: 'error', stage: 'load', model: name, current: modelName, ...errInfo(err) });
     return;

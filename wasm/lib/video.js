@@ -9,6 +9,7 @@ import { drawPixels, toRawImage } from './media.js';
 import { scaleFace } from './detector.js';
 import { MODEL_FILES, configuredBaseUrl } from './assets.js';
 import { resolveLocation } from './io.js';
+import { checkBalance } from './options.js';
 
 /** Intersection over union of two {x, y, width, height} boxes (0 when either is empty). */
 export function iou(a, b) {
@@ -345,6 +346,9 @@ function workerRunner(options) {
       detect: options.detect,
       ...(options.loadOptions?.simd === false ? { simd: false } : {}),
       ...(options.loadOptions?.relaxed === false ? { relaxed: false } : {}),
+      // checked on this side: EmxError('INVALID_ARG') from watchVideo(), not a DataCloneError
+      // from postMessage() for a value it cannot copy
+      ...(options.loadOptions?.balance !== undefined ? { balance: checkBalance(options.loadOptions.balance) } : {}),
     });
   }
   let n = 0;
