@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { load } from '../../wasm/emoxnet.js';
 import { oneFaceFrame } from './frame.js';
-import { syntheticFace } from './perface.js';
+import { syntheticFace, takeTurns } from './perface.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -59,17 +59,7 @@ console.log('| figure | this CPU ms | other CPU ms | speed-up (other / this, CPU
 console.log('|---|---:|---:|---:|---:|');
 for (const [label, fn, scale] of figures) {
   const n = Math.max(5, Math.round(runs * scale)), w = Math.max(2, Math.round(warm * scale));
-  for (let i = 0; i < w; i++) for (const s of sides) await fn(s);
-  const wall = sides.map(() => []), cpu = sides.map(() => []);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < sides.length; k++) {
-      const c0 = process.cpuUsage(), t0 = performance.now();
-      await fn(sides[k]);
-      const t1 = performance.now(), c1 = process.cpuUsage(c0);
-      wall[k].push(t1 - t0);
-      cpu[k].push((c1.user + c1.system) / 1000);
-    }
-  }
+  const { wall, cpu } = await takeTurns(sides, fn, { runs: n, warm: w });
   const [c0, c1] = cpu.map(med), [w0, w1] = wall.map(med);
   console.log(`| ${label} | ${c0.toFixed(3)} | ${c1.toFixed(3)} | ${(c1 / c0).toFixed(2)}x | ${(w1 / w0).toFixed(2)}x |`);
 }

@@ -19,13 +19,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
 
 import { load } from '../../wasm/emoxnet.js';
 import { readEmx, writeEmx } from './emx-file.js';
 import { oneFaceFrame } from './frame.js';
 import { memberNetworks } from './networks.js';
-import { syntheticFace } from './perface.js';
+import { syntheticFace, takeTurns } from './perface.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -80,17 +79,7 @@ console.log(`| ${head.join(' | ')} |`);
 console.log(`|---|${head.slice(1).map(() => '---:').join('|')}|`);
 for (const [label, fn, scale] of figures) {
   const n = Math.max(5, Math.round(runs * scale)), w = Math.max(2, Math.round(warm * scale));
-  for (let i = 0; i < w; i++) for (const b of builds) await fn(b);
-  const wall = builds.map(() => []), cpu = builds.map(() => []);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < builds.length; k++) {
-      const c0 = process.cpuUsage(), t0 = performance.now();
-      await fn(builds[k]);
-      const t1 = performance.now(), c1 = process.cpuUsage(c0);
-      wall[k].push(t1 - t0);
-      cpu[k].push((c1.user + c1.system) / 1000);
-    }
-  }
+  const { wall, cpu } = await takeTurns(builds, fn, { runs: n, warm: w });
   const cells = builds.flatMap((_, k) => [med(wall[k]).toFixed(3), p95(wall[k]).toFixed(3), med(cpu[k]).toFixed(3)]);
   if (baseline) cells.push(`${(med(wall[1]) / med(wall[0])).toFixed(2)}x`, `${(med(cpu[1]) / med(cpu[0])).toFixed(2)}x`);
   console.log(`| ${label} | ${cells.join(' | ')} |`);

@@ -73,3 +73,21 @@ export async function measure(api, { frame, runs = 50, group = 10, warm = 200, b
   }
   return out;
 }
+
+/** Time `fn(side)` for each side, the sides taking turns call by call (a change in the machine's
+ * load then hits all alike), after `warm` calls each: per side, the wall and CPU milliseconds
+ * (process.cpuUsage: user + system of this single-threaded process) of `runs` calls. */
+export async function takeTurns(sides, fn, { runs, warm }) {
+  for (let i = 0; i < warm; i++) for (const s of sides) await fn(s);
+  const wall = sides.map(() => []), cpu = sides.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (let k = 0; k < sides.length; k++) {
+      const c0 = process.cpuUsage(), t0 = performance.now();
+      await fn(sides[k]);
+      const t1 = performance.now(), c1 = process.cpuUsage(c0);
+      wall[k].push(t1 - t0);
+      cpu[k].push((c1.user + c1.system) / 1000);
+    }
+  }
+  return { wall, cpu };
+}
