@@ -79,6 +79,8 @@ mutate dw-edge-left-taps src/kernels/f32-dwconv-minmax.c 's/emx_v4f vb = emx_v4f
 mutate dw-edge-right-taps src/kernels/f32-dwconv-minmax.c 's/va = emx_v4f_muladd\(emx_v4f_load\(r2 \+ off\), w\[6\], va\);/va = emx_v4f_muladd(emx_v4f_load(r2 + off), w[7], va);/' test-ops
 mutate dw-cinner-lower-rows src/kernels/f32-dwconv-minmax.c 's/t_\[j_\] = r\[j_\] \+ off_ \+ ch;/t_[j_] = r[j_ % 3] + off_ + ch;/' test-ops
 mutate dw-cinner-single-row src/kernels/f32-dwconv-minmax.c 's/r\[1\] \+ off_ \+ ch, r\[2\] \+ off_ \+ ch,/r[1] + off_ + ch, r[1] + off_ + ch,/' test-ops
+mutate dw-restage-short-copy src/kernels/f32-dwconv-minmax.c 's/                   row_stride \* sizeof\(float\)\);/                   (row_stride - 4) * sizeof(float));/' test-ops
+mutate dw-restage-scratch src/kernels/f32-dwconv-minmax.c 's/if \(!emx__dw_restage\(s\)\)\n        return zero_row;/return zero_row;/' test-ops
 mutate dw-tile-skip-column src/kernels/f32-dwconv-minmax.c 's/emx_v4f_load\(r\[j\] \+ \(size_t\)\(k - klo\) \* cs\)/emx_v4f_load(r[j] + (size_t)k * cs)/' test-ops
 mutate dw-walk-left-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 1, S \+ 2, \(size_t\)\(ix_ \+ 1\), tx_\)/TILE(S, 1, S + 2, (size_t)(ix_ + 2), tx_)/' test-ops
 mutate dw-walk-right-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 0, S \+ 1, \(size_t\)ix_, tx_\)/TILE(S, 0, S + 2, (size_t)ix_, tx_)/' test-ops

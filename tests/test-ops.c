@@ -355,6 +355,19 @@ static void test_conv(void)
     check_conv(&s, 1);
     make_conv(&s, 56, 56, 64, 64, 3, 3, 2, 1, 1, 1, 1, 1, 64, EMX_ACT_RELU6);
     check_conv(&s, 1);
+    /* channel counts that are multiples of 512 run from input rows restaged into scratch at a
+     * 1 KB (mod 4 KB) pitch (emx__dw_restage): widths 1..9, strides 1 and 2, padding 0..2, odd
+     * and even heights, 512 and 1024 channels (the scratch guard catches a pitch too long) */
+    int n_rs = 0;
+    for (int c = 512; c <= 1024; c += 512)
+        for (int w = 1; w <= 9; w += 2 + (c > 512))
+            for (int sw = 1; sw <= 2; sw++)
+                for (int pad = 0; pad <= 2; pad++) {
+                    const int h = 1 + (w + pad + c / 512) % 5, sh = 1 + (w + sw) % 2;
+                    n_rs += check_dw3x3(h, w, c, sh, sw, pad, (pad + w) % 3, (pad + sw) % 3,
+                                        (emx__act)((w + sw + pad) % 6));
+                }
+    CHECK(n_rs >= 40);
     /* 32 channels on maps 48+ wide go channel-inner too (MobileNet's 56x56x32): even and odd
      * widths and heights, padding 1 and 0 */
     static const int dw32[][3] = { { 56, 56, 1 }, { 5, 49, 1 }, { 4, 48, 0 }, { 3, 51, 0 } };
