@@ -1,0 +1,146 @@
+"""Post-hoc decision rules for rare expressions, scored on faces their fit did not see.
+
+    /usr/bin/python3 training/decision_rules.py ../shared/data/ferplus/FER2013Valid \\
+        --train ../shared/data/ferplus/FER2013Train models/emoxnet-lite.emx models/emoxnet.emx
+
+Issue 21 asks for mean per-class recall >= 72% "with top-1 not lower than today". A rule fitted
+on Valid and scored on the same Valid faces flatters itself (calibrate.py's log-prior shift
+picks its tau there), so this tool splits Valid in halves (stratified, --splits random
+splits): each rule is fitted on one half and scored on the other, and the table gives the means
+over the splits. The rules, all on calibrated log-probabilities z = log p / T0 (T0 fitted on
+the fitting half):
+  - none:        argmax z (the model as trained);
+  - log-prior:   argmax z - tau * log(prior), tau by calibrate.py's rule (highest mean recall
+                 among the taus whose top-1 is not below tau = 0's);
+  - class bias:  argmax z + b, one bias per class (8 numbers) by coordinate ascent on a grid,
+                 three objectives: highest mean recall with top-1 not below the unbiased
+                 model's ("recall, top-1 kept"); top-1 + mean recall ("top-1 + recall");
+                 top-1 + 0.5 x mean recall.
+The model's probabilities come through WASM (`emoxnet eval --predictions`), any CALIBRATE op
+stripped first, so the rules see what calibrate.py sees. NumPy and Node only.
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import calibrate  # noqa: E402
+import emx_format as ef  # noqa: E402
+import ferplus  # noqa: E402
+from wasm_eval import evaluate, read_predictions  # noqa: E402
+
+BIAS_GRID = np.round(np.arange(-1.5, 3.0001, 0.05), 2)
+
+
+def recalls(z, y, n_classes):
+    """(top-1, per-class recall array with NaN for classes absent from y)."""
+    pred = z.argmax(1)
+    rec = np.array([(pred[y == c] == c).mean() if (y == c).any() else np.nan
+                    for c in range(n_classes)])
+    return float((pred == y).mean()), rec
+
+
+def fit_class_bias(z, y, lam=None, passes=4):
+    """Per-class biases b (b[0] = 0: only differences matter) by coordinate ascent over
+    BIAS_GRID. lam None: maximise mean recall subject to top-1 >= the unbiased top-1;
+    otherwise maximise top-1 + lam * mean recall."""
+    n = z.shape[1]
+    base = recalls(z, y, n)[0]
+
+    def objective(b):
+        acc, rec = recalls(z + b, y, n)
+        if lam is not None:
+            return acc + lam * np.nanmean(rec)
+        return np.nanmean(rec) if acc >= base else acc - 1.0
+
+    b = np.zeros(n)
+    cur = objective(b)
+    for _ in range(passes):
+        for c in range(1, n):
+            for g in BIAS_GRID:
+                trial = b.copy()
+                trial[c] = g
+                v = objective(trial)
+                if v > cur + 1e-12:
+                    cur, b = v, trial
+    return b
+
+
+def log_prior_bias(z, y, prior):
+    """calibrate.py's log-prior shift, tau chosen on (z, y): the bias -tau * log(prior)."""
+    shift = -np.log(prior)
+    table = [(tau, *calibrate.scores(z + tau * shift, y)) for tau in calibrate.TAU_GRID]
+    base = table[0][1]
+    tau = max((r for r in table if r[1] >= base), key=lambda r: (r[2], -r[0]))[0]
+    return tau * shift
+
+
+RULES = [
+    ("none", lambda z, y, prior: np.zeros(z.shape[1])),
+    ("log-prior (calibrate.py)", log_prior_bias),
+    ("class bias: recall, top-1 kept", lambda z, y, prior: fit_class_bias(z, y)),
+    ("class bias: top-1 + recall", lambda z, y, prior: fit_class_bias(z, y, lam=1.0)),
+    ("class bias: top-1 + 0.5 recall", lambda z, y, prior: fit_class_bias(z, y, lam=0.5)),
+]
+
+
+def stratified_halves(y, rng):
+    a = []
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        a.extend(idx[: len(idx) // 2])
+    a = np.array(sorted(a))
+    return a, np.setdiff1d(np.arange(len(y)), a)
+
+
+def cross_validate(p, y, prior, splits, seed=0):
+    """{rule: array [splits x 2 directions, (top-1, mean recall, lowest class, contempt)]}."""
+    n = p.shape[1]
+    logp = np.log(np.maximum(p, 1e-30))
+    rng = np.random.default_rng(seed)
+    out = {name: [] for name, _ in RULES}
+    for _ in range(splits):
+        a, b = stratified_halves(y, rng)
+        for fit_idx, test_idx in ((a, b), (b, a)):
+            t0 = min(calibrate.T_GRID, key=lambda t: calibrate.nll(logp[fit_idx], y[fit_idx], t))
+            z = logp / t0
+            for name, rule in RULES:
+                bias = rule(z[fit_idx], y[fit_idx], prior)
+                acc, rec = recalls(z[test_idx] + bias, y[test_idx], n)
+                out[name].append((acc, np.nanmean(rec), np.nanmin(rec), rec[n - 1]))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("valid", help="FER+ Valid folder")
+    ap.add_argument("models", nargs="+", help=".emx classifiers")
+    ap.add_argument("--train", required=True, help="FER+ Train folder (class priors)")
+    ap.add_argument("--splits", type=int, default=6, help="random stratified halvings (x2 directions)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    _, votes = ferplus.read_label_csv(args.train)
+    labels = ferplus.majority_labels(votes)
+    prior = np.bincount(labels[labels >= 0], minlength=ferplus.N_EMOTIONS) / (labels >= 0).sum()
+    print(f"FER+ Valid halves, fitted on one and scored on the other, {args.splits} splits x 2; "
+          "means (contempt: 8 faces a half)\n")
+    print("| model | rule | top-1 | mean per-class recall | lowest class | contempt |")
+    print("|---|---|---:|---:|---:|---:|")
+    for path in args.models:
+        m = calibrate.strip_calibration(ef.read(path))
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = os.path.join(tmp, "plain.emx")
+            ef.write(m, plain)
+            evaluate(args.valid, plain, os.path.join(tmp, "p.csv"))
+            _, y, p = read_predictions(os.path.join(tmp, "p.csv"))
+        for name, rows in cross_validate(p, y, prior, args.splits, args.seed).items():
+            acc, rec, low, con = rows.mean(0) * 100
+            print(f"| {os.path.basename(path)} | {name} | {acc:.2f}% | {rec:.2f}% | {low:.1f}% | {con:.1f}% |")
+
+
+if __name__ == "__main__":
+    main()
