@@ -52,14 +52,15 @@ uint64_t emx__dwconv_packed_size(const emx__conv_shape *s)
 
 /* Channel counts that are a multiple of 512 make a pixel 2 KB (or 4 KB, ...) long, and then
  * every pixel of a 2 x 2 tile's 4 x 4 (stride 1) input window, and its 4 output pixels, fall
- * into the same one or two of L1's 64 sets (the set is address bits 6-11 on every L1 of 4 KB
- * per way: x86, most Arm cores): 10 or more lines per set that the channel-inner loop reuses
- * from one block to the next, more than the 8 ways hold. Copying the input rows into scratch at
- * a row pitch of 1 KB modulo 4 KB spreads the window over four set groups (4 lines each, 2
- * outputs). bench-kernels, the copy included, alternating runs (session 14; 7x7x520 and
- * 7x7x496 ran 23 GFLOP/s throughout): MobileNet's 7x7x512 18.2-18.8 -> 20.8-21.4 GFLOP/s in
- * SIMD128 (19.4-19.8 -> 22.9-23.1 relaxed), 8x8x512 and 14x14x512 19.5-20.9 -> 24.6-25.4.
- * (1 x 2 tiles instead, 7 lines per set without a copy, ran 7x7x512 slower: 17.0.) */
+ * into the same one or two of L1's 64 sets (address bits 6-11 where a way is 4 KB, as on x86
+ * cores; Arm cores with 8-16 KB ways conflict less, and there the copy is only a cost): 10 or
+ * more lines per set that the channel-inner loop reuses from one block to the next, more than
+ * the 8 ways hold. Copying the input rows into scratch at a row pitch of 1 KB modulo 4 KB
+ * spreads the window over four set groups (4 lines each, 2 outputs). bench-kernels, the copy
+ * included, alternating runs (session 14; 7x7x520 and 7x7x496 ran 23 GFLOP/s throughout):
+ * MobileNet's 7x7x512 18.2-18.8 -> 20.8-21.4 GFLOP/s in SIMD128 (19.4-19.8 -> 22.9-23.1
+ * relaxed), 8x8x512 and 14x14x512 19.5-20.9 -> 24.6-25.4. (1 x 2 tiles instead, 7 lines per
+ * set without a copy, ran 7x7x512 slower: 17.0.) */
 static int emx__dw_restage(const emx__conv_shape *s)
 {
     return s->kh == 3 && s->kw == 3 && s->dil_h == 1 && s->dil_w == 1 && s->in_c % 512 == 0 &&
