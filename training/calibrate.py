@@ -76,17 +76,42 @@ def nll(logits, y, t):
     return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(1))).mean())
 
 
+def choose_tau(z, y, shift):
+    """(tau, table) for calibrated log-probabilities z: the tau on TAU_GRID with the highest mean
+    per-class recall of argmax(z + tau * shift) among those whose top-1 is not below tau = 0's;
+    table rows: (tau, top-1, mean recall)."""
+    table = [(tau, *scores(z + tau * shift, y)) for tau in TAU_GRID]
+    base_acc = table[0][1]
+    tau = max((row for row in table if row[1] >= base_acc), key=lambda r: (r[2], -r[0]))[0]
+    return tau, table
+
+
 def fit(p, y, prior):
     """(T0, tau, T1, table) by the rule in the module docstring; table rows: (tau, top-1,
     mean recall)."""
     logp = np.log(np.maximum(p, 1e-30))
     t0 = min(T_GRID, key=lambda t: nll(logp, y, t))
     shift = -np.log(prior)
-    table = [(tau, *scores(logp / t0 + tau * shift, y)) for tau in TAU_GRID]
-    base_acc = table[0][1]
-    tau = max((row for row in table if row[1] >= base_acc), key=lambda r: (r[2], -r[0]))[0]
+    tau, table = choose_tau(logp / t0, y, shift)
     t1 = min(T_GRID, key=lambda t: nll(logp / t0 + tau * shift, y, t))
     return float(t0), float(tau), float(t1), table
+
+
+def train_prior(train_folder):
+    """Class frequencies of a FER+ Train folder under the majority protocol."""
+    _, votes = ferplus.read_label_csv(train_folder)
+    labels = ferplus.majority_labels(votes)
+    return np.bincount(labels[labels >= 0], minlength=ferplus.N_EMOTIONS) / (labels >= 0).sum()
+
+
+def valid_predictions(m, valid):
+    """m's eval summary on a Valid folder through WASM and its per-image (labels, probabilities)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "plain.emx")
+        ef.write(m, plain)
+        summary = evaluate(valid, plain, os.path.join(tmp, "p.csv"))
+        _, y, p = read_predictions(os.path.join(tmp, "p.csv"))
+    return summary, y, p
 
 
 def write_golden(m, name):
@@ -110,17 +135,11 @@ def main(argv=None):
     out = args.out or args.model
 
     m = strip_calibration(ef.read(args.model))
-    _, votes = ferplus.read_label_csv(args.train)
-    labels = ferplus.majority_labels(votes)
-    prior = np.bincount(labels[labels >= 0], minlength=ferplus.N_EMOTIONS) / (labels >= 0).sum()
+    prior = train_prior(args.train)
     if list(m.class_names[:ferplus.N_EMOTIONS]) != ferplus.CLASSES or len(m.class_names) != ferplus.N_EMOTIONS:
         sys.exit(f"{args.model}: classes {m.class_names}, expected the 8 FER+ classes in order")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = os.path.join(tmp, "plain.emx")
-        ef.write(m, plain)
-        before = evaluate(args.valid, plain, os.path.join(tmp, "p.csv"))
-        _, y, p = read_predictions(os.path.join(tmp, "p.csv"))
+    before, y, p = valid_predictions(m, args.valid)
     t0, tau, t1, table = fit(p, y, prior)
     for row in table[::5]:
         print(f"tau {row[0]:.2f}: top-1 {row[1] * 100:.2f}%  mean recall {row[2] * 100:.2f}%")

@@ -22,7 +22,6 @@ stripped first, so the rules see what calibrate.py sees. NumPy and Node only.
 import argparse
 import os
 import sys
-import tempfile
 
 import numpy as np
 
@@ -30,8 +29,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import calibrate  # noqa: E402
 import emx_format as ef  # noqa: E402
-import ferplus  # noqa: E402
-from wasm_eval import evaluate, read_predictions  # noqa: E402
 
 BIAS_GRID = np.round(np.arange(-1.5, 3.0001, 0.05), 2)
 
@@ -73,10 +70,7 @@ def fit_class_bias(z, y, lam=None, passes=4):
 def log_prior_bias(z, y, prior):
     """calibrate.py's log-prior shift, tau chosen on (z, y): the bias -tau * log(prior)."""
     shift = -np.log(prior)
-    table = [(tau, *calibrate.scores(z + tau * shift, y)) for tau in calibrate.TAU_GRID]
-    base = table[0][1]
-    tau = max((r for r in table if r[1] >= base), key=lambda r: (r[2], -r[0]))[0]
-    return tau * shift
+    return calibrate.choose_tau(z, y, shift)[0] * shift
 
 
 RULES = [
@@ -123,20 +117,13 @@ def main(argv=None):
     ap.add_argument("--splits", type=int, default=6, help="random stratified halvings (x2 directions)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    _, votes = ferplus.read_label_csv(args.train)
-    labels = ferplus.majority_labels(votes)
-    prior = np.bincount(labels[labels >= 0], minlength=ferplus.N_EMOTIONS) / (labels >= 0).sum()
+    prior = calibrate.train_prior(args.train)
     print(f"FER+ Valid halves, fitted on one and scored on the other, {args.splits} splits x 2; "
           "means (contempt: 8 faces a half)\n")
     print("| model | rule | top-1 | mean per-class recall | lowest class | contempt |")
     print("|---|---|---:|---:|---:|---:|")
     for path in args.models:
-        m = calibrate.strip_calibration(ef.read(path))
-        with tempfile.TemporaryDirectory() as tmp:
-            plain = os.path.join(tmp, "plain.emx")
-            ef.write(m, plain)
-            evaluate(args.valid, plain, os.path.join(tmp, "p.csv"))
-            _, y, p = read_predictions(os.path.join(tmp, "p.csv"))
+        _, y, p = calibrate.valid_predictions(calibrate.strip_calibration(ef.read(path)), args.valid)
         for name, rows in cross_validate(p, y, prior, args.splits, args.seed).items():
             acc, rec, low, con = rows.mean(0) * 100
             print(f"| {os.path.basename(path)} | {name} | {acc:.2f}% | {rec:.2f}% | {low:.1f}% | {con:.1f}% |")
