@@ -89,6 +89,10 @@ mutate dw-s2-pair-left src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2,
 mutate dw-s2-pair-right src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2, 0, 3, r0 \+ off/emx__dw3x3_tile1x2(2, 0, 2, r0 + off/' test-ops
 mutate dw-run2-next-tile src/kernels/f32-dwconv-minmax.c 's/oa \+= 2 \* cs, ob \+= 2 \* cs\)/oa += 2 * cs, ob += cs)/' test-ops
 mutate dw-run2-constant src/kernels/f32-dwconv-minmax.c 's/case C: emx__dw3x3_run2\(S, C,/case C: emx__dw3x3_run2(S, 48,/' test-ops
+# the stride-2 tile's stores after each input row: the upper right pixel is stored only there,
+# and a partial sum stored to the wrong pixel is not overwritten
+mutate dw-s2-row-store-upper src/kernels/f32-dwconv-minmax.c 's/                emx_v4f_store\(oa \+ cs, emx__dw_clamp\(a1, vmin, vmax\)\);\n            \} else if/            } else if/' test-ops
+mutate dw-s2-row-store-partial src/kernels/f32-dwconv-minmax.c 's/                emx_v4f_store\(ob, b0\);/                emx_v4f_store(oa, b0);/' test-ops
 # issue 20, session 7: the direct 3x3 conv of one-channel inputs (f32-conv3x3-c1.c)
 mutate c1-tap src/kernels/f32-conv3x3-c1.c 's/va = emx_v4f_muladd\(x1, emx_v4f_load\(\(w\) \+ 8\), va\);/va = emx_v4f_muladd(x2, emx_v4f_load((w) + 8), va);/' test-ops
 mutate c1-second-block src/kernels/f32-conv3x3-c1.c 's/EMX__C1_TAPS\(vb, w \+ 40\);/EMX__C1_TAPS(vb, w);/' test-ops

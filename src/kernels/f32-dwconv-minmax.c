@@ -293,7 +293,7 @@ EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi
                                        const emx__minmax_params *params)
 {
     emx_v4f a0 = emx_v4f_load(bias), a1 = a0, b0 = a0, b1 = a0;
-    for (int j = 0; j < S + 3; j++)
+    for (int j = 0; j < S + 3; j++) {
         for (int k = klo; k <= khi; k++) {
             const emx_v4f x = emx_v4f_load(r[j] + (size_t)(k - klo) * cs);
             /* row j is tap row j of the upper output row and j - S of the lower; column k is
@@ -307,9 +307,30 @@ EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi
             if (j >= S && j - S <= 2 && k >= S && k - S <= 2)
                 b1 = emx_v4f_muladd(x, w[(j - S) * 3 + k - S], b1);
         }
+        if (S == 2) {
+            /* A store after each input row: V8 (TurboFan) keeps loads and stores in order but
+             * schedules arithmetic late, so without them it loads all 25 input vectors first
+             * and spills most of them (9 taps and 4 sums hold 13 of its 15 vector registers);
+             * a row's sums must now be done before the next row is loaded. Stack references
+             * in a channel-inner tile: 45-50 -> 16-20. Rows 0, 1 and 3 store a partial sum
+             * that a later store overwrites (docs/BENCHMARKS.md, session 15). */
+            if (j < 2) {
+                emx_v4f_store(oa, a0);
+            } else if (j == 2) {
+                const emx_v4f vmin = emx_v4f_load_splat(&params->min);
+                const emx_v4f vmax = emx_v4f_load_splat(&params->max);
+                emx_v4f_store(oa, emx__dw_clamp(a0, vmin, vmax));
+                emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
+            } else if (j == 3) {
+                emx_v4f_store(ob, b0);
+            }
+        }
+    }
     const emx_v4f vmin = emx_v4f_load_splat(&params->min), vmax = emx_v4f_load_splat(&params->max);
-    emx_v4f_store(oa, emx__dw_clamp(a0, vmin, vmax));
-    emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
+    if (S != 2) {
+        emx_v4f_store(oa, emx__dw_clamp(a0, vmin, vmax));
+        emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
+    }
     emx_v4f_store(ob, emx__dw_clamp(b0, vmin, vmax));
     emx_v4f_store(ob + cs, emx__dw_clamp(b1, vmin, vmax));
 }
