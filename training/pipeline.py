@@ -15,7 +15,8 @@ name, whose best checkpoint starts a further cosine cycle; "ensemble": false kee
 earlier cycle out of the ensemble), the student (one run or a list of cycles), the teacher and distillation
 settings (the teacher: a recipe's ensemble, or "teacher_model", a model file whose probabilities
 on Train are taken through WASM), the ablation seeds, the output file, card and golden name. A
-cycle's "init_model" starts it from a model file instead (training/import_emx.py); model files
+cycle's "init_model" starts it from a model file instead (training/import_emx.py; "init_member"
+picks a member of an ensemble file, default 0); model files
 are repository paths or REV:PATH (the file as committed at git revision REV). Every step is skipped when
 its output exists and is complete, and train.py --resume continues an interrupted run from its
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
@@ -113,13 +114,16 @@ def content_key(path):
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
-def imported_init(ctx, spec, arch):
-    """A recipe's "init_model" as a checkpoint train.py --init takes (training/import_emx.py:
-    the file's weights, its folded BatchNorms rebuilt from Train statistics)."""
+def imported_init(ctx, spec, arch, member=0):
+    """A recipe's "init_model" (and "init_member", which member of an ensemble file) as a
+    checkpoint train.py --init takes (training/import_emx.py: the file's weights, its folded
+    BatchNorms rebuilt from Train statistics)."""
     emx = model_file(ctx, spec)
-    out = os.path.join(ctx.runs, f"init-{content_key(emx)}-{arch}.pt")
+    tag = f"-m{member}" if member else ""  # member 0 keeps the name earlier runs cached it under
+    out = os.path.join(ctx.runs, f"init-{content_key(emx)}{tag}-{arch}.pt")
     if not os.path.exists(out):
-        log_run(out + ".log", [PY, "training/import_emx.py", emx, arch, out, "--data", ctx.data])
+        log_run(out + ".log", [PY, "training/import_emx.py", emx, arch, out, "--data", ctx.data,
+                               "--member", str(member)])
     return out
 
 
@@ -141,7 +145,7 @@ def train_member(ctx, m, teacher=None, suffix=""):
         cmd += ["--init", faceres_init(ctx)]
     elif m.get("init_model"):
         # continue from a model file (e.g. the shipped Lite, whose checkpoints no clone has)
-        cmd += ["--init", imported_init(ctx, m["init_model"], m["arch"])]
+        cmd += ["--init", imported_init(ctx, m["init_model"], m["arch"], m.get("init_member", 0))]
     elif m.get("init_run"):
         # a run shared by every variant (no suffix), e.g. the teacher recipe's first cycle of the
         # student's architecture: the ablation's variants then differ only in the cycles after it,
