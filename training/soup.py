@@ -54,19 +54,21 @@ def interpolate(sa, sb, alpha):
 @torch.no_grad()
 def remeasure_batchnorm(model, x, batch=256):
     """Every BatchNorm's running mean and variance as the plain average over x (momentum None),
-    the rest of the network in eval mode."""
-    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-    if not bns:
+    the rest of the network in eval mode. torch.optim.swa_utils.update_bn does the same with the
+    whole network in train mode, so its dropout (sewide-s has some in every block) would
+    measure statistics of activations the network never sees at inference."""
+    momenta = {m: m.momentum for m in model.modules() if isinstance(m, nn.BatchNorm2d)}
+    if not momenta:
         return
     model.eval()
-    for m in bns:
+    for m in momenta:
         m.reset_running_stats()
         m.momentum = None
         m.train()
     for i in range(0, len(x), batch):
         model(x[i:i + batch])
-    for m in bns:
-        m.momentum = 0.1
+    for m, momentum in momenta.items():
+        m.momentum = momentum
     model.eval()
 
 
