@@ -227,6 +227,9 @@ def main(argv=None):
     ap.add_argument("--init", help="start from this checkpoint's weights (e.g. to anneal a run)")
     ap.add_argument("--warmup", type=float, default=1.0, help="epochs of linear lr warm-up")
     ap.add_argument("--teacher", help=".npy of teacher probabilities on Train, for distillation")
+    ap.add_argument("--teacher-model", help="ensemble .emx scoring each augmented batch itself "
+                    "(training/live_teacher.py), instead of --teacher's precomputed probabilities")
+    ap.add_argument("--teacher-archs", help="comma-separated architecture of each --teacher-model member")
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher term")
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
     ap.add_argument("--temperature", type=float, default=1.0,
@@ -269,8 +272,8 @@ def main(argv=None):
 # What makes a run what it is: --resume refuses a folder trained with other values of these (a
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
-                "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust")
-RUN_FILES = ("init", "teacher")  # compared by content: the same bytes under another name agree
+                "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs")
+RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
 def _digest(path):
@@ -320,6 +323,16 @@ def run(args):
             if teacher is not None else None)
     # --logit-adjust: the loss sees logits + tau * log(prior), prior = Train's mean soft target
     log_prior_shift = (args.logit_adjust * torch.from_numpy(targets[idx].mean(0)).float().log()).to(dev)
+    live = None
+    if args.teacher_model:
+        if args.teacher or not args.teacher_archs:
+            sys.exit("--teacher-model needs --teacher-archs, and excludes --teacher")
+        from live_teacher import LiveTeacher
+        with torch.random.fork_rng():  # building its nets draws numbers: keep the student's
+            live = LiveTeacher(args.teacher_model, args.teacher_archs.split(","), dev)
+        if (live.mean, live.std) != (MEAN, STD):
+            sys.exit(f"--teacher-model {args.teacher_model}: input normalisation "
+                     f"{live.mean}/{live.std}, this trainer's is {MEAN}/{STD}")
     x_va = to_input(va_img, dev)
     va_labels = ferplus.majority_labels(va_votes)
 
@@ -385,6 +398,8 @@ def run(args):
             xb = xb.contiguous(memory_format=torch.channels_last)
             xb, (yb, tb) = mix_batch(xb, [y_tr[b], None if t_tr is None else t_tr[b]], gen,
                                      args.mix, args.mix_alpha)
+            if live is not None:  # the teacher scores the very (augmented, mixed) images
+                tb = soften(live(xb), args.temperature)
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
                 z = model(xb)
             loss = batch_loss(z.float(), yb, tb, log_prior_shift, args.alpha, args.temperature)

@@ -1,0 +1,76 @@
+"""training/live_teacher.py: an ensemble file as a teacher that scores the student's own batch."""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import torch
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+SPEC = dict(height=48, width=48, channels=1, mean=0.5, std=0.25)
+
+
+@unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
+class LiveTeacherTest(unittest.TestCase):
+    def ensemble(self, tmp, weights, spec=SPEC):
+        """A flip-TTA file of a lite and a resnet-s (fp16, BatchNorm folded) and the two nets."""
+        import export_emx
+        from test_train import folded_fp16
+        g = torch.Generator().manual_seed(3)
+        nets = [folded_fp16(a, g)[1] for a in ("lite", "resnet-s")]
+        path = os.path.join(tmp, "ens.emx")
+        export_emx.export_ensemble(nets, weights, path, spec, fp16=True, flip_tta=True)
+        return path, nets
+
+    def test_weighted_mean_of_the_members_on_the_given_view(self):
+        from live_teacher import LiveTeacher, member_weights
+        x = torch.randn(6, 1, 48, 48, generator=torch.Generator().manual_seed(4))
+        with tempfile.TemporaryDirectory() as tmp:
+            path, nets = self.ensemble(tmp, [0.25, 0.75])
+            np.testing.assert_allclose(member_weights(path, 2), [0.25, 0.75], atol=1e-6)
+            teacher = LiveTeacher(path, ["lite", "resnet-s"])
+            got = teacher(x)
+            with torch.no_grad():
+                want = 0.25 * torch.softmax(nets[0](x), 1) + 0.75 * torch.softmax(nets[1](x), 1)
+            np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-4)
+            self.assertFalse(got.requires_grad)
+            # the view it is given, not its flip-averaged prediction: a flipped batch differs
+            self.assertGreater(float((teacher(torch.flip(x, [3])) - got).abs().max()), 1e-3)
+            with self.assertRaises(SystemExit):  # member 0 is a lite
+                LiveTeacher(path, ["resnet-s", "lite"])
+
+    def test_train_with_a_live_teacher(self):
+        import train
+        from test_train import make_ferplus
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "ferplus")
+            make_ferplus(data)
+            path, _ = self.ensemble(tmp, [0.5, 0.5])
+            base = ["--data", data, "--quick", "--threads", "1", "--batch", "16", "--arch", "lite"]
+            out = os.path.join(tmp, "kd")
+            train.main(base + ["--out", out, "--teacher-model", path,
+                               "--teacher-archs", "lite,resnet-s", "--alpha", "1"])
+            ck = torch.load(os.path.join(out, "best.pt"), map_location="cpu")
+            self.assertEqual(ck["args"]["teacher_archs"], "lite,resnet-s")
+            # alpha 1: the loss is the teacher term alone, so it is not the vote targets' loss
+            train.main(base + ["--out", os.path.join(tmp, "none"), "--alpha", "1"])
+            loss = [[h["loss"] for h in json.load(open(os.path.join(tmp, d, "history.json")))["history"]]
+                    for d in ("kd", "none")]
+            self.assertGreater(abs(loss[0][0] - loss[1][0]), 1e-3)
+            with self.assertRaises(SystemExit):  # the archs say what the file's members are
+                train.main(base + ["--out", os.path.join(tmp, "x"), "--teacher-model", path])
+            other, _ = self.ensemble(tmp, [0.5, 0.5], dict(SPEC, mean=0.4))
+            with self.assertRaises(SystemExit):  # another input normalisation than the student's
+                train.main(base + ["--out", os.path.join(tmp, "y"), "--teacher-model", other,
+                                   "--teacher-archs", "lite,resnet-s"])
+
+
+if __name__ == "__main__":
+    unittest.main()
