@@ -84,14 +84,16 @@ mutate dw-restage-scratch src/kernels/f32-dwconv-minmax.c 's/if \(!emx__dw_resta
 mutate dw-tile-skip-column src/kernels/f32-dwconv-minmax.c 's/emx_v4f_load\(r\[j\] \+ \(size_t\)\(k - klo\) \* cs\)/emx_v4f_load(r[j] + (size_t)k * cs)/' test-ops
 mutate dw-walk-left-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 1, S \+ 2, \(size_t\)\(ix_ \+ 1\), tx_\)/TILE(S, 1, S + 2, (size_t)(ix_ + 2), tx_)/' test-ops
 mutate dw-walk-right-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 0, S \+ 1, \(size_t\)ix_, tx_\)/TILE(S, 0, S + 2, (size_t)ix_, tx_)/' test-ops
-mutate dw-walk-overlap src/kernels/f32-dwconv-minmax.c 's/ox_ \+ 2 <= \(g\)->out_w \? ox_ : \(g\)->out_w - 2;/ox_ + 2 <= (g)->out_w ? ox_ : ox_;/' test-ops
+mutate dw-walk-overlap src/kernels/f32-dwconv-minmax.c 's/odd_ \? \(g\)->out_w - 2 : ox_;/odd_ ? ox_ : ox_;/' test-ops
+mutate dw-walk-odd-column src/kernels/f32-dwconv-minmax.c 's/EMX__DW_T2N\(S_, 1, 0, 1, IX, OX\)/EMX__DW_T2N(S_, 1, 0, 2, IX, OX)/' test-ops
+mutate dw-walk-odd-column-rows src/kernels/f32-dwconv-minmax.c 's/#define EMX__DW_C2\(S_, IX, OX\) EMX__DW_T2N\(S_, 1, 0, 1, IX, OX\)/#define EMX__DW_C2(S_, IX, OX) EMX__DW_P1(OX)/' test-ops
 mutate dw-s2-pair-left src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2, 1, 4, r0, r1, r2,/emx__dw3x3_tile1x2(2, 1, 3, r0, r1, r2,/' test-ops
 mutate dw-s2-pair-right src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2, 0, 3, r0 \+ off/emx__dw3x3_tile1x2(2, 0, 2, r0 + off/' test-ops
 mutate dw-run2-next-tile src/kernels/f32-dwconv-minmax.c 's/oa \+= 2 \* cs, ob \+= 2 \* cs\)/oa += 2 * cs, ob += cs)/' test-ops
 mutate dw-run2-constant src/kernels/f32-dwconv-minmax.c 's/case C: emx__dw3x3_run2\(S, C,/case C: emx__dw3x3_run2(S, 48,/' test-ops
 # the stride-2 tile's stores after each input row: the upper right pixel is stored only there,
 # and a partial sum stored to the wrong pixel is not overwritten
-mutate dw-s2-row-store-upper src/kernels/f32-dwconv-minmax.c 's/                emx_v4f_store\(oa \+ cs, emx__dw_clamp\(a1, vmin, vmax\)\);\n            \} else if/            } else if/' test-ops
+mutate dw-s2-row-store-upper src/kernels/f32-dwconv-minmax.c 's/                if \(N == 2\)\n                    emx_v4f_store\(oa \+ cs, emx__dw_clamp\(a1, vmin, vmax\)\);\n            \} else if/            } else if/' test-ops
 mutate dw-s2-row-store-partial src/kernels/f32-dwconv-minmax.c 's/                emx_v4f_store\(ob, b0\);/                emx_v4f_store(oa, b0);/' test-ops
 # issue 20, session 7: the direct 3x3 conv of one-channel inputs (f32-conv3x3-c1.c)
 mutate c1-tap src/kernels/f32-conv3x3-c1.c 's/va = emx_v4f_muladd\(x1, emx_v4f_load\(\(w\) \+ 8\), va\);/va = emx_v4f_muladd(x2, emx_v4f_load((w) + 8), va);/' test-ops

@@ -334,7 +334,7 @@ static void test_conv(void)
     }
     /* channel-inner (from 48 channels: f32-dwconv-minmax.c's emx__dw3x3_cinner) on small maps:
      * the edge tiles of EMX__DW3X3_WALK (the column outside the input skipped on the left or the
-     * right, an odd last column as a tile overlapping the previous one), widths 1..9 (a row
+     * right, an odd last column as a tile one column wide), widths 1..9 (a row
      * narrower than a tile: pixel by pixel), strides 1 and 2 per axis, padding 0..2 per side,
      * odd heights (a last single row: 1 x 2 tiles), channels at the limit and past it with an
      * overlapping last block */

@@ -287,7 +287,7 @@ EMX__DW_INLINE void emx__dw3x3_inner(const float *r0, const float *r1, const flo
  * reads. At the edges (emx__dw3x3_tile_kind) the one column outside the input is not read at
  * all (its taps would add exact zeros), so the edge pixels run in tiles like the interior
  * instead of one by one. r[j] points at input row j of the tile, at the tile's column klo. */
-EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi,
+EMX__DW_INLINE void emx__dw3x3_tile2xn(const int S, const int N, const int klo, const int khi,
                                        const float *const *r, size_t cs, const emx_v4f *w,
                                        const float *bias, float *oa, float *ob,
                                        const emx__minmax_params *params)
@@ -300,11 +300,11 @@ EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi
              * tap column k of the left output pixel and k - S of the right one */
             if (j <= 2 && k <= 2)
                 a0 = emx_v4f_muladd(x, w[j * 3 + k], a0);
-            if (j <= 2 && k >= S && k - S <= 2)
+            if (N == 2 && j <= 2 && k >= S && k - S <= 2)
                 a1 = emx_v4f_muladd(x, w[j * 3 + k - S], a1);
             if (j >= S && j - S <= 2 && k <= 2)
                 b0 = emx_v4f_muladd(x, w[(j - S) * 3 + k], b0);
-            if (j >= S && j - S <= 2 && k >= S && k - S <= 2)
+            if (N == 2 && j >= S && j - S <= 2 && k >= S && k - S <= 2)
                 b1 = emx_v4f_muladd(x, w[(j - S) * 3 + k - S], b1);
         }
         if (S == 2) {
@@ -320,7 +320,8 @@ EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi
                 const emx_v4f vmin = emx_v4f_load_splat(&params->min);
                 const emx_v4f vmax = emx_v4f_load_splat(&params->max);
                 emx_v4f_store(oa, emx__dw_clamp(a0, vmin, vmax));
-                emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
+                if (N == 2)
+                    emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
             } else if (j == 3) {
                 emx_v4f_store(ob, b0);
             }
@@ -329,10 +330,22 @@ EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi
     const emx_v4f vmin = emx_v4f_load_splat(&params->min), vmax = emx_v4f_load_splat(&params->max);
     if (S != 2) {
         emx_v4f_store(oa, emx__dw_clamp(a0, vmin, vmax));
-        emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
+        if (N == 2)
+            emx_v4f_store(oa + cs, emx__dw_clamp(a1, vmin, vmax));
     }
     emx_v4f_store(ob, emx__dw_clamp(b0, vmin, vmax));
-    emx_v4f_store(ob + cs, emx__dw_clamp(b1, vmin, vmax));
+    if (N == 2)
+        emx_v4f_store(ob + cs, emx__dw_clamp(b1, vmin, vmax));
+}
+
+/* The 2 x 2 tile (N = 2), and the 2 x 1 tile of an odd last column (N = 1: the left column's
+ * sums, in the same order, so the same values). */
+EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi,
+                                       const float *const *r, size_t cs, const emx_v4f *w,
+                                       const float *bias, float *oa, float *ob,
+                                       const emx__minmax_params *params)
+{
+    emx__dw3x3_tile2xn(S, 2, klo, khi, r, cs, w, bias, oa, ob, params);
 }
 
 /* Two output pixels of one row (columns ox, ox + 1) at stride S (1 or 2), reading input
@@ -383,14 +396,20 @@ static inline int emx__dw3x3_tile_kind(int S, int ix0, int in_w)
 
 /* One output row (or pair of rows) in tiles of two columns, left to right: the interior's full
  * tiles in a tight loop, the edge tiles of emx__dw3x3_tile_kind around it, and an odd last
- * column as a tile overlapping the previous one (its first column is computed again, in the
- * same order: the same value). With padding 1 every pixel of a row of an even width, and all
- * but one of an odd one, run in tiles: on the small maps (MobileNet's 7x7, BlazeFace's 8x8) a
- * quarter of the pixels were edge pixels, run one at a time.
+ * column. With padding 1 every pixel of a row runs in tiles: on the small maps (MobileNet's
+ * 7x7, BlazeFace's 8x8) a quarter of the pixels were edge pixels, run one at a time. The odd
+ * last column at the right edge (padding 1, TF "same" at stride 2: the usual odd width) runs
+ * as a tile one column wide (COL); any other odd last column as a tile overlapping the one
+ * before it, which computes that column again in the same order (the same value). Until
+ * session 16 every odd column overlapped: on a 7-wide map one computed pixel in eight was
+ * wasted; the one-column tile exists only for the usual edge, as each copy of an inlined tile
+ * adds ~1.5 KB to a module (3.5 KB in the plain-C one).
  * RUN(S, IX, OX, N): N full tiles from output column OX on, the first at input column IX;
  * TILE(S, KLO, KHI, IX, OX): the tile at output column OX, its column KLO at input column IX;
+ * COL(S, IX, OX): output column OX alone, input columns IX, IX + 1 (its window's third is
+ * right of the input);
  * PIXEL(OX): output column OX alone (emx__dw3x3_edge: any window). */
-#define EMX__DW3X3_WALK(S, g, RUN, TILE, PIXEL)                                                    \
+#define EMX__DW3X3_WALK(S, g, RUN, TILE, COL, PIXEL)                                               \
     for (int ox_ = 0; ox_ < (g)->out_w;) {                                                         \
         if (ox_ >= (g)->ox_lo && ox_ + 2 <= (g)->ox_hi) {                                          \
             const int n_ = ((g)->ox_hi - ox_) / 2;                                                 \
@@ -398,7 +417,12 @@ static inline int emx__dw3x3_tile_kind(int S, int ix0, int in_w)
             ox_ += 2 * n_;                                                                         \
             continue;                                                                              \
         }                                                                                          \
-        const int tx_ = ox_ + 2 <= (g)->out_w ? ox_ : (g)->out_w - 2;                              \
+        const int odd_ = ox_ + 2 > (g)->out_w, cx_ = ox_ * S - (g)->pl;                            \
+        if (odd_ && cx_ >= 0 && cx_ + 2 == (g)->in_w) {                                            \
+            COL(S, (size_t)cx_, ox_);                                                              \
+            break;                                                                                 \
+        }                                                                                          \
+        const int tx_ = odd_ ? (g)->out_w - 2 : ox_;                                               \
         const int ix_ = tx_ * S - (g)->pl;                                                         \
         switch (tx_ < 0 ? 3 : emx__dw3x3_tile_kind(S, ix_, (g)->in_w)) {                           \
         case 0: TILE(S, 0, S + 2, (size_t)ix_, tx_); break;                                        \
@@ -628,7 +652,7 @@ EMX__DW_INLINE void emx__dw3x3_cinner(const int S, const emx__conv_shape *s, con
         for (int k = 0; k < n_rows; k++)
             r[k] = iy0 + k >= 0 && iy0 + k < s->in_h ? in + (size_t)(iy0 + k) * in_pitch : zero;
         float *oa = out + (size_t)oy * out_w * cs, *ob = oa + (size_t)out_w * cs;
-#define EMX__DW_T2(S_, KLO, KHI, IX, OX)                                                           \
+#define EMX__DW_T2N(S_, N_, KLO, KHI, IX, OX)                                                      \
     do {                                                                                           \
         const size_t off_ = (IX)*cs, oo_ = (size_t)(OX)*cs;                                        \
         EMX__DW_BLOCKS({                                                                           \
@@ -636,9 +660,12 @@ EMX__DW_INLINE void emx__dw3x3_cinner(const int S, const emx__conv_shape *s, con
             for (int j_ = 0; j_ < S_ + 3; j_++)                                                    \
                 t_[j_] = r[j_] + off_ + ch;                                                        \
             (void)vbias;                                                                           \
-            emx__dw3x3_tile2x2(S_, KLO, KHI, t_, cs, w, wb, oa + oo_ + ch, ob + oo_ + ch, params); \
+            emx__dw3x3_tile2xn(S_, N_, KLO, KHI, t_, cs, w, wb, oa + oo_ + ch, ob + oo_ + ch,      \
+                               params);                                                            \
         })                                                                                         \
     } while (0)
+#define EMX__DW_T2(S_, KLO, KHI, IX, OX) EMX__DW_T2N(S_, 2, KLO, KHI, IX, OX)
+#define EMX__DW_C2(S_, IX, OX) EMX__DW_T2N(S_, 1, 0, 1, IX, OX)
 #define EMX__DW_P2(OX)                                                                             \
     do {                                                                                           \
         const int ix0_ = (OX)*S - pl;                                                              \
@@ -671,14 +698,19 @@ EMX__DW_INLINE void emx__dw3x3_cinner(const int S, const emx__conv_shape *s, con
 #define EMX__DW_R1(S_, IX, OX, N)                                                                  \
     for (int i_ = 0; i_ < (N); i_++)                                                               \
     EMX__DW_T1(S_, 0, S_ + 2, (IX) + (size_t)(2 * S_ * i_), (OX) + 2 * i_)
+/* one row, one column: emx__dw3x3_edge runs the right edge's 6 taps straight */
+#define EMX__DW_C1(S_, IX, OX) EMX__DW_P1(OX)
         if (two) {
-            EMX__DW3X3_WALK(S, &g, EMX__DW_R2, EMX__DW_T2, EMX__DW_P2)
+            EMX__DW3X3_WALK(S, &g, EMX__DW_R2, EMX__DW_T2, EMX__DW_C2, EMX__DW_P2)
         } else {
-            EMX__DW3X3_WALK(S, &g, EMX__DW_R1, EMX__DW_T1, EMX__DW_P1)
+            EMX__DW3X3_WALK(S, &g, EMX__DW_R1, EMX__DW_T1, EMX__DW_C1, EMX__DW_P1)
         }
 #undef EMX__DW_R2
 #undef EMX__DW_R1
+#undef EMX__DW_T2N
 #undef EMX__DW_T2
+#undef EMX__DW_C2
+#undef EMX__DW_C1
 #undef EMX__DW_P2
 #undef EMX__DW_T1
 #undef EMX__DW_P1
