@@ -468,6 +468,34 @@ class ImportEmxTest(unittest.TestCase):
             x = torch.randn(2, 1, 48, 48, generator=torch.Generator().manual_seed(1))
             self.assertLess(import_emx.max_diff_vs_file(model.eval(), ef.read(emx), 0, x), 1e-4)
 
+    def test_pipeline_init_member(self):
+        """"init_member": member i of an ensemble file, cached under its own name (member 0
+        keeps the untagged name earlier runs used), each holding its member's function."""
+        import subprocess
+        import emx_format as ef
+        import import_emx
+        import pipeline
+        from models import build
+        root = os.path.join(HERE, "..")
+        if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode:
+            self.skipTest("not a git checkout")
+        with tempfile.TemporaryDirectory() as tmp:
+            make_ferplus(tmp)
+            ctx = type("Ctx", (), dict(runs=tmp, data=tmp))
+            spec = "HEAD:models/emoxnet.emx"
+            paths = [pipeline.imported_init(ctx, spec, "sewide-s", 0),
+                     pipeline.imported_init(ctx, spec, "resnet-s", 1)]
+            self.assertNotEqual(paths[0], paths[1])
+            self.assertNotIn("-m0", paths[0])
+            self.assertIn("-m1-resnet-s", paths[1])
+            m = ef.read(pipeline.model_file(ctx, spec))
+            x = torch.randn(2, 1, 48, 48, generator=torch.Generator().manual_seed(1))
+            for member, path in enumerate(paths):
+                ck = torch.load(path)
+                model = build(ck["arch"])
+                model.load_state_dict(ck["state_dict"])
+                self.assertLess(import_emx.max_diff_vs_file(model.eval(), m, member, x), 1e-4)
+
 
 if __name__ == "__main__":
     unittest.main()
