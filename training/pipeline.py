@@ -14,7 +14,8 @@ epochs, lr, seed, moving average, mixing, initialisation: "faceres" or an earlie
 name, whose best checkpoint starts a further cosine cycle; "ensemble": false keeps such an
 earlier cycle out of the ensemble), the student (one run or a list of cycles), the teacher and distillation
 settings (the teacher: a recipe's ensemble, or "teacher_model", a model file whose probabilities
-on Train are taken through WASM), the ablation seeds, the output file, card and golden name. A
+on Train are taken through WASM; "live": true in "distillation" makes the ensemble file score
+each augmented batch instead, "teacher_archs" naming a teacher_model's members), the ablation seeds, the output file, card and golden name. A
 cycle's "init_model" starts it from a model file instead (training/import_emx.py; "init_member"
 picks a member of an ensemble file, default 0); model files
 are repository paths or REV:PATH (the file as committed at git revision REV). Every step is skipped when
@@ -162,7 +163,10 @@ def train_member(ctx, m, teacher=None, suffix=""):
         if not os.path.exists(start):
             raise SystemExit(f"{name}: init run {m['init'] + suffix} has no best.pt (list it first)")
         cmd += ["--init", start]
-    if teacher:
+    if teacher and teacher.get("model"):  # live: the ensemble file scores each augmented batch
+        cmd += ["--teacher-model", teacher["model"], "--teacher-archs", ",".join(teacher["archs"]),
+                "--alpha", str(teacher["alpha"]), "--temperature", str(teacher["temperature"])]
+    elif teacher:
         cmd += ["--teacher", teacher["probs"], "--alpha", str(teacher["alpha"]),
                 "--temperature", str(teacher["temperature"])]
     if ctx.quick:
@@ -285,24 +289,42 @@ def emx_teacher(ctx, emx):
     return base + ".npy"
 
 
-def run_lite(ctx, recipe):
-    # the student: one run, or a list of cycles (each "init" from the one before it)
-    cycles = recipe["student"] if isinstance(recipe["student"], list) else [recipe["student"]]
-    teacher_name, probs = "ensemble", None
+def lite_teacher(ctx, recipe, cycles):
+    """(name, settings) of a Lite recipe's teacher for train_member: its probabilities on Train
+    ("probs"), or with "distillation": {"live": true} the ensemble file itself ("model", and
+    "archs": its members' architectures), which then scores each augmented batch the student
+    sees (training/live_teacher.py)."""
+    dist = dict(recipe["distillation"])
+    live = dist.pop("live", False)
+    archs = dist.pop("teacher_archs", None)
+    teacher_name, probs, emx = "ensemble", None, None
     if not (recipe.get("teacher") or recipe.get("teacher_model")):
         raise SystemExit(f"{recipe['path']}: a Lite recipe needs a teacher or a teacher_model")
     if recipe.get("teacher"):
         # the teacher recipe; it also trains the student's shared first cycle (init_run)
         teacher_recipe = load_recipe(os.path.join(os.path.dirname(recipe["path"]), recipe["teacher"]))
-        _, _, probs = ensemble(ctx, teacher_recipe)
+        emx, _, probs = ensemble(ctx, teacher_recipe)
+        archs = archs or [m["arch"] for m in teacher_recipe["members"] if m.get("ensemble", True)]
     elif any(c.get("init_run") for c in cycles):
         raise SystemExit(f"{recipe['path']}: init_run needs a teacher recipe to train it")
     if recipe.get("teacher_model"):
         # a model file teaches instead of the recipe's ensemble (e.g. the shipped EmoXNet,
         # stronger than the recipe's first ensemble), its probabilities taken through WASM
-        probs = emx_teacher(ctx, model_file(ctx, recipe["teacher_model"]))
+        emx = model_file(ctx, recipe["teacher_model"])
         teacher_name = recipe["teacher_model"]
-    kd = dict(probs=probs, **recipe["distillation"])
+        if not live:
+            probs = emx_teacher(ctx, emx)
+    if live:
+        if not archs:
+            raise SystemExit(f"{recipe['path']}: a live teacher_model needs distillation.teacher_archs")
+        return teacher_name + " (live)", dict(model=emx, archs=archs, **dist)
+    return teacher_name, dict(probs=probs, **dist)
+
+
+def run_lite(ctx, recipe):
+    # the student: one run, or a list of cycles (each "init" from the one before it)
+    cycles = recipe["student"] if isinstance(recipe["student"], list) else [recipe["student"]]
+    teacher_name, kd = lite_teacher(ctx, recipe, cycles)
     rows = []
     for seed in recipe["ablation_seeds"]:
         # the distilled variant (the one that ships) first, so a stopped session leaves it done

@@ -71,6 +71,40 @@ class LiveTeacherTest(unittest.TestCase):
                 train.main(base + ["--out", os.path.join(tmp, "y"), "--teacher-model", other,
                                    "--teacher-archs", "lite,resnet-s"])
 
+    def test_pipeline_live_teacher(self):
+        """A Lite recipe with "distillation": {"live": true}: the teacher is the model file and
+        its members' architectures (no probabilities on Train computed), and each student run
+        gets it as --teacher-model."""
+        import subprocess
+        import pipeline
+        from test_train import make_ferplus
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+        if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode:
+            self.skipTest("not a git checkout")
+        archs = ["sewide-s", "resnet-s", "lite-w", "lite", "lite"]
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "ferplus")
+            make_ferplus(data)
+            ctx = type("Ctx", (), dict(runs=tmp, data=data, quick=True, threads=1))
+            recipe = dict(path=os.path.join(tmp, "r.json"), teacher_model="HEAD:models/emoxnet.emx",
+                          distillation=dict(alpha=0.7, temperature=1, live=True, teacher_archs=archs))
+            name, kd = pipeline.lite_teacher(ctx, recipe, [{}])
+            self.assertTrue(name.endswith("(live)"))
+            self.assertEqual(kd["archs"], archs)
+            self.assertNotIn("probs", kd)
+            self.assertEqual((kd["alpha"], kd["temperature"]), (0.7, 1))
+            self.assertFalse(any(f.startswith("teacher-") for f in os.listdir(tmp)))  # no WASM pass
+            with self.assertRaises(SystemExit):  # a file alone does not say its members' networks
+                pipeline.lite_teacher(ctx, dict(recipe, distillation=dict(alpha=0.7, temperature=1,
+                                                                          live=True)), [{}])
+            m = dict(name="s", arch="lite", epochs=2, lr=0.01, seed=1, batch=16)
+            ck = pipeline.train_member(ctx, m, kd, suffix="-kd")
+            with open(os.path.join(os.path.dirname(ck), "history.json")) as f:
+                args = json.load(f)["args"]
+            self.assertEqual(args["teacher_model"], kd["model"])
+            self.assertEqual(args["teacher_archs"], ",".join(archs))
+            self.assertIsNone(args["teacher"])
+
 
 if __name__ == "__main__":
     unittest.main()
