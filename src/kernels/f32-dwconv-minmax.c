@@ -286,7 +286,9 @@ EMX__DW_INLINE void emx__dw3x3_inner(const float *r0, const float *r1, const flo
  * klo, khi (constants once inlined): the first and last of the tile's S + 3 input columns it
  * reads. At the edges (emx__dw3x3_tile_kind) the one column outside the input is not read at
  * all (its taps would add exact zeros), so the edge pixels run in tiles like the interior
- * instead of one by one. r[j] points at input row j of the tile, at the tile's column klo. */
+ * instead of one by one. r[j] points at input row j of the tile, at the tile's column klo.
+ * N (a constant): 2 columns, or 1 for an odd last column (EMX__DW3X3_WALK's COL): the left
+ * column's sums alone, in the same order, so the same values. */
 EMX__DW_INLINE void emx__dw3x3_tile2xn(const int S, const int N, const int klo, const int khi,
                                        const float *const *r, size_t cs, const emx_v4f *w,
                                        const float *bias, float *oa, float *ob,
@@ -338,8 +340,7 @@ EMX__DW_INLINE void emx__dw3x3_tile2xn(const int S, const int N, const int klo, 
         emx_v4f_store(ob + cs, emx__dw_clamp(b1, vmin, vmax));
 }
 
-/* The 2 x 2 tile (N = 2), and the 2 x 1 tile of an odd last column (N = 1: the left column's
- * sums, in the same order, so the same values). */
+/* The 2 x 2 tile. */
 EMX__DW_INLINE void emx__dw3x3_tile2x2(const int S, const int klo, const int khi,
                                        const float *const *r, size_t cs, const emx_v4f *w,
                                        const float *bias, float *oa, float *ob,
@@ -402,8 +403,9 @@ static inline int emx__dw3x3_tile_kind(int S, int ix0, int in_w)
  * as a tile one column wide (COL); any other odd last column as a tile overlapping the one
  * before it, which computes that column again in the same order (the same value). Until
  * session 16 every odd column overlapped: on a 7-wide map one computed pixel in eight was
- * wasted; the one-column tile exists only for the usual edge, as each copy of an inlined tile
- * adds ~1.5 KB to a module (3.5 KB in the plain-C one).
+ * wasted. The one-column tile exists only for the usual edge because each inlined copy costs
+ * code: one-column tiles for all three edge kinds grew the modules by 9.5-25 KB, for the one
+ * kind by 1.5-4.4 KB.
  * RUN(S, IX, OX, N): N full tiles from output column OX on, the first at input column IX;
  * TILE(S, KLO, KHI, IX, OX): the tile at output column OX, its column KLO at input column IX;
  * COL(S, IX, OX): output column OX alone, input columns IX, IX + 1 (its window's third is
