@@ -86,7 +86,7 @@ mutate dw-walk-left-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 1, S \+ 2, 
 mutate dw-walk-right-tile src/kernels/f32-dwconv-minmax.c 's/TILE\(S, 0, S \+ 1, \(size_t\)ix_, tx_\)/TILE(S, 0, S + 2, (size_t)ix_, tx_)/' test-ops
 mutate dw-walk-overlap src/kernels/f32-dwconv-minmax.c 's/odd_ \? \(g\)->out_w - 2 : ox_;/odd_ ? ox_ : ox_;/' test-ops
 mutate dw-walk-odd-column src/kernels/f32-dwconv-minmax.c 's/EMX__DW_T2N\(S_, 1, 0, 1, IX, OX\)/EMX__DW_T2N(S_, 1, 0, 2, IX, OX)/' test-ops
-mutate dw-walk-odd-column-rows src/kernels/f32-dwconv-minmax.c 's/#define EMX__DW_C2\(S_, IX, OX\) EMX__DW_T2N\(S_, 1, 0, 1, IX, OX\)/#define EMX__DW_C2(S_, IX, OX) EMX__DW_P1(OX)/' test-ops
+mutate dw-walk-odd-column-rows src/kernels/f32-dwconv-minmax.c 's/#define EMX__DW_C2\(S_, IX, OX\) +EMX__DW_T2N\(S_, 1, 0, 1, IX, OX\)/#define EMX__DW_C2(S_, IX, OX) EMX__DW_P1(OX)/' test-ops
 mutate dw-s2-pair-left src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2, 1, 4, r0, r1, r2,/emx__dw3x3_tile1x2(2, 1, 3, r0, r1, r2,/' test-ops
 mutate dw-s2-pair-right src/kernels/f32-dwconv-minmax.c 's/emx__dw3x3_tile1x2\(2, 0, 3, r0 \+ off/emx__dw3x3_tile1x2(2, 0, 2, r0 + off/' test-ops
 mutate dw-run2-next-tile src/kernels/f32-dwconv-minmax.c 's/oa \+= 2 \* cs, ob \+= 2 \* cs\)/oa += 2 * cs, ob += cs)/' test-ops

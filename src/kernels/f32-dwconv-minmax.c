@@ -667,7 +667,7 @@ EMX__DW_INLINE void emx__dw3x3_cinner(const int S, const emx__conv_shape *s, con
         })                                                                                         \
     } while (0)
 #define EMX__DW_T2(S_, KLO, KHI, IX, OX) EMX__DW_T2N(S_, 2, KLO, KHI, IX, OX)
-#define EMX__DW_C2(S_, IX, OX) EMX__DW_T2N(S_, 1, 0, 1, IX, OX)
+#define EMX__DW_C2(S_, IX, OX)           EMX__DW_T2N(S_, 1, 0, 1, IX, OX)
 #define EMX__DW_P2(OX)                                                                             \
     do {                                                                                           \
         const int ix0_ = (OX)*S - pl;                                                              \
