@@ -29,9 +29,9 @@ import emx_format as ef  # noqa: E402
 from import_emx import import_member  # noqa: E402
 
 
-def member_weights(emx_path, n_members):
-    """Each member's weight: the file's WEIGHTED_MEAN tensor, per member (plain + flip summed)."""
-    m = ef.read(emx_path)
+def member_weights(m, n_members):
+    """Each member's weight in the model m (emx_format.EmxModel): its WEIGHTED_MEAN tensor, per
+    member (plain + flip summed)."""
     w = [t.data for t in m.tensors if t.name == "ensemble.weights"]
     if not w:
         return np.full(n_members, 1.0 / n_members)
@@ -39,7 +39,7 @@ def member_weights(emx_path, n_members):
     if len(w) == 2 * n_members:
         w = w[0::2] + w[1::2]
     if len(w) != n_members:
-        raise SystemExit(f"{emx_path}: {len(w)} ensemble weights for {n_members} members")
+        raise SystemExit(f"{len(w)} ensemble weights for {n_members} members")
     return w / w.sum()
 
 
@@ -50,9 +50,9 @@ class LiveTeacher:
         for n in self.nets:
             for p in n.parameters():
                 p.requires_grad_(False)
-        self.w = member_weights(emx_path, len(archs)).tolist()
-        spec = ef.read(emx_path).input
-        self.mean, self.std = spec.mean, spec.std  # the caller checks they are its own
+        m = ef.read(emx_path)
+        self.w = member_weights(m, len(archs)).tolist()
+        self.mean, self.std = m.input.mean, m.input.std  # the caller checks they are its own
 
     @torch.no_grad()
     def __call__(self, x):

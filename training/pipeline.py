@@ -15,7 +15,8 @@ name, whose best checkpoint starts a further cosine cycle; "ensemble": false kee
 earlier cycle out of the ensemble), the student (one run or a list of cycles), the teacher and distillation
 settings (the teacher: a recipe's ensemble, or "teacher_model", a model file whose probabilities
 on Train are taken through WASM; "live": true in "distillation" makes the ensemble file score
-each augmented batch instead, "teacher_archs" naming a teacher_model's members), the ablation seeds, the output file, card and golden name. A
+each augmented batch instead, "teacher_archs" naming a teacher_model's members), the ablation
+seeds, the output file, card and golden name. A
 cycle's "init_model" starts it from a model file instead (training/import_emx.py; "init_member"
 picks a member of an ensemble file, default 0); model files
 are repository paths or REV:PATH (the file as committed at git revision REV). Every step is skipped when
@@ -163,12 +164,12 @@ def train_member(ctx, m, teacher=None, suffix=""):
         if not os.path.exists(start):
             raise SystemExit(f"{name}: init run {m['init'] + suffix} has no best.pt (list it first)")
         cmd += ["--init", start]
-    if teacher and teacher.get("model"):  # live: the ensemble file scores each augmented batch
-        cmd += ["--teacher-model", teacher["model"], "--teacher-archs", ",".join(teacher["archs"]),
-                "--alpha", str(teacher["alpha"]), "--temperature", str(teacher["temperature"])]
-    elif teacher:
-        cmd += ["--teacher", teacher["probs"], "--alpha", str(teacher["alpha"]),
-                "--temperature", str(teacher["temperature"])]
+    if teacher:
+        if teacher.get("model"):  # live: the ensemble file scores each augmented batch
+            cmd += ["--teacher-model", teacher["model"], "--teacher-archs", ",".join(teacher["archs"])]
+        else:
+            cmd += ["--teacher", teacher["probs"]]
+        cmd += ["--alpha", str(teacher["alpha"]), "--temperature", str(teacher["temperature"])]
     if ctx.quick:
         cmd.append("--quick")
     print(f"== train {name}", flush=True)

@@ -30,11 +30,12 @@ class LiveTeacherTest(unittest.TestCase):
         return path, nets
 
     def test_weighted_mean_of_the_members_on_the_given_view(self):
+        import emx_format as ef
         from live_teacher import LiveTeacher, member_weights
         x = torch.randn(6, 1, 48, 48, generator=torch.Generator().manual_seed(4))
         with tempfile.TemporaryDirectory() as tmp:
             path, nets = self.ensemble(tmp, [0.25, 0.75])
-            np.testing.assert_allclose(member_weights(path, 2), [0.25, 0.75], atol=1e-6)
+            np.testing.assert_allclose(member_weights(ef.read(path), 2), [0.25, 0.75], atol=1e-6)
             teacher = LiveTeacher(path, ["lite", "resnet-s"])
             got = teacher(x)
             with torch.no_grad():
@@ -75,12 +76,9 @@ class LiveTeacherTest(unittest.TestCase):
         """A Lite recipe with "distillation": {"live": true}: the teacher is the model file and
         its members' architectures (no probabilities on Train computed), and each student run
         gets it as --teacher-model."""
-        import subprocess
         import pipeline
-        from test_train import make_ferplus
-        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-        if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode:
-            self.skipTest("not a git checkout")
+        from test_train import make_ferplus, skip_unless_git_checkout
+        skip_unless_git_checkout(self)
         archs = ["sewide-s", "resnet-s", "lite-w", "lite", "lite"]
         with tempfile.TemporaryDirectory() as tmp:
             data = os.path.join(tmp, "ferplus")

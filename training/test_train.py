@@ -237,6 +237,15 @@ class TrainQuickTest(unittest.TestCase):
             self.assertTrue(torch.allclose(ym.sum(1), torch.ones(6)))
 
 
+def skip_unless_git_checkout(test):
+    """The repository root, or skip `test`: REV:PATH model files need git history."""
+    import subprocess
+    root = os.path.join(HERE, "..")
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode:
+        test.skipTest("not a git checkout")
+    return root
+
+
 def folded_fp16(name, g):
     """(network `name` with random BatchNorm statistics and shifts, so that folding is exercised;
     the same with its BatchNorms folded and weights rounded to fp16, as export_checkpoint.py
@@ -452,9 +461,7 @@ class ImportEmxTest(unittest.TestCase):
         import import_emx
         import pipeline
         from models import build
-        root = os.path.join(HERE, "..")
-        if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode:
-            self.skipTest("not a git checkout")
+        root = skip_unless_git_checkout(self)
         with tempfile.TemporaryDirectory() as tmp:
             make_ferplus(tmp)
             ctx = type("Ctx", (), dict(runs=tmp, data=tmp))
@@ -471,14 +478,11 @@ class ImportEmxTest(unittest.TestCase):
     def test_pipeline_init_member(self):
         """"init_member": member i of an ensemble file, cached under its own name (member 0
         keeps the untagged name earlier runs used), each holding its member's function."""
-        import subprocess
         import emx_format as ef
         import import_emx
         import pipeline
         from models import build
-        root = os.path.join(HERE, "..")
-        if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode:
-            self.skipTest("not a git checkout")
+        skip_unless_git_checkout(self)
         with tempfile.TemporaryDirectory() as tmp:
             make_ferplus(tmp)
             ctx = type("Ctx", (), dict(runs=tmp, data=tmp))
