@@ -15,7 +15,8 @@ name, whose best checkpoint starts a further cosine cycle; "ensemble": false kee
 earlier cycle out of the ensemble), the student (one run or a list of cycles), the teacher and distillation
 settings (the teacher: a recipe's ensemble, or "teacher_model", a model file whose probabilities
 on Train are taken through WASM; "live": true in "distillation" makes the ensemble file score
-each augmented batch instead, "teacher_archs" naming a teacher_model's members), the ablation
+each augmented batch instead, "teacher_archs" naming a teacher_model's members and "view":
+"geometric" scoring each image before the photometric changes), the ablation
 seeds, the output file, card and golden name. A
 cycle's "init_model" starts it from a model file instead (training/import_emx.py; "init_member"
 picks a member of an ensemble file, default 0); model files
@@ -166,7 +167,8 @@ def train_member(ctx, m, teacher=None, suffix=""):
         cmd += ["--init", start]
     if teacher:
         if teacher.get("model"):  # live: the ensemble file scores each augmented batch
-            cmd += ["--teacher-model", teacher["model"], "--teacher-archs", ",".join(teacher["archs"])]
+            cmd += ["--teacher-model", teacher["model"], "--teacher-archs", ",".join(teacher["archs"]),
+                    "--teacher-view", teacher.get("view", "batch")]
         else:
             cmd += ["--teacher", teacher["probs"]]
         cmd += ["--alpha", str(teacher["alpha"]), "--temperature", str(teacher["temperature"])]
@@ -298,6 +300,9 @@ def lite_teacher(ctx, recipe, cycles):
     dist = dict(recipe["distillation"])
     live = dist.pop("live", False)
     archs = dist.pop("teacher_archs", None)
+    if dist.get("view") and not live:
+        raise SystemExit(f"{recipe['path']}: distillation.view needs \"live\": true (precomputed "
+                         "probabilities are of the clean image)")
     teacher_name, probs, emx = "ensemble", None, None
     if not (recipe.get("teacher") or recipe.get("teacher_model")):
         raise SystemExit(f"{recipe['path']}: a Lite recipe needs a teacher or a teacher_model")

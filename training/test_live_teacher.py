@@ -72,6 +72,43 @@ class LiveTeacherTest(unittest.TestCase):
                 train.main(base + ["--out", os.path.join(tmp, "y"), "--teacher-model", other,
                                    "--teacher-archs", "lite,resnet-s"])
 
+    def test_teacher_view(self):
+        """--teacher-view geometric: the teacher scores each image before the photometric
+        changes (what the face is, whatever the degradation); batch: the student's very view."""
+        from unittest import mock
+        import train
+        from test_train import make_ferplus
+        seen = []
+
+        class Recording:  # stands in for LiveTeacher: remembers the mean of what it is shown
+            mean, std = train.MEAN, train.STD
+
+            def __init__(self, *args):
+                pass
+
+            def __call__(self, x):
+                seen.append(float(x.mean()))
+                return torch.full((x.shape[0], 8), 1 / 8)
+
+        def marked(x, gen, p):  # the photometric change, made unmistakable
+            return x + 100.0
+
+        with tempfile.TemporaryDirectory() as tmp, \
+                mock.patch("live_teacher.LiveTeacher", Recording), \
+                mock.patch.object(train, "photometric", marked):
+            data = os.path.join(tmp, "ferplus")
+            make_ferplus(data)
+            base = ["--data", data, "--quick", "--threads", "1", "--batch", "16", "--arch", "lite",
+                    "--photometric", "0.5", "--teacher-model", "unused.emx", "--teacher-archs", "lite"]
+            for view, degraded in (("geometric", False), ("batch", True)):
+                seen.clear()
+                train.main(base + ["--out", os.path.join(tmp, view), "--teacher-view", view])
+                self.assertTrue(seen)
+                self.assertTrue(all((m > 50) == degraded for m in seen), (view, seen[:3]))
+            with self.assertRaises(SystemExit):  # precomputed targets have no view to choose
+                train.main(["--data", data, "--quick", "--out", os.path.join(tmp, "x"),
+                            "--teacher-view", "geometric"])
+
     def test_pipeline_live_teacher(self):
         """A Lite recipe with "distillation": {"live": true}: the teacher is the model file and
         its members' architectures (no probabilities on Train computed), and each student run
@@ -95,13 +132,20 @@ class LiveTeacherTest(unittest.TestCase):
             with self.assertRaises(SystemExit):  # a file alone does not say its members' networks
                 pipeline.lite_teacher(ctx, dict(recipe, distillation=dict(alpha=0.7, temperature=1,
                                                                           live=True)), [{}])
+            with self.assertRaises(SystemExit):  # precomputed probabilities have no view
+                pipeline.lite_teacher(ctx, dict(recipe, distillation=dict(
+                    alpha=0.7, temperature=1, view="geometric")), [{}])
             m = dict(name="s", arch="lite", epochs=2, lr=0.01, seed=1, batch=16)
-            ck = pipeline.train_member(ctx, m, kd, suffix="-kd")
-            with open(os.path.join(os.path.dirname(ck), "history.json")) as f:
-                args = json.load(f)["args"]
-            self.assertEqual(args["teacher_model"], kd["model"])
-            self.assertEqual(args["teacher_archs"], ",".join(archs))
-            self.assertIsNone(args["teacher"])
+            for view in ("batch", "geometric"):
+                dist = dict(recipe["distillation"], view=view) if view != "batch" else recipe["distillation"]
+                _, kd = pipeline.lite_teacher(ctx, dict(recipe, distillation=dist), [{}])
+                ck = pipeline.train_member(ctx, m, kd, suffix="-kd-" + view)
+                with open(os.path.join(os.path.dirname(ck), "history.json")) as f:
+                    args = json.load(f)["args"]
+                self.assertEqual(args["teacher_model"], kd["model"])
+                self.assertEqual(args["teacher_archs"], ",".join(archs))
+                self.assertEqual(args["teacher_view"], view)
+                self.assertIsNone(args["teacher"])
 
 
 if __name__ == "__main__":

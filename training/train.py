@@ -230,6 +230,10 @@ def main(argv=None):
     ap.add_argument("--teacher-model", help="ensemble .emx scoring each augmented batch itself "
                     "(training/live_teacher.py), instead of --teacher's precomputed probabilities")
     ap.add_argument("--teacher-archs", help="comma-separated architecture of each --teacher-model member")
+    ap.add_argument("--teacher-view", choices=["batch", "geometric"], default="batch",
+                    help="what --teacher-model scores: the student's whole batch (batch), or each "
+                    "image after the geometric augmentation only, before --photometric and --mix "
+                    "(geometric: consistent for framing, invariant to image degradation)")
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher term")
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
     ap.add_argument("--temperature", type=float, default=1.0,
@@ -272,7 +276,8 @@ def main(argv=None):
 # What makes a run what it is: --resume refuses a folder trained with other values of these (a
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
-                "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs")
+                "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
+                "teacher_view")
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -333,6 +338,8 @@ def run(args):
         if (live.mean, live.std) != (MEAN, STD):
             sys.exit(f"--teacher-model {args.teacher_model}: input normalisation "
                      f"{live.mean}/{live.std}, this trainer's is {MEAN}/{STD}")
+    elif args.teacher_view != "batch":
+        sys.exit("--teacher-view geometric needs --teacher-model (precomputed targets have no view)")
     x_va = to_input(va_img, dev)
     va_labels = ferplus.majority_labels(va_votes)
 
@@ -393,13 +400,17 @@ def run(args):
         for s in range(first, steps_per_epoch):
             b = perm[s * args.batch:(s + 1) * args.batch]
             xb = augment(x_tr[b], gen)
+            tb = None if t_tr is None else t_tr[b]
+            if live is not None and args.teacher_view == "geometric":
+                # before the photometric changes: the student learns to say what the teacher
+                # says of the undegraded view (mixing below mixes these rows like labels)
+                tb = soften(live(xb.contiguous(memory_format=torch.channels_last)), args.temperature)
             if args.photometric > 0:
                 xb = photometric(xb, gen, args.photometric)
             xb = xb.contiguous(memory_format=torch.channels_last)
-            xb, (yb, tb) = mix_batch(xb, [y_tr[b], None if t_tr is None else t_tr[b]], gen,
-                                     args.mix, args.mix_alpha)
-            if live is not None:  # the teacher scores the very (augmented, mixed) images
-                tb = soften(live(xb), args.temperature)
+            xb, (yb, tb) = mix_batch(xb, [y_tr[b], tb], gen, args.mix, args.mix_alpha)
+            if live is not None and args.teacher_view == "batch":
+                tb = soften(live(xb), args.temperature)  # the very (augmented, mixed) images
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
                 z = model(xb)
             loss = batch_loss(z.float(), yb, tb, log_prior_shift, args.alpha, args.temperature)
