@@ -131,11 +131,35 @@ def members_valid(ens, ev):
     return L
 
 
+def start_of(a):
+    """Where a run started: from scratch, or the checkpoint --init named (a run folder's best.pt
+    is called by its folder: the previous cycle)."""
+    init = a.get("init")
+    if not init:
+        return "scratch"
+    base = os.path.basename(init)
+    return os.path.basename(os.path.dirname(init)) if base in ("best.pt", "last.pt") else base
+
+
+def teacher_of(a):
+    """What a run was distilled from: precomputed probabilities (--teacher), an ensemble file
+    scoring the batch itself (--teacher-model, and which view), or nothing."""
+    kd = f"T = {a.get('temperature')}, alpha = {a.get('alpha')}"
+    if a.get("teacher_model"):
+        return (f"{os.path.basename(a['teacher_model'])}, live on the "
+                f"{a.get('teacher_view') or 'batch'} view ({kd})")
+    if a.get("teacher"):
+        return f"ensemble, precomputed ({kd})"
+    return "none"
+
+
 def members_training(ens, hists, hardware):
-    """Ensemble: one row per member run (seed, schedule, best epoch, time), time summed."""
+    """Ensemble: one row per member run (seed, schedule, augmentation, best epoch, time), time
+    summed."""
     names = member_names(ens, len(hists))
-    L = ["| member | seed | epochs | batch | lr (cosine) | weight decay | label smoothing | mixing | "
-         "best epoch: Valid / + flip (fp32) | minutes |", "|---|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+    L = ["| member | starts from | seed | epochs | batch | lr (cosine) | weight decay | label smoothing | "
+         "moving average | photometric | mixing | best epoch: Valid / + flip (fp32) | minutes |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
     total = 0.0
     for name, h in zip(names, hists):
         a, rows = h["args"], h["history"]
@@ -145,8 +169,9 @@ def members_training(ens, hists, hardware):
         mix = a.get("mix") or "none"
         if mix != "none":
             mix += f" (alpha {a.get('mix_alpha')})"
-        L.append(f"| {name} | {a['seed']} | {len(rows)} | {a['batch']} | {a['lr']} | {a['wd']} | "
-                 f"{a.get('smooth', 0)} | {mix} | {best['epoch']}: {best['valid_acc'] * 100:.2f}% / "
+        L.append(f"| {name} | {start_of(a)} | {a['seed']} | {len(rows)} | {a['batch']} | {a['lr']} | "
+                 f"{a['wd']} | {a.get('smooth', 0)} | {a.get('ema') or 'none'} | "
+                 f"{a.get('photometric') or 'none'} | {mix} | {best['epoch']}: {best['valid_acc'] * 100:.2f}% / "
                  f"{best['valid_acc_flip'] * 100:.2f}% | {secs / 60:.1f} |")
     devs = sorted({h.get("device", "?") for h in hists})
     torches = sorted({h.get("torch", "?") for h in hists})
@@ -162,18 +187,19 @@ def cycles_training(paths, hardware):
     checkpoint): one row per cycle, with the teacher it learnt from, time summed."""
     L = ["Trained as a chain of cosine cycles, each started from the previous cycle's best "
          "checkpoint (the last row is the shipped checkpoint's run):", "",
-         "| cycle (run) | seed | epochs | lr (cosine) | moving average | teacher | best epoch: Valid / + flip (fp32) | minutes |",
-         "|---|---:|---:|---:|---:|---|---|---:|"]
+         "| cycle (run) | seed | epochs | lr (cosine) | moving average | photometric | teacher | "
+         "best epoch: Valid / + flip (fp32) | minutes |",
+         "|---|---:|---:|---:|---:|---:|---|---|---:|"]
     total = 0.0
     for path in paths:
-        h = json.load(open(path))
+        with open(path) as f:
+            h = json.load(f)
         a, rows = h["args"], h["history"]
         best = max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
         total += rows[-1]["seconds"]
-        teacher = (f"ensemble (T = {a.get('temperature')}, alpha = {a.get('alpha')})"
-                   if a.get("teacher") else "none")
         L.append(f"| {os.path.basename(os.path.dirname(path))} | {a['seed']} | {len(rows)} | "
-                 f"{a['lr']} | {a.get('ema') or 'none'} | {teacher} | {best['epoch']}: "
+                 f"{a['lr']} | {a.get('ema') or 'none'} | {a.get('photometric') or 'none'} | "
+                 f"{teacher_of(a)} | {best['epoch']}: "
                  f"{best['valid_acc'] * 100:.2f}% / {best['valid_acc_flip'] * 100:.2f}% | "
                  f"{rows[-1]['seconds'] / 60:.1f} |")
     L += ["", f"{total / 60:.0f} minutes of training in all"

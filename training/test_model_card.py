@@ -1,0 +1,59 @@
+"""training/model_card.py: the training tables say how each run was trained (its start, moving
+average, photometric augmentation and teacher), from the run's own history.json."""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import torch  # noqa: F401  (model_card imports it)
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+ROWS = [dict(epoch=1, valid_acc=0.87, valid_acc_flip=0.872, seconds=600.0)]
+
+
+def history(**args):
+    base = dict(seed=7, batch=64, lr=0.002, wd=5e-4, smooth=0.1, mix="none", ema=0.0,
+                photometric=0.0, init=None, teacher=None, teacher_model=None, alpha=0.7,
+                temperature=1.0)
+    return dict(args=dict(base, **args), history=ROWS)
+
+
+@unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
+class TrainingTablesTest(unittest.TestCase):
+    def test_member_rows_show_start_ema_and_photometric(self):
+        import model_card
+        hists = [history(init="/r/init-abc-m1-resnet-s.pt", ema=0.999, photometric=0.25),
+                 history(init="/r/lite-c3/best.pt"), history()]
+        rows = model_card.members_training(None, hists, "")[2:5]
+        self.assertEqual([r.split(" | ")[1:2] for r in rows],
+                         [["init-abc-m1-resnet-s.pt"], ["lite-c3"], ["scratch"]])
+        cells = rows[0].split(" | ")
+        self.assertIn("0.999", cells)
+        self.assertIn("0.25", cells)
+        self.assertEqual(rows[2].split(" | ")[8:10], ["none", "none"])  # no EMA, no photometric
+
+    def test_cycle_rows_name_the_teacher_kind(self):
+        import model_card
+        kinds = [(dict(teacher="/r/t.npy"), "precomputed"),
+                 (dict(teacher_model="/r/emoxnet.emx", teacher_view="geometric"),
+                  "emoxnet.emx, live on the geometric view"),
+                 (dict(teacher_model="/r/emoxnet.emx"), "live on the batch view"),
+                 (dict(), "| none |")]
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, (args, want) in enumerate(kinds):
+                path = os.path.join(tmp, f"c{i}", "history.json")
+                os.makedirs(os.path.dirname(path))
+                with open(path, "w") as f:
+                    json.dump(history(photometric=0.25, **args), f)
+                row = model_card.cycles_training([path], "")[4]
+                self.assertIn(want, row)
+                self.assertIn("| 0.25 |", row)
+
+
+if __name__ == "__main__":
+    unittest.main()
