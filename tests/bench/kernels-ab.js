@@ -11,7 +11,7 @@
 // either fast or slow as a whole (GEMM 16-30 GFLOP/s), so medians of single figures move 10-30%
 // between sessions; the minimum and lower quartile of the time separate two builds first. Stop
 // background work (kill -STOP) while it runs.
-import { spawnSync } from 'node:child_process';
+import { spawnInTurns } from './spawn-turns.js';
 
 const [base, cur, repsArg] = process.argv.slice(2);
 if (!base || !cur) throw new Error('usage: node tests/bench/kernels-ab.js BASE.cjs CURRENT.cjs [REPS]');
@@ -20,22 +20,16 @@ const sorted = (xs) => [...xs].sort((a, b) => a - b);
 const q = (xs, f) => sorted(xs)[Math.floor((xs.length - 1) * f)];
 
 const rows = new Map(); // name -> { base: {us: [], ratio: []}, cur: ... }
-for (let r = 0; r < reps; r++) {
-  const order = r % 2 === 0 ? [['base', base], ['cur', cur]] : [['cur', cur], ['base', base]];
-  for (const [key, exe] of order) {
-    const p = spawnSync(process.execPath, ['--no-experimental-fetch', '--experimental-wasm-relaxed-simd', exe, '0.2', '--non-gemm'],
-      { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (p.status !== 0) throw new Error(`${exe} failed: ${(p.stderr || '').slice(-300)}`);
-    for (const line of p.stdout.split('\n')) {
-      // "MobileNet 7x7x512 /1   0.452   10.76   4.78   42.0   16.81   1.56x   1528.1"
-      const m = line.match(/^(\S+ \d+x\d+x\d+ \/\d)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+([\d.]+)x/);
-      if (!m) continue;
-      if (!rows.has(m[1])) rows.set(m[1], { base: { us: [], ratio: [] }, cur: { us: [], ratio: [] } });
-      rows.get(m[1])[key].us.push(Number(m[2]));
-      rows.get(m[1])[key].ratio.push(Number(m[3]));
-    }
+spawnInTurns(reps, { base, cur }, ['0.2', '--non-gemm'], (key, stdout) => {
+  for (const line of stdout.split('\n')) {
+    // "MobileNet 7x7x512 /1   0.452   10.76   4.78   42.0   16.81   1.56x   1528.1"
+    const m = line.match(/^(\S+ \d+x\d+x\d+ \/\d)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+([\d.]+)x/);
+    if (!m) continue;
+    if (!rows.has(m[1])) rows.set(m[1], { base: { us: [], ratio: [] }, cur: { us: [], ratio: [] } });
+    rows.get(m[1])[key].us.push(Number(m[2]));
+    rows.get(m[1])[key].ratio.push(Number(m[3]));
   }
-}
+});
 if (rows.size === 0) throw new Error('no depthwise rows in the bench output');
 
 console.log(`${reps} runs each, turns taken; us: min / q25 / median; GEMM/dw: median`);

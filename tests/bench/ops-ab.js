@@ -8,7 +8,7 @@
 // of the runs' medians for each and base / current (> 1: current is faster), then the sums.
 // On shared cores load still moves single runs by 10-30%: read ops that did not change (the
 // maxpools, conv 0) as the noise floor.
-import { spawnSync } from 'node:child_process';
+import { spawnInTurns } from './spawn-turns.js';
 
 const [base, cur, repsArg, model = 'models/emoxnet-lite.emx'] = process.argv.slice(2);
 if (!base || !cur) throw new Error('usage: node tests/bench/ops-ab.js BASE.cjs CURRENT.cjs [REPS [MODEL]]');
@@ -16,22 +16,17 @@ const reps = Number(repsArg ?? 6);
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const runs = { base: [], cur: [] };
-for (let r = 0; r < reps; r++) {
-  const order = r % 2 === 0 ? [['base', base], ['cur', cur]] : [['cur', cur], ['base', base]];
-  for (const [key, exe] of order) {
-    const p = spawnSync(process.execPath, ['--no-experimental-fetch', '--experimental-wasm-relaxed-simd', exe, model, '200'], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (p.status !== 0) throw new Error(`${exe} failed: ${(p.stderr || '').slice(-300)}`);
-    const ops = new Map();
-    let forward = NaN;
-    for (const line of p.stdout.split('\n')) {
-      const fw = line.match(/forward median ([\d.]+) us/);
-      if (fw) forward = Number(fw[1]);
-      const f = line.trim().split(/\s+/);
-      if (f.length > 5 && /^\d+$/.test(f[0])) ops.set(Number(f[0]), { name: f.slice(1, 4).join(' '), us: Number(f[f.length - 3]) });
-    }
-    runs[key].push({ ops, forward });
+spawnInTurns(reps, { base, cur }, [model, '200'], (key, stdout) => {
+  const ops = new Map();
+  let forward = NaN;
+  for (const line of stdout.split('\n')) {
+    const fw = line.match(/forward median ([\d.]+) us/);
+    if (fw) forward = Number(fw[1]);
+    const f = line.trim().split(/\s+/);
+    if (f.length > 5 && /^\d+$/.test(f[0])) ops.set(Number(f[0]), { name: f.slice(1, 4).join(' '), us: Number(f[f.length - 3]) });
   }
-}
+  runs[key].push({ ops, forward });
+});
 
 let sumBase = 0, sumCur = 0;
 for (const [i, { name }] of runs.base[0].ops) {
