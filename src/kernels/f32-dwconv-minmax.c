@@ -188,10 +188,13 @@ static void emx__dw_generic(const emx__conv_shape *s, const float *packed, const
 /* ... and 32 channels on wide maps (session 9): MobileNet's (faceres) 56x56x32 ran 96 -> 73 us
  * channel-inner (ops-ab, relaxed, 6 runs), BlazeFace's 32x32x32 0.98x and 32x32x36 0.88x. */
 #define EMX__DW_CINNER_C32_MIN_W 48
-/* At stride 2 from 40 channels: BlazeFace's 16x16x42/2 ran 13.3 -> 14.9 GFLOP/s channel-inner in
- * bench-kernels (3 runs alternating, best), 12.2 -> 11.9 us in the network; 64x64x28/2 and
- * 32x32x28/2 stay on emx__dw3x3_s2. */
-#define EMX__DW_CINNER_MIN_C_S2 40
+/* At stride 2 from 28 channels: BlazeFace's 16x16x42/2 ran 13.3 -> 14.9 GFLOP/s channel-inner in
+ * bench-kernels (3 runs alternating, best), 12.2 -> 11.9 us in the network; 64x64x28/2 stayed on
+ * emx__dw3x3_s2 until session 15's stride-2 tile stores made the channel-inner tiles the faster:
+ * session 17, kernels-ab.js (24 turns), lower-quartile 31.2 -> 24.3 us relaxed, 34.6 -> 30.4 us
+ * SIMD128 (GEMM/dw 2.11x -> 1.65x, 1.65x -> 1.52x); in BlazeFace (ops-ab.js) 1.04x in both.
+ * A constant pixel stride for 28 (EMX__DW_RUN2_CASE) measured no faster and is not kept. */
+#define EMX__DW_CINNER_MIN_C_S2 28
 
 #if defined(__GNUC__)
 #define EMX__DW_INLINE static inline __attribute__((always_inline))
