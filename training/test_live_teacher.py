@@ -102,9 +102,14 @@ class LiveTeacherTest(unittest.TestCase):
                     "--photometric", "0.5", "--teacher-model", "unused.emx", "--teacher-archs", "lite"]
             for view, degraded in (("geometric", False), ("batch", True)):
                 seen.clear()
-                train.main(base + ["--out", os.path.join(tmp, view), "--teacher-view", view])
+                # --teacher-balance reaches the live rows too (soften's third argument)
+                with mock.patch.object(train, "soften", wraps=train.soften) as spy:
+                    train.main(base + ["--out", os.path.join(tmp, view), "--teacher-view", view,
+                                       "--teacher-balance", "0.5"])
                 self.assertTrue(seen)
                 self.assertTrue(all((m > 50) == degraded for m in seen), (view, seen[:3]))
+                self.assertEqual(len(spy.call_args_list), len(seen))
+                self.assertTrue(all(c.args[2] is not None for c in spy.call_args_list))
             with self.assertRaises(SystemExit):  # precomputed targets have no view to choose
                 train.main(["--data", data, "--quick", "--out", os.path.join(tmp, "x"),
                             "--teacher-view", "geometric"])

@@ -90,6 +90,22 @@ class TrainQuickTest(unittest.TestCase):
                                "--teacher", tpath, "--alpha", "0.5", "--temperature", "3")
         self.assertEqual(ck["arch"], "sewide")
         self.assertEqual(ck["args"]["temperature"], 3.0)
+        # --teacher-balance tau: the teacher's rows go through soften with tau * log(Train prior)
+        # (this synthetic Train's prior is uniform, so the shift itself is checked, not the loss)
+        from unittest import mock
+        import train
+        for tau in (0.0, 0.5):
+            with mock.patch.object(train, "soften", wraps=train.soften) as spy:
+                _, ck = self.run_train(f"bal{tau}", "--arch", "lite", "--teacher", tpath,
+                                       "--teacher-balance", str(tau))
+            shifts = [c.args[2] if len(c.args) > 2 else c.kwargs.get("balance") for c in spy.call_args_list]
+            if tau:
+                self.assertTrue(torch.allclose(shifts[0].cpu(), torch.full((8,), tau * np.log(1 / 8))))
+            else:
+                self.assertIsNone(shifts[0])
+            self.assertEqual(ck["args"]["teacher_balance"], tau)
+        with self.assertRaises(SystemExit):  # nothing to balance without a teacher
+            self.run_train("bal-none", "--arch", "lite", "--teacher-balance", "1")
 
     def test_photometric(self):
         import train
@@ -227,6 +243,13 @@ class TrainQuickTest(unittest.TestCase):
         q = train.soften(p, 2.0)
         e = p.sqrt() / p.sqrt().sum()
         self.assertTrue(torch.allclose(q, e))
+        # balance tau * log(prior) divided out: the prior itself becomes uniform at tau 1,
+        # half-way (prior^0.5 renormalised) at tau 0.5, and comes before the temperature
+        prior = torch.tensor([[0.6, 0.3, 0.1]])
+        self.assertTrue(torch.allclose(train.soften(prior, 1.0, prior[0].log()), torch.full((1, 3), 1 / 3)))
+        half = prior.sqrt() / prior.sqrt().sum()
+        self.assertTrue(torch.allclose(train.soften(prior, 1.0, 0.5 * prior[0].log()), half))
+        self.assertTrue(torch.allclose(train.soften(prior, 2.0, 0.5 * prior[0].log()), train.soften(half, 2.0)))
         g = torch.Generator().manual_seed(0)
         x = torch.randn(6, 1, 8, 8)
         y = torch.eye(6)

@@ -158,8 +158,12 @@ def batch_loss(z, targets, teacher, shift, alpha, temperature):
     return loss
 
 
-def soften(p, temperature):
-    """p^(1/T) renormalised (= softmax(log p / T))."""
+def soften(p, temperature, balance=None):
+    """p^(1/T) renormalised (= softmax(log p / T)). balance: tau * log(prior), divided out of p
+    first (p * prior^-tau renormalised: the package's balance option, applied to the targets)."""
+    if balance is not None:
+        p = p * torch.exp(-balance.to(p.device))
+        p = p / p.sum(1, keepdim=True)
     if temperature == 1.0:
         return p
     q = p.clamp_min(1e-12).pow(1.0 / temperature)
@@ -234,6 +238,10 @@ def main(argv=None):
                     help="what --teacher-model scores: the student's whole batch (batch), or each "
                     "image after the geometric augmentation only, before --photometric and --mix "
                     "(geometric: consistent for framing, invariant to image degradation)")
+    ap.add_argument("--teacher-balance", type=float, default=0.0,
+                    help="tau: the teacher's probabilities times Train's class prior^-tau, "
+                    "renormalised, before they are targets (raises the rare classes the teacher "
+                    "gives little mass; 0: unchanged)")
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the teacher term")
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
     ap.add_argument("--temperature", type=float, default=1.0,
@@ -277,7 +285,7 @@ def main(argv=None):
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
-                "teacher_view")
+                "teacher_view", "teacher_balance")
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -324,10 +332,13 @@ def run(args):
         y_tr = (1 - args.smooth) * y_tr + args.smooth / y_tr.shape[1]
     if teacher is not None and teacher.shape != targets.shape:
         sys.exit(f"--teacher {args.teacher}: shape {teacher.shape}, expected {targets.shape}")
-    t_tr = (soften(torch.from_numpy(teacher[idx]), args.temperature).to(dev)
+    log_prior = torch.from_numpy(targets[idx].mean(0)).float().log().to(dev)  # Train's mean soft target
+    # --teacher-balance: the teacher's rows with tau * log(prior) divided out (None: unchanged)
+    t_bal = args.teacher_balance * log_prior if args.teacher_balance else None
+    t_tr = (soften(torch.from_numpy(teacher[idx]), args.temperature, t_bal).to(dev)
             if teacher is not None else None)
-    # --logit-adjust: the loss sees logits + tau * log(prior), prior = Train's mean soft target
-    log_prior_shift = (args.logit_adjust * torch.from_numpy(targets[idx].mean(0)).float().log()).to(dev)
+    # --logit-adjust: the loss sees logits + tau * log(prior)
+    log_prior_shift = args.logit_adjust * log_prior
     live = None
     if args.teacher_model:
         if args.teacher or not args.teacher_archs:
@@ -340,6 +351,8 @@ def run(args):
                      f"{live.mean}/{live.std}, this trainer's is {MEAN}/{STD}")
     elif args.teacher_view != "batch":
         sys.exit("--teacher-view geometric needs --teacher-model (precomputed targets have no view)")
+    if args.teacher_balance and live is None and t_tr is None:
+        sys.exit("--teacher-balance needs a teacher (--teacher or --teacher-model)")
     x_va = to_input(va_img, dev)
     va_labels = ferplus.majority_labels(va_votes)
 
@@ -404,13 +417,13 @@ def run(args):
             if live is not None and args.teacher_view == "geometric":
                 # before the photometric changes: the student learns to say what the teacher
                 # says of the undegraded view (mixing below mixes these rows like labels)
-                tb = soften(live(xb.contiguous(memory_format=torch.channels_last)), args.temperature)
+                tb = soften(live(xb.contiguous(memory_format=torch.channels_last)), args.temperature, t_bal)
             if args.photometric > 0:
                 xb = photometric(xb, gen, args.photometric)
             xb = xb.contiguous(memory_format=torch.channels_last)
             xb, (yb, tb) = mix_batch(xb, [y_tr[b], tb], gen, args.mix, args.mix_alpha)
             if live is not None and args.teacher_view == "batch":
-                tb = soften(live(xb), args.temperature)  # the very (augmented, mixed) images
+                tb = soften(live(xb), args.temperature, t_bal)  # the very (augmented, mixed) images
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
                 z = model(xb)
             loss = batch_loss(z.float(), yb, tb, log_prior_shift, args.alpha, args.temperature)
