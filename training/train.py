@@ -349,6 +349,9 @@ def run(args):
         if (live.mean, live.std) != (MEAN, STD):
             sys.exit(f"--teacher-model {args.teacher_model}: input normalisation "
                      f"{live.mean}/{live.std}, this trainer's is {MEAN}/{STD}")
+
+        def teach(x):  # the live teacher's rows for images x, as targets
+            return soften(live(x), args.temperature, t_bal)
     elif args.teacher_view != "batch":
         sys.exit("--teacher-view geometric needs --teacher-model (precomputed targets have no view)")
     if args.teacher_balance and live is None and t_tr is None:
@@ -417,13 +420,13 @@ def run(args):
             if live is not None and args.teacher_view == "geometric":
                 # before the photometric changes: the student learns to say what the teacher
                 # says of the undegraded view (mixing below mixes these rows like labels)
-                tb = soften(live(xb.contiguous(memory_format=torch.channels_last)), args.temperature, t_bal)
+                tb = teach(xb.contiguous(memory_format=torch.channels_last))
             if args.photometric > 0:
                 xb = photometric(xb, gen, args.photometric)
             xb = xb.contiguous(memory_format=torch.channels_last)
             xb, (yb, tb) = mix_batch(xb, [y_tr[b], tb], gen, args.mix, args.mix_alpha)
             if live is not None and args.teacher_view == "batch":
-                tb = soften(live(xb), args.temperature, t_bal)  # the very (augmented, mixed) images
+                tb = teach(xb)  # the very (augmented, mixed) images
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
                 z = model(xb)
             loss = batch_loss(z.float(), yb, tb, log_prior_shift, args.alpha, args.temperature)
