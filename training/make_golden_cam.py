@@ -3,8 +3,8 @@ tests/js/explain.test.js), computed directly in PyTorch (float64), independent o
 
 For every golden net of make_golden.py that ends in global average pooling + one Linear layer
 (all but vgg, whose head is Linear+ReLU+Linear, and avgpool_flatten, which has no GAP), and for
-the shipped models/emoxnet-lite.emx (its checkpoint, export_checkpoint.SHIPPED_LITE_CHECKPOINT, fused and rounded to fp16 as
-export_checkpoint.load_fused_fp16 does, flip TTA), writes
+the shipped models/emoxnet-lite.emx (given --lite, the checkpoint it was exported from, fused
+and rounded to fp16 as export_checkpoint.load_fused_fp16 does, flip TTA), writes
 
     tests/golden/NAME.cam.f32   N_CASES x 8 classes x H x W float32: the raw map of each class
                                 on the golden inputs NAME.input.f32, at the model input size
@@ -15,11 +15,15 @@ F.adaptive_avg_pool2d); CAM_c = sum_k W[c, k] F[k] (bias excluded), resized to t
 F.interpolate(bilinear, align_corners=False), mirrored back for flipped views, and summed over
 an ensemble's branches with the weights of its WEIGHTED_MEAN (member weight / number of views).
 
-    /usr/bin/python3 training/make_golden_cam.py               # (re)write the .cam.f32 files
-    /usr/bin/python3 training/make_golden_cam.py --check-only  # verify them (1e-6)
+    /usr/bin/python3 training/make_golden_cam.py [--lite CK]               # (re)write the .cam.f32 files
+    /usr/bin/python3 training/make_golden_cam.py [--lite CK] --check-only  # verify them (1e-6)
+
+Checkpoints are not committed, so without --lite the shipped Lite's map is left as it is;
+training/pipeline.py --ship passes the checkpoint of the Lite it ships.
 """
 from __future__ import annotations
 
+import argparse
 import copy
 import os
 import sys
@@ -98,7 +102,7 @@ def to_nchw(x_nhwc: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(x_nhwc.astype(np.float64)).permute(0, 3, 1, 2)
 
 
-def golden_sets():
+def golden_sets(lite_checkpoint=None):
     """(name, members, weights, flip_tta, inputs NHWC)."""
     sets = []
     for name, cls, seed, ch in (("resnet_rgb", mg.ResNetRGB, 21, 3), ("dwsep", mg.DwSep, 31, 1),
@@ -109,23 +113,26 @@ def golden_sets():
         sets.append((name, [model], [1.0], False, x))
     a, b = mg.randomize(mg.MemberA(), 71), mg.randomize(mg.MemberB(), 72)
     sets.append(("ensemble", [a, b], [2.0, 1.0], True, mg.make_inputs(1070, 48, 48, 1)))
-    import export_checkpoint
-    ck = os.path.join(REPO, export_checkpoint.SHIPPED_LITE_CHECKPOINT)
-    if os.path.exists(ck):
-        lite, _ = export_checkpoint.load_fused_fp16(ck)
+    if lite_checkpoint:
+        import export_checkpoint
+        lite, _ = export_checkpoint.load_fused_fp16(lite_checkpoint)
         x = np.fromfile(os.path.join(GOLDEN, "emoxnet-lite.input.f32"), "<f4")
         sets.append(("emoxnet-lite", [lite], [1.0], True, x.reshape(-1, 48, 48, 1)))
     else:
-        print(f"{export_checkpoint.SHIPPED_LITE_CHECKPOINT} missing: emoxnet-lite.cam.f32 not rewritten")
+        print("no --lite checkpoint: emoxnet-lite.cam.f32 left as it is")
     return sets
 
 
-def main() -> int:
-    check = "--check-only" in sys.argv[1:]
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lite", metavar="CK", help="the checkpoint models/emoxnet-lite.emx was exported from")
+    ap.add_argument("--check-only", action="store_true", help="verify the files instead of writing them")
+    args = ap.parse_args(argv)
+    check = args.check_only
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", message="Using padding='same'")
     stale = 0
-    for name, members, weights, flip, x in golden_sets():
+    for name, members, weights, flip, x in golden_sets(args.lite):
         cams = ensemble_cams(members, weights, to_nchw(x), flip).numpy()
         path = os.path.join(GOLDEN, f"{name}.cam.f32")
         if check:

@@ -225,6 +225,10 @@ def ship(ctx, recipe, emx, checkpoints, members_json=None, cycles=None, ablation
     shutil.copy(emx, os.path.join(ROOT, out))
     if golden:
         calibrate.write_golden(ef.read(os.path.join(ROOT, out)), golden)
+        if recipe["kind"] == "lite":
+            # the Lite's class activation maps (emx_explain's golden) from the checkpoint it ships
+            log_run(os.path.join(ctx.runs, recipe["key"] + ".cam.log"),
+                    [PY, "training/make_golden_cam.py", "--lite", checkpoints[0]])
     # the curves: every member's run, or every cycle of a chained student
     runs = cycles or [os.path.dirname(c) for c in checkpoints]
     curve = os.path.splitext(card)[0] + "-curve.png"

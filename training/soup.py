@@ -5,8 +5,12 @@ short photometric cycle from a shipped model (B) gains robustness to blur, noise
 compression and loses a little clean accuracy; points between may keep most of both.
 
     /usr/bin/python3 training/soup.py A.pt B.pt OUT.pt --alpha 0.5 [--data data/ferplus]
+    /usr/bin/python3 training/soup.py A.pt B.pt C.pt ... OUT.pt --mean [--data data/ferplus]
 
-A and B: train.py's best.pt, an import_emx.py checkpoint, or a run's last.pt (its moving
+--mean is the uniform "model soup" (Wortsman et al., "Model soups", 2022): the plain average of
+any number of networks fine-tuned from one start (other seeds, teachers, augmentations).
+
+A, B, ...: train.py's best.pt, an import_emx.py checkpoint, or a run's last.pt (its moving
 average of the weights when it kept one; the network from the run's history.json). OUT is in
 best.pt's format, for export_checkpoint.py. With --data, every BatchNorm's running statistics
 are measured again on the first --images Train images through the interpolated weights: the
@@ -72,35 +76,63 @@ def remeasure_batchnorm(model, x, batch=256):
     model.eval()
 
 
+def mean_state(states):
+    """The uniform average of state dicts of one network; integer tensors from the last."""
+    out = {}
+    for k, last in states[-1].items():
+        out[k] = (sum(s[k] for s in states) / len(states)) if last.is_floating_point() else last.clone()
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("a")
-    ap.add_argument("b")
-    ap.add_argument("out")
-    ap.add_argument("--alpha", type=float, required=True, help="0: A, 1: B")
+    ap.add_argument("paths", nargs="+", metavar="PATH", help="the networks, then OUT")
+    how = ap.add_mutually_exclusive_group(required=True)
+    how.add_argument("--alpha", type=float, help="two networks A B: 0 gives A, 1 gives B")
+    how.add_argument("--mean", action="store_true", help="the uniform average of all the networks")
     ap.add_argument("--data", help="FER+ root or packed folder: re-measure BatchNorm statistics")
     ap.add_argument("--images", type=int, default=4096)
     args = ap.parse_args(argv)
-    if not 0.0 <= args.alpha <= 1.0:
-        raise SystemExit(f"--alpha {args.alpha}: must be in [0, 1]")
-    arch_a, sa, mean, std = load_weights(args.a)
-    arch_b, sb, mean_b, std_b = load_weights(args.b)
-    if arch_a != arch_b:
-        raise SystemExit(f"{args.a} is {arch_a}, {args.b} is {arch_b}")
-    model = build(arch_a)
-    model.load_state_dict(interpolate(sa, sb, args.alpha))
+    *inputs, out = args.paths
+    if args.alpha is not None:
+        if len(inputs) != 2:
+            raise SystemExit(f"--alpha takes two networks and OUT, not {len(inputs)} networks")
+        if not 0.0 <= args.alpha <= 1.0:
+            raise SystemExit(f"--alpha {args.alpha}: must be in [0, 1]")
+    elif len(inputs) < 2:
+        raise SystemExit("--mean takes at least two networks and OUT")
+    loaded = [load_weights(p) for p in inputs]
+    for p, (arch, state, _, _) in zip(inputs[1:], loaded[1:]):
+        if arch != loaded[0][0]:
+            raise SystemExit(f"{inputs[0]} is {loaded[0][0]}, {p} is {arch}")
+        if state.keys() != loaded[0][1].keys():
+            raise SystemExit(f"{inputs[0]} and {p} are not the same network "
+                             f"({sorted(set(state) ^ set(loaded[0][1]))[:4]} ...)")
+        for k, v in state.items():
+            if v.shape != loaded[0][1][k].shape:
+                raise SystemExit(f"{k}: shapes {tuple(loaded[0][1][k].shape)} ({inputs[0]}) "
+                                 f"and {tuple(v.shape)} ({p}) differ")
+    arch = loaded[0][0]
+    model = build(arch)
+    if args.mean:
+        model.load_state_dict(mean_state([state for _, state, _, _ in loaded]))
+        source = f"mean of {', '.join(inputs)}"
+    else:
+        model.load_state_dict(interpolate(loaded[0][1], loaded[1][1], args.alpha))
+        source = f"(1 - {args.alpha}) * {inputs[0]} + {args.alpha} * {inputs[1]}"
     torch.set_num_threads(1)
     if args.data:
         from train import load_data, to_input
         (tr_img, _, _), _ = load_data(args.data)
         remeasure_batchnorm(model, to_input(tr_img[:args.images], "cpu"))
+    # normalisation: the first file that records one, else train.py's
+    mean, std = next(((m, s) for _, _, m, s in loaded if m is not None), (None, None))
     if mean is None:
         from train import MEAN, STD
-        mean, std = (mean_b, std_b) if mean_b is not None else (MEAN, STD)
-    torch.save(dict(arch=arch_a, state_dict=model.state_dict(), mean=mean, std=std,
-                    source=f"(1 - {args.alpha}) * {args.a} + {args.alpha} * {args.b}"
-                    + (" (BatchNorm re-measured)" if args.data else "")), args.out)
-    print(f"wrote {args.out}: {arch_a}, alpha {args.alpha}")
+        mean, std = MEAN, STD
+    torch.save(dict(arch=arch, state_dict=model.state_dict(), mean=mean, std=std,
+                    source=source + (" (BatchNorm re-measured)" if args.data else "")), out)
+    print(f"wrote {out}: {arch}, " + (f"mean of {len(inputs)}" if args.mean else f"alpha {args.alpha}"))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,26 @@ class SoupTest(unittest.TestCase):
         with self.assertRaises(SystemExit):
             self.run_soup(1.5)
 
+    def test_mean_of_three_is_the_uniform_average(self):
+        c = os.path.join(self.dir.name, "c.pt")
+        sc = random_state("lite", 3)
+        torch.save(dict(arch="lite", state_dict=sc, mean=0.5, std=0.25), c)
+        out = os.path.join(self.dir.name, "mean.pt")
+        soup.main([self.a, self.b, c, out, "--mean"])
+        got = torch.load(out)["state_dict"]
+        for k, v in got.items():
+            if v.is_floating_point():
+                torch.testing.assert_close(v, (self.sa[k] + self.sb[k] + sc[k]) / 3)
+            else:
+                self.assertTrue(torch.equal(v, sc[k]), k)
+
+    def test_refuses_wrong_counts(self):
+        out = os.path.join(self.dir.name, "x.pt")
+        for argv in ([self.a, out, "--mean"], [self.a, self.b, self.a, out, "--alpha", "0.5"],
+                     [self.a, self.b, out]):
+            with self.assertRaises(SystemExit, msg=argv):
+                soup.main(argv)
+
     def test_batchnorm_remeasured_is_the_plain_average(self):
         model = build("lite")
         model.load_state_dict(self.sa)

@@ -424,6 +424,34 @@ class PipelineQuickTest(unittest.TestCase):
             self.assertTrue(os.path.exists(cli))
 
 
+class PipelineShipGoldensTest(unittest.TestCase):
+    """pipeline.ship: a Lite with a golden name also rewrites the golden class activation maps
+    (tests/test-explain.c compares emx_explain with them) from the checkpoint it ships; an
+    ensemble has no such golden. Every step that would touch the repository is recorded instead."""
+
+    def ship_commands(self, kind):
+        from unittest import mock
+        import pipeline
+        cmds = []
+        ctx = mock.Mock(runs="/runs", quick=False, hardware="here", ferplus="/fer")
+        recipe = dict(kind=kind, key="r", name="N", out="models/x.emx", card="models/x.md",
+                      golden="emoxnet-lite", path=os.path.join(pipeline.ROOT, "training", "r.json"))
+        with mock.patch.object(pipeline, "log_run", lambda log, cmd: cmds.append(cmd)), \
+                mock.patch.object(pipeline.shutil, "copy"), mock.patch.object(pipeline.ef, "read"), \
+                mock.patch.object(pipeline.calibrate, "write_golden"), \
+                mock.patch.object(pipeline, "valid_eval"), mock.patch.object(pipeline.os, "remove"):
+            pipeline.ship(ctx, recipe, "/runs/c.emx", ["/runs/s/best.pt"])
+        return [c for c in cmds if "training/make_golden_cam.py" in c]
+
+    def test_lite_rewrites_its_cam_golden(self):
+        import pipeline
+        self.assertEqual(self.ship_commands("lite"),
+                         [[pipeline.PY, "training/make_golden_cam.py", "--lite", "/runs/s/best.pt"]])
+
+    def test_ensemble_has_no_cam_golden(self):
+        self.assertEqual(self.ship_commands("ensemble"), [])
+
+
 @unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
 class ImportEmxTest(unittest.TestCase):
     """training/import_emx.py: every architecture exported (BatchNorm folded, fp16) and imported
