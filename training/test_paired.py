@@ -1,0 +1,35 @@
+"""training/paired.py: McNemar's exact p-value on known cases, and the paired counts of two
+models through the CLI (stubbed: the folder's truth and each model's answers are given)."""
+import os
+import sys
+import unittest
+from unittest import mock
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import paired  # noqa: E402
+
+
+class McNemarTest(unittest.TestCase):
+    def test_known_values(self):
+        self.assertEqual(paired.mcnemar_exact(0, 0), 1.0)
+        self.assertAlmostEqual(paired.mcnemar_exact(10, 0), 2 / 1024)
+        self.assertAlmostEqual(paired.mcnemar_exact(0, 10), 2 / 1024)
+        # n = 20, k = 5: 2 * (1 + 20 + 190 + 1140 + 4845 + 15504) / 2^20
+        self.assertAlmostEqual(paired.mcnemar_exact(5, 15), 2 * 21700 / 2 ** 20)
+        self.assertEqual(paired.mcnemar_exact(2, 1), 1.0)  # capped
+
+    def test_counts_only_the_faces_where_correctness_differs(self):
+        truth = np.array([0, 1, 2, 3, 4, 5])
+        answers = {"a.emx": [0, 1, 2, 0, 0, 5], "b.emx": [0, 1, 0, 3, 4, 0]}
+
+        def fake(valid, emx):
+            return [f"f{i}" for i in range(6)], np.array(answers[emx]) == truth
+
+        with mock.patch.object(paired, "right_answers", fake), mock.patch("builtins.print"):
+            self.assertEqual(paired.main(["valid", "a.emx", "b.emx"]), (2, 2))
+
+
+if __name__ == "__main__":
+    unittest.main()
