@@ -24,9 +24,6 @@ from models import build  # noqa: E402
 from train import predict, to_input, majority_accuracy  # noqa: E402
 
 GOLDEN_DIR = os.path.join(HERE, "..", "tests", "golden")
-# Where the shipped models came from (training/shipped.py, readable from shell scripts too).
-from shipped import ENSEMBLE_SUMMARY as SHIPPED_ENSEMBLE_SUMMARY  # noqa: E402
-from shipped import LITE_CHECKPOINT as SHIPPED_LITE_CHECKPOINT  # noqa: E402
 
 
 def load_fused_fp16(path):

@@ -8,7 +8,7 @@
 --eval is the JSON line printed by `npx emoxnet eval DIR --model FILE --json` (WASM), so the
 accuracy, recall and confusion matrix in the card are what users get, not PyTorch's figures.
 
-An ensemble (training/card_ensemble.sh) passes every member: --checkpoints and --history in
+An ensemble (training/pipeline.py's ship step) passes every member: --checkpoints and --history in
 member order, and --members-json, the --summary JSON of training/ensemble.py (per-member
 params, fp16 bytes and Valid accuracy, the Valid-chosen weights); the card then has a member
 table (architecture, params, fp16 bytes, multiply-adds per face), the weights and per-member
@@ -241,7 +241,8 @@ def main():
     meta = dict(m.meta)
 
     L = [f"# {args.title or meta.get('name', args.emx)}", ""]
-    L += [meta.get("description", ""), ""]
+    if meta.get("description"):  # ensembles say what they combine; a single network has none
+        L += [meta["description"], ""]
     L += ["| | |", "|---|---|",
           f"| File | `{args.emx}` ({os.path.getsize(args.emx):,} bytes, weights stored as fp16) |",
           f"| Parameters | {n_params:,} (BatchNorm folded into the convolutions) |",

@@ -185,9 +185,11 @@ class SepNet(GapHeadNet):
         return self.classify(self.features(x))
 
 
-# ---- CPU-sized members (train_all.sh PROFILE=cpu): the same families at a size that trains in
-# about 2 minutes per epoch on a 2-core CPU (torch 1.13), for when no GPU is lent. The separable
-# net has no CPU-sized variant: depthwise backward is ~10x slower per FLOP in torch's CPU path.
+# ---- CPU-sized members: the same families at a size that trains in about 2 minutes per epoch
+# on a 2-core CPU (torch 1.13), for when no GPU is lent (the CPU profile of the stage scripts
+# that made the shipped members' first cycles, `git show dd0b49c:training/train_all.sh`; the
+# recipes in training/recipes/ name them now). The separable net has no CPU-sized variant:
+# depthwise backward is ~10x slower per FLOP in torch's CPU path.
 
 
 class LiteWideNet(LiteNet):

@@ -327,7 +327,7 @@ def lite_teacher(ctx, recipe, cycles):
     if live:
         if not archs:
             raise SystemExit(f"{recipe['path']}: a live teacher_model needs distillation.teacher_archs")
-        return teacher_name + " (live)", dict(model=emx, archs=archs, **dist)
+        return f"{teacher_name} (live, {dist.get('view', 'batch')} view)", dict(model=emx, archs=archs, **dist)
     return teacher_name, dict(probs=probs, **dist)
 
 

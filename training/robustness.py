@@ -125,7 +125,7 @@ def write_card(card, model, lines):
             "Each row scores all FER+ Valid faces changed the same way, through WASM "
             "(drop: points of top-1 below clean). Made and scored by:", "", "```",
             f"/usr/bin/python3 training/robustness.py ../shared/data/ferplus/FER2013Valid --model {model}",
-            "```", ""] + lines + [""]
+            "```", ""] + lines + ["", ""]  # a blank line between the table and the next heading
     text = open(card).read()
     if heading in text:
         start = text.index(heading)

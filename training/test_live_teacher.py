@@ -129,7 +129,9 @@ class LiveTeacherTest(unittest.TestCase):
             recipe = dict(path=os.path.join(tmp, "r.json"), teacher_model="HEAD:models/emoxnet.emx",
                           distillation=dict(alpha=0.7, temperature=1, live=True, teacher_archs=archs))
             name, kd = pipeline.lite_teacher(ctx, recipe, [{}])
-            self.assertTrue(name.endswith("(live)"))
+            self.assertTrue(name.endswith("(live, batch view)"), name)  # the ablation table's row
+            geo = dict(recipe, distillation=dict(recipe["distillation"], view="geometric"))
+            self.assertTrue(pipeline.lite_teacher(ctx, geo, [{}])[0].endswith("(live, geometric view)"))
             self.assertEqual(kd["archs"], archs)
             self.assertNotIn("probs", kd)
             self.assertEqual((kd["alpha"], kd["temperature"]), (0.7, 1))

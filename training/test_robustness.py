@@ -54,3 +54,23 @@ class RobustnessTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CardSectionTest(unittest.TestCase):
+    """write_card puts the table before "## Training", and rewrites it in place, each time with a
+    blank line before the next heading (a heading glued to the table's last row is not markdown
+    every renderer reads as a heading)."""
+
+    def test_inserted_and_replaced_with_a_blank_line_before_the_next_heading(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            card = os.path.join(tmp, "card.md")
+            with open(card, "w") as f:
+                f.write("# M\n\ntext\n\n## Training\n\nhow\n")
+            for rows in (["| a | 1 |"], ["| b | 2 |"]):
+                rb.write_card(card, "m.emx", rows)
+                with open(card) as f:
+                    text = f.read()
+                self.assertIn(rows[0] + "\n\n## Training\n", text)
+                self.assertEqual(text.count("## Robustness"), 1)
+                self.assertTrue(text.startswith("# M\n\ntext\n\n## Robustness"), text)

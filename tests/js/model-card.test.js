@@ -9,14 +9,14 @@ import { FERPLUS_DIR, ROOT } from './helpers.js';
 
 const VALID = join(FERPLUS_DIR, 'FER2013Valid');
 
-// The ensemble's card is written by training/card_ensemble.sh once training/train_all.sh has run.
+// Both cards are written by training/pipeline.py --ship (training/recipes/*.json).
 const CARDS = [['models/emoxnet-lite.emx', 'models/emoxnet-lite.md'], ['models/emoxnet.emx', 'models/emoxnet.md']];
 
 for (const [model, card] of CARDS) {
   test(`${card} matches emoxnet eval on FER+ Valid`, (t) => {
     if (!existsSync(join(VALID, 'label.csv'))) return t.skip(`${VALID} not found (set FERPLUS_DIR)`);
     if (model === 'models/emoxnet.emx' && !existsSync(join(ROOT, card))) {
-      return t.skip(`${card} not written yet (sh training/card_ensemble.sh)`);
+      return t.skip(`${card} not written yet (training/pipeline.py training/recipes/emoxnet-ph.json --ship)`);
     }
     const text = readFileSync(join(ROOT, card), 'utf8');
     const m = text.match(/\*\*([\d.]+)%\*\* on n = (\d+) images/);
