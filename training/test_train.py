@@ -137,6 +137,25 @@ class TrainQuickTest(unittest.TestCase):
         out, ck = self.run_train("logit-adjust", "--logit-adjust", "0.5")
         self.assertEqual(ck["args"]["logit_adjust"], 0.5)
 
+    def test_sample_balance(self):
+        """--sample-balance: without weights an epoch is a permutation (the runs before the
+        option, bit for bit); with prior^-tau weights a class 100x rarer is drawn 10x more often
+        per image at tau 0.5, and the option reaches a run and its recorded settings."""
+        import train
+        gen = torch.Generator().manual_seed(3)
+        self.assertTrue(torch.equal(train.epoch_order(50, gen),
+                                    torch.randperm(50, generator=torch.Generator().manual_seed(3))))
+        labels = torch.tensor([0] * 1000 + [1] * 10)
+        prior = torch.tensor([1000 / 1010, 10 / 1010])
+        w = train.balanced_sample_weights(torch.nn.functional.one_hot(labels).float(), prior.log(), 0.5)
+        draws = train.epoch_order(len(labels), gen, w)
+        self.assertEqual(len(draws), len(labels))
+        rare = (labels[draws] == 1).float().mean().item()  # expected 100 / (1000 + 100) = 0.091
+        self.assertGreater(rare, 0.06)
+        self.assertLess(rare, 0.13)
+        out, ck = self.run_train("sample-balance", "--sample-balance", "0.5")
+        self.assertEqual(ck["args"]["sample_balance"], 0.5)
+
     def test_resume_mid_epoch_is_bit_identical(self):
         """A run stopped inside an epoch (--max-steps, after its checkpoint) and resumed ends
         with exactly the weights of the same run done in one go."""

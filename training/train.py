@@ -158,6 +158,19 @@ def batch_loss(z, targets, teacher, shift, alpha, temperature):
     return loss
 
 
+def epoch_order(n, gen, weights=None):
+    """One epoch's image order: a permutation of range(n), or with weights (--sample-balance) n
+    draws with replacement, image i drawn with probability proportional to weights[i]."""
+    if weights is None:
+        return torch.randperm(n, generator=gen)
+    return torch.multinomial(weights, n, replacement=True, generator=gen)
+
+
+def balanced_sample_weights(targets, log_prior, tau):
+    """--sample-balance's per-image weights: prior^-tau of each image's majority class."""
+    return torch.exp(-tau * log_prior)[targets.argmax(1)]
+
+
 def soften(p, temperature, balance=None):
     """p^(1/T) renormalised (= softmax(log p / T)). balance: tau * log(prior), divided out of p
     first (p * prior^-tau renormalised: the package's balance option, applied to the targets)."""
@@ -246,6 +259,10 @@ def main(argv=None):
     ap.add_argument("--smooth", type=float, default=0.1, help="label smoothing of vote targets")
     ap.add_argument("--temperature", type=float, default=1.0,
                     help="distillation temperature T (teacher p^(1/T) renormalised, KD term x T^2)")
+    ap.add_argument("--sample-balance", type=float, default=0.0,
+                    help="tau of class-balanced sampling: each epoch draws its images with "
+                    "replacement, an image with probability proportional to prior^-tau of its "
+                    "majority class (0: every image once, in random order; 1: classes equally often)")
     ap.add_argument("--logit-adjust", type=float, default=0.0,
                     help="tau of a logit-adjusted loss (Menon et al., 2021): the targets are fitted by "
                     "logits + tau * log(Train class prior), so the network's own logits learn the "
@@ -285,7 +302,7 @@ def main(argv=None):
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
-                "teacher_view", "teacher_balance")
+                "teacher_view", "teacher_balance", "sample_balance")
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -339,6 +356,9 @@ def run(args):
             if teacher is not None else None)
     # --logit-adjust: the loss sees logits + tau * log(prior)
     log_prior_shift = args.logit_adjust * log_prior
+    # --sample-balance: rare classes' images drawn more often (weights prior^-tau by majority class)
+    sample_w = (balanced_sample_weights(y_tr.cpu(), log_prior.cpu(), args.sample_balance)
+                if args.sample_balance else None)
     live = None
     if args.teacher_model:
         if args.teacher or not args.teacher_archs:
@@ -412,7 +432,7 @@ def run(args):
         if epoch == start and resume_step:
             perm, first, tot_loss = resume_perm.to(dev), resume_step, resume_loss
         else:
-            perm, first, tot_loss = torch.randperm(len(idx), generator=gen).to(dev), 0, 0.0
+            perm, first, tot_loss = epoch_order(len(idx), gen, sample_w).to(dev), 0, 0.0
         for s in range(first, steps_per_epoch):
             b = perm[s * args.batch:(s + 1) * args.batch]
             xb = augment(x_tr[b], gen)
