@@ -40,19 +40,27 @@ def load_weights(path):
     return arch, ck["ema"] if ck.get("ema") is not None else ck["model"], None, None
 
 
+def check_same_network(paths, loaded):
+    """Exit unless every loaded checkpoint (load_weights' tuples) is the first one's network:
+    same architecture, same tensors, same shapes."""
+    arch0, s0 = loaded[0][0], loaded[0][1]
+    for p, (arch, state, _, _) in zip(paths[1:], loaded[1:]):
+        if arch != arch0:
+            raise SystemExit(f"{paths[0]} is {arch0}, {p} is {arch}")
+        if state.keys() != s0.keys():
+            raise SystemExit(f"{paths[0]} and {p} are not the same network "
+                             f"({sorted(set(state) ^ set(s0))[:4]} ...)")
+        for k, v in state.items():
+            if v.shape != s0[k].shape:
+                raise SystemExit(f"{k}: shapes {tuple(s0[k].shape)} ({paths[0]}) "
+                                 f"and {tuple(v.shape)} ({p}) differ")
+
+
 def interpolate(sa, sb, alpha):
     """(1 - alpha) * sa + alpha * sb for floating tensors; integer ones (BatchNorm's step
-    counters) are taken from sb."""
-    if sa.keys() != sb.keys():
-        raise SystemExit("the two checkpoints are not the same network "
-                         f"({sorted(set(sa) ^ set(sb))[:4]} ...)")
-    out = {}
-    for k, b in sb.items():
-        a = sa[k]
-        if a.shape != b.shape:
-            raise SystemExit(f"{k}: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
-        out[k] = torch.lerp(a, b, alpha) if b.is_floating_point() else b.clone()
-    return out
+    counters) are taken from sb. The two are one network (check_same_network)."""
+    return {k: torch.lerp(sa[k], b, alpha) if b.is_floating_point() else b.clone()
+            for k, b in sb.items()}
 
 
 @torch.no_grad()
@@ -102,16 +110,7 @@ def main(argv=None):
     elif len(inputs) < 2:
         raise SystemExit("--mean takes at least two networks and OUT")
     loaded = [load_weights(p) for p in inputs]
-    for p, (arch, state, _, _) in zip(inputs[1:], loaded[1:]):
-        if arch != loaded[0][0]:
-            raise SystemExit(f"{inputs[0]} is {loaded[0][0]}, {p} is {arch}")
-        if state.keys() != loaded[0][1].keys():
-            raise SystemExit(f"{inputs[0]} and {p} are not the same network "
-                             f"({sorted(set(state) ^ set(loaded[0][1]))[:4]} ...)")
-        for k, v in state.items():
-            if v.shape != loaded[0][1][k].shape:
-                raise SystemExit(f"{k}: shapes {tuple(loaded[0][1][k].shape)} ({inputs[0]}) "
-                                 f"and {tuple(v.shape)} ({p}) differ")
+    check_same_network(inputs, loaded)
     arch = loaded[0][0]
     model = build(arch)
     if args.mean:

@@ -64,6 +64,20 @@ class SoupTest(unittest.TestCase):
             self.run_soup(0.5, b=other)
         with self.assertRaises(SystemExit):
             self.run_soup(1.5)
+        # the same architecture name but not the same tensors (a missing one, a reshaped one)
+        for change in ("drop", "reshape"):
+            sd = dict(self.sb)
+            k = next(k for k in sd if k.endswith("weight"))
+            if change == "drop":
+                del sd[k]
+            else:
+                sd[k] = sd[k].reshape(-1)
+            odd = os.path.join(self.dir.name, f"{change}.pt")
+            torch.save(dict(arch="lite", state_dict=sd), odd)
+            out = os.path.join(self.dir.name, "o.pt")
+            for argv in ([self.a, odd, out, "--alpha", "0.5"], [self.a, self.b, odd, out, "--mean"]):
+                with self.assertRaises(SystemExit, msg=(change, argv)):
+                    soup.main(argv)
 
     def test_mean_of_three_is_the_uniform_average(self):
         c = os.path.join(self.dir.name, "c.pt")
