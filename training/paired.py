@@ -14,11 +14,13 @@ import argparse
 import math
 import os
 import sys
-import tempfile
+
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from wasm_eval import evaluate, read_predictions  # noqa: E402
+import emx_format as ef  # noqa: E402
+from calibrate import valid_predictions  # noqa: E402
 
 
 def mcnemar_exact(only_a, only_b):
@@ -32,12 +34,9 @@ def mcnemar_exact(only_a, only_b):
 
 
 def right_answers(valid, emx):
-    """(file names, per-face 0/1 correctness) of one model on the folder."""
-    with tempfile.TemporaryDirectory() as tmp:
-        csv_path = os.path.join(tmp, "p.csv")
-        evaluate(valid, emx, csv_path)
-        names, y, p = read_predictions(csv_path)
-    return list(names), (p.argmax(1) == y)
+    """(labels, per-face correctness) of one model, as it is, on the folder's kept faces."""
+    _, y, p = valid_predictions(ef.read(emx), valid)
+    return y, p.argmax(1) == y
 
 
 def main(argv=None):
@@ -46,9 +45,9 @@ def main(argv=None):
     ap.add_argument("a", help="first .emx (e.g. the shipped model)")
     ap.add_argument("b", help="second .emx (e.g. the candidate)")
     args = ap.parse_args(argv)
-    names_a, ra = right_answers(args.valid, args.a)
-    names_b, rb = right_answers(args.valid, args.b)
-    if names_a != names_b:
+    labels_a, ra = right_answers(args.valid, args.a)
+    labels_b, rb = right_answers(args.valid, args.b)
+    if not np.array_equal(labels_a, labels_b):
         raise SystemExit("the two models were not scored on the same faces")
     only_a, only_b = int((ra & ~rb).sum()), int((~ra & rb).sum())
     n = len(ra)

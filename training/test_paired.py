@@ -25,7 +25,7 @@ class McNemarTest(unittest.TestCase):
         answers = {"a.emx": [0, 1, 2, 0, 0, 5], "b.emx": [0, 1, 0, 3, 4, 0]}
 
         def fake(valid, emx):
-            return [f"f{i}" for i in range(6)], np.array(answers[emx]) == truth
+            return truth, np.array(answers[emx]) == truth
 
         with mock.patch.object(paired, "right_answers", fake), mock.patch("builtins.print"):
             self.assertEqual(paired.main(["valid", "a.emx", "b.emx"]), (2, 2))
