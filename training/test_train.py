@@ -120,6 +120,34 @@ class TrainQuickTest(unittest.TestCase):
         self.assertTrue(torch.equal(y, again))                 # seeded: reproducible runs
         out, _ = self.run_train("photo", "--photometric", "0.5")
 
+    def test_jpeg(self):
+        """--jpeg: off at p 0 (the same tensor), every image re-encoded at p 1 (what PIL's
+        decoder gives back for that image at some quality 20..90, so close to it on a smooth
+        face but not equal), seeded, and recorded in the run's settings."""
+        import io
+        from PIL import Image
+        import train
+        yy, xx = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
+        smooth = ((xx + yy) / 94.0 * 255).round()                 # a 0..255 ramp, whole grey levels
+        x = ((smooth / 255.0 - train.MEAN) / train.STD).expand(6, 1, 48, 48).clone()
+        self.assertIs(train.jpeg(x, torch.Generator().manual_seed(0), 0.0), x)
+        y = train.jpeg(x, torch.Generator().manual_seed(1), 1.0)
+        diff = ((y - x) * train.STD * 255).abs().flatten(1)
+        self.assertTrue(bool((diff.max(1).values > 0).all()))     # every image changed ...
+        self.assertLess(float(diff.mean()), 6.0)                  # ... by compression, not noise
+        self.assertTrue(torch.equal(y, train.jpeg(x, torch.Generator().manual_seed(1), 1.0)))
+        qualities = set()
+        for q in range(20, 91):
+            buf = io.BytesIO()
+            Image.fromarray(smooth.numpy().astype(np.uint8)).save(buf, format="JPEG", quality=q)
+            dec = torch.from_numpy(np.asarray(Image.open(buf), dtype=np.float32))
+            for i in range(6):
+                if torch.equal((dec / 255.0 - train.MEAN) / train.STD, y[i, 0]):
+                    qualities.add(q)
+        self.assertTrue(qualities)                                # a real JPEG round trip
+        out, ck = self.run_train("jpeg", "--jpeg", "0.5")
+        self.assertEqual(ck["args"]["jpeg"], 0.5)
+
     def test_logit_adjusted_loss(self):
         """--logit-adjust: with targets equal to the class prior, the loss is stationary at
         uniform logits when tau = 1 (the balanced posterior), not at log(prior) as plain

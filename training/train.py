@@ -27,6 +27,7 @@ import contextlib
 import copy
 import fcntl
 import hashlib
+import io
 import json
 import math
 import os
@@ -36,6 +37,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ferplus  # noqa: E402
@@ -117,6 +119,28 @@ def photometric(x, gen, p=0.5):
     noise = torch.randn(v.shape, generator=gen).to(dev) * (r(n) * 10 / 255).view(n, 1, 1, 1)
     v = torch.where(pick(), (v + noise).clamp(0, 1), v)
     return (v - MEAN) / STD
+
+
+def jpeg(x, gen, p=0.5, quality=(20, 90)):
+    """JPEG compression of a random share p of the batch, each image at its own quality drawn
+    uniformly from `quality`: photos and streamed frames are compressed, FER2013's crops mostly
+    were not, and the 8x8 block artefacts are a change --photometric's blur and noise do not
+    teach (measured by training/robustness.py's JPEG quality 30 set). Encoded by PIL, the
+    library the robustness sets are made with, on the image rounded to 8 bits; works on
+    normalised input and returns the same."""
+    n = x.shape[0]
+    picked = torch.rand(n, generator=gen) < p
+    q = quality[0] + (torch.rand(n, generator=gen) * (quality[1] - quality[0] + 1)).long()
+    if not bool(picked.any()):
+        return x
+    pixels = ((x.detach() * STD + MEAN).clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+    out = x.clone()
+    for i in torch.nonzero(picked).flatten().tolist():
+        buf = io.BytesIO()
+        Image.fromarray(pixels[i, 0]).save(buf, format="JPEG", quality=int(q[i]))
+        decoded = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"), dtype=np.float32)
+        out[i, 0] = (torch.from_numpy(decoded).to(x.device) / 255.0 - MEAN) / STD
+    return out
 
 
 def mix_batch(x, targets, gen, mode, alpha):
@@ -275,6 +299,9 @@ def main(argv=None):
     ap.add_argument("--photometric", type=float, default=0.0,
                     help="probability of each photometric change (gamma, blur, low resolution, "
                          "noise) per image; 0: off")
+    ap.add_argument("--jpeg", type=float, default=0.0,
+                    help="share of images JPEG-compressed at a random quality 20..90, after "
+                         "--photometric (and, like it, after a geometric-view teacher); 0: off")
     ap.add_argument("--resume", action="store_true",
                     help="continue from OUT/last.pt (written after every epoch, and every "
                          "--checkpoint-steps steps) if it exists")
@@ -302,7 +329,7 @@ def main(argv=None):
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
-                "teacher_view", "teacher_balance", "sample_balance")
+                "teacher_view", "teacher_balance", "sample_balance", "jpeg")
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -443,6 +470,8 @@ def run(args):
                 tb = teach(xb.contiguous(memory_format=torch.channels_last))
             if args.photometric > 0:
                 xb = photometric(xb, gen, args.photometric)
+            if args.jpeg > 0:
+                xb = jpeg(xb, gen, args.jpeg)
             xb = xb.contiguous(memory_format=torch.channels_last)
             xb, (yb, tb) = mix_batch(xb, [y_tr[b], tb], gen, args.mix, args.mix_alpha)
             if live is not None and args.teacher_view == "batch":
