@@ -15,7 +15,13 @@ the fitting half):
   - class bias:  argmax z + b, one bias per class (8 numbers) by coordinate ascent on a grid,
                  three objectives: highest mean recall with top-1 not below the unbiased
                  model's ("recall, top-1 kept"); top-1 + mean recall ("top-1 + recall");
-                 top-1 + 0.5 x mean recall.
+                 top-1 + 0.5 x mean recall;
+  - log-prior + contempt threshold: the log-prior shift's decision, but contempt (the last
+                 class) wherever the model's own probability of it reaches a threshold t, t the
+                 value with the highest mean recall whose top-1 is not below argmax z's. Not a
+                 bias: a bias flips a face by the ratio of contempt to the top class, and fires
+                 on uncertain faces whose contempt is small; the threshold asks for contempt
+                 itself to be high (the models give real contempt 0.05-0.10, and neutral more).
 The model's probabilities come through WASM (`emoxnet eval --predictions`), any CALIBRATE op
 stripped first, so the rules see what calibrate.py sees. NumPy and Node only.
 """
@@ -33,9 +39,8 @@ import emx_format as ef  # noqa: E402
 BIAS_GRID = np.round(np.arange(-1.5, 3.0001, 0.05), 2)
 
 
-def recalls(z, y, n_classes):
-    """(top-1, per-class recall array with NaN for classes absent from y)."""
-    pred = z.argmax(1)
+def recalls(pred, y, n_classes):
+    """(top-1, per-class recall array with NaN for classes absent from y) of predictions pred."""
     rec = np.array([(pred[y == c] == c).mean() if (y == c).any() else np.nan
                     for c in range(n_classes)])
     return float((pred == y).mean()), rec
@@ -46,10 +51,10 @@ def fit_class_bias(z, y, lam=None, passes=4):
     BIAS_GRID. lam None: maximise mean recall subject to top-1 >= the unbiased top-1;
     otherwise maximise top-1 + lam * mean recall."""
     n = z.shape[1]
-    base = recalls(z, y, n)[0]
+    base = recalls(z.argmax(1), y, n)[0]
 
     def objective(b):
-        acc, rec = recalls(z + b, y, n)
+        acc, rec = recalls((z + b).argmax(1), y, n)
         if lam is not None:
             return acc + lam * np.nanmean(rec)
         return np.nanmean(rec) if acc >= base else acc - 1.0
@@ -73,12 +78,41 @@ def log_prior_bias(z, y, prior):
     return calibrate.choose_tau(z, y, shift)[0] * shift
 
 
+def decide(z, p, bias, threshold=None):
+    """argmax(z + bias); with a threshold, the last class wherever p's last column reaches it."""
+    pred = (z + bias).argmax(1)
+    if threshold is not None:
+        pred = np.where(p[:, -1] >= threshold, z.shape[1] - 1, pred)
+    return pred
+
+
+def fit_last_class_threshold(z, p, y, bias):
+    """The threshold on p's last column (candidates: its 200 highest values on these faces) with
+    the highest mean recall of decide(z, p, bias, t) among those whose top-1 is not below
+    argmax z's, ties to the higher threshold; None when no threshold raises the mean recall."""
+    n = z.shape[1]
+    base_acc = recalls(z.argmax(1), y, n)[0]
+    best, best_rec = None, np.nanmean(recalls(decide(z, p, bias), y, n)[1])
+    for t in np.unique(p[:, -1])[::-1][:200]:
+        acc, rec = recalls(decide(z, p, bias, t), y, n)
+        if acc >= base_acc and np.nanmean(rec) > best_rec + 1e-12:
+            best, best_rec = t, np.nanmean(rec)
+    return best
+
+
+def log_prior_threshold(z, p, y, prior):
+    bias = log_prior_bias(z, y, prior)
+    return bias, fit_last_class_threshold(z, p, y, bias)
+
+
+# Each rule, fitted on (z, p, y) of one half: (bias, threshold for the last class or None).
 RULES = [
-    ("none", lambda z, y, prior: np.zeros(z.shape[1])),
-    ("log-prior (calibrate.py)", log_prior_bias),
-    ("class bias: recall, top-1 kept", lambda z, y, prior: fit_class_bias(z, y)),
-    ("class bias: top-1 + recall", lambda z, y, prior: fit_class_bias(z, y, lam=1.0)),
-    ("class bias: top-1 + 0.5 recall", lambda z, y, prior: fit_class_bias(z, y, lam=0.5)),
+    ("none", lambda z, p, y, prior: (np.zeros(z.shape[1]), None)),
+    ("log-prior (calibrate.py)", lambda z, p, y, prior: (log_prior_bias(z, y, prior), None)),
+    ("class bias: recall, top-1 kept", lambda z, p, y, prior: (fit_class_bias(z, y), None)),
+    ("class bias: top-1 + recall", lambda z, p, y, prior: (fit_class_bias(z, y, lam=1.0), None)),
+    ("class bias: top-1 + 0.5 recall", lambda z, p, y, prior: (fit_class_bias(z, y, lam=0.5), None)),
+    ("log-prior + contempt threshold", log_prior_threshold),
 ]
 
 
@@ -103,8 +137,8 @@ def cross_validate(p, y, prior, splits, seed=0):
             t0 = min(calibrate.T_GRID, key=lambda t: calibrate.nll(logp[fit_idx], y[fit_idx], t))
             z = logp / t0
             for name, rule in RULES:
-                bias = rule(z[fit_idx], y[fit_idx], prior)
-                acc, rec = recalls(z[test_idx] + bias, y[test_idx], n)
+                bias, threshold = rule(z[fit_idx], p[fit_idx], y[fit_idx], prior)
+                acc, rec = recalls(decide(z[test_idx], p[test_idx], bias, threshold), y[test_idx], n)
                 out[name].append((acc, np.nanmean(rec), np.nanmin(rec), rec[n - 1]))
     return {k: np.array(v) for k, v in out.items()}
 

@@ -23,9 +23,9 @@ def shifted_scores(n=600, seed=1):
 class DecisionRulesTest(unittest.TestCase):
     def test_class_bias_gives_back_an_under_scored_class(self):
         z, y = shifted_scores()
-        before = dr.recalls(z, y, 3)
+        before = dr.recalls(z.argmax(1), y, 3)
         b = dr.fit_class_bias(z, y, lam=1.0)
-        after = dr.recalls(z + b, y, 3)
+        after = dr.recalls((z + b).argmax(1), y, 3)
         self.assertEqual(b[0], 0.0)
         self.assertGreater(b[2], 0.4)
         self.assertGreater(after[1][2], before[1][2] + 0.1)
@@ -34,7 +34,33 @@ class DecisionRulesTest(unittest.TestCase):
     def test_recall_objective_keeps_top1(self):
         z, y = shifted_scores(seed=2)
         b = dr.fit_class_bias(z, y)
-        self.assertGreaterEqual(dr.recalls(z + b, y, 3)[0], dr.recalls(z, y, 3)[0])
+        self.assertGreaterEqual(dr.recalls((z + b).argmax(1), y, 3)[0], dr.recalls(z.argmax(1), y, 3)[0])
+
+    def test_last_class_threshold_finds_a_class_no_bias_can(self):
+        """Class 2's faces have p2 = 0.3 with class 0 at 0.6, like real contempt under neutral;
+        20 class-1 faces are uncertain, p2 = 0.25 against their own 0.45 (a higher ratio): a
+        threshold at 0.3 names every class-2 face and nothing else, while any bias for class 2
+        that flips the class-2 faces (ratio 1/2) flips the 20 class-1 faces too (ratio 0.56)."""
+        p = np.array([[0.6, 0.1, 0.3]] * 10 + [[0.3, 0.45, 0.25]] * 20 + [[0.1, 0.8, 0.1]] * 30
+                     + [[0.9, 0.05, 0.05]] * 50)
+        y = np.array([2] * 10 + [1] * 20 + [1] * 30 + [0] * 50)
+        z = np.log(p)
+        base = dr.recalls(z.argmax(1), y, 3)[0]
+        t = dr.fit_last_class_threshold(z, p, y, np.zeros(3))
+        self.assertAlmostEqual(t, 0.3)
+        acc, rec = dr.recalls(dr.decide(z, p, np.zeros(3), t), y, 3)
+        self.assertEqual(rec[2], 1.0)
+        self.assertGreater(acc, base)
+        for g in dr.BIAS_GRID:
+            acc, rec = dr.recalls((z + [0, 0, g]).argmax(1), y, 3)
+            self.assertTrue(rec[2] < 1.0 or acc < base, g)
+        self.assertIsNone(dr.fit_last_class_threshold(z[10:], p[10:], y[10:], np.zeros(3)))
+        # one more class-2 face at p2 = 0.27 beside 15 class-0 faces there: t = 0.27 would raise
+        # the mean recall (+1/11 of class 2, -15/215 of class 0) and cost 4 faces more than t = 0.3
+        # gained over argmax: refused
+        p2 = np.concatenate([p, [[0.68, 0.05, 0.27]] * 16, [[0.9, 0.05, 0.05]] * 150])
+        y2 = np.concatenate([y, [2] + [0] * 15 + [0] * 150])
+        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2, y2, np.zeros(3)), 0.3)
 
     def test_halves_partition_every_class(self):
         y = np.array([0] * 10 + [1] * 5 + [2] * 3)
