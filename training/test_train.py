@@ -145,8 +145,15 @@ class TrainQuickTest(unittest.TestCase):
                 if torch.equal((dec / 255.0 - train.MEAN) / train.STD, y[i, 0]):
                     qualities.add(q)
         self.assertTrue(qualities)                                # a real JPEG round trip
-        out, ck = self.run_train("jpeg", "--jpeg", "0.5")
+        out, ck = self.run_train("jpeg", "--jpeg", "0.5", "--keep-epochs")
         self.assertEqual(ck["args"]["jpeg"], 0.5)
+        for e in (1, 2):  # --keep-epochs: each epoch's evaluated model, loadable like best.pt
+            kept = torch.load(os.path.join(out, f"epoch{e}.pt"), map_location="cpu")
+            self.assertEqual(kept["epoch"], e)
+            self.assertEqual(set(kept["state_dict"]), set(ck["state_dict"]))
+        best = torch.load(os.path.join(out, f"epoch{ck['epoch']}.pt"), map_location="cpu")
+        for k, v in ck["state_dict"].items():
+            self.assertTrue(torch.equal(v, best["state_dict"][k]), k)
 
     def test_logit_adjusted_loss(self):
         """--logit-adjust: with targets equal to the class prior, the loss is stationary at

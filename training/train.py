@@ -302,6 +302,9 @@ def main(argv=None):
     ap.add_argument("--jpeg", type=float, default=0.0,
                     help="share of images JPEG-compressed at a random quality 20..90, after "
                          "--photometric (and, like it, after a geometric-view teacher); 0: off")
+    ap.add_argument("--keep-epochs", action="store_true",
+                    help="also save each epoch's evaluated model as OUT/epochN.pt (best.pt keeps "
+                    "only the best on clean Valid; robustness is measured on the others)")
     ap.add_argument("--resume", action="store_true",
                     help="continue from OUT/last.pt (written after every epoch, and every "
                          "--checkpoint-steps steps) if it exists")
@@ -506,12 +509,14 @@ def run(args):
         print(f"epoch {epoch + 1}/{args.epochs} loss {tot_loss / steps_per_epoch:.4f} "
               f"valid {acc * 100:.2f}% flip-tta {acc_tta * 100:.2f}% mean recall "
               f"{recall * 100:.1f}% ({time.time() - t0:.0f}s)", flush=True)
+        state = {k: v.contiguous() for k, v in kept.state_dict().items()}
+        snapshot = dict(arch=args.arch, state_dict=state, mean=MEAN, std=STD, epoch=epoch + 1,
+                        valid_acc=acc, valid_acc_flip=acc_tta, args=vars(args))
         if max(acc, acc_tta) > best:
             best = max(acc, acc_tta)
-            state = {k: v.contiguous() for k, v in kept.state_dict().items()}
-            torch.save(dict(arch=args.arch, state_dict=state, mean=MEAN, std=STD,
-                            epoch=epoch + 1, valid_acc=acc, valid_acc_flip=acc_tta,
-                            args=vars(args)), os.path.join(args.out, "best.pt"))
+            torch.save(snapshot, os.path.join(args.out, "best.pt"))
+        if args.keep_epochs:  # every epoch's model, for choosing on more than clean Valid
+            torch.save(snapshot, os.path.join(args.out, f"epoch{epoch + 1}.pt"))
         with open(os.path.join(args.out, "history.json"), "w") as f:
             json.dump(dict(args=vars(args), device=str(dev), torch=torch.__version__,
                            history=hist), f, indent=1)
