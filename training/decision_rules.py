@@ -22,6 +22,8 @@ the fitting half):
                  bias: a bias flips a face by the ratio of contempt to the top class, and fires
                  on uncertain faces whose contempt is small; the threshold asks for contempt
                  itself to be high (the models give real contempt 0.05-0.10, and neutral more).
+                 "on the output": the threshold reads contempt's probability after the log-prior
+                 shift instead, softmax(z + bias), what a calibrated file hands out.
 The model's probabilities come through WASM (`emoxnet eval --predictions`), any CALIBRATE op
 stripped first, so the rules see what calibrate.py sees. NumPy and Node only.
 """
@@ -78,41 +80,62 @@ def log_prior_bias(z, y, prior):
     return calibrate.choose_tau(z, y, shift)[0] * shift
 
 
-def decide(z, p, bias, threshold=None):
-    """argmax(z + bias); with a threshold, the last class wherever p's last column reaches it."""
+def decide(z, bias, threshold=None, score=None):
+    """argmax(z + bias); with a threshold, the last class wherever score (one per face) reaches it."""
     pred = (z + bias).argmax(1)
     if threshold is not None:
-        pred = np.where(p[:, -1] >= threshold, z.shape[1] - 1, pred)
+        pred = np.where(score >= threshold, z.shape[1] - 1, pred)
     return pred
 
 
-def fit_last_class_threshold(z, p, y, bias):
-    """The threshold on p's last column (candidates: its 200 highest values on these faces) with
-    the highest mean recall of decide(z, p, bias, t) among those whose top-1 is not below
+def fit_last_class_threshold(z, score, y, bias):
+    """The threshold on score (candidates: its 200 highest values on these faces) with the
+    highest mean recall of decide(z, bias, t, score) among those whose top-1 is not below
     argmax z's, ties to the higher threshold; None when no threshold raises the mean recall."""
     n = z.shape[1]
     base_acc = recalls(z.argmax(1), y, n)[0]
-    best, best_rec = None, np.nanmean(recalls(decide(z, p, bias), y, n)[1])
-    for t in np.unique(p[:, -1])[::-1][:200]:
-        acc, rec = recalls(decide(z, p, bias, t), y, n)
+    best, best_rec = None, np.nanmean(recalls(decide(z, bias), y, n)[1])
+    for t in np.unique(score)[::-1][:200]:
+        acc, rec = recalls(decide(z, bias, t, score), y, n)
         if acc >= base_acc and np.nanmean(rec) > best_rec + 1e-12:
             best, best_rec = t, np.nanmean(rec)
     return best
 
 
-def log_prior_threshold(z, p, y, prior):
-    bias = log_prior_bias(z, y, prior)
-    return bias, fit_last_class_threshold(z, p, y, bias)
+def model_contempt(z, p, bias):
+    """The model's own probability of the last class, before any calibration."""
+    return p[:, -1]
 
 
-# Each rule, fitted on (z, p, y) of one half: (bias, threshold for the last class or None).
+def output_contempt(z, p, bias):
+    """The last class's probability after the rule's bias: softmax(z + bias), what a calibrated
+    file outputs (up to its second temperature)."""
+    e = np.exp(z + bias - (z + bias).max(1, keepdims=True))
+    return e[:, -1] / e.sum(1)
+
+
+def log_prior_threshold(on):
+    """The log-prior shift, then a threshold on on(z, p, bias) for the last class."""
+    def rule(z, p, y, prior):
+        bias = log_prior_bias(z, y, prior)
+        return bias, fit_last_class_threshold(z, on(z, p, bias), y, bias), on
+    return rule
+
+
+def no_threshold(fit):
+    return lambda z, p, y, prior: (fit(z, y, prior), None, None)
+
+
+# Each rule, fitted on (z, p, y) of one half: (bias, threshold for the last class or None, the
+# function giving the per-face score the threshold reads).
 RULES = [
-    ("none", lambda z, p, y, prior: (np.zeros(z.shape[1]), None)),
-    ("log-prior (calibrate.py)", lambda z, p, y, prior: (log_prior_bias(z, y, prior), None)),
-    ("class bias: recall, top-1 kept", lambda z, p, y, prior: (fit_class_bias(z, y), None)),
-    ("class bias: top-1 + recall", lambda z, p, y, prior: (fit_class_bias(z, y, lam=1.0), None)),
-    ("class bias: top-1 + 0.5 recall", lambda z, p, y, prior: (fit_class_bias(z, y, lam=0.5), None)),
-    ("log-prior + contempt threshold", log_prior_threshold),
+    ("none", no_threshold(lambda z, y, prior: np.zeros(z.shape[1]))),
+    ("log-prior (calibrate.py)", no_threshold(log_prior_bias)),
+    ("class bias: recall, top-1 kept", no_threshold(lambda z, y, prior: fit_class_bias(z, y))),
+    ("class bias: top-1 + recall", no_threshold(lambda z, y, prior: fit_class_bias(z, y, lam=1.0))),
+    ("class bias: top-1 + 0.5 recall", no_threshold(lambda z, y, prior: fit_class_bias(z, y, lam=0.5))),
+    ("log-prior + contempt threshold", log_prior_threshold(model_contempt)),
+    ("log-prior + contempt threshold on the output", log_prior_threshold(output_contempt)),
 ]
 
 
@@ -137,8 +160,9 @@ def cross_validate(p, y, prior, splits, seed=0):
             t0 = min(calibrate.T_GRID, key=lambda t: calibrate.nll(logp[fit_idx], y[fit_idx], t))
             z = logp / t0
             for name, rule in RULES:
-                bias, threshold = rule(z[fit_idx], p[fit_idx], y[fit_idx], prior)
-                acc, rec = recalls(decide(z[test_idx], p[test_idx], bias, threshold), y[test_idx], n)
+                bias, threshold, on = rule(z[fit_idx], p[fit_idx], y[fit_idx], prior)
+                score = None if on is None else on(z[test_idx], p[test_idx], bias)
+                acc, rec = recalls(decide(z[test_idx], bias, threshold, score), y[test_idx], n)
                 out[name].append((acc, np.nanmean(rec), np.nanmin(rec), rec[n - 1]))
     return {k: np.array(v) for k, v in out.items()}
 

@@ -46,21 +46,51 @@ class DecisionRulesTest(unittest.TestCase):
         y = np.array([2] * 10 + [1] * 20 + [1] * 30 + [0] * 50)
         z = np.log(p)
         base = dr.recalls(z.argmax(1), y, 3)[0]
-        t = dr.fit_last_class_threshold(z, p, y, np.zeros(3))
+        t = dr.fit_last_class_threshold(z, p[:, -1], y, np.zeros(3))
         self.assertAlmostEqual(t, 0.3)
-        acc, rec = dr.recalls(dr.decide(z, p, np.zeros(3), t), y, 3)
+        acc, rec = dr.recalls(dr.decide(z, np.zeros(3), t, p[:, -1]), y, 3)
         self.assertEqual(rec[2], 1.0)
         self.assertGreater(acc, base)
         for g in dr.BIAS_GRID:
             acc, rec = dr.recalls((z + [0, 0, g]).argmax(1), y, 3)
             self.assertTrue(rec[2] < 1.0 or acc < base, g)
-        self.assertIsNone(dr.fit_last_class_threshold(z[10:], p[10:], y[10:], np.zeros(3)))
+        self.assertIsNone(dr.fit_last_class_threshold(z[10:], p[10:, -1], y[10:], np.zeros(3)))
         # one more class-2 face at p2 = 0.27 beside 15 class-0 faces there: t = 0.27 would raise
         # the mean recall (+1/11 of class 2, -15/215 of class 0) and cost 4 faces more than t = 0.3
         # gained over argmax: refused
         p2 = np.concatenate([p, [[0.68, 0.05, 0.27]] * 16, [[0.9, 0.05, 0.05]] * 150])
         y2 = np.concatenate([y, [2] + [0] * 15 + [0] * 150])
-        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2, y2, np.zeros(3)), 0.3)
+        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2[:, -1], y2, np.zeros(3)), 0.3)
+
+    def test_threshold_scores(self):
+        """What each threshold rule reads: the model's own last column, or the last class of
+        softmax(z + bias), the probabilities a calibrated file hands out."""
+        z, y = shifted_scores(n=20)
+        p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+        bias = np.array([0.0, 0.5, 1.0])
+        np.testing.assert_array_equal(dr.model_contempt(z, p, bias), p[:, -1])
+        q = np.exp(z + bias) / np.exp(z + bias).sum(1, keepdims=True)
+        np.testing.assert_allclose(dr.output_contempt(z, p, bias), q[:, -1], rtol=1e-12)
+
+    def test_cross_validate_scores_the_held_out_half_with_the_fitted_bias(self):
+        z, y = shifted_scores(n=300)
+        p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+        seen = []
+
+        def on(zz, pp, bias):
+            seen.append((len(zz), bias.copy()))
+            return pp[:, -1]
+        fitted = np.array([0.0, 0.25, 0.75])
+        saved = dr.RULES
+        try:
+            dr.RULES = [("probe", lambda zz, pp, yy, prior: (fitted, 0.5, on))]
+            dr.cross_validate(p, y, np.array([0.5, 0.35, 0.15]), splits=1)
+        finally:
+            dr.RULES = saved
+        self.assertEqual(len(seen), 2)
+        self.assertEqual(sum(n for n, _ in seen), 300)  # each held-out half, scored once
+        for _, bias in seen:
+            np.testing.assert_array_equal(bias, fitted)
 
     def test_halves_partition_every_class(self):
         y = np.array([0] * 10 + [1] * 5 + [2] * 3)
