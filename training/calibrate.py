@@ -104,6 +104,13 @@ def train_prior(train_folder):
     return np.bincount(labels[labels >= 0], minlength=ferplus.N_EMOTIONS) / (labels >= 0).sum()
 
 
+def require_ferplus_classes(m, path):
+    """Exit unless m's classes are the 8 FER+ expressions in their order: the Train prior is per
+    index, and the rare-class rules (decision_rules.py) take the last class for contempt."""
+    if list(m.class_names) != ferplus.CLASSES:
+        sys.exit(f"{path}: classes {m.class_names}, expected the 8 FER+ classes in order")
+
+
 def valid_predictions(m, valid):
     """m's eval summary on a Valid folder through WASM and its per-image (labels, probabilities)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,8 +143,7 @@ def main(argv=None):
 
     m = strip_calibration(ef.read(args.model))
     prior = train_prior(args.train)
-    if list(m.class_names[:ferplus.N_EMOTIONS]) != ferplus.CLASSES or len(m.class_names) != ferplus.N_EMOTIONS:
-        sys.exit(f"{args.model}: classes {m.class_names}, expected the 8 FER+ classes in order")
+    require_ferplus_classes(m, args.model)
 
     before, y, p = valid_predictions(m, args.valid)
     t0, tau, t1, table = fit(p, y, prior)

@@ -181,7 +181,9 @@ def main(argv=None):
     print("| model | rule | top-1 | mean per-class recall | lowest class | contempt |")
     print("|---|---|---:|---:|---:|---:|")
     for path in args.models:
-        _, y, p = calibrate.valid_predictions(calibrate.strip_calibration(ef.read(path)), args.valid)
+        m = calibrate.strip_calibration(ef.read(path))
+        calibrate.require_ferplus_classes(m, path)
+        _, y, p = calibrate.valid_predictions(m, args.valid)
         for name, rows in cross_validate(p, y, prior, args.splits, args.seed).items():
             acc, rec, low, con = rows.mean(0) * 100
             print(f"| {os.path.basename(path)} | {name} | {acc:.2f}% | {rec:.2f}% | {low:.1f}% | {con:.1f}% |")

@@ -21,6 +21,17 @@ def tiny_model():
 
 
 class CalibrateTest(unittest.TestCase):
+    def test_only_the_ferplus_classes_in_order(self):
+        import ferplus
+        m = tiny_model()
+        with self.assertRaises(SystemExit):               # 3 other classes
+            calibrate.require_ferplus_classes(m, "tiny")
+        m.class_names = ferplus.CLASSES[:6] + ferplus.CLASSES[7:] + ferplus.CLASSES[6:7]  # fear, contempt swapped
+        with self.assertRaises(SystemExit):
+            calibrate.require_ferplus_classes(m, "tiny")
+        m.class_names = list(ferplus.CLASSES)
+        calibrate.require_ferplus_classes(m, "tiny")
+
     def test_add_then_strip_is_identity_and_runs_in_the_oracle(self):
         m = tiny_model()
         x = np.full((4, 4, 1), 0.5)
