@@ -423,7 +423,7 @@ class PipelineQuickTest(unittest.TestCase):
             lite = dict(name="QL", kind="lite", teacher="q-ens.json", ablation_seeds=[3],
                         distillation=dict(alpha=0.5, temperature=2),
                         student=[dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
-                                      photometric=0.5, init_run="a"),
+                                      photometric=0.5, jpeg=0.5, init_run="a"),
                                  dict(name="s2", arch="lite", epochs=2, lr=0.02, batch=16,
                                       init="s")],
                         out=os.path.join(tmp, "ql.emx"), card=os.path.join(tmp, "ql.md"),
@@ -457,6 +457,10 @@ class PipelineQuickTest(unittest.TestCase):
                         self.assertTrue(json.load(f)["args"]["teacher"].endswith("q-ens.teacher.npy"))
                 with open(os.path.join(runs, "s2-s3-kd", "history.json")) as f:
                     self.assertTrue(json.load(f)["args"]["init"].endswith(os.path.join("s-s3-kd", "best.pt")))
+                # the recipe's augmentation settings reach train.py
+                with open(os.path.join(runs, "s-s3-kd", "history.json")) as f:
+                    run_args = json.load(f)["args"]
+                self.assertEqual((run_args["photometric"], run_args["jpeg"]), (0.5, 0.5))
                 # every variant's first cycle starts from the one shared run (init_run), unsuffixed
                 for run in ("s-s3-kd", "s-s3-nokd"):
                     with open(os.path.join(runs, run, "history.json")) as f:
