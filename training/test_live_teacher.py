@@ -17,24 +17,26 @@ except ImportError:
 SPEC = dict(height=48, width=48, channels=1, mean=0.5, std=0.25)
 
 
+def tiny_ensemble(tmp, weights, spec=SPEC):
+    """A flip-TTA file of a lite and a resnet-s (fp16, BatchNorm folded) and the two nets
+    (also test_view_tta's ensemble)."""
+    import export_emx
+    from test_train import folded_fp16
+    g = torch.Generator().manual_seed(3)
+    nets = [folded_fp16(a, g)[1] for a in ("lite", "resnet-s")]
+    path = os.path.join(tmp, "ens.emx")
+    export_emx.export_ensemble(nets, weights, path, spec, fp16=True, flip_tta=True)
+    return path, nets
+
+
 @unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
 class LiveTeacherTest(unittest.TestCase):
-    def ensemble(self, tmp, weights, spec=SPEC):
-        """A flip-TTA file of a lite and a resnet-s (fp16, BatchNorm folded) and the two nets."""
-        import export_emx
-        from test_train import folded_fp16
-        g = torch.Generator().manual_seed(3)
-        nets = [folded_fp16(a, g)[1] for a in ("lite", "resnet-s")]
-        path = os.path.join(tmp, "ens.emx")
-        export_emx.export_ensemble(nets, weights, path, spec, fp16=True, flip_tta=True)
-        return path, nets
-
     def test_weighted_mean_of_the_members_on_the_given_view(self):
         import emx_format as ef
         from live_teacher import LiveTeacher, member_weights
         x = torch.randn(6, 1, 48, 48, generator=torch.Generator().manual_seed(4))
         with tempfile.TemporaryDirectory() as tmp:
-            path, nets = self.ensemble(tmp, [0.25, 0.75])
+            path, nets = tiny_ensemble(tmp, [0.25, 0.75])
             np.testing.assert_allclose(member_weights(ef.read(path), 2), [0.25, 0.75], atol=1e-6)
             teacher = LiveTeacher(path, ["lite", "resnet-s"])
             got = teacher(x)
@@ -53,7 +55,7 @@ class LiveTeacherTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             data = os.path.join(tmp, "ferplus")
             make_ferplus(data)
-            path, _ = self.ensemble(tmp, [0.5, 0.5])
+            path, _ = tiny_ensemble(tmp, [0.5, 0.5])
             base = ["--data", data, "--quick", "--threads", "1", "--batch", "16", "--arch", "lite"]
             out = os.path.join(tmp, "kd")
             train.main(base + ["--out", out, "--teacher-model", path,
@@ -67,7 +69,7 @@ class LiveTeacherTest(unittest.TestCase):
             self.assertGreater(abs(loss[0][0] - loss[1][0]), 1e-3)
             with self.assertRaises(SystemExit):  # the archs say what the file's members are
                 train.main(base + ["--out", os.path.join(tmp, "x"), "--teacher-model", path])
-            other, _ = self.ensemble(tmp, [0.5, 0.5], dict(SPEC, mean=0.4))
+            other, _ = tiny_ensemble(tmp, [0.5, 0.5], dict(SPEC, mean=0.4))
             with self.assertRaises(SystemExit):  # another input normalisation than the student's
                 train.main(base + ["--out", os.path.join(tmp, "y"), "--teacher-model", other,
                                    "--teacher-archs", "lite,resnet-s"])

@@ -34,10 +34,10 @@ class ViewTtaTest(unittest.TestCase):
     def test_rows_are_the_flip_averaged_ensemble(self):
         import view_tta
         from live_teacher import LiveTeacher
-        from test_live_teacher import LiveTeacherTest
+        from test_live_teacher import tiny_ensemble
         from test_train import make_ferplus
         with tempfile.TemporaryDirectory() as tmp:
-            path, _ = LiveTeacherTest.ensemble(None, tmp, [0.4, 0.6])
+            path, _ = tiny_ensemble(tmp, [0.4, 0.6])
             make_ferplus(os.path.join(tmp, "data"))
             probs = view_tta.main([path, "--archs", "lite,resnet-s", "--data", os.path.join(tmp, "data")])
             self.assertEqual(set(probs), set(view_tta.VIEWS))

@@ -62,13 +62,10 @@ def main(argv=None):
     ap.add_argument("--archs", required=True, help="comma-separated architecture of each member")
     ap.add_argument("--data", required=True, help="train.py --data (its Valid split is scored)")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--limit", type=int, default=0, help="score only the first N Valid faces (tests)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     teacher = LiveTeacher(args.emx, args.archs.split(","))
     _, (images, votes, _) = train.load_data(args.data)
-    if args.limit:
-        images, votes = images[:args.limit], votes[:args.limit]
     x, labels = train.to_input(images, "cpu"), ferplus.majority_labels(votes)
     probs = {name: view_probs(teacher, reframe(x, **kw) if kw else x) for name, kw in VIEWS.items()}
     print("| views (each with its mirror image) | top-1 | mean per-class recall |\n|---|---:|---:|")
