@@ -407,8 +407,13 @@ async function evalCommand(args, opts) {
         skipped.push(err instanceof CliError ? err.message : `cannot classify ${path}: ${err.message}`);
         continue;
       }
-      let pred = 0;
-      for (let k = 1; k < K; k++) if (result.scores[keyOf[k]] > result.scores[keyOf[pred]]) pred = k;
+      // The model's own label (its label thresholds included: what a user of classify() gets);
+      // the top FER+ score when that label is a class outside the 8.
+      let pred = keyOf.indexOf(result.label);
+      if (pred < 0) {
+        pred = 0;
+        for (let k = 1; k < K; k++) if (result.scores[keyOf[k]] > result.scores[keyOf[pred]]) pred = k;
+      }
       confusion[row.label][pred]++;
       if (opts.predictions) predRows.push([row.file, row.label, pred, ...keyOf.map((k) => result.scores[k])].join(','));
       if (pred === row.label) correct++;

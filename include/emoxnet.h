@@ -106,6 +106,11 @@ int emx_model_num_classes(const emx_model *model);
 const char *emx_model_class_name(const emx_model *model, int i);
 /* Metadata value for key, or NULL when the file has none. */
 const char *emx_model_meta(const emx_model *model, const char *key);
+/* Class i's label threshold from the file (0 <= i < num_classes; 0 when it has none or i is
+ * out of range): the label is class i whenever its probability reaches this, even when another
+ * class is more probable (emx_pick_label). A calibrated file may set one for a class the model
+ * rarely ranks first even when it is right (the shipped models: contempt). */
+float emx_model_label_threshold(const emx_model *model, int i);
 
 /* The one set of image limits, for every entry point (emx_image_decode, emx_preprocess,
  * emx_classify, emx_detect, emx_analyze; the WebAssembly shim exports them for JS): at most
@@ -168,6 +173,14 @@ emx_status emx_explain(const emx_model *model, int label, float *map, int map_w,
  * weights NULL with n 0 clears them. EMX_ERR_INVALID_ARG otherwise, and for a detector; the
  * model's weights are unchanged after an error. */
 emx_status emx_set_label_weights(emx_model *model, const float *weights, int n);
+
+/* The label of probs (num_classes floats from emx_run/emx_classify of this model) by the rule
+ * emx_analyze and emx_explain (-1) use: with the scores q = probs, or probs[c] * weights[c]
+ * renormalised after emx_set_label_weights, the class whose q reaches its label threshold
+ * (emx_model_label_threshold; the most probable of several), else the largest q; the first on
+ * ties. Without thresholds or weights, the argmax. Writes the class index to *label;
+ * EMX_ERR_INVALID_ARG for NULL arguments or a detector. */
+emx_status emx_pick_label(const emx_model *model, const float *probs, int *label);
 
 /* Decode PNG or JPEG bytes (stb_image) into 8-bit pixels with their own channel count (1, 3 or
  * 4: gray + alpha comes back as gray, as emx_image has no such layout). Images over the limits

@@ -102,6 +102,21 @@ const char *emx_model_class_name(const emx_model *model, int i)
     return model->class_names[i];
 }
 
+float emx_model_label_threshold(const emx_model *model, int i)
+{
+    if (!model || i < 0 || i >= model->n_classes || !model->has_label_thresholds)
+        return 0.0f;
+    return model->label_thresholds[i];
+}
+
+emx_status emx_pick_label(const emx_model *model, const float *probs, int *label)
+{
+    if (!model || model->is_detector || !probs || !label)
+        return EMX_ERR_INVALID_ARG;
+    *label = emx__pick_label(model, probs);
+    return EMX_OK;
+}
+
 const char *emx_model_meta(const emx_model *model, const char *key)
 {
     if (!model || !key)

@@ -73,6 +73,30 @@ emx_status emx__check_outputs(const emx_model *m)
     return ok ? EMX_OK : EMX_ERR_FORMAT;
 }
 
+/* A CALIBRATE whose params hold 2n + 1 numbers carries one label threshold per class after its
+ * log-prior shifts (models/FORMAT.md). They decide output 0's label (emx__pick_label), so that
+ * CALIBRATE must be what produces output 0, and each threshold is a probability: 0 (none) to 1. */
+emx_status emx__load_label_thresholds(emx_model *m)
+{
+    for (int k = 0; k < m->n_ops; k++) {
+        const emx__op *op = &m->ops[k];
+        const emx__tensor *t = op->type == EMX_OP_CALIBRATE ? &m->tensors[op->tensors[0]] : NULL;
+        const size_t n = t ? m->values[k + 1].count : 0;
+        if (!t || t->count != 2 * n + 1)
+            continue;
+        if (m->is_detector || k + 1 != m->outputs[0] || n != (size_t)m->n_classes)
+            return EMX_ERR_FORMAT;
+        for (size_t c = 0; c < n; c++) {
+            const float v = t->data[n + 1 + c];
+            if (!(v >= 0.0f && v <= 1.0f)) /* (NaN fails too; the loader refused it already) */
+                return EMX_ERR_FORMAT;
+            m->label_thresholds[c] = v;
+            m->has_label_thresholds |= v > 0.0f;
+        }
+    }
+    return EMX_OK;
+}
+
 emx_status emx__check_probs(const float *p, int n)
 {
     for (int i = 0; i < n; i++)

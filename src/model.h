@@ -106,6 +106,11 @@ struct emx_model {
     /* emx_set_label_weights: the labels the core picks maximise probs[c] * label_weights[c] */
     int has_label_weights;
     float label_weights[EMX_MAX_CLASSES];
+    /* The file's label thresholds (CALIBRATE's params after the log-prior shifts, FORMAT.md;
+     * emx__load_label_thresholds): a class whose shown probability reaches its threshold is the
+     * label even when another class is more probable. 0: no threshold for that class. */
+    int has_label_thresholds;
+    float label_thresholds[EMX_MAX_CLASSES];
     int n_meta;
     char **meta; /* key 0, value 0, key 1, value 1, ... */
 
@@ -169,6 +174,9 @@ emx_status emx__infer_shapes(emx_model *m);
 emx_status emx__check_compute(const emx_model *m);
 double emx__graph_macs(const emx_model *m); /* what emx__check_compute compares */
 emx_status emx__check_outputs(const emx_model *m);
+/* The label thresholds a CALIBRATE on output 0 may carry (graph_check.c), into
+ * m->label_thresholds; EMX_ERR_FORMAT for thresholds outside [0, 1] or on another value. */
+emx_status emx__load_label_thresholds(emx_model *m);
 /* n probabilities in [0, 1] (with the weight-sum tolerance), else EMX_ERR_NUMERIC (NaN, inf). */
 emx_status emx__check_probs(const float *p, int n);
 emx_status emx__plan(emx_model *m);
@@ -212,17 +220,35 @@ emx_status emx__preprocess_window(const emx_model *model, const emx_image *windo
 emx_status emx__classify_window(emx_model *model, const emx_image *window, int frame_w, int frame_h,
                                 int ox, int oy, const emx_box *box, float *probs);
 
-/* The label the core picks from a run's probabilities p (emx_analyze, emx_explain -1): the
- * largest p[c], or p[c] * label_weights[c] after emx_set_label_weights; the first on ties. */
+/* The label the core picks from a run's probabilities p (emx_analyze, emx_explain -1,
+ * emx_pick_label), on the scores a caller shows: q = p, or p[c] * label_weights[c] renormalised
+ * after emx_set_label_weights. The class whose q[c] reaches the file's threshold for it (the
+ * largest q among several such classes), else the largest q; the first on ties. A threshold is
+ * a decision fitted on validation data for a class that is rarely the most probable even when
+ * it is the right answer (contempt in the shipped models: training/calibrate.py). */
 static inline int emx__pick_label(const emx_model *m, const float *p)
 {
     /* unweighted: every weight 1 (p * 1.0f is p exactly) */
     const float *w = m->has_label_weights ? m->label_weights : NULL;
+    double sum = 0.0;
     int best = 0;
-    for (int c = 1; c < m->n_classes; c++)
-        if (p[c] * (w ? w[c] : 1.0f) > p[best] * (w ? w[best] : 1.0f))
+    for (int c = 0; c < m->n_classes; c++) {
+        sum += (double)p[c] * (w ? w[c] : 1.0f);
+        if (c > 0 && p[c] * (w ? w[c] : 1.0f) > p[best] * (w ? w[best] : 1.0f))
             best = c;
-    return best;
+    }
+    if (!m->has_label_thresholds || !(sum > 0.0))
+        return best;
+    int hit = -1;
+    for (int c = 0; c < m->n_classes; c++) {
+        const float t = m->label_thresholds[c];
+        /* unweighted p is compared as it is (a caller's p >= t agrees bit for bit) */
+        const double q = w ? (double)p[c] * w[c] / sum : (double)p[c];
+        if (t > 0.0f && q >= t &&
+            (hit < 0 || p[c] * (w ? w[c] : 1.0f) > p[hit] * (w ? w[hit] : 1.0f)))
+            hit = c;
+    }
+    return hit >= 0 ? hit : best;
 }
 
 #endif /* EMX_MODEL_H */

@@ -464,6 +464,8 @@ emx_status emx_model_load(const void *data, size_t size, const emx_model_params 
     if (st == EMX_OK)
         st = emx__check_outputs(m);
     if (st == EMX_OK)
+        st = emx__load_label_thresholds(m);
+    if (st == EMX_OK)
         st = emx__check_compute(m);
     if (st == EMX_OK)
         st = emx__plan(m);

@@ -224,9 +224,12 @@ static int infer_op(emx_model *m, int k)
         return set_shape(out, in->h, in->w, (int64_t)in->c + a[0] + a[1]);
     }
     case EMX_OP_CALIBRATE: {
-        /* params: 1/T, then one log-bias per element of the (probability) input */
-        const int64_t dims[1] = { in->h * in->w * in->c + 1 };
-        if (!tensor_is(&m->tensors[op->tensors[0]], 1, dims))
+        /* params: 1/T, then one log-bias per element of the (probability) input, then
+         * optionally one label threshold per element (emx__load_label_thresholds) */
+        const int64_t n = in->h * in->w * in->c;
+        const int64_t plain[1] = { n + 1 }, thresholds[1] = { 2 * n + 1 };
+        const emx__tensor *t = &m->tensors[op->tensors[0]];
+        if (!tensor_is(t, 1, plain) && !tensor_is(t, 1, thresholds))
             return 0;
         return set_shape(out, in->h, in->w, in->c);
     }

@@ -641,6 +641,106 @@ static void test_fp16(void)
     eb_free(&mb);
 }
 
+/* A 3-class net whose output is [0.5, 0.3, 0.2] for any input (a DENSE of zero weights whose
+ * biases are those log-probabilities, SOFTMAX), then CALIBRATE with identity params followed
+ * by n_thr label thresholds; second_calibrate appends another plain CALIBRATE after it, which
+ * becomes output 0. Returns the loader's status and the model in *out. */
+static emx_status load_thresholds(const float *thr, int n_thr, int second_calibrate,
+                                  emx_model **out)
+{
+    eb_model mb;
+    eb_init(&mb, 1, 1, 1, 0, 1);
+    eb_class(&mb, "a");
+    eb_class(&mb, "b");
+    eb_class(&mb, "c");
+    const float w[3] = { 0, 0, 0 }, b[3] = { logf(0.5f), logf(0.3f), logf(0.2f) };
+    int tw = eb_tensor(&mb, EB_F32, 2, U32S(3, 1), w);
+    int tb = eb_tensor(&mb, EB_F32, 1, U32S(3), b);
+    float params[7] = { 1, 0, 0, 0 };
+    for (int i = 0; i < n_thr; i++)
+        params[4 + i] = thr[i];
+    int tp = eb_tensor(&mb, EB_F32, 1, U32S((uint32_t)(4 + n_thr)), params);
+    eb_op(&mb, EMX_OP_DENSE, 1, U32S(0), 2, I32S(3, 0), 2, U32S((uint32_t)tw, (uint32_t)tb));
+    eb_op(&mb, EMX_OP_SOFTMAX, 1, U32S(1), 0, NULL, 0, NULL);
+    int v = eb_op(&mb, EMX_OP_CALIBRATE, 1, U32S(2), 0, NULL, 1, U32S((uint32_t)tp));
+    if (second_calibrate) {
+        int tq = eb_tensor(&mb, EB_F32, 1, U32S(4), params);
+        v = eb_op(&mb, EMX_OP_CALIBRATE, 1, U32S((uint32_t)v), 0, NULL, 1, U32S((uint32_t)tq));
+    }
+    eb_output(&mb, (uint32_t)v);
+    size_t size;
+    uint8_t *file = eb_finish(&mb, "ICTGD", &size);
+    emx_model_params rp = ref_params();
+    *out = NULL;
+    emx_status st = emx_model_load(file, size, &rp, out);
+    free(file);
+    eb_free(&mb);
+    return st;
+}
+
+/* The label for probabilities [0.5, 0.3, 0.2] under thresholds thr (3 of them), with label
+ * weights w (NULL: none); -1 when the model does not load. */
+static int threshold_label(const float *thr, const float *w)
+{
+    emx_model *m = NULL;
+    if (load_thresholds(thr, 3, 0, &m) != EMX_OK)
+        return -1;
+    float one = 1, p[3];
+    int label = -1;
+    CHECK(emx_run(m, &one, p) == EMX_OK && fabsf(p[2] - 0.2f) < 1e-5f);
+    if (w)
+        CHECK(emx_set_label_weights(m, w, 3) == EMX_OK);
+    CHECK(emx_pick_label(m, p, &label) == EMX_OK);
+    emx_model_free(m);
+    return label;
+}
+
+/* CALIBRATE's label thresholds (models/FORMAT.md): the class whose probability reaches its
+ * threshold is the label though another is more probable; weights renormalise first. */
+static void test_label_thresholds(void)
+{
+    CHECK(threshold_label((const float[]){ 0, 0, 0 }, NULL) == 0);         /* none: argmax */
+    CHECK(threshold_label((const float[]){ 0, 0, 0.15f }, NULL) == 2);     /* 0.2 >= 0.15 */
+    CHECK(threshold_label((const float[]){ 0, 0, 0.25f }, NULL) == 0);     /* not reached */
+    CHECK(threshold_label((const float[]){ 0, 0.29f, 0.19f }, NULL) == 1); /* two: the likelier */
+    CHECK(threshold_label((const float[]){ 0.9f, 0, 0.1f }, NULL) == 2); /* a missed one: ignored */
+    /* weights 2, 1, 1: shown scores [1, 0.3, 0.2] / 1.5, c's 0.133 under 0.15 */
+    CHECK(threshold_label((const float[]){ 0, 0, 0.15f }, (const float[]){ 2, 1, 1 }) == 0);
+    CHECK(threshold_label((const float[]){ 0, 0, 0.13f }, (const float[]){ 2, 1, 1 }) == 2);
+
+    emx_model *m = NULL;
+    CHECK(load_thresholds((const float[]){ 0, 0.25f, 1 }, 3, 0, &m) == EMX_OK);
+    CHECK(emx_model_label_threshold(m, 1) == 0.25f && emx_model_label_threshold(m, 2) == 1.0f);
+    CHECK(emx_model_label_threshold(m, 0) == 0 && emx_model_label_threshold(m, 3) == 0 &&
+          emx_model_label_threshold(m, -1) == 0 && emx_model_label_threshold(NULL, 1) == 0);
+    int label = 7;
+    float p[3] = { 0.5f, 0.3f, 0.2f };
+    CHECK(emx_pick_label(NULL, p, &label) == EMX_ERR_INVALID_ARG && label == 7);
+    CHECK(emx_pick_label(m, NULL, &label) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_pick_label(m, p, NULL) == EMX_ERR_INVALID_ARG);
+    CHECK(emx_pick_label(m, p, &label) == EMX_OK && label == 1);
+    p[1] = 0.25f; /* reached exactly counts */
+    CHECK(emx_pick_label(m, p, &label) == EMX_OK && label == 1);
+    p[1] = nextafterf(0.25f, 0);
+    CHECK(emx_pick_label(m, p, &label) == EMX_OK && label == 0);
+    emx_model_free(m);
+    /* two classes reach theirs: the likelier, not the first */
+    CHECK(load_thresholds((const float[]){ 0, 0.15f, 0.25f }, 3, 0, &m) == EMX_OK);
+    CHECK(emx_pick_label(m, (const float[]){ 0.5f, 0.2f, 0.3f }, &label) == EMX_OK && label == 2);
+    emx_model_free(m);
+    /* the plain form (n + 1 params) loads without thresholds */
+    CHECK(load_thresholds(NULL, 0, 0, &m) == EMX_OK && emx_model_label_threshold(m, 2) == 0);
+    emx_model_free(m);
+
+    /* refused: a threshold that is no probability, a count that is neither n + 1 nor 2n + 1,
+     * thresholds on a CALIBRATE that is not output 0 (they would decide nothing) */
+    CHECK(load_thresholds((const float[]){ 0, 0, 1.5f }, 3, 0, &m) == EMX_ERR_FORMAT && !m);
+    CHECK(load_thresholds((const float[]){ 0, -0.1f, 0 }, 3, 0, &m) == EMX_ERR_FORMAT && !m);
+    CHECK(load_thresholds((const float[]){ 0, 0.1f }, 2, 0, &m) == EMX_ERR_FORMAT && !m);
+    CHECK(load_thresholds((const float[]){ 0, 0, 0.1f }, 3, 1, &m) == EMX_ERR_FORMAT && !m);
+    CHECK(load_thresholds((const float[]){ 0, 0, 0 }, 3, 1, &m) == EMX_ERR_FORMAT && !m);
+}
+
 /* plan.c's execution order: every op once, each after the ops it reads; with flip test-time
  * augmentation each op of the mirrored view right after its twin on the image (same type and
  * weights: the ensemble's weights are then reused from cache), and the file's order without. */
@@ -686,6 +786,7 @@ int main(void)
     CHECK(strcmp(emx_status_str(EMX_OK), "ok") == 0);
     CHECK(emx_status_str((emx_status)-99) != NULL);
     test_fp16();
+    test_label_thresholds();
     test_tiny();
     test_all_ops();
     test_damage_kinds();

@@ -72,11 +72,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int best = 0;
-    for (int i = 0; i < emx_model_num_classes(model); i++) {
+    for (int i = 0; i < emx_model_num_classes(model); i++)
         printf("%-12s %.6f\n", emx_model_class_name(model, i), probs[i]);
-        if (probs[i] > probs[best])
-            best = i;
-    }
+    emx_pick_label(model, probs, &best); /* the file's label thresholds apply, as in analyze */
     printf("label: %s (%dx%d, %d channels)\n", emx_model_class_name(model, best), w, h, c);
     emx_model_free(model);
     return 0;

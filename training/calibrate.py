@@ -17,9 +17,16 @@ What it fits, on the model's own Valid probabilities p (measured through WASM by
      probabilities. tau is the value on a 0.02 grid with the highest mean per-class recall among
      those whose top-1 accuracy is not below the uncalibrated model's (chosen on Valid, never on
      anything held out);
-  3. a second temperature T1 for softmax(z / T1) by the same likelihood; it changes no decision.
-The file's params are [1 / (T0 * T1), -tau * log(prior) / T1]. The tool then scores the calibrated file
-through WASM and stores the figures in its META (`calibration`, `valid_accuracy`).
+  3. a second temperature T1 for softmax(z / T1) by the same likelihood; it changes no decision;
+  4. a label threshold t for contempt (the last class) on the file's output q = softmax(z / T1):
+     the label is contempt wherever q_contempt >= t though another class is more probable
+     (emx_pick_label). The models rank real contempt below neutral on nearly every face (no
+     tau or class bias finds it at kept top-1: decision_rules.py), but give it 0.05-0.3 where
+     it is real and less elsewhere; t is the value with the highest mean per-class recall whose
+     top-1 is not below the uncalibrated model's, none when no value raises the recall.
+The file's params are [1 / (T0 * T1), -tau * log(prior) / T1, threshold per class (0: none)].
+The tool then scores the calibrated file through WASM and stores the figures in its META
+(`calibration`, `valid_accuracy`).
 Only NumPy and Node are needed (no PyTorch).
 """
 import argparse
@@ -56,8 +63,9 @@ def strip_calibration(m):
     return m
 
 
-def add_calibration(m, inv_t, bias):
-    params = np.concatenate([[inv_t], bias]).astype(np.float32)
+def add_calibration(m, inv_t, bias, thresholds=None):
+    """A CALIBRATE op on output 0: params [inv_t, bias], then the label thresholds when given."""
+    params = np.concatenate([[inv_t], bias] + ([] if thresholds is None else [thresholds])).astype(np.float32)
     m.tensors.append(ef.Tensor("calibration.params", params, ef.DTYPE_F32))
     m.ops.append(ef.Op(ef.OP_CALIBRATE, [m.outputs[0]], [], [len(m.tensors) - 1]))
     m.outputs[0] = len(m.ops)
@@ -65,8 +73,13 @@ def add_calibration(m, inv_t, bias):
 
 
 def scores(logits, y):
-    pred = logits.argmax(1)
-    recalls = [(pred[y == c] == c).mean() for c in range(logits.shape[1]) if (y == c).any()]
+    """(top-1, mean per-class recall) of argmax logits."""
+    return pred_scores(logits.argmax(1), y, logits.shape[1])
+
+
+def pred_scores(pred, y, n_classes):
+    """(top-1, mean recall over the classes present in y) of predictions pred."""
+    recalls = [(pred[y == c] == c).mean() for c in range(n_classes) if (y == c).any()]
     return float((pred == y).mean()), float(np.mean(recalls))
 
 
@@ -86,15 +99,48 @@ def choose_tau(z, y, shift):
     return tau, table
 
 
+def decide(z, bias, threshold=None, score=None):
+    """argmax(z + bias); with a threshold, the last class wherever score (one per face) reaches it."""
+    pred = (z + bias).argmax(1)
+    if threshold is not None:
+        pred = np.where(score >= threshold, z.shape[1] - 1, pred)
+    return pred
+
+
+def fit_last_class_threshold(z, score, y, bias):
+    """The threshold on score (candidates: its 200 highest values on these faces) with the
+    highest mean recall of decide(z, bias, t, score) among those whose top-1 is not below
+    argmax z's, ties to the higher threshold; None when no threshold raises the mean recall."""
+    base_acc = scores(z, y)[0]
+    best, best_rec = None, scores(z + bias, y)[1]
+    for t in np.unique(score)[::-1][:200]:
+        acc, rec = pred_scores(decide(z, bias, t, score), y, z.shape[1])
+        if acc >= base_acc and rec > best_rec + 1e-12:
+            best, best_rec = t, rec
+    return best
+
+
+def between(score, t):
+    """A threshold halfway from t (one of score's values) to the next lower value of score: the
+    same faces reach it, and the file's float32 outputs (which differ from these float64
+    figures in the last bits) decide faces at the boundary the same way."""
+    lower = score[score < t]
+    return float((t + lower.max()) / 2) if lower.size else float(t) / 2
+
+
 def fit(p, y, prior):
-    """(T0, tau, T1, table) by the rule in the module docstring; table rows: (tau, top-1,
-    mean recall)."""
+    """(T0, tau, T1, contempt threshold or None, table) by the rule in the module docstring;
+    table rows: (tau, top-1, mean recall)."""
     logp = np.log(np.maximum(p, 1e-30))
     t0 = min(T_GRID, key=lambda t: nll(logp, y, t))
     shift = -np.log(prior)
     tau, table = choose_tau(logp / t0, y, shift)
     t1 = min(T_GRID, key=lambda t: nll(logp / t0 + tau * shift, y, t))
-    return float(t0), float(tau), float(t1), table
+    z = logp / t0
+    out = np.exp((z + tau * shift) / t1 - ((z + tau * shift) / t1).max(1, keepdims=True))
+    contempt = out[:, -1] / out.sum(1)  # the file's output for the last class
+    t = fit_last_class_threshold(z, contempt, y, tau * shift)
+    return float(t0), float(tau), float(t1), (None if t is None else between(contempt, t)), table
 
 
 def train_prior(train_folder):
@@ -146,13 +192,19 @@ def main(argv=None):
     require_ferplus_classes(m, args.model)
 
     before, y, p = valid_predictions(m, args.valid)
-    t0, tau, t1, table = fit(p, y, prior)
+    t0, tau, t1, threshold, table = fit(p, y, prior)
     for row in table[::5]:
         print(f"tau {row[0]:.2f}: top-1 {row[1] * 100:.2f}%  mean recall {row[2] * 100:.2f}%")
-    print(f"chosen: T0 {t0:.2f}, tau {tau:.2f}, T1 {t1:.2f}")
+    shown = "none" if threshold is None else f"{threshold:.4f}"
+    print(f"chosen: T0 {t0:.2f}, tau {tau:.2f}, T1 {t1:.2f}, contempt threshold {shown}")
 
-    add_calibration(m, 1.0 / (t0 * t1), -tau * np.log(prior) / t1)
-    note = (f"T0={t0:.2f}, tau={tau:.2f} (log-prior shift), T1={t1:.2f}, fitted on FER+ Valid by "
+    thresholds = None
+    if threshold is not None:
+        thresholds = np.zeros(len(prior))
+        thresholds[-1] = threshold
+    add_calibration(m, 1.0 / (t0 * t1), -tau * np.log(prior) / t1, thresholds)
+    note = (f"T0={t0:.2f}, tau={tau:.2f} (log-prior shift), T1={t1:.2f}, contempt label threshold "
+            f"{shown}, fitted on FER+ Valid by "
             f"training/calibrate.py; before: top-1 {before['accuracy'] * 100:.2f}%, mean recall "
             f"{before['mean_class_recall'] * 100:.2f}%, ECE {before['ece'] * 100:.2f}%")
     m.meta = [(k, v) for k, v in m.meta if k != "valid_accuracy"] + [("calibration", note)]

@@ -80,26 +80,9 @@ def log_prior_bias(z, y, prior):
     return calibrate.choose_tau(z, y, shift)[0] * shift
 
 
-def decide(z, bias, threshold=None, score=None):
-    """argmax(z + bias); with a threshold, the last class wherever score (one per face) reaches it."""
-    pred = (z + bias).argmax(1)
-    if threshold is not None:
-        pred = np.where(score >= threshold, z.shape[1] - 1, pred)
-    return pred
-
-
-def fit_last_class_threshold(z, score, y, bias):
-    """The threshold on score (candidates: its 200 highest values on these faces) with the
-    highest mean recall of decide(z, bias, t, score) among those whose top-1 is not below
-    argmax z's, ties to the higher threshold; None when no threshold raises the mean recall."""
-    n = z.shape[1]
-    base_acc = recalls(z.argmax(1), y, n)[0]
-    best, best_rec = None, np.nanmean(recalls(decide(z, bias), y, n)[1])
-    for t in np.unique(score)[::-1][:200]:
-        acc, rec = recalls(decide(z, bias, t, score), y, n)
-        if acc >= base_acc and np.nanmean(rec) > best_rec + 1e-12:
-            best, best_rec = t, np.nanmean(rec)
-    return best
+# the decision with a threshold and its fit: calibrate.py's, which puts them in the file
+decide = calibrate.decide
+fit_last_class_threshold = calibrate.fit_last_class_threshold
 
 
 def model_contempt(z, p, bias):

@@ -127,11 +127,13 @@ def softmax(x):
 
 
 def calibrate(p, params):
-    """CALIBRATE: softmax(params[0] * log p + params[1:]) (p floored at 1e-30 as in C)."""
+    """CALIBRATE: softmax(params[0] * log p + params[1:n + 1]) (p floored at 1e-30 as in C); the
+    label thresholds that may follow (params[n + 1:]) decide labels, not probabilities."""
     flat = np.asarray(p).reshape(-1)
-    if params.shape != (flat.size + 1,):
-        raise ef.EmxFormatError(f"CALIBRATE: {params.shape} parameters for {flat.size} inputs")
-    return softmax(params[0] * np.log(np.maximum(flat, 1e-30)) + params[1:]).reshape(np.shape(p))
+    n = flat.size
+    if params.shape not in ((n + 1,), (2 * n + 1,)):
+        raise ef.EmxFormatError(f"CALIBRATE: {params.shape} parameters for {n} inputs")
+    return softmax(params[0] * np.log(np.maximum(flat, 1e-30)) + params[1:n + 1]).reshape(np.shape(p))
 
 
 def run(m: ef.EmxModel, x: np.ndarray, return_all: bool = False) -> List[np.ndarray]:

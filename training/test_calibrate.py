@@ -58,13 +58,60 @@ class CalibrateTest(unittest.TestCase):
         y = (rng.random(n)[:, None] > np.cumsum(true_p, 1)).sum(1)
         p = np.exp(2 * logits)
         p /= p.sum(1, keepdims=True)
-        t0, tau, t1, table = calibrate.fit(p, y, prior)
+        t0, tau, t1, _, table = calibrate.fit(p, y, prior)
         self.assertAlmostEqual(t0, 2.0, delta=0.1)
         base_acc = table[0][1]
         chosen = [r for r in table if r[0] == tau][0]
         self.assertGreaterEqual(chosen[1], base_acc)            # top-1 not lowered
         self.assertGreaterEqual(chosen[2], table[0][2])         # recall not lowered
         self.assertTrue(all(r[2] <= chosen[2] for r in table if r[1] >= base_acc))
+
+    def test_contempt_threshold_finds_a_class_argmax_never_names(self):
+        rng = np.random.default_rng(1)
+        kinds = np.array([[0.8, 0.1, 0.05, 0.05],      # mostly class 0
+                          [0.1, 0.8, 0.05, 0.05],      # mostly class 1
+                          [0.27, 0.28, 0.27, 0.18],    # uncertain
+                          [0.1, 0.1, 0.75, 0.05],      # mostly class 2
+                          [0.65, 0.0, 0.0, 0.35]])     # always contempt, never ranked first
+        kind = rng.choice(5, size=8000, p=[0.27, 0.15, 0.4, 0.15, 0.03])
+        y = np.array([rng.choice(4, p=kinds[k]) if k < 4 else 3 for k in kind])
+        p = np.maximum(kinds[kind] + rng.uniform(0, 0.01, size=(8000, 4)), 1e-6)
+        p /= p.sum(1, keepdims=True)
+        # a flat prior: no log-prior shift, so only the threshold can name contempt
+        t0, tau, t1, threshold, _ = calibrate.fit(p, y, np.full(4, 0.25))
+        self.assertEqual((p.argmax(1) == 3).sum(), 0)
+        self.assertIsNotNone(threshold)
+        out = np.exp(np.log(p) / (t0 * t1))
+        out = out[:, 3] / out.sum(1)                 # the file's output for contempt
+        pred = calibrate.decide(np.log(p), 0, threshold, out)
+        self.assertGreater((pred[kind == 4] == 3).mean(), 0.5)
+        self.assertLess((pred[kind != 4] == 3).mean(), 0.01)
+        self.assertGreater((pred == y).mean(), (p.argmax(1) == y).mean())      # top-1 kept
+        # strictly between two of the output's values: no face sits on it
+        self.assertFalse(np.any(out == threshold))
+
+    def test_no_threshold_when_none_helps(self):
+        rng = np.random.default_rng(2)
+        y = rng.choice(3, size=3000, p=[0.5, 0.3, 0.2])
+        p = np.full((3000, 3), 0.1)
+        p[np.arange(3000), y] = 0.8                  # always right: nothing to gain
+        self.assertIsNone(calibrate.fit(p, y, np.array([0.5, 0.3, 0.2]))[3])
+
+    def test_between_splits_the_gap_below(self):
+        self.assertAlmostEqual(calibrate.between(np.array([0.1, 0.3, 0.5]), 0.3), 0.2)
+        self.assertAlmostEqual(calibrate.between(np.array([0.3, 0.5]), 0.3), 0.15)
+
+    def test_thresholds_ride_in_the_params_and_leave_probabilities_alone(self):
+        m = tiny_model()
+        x = np.full((4, 4, 1), 0.5)
+        calibrate.add_calibration(m, 2.0, np.zeros(3))
+        plain = emx_numpy_ref.predict(m, x)
+        m = calibrate.strip_calibration(m)
+        calibrate.add_calibration(m, 2.0, np.zeros(3), np.array([0, 0, 0.25]))
+        m2 = ef.from_bytes(ef.to_bytes(m))
+        np.testing.assert_array_equal(m2.tensors[-1].data, np.float32([2, 0, 0, 0, 0, 0, 0.25]))
+        np.testing.assert_allclose(emx_numpy_ref.predict(m2, x), plain, rtol=1e-7)
+        self.assertEqual(len(calibrate.strip_calibration(m2).tensors), 2)
 
 
 if __name__ == "__main__":

@@ -152,8 +152,8 @@ export interface LoadOptions {
    * Prior correction, 0..1 (default 0: the model as trained). The shipped models learnt FER+
    * Train's class prior (35% neutral, 29% happiness, under 0.5% disgust or contempt), so they
    * rarely name a rare expression. With balance b, classify() and analyze() (and watchVideo(),
-   * explain(), explainLast()'s default class) report p_i * prior_i^-b renormalised, label its
-   * argmax: b = 1 is the class-balanced posterior. Raises the rare classes' recall for a little
+   * explain(), explainLast()'s default class) report p_i * prior_i^-b renormalised, and label
+   * those scores (the label thresholds read them too): b = 1 is the class-balanced posterior. Raises the rare classes' recall for a little
    * top-1 accuracy (FER+ Valid figures in the README); the scores are then less calibrated.
    * run() stays the raw network output. Only for models whose classNames are
    * {@link EXPRESSIONS} in that order: any other class list with balance other than 0 throws
@@ -243,7 +243,13 @@ export interface InputSpec {
 }
 
 export interface Classification<C extends string = Expression> {
-  /** The class with the highest score (the first one on ties). */
+  /**
+   * The model's decision: the class whose score reaches its threshold in the model's
+   * {@link Model.labelThresholds} (the shipped models: contempt, at about 0.3), else the class
+   * with the highest score (the first one on ties). So a face can be labelled contempt while
+   * neutral scores higher: the models rank real contempt second on most faces where it is the
+   * answer, and the threshold is fitted on FER+ Valid for per-class recall at kept top-1.
+   */
   label: C;
   /** Probability per class, keyed by the model's class names (for FER+: neutral, happiness,
    * surprise, sadness, anger, disgust, fear, contempt), in model output order. */
@@ -392,6 +398,12 @@ export interface Model<C extends string = Expression> {
   readonly disposed: boolean;
   /** load()'s options.balance (0 when not given): the prior correction of every score it returns. */
   readonly balance: number;
+  /**
+   * The file's label thresholds by class name, only for classes that have one (empty for a
+   * model without): a class whose score reaches its threshold is the label even when another
+   * class scores higher (classify(), analyze(), FaceTracker; emx_pick_label in the C API).
+   */
+  readonly labelThresholds: Readonly<Partial<Record<C, number>>>;
 
   /**
    * Crop (box; whole image when omitted or null), convert, resize, normalise and classify.
@@ -533,6 +545,11 @@ export interface FaceTrackerOptions {
   iouThreshold?: number;
   /** Frames a track survives without a matching face (not reported meanwhile). Default 5. */
   maxMissed?: number;
+  /**
+   * The model's {@link Model.labelThresholds}: the label of the smoothed scores follows them as
+   * the model's own labels do. watchVideo() sets them from its model. Default {} (top score).
+   */
+  labelThresholds?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -544,6 +561,7 @@ export class FaceTracker {
   alpha: number;
   iouThreshold: number;
   maxMissed: number;
+  labelThresholds: Readonly<Record<string, number>>;
   /** Forget every track (e.g. when the video source changes). */
   reset(): void;
   /** One frame's faces in, the same faces (input order) with ids and smoothed values out. */

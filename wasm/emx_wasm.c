@@ -176,6 +176,13 @@ int emx_wasm_set_label_weights(emx_model *model, const float *weights, int n)
     return (int)emx_set_label_weights(model, n ? weights : NULL, n);
 }
 
+/* emx_model_label_threshold: class i's label threshold from the file (0: none), which
+ * classify()'s and FaceTracker's labels follow as analyze()'s do (balance.js pickLabel). */
+float emx_wasm_label_threshold(const emx_model *model, int i)
+{
+    return emx_model_label_threshold(model, i);
+}
+
 const char *emx_wasm_status_str(int status)
 {
     return emx_status_str((emx_status)status);

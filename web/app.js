@@ -200,6 +200,8 @@ function onWorkerMessage(msg) {
     const acc = msg.meta.valid_accuracy ? `, ${(Number(msg.meta.valid_accuracy) * (Number(msg.meta.valid_accuracy) <= 1 ? 100 : 1)).toFixed(2)}% FER+ Valid` : '';
     els.modelInfo.textContent = `${msg.meta.name || modelLabel(msg.model)}${acc}, wasm ${msg.variant}${msg.balance ? `, rare expressions favoured (balance ${msg.balance})` : ''}`;
     tracker.reset();
+    // photos' labels (tracker.update recomputes them) follow this model's label thresholds
+    tracker.labelThresholds = msg.labelThresholds ?? {};
     state.watcher?.tracker.reset();
     syncWatching();
     // a model error stays up until the model it was about loads (not when Lite, the fallback, does)

@@ -113,24 +113,33 @@ export function prng(seed) {
  * classes (or `classes`), SOFTMAX. Returns {bytes, weight, bias, spec} so tests can compute the
  * answer in JS. weightScale: the weights' range (huge values make the softmax NaN).
  */
-export function makeDenseModel({ height = 8, width = 8, channels = 1, mean = 0.5, std = 0.25, seed = 7, meta = {}, classes = FER_CLASSES, weightScale = 0.5 } = {}) {
-  const inLen = height * width * channels;
+export function makeDenseModel({ height = 8, width = 8, channels = 1, mean = 0.5, std = 0.25, seed = 7, meta = {}, classes = FER_CLASSES, weightScale = 0.5, labelThresholds = null, gap = false } = {}) {
+  // gap: a GLOBAL_AVGPOOL before the DENSE (which then reads the channels): a class activation
+  // map branch (emx_explain) over the input itself
+  const inLen = gap ? channels : height * width * channels;
   const K = classes.length;
   const rnd = prng(seed);
   const weight = Float32Array.from({ length: K * inLen }, () => rnd() * weightScale);
   const bias = Float32Array.from({ length: K }, () => rnd() * 0.1);
-  const data = Buffer.concat([Buffer.from(weight.buffer), Buffer.from(bias.buffer)]);
+  // labelThresholds (one per class): a CALIBRATE after the SOFTMAX with identity params
+  // (1, then K zero shifts) and those label thresholds (models/FORMAT.md)
+  const calib = labelThresholds ? Float32Array.from([1, ...new Array(K).fill(0), ...labelThresholds]) : null;
+  const data = Buffer.concat([Buffer.from(weight.buffer), Buffer.from(bias.buffer), ...(calib ? [Buffer.from(calib.buffer)] : [])]);
 
   const inpt = new Writer().u32(height).u32(width).u32(channels).f32(mean).f32(std).done();
   const clss = new Writer().u32(K);
   for (const c of classes) clss.str(c);
-  const tens = new Writer().u32(2);
+  const tens = new Writer().u32(calib ? 3 : 2);
   tens.str('fc.weight').u32(0).u32(2).u32(K).u32(inLen).u32(0).u32(weight.byteLength);
   tens.str('fc.bias').u32(0).u32(1).u32(K).u32(weight.byteLength).u32(bias.byteLength);
-  const grph = new Writer().u32(2);
-  grph.u32(2).u32(1).u32(0).u32(2).i32(K).i32(0).u32(2).u32(0).u32(1); // DENSE(v0) -> v1
-  grph.u32(8).u32(1).u32(1).u32(0).u32(0); // SOFTMAX(v1) -> v2
-  grph.u32(1).u32(2);
+  if (calib) tens.str('calibration.params').u32(0).u32(1).u32(calib.length).u32(weight.byteLength + bias.byteLength).u32(calib.byteLength);
+  const g = gap ? 1 : 0; // values after the pooling move up by one
+  const grph = new Writer().u32(2 + g + (calib ? 1 : 0));
+  if (gap) grph.u32(5).u32(1).u32(0).u32(0).u32(0); // GLOBAL_AVGPOOL(v0) -> v1
+  grph.u32(2).u32(1).u32(g).u32(2).i32(K).i32(0).u32(2).u32(0).u32(1); // DENSE -> v1 + g
+  grph.u32(8).u32(1).u32(1 + g).u32(0).u32(0); // SOFTMAX -> v2 + g
+  if (calib) grph.u32(15).u32(1).u32(2 + g).u32(0).u32(1).u32(2); // CALIBRATE -> v3 + g
+  grph.u32(1).u32(2 + g + (calib ? 1 : 0));
   const metaW = new Writer();
   const entries = Object.entries({ name: 'test-dense', ...meta });
   metaW.u32(entries.length);

@@ -49,3 +49,20 @@ export function argmaxIndex(values) {
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
 }
+
+/**
+ * The label index the core picks (emx_pick_label in include/emoxnet.h) from the scores a caller
+ * shows: the class whose score reaches its threshold (thresholds[i] > 0; the highest score of
+ * several), else the highest score; the first on ties. thresholds: one per class (0: none), or
+ * null. A calibrated model file carries them (the shipped ones: contempt, which they rarely
+ * rank first even when it is the answer).
+ */
+export function pickLabel(values, thresholds) {
+  const best = argmaxIndex(values);
+  if (!thresholds) return best;
+  let hit = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (thresholds[i] > 0 && values[i] >= thresholds[i] && (hit < 0 || values[i] > values[hit])) hit = i;
+  }
+  return hit >= 0 ? hit : best;
+}

@@ -12,7 +12,7 @@ import { decodeWith } from './codec.js';
 import { areProbabilities, checkDetectOptions, classScores, numericError, readFaces, resolveTiles } from './detector.js';
 import { KNOWN_META_KEYS, parseMetaKeys } from './meta.js';
 import { normaliseCam } from './cam.js';
-import { applyBalance, argmaxIndex, balanceWeights, isFerplusOrder } from './balance.js';
+import { applyBalance, balanceWeights, isFerplusOrder, pickLabel } from './balance.js';
 
 /** analyze()'s explain option: true or false (absent); detect() takes none. */
 function explainOption(options, classify) {
@@ -38,6 +38,7 @@ class Model {
   #pixelsCap = 0;
   #inputLen;
   #budget; // load()'s options.budget, for the detector too
+  #thresholds = null; // the file's label thresholds per class index, or null when it has none
   #lastProbs = null; // the scores explainLast() explains: of the last classify()/run() or analyzed face, as returned
   #balance = 0; // load()'s options.balance
   #weights = null; // its per-class factors (balance.js), null for balance 0
@@ -81,6 +82,14 @@ class Model {
         w.free(ptr);
       }
     }
+    // The file's label thresholds (0: none), which classify()'s labels follow as the core's do.
+    const thresholds = Array.from(names, (_, c) => w.call('emx_wasm_label_threshold', modelPtr, c));
+    this.#thresholds = thresholds.some((t) => t > 0) ? Float64Array.from(thresholds) : null;
+    /**
+     * Label thresholds from the file, by class name (only classes that have one): a class whose
+     * score reaches its threshold is the label even when another class scores higher.
+     */
+    this.labelThresholds = Object.freeze(Object.fromEntries(names.flatMap((c, i) => (thresholds[i] > 0 ? [[c, thresholds[i]]] : []))));
     /** The model's input tensor: height x width x channels floats, (pixel/255 - mean)/std. */
     this.inputSpec = Object.freeze({
       width: w.call('emx_wasm_input_width', modelPtr),
@@ -150,7 +159,8 @@ class Model {
   /**
    * Classify a face. image: ImageData, {data, width, height, channels?}, PNG/JPEG bytes or a
    * media element (media.js); box: the face in pixel coordinates (whole image when omitted).
-   * Returns {label, scores}: the scores balanced as load() was told, label their argmax.
+   * Returns {label, scores}: the scores balanced as load() was told; label the class whose score
+   * reaches its threshold in labelThresholds (the shipped models: contempt), else the top score.
    */
   classify(image, box) {
     this.#live();
@@ -168,14 +178,14 @@ class Model {
     if (st !== 0) throw w.statusError(st, 'classify');
     const probs = this.#shown(this.#readProbs(w, 'classify'));
     this.#lastProbs = probs; // explainLast()'s default class is this result's label
-    return { label: this.classNames[argmaxIndex(probs)], scores: classScores(this.classNames, probs) };
+    return { label: this.classNames[pickLabel(probs, this.#thresholds)], scores: classScores(this.classNames, probs) };
   }
 
   /**
    * Why: classify a face and return a class activation map over the face crop the network
    * saw (the box, or the whole image, resized to the model input, e.g. 48 x 48):
    * {width, height, data: Float32Array (row-major), label, scores, explained}. explained is the
-   * class the map is for: options.label (a class name or index), else the top class. The map
+   * class the map is for: options.label (a class name or index), else the label. The map
    * is the CAM (last features weighted by that class's dense weights, ensemble branches
    * weighted like their predictions; emx_explain in include/emoxnet.h), then normalised to 0..1:
    * negative evidence clipped to 0 (ReLU), divided by the maximum (all zeros when nothing is
@@ -209,7 +219,7 @@ class Model {
     if (!last) throw new EmxError('UNSUPPORTED', 'explain: nothing to explain (no classify() or run() has succeeded yet)', ST_UNSUPPORTED);
     // The default class is the label of the result explained (balanced, when the model is),
     // chosen here: the core's own default (-1) would be the unbalanced top class.
-    if (idx < 0) idx = argmaxIndex(last);
+    if (idx < 0) idx = pickLabel(last, this.#thresholds);
     const { width, height } = this.inputSpec;
     const mapPtr = w.malloc(4 * width * height);
     let data;

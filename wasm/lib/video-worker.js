@@ -8,8 +8,8 @@
 //                analyze()'s cam over its crop; detect: analyze() options for this frame, over
 //                the load message's)
 // Messages out: {type:'hello', offscreen, simd, relaxed}
-//               {type:'loaded', model, variant, meta, classNames, balance}
-//               {type:'faces', id, model, faces, ms, busy, done, width, height}  (ms: analyze();
+//               {type:'loaded', model, variant, meta, classNames, balance, labelThresholds}
+//               {type:'faces', id, model, labelThresholds, faces, ms, busy, done, width, height}  (ms: analyze();
 //                busy: the whole frame in the worker, pixels read included; done: when it was
 //                done, performance.timeOrigin + performance.now())
 //               {type:'error', stage:'load'|'frame', model?, id?, code, message}
@@ -41,7 +41,7 @@ async function doLoad({ model: name, simd, relaxed, balance, baseUrl, detect }) 
     if (model) model.dispose();
     model = next;
     modelName = name;
-    post({ type: 'loaded', model: name, variant: model.variant, meta: { ...model.meta }, classNames: [...model.classNames], balance: model.balance });
+    post({ type: 'loaded', model: name, variant: model.variant, meta: { ...model.meta }, classNames: [...model.classNames], balance: model.balance, labelThresholds: { ...model.labelThresholds } });
   } catch (err) {
     post({ type: 'error', stage: 'load', model: name, current: modelName, ...errInfo(err) });
     return;
@@ -110,7 +110,7 @@ async function doFrame(msg) {
     // busy: the whole frame here (reading its pixels too); done: when, in ms since the epoch
     // (performance.timeOrigin-based: comparable across threads); for watchVideo's pacing
     const end = performance.now();
-    post({ type: 'faces', id: msg.id, model: modelName, faces, ms, busy: end - start, done: performance.timeOrigin + end, width: msg.width, height: msg.height });
+    post({ type: 'faces', id: msg.id, model: modelName, labelThresholds: { ...model.labelThresholds }, faces, ms, busy: end - start, done: performance.timeOrigin + end, width: msg.width, height: msg.height });
   } catch (err) {
     for (const x of [msg.bitmap, msg.frame]) if (x && typeof x.close === 'function') x.close();
     post({ type: 'error', stage: 'frame', id: msg.id, ...errInfo(err) });

@@ -10,6 +10,7 @@ import { scaleFace } from './detector.js';
 import { MODEL_FILES, configuredBaseUrl } from './assets.js';
 import { resolveLocation } from './io.js';
 import { checkBalance } from './options.js';
+import { pickLabel } from './balance.js';
 
 /** Intersection over union of two {x, y, width, height} boxes (0 when either is empty). */
 export function iou(a, b) {
@@ -31,6 +32,18 @@ export function ema(prev, next, alpha) {
   );
 }
 
+/**
+ * The label of keyed scores by the core's rule (balance.js pickLabel): the key whose score
+ * reaches its threshold in thresholds ({name: t}, the model's labelThresholds), else the key with
+ * the highest score (the first on ties); null for an empty object.
+ */
+export function labelOf(scores, thresholds) {
+  const keys = Object.keys(scores || {});
+  if (!keys.length) return null;
+  const own = (k) => thresholds && Object.prototype.hasOwnProperty.call(thresholds, k) ? Number(thresholds[k]) : 0;
+  return keys[pickLabel(keys.map((k) => scores[k]), keys.map(own))];
+}
+
 /** The key with the highest value (the first one on ties); null for an empty object. */
 export function argmax(scores) {
   let best = null;
@@ -49,11 +62,15 @@ export class FaceTracker {
    * alpha: weight of the newest frame, (0, 1]; 1 turns smoothing off (tracking still gives ids).
    * iouThreshold: least overlap for a detection to continue a track.
    * maxMissed: frames a track survives without a detection (it is not reported meanwhile).
+   * labelThresholds: the model's labelThresholds ({class: threshold}), which the label of the
+   * smoothed scores follows as the model's labels do (watchVideo sets them from its model).
    */
   constructor(options) {
     if (options !== undefined && options !== null && typeof options !== 'object') throw invalidArg('FaceTracker options must be an object');
-    const { alpha = 0.35, iouThreshold = 0.3, maxMissed = 5 } = options ?? {};
+    const { alpha = 0.35, iouThreshold = 0.3, maxMissed = 5, labelThresholds = {} } = options ?? {};
+    if (labelThresholds === null || typeof labelThresholds !== 'object') throw invalidArg('FaceTracker options.labelThresholds must be an object of class name -> threshold');
     this.alpha = alpha;
+    this.labelThresholds = labelThresholds;
     this.iouThreshold = iouThreshold;
     this.maxMissed = maxMissed;
     this.tracks = [];
@@ -67,7 +84,7 @@ export class FaceTracker {
   /**
    * Feed one frame's faces ({box, score, landmarks, label, scores} as analyze() returns them).
    * Returns the faces of this frame, in input order, each with `id` (stable across frames),
-   * `box` and `scores` smoothed, `label` = argmax of the smoothed scores, `raw` = the input face
+   * `box` and `scores` smoothed, `label` = the label of the smoothed scores (labelOf), `raw` = the input face
    * and `age` (frames seen).
    */
   update(faces) {
@@ -119,7 +136,7 @@ export class FaceTracker {
         id: t.id,
         box: { ...t.box },
         scores: { ...t.scores },
-        label: argmax(t.scores),
+        label: labelOf(t.scores, this.labelThresholds),
         age: t.age,
         raw: f,
       });
@@ -225,7 +242,9 @@ export function watchVideo(video, options = {}) {
       // send(): resolves once the frame is read and on its way, to { answer: Promise }
       const { answer } = await runner.send(video, width, height, scale, explain, detectNow());
       reading = false;
-      const { faces, ms, busy, done, model } = await answer;
+      const { faces, ms, busy, done, model, labelThresholds } = await answer;
+      // the labels of the smoothed scores follow the rule of the model that scored them
+      if (labelThresholds) tracker.labelThresholds = labelThresholds;
       if (Number.isFinite(busy ?? ms)) workMs = average(workMs, busy ?? ms);
       // the frame sent after this one, if any, is being analysed since this one was done (the
       // worker's clock where it says: this thread may have taken the answer late)
@@ -281,7 +300,7 @@ function inlineRunner(options) {
       const found = await model.analyze(image, detect === undefined || detect === null ? { explain } : typeof detect === 'object' ? { ...detect, explain } : detect);
       const k = width / image.width;
       const faces = found.map((f) => scaleFace(f, k));
-      return { faces, model: typeof options.model === 'string' ? options.model : 'lite' };
+      return { faces, model: typeof options.model === 'string' ? options.model : 'lite', labelThresholds: model.labelThresholds };
     },
     close() {
       ready.then(() => model && model.dispose(), () => {});
@@ -320,7 +339,7 @@ function workerRunner(options) {
   const onMessage = ({ data }) => {
     if (data.type === 'loaded' && loaded) loaded();
     else if (data.type === 'faces' && pending.has(data.id)) {
-      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, busy: data.busy, done: data.done, model: data.model });
+      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, busy: data.busy, done: data.done, model: data.model, labelThresholds: data.labelThresholds });
       pending.delete(data.id);
     } else if (data.type === 'error') {
       const err = new EmxError(data.code, data.message);
