@@ -175,10 +175,11 @@ emx_status emx_explain(const emx_model *model, int label, float *map, int map_w,
 emx_status emx_set_label_weights(emx_model *model, const float *weights, int n);
 
 /* The label of probs (num_classes floats from emx_run/emx_classify of this model) by the rule
- * emx_analyze and emx_explain (-1) use: with the scores q = probs, or probs[c] * weights[c]
- * renormalised after emx_set_label_weights, the class whose q reaches its label threshold
- * (emx_model_label_threshold; the most probable of several), else the largest q; the first on
- * ties. Without thresholds or weights, the argmax. Writes the class index to *label;
+ * emx_analyze and emx_explain (-1) use: the class whose probability reaches its label threshold
+ * (emx_model_label_threshold; the most probable of several), else the largest probs[c], or
+ * probs[c] * weights[c] after emx_set_label_weights; the first on ties. The thresholds read the
+ * probabilities themselves, not the weighted scores: they were fitted on the model's output.
+ * Without thresholds or weights, the argmax. Writes the class index to *label;
  * EMX_ERR_INVALID_ARG for NULL arguments or a detector. */
 emx_status emx_pick_label(const emx_model *model, const float *probs, int *label);
 

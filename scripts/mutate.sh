@@ -189,9 +189,9 @@ mutate face-unset-fields src/nms.c 's/    memset\(f, 0, sizeof \*f\);\n//' test-
 mutate label-weights-ignored src/model.h 's/m->has_label_weights \? m->label_weights : NULL/NULL/' test-analyze-explain
 mutate label-weights-explain src/explain.c 's/label = emx__pick_label\(m, emx__value_ptr\(m, m->outputs\[0\]\)\);/label = 0;/' test-analyze-explain
 mutate label-weights-unchecked src/api.c 's/!\(weights\[c\] > 0.0f && weights\[c\] <= FLT_MAX\)/weights[c] < 0.0f/' test-analyze-explain
-mutate label-threshold-strict src/model.h 's/t > 0.0f && q >= t/t > 0.0f \&\& q > t/' test-load
-mutate label-threshold-unweighted src/model.h 's/const double q = w \? \(double\)p\[c\] \* w\[c\] \/ sum : \(double\)p\[c\];/const double q = (double)p[c];/' test-load
-mutate label-threshold-first-hit src/model.h 's/\(hit < 0 \|\| p\[c\] \* \(w \? w\[c\] : 1.0f\) > p\[hit\] \* \(w \? w\[hit\] : 1.0f\)\)/hit < 0/' test-load
+mutate label-threshold-strict src/model.h 's/t > 0.0f && p\[c\] >= t/t > 0.0f \&\& p[c] > t/' test-load
+mutate label-threshold-weighted src/model.h 's/if \(t > 0.0f && p\[c\] >= t/if (t > 0.0f \&\& p[c] * (w ? w[c] : 1.0f) >= t/' test-load
+mutate label-threshold-first-hit src/model.h 's/\(hit < 0 \|\| p\[c\] > p\[hit\]\)/hit < 0/' test-load
 mutate label-threshold-not-output src/graph_check.c 's/k \+ 1 != m->outputs\[0\] \|\| //' test-load
 mutate label-threshold-range src/graph_check.c 's/!\(v >= 0.0f && v <= 1.0f\)/v < 0.0f/' test-load
 mutate record-crop wasm/emx_wasm_detect.c 's/out\[EMX_WASM_CROP \+ 3\] = f->crop.angle;/out[EMX_WASM_CROP + 3] = 0;/' test-annotate

@@ -107,8 +107,8 @@ struct emx_model {
     int has_label_weights;
     float label_weights[EMX_MAX_CLASSES];
     /* The file's label thresholds (CALIBRATE's params after the log-prior shifts, FORMAT.md;
-     * emx__load_label_thresholds): a class whose shown probability reaches its threshold is the
-     * label even when another class is more probable. 0: no threshold for that class. */
+     * emx__load_label_thresholds): a class whose probability reaches its threshold is the label
+     * even when another class is more probable. 0: no threshold for that class. */
     int has_label_thresholds;
     float label_thresholds[EMX_MAX_CLASSES];
     int n_meta;
@@ -221,31 +221,23 @@ emx_status emx__classify_window(emx_model *model, const emx_image *window, int f
                                 int ox, int oy, const emx_box *box, float *probs);
 
 /* The label the core picks from a run's probabilities p (emx_analyze, emx_explain -1,
- * emx_pick_label), on the scores a caller shows: q = p, or p[c] * label_weights[c] renormalised
- * after emx_set_label_weights. The class whose q[c] reaches the file's threshold for it (the
- * largest q among several such classes), else the largest q; the first on ties. A threshold is
- * a decision fitted on validation data for a class that is rarely the most probable even when
- * it is the right answer (contempt in the shipped models: training/calibrate.py). */
+ * emx_pick_label): the class whose p[c] reaches the file's threshold for it (the likelier of
+ * several such classes), else the largest p[c], or p[c] * label_weights[c] after
+ * emx_set_label_weights; the first on ties. A threshold is a decision fitted on validation
+ * data for a class that is rarely the most probable even when it is the right answer (contempt
+ * in the shipped models: training/calibrate.py); it reads the model's own output, never the
+ * weighted scores, since it was fitted on that (weights that favour a class 200-fold would
+ * otherwise push nearly every face over it). */
 static inline int emx__pick_label(const emx_model *m, const float *p)
 {
     /* unweighted: every weight 1 (p * 1.0f is p exactly) */
     const float *w = m->has_label_weights ? m->label_weights : NULL;
-    double sum = 0.0;
-    int best = 0;
+    int best = 0, hit = -1;
     for (int c = 0; c < m->n_classes; c++) {
-        sum += (double)p[c] * (w ? w[c] : 1.0f);
         if (c > 0 && p[c] * (w ? w[c] : 1.0f) > p[best] * (w ? w[best] : 1.0f))
             best = c;
-    }
-    if (!m->has_label_thresholds || !(sum > 0.0))
-        return best;
-    int hit = -1;
-    for (int c = 0; c < m->n_classes; c++) {
-        const float t = m->label_thresholds[c];
-        /* unweighted p is compared as it is (a caller's p >= t agrees bit for bit) */
-        const double q = w ? (double)p[c] * w[c] / sum : (double)p[c];
-        if (t > 0.0f && q >= t &&
-            (hit < 0 || p[c] * (w ? w[c] : 1.0f) > p[hit] * (w ? w[hit] : 1.0f)))
+        const float t = m->has_label_thresholds ? m->label_thresholds[c] : 0.0f;
+        if (t > 0.0f && p[c] >= t && (hit < 0 || p[c] > p[hit]))
             hit = c;
     }
     return hit >= 0 ? hit : best;

@@ -704,9 +704,14 @@ static void test_label_thresholds(void)
     CHECK(threshold_label((const float[]){ 0, 0, 0.25f }, NULL) == 0);     /* not reached */
     CHECK(threshold_label((const float[]){ 0, 0.29f, 0.19f }, NULL) == 1); /* two: the likelier */
     CHECK(threshold_label((const float[]){ 0.9f, 0, 0.1f }, NULL) == 2); /* a missed one: ignored */
-    /* weights 2, 1, 1: shown scores [1, 0.3, 0.2] / 1.5, c's 0.133 under 0.15 */
-    CHECK(threshold_label((const float[]){ 0, 0, 0.15f }, (const float[]){ 2, 1, 1 }) == 0);
-    CHECK(threshold_label((const float[]){ 0, 0, 0.13f }, (const float[]){ 2, 1, 1 }) == 2);
+    /* weights: the threshold reads the output itself (c's 0.2), not the weighted scores (c's
+     * 0.2 / 1.5 = 0.133 with weights 2, 1, 1; 0.6 / 1.4 = 0.43 with 1, 1, 3) */
+    CHECK(threshold_label((const float[]){ 0, 0, 0.15f }, (const float[]){ 2, 1, 1 }) == 2);
+    CHECK(threshold_label((const float[]){ 0, 0, 0.3f }, (const float[]){ 1, 1, 3 }) ==
+          2); /* argmax */
+    CHECK(threshold_label((const float[]){ 0, 0.35f, 0 }, (const float[]){ 1, 1, 3 }) == 2);
+    CHECK(threshold_label((const float[]){ 0, 0.25f, 0 }, (const float[]){ 1, 1, 3 }) == 1);
+    CHECK(threshold_label((const float[]){ 0, 0.25f, 0 }, (const float[]){ 3, 1, 1 }) == 1);
 
     emx_model *m = NULL;
     CHECK(load_thresholds((const float[]){ 0, 0.25f, 1 }, 3, 0, &m) == EMX_OK);

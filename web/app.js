@@ -201,7 +201,7 @@ function onWorkerMessage(msg) {
     els.modelInfo.textContent = `${msg.meta.name || modelLabel(msg.model)}${acc}, wasm ${msg.variant}${msg.balance ? `, rare expressions favoured (balance ${msg.balance})` : ''}`;
     tracker.reset();
     // photos' labels (tracker.update recomputes them) follow this model's label thresholds
-    tracker.labelThresholds = msg.labelThresholds ?? {};
+    Object.assign(tracker, { labelThresholds: msg.labelThresholds ?? {}, balance: msg.balance ?? 0 });
     state.watcher?.tracker.reset();
     syncWatching();
     // a model error stays up until the model it was about loads (not when Lite, the fallback, does)

@@ -1,6 +1,6 @@
 // load()'s balance option (wasm/lib/balance.js): every score the model hands out is
 // normalise(p * prior^-b) of the network's p, with FER+ Train's prior, and every label is the
-// argmax of those; balance 0 is the model as shipped; run() stays raw; bad values and models
+// label of those (the file's label thresholds read the raw output); balance 0 is the model as shipped; run() stays raw; bad values and models
 // with other classes are typed errors. The expected scores are computed here from an unbalanced
 // model's, not through balance.js, so a wrong exponent or a missing renormalisation shows.
 // The video worker's load passes it through. analyze() needs real faces (FER+ Valid; skipped
@@ -32,6 +32,13 @@ function expected(scores, b) {
 }
 
 const argmax = (scores) => Object.keys(scores).reduce((best, c) => (scores[c] > scores[best] ? c : best));
+// The label balanced scores must get: a class whose raw probability (raw: the unbalanced
+// model's scores) reaches the model's label threshold (the likelier of several:
+// tests/js/label-thresholds.test.js), else the argmax of the balanced scores.
+const labelFor = (scores, thresholds, raw) => {
+  const hits = Object.keys(raw).filter((c) => thresholds[c] > 0 && raw[c] >= thresholds[c]);
+  return hits.length ? argmax(Object.fromEntries(hits.map((c) => [c, raw[c]]))) : argmax(scores);
+};
 
 function assertClose(got, want, what) {
   assert.deepEqual(Object.keys(got), Object.keys(want), what);
@@ -111,7 +118,7 @@ test('balance needs the 8 FER+ classes in their order: anything else is INVALID_
   await assert.rejects(load(readFileSync(join(ROOT, 'models', 'blazeface.emx')), { balance: 0.5 }), { code: 'INVALID_ARG' });
 });
 
-test('classify(): balance 0 is the model as shipped; balance b is normalise(p * prior^-b), label its argmax', async () => {
+test('classify(): balance 0 is the model as shipped; balance b is normalise(p * prior^-b), labelled by those', async () => {
   const images = await probes();
   const plain = await load(readFileSync(LITE_MODEL));
   const zero = await load(readFileSync(LITE_MODEL), { balance: 0 });
@@ -125,7 +132,7 @@ test('classify(): balance 0 is the model as shipped; balance b is normalise(p * 
           const raw = plain.classify(img);
           const got = m.classify(img);
           assertClose(got.scores, expected(raw.scores, b), `b=${b}, image ${k}`);
-          assert.equal(got.label, argmax(got.scores), `b=${b}, image ${k}`);
+          assert.equal(got.label, labelFor(got.scores, m.labelThresholds, raw.scores), `b=${b}, image ${k}`);
           if (got.label !== raw.label) changed++;
         }
       } finally {
@@ -202,7 +209,7 @@ test("analyze(): each face balanced as classify() is; its cam is its balanced la
       const r = raw[i];
       assert.deepEqual([f.box, f.score, f.crop], [r.box, r.score, r.crop]);
       assertClose(f.scores, expected(r.scores, 1), `face ${i}`);
-      assert.equal(f.label, argmax(f.scores), `face ${i}`);
+      assert.equal(f.label, labelFor(f.scores, m.labelThresholds, r.scores), `face ${i}`);
       if (f.label !== r.label) changed++;
       // the core chose the map's class while it held the face's run, with the same factors
       // (emx_set_label_weights): the balanced label's map, the plain one's where it is the same

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, FaceTracker, EmxError, EXPRESSIONS } from '../../wasm/emoxnet.js';
-import { pickLabel } from '../../wasm/lib/balance.js';
+import { applyBalance, balanceWeights, pickLabel } from '../../wasm/lib/balance.js';
 import { ROOT, assertBuilt, makeDenseModel, makePng, prng } from './helpers.js';
 
 before(() => assertBuilt());
@@ -26,6 +26,7 @@ function only(name, value) {
 }
 
 const rank = (scores) => Object.keys(scores).sort((a, b) => scores[b] - scores[a]);
+const labelOfTop = (scores) => rank(scores)[0];
 
 test('pickLabel: a reached threshold wins, the likelier of two; none: the argmax, first on ties', () => {
   assert.equal(pickLabel([0.5, 0.3, 0.2], null), 0);
@@ -35,6 +36,9 @@ test('pickLabel: a reached threshold wins, the likelier of two; none: the argmax
   assert.equal(pickLabel([0.5, 0.2, 0.3], [0, 0.15, 0.25]), 2);      // ... not the first
   assert.equal(pickLabel([0.5, 0.3, 0.2], [0.9, 0, 0]), 0);          // a missed one changes nothing
   assert.equal(pickLabel([0.4, 0.4, 0.2], [0, 0, 0]), 0);
+  // the thresholds read raw (the model's output) when scores are balanced ones
+  assert.equal(pickLabel([0.5, 0.2, 0.3], [0, 0, 0.25], [0.7, 0.2, 0.1]), 0);
+  assert.equal(pickLabel([0.5, 0.2, 0.3], [0, 0, 0.25], [0.6, 0.1, 0.3]), 2);
 });
 
 test("classify() labels the class that reaches the file's threshold; the scores stay the same", async () => {
@@ -75,18 +79,20 @@ test('explain() and explainLast() explain the label the threshold picked', async
   m.dispose();
 });
 
-test('balance: the threshold reads the balanced scores that classify() returns', async () => {
+test("balance: the threshold reads the model's own output, not the balanced scores", async () => {
+  const raw = (await load(makeDenseModel().bytes)).classify(IMAGE).scores;
   const plain = await load(makeDenseModel().bytes, { balance: 0.5 });
   const base = plain.classify(IMAGE);
   plain.dispose();
-  const [top, second] = rank(base.scores);
-  const q = base.scores[second];
-  const reach = await load(makeDenseModel({ labelThresholds: only(second, q * 0.999) }).bytes, { balance: 0.5 });
-  assert.equal(reach.classify(IMAGE).label, second);
+  // contempt, the rarest class, gains most from the balance: a threshold between its raw and its
+  // balanced score is not reached
+  assert.ok(base.scores.contempt > raw.contempt * 1.1 && base.label !== 'contempt');
+  const between = await load(makeDenseModel({ labelThresholds: only('contempt', (raw.contempt + base.scores.contempt) / 2) }).bytes, { balance: 0.5 });
+  assert.equal(between.classify(IMAGE).label, base.label);
+  between.dispose();
+  const reach = await load(makeDenseModel({ labelThresholds: only('contempt', raw.contempt * 0.999) }).bytes, { balance: 0.5 });
+  assert.equal(reach.classify(IMAGE).label, 'contempt');
   reach.dispose();
-  const miss = await load(makeDenseModel({ labelThresholds: only(second, q * 1.001) }).bytes, { balance: 0.5 });
-  assert.equal(miss.classify(IMAGE).label, top);
-  miss.dispose();
 });
 
 test("the loader refuses thresholds that are no probability (FORMAT)", async () => {
@@ -107,6 +113,13 @@ test("FaceTracker labels the smoothed scores by the model's thresholds", () => {
   const inherited = Object.create({ neutral: 0.01 });
   assert.equal(new FaceTracker({ labelThresholds: inherited }).update([face({ neutral: 0.1, happiness: 0.9 })])[0].label, 'happiness');
   assert.throws(() => new FaceTracker({ labelThresholds: null }), (e) => e instanceof EmxError && e.code === 'INVALID_ARG');
+  // balanced scores (balance 1): the threshold reads the raw probabilities behind them
+  const rawP = [0.6, 0.2, 0.1, 0.05, 0.03, 0.01, 0.005, 0.005];
+  const shown = Object.fromEntries(EXPRESSIONS.map((c, i) => [c, applyBalance(rawP, balanceWeights(1))[i]]));
+  assert.ok(shown.contempt > 0.01);
+  const bal = (thr) => new FaceTracker({ labelThresholds: { contempt: thr }, balance: 1 }).update([face(shown)])[0].label;
+  assert.equal(bal(0.01), labelOfTop(shown)); // raw 0.005: not reached
+  assert.equal(bal(0.004), 'contempt');
 });
 
 test("emoxnet eval scores the model's labels, thresholds included", () => {

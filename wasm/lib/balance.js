@@ -51,18 +51,27 @@ export function argmaxIndex(values) {
 }
 
 /**
- * The label index the core picks (emx_pick_label in include/emoxnet.h) from the scores a caller
- * shows: the class whose score reaches its threshold (thresholds[i] > 0; the highest score of
- * several), else the highest score; the first on ties. thresholds: one per class (0: none), or
- * null. A calibrated model file carries them (the shipped ones: contempt, which they rarely
- * rank first even when it is the answer).
+ * The label index the core picks (emx_pick_label in include/emoxnet.h): the class whose raw
+ * probability (the model's own output) reaches its threshold (thresholds[i] > 0; the likelier
+ * of several), else the highest of `scores` (the ones shown: raw, or balanced), the first on
+ * ties. thresholds: one per class (0: none), or null. A calibrated model file carries them (the
+ * shipped ones: contempt, which they rarely rank first even when it is the answer); they were
+ * fitted on the raw output, so balanced scores never reach them.
  */
-export function pickLabel(values, thresholds) {
-  const best = argmaxIndex(values);
+export function pickLabel(scores, thresholds, raw = scores) {
+  const best = argmaxIndex(scores);
   if (!thresholds) return best;
   let hit = -1;
-  for (let i = 0; i < values.length; i++) {
-    if (thresholds[i] > 0 && values[i] >= thresholds[i] && (hit < 0 || values[i] > values[hit])) hit = i;
+  for (let i = 0; i < raw.length; i++) {
+    if (thresholds[i] > 0 && raw[i] >= thresholds[i] && (hit < 0 || raw[i] > raw[hit])) hit = i;
   }
   return hit >= 0 ? hit : best;
+}
+
+/**
+ * The raw probabilities behind balanced scores (applyBalance's inverse: scores / weights,
+ * renormalised), for a label of smoothed balanced scores (FaceTracker).
+ */
+export function unbalance(scores, weights) {
+  return applyBalance(scores, Float64Array.from(weights, (w) => 1 / w));
 }

@@ -39,6 +39,7 @@ class Model {
   #inputLen;
   #budget; // load()'s options.budget, for the detector too
   #thresholds = null; // the file's label thresholds per class index, or null when it has none
+  #lastLabel = -1; // their label (its class index): explainLast()'s default class
   #lastProbs = null; // the scores explainLast() explains: of the last classify()/run() or analyzed face, as returned
   #balance = 0; // load()'s options.balance
   #weights = null; // its per-class factors (balance.js), null for balance 0
@@ -132,6 +133,7 @@ class Model {
       throw numericError(what);
     }
     this.#lastProbs = probs;
+    this.#lastLabel = pickLabel(probs, this.#thresholds); // run()'s: the raw output's label
     return probs;
   }
 
@@ -176,9 +178,12 @@ class Model {
         b ? 1 : 0, b ? b.x : 0, b ? b.y : 0, b ? b.width : 0, b ? b.height : 0, this.#probs);
     }
     if (st !== 0) throw w.statusError(st, 'classify');
-    const probs = this.#shown(this.#readProbs(w, 'classify'));
-    this.#lastProbs = probs; // explainLast()'s default class is this result's label
-    return { label: this.classNames[pickLabel(probs, this.#thresholds)], scores: classScores(this.classNames, probs) };
+    const raw = this.#readProbs(w, 'classify');
+    const probs = this.#shown(raw);
+    const label = pickLabel(probs, this.#thresholds, raw);
+    this.#lastProbs = probs;
+    this.#lastLabel = label; // explainLast()'s default class is this result's label
+    return { label: this.classNames[label], scores: classScores(this.classNames, probs) };
   }
 
   /**
@@ -219,7 +224,7 @@ class Model {
     if (!last) throw new EmxError('UNSUPPORTED', 'explain: nothing to explain (no classify() or run() has succeeded yet)', ST_UNSUPPORTED);
     // The default class is the label of the result explained (balanced, when the model is),
     // chosen here: the core's own default (-1) would be the unbalanced top class.
-    if (idx < 0) idx = pickLabel(last, this.#thresholds);
+    if (idx < 0) idx = this.#lastLabel;
     const { width, height } = this.inputSpec;
     const mapPtr = w.malloc(4 * width * height);
     let data;
@@ -372,6 +377,7 @@ class Model {
     if (lastLabelled >= 0) {
       const base = (lastLabelled + 1) * stride - nClasses;
       this.#lastProbs = this.#shown(rec.slice(base, base + nClasses));
+      this.#lastLabel = rec[base - 1]; // the label the core picked for that face
     }
     return faces;
   }

@@ -9,7 +9,7 @@
 //                the load message's)
 // Messages out: {type:'hello', offscreen, simd, relaxed}
 //               {type:'loaded', model, variant, meta, classNames, balance, labelThresholds}
-//               {type:'faces', id, model, labelThresholds, faces, ms, busy, done, width, height}  (ms: analyze();
+//               {type:'faces', id, model, labelThresholds, balance, faces, ms, busy, done, width, height}  (ms: analyze();
 //                busy: the whole frame in the worker, pixels read included; done: when it was
 //                done, performance.timeOrigin + performance.now())
 //               {type:'error', stage:'load'|'frame', model?, id?, code, message}
@@ -110,7 +110,7 @@ async function doFrame(msg) {
     // busy: the whole frame here (reading its pixels too); done: when, in ms since the epoch
     // (performance.timeOrigin-based: comparable across threads); for watchVideo's pacing
     const end = performance.now();
-    post({ type: 'faces', id: msg.id, model: modelName, labelThresholds: { ...model.labelThresholds }, faces, ms, busy: end - start, done: performance.timeOrigin + end, width: msg.width, height: msg.height });
+    post({ type: 'faces', id: msg.id, model: modelName, labelThresholds: { ...model.labelThresholds }, balance: model.balance, faces, ms, busy: end - start, done: performance.timeOrigin + end, width: msg.width, height: msg.height });
   } catch (err) {
     for (const x of [msg.bitmap, msg.frame]) if (x && typeof x.close === 'function') x.close();
     post({ type: 'error', stage: 'frame', id: msg.id, ...errInfo(err) });

@@ -10,7 +10,7 @@ import { scaleFace } from './detector.js';
 import { MODEL_FILES, configuredBaseUrl } from './assets.js';
 import { resolveLocation } from './io.js';
 import { checkBalance } from './options.js';
-import { pickLabel } from './balance.js';
+import { EXPRESSIONS, balanceWeights, pickLabel, unbalance } from './balance.js';
 
 /** Intersection over union of two {x, y, width, height} boxes (0 when either is empty). */
 export function iou(a, b) {
@@ -33,15 +33,20 @@ export function ema(prev, next, alpha) {
 }
 
 /**
- * The label of keyed scores by the core's rule (balance.js pickLabel): the key whose score
- * reaches its threshold in thresholds ({name: t}, the model's labelThresholds), else the key with
- * the highest score (the first on ties); null for an empty object.
+ * The label of keyed scores by the core's rule (balance.js pickLabel): the key whose raw
+ * probability reaches its threshold in thresholds ({name: t}, the model's labelThresholds), else
+ * the key with the highest score (the first on ties); null for an empty object. balance: the
+ * model's (load()'s option), whose factors the scores carry: the thresholds read the raw
+ * probabilities behind them.
  */
-export function labelOf(scores, thresholds) {
+export function labelOf(scores, thresholds, balance = 0) {
   const keys = Object.keys(scores || {});
   if (!keys.length) return null;
-  const own = (k) => thresholds && Object.prototype.hasOwnProperty.call(thresholds, k) ? Number(thresholds[k]) : 0;
-  return keys[pickLabel(keys.map((k) => scores[k]), keys.map(own))];
+  const own = (k) => (thresholds && Object.prototype.hasOwnProperty.call(thresholds, k) ? Number(thresholds[k]) : 0);
+  const values = keys.map((k) => scores[k]);
+  const ferplus = keys.length === EXPRESSIONS.length && keys.every((k, i) => k === EXPRESSIONS[i]);
+  const raw = balance && ferplus ? unbalance(values, balanceWeights(balance)) : values;
+  return keys[pickLabel(values, keys.map(own), raw)];
 }
 
 /** The key with the highest value (the first one on ties); null for an empty object. */
@@ -62,15 +67,17 @@ export class FaceTracker {
    * alpha: weight of the newest frame, (0, 1]; 1 turns smoothing off (tracking still gives ids).
    * iouThreshold: least overlap for a detection to continue a track.
    * maxMissed: frames a track survives without a detection (it is not reported meanwhile).
-   * labelThresholds: the model's labelThresholds ({class: threshold}), which the label of the
-   * smoothed scores follows as the model's labels do (watchVideo sets them from its model).
+   * labelThresholds, balance: the model's labelThresholds ({class: threshold}) and balance,
+   * which the label of the smoothed scores follows as the model's labels do (watchVideo sets
+   * them from its model).
    */
   constructor(options) {
     if (options !== undefined && options !== null && typeof options !== 'object') throw invalidArg('FaceTracker options must be an object');
-    const { alpha = 0.35, iouThreshold = 0.3, maxMissed = 5, labelThresholds = {} } = options ?? {};
+    const { alpha = 0.35, iouThreshold = 0.3, maxMissed = 5, labelThresholds = {}, balance = 0 } = options ?? {};
     if (labelThresholds === null || typeof labelThresholds !== 'object') throw invalidArg('FaceTracker options.labelThresholds must be an object of class name -> threshold');
     this.alpha = alpha;
     this.labelThresholds = labelThresholds;
+    this.balance = balance;
     this.iouThreshold = iouThreshold;
     this.maxMissed = maxMissed;
     this.tracks = [];
@@ -136,7 +143,7 @@ export class FaceTracker {
         id: t.id,
         box: { ...t.box },
         scores: { ...t.scores },
-        label: labelOf(t.scores, this.labelThresholds),
+        label: labelOf(t.scores, this.labelThresholds, this.balance),
         age: t.age,
         raw: f,
       });
@@ -242,9 +249,9 @@ export function watchVideo(video, options = {}) {
       // send(): resolves once the frame is read and on its way, to { answer: Promise }
       const { answer } = await runner.send(video, width, height, scale, explain, detectNow());
       reading = false;
-      const { faces, ms, busy, done, model, labelThresholds } = await answer;
+      const { faces, ms, busy, done, model, labelThresholds, balance } = await answer;
       // the labels of the smoothed scores follow the rule of the model that scored them
-      if (labelThresholds) tracker.labelThresholds = labelThresholds;
+      if (labelThresholds) Object.assign(tracker, { labelThresholds, balance: balance ?? 0 });
       if (Number.isFinite(busy ?? ms)) workMs = average(workMs, busy ?? ms);
       // the frame sent after this one, if any, is being analysed since this one was done (the
       // worker's clock where it says: this thread may have taken the answer late)
@@ -300,7 +307,7 @@ function inlineRunner(options) {
       const found = await model.analyze(image, detect === undefined || detect === null ? { explain } : typeof detect === 'object' ? { ...detect, explain } : detect);
       const k = width / image.width;
       const faces = found.map((f) => scaleFace(f, k));
-      return { faces, model: typeof options.model === 'string' ? options.model : 'lite', labelThresholds: model.labelThresholds };
+      return { faces, model: typeof options.model === 'string' ? options.model : 'lite', labelThresholds: model.labelThresholds, balance: model.balance };
     },
     close() {
       ready.then(() => model && model.dispose(), () => {});
@@ -339,7 +346,7 @@ function workerRunner(options) {
   const onMessage = ({ data }) => {
     if (data.type === 'loaded' && loaded) loaded();
     else if (data.type === 'faces' && pending.has(data.id)) {
-      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, busy: data.busy, done: data.done, model: data.model, labelThresholds: data.labelThresholds });
+      pending.get(data.id).resolve({ faces: data.faces, ms: data.ms, busy: data.busy, done: data.done, model: data.model, labelThresholds: data.labelThresholds, balance: data.balance });
       pending.delete(data.id);
     } else if (data.type === 'error') {
       const err = new EmxError(data.code, data.message);
