@@ -244,11 +244,12 @@ export interface InputSpec {
 
 export interface Classification<C extends string = Expression> {
   /**
-   * The model's decision: the class whose score reaches its threshold in the model's
-   * {@link Model.labelThresholds} (the shipped models: contempt, at about 0.3), else the class
-   * with the highest score (the first one on ties). So a face can be labelled contempt while
-   * neutral scores higher: the models rank real contempt second on most faces where it is the
-   * answer, and the threshold is fitted on FER+ Valid for per-class recall at kept top-1.
+   * The model's decision: the class whose probability (before any balance) reaches its
+   * threshold in the model's {@link Model.labelThresholds} (the shipped models: contempt, at
+   * about 0.04), else the class with the highest score (the first one on ties). So a face can be
+   * labelled contempt while neutral scores higher: the models give real contempt faces only a
+   * few percent of contempt, and the threshold is fitted on FER+ Valid for per-class recall at
+   * kept top-1.
    */
   label: C;
   /** Probability per class, keyed by the model's class names (for FER+: neutral, happiness,
@@ -400,8 +401,9 @@ export interface Model<C extends string = Expression> {
   readonly balance: number;
   /**
    * The file's label thresholds by class name, only for classes that have one (empty for a
-   * model without): a class whose score reaches its threshold is the label even when another
-   * class scores higher (classify(), analyze(), FaceTracker; emx_pick_label in the C API).
+   * model without): a class whose probability (the model's own, before any balance) reaches
+   * its threshold is the label even when another class scores higher (classify(), analyze(),
+   * FaceTracker; emx_pick_label in the C API).
    */
   readonly labelThresholds: Readonly<Partial<Record<C, number>>>;
 
@@ -550,6 +552,11 @@ export interface FaceTrackerOptions {
    * the model's own labels do. watchVideo() sets them from its model. Default {} (top score).
    */
   labelThresholds?: Readonly<Record<string, number>>;
+  /**
+   * The model's balance (load()'s option), which the scores carry: the thresholds read the raw
+   * probabilities behind balanced scores. watchVideo() sets it from its model. Default 0.
+   */
+  balance?: number;
 }
 
 /**
@@ -562,6 +569,7 @@ export class FaceTracker {
   iouThreshold: number;
   maxMissed: number;
   labelThresholds: Readonly<Record<string, number>>;
+  balance: number;
   /** Forget every track (e.g. when the video source changes). */
   reset(): void;
   /** One frame's faces in, the same faces (input order) with ids and smoothed values out. */

@@ -88,7 +88,8 @@ class Model {
     this.#thresholds = thresholds.some((t) => t > 0) ? Float64Array.from(thresholds) : null;
     /**
      * Label thresholds from the file, by class name (only classes that have one): a class whose
-     * score reaches its threshold is the label even when another class scores higher.
+     * probability (the model's own, before any balance) reaches its threshold is the label even
+     * when another class scores higher.
      */
     this.labelThresholds = Object.freeze(Object.fromEntries(names.flatMap((c, i) => (thresholds[i] > 0 ? [[c, thresholds[i]]] : []))));
     /** The model's input tensor: height x width x channels floats, (pixel/255 - mean)/std. */
@@ -161,8 +162,9 @@ class Model {
   /**
    * Classify a face. image: ImageData, {data, width, height, channels?}, PNG/JPEG bytes or a
    * media element (media.js); box: the face in pixel coordinates (whole image when omitted).
-   * Returns {label, scores}: the scores balanced as load() was told; label the class whose score
-   * reaches its threshold in labelThresholds (the shipped models: contempt), else the top score.
+   * Returns {label, scores}: the scores balanced as load() was told; label the class whose
+   * probability reaches its threshold in labelThresholds (the shipped models: contempt), else
+   * the top score.
    */
   classify(image, box) {
     this.#live();
@@ -222,8 +224,8 @@ class Model {
     const w = this.#live(); // disposed by a getter of options?
     const last = this.#lastProbs;
     if (!last) throw new EmxError('UNSUPPORTED', 'explain: nothing to explain (no classify() or run() has succeeded yet)', ST_UNSUPPORTED);
-    // The default class is the label of the result explained (balanced, when the model is),
-    // chosen here: the core's own default (-1) would be the unbalanced top class.
+    // The default class is the label of the result explained (balanced, when the model is), as
+    // it was picked then (the core's own default, -1, would pick from run()'s raw output).
     if (idx < 0) idx = this.#lastLabel;
     const { width, height } = this.inputSpec;
     const mapPtr = w.malloc(4 * width * height);
