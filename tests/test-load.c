@@ -712,6 +712,10 @@ static void test_label_thresholds(void)
     CHECK(threshold_label((const float[]){ 0, 0.35f, 0 }, (const float[]){ 1, 1, 3 }) == 2);
     CHECK(threshold_label((const float[]){ 0, 0.25f, 0 }, (const float[]){ 1, 1, 3 }) == 1);
     CHECK(threshold_label((const float[]){ 0, 0.25f, 0 }, (const float[]){ 3, 1, 1 }) == 1);
+    /* ... whatever the thresholded class's own weight: b's weighted 0.45 would reach 0.4 and
+     * c's weighted 0.1 would miss 0.15 */
+    CHECK(threshold_label((const float[]){ 0, 0.4f, 0 }, (const float[]){ 2, 1.5f, 1 }) == 0);
+    CHECK(threshold_label((const float[]){ 0, 0, 0.15f }, (const float[]){ 1, 1, 0.5f }) == 2);
 
     emx_model *m = NULL;
     CHECK(load_thresholds((const float[]){ 0, 0.25f, 1 }, 3, 0, &m) == EMX_OK);
