@@ -181,9 +181,11 @@ export function toOnnx(m, producer = 'emoxnet tests/bench/to-onnx.js') {
         break;
       case OP.CALIBRATE: { // softmax(params[0] * log(max(p, 1e-30)) + params[1 + i]), class vectors only
         const p = T(0).data;
+        // params: 1/T, one shift per class, then maybe label thresholds (they change no output)
+        const n = shapes[op.inputs[0]].reduce((a, b) => a * b, 1);
         const x = as2d(op.inputs[0]);
         const l = node('Log', [node('Max', [x, init([], [1e-30])])]);
-        y = node('Softmax', [node('Add', [node('Mul', [l, init([], [p[0]])]), init([p.length - 1], p.subarray(1))])], { axis: 1 });
+        y = node('Softmax', [node('Add', [node('Mul', [l, init([], [p[0]])]), init([n], p.subarray(1, 1 + n))])], { axis: 1 });
         rank = 2;
         break;
       }

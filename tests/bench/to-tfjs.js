@@ -108,7 +108,9 @@ export function tfjsNetwork(tf, m) {
       case OP.PAD_CHANNELS: return (v) => tf.pad(x0(v), [[0, 0], [0, 0], [0, 0], [a[0], a[1]]]);
       case OP.CALIBRATE: {
         const p = T(0).data;
-        const shift = keep(tf.tensor1d(p.subarray(1)));
+        // params: 1/T, one shift per class, then maybe label thresholds (they change no output)
+        const n = shapes[op.inputs[0]].reduce((a, b) => a * b, 1);
+        const shift = keep(tf.tensor1d(p.subarray(1, 1 + n)));
         return (v) => {
           const x = flat(x0(v));
           return tf.reshape(tf.softmax(tf.add(tf.mul(tf.log(tf.maximum(x, 1e-30)), p[0]), shift)), x0(v).shape);
