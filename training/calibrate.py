@@ -99,6 +99,13 @@ def choose_tau(z, y, shift):
     return tau, table
 
 
+def last_class_prob(logits):
+    """softmax(logits)'s last column, row by row: the file's output for contempt when logits are
+    what its CALIBRATE's softmax reads."""
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    return e[:, -1] / e.sum(1)
+
+
 def decide(z, bias, threshold=None, score=None):
     """argmax(z + bias); with a threshold, the last class wherever score (one per face) reaches it."""
     pred = (z + bias).argmax(1)
@@ -137,8 +144,7 @@ def fit(p, y, prior):
     tau, table = choose_tau(logp / t0, y, shift)
     t1 = min(T_GRID, key=lambda t: nll(logp / t0 + tau * shift, y, t))
     z = logp / t0
-    out = np.exp((z + tau * shift) / t1 - ((z + tau * shift) / t1).max(1, keepdims=True))
-    contempt = out[:, -1] / out.sum(1)  # the file's output for the last class
+    contempt = last_class_prob((z + tau * shift) / t1)
     t = fit_last_class_threshold(z, contempt, y, tau * shift)
     return float(t0), float(tau), float(t1), (None if t is None else between(contempt, t)), table
 

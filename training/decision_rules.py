@@ -93,8 +93,7 @@ def model_contempt(z, p, bias):
 def output_contempt(z, p, bias):
     """The last class's probability after the rule's bias: softmax(z + bias), what a calibrated
     file outputs (up to its second temperature)."""
-    e = np.exp(z + bias - (z + bias).max(1, keepdims=True))
-    return e[:, -1] / e.sum(1)
+    return calibrate.last_class_prob(z + bias)
 
 
 def log_prior_threshold(on):

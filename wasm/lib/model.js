@@ -39,8 +39,9 @@ class Model {
   #inputLen;
   #budget; // load()'s options.budget, for the detector too
   #thresholds = null; // the file's label thresholds per class index, or null when it has none
-  #lastLabel = -1; // their label (its class index): explainLast()'s default class
-  #lastProbs = null; // the scores explainLast() explains: of the last classify()/run() or analyzed face, as returned
+  // The label (class index) of the last classify()/run() or analyzed face: explainLast()'s default
+  // class; -1 while there is nothing to explain.
+  #lastLabel = -1;
   #balance = 0; // load()'s options.balance
   #weights = null; // its per-class factors (balance.js), null for balance 0
 
@@ -130,10 +131,9 @@ class Model {
     const n = this.classNames.length;
     const probs = new Float32Array(w.memory.buffer, this.#probs, n).slice();
     if (!areProbabilities(probs)) {
-      this.#lastProbs = null;
+      this.#lastLabel = -1;
       throw numericError(what);
     }
-    this.#lastProbs = probs;
     this.#lastLabel = pickLabel(probs, this.#thresholds); // run()'s: the raw output's label
     return probs;
   }
@@ -183,7 +183,6 @@ class Model {
     const raw = this.#readProbs(w, 'classify');
     const probs = this.#shown(raw);
     const label = pickLabel(probs, this.#thresholds, raw);
-    this.#lastProbs = probs;
     this.#lastLabel = label; // explainLast()'s default class is this result's label
     return { label: this.classNames[label], scores: classScores(this.classNames, probs) };
   }
@@ -222,8 +221,7 @@ class Model {
       }
     }
     const w = this.#live(); // disposed by a getter of options?
-    const last = this.#lastProbs;
-    if (!last) throw new EmxError('UNSUPPORTED', 'explain: nothing to explain (no classify() or run() has succeeded yet)', ST_UNSUPPORTED);
+    if (this.#lastLabel < 0) throw new EmxError('UNSUPPORTED', 'explain: nothing to explain (no classify() or run() has succeeded yet)', ST_UNSUPPORTED);
     // The default class is the label of the result explained (balanced, when the model is), as
     // it was picked then (the core's own default, -1, would pick from run()'s raw output).
     if (idx < 0) idx = this.#lastLabel;
@@ -377,9 +375,7 @@ class Model {
     }
     // The classifier now holds the last labelled face's run: explainLast() explains that face.
     if (lastLabelled >= 0) {
-      const base = (lastLabelled + 1) * stride - nClasses;
-      this.#lastProbs = this.#shown(rec.slice(base, base + nClasses));
-      this.#lastLabel = rec[base - 1]; // the label the core picked for that face
+      this.#lastLabel = rec[(lastLabelled + 1) * stride - nClasses - 1]; // the label the core picked
     }
     return faces;
   }
@@ -447,7 +443,7 @@ class Model {
     // The memory goes with the instance; nothing to free buffer by buffer.
     this.#model = this.#probs = this.#input = this.#pixels = this.#pixelsCap = 0;
     this.#detector = this.#faces = this.#facesCap = 0;
-    this.#lastProbs = null;
+    this.#lastLabel = -1;
   }
 
   /** Whether dispose() was called. */

@@ -10,7 +10,7 @@ import { scaleFace } from './detector.js';
 import { MODEL_FILES, configuredBaseUrl } from './assets.js';
 import { resolveLocation } from './io.js';
 import { checkBalance } from './options.js';
-import { EXPRESSIONS, balanceWeights, pickLabel, unbalance } from './balance.js';
+import { balanceWeights, isFerplusOrder, pickLabel, unbalance } from './balance.js';
 
 /** Intersection over union of two {x, y, width, height} boxes (0 when either is empty). */
 export function iou(a, b) {
@@ -44,8 +44,7 @@ export function labelOf(scores, thresholds, balance = 0) {
   if (!keys.length) return null;
   const own = (k) => (thresholds && Object.prototype.hasOwnProperty.call(thresholds, k) ? Number(thresholds[k]) : 0);
   const values = keys.map((k) => scores[k]);
-  const ferplus = keys.length === EXPRESSIONS.length && keys.every((k, i) => k === EXPRESSIONS[i]);
-  const raw = balance && ferplus ? unbalance(values, balanceWeights(balance)) : values;
+  const raw = balance && isFerplusOrder(keys) ? unbalance(values, balanceWeights(balance)) : values;
   return keys[pickLabel(values, keys.map(own), raw)];
 }
 
