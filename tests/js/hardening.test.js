@@ -211,7 +211,22 @@ test('break 4: a network that produces NaN gives NUMERIC, never NaN scores', asy
   assert.equal(err.status, -14);
   await expectCode('NUMERIC', () => m.run(new Float32Array(64).fill(1)), 'run');
   await expectCode('UNSUPPORTED', () => m.explainLast(), 'nothing to explain after NUMERIC');
+  // After a run that succeeded, a NUMERIC one leaves nothing to explain either: the earlier
+  // result is gone (this model has no maps, so explaining that result would fail otherwise).
+  const bias = m.run(new Float32Array(64)); // zeros: the output is softmax(bias), finite
+  assert.ok(bias.every(Number.isFinite));
+  await expectCode('NUMERIC', () => m.run(new Float32Array(64).fill(1)), 'run after a good one');
+  assert.throws(() => m.explainLast(), { code: 'UNSUPPORTED', message: /nothing to explain/ });
   m.dispose();
+  // The same through classify() on a model that explains: a map for the good result, none after
+  // a NUMERIC one (the core's run then holds NaNs, not the result explained).
+  const cam = await load(makeDenseModel({ gap: true, weightScale: 3e38 }).bytes);
+  const even = { data: Uint8Array.from({ length: 64 }, (_, i) => 127 + (i & 1)), width: 8, height: 8, channels: 1 };
+  assert.ok(Object.values(cam.classify(even).scores).every(Number.isFinite)); // mean 0: softmax(bias)
+  assert.equal(cam.explainLast().data.length, 64);
+  await expectCode('NUMERIC', () => cam.classify({ data: new Uint8Array(64).fill(255), width: 8, height: 8, channels: 1 }), 'classify');
+  assert.throws(() => cam.explainLast(), { code: 'UNSUPPORTED', message: /nothing to explain/ });
+  cam.dispose();
 });
 
 // ---- break 7: class names ----

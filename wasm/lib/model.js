@@ -173,6 +173,7 @@ class Model {
     const b = checkBox(box);
     const img = this.#image(image);
     const w = this.#live(); // disposed by a getter meanwhile?
+    this.#lastLabel = -1; // the core's run is replaced: explainable again only if this one succeeds
     let st = b ? this.#classifyWindow(w, img, b) : null;
     if (st === null) {
       this.#upload(w, img);
@@ -422,6 +423,7 @@ class Model {
       throw invalidArg(`run() input has ${bytes.length / 4} floats, expected ${s.height} x ${s.width} x ${s.channels} = ${this.#inputLen}`);
     }
     w.u8().set(bytes, this.#input);
+    this.#lastLabel = -1; // the core's run is replaced: explainable again only if this one succeeds
     const st = w.call('emx_wasm_run', this.#model, this.#input, this.#probs);
     if (st !== 0) throw w.statusError(st, 'run');
     return this.#readProbs(w, 'run');
