@@ -6,10 +6,24 @@ export const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 
 // one colour per class for the timelines and stacked bars (face colours tell faces apart)
 const CLASS_COLORS = ['#b0bec5', '#ffd54f', '#81d4fa', '#7986cb', '#e57373', '#aed581', '#ba68c8', '#ff8a65'];
 
+/**
+ * The note a face's title gets when its label is not its most probable class: the model's label
+ * threshold named it (contempt, whose real faces get only a few percent: README, Labels), so
+ * "contempt 5%" beside "neutral 70%" is explained, not taken for a bug. '' otherwise.
+ */
+export function thresholdNote(f) {
+  if (!f.label) return '';
+  const classes = Object.keys(f.scores);
+  const top = classes.reduce((best, c) => (f.scores[c] > f.scores[best] ? c : best), classes[0]);
+  if (top === f.label || !(f.scores[top] > f.scores[f.label])) return '';
+  return `reached its threshold (${top} ${Math.round(f.scores[top] * 100)}%)`;
+}
+const THRESHOLD_TIP = 'The model names this expression when its probability reaches the threshold fitted for it, even when another is more probable: real faces of it get only a few percent.';
+
 function faceCard() {
   const li = document.createElement('li');
   li.className = 'face';
-  li.innerHTML = `<p class="face-title"><b class="num"></b> <span class="top"></span> <span class="p"></span></p><div class="stack" aria-hidden="true">${CLASSES.map((c, k) => `<span style="background:${CLASS_COLORS[k]}"></span>`).join('')}</div>
+  li.innerHTML = `<p class="face-title"><b class="num"></b> <span class="top"></span> <span class="p"></span> <small class="why"></small></p><div class="stack" aria-hidden="true">${CLASSES.map((c, k) => `<span style="background:${CLASS_COLORS[k]}"></span>`).join('')}</div>
     <dl class="bars">${CLASSES.map((c, k) => `
       <dt data-c="${c}"><i style="background:${CLASS_COLORS[k]}"></i>${c}</dt>
       <dd><div class="bar" role="meter" aria-label="${c}" aria-valuemin="0" aria-valuemax="100"><span></span></div></dd>
@@ -20,6 +34,7 @@ function faceCard() {
     num: li.querySelector('.num'),
     top: li.querySelector('.top'),
     p: li.querySelector('.face-title .p'),
+    why: li.querySelector('.face-title .why'),
     stack: [...li.querySelector('.stack').children],
     bars: CLASSES.map((c) => li.querySelector(`.bar[aria-label="${c}"]`)),
     pct: CLASSES.map((c) => li.querySelector(`dd.pct[data-c="${c}"]`)),
@@ -60,11 +75,14 @@ export function renderFaceList(ol, faces, { compact, colors, timeline }) {
     if (li.dataset.id !== String(f.id)) li.dataset.id = f.id;
     li.dataset.cx = String(Math.round(f.box.x + f.box.width / 2));
     li.dataset.cy = String(Math.round(f.box.y + f.box.height / 2));
-    setAttr(li, 'aria-label', `Face ${i + 1}: ${f.label ?? 'unclassified'} ${Math.round(p * 100)} percent`);
+    const note = thresholdNote(f);
+    setAttr(li, 'aria-label', `Face ${i + 1}: ${f.label ?? 'unclassified'} ${Math.round(p * 100)} percent${note ? `, ${note}` : ''}`);
     const parts = li.parts;
     setText(parts.num, String(i + 1));
     setText(parts.top, f.label ?? 'unclassified');
     setText(parts.p, `${Math.round(p * 100)}%`);
+    setText(parts.why, note);
+    setAttr(parts.why, 'title', note ? THRESHOLD_TIP : '');
     CLASSES.forEach((c, k) => {
       const v = f.scores[c] ?? 0;
       const pct = Math.round(v * 100);

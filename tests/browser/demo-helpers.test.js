@@ -8,6 +8,7 @@ import { placeLabels } from '../../web/labels.js';
 import { groupSummary } from '../../web/summary.js';
 import { Recorder, WINDOW_MS } from '../../web/timeline.js';
 import { drawOverlay } from '../../web/overlay.js';
+import { thresholdNote } from '../../web/face-list.js';
 
 const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
 const hit = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
@@ -46,6 +47,15 @@ test('labels: above each face when there is room, and off other faces', () => {
   const stacked = [{ x: 100, y: 100, width: 100, height: 100 }, { x: 100, y: 205, width: 100, height: 100 }];
   const out2 = placeLabels(stacked, [{ w: 90, h: 20 }, { w: 90, h: 20 }], 640, 480);
   assert.ok(!hit(out2[1], { x: 100, y: 100, w: 100, h: 100 }), JSON.stringify(out2));
+});
+
+test('face cards: a label named by its threshold, below the top score, says so and names the top', () => {
+  const scores = { neutral: 0.7, happiness: 0.1, surprise: 0.05, sadness: 0.05, anger: 0.03, disgust: 0.01, fear: 0.01, contempt: 0.05 };
+  assert.equal(thresholdNote({ label: 'contempt', scores }), 'reached its threshold (neutral 70%)');
+  assert.equal(thresholdNote({ label: 'neutral', scores }), '');
+  assert.equal(thresholdNote({ label: null, scores }), '');
+  // a tie with the top is not "below" it
+  assert.equal(thresholdNote({ label: 'contempt', scores: { ...scores, neutral: 0.05, happiness: 0.05 } }), '');
 });
 
 test('group summary: from two faces, the most common expression first', () => {
