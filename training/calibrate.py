@@ -89,13 +89,13 @@ def nll(logits, y, t):
     return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(1))).mean())
 
 
-def choose_tau(z, y, shift):
+def choose_tau(z, y, shift, tol=0.0):
     """(tau, table) for calibrated log-probabilities z: the tau on TAU_GRID with the highest mean
-    per-class recall of argmax(z + tau * shift) among those whose top-1 is not below tau = 0's;
-    table rows: (tau, top-1, mean recall)."""
+    per-class recall of argmax(z + tau * shift) among those whose top-1 is not below tau = 0's
+    less tol (a fraction: 0.001 is 0.1 point); table rows: (tau, top-1, mean recall)."""
     table = [(tau, *scores(z + tau * shift, y)) for tau in TAU_GRID]
-    base_acc = table[0][1]
-    tau = max((row for row in table if row[1] >= base_acc), key=lambda r: (r[2], -r[0]))[0]
+    floor = table[0][1] - tol - 1e-12
+    tau = max((row for row in table if row[1] >= floor), key=lambda r: (r[2], -r[0]))[0]
     return tau, table
 
 
@@ -114,11 +114,12 @@ def decide(z, bias, threshold=None, score=None):
     return pred
 
 
-def fit_last_class_threshold(z, score, y, bias):
+def fit_last_class_threshold(z, score, y, bias, tol=0.0):
     """The threshold on score (candidates: its 200 highest values on these faces) with the
     highest mean recall of decide(z, bias, t, score) among those whose top-1 is not below
-    argmax z's, ties to the higher threshold; None when no threshold raises the mean recall."""
-    base_acc = scores(z, y)[0]
+    argmax z's less tol, ties to the higher threshold; None when no threshold raises the mean
+    recall."""
+    base_acc = scores(z, y)[0] - tol - 1e-12
     best, best_rec = None, scores(z + bias, y)[1]
     for t in np.unique(score)[::-1][:200]:
         acc, rec = pred_scores(decide(z, bias, t, score), y, z.shape[1])
@@ -135,17 +136,17 @@ def between(score, t):
     return float((t + lower.max()) / 2) if lower.size else float(t) / 2
 
 
-def fit(p, y, prior):
-    """(T0, tau, T1, contempt threshold or None, table) by the rule in the module docstring;
-    table rows: (tau, top-1, mean recall)."""
+def fit(p, y, prior, tol=0.0):
+    """(T0, tau, T1, contempt threshold or None, table) by the rule in the module docstring
+    (tol: the top-1 both steps may give up, a fraction); table rows: (tau, top-1, mean recall)."""
     logp = np.log(np.maximum(p, 1e-30))
     t0 = min(T_GRID, key=lambda t: nll(logp, y, t))
     shift = -np.log(prior)
-    tau, table = choose_tau(logp / t0, y, shift)
+    tau, table = choose_tau(logp / t0, y, shift, tol)
     t1 = min(T_GRID, key=lambda t: nll(logp / t0 + tau * shift, y, t))
     z = logp / t0
     contempt = last_class_prob((z + tau * shift) / t1)
-    t = fit_last_class_threshold(z, contempt, y, tau * shift)
+    t = fit_last_class_threshold(z, contempt, y, tau * shift, tol)
     return float(t0), float(tau), float(t1), (None if t is None else between(contempt, t)), table
 
 

@@ -61,6 +61,27 @@ class DecisionRulesTest(unittest.TestCase):
         p2 = np.concatenate([p, [[0.68, 0.05, 0.27]] * 16, [[0.9, 0.05, 0.05]] * 150])
         y2 = np.concatenate([y, [2] + [0] * 15 + [0] * 150])
         self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2[:, -1], y2, np.zeros(3)), 0.3)
+        # with a top-1 tolerance of 4 faces (of 276) it is taken; of 3, still refused
+        n = len(y2)
+        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2[:, -1], y2, np.zeros(3), 4 / n), 0.27)
+        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2[:, -1], y2, np.zeros(3), 3 / n), 0.3)
+
+    def test_tau_tolerance(self):
+        """calibrate.choose_tau with tol: the taus whose top-1 is within tol of tau = 0's compete
+        on mean recall; tol 0 is the rule as shipped."""
+        z, y = shifted_scores(seed=7)
+        shift = np.array([0.0, 0.0, 2.0])  # past tau 0.34 more class-2 recall costs top-1
+        tau0, table = dr.calibrate.choose_tau(z, y, shift)
+        base = table[0][1]
+        for tol in (0.0, 0.005, 0.02):
+            tau, _ = dr.calibrate.choose_tau(z, y, shift, tol)
+            row = next(r for r in table if r[0] == tau)
+            self.assertGreaterEqual(row[1], base - tol - 1e-12)
+            self.assertEqual(row[2], max(r[2] for r in table if r[1] >= base - tol - 1e-12))
+        self.assertEqual(tau0, dr.calibrate.choose_tau(z, y, shift, 0.0)[0])
+        # a tolerance that admits every tau takes the one with the most recall (here a different one)
+        self.assertNotEqual(tau0, max(table, key=lambda r: (r[2], -r[0]))[0])
+        self.assertEqual(dr.calibrate.choose_tau(z, y, shift, 1.0)[0], max(table, key=lambda r: (r[2], -r[0]))[0])
 
     def test_threshold_scores(self):
         """What each threshold rule reads: the model's own last column, or the last class of
