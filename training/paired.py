@@ -14,13 +14,13 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import emx_format as ef  # noqa: E402
-from calibrate import valid_predictions  # noqa: E402
+from wasm_eval import evaluate, read_predicted  # noqa: E402
 
 
 def mcnemar_exact(only_a, only_b):
@@ -34,9 +34,16 @@ def mcnemar_exact(only_a, only_b):
 
 
 def right_answers(valid, emx):
-    """(labels, per-face correctness) of one model, as it is, on the folder's kept faces."""
-    _, y, p = valid_predictions(ef.read(emx), valid)
-    return y, p.argmax(1) == y
+    """(labels, per-face correctness) of one model, as it is, on the folder's kept faces: its
+    label as users get it (label thresholds included), not the argmax of its probabilities."""
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = os.path.join(tmp, "p.csv")
+        summary = evaluate(valid, emx, csv_path)
+        y, pred = read_predicted(csv_path)
+    right = pred == y
+    if abs(right.mean() - summary["accuracy"]) > 1e-9:
+        raise SystemExit(f"{emx}: predictions ({right.mean():.4%}) disagree with eval's accuracy ({summary['accuracy']:.4%})")
+    return y, right
 
 
 def main(argv=None):

@@ -2,6 +2,7 @@
 models through the CLI (stubbed: the folder's truth and each model's answers are given)."""
 import os
 import sys
+import tempfile
 import unittest
 from unittest import mock
 
@@ -29,6 +30,33 @@ class McNemarTest(unittest.TestCase):
 
         with mock.patch.object(paired, "right_answers", fake), mock.patch("builtins.print"):
             self.assertEqual(paired.main(["valid", "a.emx", "b.emx"]), (2, 2))
+
+
+class RightAnswersTest(unittest.TestCase):
+    """right_answers scores each model's label as users get it: a file whose contempt threshold
+    is reached by every face is right exactly on the contempt faces, whatever its argmax says
+    (session 21: paired.py took the argmax, 0.06-0.10 points off for the shipped models)."""
+
+    def test_the_files_label_rule_not_argmax(self):
+        import calibrate
+        import emx_format as ef
+        from test_train import make_ferplus
+        here = os.path.dirname(os.path.abspath(__file__))
+        lite = os.path.join(here, "..", "models", "emoxnet-lite.emx")
+        if not os.path.exists(os.path.join(here, "..", "wasm", "dist", "emoxnet-simd.wasm")):
+            self.skipTest("WebAssembly build missing (npm run build)")
+        with tempfile.TemporaryDirectory() as tmp:
+            make_ferplus(tmp)
+            valid = os.path.join(tmp, "FER2013Valid")
+            m = calibrate.strip_calibration(ef.read(lite))
+            thresholds = np.zeros(8)
+            thresholds[7] = 1e-6  # every face reaches it: every label is contempt
+            calibrate.add_calibration(m, 1.0, np.zeros(8), thresholds)
+            path = os.path.join(tmp, "all-contempt.emx")
+            ef.write(m, path)
+            y, right = paired.right_answers(valid, path)
+            np.testing.assert_array_equal(right, y == 7)
+            self.assertGreater((y == 7).sum(), 0)
 
 
 if __name__ == "__main__":

@@ -32,3 +32,12 @@ def read_predictions(path):
         rows = list(csv.reader(f))[1:]
     return ([r[0] for r in rows], np.array([int(r[1]) for r in rows]),
             np.array([[float(x) for x in r[3:]] for r in rows]))
+
+
+def read_predicted(path):
+    """What `emoxnet eval --predictions` wrote, as decided: (labels, the model's label per image).
+    The label is the file's own rule (its label thresholds, then argmax: emx_pick_label), which
+    the argmax of the probabilities is not once a file has thresholds."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    return np.array([int(r[1]) for r in rows]), np.array([int(r[2]) for r in rows])
