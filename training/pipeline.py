@@ -35,6 +35,7 @@ import csv
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -371,6 +372,20 @@ def load_recipe(path):
     return r
 
 
+def this_machine():
+    """The card's words for where a run trained: core count and CPU model of this machine (the
+    project's VMs have been AMD EPYC and Intel Xeon ones; a fixed string named the wrong one)."""
+    model = platform.machine() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            model = names[0]
+    except OSError:
+        pass
+    return f"a {os.cpu_count()}-core {platform.machine()} machine ({model}), CPU only, shared with other jobs"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("recipe")
@@ -380,8 +395,8 @@ def main(argv=None):
     ap.add_argument("--data", help="train.py --data (default: data/ferplus if packed there "
                     "by training/ferplus.py, else --ferplus)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--hardware", default="the project's 2-core x86-64 machine (AMD EPYC), CPU "
-                    "only, shared with other jobs", help="where it trained, for the card")
+    ap.add_argument("--hardware", default=this_machine(), help="where it trained, for the card "
+                    "(default: this machine's cores and CPU model, from /proc/cpuinfo)")
     ctx = ap.parse_args(argv)
     ctx.ferplus = os.path.abspath(ctx.ferplus)
     packed = os.path.join(ROOT, "data", "ferplus")

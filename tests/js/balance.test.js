@@ -16,9 +16,10 @@ import { ROOT, FERPLUS_DIR, LITE_MODEL, assertBuilt, makeDenseModel, prng, twoFa
 
 const VALID = join(FERPLUS_DIR, 'FER2013Valid');
 const TRAIN = join(FERPLUS_DIR, 'FER2013Train');
-// A face the detector finds at (30, 60), and a contempt face that Lite calls neutral and,
-// balanced, disgust, found at (360, 180).
-const FACES = ['fer0028642.png', 'fer0029150.png'];
+// A face the detector finds at (30, 60), and one the Lite calls neutral and, balanced (1),
+// disgust, found at (360, 180). (Until session 21 fer0029150, a contempt face: the alpha 0.3
+// Lite names it contempt by its threshold, balanced or not, so no label moved.)
+const FACES = ['fer0028642.png', 'fer0028640.png'];
 const haveFaces = FACES.every((f) => existsSync(join(VALID, f)));
 const RARE = ['disgust', 'fear', 'contempt'];
 

@@ -42,9 +42,10 @@ test('lite model on clearly-labelled FER+ Valid faces', async (t) => {
     if (a.label === FERPLUS_CLASSES[f.label]) agree++;
   }
   t.diagnostic(`${simd.meta.name ?? 'lite'}: ${agree}/${faces.length} clearly-labelled Valid faces agree with their label`);
-  // Measured for the shipped models/emoxnet-lite.emx (39; the Lite of db2d8e5 got 38): a
-  // retrained model updates this count, and numerical drift in the core changes it.
-  assert.equal(agree, 39, `${agree}/${faces.length} clear faces right; the shipped model gets 39`);
+  // Measured for the shipped models/emoxnet-lite.emx (38; the alpha 0.7 Lite before it got 39,
+  // the Lite of db2d8e5 38): a retrained model updates this count, and numerical drift in the
+  // core changes it.
+  assert.equal(agree, 38, `${agree}/${faces.length} clear faces right; the shipped model gets 38`);
   simd.dispose();
   scalar.dispose();
 });
