@@ -375,7 +375,7 @@ def load_recipe(path):
 def this_machine():
     """The card's words for where a run trained: core count and CPU model of this machine (the
     project's VMs have been AMD EPYC and Intel Xeon ones; a fixed string named the wrong one)."""
-    model = platform.machine() or "unknown CPU"
+    model = "CPU model unknown"
     try:
         with open("/proc/cpuinfo") as f:
             names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
