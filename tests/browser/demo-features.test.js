@@ -38,7 +38,8 @@ ftest('camera: timelines, summary, camera name and resolution, ms/face in the mo
     assert.equal(inked.length, 2);
     for (const n of inked) assert.ok(n > 50, `a timeline with ${n} pixels drawn`);
     // the model menu says what a face costs here, and the accuracy from the cards (their
-    // headline "**87.31%** on n = 3191 images": a model shipped without the menu following fails)
+    // headline "**NN.NN%** on n = 3191 images": a model shipped without the menu following fails;
+    // web/app.js ACCURACY is the menu's one copy of them)
     const cardTop1 = (card) => readFileSync(new URL(`../../models/${card}`, import.meta.url), 'utf8')
       .match(/\*\*(\d+\.\d\d)%\*\* on n = /)[1];
     const liteTop1 = cardTop1('emoxnet-lite.md'), ensTop1 = cardTop1('emoxnet.md');
