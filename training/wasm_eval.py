@@ -26,10 +26,16 @@ def evaluate(folder, model, predictions=None, limit=None, json_out=None):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _prediction_rows(path):
+    """The rows `emoxnet eval --predictions` wrote (file, true, predicted, probabilities...),
+    header dropped."""
+    with open(path, newline="") as f:
+        return list(csv.reader(f))[1:]
+
+
 def read_predictions(path):
     """What `emoxnet eval --predictions` wrote: (file names, labels, probabilities [N, classes])."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))[1:]
+    rows = _prediction_rows(path)
     return ([r[0] for r in rows], np.array([int(r[1]) for r in rows]),
             np.array([[float(x) for x in r[3:]] for r in rows]))
 
@@ -38,6 +44,5 @@ def read_predicted(path):
     """What `emoxnet eval --predictions` wrote, as decided: (labels, the model's label per image).
     The label is the file's own rule (its label thresholds, then argmax: emx_pick_label), which
     the argmax of the probabilities is not once a file has thresholds."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))[1:]
+    rows = _prediction_rows(path)
     return np.array([int(r[1]) for r in rows]), np.array([int(r[2]) for r in rows])

@@ -1,5 +1,6 @@
 // The live demo's face list: a card per face (its top expression, a bar per class and a plot
 // of the last minute), or, with many faces, one compact row each (a stacked bar of the 8).
+import { argmax } from '../wasm/lib/video.js';
 import { drawTimeline } from './timeline.js';
 
 export const CLASSES = ['neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt'];
@@ -13,9 +14,8 @@ const CLASS_COLORS = ['#b0bec5', '#ffd54f', '#81d4fa', '#7986cb', '#e57373', '#a
  */
 export function thresholdNote(f) {
   if (!f.label) return '';
-  const classes = Object.keys(f.scores);
-  const top = classes.reduce((best, c) => (f.scores[c] > f.scores[best] ? c : best), classes[0]);
-  if (top === f.label || !(f.scores[top] > f.scores[f.label])) return '';
+  const top = argmax(f.scores);
+  if (!(f.scores[top] > f.scores[f.label])) return ''; // the top itself, or tied with it
   return `reached its threshold (${top} ${Math.round(f.scores[top] * 100)}%)`;
 }
 const THRESHOLD_TIP = 'The model names this expression when its probability reaches the threshold fitted for it, even when another is more probable: real faces of it get only a few percent.';

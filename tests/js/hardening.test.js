@@ -213,8 +213,8 @@ test('break 4: a network that produces NaN gives NUMERIC, never NaN scores', asy
   await expectCode('UNSUPPORTED', () => m.explainLast(), 'nothing to explain after NUMERIC');
   // After a run that succeeded, a NUMERIC one leaves nothing to explain either: the earlier
   // result is gone (this model has no maps, so explaining that result would fail otherwise).
-  const bias = m.run(new Float32Array(64)); // zeros: the output is softmax(bias), finite
-  assert.ok(bias.every(Number.isFinite));
+  const probs = m.run(new Float32Array(64)); // zeros: the output is softmax(bias), finite
+  assert.ok(probs.every(Number.isFinite));
   await expectCode('NUMERIC', () => m.run(new Float32Array(64).fill(1)), 'run after a good one');
   assert.throws(() => m.explainLast(), { code: 'UNSUPPORTED', message: /nothing to explain/ });
   m.dispose();
