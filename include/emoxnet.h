@@ -109,7 +109,7 @@ const char *emx_model_meta(const emx_model *model, const char *key);
 /* Class i's label threshold from the file (0 <= i < num_classes; 0 when it has none or i is
  * out of range): the label is class i whenever its probability reaches this, even when another
  * class is more probable (emx_pick_label). A calibrated file may set one for a class the model
- * rarely ranks first even when it is right (the shipped models: contempt). */
+ * rarely ranks first even when it is right (the shipped models: contempt and disgust). */
 float emx_model_label_threshold(const emx_model *model, int i);
 
 /* The one set of image limits, for every entry point (emx_image_decode, emx_preprocess,
@@ -176,9 +176,10 @@ emx_status emx_set_label_weights(emx_model *model, const float *weights, int n);
 
 /* The label of probs (num_classes floats from emx_run/emx_classify of this model) by the rule
  * emx_analyze and emx_explain (-1) use: the class whose probability reaches its label threshold
- * (emx_model_label_threshold; the most probable of several), else the largest probs[c], or
- * probs[c] * weights[c] after emx_set_label_weights; the first on ties. The thresholds read the
- * probabilities themselves, not the weighted scores: they were fitted on the model's output.
+ * (emx_model_label_threshold; of several, the lowest threshold, then the most probable), else
+ * the largest probs[c], or probs[c] * weights[c] after emx_set_label_weights; the first on ties.
+ * The thresholds read the probabilities themselves, not the weighted scores: they were fitted on
+ * the model's output.
  * Without thresholds or weights, the argmax. Writes the class index to *label;
  * EMX_ERR_INVALID_ARG for NULL arguments or a detector. */
 emx_status emx_pick_label(const emx_model *model, const float *probs, int *label);

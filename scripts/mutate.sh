@@ -191,7 +191,8 @@ mutate label-weights-explain src/explain.c 's/label = emx__pick_label\(m, emx__v
 mutate label-weights-unchecked src/api.c 's/!\(weights\[c\] > 0.0f && weights\[c\] <= FLT_MAX\)/weights[c] < 0.0f/' test-analyze-explain
 mutate label-threshold-strict src/model.h 's/t > 0.0f && p\[c\] >= t/t > 0.0f \&\& p[c] > t/' test-load
 mutate label-threshold-weighted src/model.h 's/if \(t > 0.0f && p\[c\] >= t/if (t > 0.0f \&\& p[c] * (w ? w[c] : 1.0f) >= t/' test-load
-mutate label-threshold-first-hit src/model.h 's/\(hit < 0 \|\| p\[c\] > p\[hit\]\)/hit < 0/' test-load
+mutate label-threshold-first-hit src/model.h 's/\(hit < 0 \|\| t < m->label_thresholds\[hit\] \|\|/(hit < 0 || 0 ||/' test-load
+mutate label-threshold-ties-first src/model.h 's/\(t == m->label_thresholds\[hit\] && p\[c\] > p\[hit\]\)/0/' test-load
 mutate label-threshold-not-output src/graph_check.c 's/k \+ 1 != m->outputs\[0\] \|\| //' test-load
 mutate label-threshold-range src/graph_check.c 's/!\(v >= 0.0f && v <= 1.0f\)/v < 0.0f/' test-load
 mutate record-crop wasm/emx_wasm_detect.c 's/out\[EMX_WASM_CROP \+ 3\] = f->crop.angle;/out[EMX_WASM_CROP + 3] = 0;/' test-annotate

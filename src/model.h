@@ -221,13 +221,15 @@ emx_status emx__classify_window(emx_model *model, const emx_image *window, int f
                                 int ox, int oy, const emx_box *box, float *probs);
 
 /* The label the core picks from a run's probabilities p (emx_analyze, emx_explain -1,
- * emx_pick_label): the class whose p[c] reaches the file's threshold for it (the likelier of
- * several such classes), else the largest p[c], or p[c] * label_weights[c] after
- * emx_set_label_weights; the first on ties. A threshold is a decision fitted on validation
- * data for a class that is rarely the most probable even when it is the right answer (contempt
- * in the shipped models: training/calibrate.py); it reads the model's own output, never the
- * weighted scores, since it was fitted on that (weights that favour a class 200-fold would
- * otherwise push nearly every face over it). */
+ * emx_pick_label): the class whose p[c] reaches the file's threshold for it (of several such
+ * classes the one with the lowest threshold, then the likelier), else the largest p[c], or
+ * p[c] * label_weights[c] after emx_set_label_weights; the first on ties. A threshold is a
+ * decision fitted on validation data for a class that is rarely the most probable even when it
+ * is the right answer (contempt and disgust in the shipped models: training/calibrate.py). The
+ * lowest threshold wins because it marks the class the model under-ranks most: real contempt
+ * faces also give disgust more than its threshold, and the likelier would hand them to disgust.
+ * A threshold reads the model's own output, never the weighted scores, since it was fitted on
+ * that (weights that favour a class 200-fold would otherwise push nearly every face over it). */
 static inline int emx__pick_label(const emx_model *m, const float *p)
 {
     /* unweighted: every weight 1 (p * 1.0f is p exactly) */
@@ -237,7 +239,9 @@ static inline int emx__pick_label(const emx_model *m, const float *p)
         if (c > 0 && p[c] * (w ? w[c] : 1.0f) > p[best] * (w ? w[best] : 1.0f))
             best = c;
         const float t = m->has_label_thresholds ? m->label_thresholds[c] : 0.0f;
-        if (t > 0.0f && p[c] >= t && (hit < 0 || p[c] > p[hit]))
+        if (t > 0.0f && p[c] >= t &&
+            (hit < 0 || t < m->label_thresholds[hit] ||
+             (t == m->label_thresholds[hit] && p[c] > p[hit])))
             hit = c;
     }
     return hit >= 0 ? hit : best;

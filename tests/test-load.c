@@ -699,10 +699,14 @@ static int threshold_label(const float *thr, const float *w)
  * threshold is the label though another is more probable; weights renormalise first. */
 static void test_label_thresholds(void)
 {
-    CHECK(threshold_label((const float[]){ 0, 0, 0 }, NULL) == 0);         /* none: argmax */
-    CHECK(threshold_label((const float[]){ 0, 0, 0.15f }, NULL) == 2);     /* 0.2 >= 0.15 */
-    CHECK(threshold_label((const float[]){ 0, 0, 0.25f }, NULL) == 0);     /* not reached */
-    CHECK(threshold_label((const float[]){ 0, 0.29f, 0.19f }, NULL) == 1); /* two: the likelier */
+    CHECK(threshold_label((const float[]){ 0, 0, 0 }, NULL) == 0);     /* none: argmax */
+    CHECK(threshold_label((const float[]){ 0, 0, 0.15f }, NULL) == 2); /* 0.2 >= 0.15 */
+    CHECK(threshold_label((const float[]){ 0, 0, 0.25f }, NULL) == 0); /* not reached */
+    /* two reached: the lower threshold (the class the model under-ranks most), not the likelier;
+     * equal thresholds: the likelier */
+    CHECK(threshold_label((const float[]){ 0, 0.29f, 0.19f }, NULL) == 2);
+    CHECK(threshold_label((const float[]){ 0, 0.15f, 0.19f }, NULL) == 1);
+    CHECK(threshold_label((const float[]){ 0, 0.2f, 0.2f }, NULL) == 1);
     CHECK(threshold_label((const float[]){ 0.9f, 0, 0.1f }, NULL) == 2); /* a missed one: ignored */
     /* weights: the threshold reads the output itself (c's 0.2), not the weighted scores (c's
      * 0.2 / 1.5 = 0.133 with weights 2, 1, 1; 0.6 / 1.4 = 0.43 with 1, 1, 3) */
@@ -733,8 +737,13 @@ static void test_label_thresholds(void)
     p[1] = nextafterf(0.25f, 0);
     CHECK(emx_pick_label(m, p, &label) == EMX_OK && label == 0);
     emx_model_free(m);
-    /* two classes reach theirs: the likelier, not the first */
+    /* two classes reach theirs: the lower threshold, though it is the first and the less likely
+     * (a contempt face that reaches disgust's higher threshold too stays contempt) */
     CHECK(load_thresholds((const float[]){ 0, 0.15f, 0.25f }, 3, 0, &m) == EMX_OK);
+    CHECK(emx_pick_label(m, (const float[]){ 0.5f, 0.2f, 0.3f }, &label) == EMX_OK && label == 1);
+    emx_model_free(m);
+    /* equal thresholds: the likelier, not the first */
+    CHECK(load_thresholds((const float[]){ 0, 0.15f, 0.15f }, 3, 0, &m) == EMX_OK);
     CHECK(emx_pick_label(m, (const float[]){ 0.5f, 0.2f, 0.3f }, &label) == EMX_OK && label == 2);
     emx_model_free(m);
     /* the plain form (n + 1 params) loads without thresholds */

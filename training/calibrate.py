@@ -21,13 +21,16 @@ What it fits, on the model's own Valid probabilities p (measured through WASM by
      (session 20); on held-out Valid halves (decision_rules.py) 0.1 point gave the shipped
      models 0.2-0.7 points more mean recall for -0.05 to +0.02 of top-1;
   3. a second temperature T1 for softmax(z / T1) by the same likelihood; it changes no decision;
-  4. a label threshold t for contempt (the last class) on the file's output q = softmax(z / T1):
-     the label is contempt wherever q_contempt >= t though another class is more probable
-     (emx_pick_label). The models rank real contempt below neutral on nearly every face (no
-     tau or class bias finds it at kept top-1: decision_rules.py), but give it 0.05-0.3 where
-     it is real and less elsewhere; t is the value with the highest mean per-class recall whose
-     top-1 is within the same tolerance of the uncalibrated model's, none when no value raises
-     the recall.
+  4. label thresholds for the rare classes --threshold-classes names (contempt and disgust) on
+     the file's output q = softmax(z / T1): the label is such a class wherever q reaches its
+     threshold though another class is more probable (emx_pick_label; of several that reach
+     theirs, the one with the lowest threshold). The models rank real contempt below neutral
+     on nearly every face (no tau or class bias finds it at kept top-1: decision_rules.py), and
+     disgust below anger or neutral on most, but give them 0.05-0.3 where they are real and less
+     elsewhere. Each threshold is the value with the highest mean per-class recall whose top-1
+     is within the same tolerance of the uncalibrated model's, none when no value raises the
+     recall; fitted class by class in the order given, twice over (a disgust threshold changes
+     which contempt threshold is best). Contempt alone was the rule until session 22.
 The file's params are [1 / (T0 * T1), -tau * log(prior) / T1, threshold per class (0: none)].
 The tool then scores the calibrated file through WASM and stores the figures in its META
 (`calibration`, `valid_accuracy`).
@@ -50,6 +53,8 @@ from wasm_eval import evaluate, read_predictions  # noqa: E402
 ROOT = os.path.join(HERE, "..")
 GOLDEN_DIR = os.path.join(ROOT, "tests", "golden")
 TAU_GRID = np.round(np.arange(0.0, 1.0001, 0.02), 2)
+THRESHOLD_CLASSES = ("contempt", "disgust")  # the classes given a label threshold (--threshold-classes)
+THRESHOLD_PASSES = 2  # rounds of the class-by-class threshold fit
 TOP1_TOLERANCE = 0.1  # points of top-1 the decision rule may give up for mean recall (--top1-tolerance)
 T_GRID = np.round(np.arange(0.10, 3.0001, 0.01), 2)
 
@@ -104,33 +109,51 @@ def choose_tau(z, y, shift, tol=0.0):
     return tau, table
 
 
-def last_class_prob(logits):
-    """softmax(logits)'s last column, row by row: the file's output for contempt when logits are
-    what its CALIBRATE's softmax reads."""
+def softmax(logits):
+    """softmax over each row: the file's output when logits are what its CALIBRATE's softmax reads."""
     e = np.exp(logits - logits.max(1, keepdims=True))
-    return e[:, -1] / e.sum(1)
+    return e / e.sum(1, keepdims=True)
 
 
-def decide(z, bias, threshold=None, score=None):
-    """argmax(z + bias); with a threshold, the last class wherever score (one per face) reaches it."""
+def decide(z, bias, thresholds=None, q=None):
+    """The label of each face, as the core picks it (emx_pick_label): argmax(z + bias), unless a
+    class with a threshold (thresholds: one per class, 0 none) has an output q (one row per face)
+    that reaches it; of several such classes the one with the lowest threshold (the class the
+    model under-ranks most), then the likelier, then the first."""
     pred = (z + bias).argmax(1)
-    if threshold is not None:
-        pred = np.where(score >= threshold, z.shape[1] - 1, pred)
-    return pred
+    if thresholds is None:
+        return pred
+    th = np.asarray(thresholds, dtype=np.float64)
+    reach = (th > 0) & (q >= th)
+    if not reach.any():
+        return pred
+    lowest = np.where(reach, th, np.inf).min(1, keepdims=True)
+    hit = np.where(reach & (th == lowest), q, -np.inf).argmax(1)
+    return np.where(reach.any(1), hit, pred)
 
 
-def fit_last_class_threshold(z, score, y, bias, tol=0.0):
-    """The threshold on score (candidates: its 200 highest values on these faces) with the
-    highest mean recall of decide(z, bias, t, score) among those whose top-1 is not below
-    argmax z's less tol, ties to the higher threshold; None when no threshold raises the mean
-    recall."""
-    base_acc = scores(z, y)[0] - tol - 1e-12
-    best, best_rec = None, scores(z + bias, y)[1]
-    for t in np.unique(score)[::-1][:200]:
-        acc, rec = pred_scores(decide(z, bias, t, score), y, z.shape[1])
-        if acc >= base_acc and rec > best_rec + 1e-12:
-            best, best_rec = t, rec
-    return best
+def fit_thresholds(z, q, y, bias, classes, tol=0.0, passes=THRESHOLD_PASSES):
+    """Label thresholds (one per class, 0: none) for the class indices in classes, on the output
+    q: class by class, `passes` times over, the value (none, or one of the class's 200 highest
+    outputs on these faces) with the highest mean recall of decide(z, bias, thresholds, q) among
+    those whose top-1 is not below argmax z's less tol; a class keeps its value unless another
+    raises the mean recall, and of equal ones the higher threshold wins. The values returned are
+    outputs of q (between() moves them into the gap below for the file)."""
+    n = z.shape[1]
+    floor = scores(z, y)[0] - tol - 1e-12
+    th = np.zeros(n)
+    for _ in range(passes):
+        for c in classes:
+            best_rec = pred_scores(decide(z, bias, th, q), y, n)[1]
+            best = th[c]
+            for t in [*np.unique(q[:, c])[::-1][:200], 0.0]:
+                trial = th.copy()
+                trial[c] = t
+                acc, rec = pred_scores(decide(z, bias, trial, q), y, n)
+                if acc >= floor and rec > best_rec + 1e-12:
+                    best, best_rec = t, rec
+            th[c] = best
+    return th
 
 
 def between(score, t):
@@ -141,18 +164,23 @@ def between(score, t):
     return float((t + lower.max()) / 2) if lower.size else float(t) / 2
 
 
-def fit(p, y, prior, tol=0.0):
-    """(T0, tau, T1, contempt threshold or None, table) by the rule in the module docstring
-    (tol: the top-1 both steps may give up, a fraction); table rows: (tau, top-1, mean recall)."""
+def fit(p, y, prior, tol=0.0, classes=None):
+    """(T0, tau, T1, label thresholds (one per class, 0: none) or None, table) by the rule in the
+    module docstring (tol: the top-1 every step may give up, a fraction; classes: the class
+    indices that may get a threshold, in fitting order; None: the last class, contempt in
+    FER+); table rows: (tau, top-1, mean recall)."""
     logp = np.log(np.maximum(p, 1e-30))
     t0 = min(T_GRID, key=lambda t: nll(logp, y, t))
     shift = -np.log(prior)
     tau, table = choose_tau(logp / t0, y, shift, tol)
     t1 = min(T_GRID, key=lambda t: nll(logp / t0 + tau * shift, y, t))
     z = logp / t0
-    contempt = last_class_prob((z + tau * shift) / t1)
-    t = fit_last_class_threshold(z, contempt, y, tau * shift, tol)
-    return float(t0), float(tau), float(t1), (None if t is None else between(contempt, t)), table
+    q = softmax((z + tau * shift) / t1)
+    th = fit_thresholds(z, q, y, tau * shift, [p.shape[1] - 1] if classes is None else classes, tol)
+    if not th.any():
+        return float(t0), float(tau), float(t1), None, table
+    th = np.array([between(q[:, c], t) if t > 0 else 0.0 for c, t in enumerate(th)])
+    return float(t0), float(tau), float(t1), th, table
 
 
 def train_prior(train_folder):
@@ -197,32 +225,37 @@ def main(argv=None):
     ap.add_argument("--out", help="calibrated .emx (default: overwrite MODEL)")
     ap.add_argument("--golden", help="rewrite tests/golden/NAME.expected.f32 for the new file")
     ap.add_argument("--top1-tolerance", type=float, default=TOP1_TOLERANCE, metavar="POINTS",
-                    help="top-1 (in points) tau and the threshold may give up for mean recall "
+                    help="top-1 (in points) tau and the thresholds may give up for mean recall "
                          f"(default {TOP1_TOLERANCE}; 0: never below the uncalibrated model)")
+    ap.add_argument("--threshold-classes", default=",".join(THRESHOLD_CLASSES), metavar="NAMES",
+                    help="comma-separated classes that may get a label threshold, fitted in this "
+                         f"order (default {','.join(THRESHOLD_CLASSES)}; '' for none)")
     args = ap.parse_args(argv)
     out = args.out or args.model
 
     m = strip_calibration(ef.read(args.model))
     prior = train_prior(args.train)
     require_ferplus_classes(m, args.model)
-
-    before, y, p = valid_predictions(m, args.valid)
+    names = [c for c in args.threshold_classes.split(",") if c]
+    unknown = [c for c in names if c not in ferplus.CLASSES]
+    if unknown:
+        sys.exit(f"--threshold-classes: {', '.join(unknown)} not among {', '.join(ferplus.CLASSES)}")
     tol = args.top1_tolerance
     if not 0.0 <= tol <= 100.0:
         sys.exit(f"--top1-tolerance {tol}: expected 0..100 points")
-    t0, tau, t1, threshold, table = fit(p, y, prior, tol / 100.0)
+
+    before, y, p = valid_predictions(m, args.valid)
+    t0, tau, t1, thresholds, table = fit(p, y, prior, tol / 100.0, [ferplus.CLASSES.index(c) for c in names])
     for row in table[::5]:
         print(f"tau {row[0]:.2f}: top-1 {row[1] * 100:.2f}%  mean recall {row[2] * 100:.2f}%")
-    shown = "none" if threshold is None else f"{threshold:.4f}"
-    print(f"chosen: T0 {t0:.2f}, tau {tau:.2f}, T1 {t1:.2f}, contempt threshold {shown} (top-1 tolerance {tol:g} point)")
+    shown = ("none" if thresholds is None else
+             ", ".join(f"{ferplus.CLASSES[c]} {t:.4f}" for c, t in enumerate(thresholds) if t > 0))
+    print(f"chosen: T0 {t0:.2f}, tau {tau:.2f}, T1 {t1:.2f}, label thresholds {shown} "
+          f"(top-1 tolerance {tol:g} point)")
 
-    thresholds = None
-    if threshold is not None:
-        thresholds = np.zeros(len(prior))
-        thresholds[-1] = threshold
     add_calibration(m, 1.0 / (t0 * t1), -tau * np.log(prior) / t1, thresholds)
-    note = (f"T0={t0:.2f}, tau={tau:.2f} (log-prior shift), T1={t1:.2f}, contempt label threshold "
-            f"{shown} (top-1 tolerance {tol:g} point), fitted on FER+ Valid by "
+    note = (f"T0={t0:.2f}, tau={tau:.2f} (log-prior shift), T1={t1:.2f}, label thresholds "
+            f"{shown} (top-1 tolerance {tol:g} point; classes tried: {', '.join(names) or 'none'}), fitted on FER+ Valid by "
             f"training/calibrate.py; before: top-1 {before['accuracy'] * 100:.2f}%, mean recall "
             f"{before['mean_class_recall'] * 100:.2f}%, ECE {before['ece'] * 100:.2f}%")
     m.meta = [(k, v) for k, v in m.meta if k != "valid_accuracy"] + [("calibration", note)]

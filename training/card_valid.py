@@ -51,8 +51,10 @@ def replace_in_card(card, emx_path, ev):
     text = open(card).read()
     meta = dict(emx_format.read(emx_path).meta)
     start = text.index(HEADING)
-    # the section ends at the confusion matrix's last row
-    end_match = re.compile(r"^\| contempt \|[^\n]*\n", re.M).search(text, start)
+    # the section ends at the confusion matrix's last row (the per-class table above it has a
+    # contempt row too: ending there left the old matrix under the new one)
+    matrix = text.index("Confusion matrix", start)
+    end_match = re.compile(r"^\| contempt \|[^\n]*\n", re.M).search(text, matrix)
     new = "\n".join(valid_section(ev, emx_path, meta)) + "\n"
     text = text[:start] + new + text[end_match.end():]
     size = os.path.getsize(emx_path)

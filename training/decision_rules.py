@@ -18,14 +18,17 @@ the fitting half):
                  top-1 + 0.5 x mean recall;
   - log-prior + contempt threshold: the log-prior shift's decision, but contempt (the last
                  class) wherever the model's own probability of it reaches a threshold t, t the
-                 value with the highest mean recall whose top-1 is not below argmax z's. Not a
+                 value with the highest mean recall whose top-1 is not below argmax z's
+                 (calibrate.fit_thresholds). Not a
                  bias: a bias flips a face by the ratio of contempt to the top class, and fires
                  on uncertain faces whose contempt is small; the threshold asks for contempt
                  itself to be high (the models give real contempt 0.05-0.10, and neutral more).
                  "on the output": the threshold reads contempt's probability after the log-prior
                  shift instead, softmax(z + bias), what a calibrated file hands out; "top-1
                  within 0.1 / 0.2 point": the same with both fits allowed to give up that much
-                 top-1 on the fitting half (calibrate.fit's tol).
+                 top-1 on the fitting half (calibrate.fit's tol); "contempt + disgust": a
+                 threshold for disgust too, fitted after contempt's (calibrate.py's rule since
+                 session 22; of two classes that reach theirs, the lower threshold wins).
 The model's probabilities come through WASM (`emoxnet eval --predictions`), any CALIBRATE op
 stripped first, so the rules see what calibrate.py sees. NumPy and Node only.
 """
@@ -82,28 +85,31 @@ def log_prior_bias(z, y, prior, tol=0.0):
     return calibrate.choose_tau(z, y, shift, tol)[0] * shift
 
 
-# the decision with a threshold and its fit: calibrate.py's, which puts them in the file
+# the decision with thresholds and their fit: calibrate.py's, which puts them in the file
 decide = calibrate.decide
-fit_last_class_threshold = calibrate.fit_last_class_threshold
+CONTEMPT, DISGUST = -1, 5  # the last class; FER+'s disgust (classes a model lacks are skipped)
 
 
-def model_contempt(z, p, bias):
-    """The model's own probability of the last class, before any calibration."""
-    return p[:, -1]
+def model_probs(z, p, bias):
+    """The model's own probabilities, before any calibration."""
+    return p
 
 
-def output_contempt(z, p, bias):
-    """The last class's probability after the rule's bias: softmax(z + bias), what a calibrated
-    file outputs (up to its second temperature)."""
-    return calibrate.last_class_prob(z + bias)
+def output_probs(z, p, bias):
+    """The probabilities after the rule's bias: softmax(z + bias), what a calibrated file outputs
+    (up to its second temperature)."""
+    return calibrate.softmax(z + bias)
 
 
-def log_prior_threshold(on, tol=0.0):
-    """The log-prior shift, then a threshold on on(z, p, bias) for the last class; both keep
-    top-1 within tol (a fraction) of argmax z's."""
+def log_prior_threshold(on, tol=0.0, classes=(CONTEMPT,)):
+    """The log-prior shift, then label thresholds for classes on on(z, p, bias); both keep top-1
+    within tol (a fraction) of argmax z's."""
     def rule(z, p, y, prior):
         bias = log_prior_bias(z, y, prior, tol)
-        return bias, fit_last_class_threshold(z, on(z, p, bias), y, bias, tol), on
+        n = z.shape[1]
+        ours = [c % n for c in classes if -n <= c < n]
+        th = calibrate.fit_thresholds(z, on(z, p, bias), y, bias, ours, tol)
+        return bias, (th if th.any() else None), on
     return rule
 
 
@@ -111,21 +117,24 @@ def no_threshold(fit):
     return lambda z, p, y, prior: (fit(z, y, prior), None, None)
 
 
-# Each rule, fitted on (z, p, y) of one half: (bias, threshold for the last class or None, the
-# function giving the per-face score the threshold reads).
+# Each rule, fitted on (z, p, y) of one half: (bias, label thresholds (one per class) or None,
+# the function giving the probabilities the thresholds read).
 RULES = [
     ("none", no_threshold(lambda z, y, prior: np.zeros(z.shape[1]))),
     ("log-prior (calibrate.py)", no_threshold(log_prior_bias)),
     ("class bias: recall, top-1 kept", no_threshold(lambda z, y, prior: fit_class_bias(z, y))),
     ("class bias: top-1 + recall", no_threshold(lambda z, y, prior: fit_class_bias(z, y, lam=1.0))),
     ("class bias: top-1 + 0.5 recall", no_threshold(lambda z, y, prior: fit_class_bias(z, y, lam=0.5))),
-    ("log-prior + contempt threshold", log_prior_threshold(model_contempt)),
-    ("log-prior + contempt threshold on the output", log_prior_threshold(output_contempt)),
+    ("log-prior + contempt threshold", log_prior_threshold(model_probs)),
+    ("log-prior + contempt threshold on the output", log_prior_threshold(output_probs)),
     # calibrate.py's rule keeps top-1 at least the uncalibrated model's, on the faces it is fitted
     # on: a one-face margin there can decide tau 0 or 0.2 (session 20). The same rule with a
     # tolerance of 0.1 and 0.2 point (3 and 6 faces of Valid's 3,191):
-    ("... on the output, top-1 within 0.1 point", log_prior_threshold(output_contempt, 0.001)),
-    ("... on the output, top-1 within 0.2 point", log_prior_threshold(output_contempt, 0.002)),
+    ("... on the output, top-1 within 0.1 point", log_prior_threshold(output_probs, 0.001)),
+    ("... on the output, top-1 within 0.2 point", log_prior_threshold(output_probs, 0.002)),
+    # calibrate.py's rule since session 22: disgust gets a threshold too
+    ("... contempt + disgust thresholds, top-1 within 0.1 point",
+     log_prior_threshold(output_probs, 0.001, (CONTEMPT, DISGUST))),
 ]
 
 
@@ -139,7 +148,8 @@ def stratified_halves(y, rng):
 
 
 def cross_validate(p, y, prior, splits, seed=0):
-    """{rule: array [splits x 2 directions, (top-1, mean recall, lowest class, contempt)]}."""
+    """{rule: array [splits x 2 directions, (top-1, mean recall, lowest class, contempt,
+    disgust)]}."""
     n = p.shape[1]
     logp = np.log(np.maximum(p, 1e-30))
     rng = np.random.default_rng(seed)
@@ -153,7 +163,7 @@ def cross_validate(p, y, prior, splits, seed=0):
                 bias, threshold, on = rule(z[fit_idx], p[fit_idx], y[fit_idx], prior)
                 score = None if on is None else on(z[test_idx], p[test_idx], bias)
                 acc, rec = recalls(decide(z[test_idx], bias, threshold, score), y[test_idx], n)
-                out[name].append((acc, np.nanmean(rec), np.nanmin(rec), rec[n - 1]))
+                out[name].append((acc, np.nanmean(rec), np.nanmin(rec), rec[n - 1], rec[DISGUST] if DISGUST < n else np.nan))
     return {k: np.array(v) for k, v in out.items()}
 
 
@@ -167,16 +177,16 @@ def main(argv=None):
     args = ap.parse_args(argv)
     prior = calibrate.train_prior(args.train)
     print(f"FER+ Valid halves, fitted on one and scored on the other, {args.splits} splits x 2; "
-          "means (contempt: 8 faces a half)\n")
-    print("| model | rule | top-1 | mean per-class recall | lowest class | contempt |")
-    print("|---|---|---:|---:|---:|---:|")
+          "means (contempt: 8 faces a half, disgust 12-13)\n")
+    print("| model | rule | top-1 | mean per-class recall | lowest class | contempt | disgust |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for path in args.models:
         m = calibrate.strip_calibration(ef.read(path))
         calibrate.require_ferplus_classes(m, path)
         _, y, p = calibrate.valid_predictions(m, args.valid)
         for name, rows in cross_validate(p, y, prior, args.splits, args.seed).items():
-            acc, rec, low, con = rows.mean(0) * 100
-            print(f"| {os.path.basename(path)} | {name} | {acc:.2f}% | {rec:.2f}% | {low:.1f}% | {con:.1f}% |")
+            acc, rec, low, con, dis = rows.mean(0) * 100
+            print(f"| {os.path.basename(path)} | {name} | {acc:.2f}% | {rec:.2f}% | {low:.1f}% | {con:.1f}% | {dis:.1f}% |")
 
 
 if __name__ == "__main__":

@@ -81,14 +81,15 @@ class CalibrateTest(unittest.TestCase):
         t0, tau, t1, threshold, _ = calibrate.fit(p, y, np.full(4, 0.25))
         self.assertEqual((p.argmax(1) == 3).sum(), 0)
         self.assertIsNotNone(threshold)
+        self.assertEqual(list(threshold[:3]), [0, 0, 0])   # only the class asked for (default: the last)
         out = np.exp(np.log(p) / (t0 * t1))
-        out = out[:, 3] / out.sum(1)                 # the file's output for contempt
+        out /= out.sum(1, keepdims=True)             # the file's output
         pred = calibrate.decide(np.log(p), 0, threshold, out)
         self.assertGreater((pred[kind == 4] == 3).mean(), 0.5)
         self.assertLess((pred[kind != 4] == 3).mean(), 0.01)
         self.assertGreater((pred == y).mean(), (p.argmax(1) == y).mean())      # top-1 kept
         # strictly between two of the output's values: no face sits on it
-        self.assertFalse(np.any(out == threshold))
+        self.assertFalse(np.any(out[:, 3] == threshold[3]))
 
     def test_no_threshold_when_none_helps(self):
         rng = np.random.default_rng(2)
@@ -96,6 +97,45 @@ class CalibrateTest(unittest.TestCase):
         p = np.full((3000, 3), 0.1)
         p[np.arange(3000), y] = 0.8                  # always right: nothing to gain
         self.assertIsNone(calibrate.fit(p, y, np.array([0.5, 0.3, 0.2]))[3])
+
+    def test_decide_lowest_threshold_wins(self):
+        """Of several classes whose output reaches their thresholds, the one with the lowest
+        threshold (the core's emx_pick_label; a real contempt face also reaches disgust's higher
+        threshold, and the likelier rule gave it to disgust), then the likelier, then the first."""
+        z = np.log(np.array([[0.5, 0.3, 0.2]] * 3))
+        q = np.exp(z)
+        self.assertEqual(calibrate.decide(z, 0, None, q).tolist(), [0, 0, 0])
+        self.assertEqual(calibrate.decide(z, 0, np.array([0, 0.25, 0.15]), q)[0], 2)  # not the likelier 1
+        self.assertEqual(calibrate.decide(z, 0, np.array([0, 0.15, 0.25]), q)[0], 1)
+        self.assertEqual(calibrate.decide(z, 0, np.array([0, 0.2, 0.2]), q)[0], 1)     # equal: the likelier
+        self.assertEqual(calibrate.decide(z, 0, np.array([0, 0.31, 0.2]), q)[0], 2)    # a missed one: ignored
+        self.assertEqual(calibrate.decide(z, 0, np.array([0, 0.31, 0.21]), q)[0], 0)   # none reached: argmax
+
+    def test_disgust_threshold_keeps_contempt(self):
+        """Two under-ranked classes that the model confuses (like disgust and contempt): class 2's
+        faces give it 0.3 with class 0 at 0.55, class 3's give class 3 0.12 and class 2 0.3 too.
+        Fitted contempt first (class 3), then class 2, both get a threshold and both classes are
+        found: under the likelier rule a class-2 threshold would take every class-3 face."""
+        kinds = np.array([[0.9, 0.04, 0.03, 0.03],     # class 0
+                          [0.05, 0.9, 0.03, 0.02],     # class 1
+                          [0.55, 0.1, 0.3, 0.05],      # class 2, ranked second
+                          [0.5, 0.08, 0.3, 0.12]])     # class 3, ranked third
+        kind = np.repeat(np.arange(4), [600, 300, 60, 40])
+        rng = np.random.default_rng(3)
+        p = kinds[kind] + rng.uniform(0, 0.01, size=(len(kind), 4))
+        p /= p.sum(1, keepdims=True)
+        t0, tau, t1, th, _ = calibrate.fit(p, kind, np.full(4, 0.25), 0.0, classes=(3, 2))
+        self.assertTrue(th[2] > 0 and th[3] > 0 and th[3] < th[2])
+        out = np.exp(np.log(p) / (t0 * t1))
+        out /= out.sum(1, keepdims=True)
+        pred = calibrate.decide(np.log(p), 0, th, out)
+        self.assertEqual((pred == kind).mean(), 1.0)
+        # the likelier rule would give class 3's faces to class 2 under these thresholds
+        likelier = np.where((out[:, 2] >= th[2]) | (out[:, 3] >= th[3]),
+                            np.where(out[:, 2] >= out[:, 3], 2, 3), p.argmax(1))
+        self.assertEqual((likelier[kind == 3] == 2).mean(), 1.0)
+        # only the classes asked for
+        self.assertFalse(calibrate.fit(p, kind, np.full(4, 0.25), 0.0, classes=(3,))[3][2])
 
     def test_between_splits_the_gap_below(self):
         self.assertAlmostEqual(calibrate.between(np.array([0.1, 0.3, 0.5]), 0.3), 0.2)

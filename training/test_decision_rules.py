@@ -46,25 +46,27 @@ class DecisionRulesTest(unittest.TestCase):
         y = np.array([2] * 10 + [1] * 20 + [1] * 30 + [0] * 50)
         z = np.log(p)
         base = dr.recalls(z.argmax(1), y, 3)[0]
-        t = dr.fit_last_class_threshold(z, p[:, -1], y, np.zeros(3))
-        self.assertAlmostEqual(t, 0.3)
-        acc, rec = dr.recalls(dr.decide(z, np.zeros(3), t, p[:, -1]), y, 3)
+        fit = lambda zz, pp, yy, tol=0.0: dr.calibrate.fit_thresholds(zz, pp, yy, np.zeros(3), [2], tol)
+        th = fit(z, p, y)
+        self.assertAlmostEqual(th[2], 0.3)
+        self.assertEqual(th[0], 0)
+        acc, rec = dr.recalls(dr.decide(z, np.zeros(3), th, p), y, 3)
         self.assertEqual(rec[2], 1.0)
         self.assertGreater(acc, base)
         for g in dr.BIAS_GRID:
             acc, rec = dr.recalls((z + [0, 0, g]).argmax(1), y, 3)
             self.assertTrue(rec[2] < 1.0 or acc < base, g)
-        self.assertIsNone(dr.fit_last_class_threshold(z[10:], p[10:, -1], y[10:], np.zeros(3)))
+        self.assertFalse(fit(z[10:], p[10:], y[10:]).any())
         # one more class-2 face at p2 = 0.27 beside 15 class-0 faces there: t = 0.27 would raise
         # the mean recall (+1/11 of class 2, -15/215 of class 0) and cost 4 faces more than t = 0.3
         # gained over argmax: refused
         p2 = np.concatenate([p, [[0.68, 0.05, 0.27]] * 16, [[0.9, 0.05, 0.05]] * 150])
         y2 = np.concatenate([y, [2] + [0] * 15 + [0] * 150])
-        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2[:, -1], y2, np.zeros(3)), 0.3)
+        self.assertAlmostEqual(fit(np.log(p2), p2, y2)[2], 0.3)
         # with a top-1 tolerance of 4 faces (of 276) it is taken; of 3, still refused
         n = len(y2)
-        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2[:, -1], y2, np.zeros(3), 4 / n), 0.27)
-        self.assertAlmostEqual(dr.fit_last_class_threshold(np.log(p2), p2[:, -1], y2, np.zeros(3), 3 / n), 0.3)
+        self.assertAlmostEqual(fit(np.log(p2), p2, y2, 4 / n)[2], 0.27)
+        self.assertAlmostEqual(fit(np.log(p2), p2, y2, 3 / n)[2], 0.3)
 
     def test_tau_tolerance(self):
         """calibrate.choose_tau with tol: the taus whose top-1 is within tol of tau = 0's compete
@@ -84,14 +86,14 @@ class DecisionRulesTest(unittest.TestCase):
         self.assertEqual(dr.calibrate.choose_tau(z, y, shift, 1.0)[0], max(table, key=lambda r: (r[2], -r[0]))[0])
 
     def test_threshold_scores(self):
-        """What each threshold rule reads: the model's own last column, or the last class of
-        softmax(z + bias), the probabilities a calibrated file hands out."""
+        """What each threshold rule reads: the model's own probabilities, or softmax(z + bias),
+        the probabilities a calibrated file hands out."""
         z, y = shifted_scores(n=20)
         p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
         bias = np.array([0.0, 0.5, 1.0])
-        np.testing.assert_array_equal(dr.model_contempt(z, p, bias), p[:, -1])
+        np.testing.assert_array_equal(dr.model_probs(z, p, bias), p)
         q = np.exp(z + bias) / np.exp(z + bias).sum(1, keepdims=True)
-        np.testing.assert_allclose(dr.output_contempt(z, p, bias), q[:, -1], rtol=1e-12)
+        np.testing.assert_allclose(dr.output_probs(z, p, bias), q, rtol=1e-12)
 
     def test_cross_validate_scores_the_held_out_half_with_the_fitted_bias(self):
         z, y = shifted_scores(n=300)
@@ -100,11 +102,11 @@ class DecisionRulesTest(unittest.TestCase):
 
         def on(zz, pp, bias):
             seen.append((len(zz), bias.copy()))
-            return pp[:, -1]
+            return pp
         fitted = np.array([0.0, 0.25, 0.75])
         saved = dr.RULES
         try:
-            dr.RULES = [("probe", lambda zz, pp, yy, prior: (fitted, 0.5, on))]
+            dr.RULES = [("probe", lambda zz, pp, yy, prior: (fitted, np.array([0, 0, 0.5]), on))]
             dr.cross_validate(p, y, np.array([0.5, 0.35, 0.15]), splits=1)
         finally:
             dr.RULES = saved
@@ -126,8 +128,9 @@ class DecisionRulesTest(unittest.TestCase):
         out = dr.cross_validate(p, y, np.array([0.5, 0.35, 0.15]), splits=1)
         self.assertEqual(set(out), {name for name, _ in dr.RULES})
         for rows in out.values():
-            self.assertEqual(rows.shape, (2, 4))
-            self.assertTrue(np.all((rows >= 0) & (rows <= 1)))
+            self.assertEqual(rows.shape, (2, 5))
+            self.assertTrue(np.all((rows[:, :4] >= 0) & (rows[:, :4] <= 1)))
+            self.assertTrue(np.all(np.isnan(rows[:, 4])))  # 3 classes: no disgust column
 
 
 if __name__ == "__main__":

@@ -245,11 +245,12 @@ export interface InputSpec {
 export interface Classification<C extends string = Expression> {
   /**
    * The model's decision: the class whose probability (before any balance) reaches its
-   * threshold in the model's {@link Model.labelThresholds} (the shipped models: contempt, at
-   * about 0.04), else the class with the highest score (the first one on ties). So a face can be
-   * labelled contempt while neutral scores higher: the models give real contempt faces only a
-   * few percent of contempt, and the threshold is fitted on FER+ Valid for per-class recall at
-   * kept top-1.
+   * threshold in the model's {@link Model.labelThresholds} (the shipped models: contempt at
+   * about 0.05, disgust at 0.1-0.15; of several that do, the lowest threshold), else the class
+   * with the highest score (the first one on ties). So a face can be labelled contempt or disgust
+   * while neutral or anger scores higher: the models give real contempt and disgust faces only a
+   * few percent of their probability, and the thresholds are fitted on FER+ Valid for per-class
+   * recall at a top-1 within 0.1 point.
    */
   label: C;
   /** Probability per class, keyed by the model's class names (for FER+: neutral, happiness,
@@ -402,8 +403,8 @@ export interface Model<C extends string = Expression> {
   /**
    * The file's label thresholds by class name, only for classes that have one (empty for a
    * model without): a class whose probability (the model's own, before any balance) reaches
-   * its threshold is the label even when another class scores higher (classify(), analyze(),
-   * FaceTracker; emx_pick_label in the C API).
+   * its threshold is the label even when another class scores higher; of several, the one with
+   * the lowest threshold (classify(), analyze(), FaceTracker; emx_pick_label in the C API).
    */
   readonly labelThresholds: Readonly<Partial<Record<C, number>>>;
 

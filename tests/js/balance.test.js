@@ -34,11 +34,13 @@ function expected(scores, b) {
 
 const argmax = (scores) => Object.keys(scores).reduce((best, c) => (scores[c] > scores[best] ? c : best));
 // The label balanced scores must get: a class whose raw probability (raw: the unbalanced
-// model's scores) reaches the model's label threshold (the likelier of several:
-// tests/js/label-thresholds.test.js), else the argmax of the balanced scores.
+// model's scores) reaches the model's label threshold (of several the lowest threshold, then
+// the likelier: tests/js/label-thresholds.test.js), else the argmax of the balanced scores.
 const labelFor = (scores, thresholds, raw) => {
   const hits = Object.keys(raw).filter((c) => thresholds[c] > 0 && raw[c] >= thresholds[c]);
-  return hits.length ? argmax(Object.fromEntries(hits.map((c) => [c, raw[c]]))) : argmax(scores);
+  const lowest = Math.min(...hits.map((c) => thresholds[c]));
+  const atLowest = hits.filter((c) => thresholds[c] === lowest);
+  return hits.length ? argmax(Object.fromEntries(atLowest.map((c) => [c, raw[c]]))) : argmax(scores);
 };
 
 function assertClose(got, want, what) {

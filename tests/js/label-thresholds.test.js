@@ -28,12 +28,13 @@ function only(name, value) {
 const rank = (scores) => Object.keys(scores).sort((a, b) => scores[b] - scores[a]);
 const labelOfTop = (scores) => rank(scores)[0];
 
-test('pickLabel: a reached threshold wins, the likelier of two; none: the argmax, first on ties', () => {
+test('pickLabel: a reached threshold wins, the lower of two (then the likelier); none: the argmax, first on ties', () => {
   assert.equal(pickLabel([0.5, 0.3, 0.2], null), 0);
   assert.equal(pickLabel([0.5, 0.3, 0.2], [0, 0, 0.2]), 2);         // reached exactly
   assert.equal(pickLabel([0.5, 0.3, 0.2], [0, 0, 0.2000001]), 0);
-  assert.equal(pickLabel([0.5, 0.3, 0.2], [0, 0.25, 0.15]), 1);      // two reached: the likelier
-  assert.equal(pickLabel([0.5, 0.2, 0.3], [0, 0.15, 0.25]), 2);      // ... not the first
+  assert.equal(pickLabel([0.5, 0.3, 0.2], [0, 0.25, 0.15]), 2);      // two reached: the lower threshold, not the likelier
+  assert.equal(pickLabel([0.5, 0.2, 0.3], [0, 0.15, 0.25]), 1);      // ... whichever comes first
+  assert.equal(pickLabel([0.5, 0.2, 0.3], [0, 0.15, 0.15]), 2);      // equal thresholds: the likelier, not the first
   assert.equal(pickLabel([0.5, 0.3, 0.2], [0.9, 0, 0]), 0);          // a missed one changes nothing
   assert.equal(pickLabel([0.4, 0.4, 0.2], [0, 0, 0]), 0);
   // the thresholds read raw (the model's output) when scores are balanced ones

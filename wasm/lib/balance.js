@@ -52,18 +52,20 @@ export function argmaxIndex(values) {
 
 /**
  * The label index the core picks (emx_pick_label in include/emoxnet.h): the class whose raw
- * probability (the model's own output) reaches its threshold (thresholds[i] > 0; the likelier
- * of several), else the highest of `scores` (the ones shown: raw, or balanced), the first on
- * ties. thresholds: one per class (0: none), or null. A calibrated model file carries them (the
- * shipped ones: contempt, which they rarely rank first even when it is the answer); they were
- * fitted on the raw output, so balanced scores never reach them.
+ * probability (the model's own output) reaches its threshold (thresholds[i] > 0; of several,
+ * the one with the lowest threshold, then the likelier), else the highest of `scores` (the ones
+ * shown: raw, or balanced), the first on ties. thresholds: one per class (0: none), or null. A
+ * calibrated model file carries them (the shipped ones: contempt and disgust, which they rarely
+ * rank first even when they are the answer; the lowest threshold marks the class the model
+ * under-ranks most); they were fitted on the raw output, so balanced scores never reach them.
  */
 export function pickLabel(scores, thresholds, raw = scores) {
   const best = argmaxIndex(scores);
   if (!thresholds) return best;
   let hit = -1;
   for (let i = 0; i < raw.length; i++) {
-    if (thresholds[i] > 0 && raw[i] >= thresholds[i] && (hit < 0 || raw[i] > raw[hit])) hit = i;
+    const t = thresholds[i];
+    if (t > 0 && raw[i] >= t && (hit < 0 || t < thresholds[hit] || (t === thresholds[hit] && raw[i] > raw[hit]))) hit = i;
   }
   return hit >= 0 ? hit : best;
 }

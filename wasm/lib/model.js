@@ -163,8 +163,8 @@ class Model {
    * Classify a face. image: ImageData, {data, width, height, channels?}, PNG/JPEG bytes or a
    * media element (media.js); box: the face in pixel coordinates (whole image when omitted).
    * Returns {label, scores}: the scores balanced as load() was told; label the class whose
-   * probability reaches its threshold in labelThresholds (the shipped models: contempt), else
-   * the top score.
+   * probability reaches its threshold in labelThresholds (the shipped models: contempt and
+   * disgust; of several, the lowest threshold), else the top score.
    */
   classify(image, box) {
     this.#live();
