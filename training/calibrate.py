@@ -254,9 +254,10 @@ def main(argv=None):
           f"(top-1 tolerance {tol:g} point)")
 
     add_calibration(m, 1.0 / (t0 * t1), -tau * np.log(prior) / t1, thresholds)
+    tried = ", ".join(names) or "none"
     note = (f"T0={t0:.2f}, tau={tau:.2f} (log-prior shift), T1={t1:.2f}, label thresholds "
-            f"{shown} (top-1 tolerance {tol:g} point; classes tried: {', '.join(names) or 'none'}), fitted on FER+ Valid by "
-            f"training/calibrate.py; before: top-1 {before['accuracy'] * 100:.2f}%, mean recall "
+            f"{shown} (top-1 tolerance {tol:g} point; classes tried: {tried}), fitted on FER+ "
+            f"Valid by training/calibrate.py; before: top-1 {before['accuracy'] * 100:.2f}%, mean recall "
             f"{before['mean_class_recall'] * 100:.2f}%, ECE {before['ece'] * 100:.2f}%")
     m.meta = [(k, v) for k, v in m.meta if k != "valid_accuracy"] + [("calibration", note)]
     ef.write(m, out)

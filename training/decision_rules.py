@@ -163,7 +163,8 @@ def cross_validate(p, y, prior, splits, seed=0):
                 bias, threshold, on = rule(z[fit_idx], p[fit_idx], y[fit_idx], prior)
                 score = None if on is None else on(z[test_idx], p[test_idx], bias)
                 acc, rec = recalls(decide(z[test_idx], bias, threshold, score), y[test_idx], n)
-                out[name].append((acc, np.nanmean(rec), np.nanmin(rec), rec[n - 1], rec[DISGUST] if DISGUST < n else np.nan))
+                disgust = rec[DISGUST] if DISGUST < n else np.nan
+                out[name].append((acc, np.nanmean(rec), np.nanmin(rec), rec[n - 1], disgust))
     return {k: np.array(v) for k, v in out.items()}
 
 
