@@ -79,6 +79,23 @@ export function pickVariant(options = {}) {
   return options.relaxed !== false && relaxedSimdSupported() ? 'relaxed' : 'simd';
 }
 
+// Node 20 (and 22 before 22.16) can deadlock while an asynchronous WebAssembly compile or
+// instantiate is all the process waits for: with no active handle its event loop goes idle and
+// the main thread blocks until every background task has finished (NodePlatform::DrainTasks),
+// while a background TurboFan job waits for the main thread to collect garbage
+// (nodejs/node#54918, fixed by #58047). The process then hangs for ever: our CI's Node stage
+// stalled in tests/js/classify.test.js (sessions 20 and 22), 1 run in 26 of that file alone.
+// A timer keeps the loop in its poll, where the compile's and the collector's foreground tasks
+// wake it, until the promise settles. Harmless in browsers and in fixed Nodes.
+export async function keepLoopAlive(promise) {
+  const timer = typeof setInterval === 'function' ? setInterval(() => {}, 2 ** 30) : null;
+  try {
+    return await promise;
+  } finally {
+    if (timer !== null) clearInterval(timer);
+  }
+}
+
 // Compiled modules, shared by all models: key = URL/path of the .wasm (or the bytes object the
 // caller handed in). Promises, so concurrent load() calls compile once.
 const moduleByLocation = new Map();
@@ -109,7 +126,7 @@ async function compileFrom(where, hint) {
     // Typically a dev server's index.html fallback for a file it does not have.
     throw new EmxError('LOAD', `${describe(where)} is not a WebAssembly module: got ${from}, body ${firstBytes(bytes)}${hint ? ` (${hint})` : ''}`);
   }
-  return WebAssembly.compile(bytes);
+  return keepLoopAlive(WebAssembly.compile(bytes));
 }
 
 function wasmLocation(variant, options) {
@@ -136,7 +153,7 @@ export async function getModule(options) {
     const key = options.wasmBinary;
     let p = moduleByBytes.get(key);
     if (!p) {
-      p = WebAssembly.compile(bytes);
+      p = keepLoopAlive(WebAssembly.compile(bytes));
       moduleByBytes.set(key, p);
     }
     try {
@@ -235,7 +252,7 @@ export class Wasm {
     }
     let instance;
     try {
-      instance = await WebAssembly.instantiate(module, imports);
+      instance = await keepLoopAlive(WebAssembly.instantiate(module, imports));
     } catch (err) {
       throw new EmxError('LOAD', `cannot instantiate the wasm module: ${err.message}`, null, { cause: err });
     }
