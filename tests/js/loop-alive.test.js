@@ -8,7 +8,8 @@
 // it does, which a hang that strikes 1 run in 20-40 could not show reliably.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from '../../wasm/emoxnet.js';
 import { keepLoopAlive } from '../../wasm/lib/wasm.js';
@@ -66,5 +67,9 @@ test('load(): the event loop stays alive while the wasm module compiles and inst
   const compiling = await aliveDuring('compile', () => load(bytes, { wasmBinary: new Uint8Array(wasmBinary) }));
   assert.deepEqual(compiling, { alive: 1, after: 0 });
   const instantiating = await aliveDuring('instantiate', () => load(bytes, { wasmBinary: new Uint8Array(wasmBinary) }));
-  assert.deepEqual(instantiating, { alive: 1, after: 0 });
+  assert.deepEqual(instantiating, { alive: 1, after: 0 });  // from a file (the package's own path): a copy at a new place, which no cache holds yet
+  const copy = join(mkdtempSync(join(tmpdir(), 'emx-loop-')), 'emoxnet-scalar.wasm');
+  copyFileSync(join(ROOT, 'wasm/dist/emoxnet-scalar.wasm'), copy);
+  const fromFile = await aliveDuring('compile', () => load(bytes, { simd: false, locateFile: () => copy }));
+  assert.deepEqual(fromFile, { alive: 1, after: 0 });
 });

@@ -126,7 +126,7 @@ async function compileFrom(where, hint) {
     // Typically a dev server's index.html fallback for a file it does not have.
     throw new EmxError('LOAD', `${describe(where)} is not a WebAssembly module: got ${from}, body ${firstBytes(bytes)}${hint ? ` (${hint})` : ''}`);
   }
-  return keepLoopAlive(WebAssembly.compile(bytes));
+  return WebAssembly.compile(bytes);
 }
 
 function wasmLocation(variant, options) {
@@ -180,7 +180,9 @@ async function moduleOf(variant, options) {
   const key = describe(where);
   let p = moduleByLocation.get(key);
   if (!p) {
-    p = compileFrom(where, isDefaultLocation(options) && !isLocalFile(where) ? ASSET_HINT : null);
+    // the whole of it kept alive: the bytes' compile and compileStreaming's, which goes on
+    // after the download's socket has closed
+    p = keepLoopAlive(compileFrom(where, isDefaultLocation(options) && !isLocalFile(where) ? ASSET_HINT : null));
     moduleByLocation.set(key, p);
   }
   try {
