@@ -143,7 +143,7 @@ def train_member(ctx, m, teacher=None, suffix=""):
            "--epochs", str(m["epochs"]), "--lr", str(m["lr"]), "--seed", str(m["seed"]),
            "--threads", str(ctx.threads), "--resume", "--checkpoint-steps", "50"]
     for key in ("ema", "smooth", "batch", "wd", "warmup", "mix", "mix_alpha", "photometric", "logit_adjust",
-                "sample_balance", "jpeg"):
+                "sample_balance", "jpeg", "consistency"):
         if key in m:
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
     if m.get("init") == "faceres":

@@ -5,6 +5,7 @@ and the .emx exporter on every architecture in models.ARCHS (NumPy reference vs 
     /usr/bin/python3 -m unittest training/test_train.py
 """
 import json
+import math
 import os
 import sys
 import tempfile
@@ -154,6 +155,35 @@ class TrainQuickTest(unittest.TestCase):
         best = torch.load(os.path.join(out, f"epoch{ck['epoch']}.pt"), map_location="cpu")
         for k, v in ck["state_dict"].items():
             self.assertTrue(torch.equal(v, best["state_dict"][k]), k)
+
+    def test_consistency(self):
+        """--consistency: the Jensen-Shannon term is 0 for equal predictions, symmetric, at most
+        ln 2; in training the labels fit the undegraded half of a doubled batch and the term
+        compares the two halves; without a degraded view (or with mixing) the run is refused."""
+        from unittest import mock
+        import train
+        z = torch.randn(5, 8)
+        self.assertAlmostEqual(float(train.consistency_loss(z, z.clone())), 0.0, places=6)
+        w = torch.randn(5, 8)
+        self.assertAlmostEqual(float(train.consistency_loss(z, w)), float(train.consistency_loss(w, z)), places=6)
+        self.assertGreater(float(train.consistency_loss(z, w)), 0.0)
+        far = torch.full((1, 8), -30.0)
+        a, b = far.clone(), far.clone()
+        a[0, 0], b[0, 1] = 30.0, 30.0                            # disjoint certainties
+        self.assertAlmostEqual(float(train.consistency_loss(a, b)), math.log(2), places=4)
+        with mock.patch.object(train, "batch_loss", wraps=train.batch_loss) as sup, \
+                mock.patch.object(train, "consistency_loss", wraps=train.consistency_loss) as con:
+            _, ck = self.run_train("cons", "--photometric", "1", "--consistency", "2")
+        self.assertEqual(ck["args"]["consistency"], 2.0)
+        self.assertEqual(sup.call_count, con.call_count)
+        for s_call, c_call in zip(sup.call_args_list, con.call_args_list):
+            clean, degraded = c_call.args
+            self.assertEqual(clean.shape, degraded.shape)        # the two halves of one batch
+            self.assertEqual(s_call.args[0].shape, clean.shape)  # labels on the clean half only
+            self.assertTrue(torch.equal(s_call.args[0], clean))
+        for bad in (["--consistency", "1"], ["--consistency", "1", "--jpeg", "0.5", "--mix", "mixup"]):
+            with self.assertRaises(SystemExit):
+                self.run_train("cons-bad", *bad)
 
     def test_logit_adjusted_loss(self):
         """--logit-adjust: with targets equal to the class prior, the loss is stationary at

@@ -14,6 +14,9 @@ where p = the teacher's probabilities (--teacher .npy, one row per Train image i
 e.g. written by training/ensemble.py) and p_T = p^(1/T) renormalised, i.e. softmax(log p / T):
 the teacher's log-probabilities act as its logits. T^2 keeps the gradient scale of the soft
 term independent of T (Hinton et al.); T = 1 is plain soft-target training on p.
+--consistency L fits that loss on the undegraded view of each face and adds L x the
+Jensen-Shannon divergence between the predictions on it and on its --photometric/--jpeg copy
+(AugMix's consistency term), instead of fitting the degraded copy itself.
 --mix mixup|cutmix mixes pairs of (augmented) images and, with the same weight, their targets
 and teacher rows (cutmix: weight = the kept area). --amp: bf16 (or fp16 + loss scaling)
 autocast on CUDA; ignored on CPU. --ema D keeps an exponential moving average of the weights
@@ -182,6 +185,16 @@ def batch_loss(z, targets, teacher, shift, alpha, temperature):
     return loss
 
 
+def consistency_loss(z_clean, z_degraded):
+    """--consistency's term: the Jensen-Shannon divergence between the predictions on a face and
+    on its degraded copy (AugMix's consistency loss, Hendrycks et al. 2020, for two views). The
+    labels and the teacher are fitted on the undegraded view only, so the degradation never
+    dilutes what the clean faces teach; the network is asked only to say the same of both."""
+    p, q = F.softmax(z_clean, 1), F.softmax(z_degraded, 1)
+    log_m = (0.5 * (p + q)).clamp_min(1e-7).log()
+    return 0.5 * (F.kl_div(log_m, p, reduction="batchmean") + F.kl_div(log_m, q, reduction="batchmean"))
+
+
 def epoch_order(n, gen, weights=None):
     """One epoch's image order: a permutation of range(n), or with weights (--sample-balance) n
     draws with replacement, image i drawn with probability proportional to weights[i]."""
@@ -302,6 +315,10 @@ def main(argv=None):
     ap.add_argument("--jpeg", type=float, default=0.0,
                     help="share of images JPEG-compressed at a random quality 20..90, after "
                          "--photometric (and, like it, after a geometric-view teacher); 0: off")
+    ap.add_argument("--consistency", type=float, default=0.0,
+                    help="weight of a consistency term (Jensen-Shannon) between each face and its "
+                         "--photometric/--jpeg copy; targets then fit the undegraded view. 0: off "
+                         "(the degraded view is the one trained)")
     ap.add_argument("--keep-epochs", action="store_true",
                     help="also save each epoch's evaluated model as OUT/epochN.pt (best.pt keeps "
                     "only the best on clean Valid; robustness is measured on the others)")
@@ -332,7 +349,7 @@ def main(argv=None):
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
-                "teacher_view", "teacher_balance", "sample_balance", "jpeg")
+                "teacher_view", "teacher_balance", "sample_balance", "jpeg", "consistency")
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -404,6 +421,8 @@ def run(args):
             return soften(live(x), args.temperature, t_bal)
     elif args.teacher_view != "batch":
         sys.exit("--teacher-view geometric needs --teacher-model (precomputed targets have no view)")
+    if args.consistency > 0 and (args.mix != "none" or not (args.photometric > 0 or args.jpeg > 0)):
+        sys.exit("--consistency needs a degraded view (--photometric or --jpeg) and --mix none")
     if args.teacher_balance and live is None and t_tr is None:
         sys.exit("--teacher-balance needs a teacher (--teacher or --teacher-model)")
     x_va = to_input(va_img, dev)
@@ -471,17 +490,27 @@ def run(args):
                 # before the photometric changes: the student learns to say what the teacher
                 # says of the undegraded view (mixing below mixes these rows like labels)
                 tb = teach(xb.contiguous(memory_format=torch.channels_last))
+            clean = xb
             if args.photometric > 0:
                 xb = photometric(xb, gen, args.photometric)
             if args.jpeg > 0:
                 xb = jpeg(xb, gen, args.jpeg)
+            if args.consistency > 0:
+                # both views in one batch (one pass; BatchNorm sees both): targets for the clean
+                # view, the consistency term between the two
+                n_clean = clean.shape[0]
+                xb = torch.cat([clean, xb])
             xb = xb.contiguous(memory_format=torch.channels_last)
             xb, (yb, tb) = mix_batch(xb, [y_tr[b], tb], gen, args.mix, args.mix_alpha)
             if live is not None and args.teacher_view == "batch":
-                tb = teach(xb)  # the very (augmented, mixed) images
+                tb = teach(xb if args.consistency <= 0 else xb[:n_clean])  # the very images
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
-                z = model(xb)
-            loss = batch_loss(z.float(), yb, tb, log_prior_shift, args.alpha, args.temperature)
+                z = model(xb).float()
+            if args.consistency > 0:
+                loss = (batch_loss(z[:n_clean], yb, tb, log_prior_shift, args.alpha, args.temperature)
+                        + args.consistency * consistency_loss(z[:n_clean], z[n_clean:]))
+            else:
+                loss = batch_loss(z, yb, tb, log_prior_shift, args.alpha, args.temperature)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
