@@ -161,6 +161,7 @@ class TrainQuickTest(unittest.TestCase):
         ln 2; in training the labels fit the undegraded half of a doubled batch and the term
         compares the two halves; without a degraded view (or with mixing) the run is refused."""
         from unittest import mock
+        import torch.nn.functional as F
         import train
         z = torch.randn(5, 8)
         self.assertAlmostEqual(float(train.consistency_loss(z, z.clone())), 0.0, places=6)
@@ -171,13 +172,24 @@ class TrainQuickTest(unittest.TestCase):
         a, b = far.clone(), far.clone()
         a[0, 0], b[0, 1] = 30.0, 30.0                            # disjoint certainties
         self.assertAlmostEqual(float(train.consistency_loss(a, b)), math.log(2), places=4)
+        # --consistency-stop: KL(clean || degraded), 0 when equal, no gradient into the clean view
+        zc, zd = z.clone().requires_grad_(), w.clone().requires_grad_()
+        kl = train.consistency_loss(zc, zd, stop=True)
+        kl.backward()
+        self.assertAlmostEqual(float(kl), float(F.kl_div(F.log_softmax(w, 1), F.softmax(z, 1),
+                                                         reduction="batchmean")), places=6)
+        self.assertIsNone(zc.grad)
+        self.assertGreater(float(zd.grad.abs().sum()), 0.0)
+        self.assertAlmostEqual(float(train.consistency_loss(z, z.clone(), stop=True)), 0.0, places=6)
         with mock.patch.object(train, "batch_loss", wraps=train.batch_loss) as sup, \
                 mock.patch.object(train, "consistency_loss", wraps=train.consistency_loss) as con:
             _, ck = self.run_train("cons", "--photometric", "1", "--consistency", "2")
         self.assertEqual(ck["args"]["consistency"], 2.0)
+        _, ck = self.run_train("cons-stop", "--jpeg", "1", "--consistency", "2", "--consistency-stop")
+        self.assertTrue(ck["args"]["consistency_stop"])
         self.assertEqual(sup.call_count, con.call_count)
         for s_call, c_call in zip(sup.call_args_list, con.call_args_list):
-            clean, degraded = c_call.args
+            clean, degraded = c_call.args[:2]
             self.assertEqual(clean.shape, degraded.shape)        # the two halves of one batch
             self.assertEqual(s_call.args[0].shape, clean.shape)  # labels on the clean half only
             self.assertTrue(torch.equal(s_call.args[0], clean))

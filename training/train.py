@@ -185,11 +185,15 @@ def batch_loss(z, targets, teacher, shift, alpha, temperature):
     return loss
 
 
-def consistency_loss(z_clean, z_degraded):
+def consistency_loss(z_clean, z_degraded, stop=False):
     """--consistency's term: the Jensen-Shannon divergence between the predictions on a face and
     on its degraded copy (AugMix's consistency loss, Hendrycks et al. 2020, for two views). The
     labels and the teacher are fitted on the undegraded view only, so the degradation never
-    dilutes what the clean faces teach; the network is asked only to say the same of both."""
+    dilutes what the clean faces teach; the network is asked only to say the same of both.
+    stop (--consistency-stop): KL(clean || degraded) with no gradient through the clean view, so
+    the degraded copy is pulled to what the clean face says and never the other way."""
+    if stop:
+        return F.kl_div(F.log_softmax(z_degraded, 1), F.softmax(z_clean.detach(), 1), reduction="batchmean")
     p, q = F.softmax(z_clean, 1), F.softmax(z_degraded, 1)
     log_m = (0.5 * (p + q)).clamp_min(1e-7).log()
     return 0.5 * (F.kl_div(log_m, p, reduction="batchmean") + F.kl_div(log_m, q, reduction="batchmean"))
@@ -319,6 +323,8 @@ def main(argv=None):
                     help="weight of a consistency term (Jensen-Shannon) between each face and its "
                          "--photometric/--jpeg copy; targets then fit the undegraded view. 0: off "
                          "(the degraded view is the one trained)")
+    ap.add_argument("--consistency-stop", action="store_true",
+                    help="--consistency as KL(clean || degraded), no gradient through the clean view")
     ap.add_argument("--keep-epochs", action="store_true",
                     help="also save each epoch's evaluated model as OUT/epochN.pt (best.pt keeps "
                     "only the best on clean Valid; robustness is measured on the others)")
@@ -349,7 +355,8 @@ def main(argv=None):
 # recipe edited between sessions would otherwise continue old epochs under new settings).
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
-                "teacher_view", "teacher_balance", "sample_balance", "jpeg", "consistency")
+                "teacher_view", "teacher_balance", "sample_balance", "jpeg", "consistency",
+                "consistency_stop")
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -507,8 +514,9 @@ def run(args):
             with (torch.autocast("cuda", dtype=amp_dtype) if use_amp else contextlib.nullcontext()):
                 z = model(xb).float()
             if args.consistency > 0:
+                agree = consistency_loss(z[:n_clean], z[n_clean:], args.consistency_stop)
                 loss = (batch_loss(z[:n_clean], yb, tb, log_prior_shift, args.alpha, args.temperature)
-                        + args.consistency * consistency_loss(z[:n_clean], z[n_clean:]))
+                        + args.consistency * agree)
             else:
                 loss = batch_loss(z, yb, tb, log_prior_shift, args.alpha, args.temperature)
             opt.zero_grad(set_to_none=True)
