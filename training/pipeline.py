@@ -143,9 +143,11 @@ def train_member(ctx, m, teacher=None, suffix=""):
            "--epochs", str(m["epochs"]), "--lr", str(m["lr"]), "--seed", str(m["seed"]),
            "--threads", str(ctx.threads), "--resume", "--checkpoint-steps", "50"]
     for key in ("ema", "smooth", "batch", "wd", "warmup", "mix", "mix_alpha", "photometric", "logit_adjust",
-                "sample_balance", "jpeg", "consistency"):
+                "sample_balance", "jpeg", "consistency", "select"):
         if key in m:
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
+    if m.get("consistency_stop"):
+        cmd += ["--consistency-stop"]
     if m.get("init") == "faceres":
         cmd += ["--init", faceres_init(ctx)]
     elif m.get("init_model"):

@@ -187,6 +187,9 @@ class TrainQuickTest(unittest.TestCase):
         self.assertEqual(ck["args"]["consistency"], 2.0)
         _, ck = self.run_train("cons-stop", "--jpeg", "1", "--consistency", "2", "--consistency-stop")
         self.assertTrue(ck["args"]["consistency_stop"])
+        self.assertEqual(ck["epoch"], 1)                         # clean Valid flat: the first kept
+        _, ck = self.run_train("cons-last", "--jpeg", "1", "--consistency", "2", "--select", "last")
+        self.assertEqual(ck["epoch"], 2)                         # --select last: the cycle's end
         self.assertEqual(sup.call_count, con.call_count)
         for s_call, c_call in zip(sup.call_args_list, con.call_args_list):
             clean, degraded = c_call.args[:2]
@@ -465,7 +468,8 @@ class PipelineQuickTest(unittest.TestCase):
             lite = dict(name="QL", kind="lite", teacher="q-ens.json", ablation_seeds=[3],
                         distillation=dict(alpha=0.5, temperature=2),
                         student=[dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
-                                      photometric=0.5, jpeg=0.5, init_run="a"),
+                                      photometric=0.5, jpeg=0.5, init_run="a", consistency=1,
+                                      consistency_stop=True, select="last"),
                                  dict(name="s2", arch="lite", epochs=2, lr=0.02, batch=16,
                                       init="s")],
                         out=os.path.join(tmp, "ql.emx"), card=os.path.join(tmp, "ql.md"),
@@ -503,6 +507,8 @@ class PipelineQuickTest(unittest.TestCase):
                 with open(os.path.join(runs, "s-s3-kd", "history.json")) as f:
                     run_args = json.load(f)["args"]
                 self.assertEqual((run_args["photometric"], run_args["jpeg"]), (0.5, 0.5))
+                self.assertEqual((run_args["consistency"], run_args["consistency_stop"], run_args["select"]),
+                                 (1.0, True, "last"))
                 # every variant's first cycle starts from the one shared run (init_run), unsuffixed
                 for run in ("s-s3-kd", "s-s3-nokd"):
                     with open(os.path.join(runs, run, "history.json")) as f:

@@ -325,6 +325,10 @@ def main(argv=None):
                          "(the degraded view is the one trained)")
     ap.add_argument("--consistency-stop", action="store_true",
                     help="--consistency as KL(clean || degraded), no gradient through the clean view")
+    ap.add_argument("--select", choices=["best", "last"], default="best",
+                    help="what best.pt holds: the epoch best on clean FER+ Valid, or the cycle's "
+                         "last (a degraded-view cycle's gain in robustness comes after the first "
+                         "epochs, which clean Valid alone prefers)")
     ap.add_argument("--keep-epochs", action="store_true",
                     help="also save each epoch's evaluated model as OUT/epochN.pt (best.pt keeps "
                     "only the best on clean Valid; robustness is measured on the others)")
@@ -356,7 +360,7 @@ def main(argv=None):
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
                 "teacher_view", "teacher_balance", "sample_balance", "jpeg", "consistency",
-                "consistency_stop")
+                "consistency_stop", "select")
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -549,8 +553,8 @@ def run(args):
         state = {k: v.contiguous() for k, v in kept.state_dict().items()}
         snapshot = dict(arch=args.arch, state_dict=state, mean=MEAN, std=STD, epoch=epoch + 1,
                         valid_acc=acc, valid_acc_flip=acc_tta, args=vars(args))
-        if max(acc, acc_tta) > best:
-            best = max(acc, acc_tta)
+        if max(acc, acc_tta) > best or args.select == "last":
+            best = max(acc, acc_tta) if args.select == "best" else acc_tta
             torch.save(snapshot, os.path.join(args.out, "best.pt"))
         if args.keep_epochs:  # every epoch's model, for choosing on more than clean Valid
             torch.save(snapshot, os.path.join(args.out, f"epoch{epoch + 1}.pt"))
@@ -562,7 +566,8 @@ def run(args):
             print(f"stopped after {steps_taken} steps (--max-steps) at the end of epoch "
                   f"{epoch + 1}; --resume continues", flush=True)
             return
-    print(f"best valid {best * 100:.2f}% -> {os.path.join(args.out, 'best.pt')}")
+    kept_as = "best valid" if args.select == "best" else "last epoch, valid (flip TTA)"
+    print(f"{kept_as} {best * 100:.2f}% -> {os.path.join(args.out, 'best.pt')}")
 
 
 if __name__ == "__main__":
