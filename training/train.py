@@ -16,7 +16,8 @@ the teacher's log-probabilities act as its logits. T^2 keeps the gradient scale 
 term independent of T (Hinton et al.); T = 1 is plain soft-target training on p.
 --consistency L fits that loss on the undegraded view of each face and adds L x the
 Jensen-Shannon divergence between the predictions on it and on its --photometric/--jpeg copy
-(AugMix's consistency term), instead of fitting the degraded copy itself.
+(AugMix's consistency term), instead of fitting the degraded copy itself; --consistency-stop
+makes the term KL(clean || degraded) with no gradient through the clean view.
 --mix mixup|cutmix mixes pairs of (augmented) images and, with the same weight, their targets
 and teacher rows (cutmix: weight = the kept area). --amp: bf16 (or fp16 + loss scaling)
 autocast on CUDA; ignored on CPU. --ema D keeps an exponential moving average of the weights
@@ -331,7 +332,7 @@ def main(argv=None):
                          "epochs, which clean Valid alone prefers)")
     ap.add_argument("--keep-epochs", action="store_true",
                     help="also save each epoch's evaluated model as OUT/epochN.pt (best.pt keeps "
-                    "only the best on clean Valid; robustness is measured on the others)")
+                    "one, see --select; robustness is measured on the others)")
     ap.add_argument("--resume", action="store_true",
                     help="continue from OUT/last.pt (written after every epoch, and every "
                          "--checkpoint-steps steps) if it exists")
