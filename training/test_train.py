@@ -185,17 +185,17 @@ class TrainQuickTest(unittest.TestCase):
                 mock.patch.object(train, "consistency_loss", wraps=train.consistency_loss) as con:
             _, ck = self.run_train("cons", "--photometric", "1", "--consistency", "2")
         self.assertEqual(ck["args"]["consistency"], 2.0)
-        _, ck = self.run_train("cons-stop", "--jpeg", "1", "--consistency", "2", "--consistency-stop")
-        self.assertTrue(ck["args"]["consistency_stop"])
-        self.assertEqual(ck["epoch"], 1)                         # clean Valid flat: the first kept
-        _, ck = self.run_train("cons-last", "--jpeg", "1", "--consistency", "2", "--select", "last")
-        self.assertEqual(ck["epoch"], 2)                         # --select last: the cycle's end
         self.assertEqual(sup.call_count, con.call_count)
         for s_call, c_call in zip(sup.call_args_list, con.call_args_list):
             clean, degraded = c_call.args[:2]
             self.assertEqual(clean.shape, degraded.shape)        # the two halves of one batch
             self.assertEqual(s_call.args[0].shape, clean.shape)  # labels on the clean half only
             self.assertTrue(torch.equal(s_call.args[0], clean))
+        _, ck = self.run_train("cons-stop", "--jpeg", "1", "--consistency", "2", "--consistency-stop")
+        self.assertTrue(ck["args"]["consistency_stop"])
+        self.assertEqual(ck["epoch"], 1)                         # clean Valid flat: the first kept
+        _, ck = self.run_train("cons-last", "--jpeg", "1", "--consistency", "2", "--select", "last")
+        self.assertEqual(ck["epoch"], 2)                         # --select last: the cycle's end
         for bad in (["--consistency", "1"], ["--consistency", "1", "--jpeg", "0.5", "--mix", "mixup"]):
             with self.assertRaises(SystemExit):
                 self.run_train("cons-bad", *bad)

@@ -67,7 +67,8 @@ test('load(): the event loop stays alive while the wasm module compiles and inst
   const compiling = await aliveDuring('compile', () => load(bytes, { wasmBinary: new Uint8Array(wasmBinary) }));
   assert.deepEqual(compiling, { alive: 1, after: 0 });
   const instantiating = await aliveDuring('instantiate', () => load(bytes, { wasmBinary: new Uint8Array(wasmBinary) }));
-  assert.deepEqual(instantiating, { alive: 1, after: 0 });  // from a file (the package's own path): a copy at a new place, which no cache holds yet
+  assert.deepEqual(instantiating, { alive: 1, after: 0 });
+  // from a file (the package's own path): a copy at a new place, which no cache holds yet
   const copy = join(mkdtempSync(join(tmpdir(), 'emx-loop-')), 'emoxnet-scalar.wasm');
   copyFileSync(join(ROOT, 'wasm/dist/emoxnet-scalar.wasm'), copy);
   const fromFile = await aliveDuring('compile', () => load(bytes, { simd: false, locateFile: () => copy }));
