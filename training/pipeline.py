@@ -136,6 +136,8 @@ def train_member(ctx, m, teacher=None, suffix=""):
     name = m["name"] + suffix
     run = os.path.join(ctx.runs, name)
     epochs = 2 if ctx.quick else m["epochs"]
+    if m.get("stop_after"):  # a run cut part-way through its schedule is finished there
+        epochs = min(epochs, m["stop_after"])
     if finished(run, epochs):
         print(f"== {name}: finished, kept", flush=True)
         return os.path.join(run, "best.pt")
@@ -143,7 +145,7 @@ def train_member(ctx, m, teacher=None, suffix=""):
            "--epochs", str(m["epochs"]), "--lr", str(m["lr"]), "--seed", str(m["seed"]),
            "--threads", str(ctx.threads), "--resume", "--checkpoint-steps", "50"]
     for key in ("ema", "smooth", "batch", "wd", "warmup", "mix", "mix_alpha", "photometric", "logit_adjust",
-                "sample_balance", "jpeg", "consistency", "select"):
+                "sample_balance", "jpeg", "consistency", "select", "stop_after"):
         if key in m:
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
     if m.get("consistency_stop"):

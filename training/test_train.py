@@ -200,6 +200,26 @@ class TrainQuickTest(unittest.TestCase):
             with self.assertRaises(SystemExit):
                 self.run_train("cons-bad", *bad)
 
+    def test_stop_after(self):
+        """--stop-after N ends the run after N epochs of the --epochs schedule: its epoch N is the
+        same model as a full run's epoch N (the lr schedule, cosine after a short warm-up, is not
+        shortened to N epochs), and --select last keeps it."""
+        import train
+        outs = {}
+        for name, extra in (("full", []), ("cut", ["--stop-after", "1", "--select", "last"])):
+            outs[name] = os.path.join(self.tmp.name, "stop-" + name)
+            train.main(["--data", self.data, "--out", outs[name], "--quick", "--threads", "1",
+                        "--batch", "16", "--seed", "3", "--warmup", "0.25", "--keep-epochs"] + extra)
+        torch.set_num_threads(1)
+        with open(os.path.join(outs["cut"], "history.json")) as f:
+            self.assertEqual(len(json.load(f)["history"]), 1)
+        self.assertFalse(os.path.exists(os.path.join(outs["cut"], "epoch2.pt")))
+        cut = torch.load(os.path.join(outs["cut"], "best.pt"), map_location="cpu")
+        full = torch.load(os.path.join(outs["full"], "epoch1.pt"), map_location="cpu")
+        self.assertEqual(cut["epoch"], 1)
+        for k, v in full["state_dict"].items():
+            self.assertTrue(torch.allclose(v.float(), cut["state_dict"][k].float()), k)
+
     def test_logit_adjusted_loss(self):
         """--logit-adjust: with targets equal to the class prior, the loss is stationary at
         uniform logits when tau = 1 (the balanced posterior), not at log(prior) as plain
@@ -454,6 +474,7 @@ class PipelineQuickTest(unittest.TestCase):
 
     def test_lite_recipe_with_teacher_then_resume(self):
         import pipeline
+        from unittest import mock
         cli = os.path.join(HERE, "..", "bin", "emoxnet.js")
         wasm = os.path.join(HERE, "..", "wasm", "dist", "emoxnet-simd.wasm")
         if not os.path.exists(wasm):
@@ -464,7 +485,8 @@ class PipelineQuickTest(unittest.TestCase):
             ens = dict(name="Q", kind="ensemble", members=[
                 dict(name="a", arch="lite", epochs=2, lr=0.05, seed=1, batch=16, ensemble=False),
                 dict(name="a2", arch="lite", epochs=2, lr=0.02, seed=1, batch=16, init="a"),
-                dict(name="b", arch="lite-w", epochs=2, lr=0.05, seed=2, batch=16, ema=0.9)])
+                dict(name="b", arch="lite-w", epochs=2, lr=0.05, seed=2, batch=16, ema=0.9,
+                     stop_after=1)])
             lite = dict(name="QL", kind="lite", teacher="q-ens.json", ablation_seeds=[3],
                         distillation=dict(alpha=0.5, temperature=2),
                         student=[dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
@@ -522,9 +544,17 @@ class PipelineQuickTest(unittest.TestCase):
                              "## Distillation ablation", "| 3 | none |", "chain of cosine cycles",
                              "| a | 1 | 2 |", "| s2-s3-kd | 3 | 2 | 0.02 |"):
                     self.assertIn(want, card)
+                # stop_after: the member ran one epoch of its schedule and counts as finished
+                with open(os.path.join(runs, "b", "history.json")) as f:
+                    b_run = json.load(f)
+                self.assertEqual((len(b_run["history"]), b_run["args"]["stop_after"]), (1, 1))
                 before = os.path.getmtime(os.path.join(runs, "a", "best.pt"))
-                pipeline.main(args)
+                with mock.patch.object(pipeline, "log_run", wraps=pipeline.log_run) as logged:
+                    pipeline.main(args)
                 self.assertEqual(os.path.getmtime(os.path.join(runs, "a", "best.pt")), before)
+                # the rerun trains nothing: every run, the cut one included, was finished
+                self.assertFalse([call.args[1] for call in logged.call_args_list
+                                  if "training/train.py" in call.args[1]])
             finally:
                 del os.environ["RUNS"]
             self.assertTrue(os.path.exists(cli))

@@ -330,6 +330,10 @@ def main(argv=None):
                     help="what best.pt holds: the epoch best on clean FER+ Valid, or the cycle's "
                          "last (a degraded-view cycle's gain in robustness comes after the first "
                          "epochs, which clean Valid alone prefers)")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="end the run after N epochs of the --epochs cosine schedule (the lr "
+                         "never anneals to its floor; with --select last, best.pt is epoch N). "
+                         "0: all --epochs")
     ap.add_argument("--keep-epochs", action="store_true",
                     help="also save each epoch's evaluated model as OUT/epochN.pt (best.pt keeps "
                     "one, see --select; robustness is measured on the others)")
@@ -488,7 +492,9 @@ def run(args):
         print(f"resumed {last_path} after epoch {start}"
               + (f", step {resume_step}" if resume_step else ""), flush=True)
     steps_taken = 0
-    for epoch in range(start, args.epochs):
+    # --stop-after cuts the loop, not the schedule: lr(step) is still the --epochs cosine
+    end = min(args.epochs, args.stop_after) if args.stop_after > 0 else args.epochs
+    for epoch in range(start, end):
         model.train()
         if epoch == start and resume_step:
             perm, first, tot_loss = resume_perm.to(dev), resume_step, resume_loss
@@ -563,7 +569,7 @@ def run(args):
             json.dump(dict(args=vars(args), device=str(dev), torch=torch.__version__,
                            history=hist), f, indent=1)
         save_last(epoch + 1)
-        if args.max_steps and steps_taken >= args.max_steps and epoch + 1 < args.epochs:
+        if args.max_steps and steps_taken >= args.max_steps and epoch + 1 < end:
             print(f"stopped after {steps_taken} steps (--max-steps) at the end of epoch "
                   f"{epoch + 1}; --resume continues", flush=True)
             return
