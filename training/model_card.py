@@ -24,7 +24,6 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import emx_format  # noqa: E402
-import ferplus  # noqa: E402
 from card_valid import valid_section  # noqa: E402
 from models import build  # noqa: E402
 
@@ -40,28 +39,6 @@ TERMS = """## Terms of use
 - An expression is not an emotion: the model reports how a face looks, in FER+'s eight classes,
   as FER+ annotators labelled 48x48 grayscale faces; it says nothing about what a person feels.
 """
-
-
-def train_command(a):
-    """The train.py command line that reproduces a run, from its recorded arguments (the
-    "args" of its history.json); options left at their defaults are not written."""
-    c = (f"/usr/bin/python3 training/train.py --arch {a['arch']} --data {a['data']} --out {a['out']} "
-         f"--seed {a['seed']} --epochs {a['epochs']} --lr {a['lr']}")
-    if a.get("quick"):
-        c += " --quick"
-    if a.get("amp"):
-        c += " --amp"
-    if a.get("init"):
-        c += f" --init {a['init']} --warmup {a['warmup']:g}"
-    if a.get("ema"):
-        c += f" --ema {a['ema']}"
-    if a.get("teacher"):
-        c += f" --teacher {a['teacher']} --alpha {a['alpha']} --temperature {a['temperature']:g}"
-    if a.get("mix", "none") not in (None, "none"):
-        c += f" --mix {a['mix']} --mix-alpha {a['mix_alpha']}"
-    if a.get("threads", 2) != 2:
-        c += f" --threads {a['threads']}"
-    return c
 
 
 def macs(model, size=48):

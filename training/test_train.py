@@ -219,6 +219,9 @@ class TrainQuickTest(unittest.TestCase):
         self.assertEqual(cut["epoch"], 1)
         for k, v in full["state_dict"].items():
             self.assertTrue(torch.allclose(v.float(), cut["state_dict"][k].float()), k)
+        with self.assertRaises(SystemExit):
+            train.main(["--data", self.data, "--out", os.path.join(self.tmp.name, "stop-bad"),
+                        "--quick", "--threads", "1", "--stop-after", "-1"])
 
     def test_logit_adjusted_loss(self):
         """--logit-adjust: with targets equal to the class prior, the loss is stationary at

@@ -366,6 +366,8 @@ RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha"
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
                 "teacher_view", "teacher_balance", "sample_balance", "jpeg", "consistency",
                 "consistency_stop", "select")
+# --stop-after is not one of them: it cuts the loop, not the schedule, so a cut run continued
+# with a later stop is the same run as one never cut.
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
 
 
@@ -437,6 +439,8 @@ def run(args):
             return soften(live(x), args.temperature, t_bal)
     elif args.teacher_view != "batch":
         sys.exit("--teacher-view geometric needs --teacher-model (precomputed targets have no view)")
+    if args.stop_after < 0:
+        sys.exit(f"--stop-after {args.stop_after}: a number of epochs, >= 0 (0: all --epochs)")
     if args.consistency > 0 and (args.mix != "none" or not (args.photometric > 0 or args.jpeg > 0)):
         sys.exit("--consistency needs a degraded view (--photometric or --jpeg) and --mix none")
     if args.teacher_balance and live is None and t_tr is None:
