@@ -130,17 +130,25 @@ def teacher_of(a):
     return "none"
 
 
+def kept_epoch(a, rows):
+    """The history row of the epoch a run's best.pt holds: the best on clean Valid, or with
+    --select last the run's last epoch (a consistency cycle's is not its best on clean Valid)."""
+    if a.get("select") == "last":
+        return rows[-1]
+    return max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
+
+
 def members_training(ens, hists, hardware):
-    """Ensemble: one row per member run (seed, schedule, augmentation, best epoch, time), time
+    """Ensemble: one row per member run (seed, schedule, augmentation, kept epoch, time), time
     summed."""
     names = member_names(ens, len(hists))
     L = ["| member | starts from | seed | epochs | batch | lr (cosine) | weight decay | label smoothing | "
-         "moving average | photometric | mixing | best epoch: Valid / + flip (fp32) | minutes |",
+         "moving average | photometric | mixing | kept epoch: Valid / + flip (fp32) | minutes |",
          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
     total = 0.0
     for name, h in zip(names, hists):
         a, rows = h["args"], h["history"]
-        best = max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
+        best = kept_epoch(a, rows)
         secs = rows[-1]["seconds"]
         total += secs
         mix = a.get("mix") or "none"
@@ -152,7 +160,7 @@ def members_training(ens, hists, hardware):
                  f"{best['valid_acc_flip'] * 100:.2f}% | {secs / 60:.1f} |")
     devs = sorted({h.get("device", "?") for h in hists})
     torches = sorted({h.get("torch", "?") for h in hists})
-    L += ["", f"SGD (Nesterov), best-Valid checkpoint of each run kept; torch {', '.join(torches)} on "
+    L += ["", f"SGD (Nesterov), each run's best-Valid checkpoint kept (its last epoch for --select last); torch {', '.join(torches)} on "
           f"{', '.join(devs)}: {total / 60:.0f} minutes of member training in all"
           + (f" ({hardware})" if hardware else "") + ", summed over the runs' histories "
           "(the weight choice and export add a few minutes).", ""]
@@ -165,14 +173,14 @@ def cycles_training(paths, hardware):
     L = ["Trained as a chain of cosine cycles, each started from the previous cycle's best "
          "checkpoint (the last row is the shipped checkpoint's run):", "",
          "| cycle (run) | seed | epochs | lr (cosine) | moving average | photometric | teacher | "
-         "best epoch: Valid / + flip (fp32) | minutes |",
+         "kept epoch: Valid / + flip (fp32) | minutes |",
          "|---|---:|---:|---:|---:|---:|---|---|---:|"]
     total = 0.0
     for path in paths:
         with open(path) as f:
             h = json.load(f)
         a, rows = h["args"], h["history"]
-        best = max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
+        best = kept_epoch(a, rows)
         total += rows[-1]["seconds"]
         L.append(f"| {os.path.basename(os.path.dirname(path))} | {a['seed']} | {len(rows)} | "
                  f"{a['lr']} | {a.get('ema') or 'none'} | {a.get('photometric') or 'none'} | "

@@ -37,6 +37,22 @@ class TrainingTablesTest(unittest.TestCase):
         self.assertIn("0.25", cells)
         self.assertEqual(rows[2].split(" | ")[8:10], ["none", "none"])  # no EMA, no photometric
 
+    def test_kept_epoch_follows_select(self):
+        """The epoch column is the one best.pt holds: the best on clean Valid, or the last for
+        --select last (a consistency cycle's clean Valid falls while it gets more robust)."""
+        import model_card
+        falling = [dict(epoch=1, valid_acc=0.87, valid_acc_flip=0.872, seconds=300.0),
+                   dict(epoch=2, valid_acc=0.86, valid_acc_flip=0.865, seconds=600.0)]
+        for select, want in (("best", "| 1: 87.00% / 87.20% |"), ("last", "| 2: 86.00% / 86.50% |")):
+            h = dict(history(select=select), history=falling)
+            self.assertIn(want, model_card.members_training(None, [h], "")[2])
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "c", "history.json")
+                os.makedirs(os.path.dirname(path))
+                with open(path, "w") as f:
+                    json.dump(h, f)
+                self.assertIn(want, model_card.cycles_training([path], "")[4])
+
     def test_cycle_rows_name_the_teacher_kind(self):
         import model_card
         kinds = [(dict(teacher="/r/t.npy"), "precomputed"),
