@@ -148,8 +148,9 @@ def train_member(ctx, m, teacher=None, suffix=""):
                 "sample_balance", "jpeg", "consistency", "select", "stop_after"):
         if key in m:
             cmd += ["--" + key.replace("_", "-"), str(m[key])]
-    if m.get("consistency_stop"):
-        cmd += ["--consistency-stop"]
+    for flag in ("consistency_stop", "consistency_reframe"):  # the boolean ones
+        if m.get(flag):
+            cmd += ["--" + flag.replace("_", "-")]
     if m.get("init") == "faceres":
         cmd += ["--init", faceres_init(ctx)]
     elif m.get("init_model"):

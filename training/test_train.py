@@ -196,7 +196,27 @@ class TrainQuickTest(unittest.TestCase):
         self.assertEqual(ck["epoch"], 1)                         # clean Valid flat: the first kept
         _, ck = self.run_train("cons-last", "--jpeg", "1", "--consistency", "2", "--select", "last")
         self.assertEqual(ck["epoch"], 2)                         # --select last: the cycle's end
-        for bad in (["--consistency", "1"], ["--consistency", "1", "--jpeg", "0.5", "--mix", "mixup"]):
+        # --consistency-reframe: the degraded copy is a second framing of the same faces (a
+        # second augment call, without erasing), not the clean view degraded
+        framed = []
+        def spy_augment(x, gen, **kw):
+            out = real_augment(x, gen, **kw)
+            framed.append((kw.get("erase_p"), out))
+            return out
+        real_augment = train.augment
+        with mock.patch.object(train, "augment", side_effect=spy_augment), \
+                mock.patch.object(train, "jpeg", wraps=train.jpeg) as jp:
+            _, ck = self.run_train("cons-frame", "--jpeg", "1", "--consistency", "1",
+                                   "--consistency-reframe")
+        self.assertTrue(ck["args"]["consistency_reframe"])
+        self.assertEqual(len(framed), 2 * jp.call_count)
+        for i, call in enumerate(jp.call_args_list):
+            (clean_erase, clean), (frame_erase, frame) = framed[2 * i], framed[2 * i + 1]
+            self.assertEqual((clean_erase, frame_erase), (None, 0.0))
+            self.assertTrue(torch.equal(call.args[0], frame))   # degraded: the second framing
+            self.assertFalse(torch.equal(frame, clean))
+        for bad in (["--consistency", "1"], ["--consistency", "1", "--jpeg", "0.5", "--mix", "mixup"],
+                    ["--jpeg", "0.5", "--consistency-reframe"]):
             with self.assertRaises(SystemExit):
                 self.run_train("cons-bad", *bad)
 
@@ -494,7 +514,8 @@ class PipelineQuickTest(unittest.TestCase):
                         distillation=dict(alpha=0.5, temperature=2),
                         student=[dict(name="s", arch="lite", epochs=2, lr=0.05, batch=16,
                                       photometric=0.5, jpeg=0.5, init_run="a", consistency=1,
-                                      consistency_stop=True, select="last"),
+                                      consistency_stop=True, consistency_reframe=True,
+                                      select="last"),
                                  dict(name="s2", arch="lite", epochs=2, lr=0.02, batch=16,
                                       init="s")],
                         out=os.path.join(tmp, "ql.emx"), card=os.path.join(tmp, "ql.md"),
@@ -532,8 +553,9 @@ class PipelineQuickTest(unittest.TestCase):
                 with open(os.path.join(runs, "s-s3-kd", "history.json")) as f:
                     run_args = json.load(f)["args"]
                 self.assertEqual((run_args["photometric"], run_args["jpeg"]), (0.5, 0.5))
-                self.assertEqual((run_args["consistency"], run_args["consistency_stop"], run_args["select"]),
-                                 (1.0, True, "last"))
+                self.assertEqual((run_args["consistency"], run_args["consistency_stop"],
+                                  run_args["consistency_reframe"], run_args["select"]),
+                                 (1.0, True, True, "last"))
                 # every variant's first cycle starts from the one shared run (init_run), unsuffixed
                 for run in ("s-s3-kd", "s-s3-nokd"):
                     with open(os.path.join(runs, run, "history.json")) as f:

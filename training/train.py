@@ -326,6 +326,9 @@ def main(argv=None):
                          "(the degraded view is the one trained)")
     ap.add_argument("--consistency-stop", action="store_true",
                     help="--consistency as KL(clean || degraded), no gradient through the clean view")
+    ap.add_argument("--consistency-reframe", action="store_true",
+                    help="--consistency's degraded copy gets its own random framing (rotation, "
+                         "scale, shift, mirror) as well, not the clean view's")
     ap.add_argument("--select", choices=["best", "last"], default="best",
                     help="what best.pt holds: the epoch best on clean FER+ Valid, or the cycle's "
                          "last (a degraded-view cycle's gain in robustness comes after the first "
@@ -365,7 +368,7 @@ def main(argv=None):
 RUN_SETTINGS = ("arch", "epochs", "batch", "lr", "wd", "seed", "warmup", "alpha", "smooth",
                 "temperature", "mix", "mix_alpha", "ema", "photometric", "logit_adjust", "teacher_archs",
                 "teacher_view", "teacher_balance", "sample_balance", "jpeg", "consistency",
-                "consistency_stop", "select")
+                "consistency_stop", "consistency_reframe", "select")
 # --stop-after is not one of them: it cuts the loop, not the schedule, so a cut run continued
 # with a later stop is the same run as one never cut.
 RUN_FILES = ("init", "teacher", "teacher_model")  # compared by content: the same bytes under another name agree
@@ -441,6 +444,8 @@ def run(args):
         sys.exit("--teacher-view geometric needs --teacher-model (precomputed targets have no view)")
     if args.stop_after < 0:
         sys.exit(f"--stop-after {args.stop_after}: a number of epochs, >= 0 (0: all --epochs)")
+    if args.consistency_reframe and args.consistency <= 0:
+        sys.exit("--consistency-reframe needs --consistency")
     if args.consistency > 0 and (args.mix != "none" or not (args.photometric > 0 or args.jpeg > 0)):
         sys.exit("--consistency needs a degraded view (--photometric or --jpeg) and --mix none")
     if args.teacher_balance and live is None and t_tr is None:
@@ -513,6 +518,10 @@ def run(args):
                 # says of the undegraded view (mixing below mixes these rows like labels)
                 tb = teach(xb.contiguous(memory_format=torch.channels_last))
             clean = xb
+            if args.consistency_reframe:
+                # the same faces framed again: the term then also asks for one answer across
+                # framings (no erasing, so what differs is where the face sits, not what shows)
+                xb = augment(x_tr[b], gen, erase_p=0.0)
             if args.photometric > 0:
                 xb = photometric(xb, gen, args.photometric)
             if args.jpeg > 0:
