@@ -148,7 +148,7 @@ def members_training(ens, hists, hardware):
     total = 0.0
     for name, h in zip(names, hists):
         a, rows = h["args"], h["history"]
-        best = kept_epoch(a, rows)
+        kept = kept_epoch(a, rows)
         secs = rows[-1]["seconds"]
         total += secs
         mix = a.get("mix") or "none"
@@ -156,11 +156,12 @@ def members_training(ens, hists, hardware):
             mix += f" (alpha {a.get('mix_alpha')})"
         L.append(f"| {name} | {start_of(a)} | {a['seed']} | {len(rows)} | {a['batch']} | {a['lr']} | "
                  f"{a['wd']} | {a.get('smooth', 0)} | {a.get('ema') or 'none'} | "
-                 f"{a.get('photometric') or 'none'} | {mix} | {best['epoch']}: {best['valid_acc'] * 100:.2f}% / "
-                 f"{best['valid_acc_flip'] * 100:.2f}% | {secs / 60:.1f} |")
+                 f"{a.get('photometric') or 'none'} | {mix} | {kept['epoch']}: {kept['valid_acc'] * 100:.2f}% / "
+                 f"{kept['valid_acc_flip'] * 100:.2f}% | {secs / 60:.1f} |")
     devs = sorted({h.get("device", "?") for h in hists})
     torches = sorted({h.get("torch", "?") for h in hists})
-    L += ["", f"SGD (Nesterov), each run's best-Valid checkpoint kept (its last epoch for --select last); torch {', '.join(torches)} on "
+    L += ["", "SGD (Nesterov), each run's best-Valid checkpoint kept (its last epoch for --select "
+          f"last); torch {', '.join(torches)} on "
           f"{', '.join(devs)}: {total / 60:.0f} minutes of member training in all"
           + (f" ({hardware})" if hardware else "") + ", summed over the runs' histories "
           "(the weight choice and export add a few minutes).", ""]
@@ -180,12 +181,12 @@ def cycles_training(paths, hardware):
         with open(path) as f:
             h = json.load(f)
         a, rows = h["args"], h["history"]
-        best = kept_epoch(a, rows)
+        kept = kept_epoch(a, rows)
         total += rows[-1]["seconds"]
         L.append(f"| {os.path.basename(os.path.dirname(path))} | {a['seed']} | {len(rows)} | "
                  f"{a['lr']} | {a.get('ema') or 'none'} | {a.get('photometric') or 'none'} | "
-                 f"{teacher_of(a)} | {best['epoch']}: "
-                 f"{best['valid_acc'] * 100:.2f}% / {best['valid_acc_flip'] * 100:.2f}% | "
+                 f"{teacher_of(a)} | {kept['epoch']}: "
+                 f"{kept['valid_acc'] * 100:.2f}% / {kept['valid_acc_flip'] * 100:.2f}% | "
                  f"{rows[-1]['seconds'] / 60:.1f} |")
     L += ["", f"{total / 60:.0f} minutes of training in all"
           + (f" ({hardware})" if hardware else "") + ".", ""]

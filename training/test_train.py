@@ -198,12 +198,12 @@ class TrainQuickTest(unittest.TestCase):
         self.assertEqual(ck["epoch"], 2)                         # --select last: the cycle's end
         # --consistency-reframe: the degraded copy is a second framing of the same faces (a
         # second augment call, without erasing), not the clean view degraded
-        framed = []
+        framed, real_augment = [], train.augment
+
         def spy_augment(x, gen, **kw):
             out = real_augment(x, gen, **kw)
             framed.append((kw.get("erase_p"), out))
             return out
-        real_augment = train.augment
         with mock.patch.object(train, "augment", side_effect=spy_augment), \
                 mock.patch.object(train, "jpeg", wraps=train.jpeg) as jp:
             _, ck = self.run_train("cons-frame", "--jpeg", "1", "--consistency", "1",
