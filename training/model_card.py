@@ -193,6 +193,20 @@ def cycles_training(paths, hardware):
     return L
 
 
+def single_run_training(hist, hardware):
+    """A model trained in one run: its schedule and the epoch its best.pt holds."""
+    h, a = hist["history"], hist["args"]
+    kept = kept_epoch(a, h)
+    return [f"Seed {a['seed']}, {len(h)} epochs, batch {a['batch']}, "
+            f"SGD (Nesterov) lr {a['lr']} with cosine decay, weight decay "
+            f"{a['wd']}, label smoothing {a.get('smooth', 0)}; torch "
+            f"{hist['torch']} on {hist['device']}: {h[-1]['seconds'] / 60:.0f} minutes"
+            + (f" ({hardware})" if hardware else "") + ". "
+            + ("Checkpoint kept: the last epoch, " if a.get("select") == "last" else "Checkpoint chosen on Valid: ")
+            + f"epoch {kept['epoch']} "
+            f"({kept['valid_acc'] * 100:.2f}% plain, {kept['valid_acc_flip'] * 100:.2f}% with flip).", ""]
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("--emx", "--eval", "--curve", "--train-cmd", "--hardware", "--out",
@@ -260,15 +274,7 @@ def main():
               "seed (FER+ Valid through WASM, flip TTA, calibrated; the shipped file is the "
               "distilled seed with the best top-1):", "", open(args.ablation).read().strip(), ""]
     if hist and not args.cycles:
-        h = hist["history"]
-        best = max(h, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
-        L += [f"Seed {hist['args']['seed']}, {len(h)} epochs, batch {hist['args']['batch']}, "
-              f"SGD (Nesterov) lr {hist['args']['lr']} with cosine decay, weight decay "
-              f"{hist['args']['wd']}, label smoothing {hist['args'].get('smooth', 0)}; torch "
-              f"{hist['torch']} on {hist['device']}: {h[-1]['seconds'] / 60:.0f} minutes"
-              + (f" ({args.hardware})" if args.hardware else "") + ". "
-              f"Checkpoint chosen on Valid: epoch {best['epoch']} "
-              f"({best['valid_acc'] * 100:.2f}% plain, {best['valid_acc_flip'] * 100:.2f}% with flip).", ""]
+        L += single_run_training(hist, args.hardware)
     if args.curve:
         L += [f"![training curves]({os.path.basename(args.curve)})", ""]
     L += ["Export: `" + meta.get("source", "") + "`", ""]

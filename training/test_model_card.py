@@ -53,6 +53,17 @@ class TrainingTablesTest(unittest.TestCase):
                     json.dump(h, f)
                 self.assertIn(want, model_card.cycles_training([path], "")[4])
 
+    def test_single_run_names_the_kept_epoch(self):
+        """A model trained in one run (no cycles, no members): its sentence names the epoch
+        best.pt holds, the last one for --select last."""
+        import model_card
+        falling = [dict(epoch=1, valid_acc=0.87, valid_acc_flip=0.872, seconds=300.0),
+                   dict(epoch=2, valid_acc=0.86, valid_acc_flip=0.865, seconds=600.0)]
+        for select, want in (("best", "epoch 1 (87.00% plain, 87.20% with flip)"),
+                             ("last", "epoch 2 (86.00% plain, 86.50% with flip)")):
+            h = dict(history(select=select), history=falling, torch="1.13", device="cpu")
+            self.assertIn(want, model_card.single_run_training(h, "")[0])
+
     def test_cycle_rows_name_the_teacher_kind(self):
         import model_card
         kinds = [(dict(teacher="/r/t.npy"), "precomputed"),
