@@ -14,6 +14,9 @@ except ImportError:
     HAVE_TORCH = False
 
 ROWS = [dict(epoch=1, valid_acc=0.87, valid_acc_flip=0.872, seconds=600.0)]
+# a consistency cycle's history: clean Valid falls after the first epoch
+FALLING = [dict(epoch=1, valid_acc=0.87, valid_acc_flip=0.872, seconds=300.0),
+           dict(epoch=2, valid_acc=0.86, valid_acc_flip=0.865, seconds=600.0)]
 
 
 def history(**args):
@@ -41,10 +44,8 @@ class TrainingTablesTest(unittest.TestCase):
         """The epoch column is the one best.pt holds: the best on clean Valid, or the last for
         --select last (a consistency cycle's clean Valid falls while it gets more robust)."""
         import model_card
-        falling = [dict(epoch=1, valid_acc=0.87, valid_acc_flip=0.872, seconds=300.0),
-                   dict(epoch=2, valid_acc=0.86, valid_acc_flip=0.865, seconds=600.0)]
         for select, want in (("best", "| 1: 87.00% / 87.20% |"), ("last", "| 2: 86.00% / 86.50% |")):
-            h = dict(history(select=select), history=falling)
+            h = dict(history(select=select), history=FALLING)
             self.assertIn(want, model_card.members_training(None, [h], "")[2])
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "c", "history.json")
@@ -57,11 +58,9 @@ class TrainingTablesTest(unittest.TestCase):
         """A model trained in one run (no cycles, no members): its sentence names the epoch
         best.pt holds, the last one for --select last."""
         import model_card
-        falling = [dict(epoch=1, valid_acc=0.87, valid_acc_flip=0.872, seconds=300.0),
-                   dict(epoch=2, valid_acc=0.86, valid_acc_flip=0.865, seconds=600.0)]
         for select, want in (("best", "epoch 1 (87.00% plain, 87.20% with flip)"),
                              ("last", "epoch 2 (86.00% plain, 86.50% with flip)")):
-            h = dict(history(select=select), history=falling, torch="1.13", device="cpu")
+            h = dict(history(select=select), history=FALLING, torch="1.13", device="cpu")
             self.assertIn(want, model_card.single_run_training(h, "")[0])
 
     def test_cycle_rows_name_the_teacher_kind(self):
