@@ -214,3 +214,14 @@ test('detached buffers (transferred to a worker) give typed errors; the model st
   assert.ok(m.classify(good).label, 'still classifies after the errors');
   m.dispose();
 });
+
+test('a failed read carries the hint it was given, and none when given none', async () => {
+  // The model loader and the .wasm loader share this one place for "how to serve the files".
+  const { readBytes } = await import('../../wasm/lib/io.js');
+  const missing = new URL('./no-such-file.emx', import.meta.url).pathname;
+  const hinted = await expectCode('LOAD', () => readBytes(missing, 'serve the files'));
+  assert.match(hinted.message, /no such file \(serve the files\)$/);
+  assert.ok(hinted.cause instanceof EmxError, 'the hinted error keeps the original as its cause');
+  const bare = await expectCode('LOAD', () => readBytes(missing));
+  assert.match(bare.message, /no such file$/);
+});

@@ -79,8 +79,18 @@ export function firstBytes(bytes, n = 24) {
 /**
  * Read `where` fully. Resolves to {bytes, from} where `from` says what answered (for the error
  * messages of callers that check the content): 'HTTP 200, content-type text/html' or 'file'.
+ * A `hint` (e.g. how to serve the package's assets) is appended to the error when reading fails.
  */
-export async function readBytes(where) {
+export async function readBytes(where, hint = null) {
+  try {
+    return await readWhole(where);
+  } catch (err) {
+    if (hint && err instanceof EmxError) throw new EmxError(err.code, `${err.message} (${hint})`, err.status, { cause: err });
+    throw err;
+  }
+}
+
+async function readWhole(where) {
   try {
     if (isLocalFile(where)) {
       const fs = await nodeFs();

@@ -18,14 +18,7 @@ function looksLikeName(s) {
 
 /** Fetch/read a model file and check it is one; errors name the location and the answer. */
 export async function fetchModel(where, hint = null) {
-  let got;
-  try {
-    got = await readBytes(where);
-  } catch (err) {
-    if (hint && err instanceof EmxError) throw new EmxError(err.code, `${err.message} (${hint})`, err.status, { cause: err });
-    throw err;
-  }
-  const { bytes, from } = got;
+  const { bytes, from } = await readBytes(where, hint);
   const name = describe(where);
   if (bytes.length === 0) throw new EmxError('TRUNCATED', `${name} is empty (got ${from})`, ST_TRUNCATED);
   if (!EMX_MAGIC.every((b, i) => bytes[i] === b)) {

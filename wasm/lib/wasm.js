@@ -114,14 +114,7 @@ async function compileFrom(where, hint) {
       /* fall through */
     }
   }
-  let got;
-  try {
-    got = await readBytes(where);
-  } catch (err) {
-    if (hint && err instanceof EmxError) throw new EmxError(err.code, `${err.message} (${hint})`, err.status, { cause: err });
-    throw err;
-  }
-  const { bytes, from } = got;
+  const { bytes, from } = await readBytes(where, hint);
   if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
     // Typically a dev server's index.html fallback for a file it does not have.
     throw new EmxError('LOAD', `${describe(where)} is not a WebAssembly module: got ${from}, body ${firstBytes(bytes)}${hint ? ` (${hint})` : ''}`);
