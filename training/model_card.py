@@ -148,6 +148,10 @@ def members_training(ens, hists, hardware):
     total = 0.0
     for name, h in zip(names, hists):
         a, rows = h["args"], h["history"]
+        if not rows:  # taken as it is from an earlier model file (pipeline.as_is_member)
+            L.append(f"| {name} | {a['taken_as_is']}, as it is (trained there, not here) | | 0 | | | | | "
+                     "| | | | 0 |")
+            continue
         kept = kept_epoch(a, rows)
         secs = rows[-1]["seconds"]
         total += secs
@@ -158,8 +162,8 @@ def members_training(ens, hists, hardware):
                  f"{a['wd']} | {a.get('smooth', 0)} | {a.get('ema') or 'none'} | "
                  f"{a.get('photometric') or 'none'} | {mix} | {kept['epoch']}: {kept['valid_acc'] * 100:.2f}% / "
                  f"{kept['valid_acc_flip'] * 100:.2f}% | {secs / 60:.1f} |")
-    devs = sorted({h.get("device", "?") for h in hists})
-    torches = sorted({h.get("torch", "?") for h in hists})
+    devs = sorted({h.get("device", "?") for h in hists if h["history"]})
+    torches = sorted({h.get("torch", "?") for h in hists if h["history"]})
     L += ["", "SGD (Nesterov), each run's best-Valid checkpoint kept (its last epoch for --select "
           f"last); torch {', '.join(torches)} on "
           f"{', '.join(devs)}: {total / 60:.0f} minutes of member training in all"

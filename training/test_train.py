@@ -712,6 +712,34 @@ class ImportEmxTest(unittest.TestCase):
                 model.load_state_dict(ck["state_dict"])
                 self.assertLess(import_emx.max_diff_vs_file(model.eval(), m, member, x), 1e-4)
 
+    def test_pipeline_member_taken_as_it_is(self):
+        """"epochs": 0 takes an ensemble file's member as it is: its run folder holds that
+        member's function and a history with no epochs (no curve, a card row saying where it came
+        from), and it trains nothing; without "init_model" it is refused."""
+        import emx_format as ef
+        import import_emx
+        import pipeline
+        from models import build
+        skip_unless_git_checkout(self)
+        with tempfile.TemporaryDirectory() as tmp:
+            make_ferplus(tmp)
+            ctx = type("Ctx", (), dict(runs=tmp, data=tmp))
+            m = dict(name="resnet-s-shipped", arch="resnet-s", init_model="HEAD:models/emoxnet.emx",
+                     init_member=1, epochs=0)
+            best = pipeline.train_member(ctx, m)
+            self.assertEqual(best, os.path.join(tmp, "resnet-s-shipped", "best.pt"))
+            self.assertFalse(pipeline.trained_here(os.path.dirname(best)))
+            with open(os.path.join(os.path.dirname(best), "history.json")) as f:
+                self.assertEqual(json.load(f)["args"]["taken_as_is"], "HEAD:models/emoxnet.emx member 1")
+            ck = torch.load(best)
+            model = build(ck["arch"])
+            model.load_state_dict(ck["state_dict"])
+            x = torch.randn(2, 1, 48, 48, generator=torch.Generator().manual_seed(1))
+            emx = ef.read(pipeline.model_file(ctx, "HEAD:models/emoxnet.emx"))
+            self.assertLess(import_emx.max_diff_vs_file(model.eval(), emx, 1, x), 1e-4)
+            with self.assertRaises(SystemExit):
+                pipeline.train_member(ctx, dict(m, name="x", init_model=None))
+
 
 if __name__ == "__main__":
     unittest.main()
