@@ -247,8 +247,9 @@ class FaceResNet(GapHeadNet):
 
 
 class FaceResNet160(FaceResNet):
-    """The same backbone read at 160 px: 5x5 final features instead of 4x4, and the face nearer
-    the scale the backbone was pretrained at (224), for about 2.5x the compute of 112 px."""
+    """The pretrained face backbone (FaceResNet: faceres, MobileNetV1 trained for face
+    recognition on VGGFace2) reading the face at 160 px instead of 112: 5x5 final features
+    instead of 4x4, the face nearer the scale it was pretrained at (224), for 2x the compute."""
 
     def __init__(self, n_classes=8, dropout=0.2):
         super().__init__(size=160, n_classes=n_classes, dropout=dropout)

@@ -62,7 +62,8 @@ class TrainingTablesTest(unittest.TestCase):
                      history=[])
         trained = dict(history(), torch="1.13", device="cpu")
         rows = model_card.members_training(None, [as_is, trained], "")
-        self.assertIn("ff0eca9:models/emoxnet.emx member 1, as it is", rows[2])
+        self.assertIn("ff0eca9:models/emoxnet.emx member 1, as it is (its training: "
+                      "`git show ff0eca9:models/emoxnet.md`)", rows[2])
         self.assertEqual(len(rows[2].split("|")), len(rows[0].split("|")))  # every column
         self.assertTrue(rows[2].endswith("| 0 |"))
         self.assertIn("torch 1.13 on cpu: 10 minutes", rows[5])

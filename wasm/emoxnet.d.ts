@@ -23,7 +23,7 @@ export type Expression = 'neutral' | 'happiness' | 'surprise' | 'sadness' | 'ang
 /** The 8 FER+ expressions in the shipped models' output order. */
 export const EXPRESSIONS: readonly Expression[];
 
-/** The shipped expression models: 'lite' (EmoXNetLite, 0.6 MB) and 'ensemble' (EmoXNet, 4.8 MB). */
+/** The shipped expression models: 'lite' (EmoXNetLite, 0.6 MB) and 'ensemble' (EmoXNet, 11.2 MB). */
 export type ModelName = 'lite' | 'ensemble';
 
 /**

@@ -157,8 +157,10 @@ test('smoke: classify.bench.js', () => run(NODE[0], [NODE[1], ...RELAXED, 'tests
 test('smoke: engines.bench.js --smoke (outputs checked within 1e-4 before timing)', () =>
   run(NODE[0], [NODE[1], 'tests/bench/engines.bench.js', '--smoke'], [/EmoXNetLite \(shipped\)/, /MobileNetV1/, /face-api/]));
 test('smoke: perface-ab.bench.js (against the same build as a baseline)', () =>
-  run(NODE[0], [NODE[1], 'tests/bench/perface-ab.bench.js', '--runs', '3', '--warm', '2', '--baseline', 'wasm/dist'],
-    [/EmoXNetLite, one pass/, /ensemble classify\(\)/, /detect \+ classify \(analyze\(\)\)/, /speed-up \(CPU\)/]));
+  run(NODE[0], [NODE[1], 'tests/bench/perface-ab.bench.js', '--runs', '3', '--warm', '2', '--baseline', 'wasm/dist',
+    '--ensemble', 'models/emoxnet.emx'],
+    [/EmoXNetLite, one pass/, /ensemble classify\(\)/, /detect \+ classify \(analyze\(\)\)/, /speed-up \(CPU\)/,
+      /models\/emoxnet\.emx \/ models\/emoxnet\.emx: [\d.]+x wall/]));
 test('smoke: checkout-ab.bench.js (this checkout against itself)', () =>
   run(NODE[0], [NODE[1], ...RELAXED, 'tests/bench/checkout-ab.bench.js', '--other', '.', '--runs', '5', '--warm', '2'],
     [/EmoXNetLite classify\(\)/, /ensemble classify\(\)/, /analyze\(\)\), 640x480, one face, Lite \|/, /speed-up \(other \/ this, CPU\)/]));

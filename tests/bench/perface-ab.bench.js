@@ -3,8 +3,12 @@
 // 640x480 one-face frame, through the WebAssembly package, single thread, after warm-up.
 //
 //   node --no-experimental-fetch tests/bench/perface-ab.bench.js [--baseline DIR] [--runs N] [--warm N] [--scalar]
+//        [--ensemble FILE]
 //
 // --scalar: the non-SIMD builds (emoxnet-scalar.wasm) instead.
+// --ensemble FILE: one more table, the shipped ensemble and another .emx (e.g. `git show
+// REV:models/emoxnet.emx`) classifying the same face, taking turns call by call on the current
+// build: what a new ensemble costs against the old one, as a ratio measured side by side.
 // --relaxed-both: both builds relaxed SIMD (the baseline's emoxnet-relaxed.wasm): the A/B of a
 // change to the relaxed build alone (needs --experimental-wasm-relaxed-simd on Node 20).
 // --relaxed: the current build is the relaxed-SIMD one (fused multiply-add; Node 20 needs
@@ -28,7 +32,7 @@ import { syntheticFace, takeTurns } from './perface.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
-let runs = 200, warm = 100, baseline = null, simd = true, relaxed = false, relaxedBoth = false;
+let runs = 200, warm = 100, baseline = null, simd = true, relaxed = false, relaxedBoth = false, otherEns = null;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--scalar') simd = false;
   else if (args[i] === '--relaxed') relaxed = true;
@@ -36,6 +40,7 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--warm') warm = Number(args[++i]);
   else if (args[i] === '--baseline') baseline = args[++i];
+  else if (args[i] === '--ensemble') otherEns = args[++i];
   else throw new Error(`unknown argument ${args[i]}`);
 }
 
@@ -83,5 +88,14 @@ for (const [label, fn, scale] of figures) {
   const cells = builds.flatMap((_, k) => [med(wall[k]).toFixed(3), p95(wall[k]).toFixed(3), med(cpu[k]).toFixed(3)]);
   if (baseline) cells.push(`${(med(wall[1]) / med(wall[0])).toFixed(2)}x`, `${(med(cpu[1]) / med(cpu[0])).toFixed(2)}x`);
   console.log(`| ${label} | ${cells.join(' | ')} |`);
+}
+if (otherEns) {
+  const pair = [{ m: builds[0].ens }, { m: await load(readFileSync(otherEns), builds[0].opts) }];
+  const { wall, cpu } = await takeTurns(pair, (b) => b.m.classify(face), { runs: Math.max(5, Math.round(runs / 4)), warm: Math.max(2, Math.round(warm / 4)) });
+  console.log(`\nclassify() per face (flip TTA), ms, current build, the two files taking turns call by call`);
+  console.log('| file | ms median | p95 | CPU ms median |\n|---|---:|---:|---:|');
+  pair.forEach((_, k) => console.log(`| ${k ? otherEns : 'models/emoxnet.emx'} | ${med(wall[k]).toFixed(3)} | ${p95(wall[k]).toFixed(3)} | ${med(cpu[k]).toFixed(3)} |`));
+  console.log(`models/emoxnet.emx / ${otherEns}: ${(med(wall[0]) / med(wall[1])).toFixed(2)}x wall, ${(med(cpu[0]) / med(cpu[1])).toFixed(2)}x CPU`);
+  pair[1].m.dispose();
 }
 for (const b of builds) { b.one.dispose(); b.lite.dispose(); b.ens.dispose(); }
