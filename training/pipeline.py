@@ -147,13 +147,18 @@ def as_is_member(ctx, m):
         raise SystemExit(f'{m["name"]}: "epochs": 0 takes a member as it is, from "init_model"')
     run = os.path.join(ctx.runs, m["name"])
     best = os.path.join(run, "best.pt")
-    if not os.path.exists(best):
-        member = m.get("init_member", 0)
+    member = m.get("init_member", 0)
+    source = f'{m["init_model"]} member {member}'
+    if os.path.exists(best):  # a folder of this name holding another member would be used silently
+        with open(os.path.join(run, "history.json")) as f:
+            had = json.load(f)["args"].get("taken_as_is")
+        if had != source:
+            raise SystemExit(f"{run} holds {had or 'a trained run'}, not {source}: give the member another name")
+    else:
         start = imported_init(ctx, m["init_model"], m["arch"], member)
         os.makedirs(run, exist_ok=True)
         with open(os.path.join(run, "history.json"), "w") as f:
-            json.dump({"args": {"arch": m["arch"], "taken_as_is": f'{m["init_model"]} member {member}'},
-                       "history": []}, f, indent=1)
+            json.dump({"args": {"arch": m["arch"], "taken_as_is": source}, "history": []}, f, indent=1)
         shutil.copy(start, best + ".tmp")
         os.replace(best + ".tmp", best)
     print(f"== {m['name']}: taken as it is from {m['init_model']}", flush=True)

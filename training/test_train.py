@@ -739,6 +739,9 @@ class ImportEmxTest(unittest.TestCase):
             self.assertLess(import_emx.max_diff_vs_file(model.eval(), emx, 1, x), 1e-4)
             with self.assertRaises(SystemExit):
                 pipeline.train_member(ctx, dict(m, name="x", init_model=None))
+            self.assertEqual(pipeline.train_member(ctx, m), best)  # again: kept
+            with self.assertRaises(SystemExit):  # the same name for another member: refused
+                pipeline.train_member(ctx, dict(m, arch="sewide-s", init_member=0))
 
 
 if __name__ == "__main__":
