@@ -79,9 +79,13 @@ def finished(run_dir, epochs):
 
 
 def trained_here(run_dir):
-    """Has this run folder any epochs (not a member taken as it is, as_is_member)?"""
-    with open(os.path.join(run_dir, "history.json")) as f:
-        return len(json.load(f)["history"]) > 0
+    """Was this run trained here, not a member taken as it is? (as_is_member writes a history
+    with no epochs; a run without a history is left for the card's own checks.)"""
+    try:
+        with open(os.path.join(run_dir, "history.json")) as f:
+            return len(json.load(f)["history"]) > 0
+    except FileNotFoundError:
+        return True
 
 
 def faceres_init(ctx):
