@@ -149,10 +149,10 @@ def members_training(ens, hists, hardware):
     for name, h in zip(names, hists):
         a, rows = h["args"], h["history"]
         if not rows:  # taken as it is from an earlier model file (pipeline.as_is_member)
-            src = a["taken_as_is"]  # "REV:PATH member i" or "PATH member i"
-            card = os.path.splitext(src.split(" member ")[0])[0] + ".md"  # that file's card
+            card = os.path.splitext(a["init_model"])[0] + ".md"  # that file's card (REV:PATH or PATH)
             where = f"`git show {card}`" if ":" in card else card
-            L.append(f"| {name} | {src}, as it is (its training: {where}) | | 0 | | | | | | | | | 0 |")
+            L.append(f"| {name} | {a['init_model']} member {a['init_member']}, as it is (its training: "
+                     f"{where}) | | 0 | | | | | | | | | 0 |")
             continue
         kept = kept_epoch(a, rows)
         secs = rows[-1]["seconds"]

@@ -151,18 +151,18 @@ def as_is_member(ctx, m):
         raise SystemExit(f'{m["name"]}: "epochs": 0 takes a member as it is, from "init_model"')
     run = os.path.join(ctx.runs, m["name"])
     best = os.path.join(run, "best.pt")
-    member = m.get("init_member", 0)
-    source = f'{m["init_model"]} member {member}'
+    source = dict(init_model=m["init_model"], init_member=m.get("init_member", 0))
     if os.path.exists(best):  # a folder of this name holding another member would be used silently
         with open(os.path.join(run, "history.json")) as f:
-            had = json.load(f)["args"].get("taken_as_is")
-        if had != source:
-            raise SystemExit(f"{run} holds {had or 'a trained run'}, not {source}: give the member another name")
+            had = json.load(f)["args"]
+        if not had.get("taken_as_is") or {k: had.get(k) for k in source} != source:
+            raise SystemExit(f"{run} holds another run, not {source['init_model']} member "
+                             f"{source['init_member']}: give the member another name")
     else:
-        start = imported_init(ctx, m["init_model"], m["arch"], member)
+        start = imported_init(ctx, source["init_model"], m["arch"], source["init_member"])
         os.makedirs(run, exist_ok=True)
         with open(os.path.join(run, "history.json"), "w") as f:
-            json.dump({"args": {"arch": m["arch"], "taken_as_is": source}, "history": []}, f, indent=1)
+            json.dump({"args": dict(arch=m["arch"], taken_as_is=True, **source), "history": []}, f, indent=1)
         shutil.copy(start, best + ".tmp")
         os.replace(best + ".tmp", best)
     print(f"== {m['name']}: taken as it is from {m['init_model']}", flush=True)

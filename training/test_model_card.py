@@ -58,8 +58,8 @@ class TrainingTablesTest(unittest.TestCase):
         """A member the pipeline took from an earlier file (no epochs here) gets a row that says
         where it came from and adds no minutes, beside a member trained here."""
         import model_card
-        as_is = dict(args=dict(arch="resnet-s", taken_as_is="ff0eca9:models/emoxnet.emx member 1"),
-                     history=[])
+        as_is = dict(args=dict(arch="resnet-s", taken_as_is=True, init_model="ff0eca9:models/emoxnet.emx",
+                               init_member=1), history=[])
         trained = dict(history(), torch="1.13", device="cpu")
         rows = model_card.members_training(None, [as_is, trained], "")
         self.assertIn("ff0eca9:models/emoxnet.emx member 1, as it is (its training: "

@@ -730,7 +730,9 @@ class ImportEmxTest(unittest.TestCase):
             self.assertEqual(best, os.path.join(tmp, "resnet-s-shipped", "best.pt"))
             self.assertFalse(pipeline.trained_here(os.path.dirname(best)))
             with open(os.path.join(os.path.dirname(best), "history.json")) as f:
-                self.assertEqual(json.load(f)["args"]["taken_as_is"], "HEAD:models/emoxnet.emx member 1")
+                args = json.load(f)["args"]
+            self.assertEqual((args["taken_as_is"], args["init_model"], args["init_member"]),
+                             (True, "HEAD:models/emoxnet.emx", 1))
             ck = torch.load(best)
             model = build(ck["arch"])
             model.load_state_dict(ck["state_dict"])
