@@ -255,9 +255,19 @@ class FaceResNet160(FaceResNet):
         super().__init__(size=160, n_classes=n_classes, dropout=dropout)
 
 
+class FaceResNet192(FaceResNet):
+    """The pretrained face backbone (FaceResNet: faceres, MobileNetV1 trained for face
+    recognition on VGGFace2) reading the face at 192 px: 6x6 final features, nearer still to
+    the 224 px it was pretrained at (112 -> 160 px gained 0.8 points alone), for 1.44x the
+    compute of 160 px. A second scale of the same backbone, for the ensemble's diversity."""
+
+    def __init__(self, n_classes=8, dropout=0.2):
+        super().__init__(size=192, n_classes=n_classes, dropout=dropout)
+
+
 ARCHS = {"lite": LiteNet, "vgg": VGGNet, "resnet": ResNet, "sewide": SEWideNet, "sep": SepNet,
          "lite-w": LiteWideNet, "resnet-s": ResNetSmall, "sewide-s": SEWideSmall, "faceres": FaceResNet,
-         "faceres-160": FaceResNet160}
+         "faceres-160": FaceResNet160, "faceres-192": FaceResNet192}
 MEMBERS = ("vgg", "resnet", "sewide", "sep")   # the EmoXNet ensemble, in export order
 
 
