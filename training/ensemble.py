@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import export_checkpoint  # noqa: E402
 import ferplus  # noqa: E402
-from ensemble_weights import accuracy, choose_weights  # noqa: E402
+from ensemble_weights import accuracy, choose_within  # noqa: E402
 from train import load_data, to_input  # noqa: E402
 
 
@@ -51,6 +51,9 @@ def main(argv=None):
     ap.add_argument("--golden", help="tests/golden name for export_checkpoint")
     ap.add_argument("--name", default="EmoXNet")
     ap.add_argument("--summary", help="JSON with the table, weights and accuracies")
+    ap.add_argument("--max-bytes", type=int, default=0,
+                    help="size budget of the members' fp16 weights: while over it, leave out the "
+                         "member whose absence costs the Valid-chosen combination least; 0: none")
     ap.add_argument("--quick", action="store_true", help="first 256 Valid images (as train --quick)")
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("EMX_THREADS", "2")))
@@ -76,7 +79,15 @@ def main(argv=None):
         rows.append(dict(name=name, checkpoint=path, params=n, fp16_bytes=2 * n,
                          valid=accuracy(a, labels), valid_flip=accuracy(b, labels)))
     probs = p_flip if flip else p_plain
-    w = choose_weights(probs, labels, soft, args.rounds)
+    sizes = [r["fp16_bytes"] for r in rows]
+    keep, w = choose_within(probs, labels, soft, sizes, args.max_bytes or sum(sizes), args.rounds)
+    for i in sorted(set(range(len(members))) - set(keep)):
+        print(f"left out for the {args.max_bytes:,}-byte budget: {rows[i]['name']} "
+              f"({sizes[i]:,} bytes, Valid + flip {rows[i]['valid_flip'] * 100:.2f}% alone)")
+    left_out = [rows[i] for i in range(len(members)) if i not in keep]
+    args.checkpoints = [args.checkpoints[i] for i in keep]
+    members, rows = [members[i] for i in keep], [rows[i] for i in keep]
+    p_plain, p_flip = [p_plain[i] for i in keep], [p_flip[i] for i in keep]
     uni = np.full(len(members), 1 / len(members))
     for name, ww in (("ensemble (uniform)", uni), ("ensemble (Valid-chosen weights)", w)):
         rows.append(dict(name=name, params=sum(r["params"] for r in rows[:len(members)]),
@@ -117,7 +128,8 @@ def main(argv=None):
     export_checkpoint.main(ex)
     if args.summary:
         with open(args.summary, "w") as f:
-            json.dump(dict(rows=rows, weights=[float(x) for x in w], flip_tta=flip), f, indent=1)
+            json.dump(dict(rows=rows, weights=[float(x) for x in w], flip_tta=flip,
+                           left_out=left_out, max_bytes=args.max_bytes), f, indent=1)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,9 @@ def members_valid(ens, ev):
         w = (f"{ens['weights'][i]:.3f}" if i < n
              else " / ".join(f"{x:.3f}" for x in r.get("weights", [])))
         L.append(f"| {r['name']} | {w} | {r['valid'] * 100:.2f}% | {r['valid_flip'] * 100:.2f}% |")
+    for r in ens.get("left_out", []):  # trained, scored, and over the size budget (ensemble.py --max-bytes)
+        L.append(f"| {r['name']}: left out for the {ens['max_bytes'] / 1e6:g} MB budget | 0 | "
+                 f"{r['valid'] * 100:.2f}% | {r['valid_flip'] * 100:.2f}% |")
     L += ["", f"The shipped file (Valid-chosen weights{', flip TTA' if ens.get('flip_tta') else ''}) "
           f"through WASM: {ev['accuracy'] * 100:.2f}% ({ev['correct']}/{ev['n']}), above."]
     return L

@@ -20,7 +20,9 @@ each augmented batch instead, "teacher_archs" naming a teacher_model's members a
 seeds, the output file, card and golden name. A
 cycle's "init_model" starts it from a model file instead (training/import_emx.py; "init_member"
 picks a member of an ensemble file, default 0; with "epochs": 0 that member is taken as it is,
-untrained here, e.g. to pool a shipped ensemble's members with a new one); model files
+untrained here, e.g. to pool a shipped ensemble's members with a new one); an ensemble's
+"max_mb" is its size budget (ensemble.py --max-bytes leaves out the members that cost the
+Valid-chosen combination least until the rest fit; they are trained and scored); model files
 are repository paths or REV:PATH (the file as committed at git revision REV). Every step is skipped when
 its output exists and is complete, and train.py --resume continues an interrupted run from its
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
@@ -257,6 +259,8 @@ def ensemble(ctx, recipe):
         print(f"== ensemble {recipe['name']}", flush=True)
         cmd = [PY, "training/ensemble.py", *ckpts, "--data", ctx.data, "--out", emx,
                "--teacher-out", teacher, "--summary", summary, "--name", recipe["name"]]
+        if recipe.get("max_mb"):  # the page downloads the whole file
+            cmd += ["--max-bytes", str(int(recipe["max_mb"] * 1e6))]
         if ctx.quick:
             cmd.append("--quick")
         log_run(base + ".log", cmd)

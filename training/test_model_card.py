@@ -68,6 +68,15 @@ class TrainingTablesTest(unittest.TestCase):
         self.assertTrue(rows[2].endswith("| 0 |"))
         self.assertIn("torch 1.13 on cpu: 10 minutes", rows[5])
 
+    def test_members_left_out_for_the_size_budget(self):
+        import model_card
+        row = lambda name, w=None: dict(name=name, valid=0.87, valid_flip=0.875, **({"weights": w} if w else {}))
+        ens = dict(rows=[row("a"), row("b"), row("ensemble", [0.4, 0.6])], weights=[0.4, 0.6], flip_tta=True,
+                   left_out=[row("sewide-s")], max_bytes=16000000)
+        lines = model_card.members_valid(ens, dict(accuracy=0.88, correct=2808, n=3191))
+        self.assertIn("| sewide-s: left out for the 16 MB budget | 0 | 87.00% | 87.50% |", lines)
+        self.assertEqual(sum("left out" in x for x in lines), 1)
+
     def test_single_run_names_the_kept_epoch(self):
         """A model trained in one run (no cycles, no members): its sentence names the epoch
         best.pt holds, the last one for --select last."""

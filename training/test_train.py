@@ -505,7 +505,7 @@ class PipelineQuickTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             data = os.path.join(tmp, "ferplus")
             make_ferplus(data)
-            ens = dict(name="Q", kind="ensemble", members=[
+            ens = dict(name="Q", kind="ensemble", max_mb=2, members=[
                 dict(name="a", arch="lite", epochs=2, lr=0.05, seed=1, batch=16, ensemble=False),
                 dict(name="a2", arch="lite", epochs=2, lr=0.02, seed=1, batch=16, init="a"),
                 dict(name="b", arch="lite-w", epochs=2, lr=0.05, seed=2, batch=16, ema=0.9,
@@ -540,8 +540,11 @@ class PipelineQuickTest(unittest.TestCase):
                 with open(os.path.join(runs, "a2", "history.json")) as f:
                     self.assertTrue(json.load(f)["args"]["init"].endswith(os.path.join("a", "best.pt")))
                 with open(os.path.join(runs, "q-ens.json")) as f:
-                    members = [r["checkpoint"] for r in json.load(f)["rows"] if "checkpoint" in r]
+                    summary = json.load(f)
+                members = [r["checkpoint"] for r in summary["rows"] if "checkpoint" in r]
                 self.assertEqual([os.path.basename(os.path.dirname(c)) for c in members], ["a2", "b"])
+                # the recipe's size budget reached ensemble.py (both members fit in 2 MB)
+                self.assertEqual((summary["max_bytes"], summary["left_out"]), (2000000, []))
                 # the distilled student really read the teacher, in each of its cycles, and its
                 # second cycle continued the distilled first one (not the plain one)
                 for run in ("s-s3-kd", "s2-s3-kd"):
