@@ -417,6 +417,19 @@ def run_lite(ctx, recipe):
 def load_recipe(path):
     with open(path) as f:
         r = json.load(f)
+    # {"from": "other.json", "name": N}: that recipe's member N (or its only member), so a pool
+    # trains and names it exactly as the recipe that measured it did: the same run folder
+    members = []
+    for m in r.get("members", []):
+        if "from" in m:
+            other = load_recipe(os.path.join(os.path.dirname(os.path.abspath(path)), m["from"]))
+            found = [o for o in other["members"] if o["name"] == m.get("name", o["name"])]
+            if len(found) != 1:
+                sys.exit(f"{path}: {m['from']} has {len(found)} members named {m.get('name', '(any)')}")
+            m = found[0]
+        members.append(m)
+    if "members" in r:
+        r["members"] = members
     r["path"] = path
     r["key"] = os.path.splitext(os.path.basename(path))[0]
     return r
