@@ -108,6 +108,16 @@ class TrainQuickTest(unittest.TestCase):
         with self.assertRaises(SystemExit):  # nothing to balance without a teacher
             self.run_train("bal-none", "--arch", "lite", "--teacher-balance", "1")
 
+    def test_part_of_a_pretrained_backbone(self):
+        # facelite --init a whole faceres state dict (as faceres-init.pt): its blocks start from
+        # those weights (the run's own init, before any step, is what adapt_init kept)
+        from models import build
+        whole = os.path.join(self.tmp.name, "whole.pt")
+        torch.save({"state_dict": build("faceres").state_dict()}, whole)
+        _, ck = self.run_train("facelite", "--arch", "facelite", "--init", whole)
+        self.assertEqual(ck["arch"], "facelite")
+        self.assertNotIn("blocks.6.0.weight", ck["state_dict"])
+
     def test_photometric(self):
         import train
         g = torch.Generator().manual_seed(0)

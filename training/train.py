@@ -460,7 +460,10 @@ def run(args):
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
     if args.init:
-        model.load_state_dict(torch.load(args.init, map_location="cpu")["state_dict"])
+        state = torch.load(args.init, map_location="cpu")["state_dict"]
+        if hasattr(model, "adapt_init"):  # e.g. facelite: part of a pretrained backbone
+            state = model.adapt_init(state)
+        model.load_state_dict(state)
     model = model.to(memory_format=torch.channels_last)
     ema = WeightEMA(model, args.ema) if args.ema > 0 else None
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
