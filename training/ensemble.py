@@ -126,6 +126,10 @@ def main(argv=None):
     if args.golden:
         ex += ["--golden", args.golden]
     export_checkpoint.main(ex)
+    if args.max_bytes and os.path.getsize(args.out) > args.max_bytes:
+        # the budget is counted on weights; the file adds its graph and metadata (~30 KB)
+        sys.exit(f"{args.out}: {os.path.getsize(args.out):,} bytes, over --max-bytes "
+                 f"{args.max_bytes:,} by the file's own header; give a smaller budget")
     if args.summary:
         with open(args.summary, "w") as f:
             json.dump(dict(rows=rows, weights=[float(x) for x in w], flip_tta=flip,
