@@ -4,8 +4,8 @@ fp16-rounded and with int8-rounded weights, how often the two agree on the class
 for the members' weighted mean. Measured before building an int8 tensor type into the .emx
 format (it would halve the ensemble's download and fit more members in its 16 MB budget).
 
-    /usr/bin/python3 training/int8_cost.py --data data/ferplus --weights 0.042 0.208 ... \\
-        RUNS/sewide-s-0b4b7b2/best.pt RUNS/resnet-s-0b4b7b2/best.pt ...
+    /usr/bin/python3 training/int8_cost.py RUNS/sewide-s-0b4b7b2/best.pt RUNS/resnet-s-0b4b7b2/best.pt \\
+        ... --data data/ferplus --weights 0.042 0.208 ...   (checkpoints first: --weights takes the rest)
 """
 import argparse
 import os
