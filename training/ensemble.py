@@ -81,10 +81,10 @@ def main(argv=None):
     probs = p_flip if flip else p_plain
     sizes = [r["fp16_bytes"] for r in rows]
     keep, w = choose_within(probs, labels, soft, sizes, args.max_bytes or sum(sizes), args.rounds)
-    for i in sorted(set(range(len(members))) - set(keep)):
-        print(f"left out for the {args.max_bytes:,}-byte budget: {rows[i]['name']} "
-              f"({sizes[i]:,} bytes, Valid + flip {rows[i]['valid_flip'] * 100:.2f}% alone)")
     left_out = [rows[i] for i in range(len(members)) if i not in keep]
+    for r in left_out:
+        print(f"left out for the {args.max_bytes:,}-byte budget: {r['name']} "
+              f"({r['fp16_bytes']:,} bytes, Valid + flip {r['valid_flip'] * 100:.2f}% alone)")
     args.checkpoints = [args.checkpoints[i] for i in keep]
     members, rows = [members[i] for i in keep], [rows[i] for i in keep]
     p_plain, p_flip = [p_plain[i] for i in keep], [p_flip[i] for i in keep]

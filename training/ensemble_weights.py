@@ -18,8 +18,7 @@ def choose_weights(probs, labels, soft, rounds=20):
     counts = np.ones(len(probs))
 
     def score(c):
-        p = sum(ci * pi for ci, pi in zip(c, probs)) / c.sum()
-        return accuracy(p, labels), -xent(p, soft)
+        return combination_score(probs, c / c.sum(), labels, soft)
 
     best_c, best_s = counts.copy(), score(counts)
     for _ in range(rounds):
