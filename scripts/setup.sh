@@ -18,9 +18,9 @@
 # WASM, onnxruntime-web and face-api.js for the comparison benchmarks. The package itself has
 # no runtime dependencies.
 # Training additionally needs python3-torch: `scripts/setup.sh --training`, with
-# libopenblas0-pthread: Debian's torch links the generic libblas.so.3, and with nothing else
-# installed that is the reference BLAS (about 2 GFLOP/s a core, 20x slower than OpenBLAS here),
-# which made faceres train 4-5x slower on a fresh machine (training/test_blas.py).
+# libopenblas0-pthread: Debian's torch and numpy link the generic libblas.so.3, and with nothing
+# else installed that is netlib's reference BLAS, whose matrix products run about 20x slower
+# than OpenBLAS's here (the convolutions go through oneDNN either way) (training/test_blas.py).
 set -eu
 PKGS="cmake gcc gcc-multilib lib32stdc++-12-dev make clang-format emscripten node-acorn clang-19 lld-19 llvm-19 libstb-dev python3-numpy python3-pil nodejs npm clang libclang-rt-14-dev valgrind chromium"
 [ "${1:-}" = "--training" ] && PKGS="$PKGS python3-torch libopenblas0-pthread python3-matplotlib"
