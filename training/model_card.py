@@ -134,8 +134,13 @@ def teacher_of(a):
 
 
 def kept_epoch(a, rows):
-    """The history row of the epoch a run's best.pt holds: the best on clean Valid, or with
-    --select last the run's last epoch (a consistency cycle's is not its best on clean Valid)."""
+    """The history row of the epoch a run's best.pt holds: the last row train.py flagged
+    "kept"; in a history written before the flag, the rule train.py used then (the best of
+    plain and flip-TTA clean Valid, or with --select last the run's last epoch: a consistency
+    cycle's is not its best on clean Valid)."""
+    flagged = [r for r in rows if r.get("kept")]
+    if flagged:
+        return flagged[-1]
     if a.get("select") == "last":
         return rows[-1]
     return max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))

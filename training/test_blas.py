@@ -3,15 +3,14 @@ on a machine with no optimised BLAS installed that resolves to the reference imp
 (netlib): a 1024x1024 matrix product ran at 2.6 GFLOP/s on one core against 50 with OpenBLAS
 (session 28), with no error anywhere. scripts/setup.sh --training installs libopenblas0-pthread
 for that; this test fails when the library torch loads is still the reference one."""
+import importlib.util
 import subprocess
 import sys
 import unittest
 
-try:
-    import torch  # noqa: F401
-    HAVE_TORCH = True
-except ImportError:
-    HAVE_TORCH = False
+# find_spec, not import: loading torch here (seconds) only to decide whether to skip is waste;
+# the probe loads it in its own interpreter
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 # a fresh interpreter: the library the alternatives system points at when torch is first loaded
 PROBE = """

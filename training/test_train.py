@@ -253,6 +253,26 @@ class TrainQuickTest(unittest.TestCase):
             train.main(["--data", self.data, "--out", os.path.join(self.tmp.name, "stop-bad"),
                         "--quick", "--threads", "1", "--stop-after", "-1"])
 
+    def test_best_is_chosen_on_flip_tta(self):
+        """best.pt holds the epoch best with flip TTA, the way every .emx runs: an epoch better
+        only without the mirror does not win (it did while the rule was the better of the two),
+        and the history flags the kept epoch so the card names the same one."""
+        from unittest import mock
+        import model_card
+        import train
+        # per epoch: plain, then flip TTA. Epoch 1 wins on plain, epoch 2 on flip TTA.
+        scores = iter([0.80, 0.79, 0.70, 0.795])
+        out = os.path.join(self.tmp.name, "select-flip")
+        with mock.patch.object(train, "majority_accuracy", lambda p, l: next(scores)):
+            train.main(["--data", self.data, "--out", out, "--quick", "--threads", "1",
+                        "--batch", "16"])
+        torch.set_num_threads(1)
+        self.assertEqual(torch.load(os.path.join(out, "best.pt"), map_location="cpu")["epoch"], 2)
+        with open(os.path.join(out, "history.json")) as f:
+            h = json.load(f)
+        self.assertEqual([r["kept"] for r in h["history"]], [True, True])
+        self.assertEqual(model_card.kept_epoch(h["args"], h["history"])["epoch"], 2)
+
     def test_logit_adjusted_loss(self):
         """--logit-adjust: with targets equal to the class prior, the loss is stationary at
         uniform logits when tau = 1 (the balanced posterior), not at log(prior) as plain

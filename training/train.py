@@ -258,6 +258,15 @@ class WeightEMA:
                 e.copy_(v)
 
 
+def selection_score(acc, acc_tta, select):
+    """The Valid figure best.pt is kept by. Every shipped file runs with flip TTA (the .emx
+    averages the mirrored face), so an epoch is judged by its flip-TTA accuracy alone: the
+    plain figure is logged, not chosen on, since an epoch better without the mirror than
+    another but worse with it would win for a figure nobody ships. With --select last every
+    epoch replaces the one before."""
+    return math.inf if select == "last" else acc_tta
+
+
 def mean_class_recall(probs, labels, n_classes=8):
     """Mean over classes of the fraction of each class's images predicted as that class."""
     keep = labels >= 0
@@ -330,7 +339,8 @@ def main(argv=None):
                     help="--consistency's degraded copy gets its own random framing (rotation, "
                          "scale, shift, mirror) as well, not the clean view's")
     ap.add_argument("--select", choices=["best", "last"], default="best",
-                    help="what best.pt holds: the epoch best on clean FER+ Valid, or the cycle's "
+                    help="what best.pt holds: the epoch best on clean FER+ Valid (flip TTA, as "
+                         "shipped), or the cycle's "
                          "last (a degraded-view cycle's gain in robustness comes after the first "
                          "epochs, which clean Valid alone prefers)")
     ap.add_argument("--stop-after", type=int, default=0,
@@ -576,8 +586,11 @@ def run(args):
         state = {k: v.contiguous() for k, v in kept.state_dict().items()}
         snapshot = dict(arch=args.arch, state_dict=state, mean=MEAN, std=STD, epoch=epoch + 1,
                         valid_acc=acc, valid_acc_flip=acc_tta, args=vars(args))
-        if max(acc, acc_tta) > best or args.select == "last":
-            best = max(acc, acc_tta) if args.select == "best" else acc_tta
+        # the row says whether best.pt now holds this epoch, so a card names the kept epoch
+        # without repeating this rule (histories written before the flag: model_card.kept_epoch)
+        hist[-1]["kept"] = selection_score(acc, acc_tta, args.select) > best
+        if hist[-1]["kept"]:
+            best = acc_tta
             torch.save(snapshot, os.path.join(args.out, "best.pt"))
         if args.keep_epochs:  # every epoch's model, for choosing on more than clean Valid
             torch.save(snapshot, os.path.join(args.out, f"epoch{epoch + 1}.pt"))
@@ -589,7 +602,7 @@ def run(args):
             print(f"stopped after {steps_taken} steps (--max-steps) at the end of epoch "
                   f"{epoch + 1}; --resume continues", flush=True)
             return
-    kept_as = "best valid" if args.select == "best" else "last epoch, valid (flip TTA)"
+    kept_as = "best valid (flip TTA)" if args.select == "best" else "last epoch, valid (flip TTA)"
     print(f"{kept_as} {best * 100:.2f}% -> {os.path.join(args.out, 'best.pt')}")
 
 
