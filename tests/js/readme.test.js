@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { load } from '../../wasm/emoxnet.js';
+import { ROOT, assertBuilt } from './helpers.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
@@ -37,4 +38,21 @@ test('licence and model terms: LICENSE, package.json, each card and the README',
   }
   assert.match(readFileSync(join(ROOT, 'models', 'blazeface.md'), 'utf8'), /Apache License 2\.0/);
   for (const term of ['research use', 'MIT', 'Apache-2.0']) assert.ok(readme.includes(term), term);
+});
+
+test("README's label thresholds are the shipped files' (they went stale after two new models)", async () => {
+  assertBuilt();
+  const text = readme.replace(/\s+/g, ' ');
+  for (const [name, source] of [['EmoXNet', 'ensemble'], ['the Lite', 'lite']]) {
+    const m = text.match(new RegExp('`\\{ disgust: ([\\d.]+), contempt: ([\\d.]+) \\}` for ' + name));
+    assert.ok(m, `README gives ${name}'s label thresholds`);
+    const model = await load(source);
+    try {
+      const t = model.labelThresholds;
+      assert.equal(Number(m[1]), Number(t.disgust.toFixed(3)), `${name} disgust: README ${m[1]}, file ${t.disgust}`);
+      assert.equal(Number(m[2]), Number(t.contempt.toFixed(3)), `${name} contempt: README ${m[2]}, file ${t.contempt}`);
+    } finally {
+      model.dispose();
+    }
+  }
 });
