@@ -56,3 +56,12 @@ test("README's label thresholds are the shipped files' (they went stale after tw
     }
   }
 });
+
+test("README's headline accuracies are the cards' (a model shipped without the README following fails)", () => {
+  const cardTop1 = (card) => readFileSync(join(ROOT, 'models', card), 'utf8').match(/\*\*(\d+\.\d\d)%\*\* on n = /)[1];
+  for (const [bullet, card] of [['EmoXNetLite', 'emoxnet-lite.md'], ['EmoXNet', 'emoxnet.md']]) {
+    const m = readme.match(new RegExp(`^- \\*\\*${bullet}\\*\\* \\([^)]*\\): (\\d+\\.\\d\\d)% on FER\\+ Valid`, 'm'));
+    assert.ok(m, `README's ${bullet} bullet gives its FER+ Valid accuracy`);
+    assert.equal(m[1], cardTop1(card), `${bullet}: README ${m[1]}%, card ${cardTop1(card)}%`);
+  }
+});
