@@ -439,6 +439,9 @@ function updateCameraList() {
   state.listTimer = 0;
   if (state.mode !== 'camera' || !state.lastInfo) return;
   state.listAt = performance.now();
+  // when this update began: the spacing LIST_MS promises is from start to start, and a test
+  // (or a profiler) cannot see starts from the mutations, which land when the render ends
+  document.body.dataset.listedAt = state.listAt.toFixed(1);
   document.body.dataset.analysed = String(state.analysed);
   document.body.dataset.facesModel = state.lastInfo.model; // which model labelled the faces listed
   showTimes();
