@@ -137,13 +137,15 @@ def kept_epoch(a, rows):
     """The history row of the epoch a run's best.pt holds: the last row train.py flagged
     "kept"; in a history written before the flag, the rule train.py used then (the best of
     plain and flip-TTA clean Valid, or with --select last the run's last epoch: a consistency
-    cycle's is not its best on clean Valid)."""
+    cycle's is not its best on clean Valid). A run resumed across the change has both: if no
+    flagged row took best.pt, it is still one of the rows written before."""
     flagged = [r for r in rows if r.get("kept")]
     if flagged:
         return flagged[-1]
     if a.get("select") == "last":
         return rows[-1]
-    return max(rows, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
+    before = [r for r in rows if "kept" not in r] or rows
+    return max(before, key=lambda r: max(r["valid_acc"], r["valid_acc_flip"]))
 
 
 def members_training(ens, hists, hardware):

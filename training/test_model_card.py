@@ -54,6 +54,18 @@ class TrainingTablesTest(unittest.TestCase):
                     json.dump(h, f)
                 self.assertIn(want, model_card.cycles_training([path], "")[4])
 
+    def test_kept_epoch_of_a_run_resumed_across_the_flag(self):
+        """Epochs written before train.py flagged the kept epoch, then flagged ones: a flagged
+        row that took best.pt wins; if none did, the best of the earlier rows, even when a
+        later row's plain figure is higher (the later rule never kept it)."""
+        import model_card
+        rows = [dict(epoch=1, valid_acc=0.85, valid_acc_flip=0.86),
+                dict(epoch=2, valid_acc=0.86, valid_acc_flip=0.87),
+                dict(epoch=3, valid_acc=0.875, valid_acc_flip=0.865, kept=False)]
+        self.assertEqual(model_card.kept_epoch({}, rows)["epoch"], 2)
+        rows.append(dict(epoch=4, valid_acc=0.86, valid_acc_flip=0.88, kept=True))
+        self.assertEqual(model_card.kept_epoch({}, rows)["epoch"], 4)
+
     def test_a_member_taken_as_it_is(self):
         """A member the pipeline took from an earlier file (no epochs here) gets a row that says
         where it came from and adds no minutes, beside a member trained here."""
