@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeGroupScene, toPng } from './make-y4m.js';
 import { ftest, demoHarness, waitForFaces } from './harness.js';
+import { cardHeadline } from '../js/helpers.js';
 
 const h = demoHarness();
 
@@ -40,8 +41,7 @@ ftest('camera: timelines, summary, camera name and resolution, ms/face in the mo
     // the model menu says what a face costs here, and the accuracy from the cards (their
     // headline "**NN.NN%** on n = 3191 images": a model shipped without the menu following fails;
     // web/app.js ACCURACY is the menu's one copy of them)
-    const cardTop1 = (card) => readFileSync(new URL(`../../models/${card}`, import.meta.url), 'utf8')
-      .match(/\*\*(\d+\.\d\d)%\*\* on n = /)[1];
+    const cardTop1 = (card) => cardHeadline(card).top1;
     const liteTop1 = cardTop1('emoxnet-lite.md'), ensTop1 = cardTop1('emoxnet.md');
     assert.match(await page.textContent('#model option[value="lite"]'), new RegExp(`^Lite · ${liteTop1.replace('.', '\\.')}% · \\d+(\\.\\d)? ms/face`));
     assert.match(await page.textContent('#model option[value="ensemble"]'), new RegExp(`^Ensemble · ${ensTop1.replace('.', '\\.')}%`));

@@ -10,6 +10,14 @@ import { crc32 } from '../bench/emx-file.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GOLDEN_DIR = join(ROOT, 'tests', 'golden');
+
+/** A model card's headline, "**NN.NN%** on n = N images" (training/card_valid.py writes it):
+ * { top1: 'NN.NN', n }, or null when the card has none. The README, the demo's menu and the
+ * eval check all hold their figures to it. */
+export function cardHeadline(card) {
+  const m = readFileSync(join(ROOT, 'models', card), 'utf8').match(/\*\*(\d+\.\d\d)%\*\* on n = (\d+) images/);
+  return m && { top1: m[1], n: Number(m[2]) };
+}
 // EMOXNET_LITE_MODEL: try the real-data tests on another .emx (e.g. a fresh training snapshot).
 export const LITE_MODEL = process.env.EMOXNET_LITE_MODEL || join(ROOT, 'models', 'emoxnet-lite.emx');
 export const FERPLUS_DIR = process.env.FERPLUS_DIR || join(ROOT, '..', 'shared', 'data', 'ferplus');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from '../../wasm/emoxnet.js';
-import { ROOT, assertBuilt } from './helpers.js';
+import { ROOT, assertBuilt, cardHeadline } from './helpers.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
@@ -58,7 +58,7 @@ test("README's label thresholds are the shipped files' (they went stale after tw
 });
 
 test("README's headline accuracies are the cards' (a model shipped without the README following fails)", () => {
-  const cardTop1 = (card) => readFileSync(join(ROOT, 'models', card), 'utf8').match(/\*\*(\d+\.\d\d)%\*\* on n = /)[1];
+  const cardTop1 = (card) => cardHeadline(card).top1;
   for (const [bullet, card] of [['EmoXNetLite', 'emoxnet-lite.md'], ['EmoXNet', 'emoxnet.md']]) {
     const m = readme.match(new RegExp(`^- \\*\\*${bullet}\\*\\* \\([^)]*\\): (\\d+\\.\\d\\d)% on FER\\+ Valid`, 'm'));
     assert.ok(m, `README's ${bullet} bullet gives its FER+ Valid accuracy`);
