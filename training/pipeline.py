@@ -306,7 +306,8 @@ def ship(ctx, recipe, emx, checkpoints, members_json=None, cycles=None, ablation
     os.remove(os.path.join(ROOT, out + ".eval.json"))
     log_run(os.path.join(ctx.runs, recipe["key"] + ".robustness.log"),
             [PY, "training/robustness.py", os.path.join(ctx.ferplus, "FER2013Valid"),
-             "--model", out, "--card", card, "--work", os.path.join(ctx.runs, "robustness")]
+             "--model", out, "--card", card, "--work", os.path.join(ctx.runs, "robustness"),
+             "--jobs", str(ctx.threads)]
             + (["--limit", "64"] if ctx.quick else []))
 
 

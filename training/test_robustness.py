@@ -74,3 +74,38 @@ class CardSectionTest(unittest.TestCase):
                 self.assertIn(rows[0] + "\n\n## Training\n", text)
                 self.assertEqual(text.count("## Robustness"), 1)
                 self.assertTrue(text.startswith("# M\n\ntext\n\n## Robustness"), text)
+
+
+class ScoreCacheTest(unittest.TestCase):
+    """Each set's score is kept under the model's bytes (and the scorer's), so a candidate judged
+    before it ships is not scored again when it ships, and a changed model is."""
+
+    def test_scores_reused_for_the_same_model_and_redone_for_another(self):
+        import tempfile
+        from unittest import mock
+        with tempfile.TemporaryDirectory() as tmp:
+            valid = os.path.join(tmp, "valid")
+            os.makedirs(valid)
+            with open(os.path.join(valid, "label.csv"), "w") as f:
+                for i in range(2):
+                    face().save(os.path.join(valid, f"f{i}.png"))
+                    f.write(f'f{i}.png,"(0, 0, 48, 48)",10,0,0,0,0,0,0,0,0,0\n')
+            model = os.path.join(tmp, "m.emx")
+            with open(model, "wb") as f:
+                f.write(b"model A")
+            calls = []
+
+            def fake_eval(folder, m):
+                calls.append(folder)
+                return {"accuracy": 0.5, "mean_class_recall": 0.5}
+
+            argv = [valid, "--model", model, "--work", os.path.join(tmp, "work"), "--jobs", "2"]
+            with mock.patch.object(rb, "evaluate", fake_eval):
+                first = rb.main(argv)
+                self.assertEqual(len(calls), len(rb.PERTURBATIONS) + 1)  # every set and clean
+                self.assertEqual(rb.main(argv), first)
+                self.assertEqual(len(calls), len(rb.PERTURBATIONS) + 1)  # all read back
+                with open(model, "wb") as f:
+                    f.write(b"model B")
+                rb.main(argv)
+                self.assertEqual(len(calls), 2 * (len(rb.PERTURBATIONS) + 1))
