@@ -43,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -339,10 +340,17 @@ def emx_teacher(ctx, emx):
     if not os.path.exists(base + ".npy"):
         train = os.path.join(ctx.ferplus, "FER2013Train")
         print(f"== teacher {os.path.relpath(emx, ROOT)}: its probabilities on Train", flush=True)
-        log_run(base + ".log", ["node", "training/emx_probs.mjs", emx, train, base + ".csv"])
+        # one Node process per thread, each on a contiguous slice, joined in order
+        n = max(1, getattr(ctx, "threads", 1))
+        parts = [f"{base}.{k}of{n}.csv" for k in range(n)]
+        with ThreadPoolExecutor(n) as pool:
+            list(pool.map(lambda k: log_run(f"{base}.{k}of{n}.log", [
+                "node", "training/emx_probs.mjs", emx, train, parts[k], "--shard", f"{k}/{n}"]), range(n)))
         names, _ = read_label_csv(train)
-        with open(base + ".csv", newline="") as f:
-            rows = list(csv.reader(f))[1:]
+        rows = []
+        for part in parts:
+            with open(part, newline="") as f:
+                rows += list(csv.reader(f))[1:]
         if [r[0] for r in rows] != list(names):
             raise SystemExit(f"{base}.csv: its rows are not label.csv's images in order")
         np.save(base + ".npy", np.array([[float(x) for x in r[1:]] for r in rows], np.float32))

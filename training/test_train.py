@@ -507,7 +507,8 @@ class EmxTeacherTest(unittest.TestCase):
             with open(os.path.join(train, "label.csv"), "w") as f:
                 f.write("\n".join(lines) + "\n")
             names, votes = read_label_csv(train)
-            ctx = type("Ctx", (), dict(runs=tmp, ferplus=tmp))
+            # three processes, each on a slice (48 rows: slices of 16), joined in label.csv order
+            ctx = type("Ctx", (), dict(runs=tmp, ferplus=tmp, threads=3))
             probs = np.load(pipeline.emx_teacher(ctx, model))
             self.assertEqual(probs.shape, (len(names), 8))
             np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
