@@ -10,9 +10,15 @@ forward selection with replacement (Caruana et al. 2004) starting from one copy 
 (so each member keeps a weight > 0), adding the member that most improves Valid majority
 accuracy (ties: lower soft-target cross-entropy) for --rounds steps; the best bag seen wins.
 Valid only: Train is never used for the choice. Teacher probabilities for every Train image
-(file order, flip TTA, the chosen weights) go to --teacher-out for train.py --teacher.
+(file order, flip TTA, the chosen weights) go to --teacher-out for train.py --teacher; on its
+own, `ensemble.py --teacher-from SUMMARY.json --data D --teacher-out T` takes the members and
+weights from an earlier run's --summary (the pipeline asks for a teacher only when a Lite recipe
+learns from this ensemble: with two 192 px face backbones the Train pass takes hours on 2 cores).
+--cache DIR keeps each member's Valid probabilities under its checkpoint's bytes, so pooling
+again (another budget, another member) does not rescore the members already scored.
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -30,21 +36,78 @@ from train import load_data, to_input  # noqa: E402
 
 @torch.no_grad()
 def member_probs(model, images, flip, batch=256):
-    out = []
+    return member_probs_both(model, images, batch, flip)[1 if flip else 0]
+
+
+@torch.no_grad()
+def member_probs_both(model, images, batch=256, flip=True):
+    """(plain, flip-TTA) probabilities from one forward pass of each view (flip: None if not)."""
+    plain, mirrored = [], []
     for i in range(0, len(images), batch):
         x = to_input(images[i:i + batch], "cpu")
-        p = torch.softmax(model(x), 1)
+        plain.append(torch.softmax(model(x), 1))
         if flip:
-            p = 0.5 * (p + torch.softmax(model(torch.flip(x, [3])), 1))
-        out.append(p)
-    return torch.cat(out).double().numpy()
+            mirrored.append(torch.softmax(model(torch.flip(x, [3])), 1))
+    a = torch.cat(plain).double().numpy()
+    return a, (0.5 * (a + torch.cat(mirrored).double().numpy()) if flip else None)
+
+
+def file_key(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def cached_valid_probs(model, path, images, cache):
+    """member_probs_both on Valid, kept in cache under the checkpoint's and the images' bytes."""
+    if not cache:
+        return member_probs_both(model, images)
+    key = f"{file_key(path)}-{hashlib.sha256(images.tobytes()).hexdigest()[:16]}"
+    f = os.path.join(cache, f"valid-probs-{key}.npz")
+    if os.path.exists(f):
+        z = np.load(f)
+        return z["plain"], z["flip"]
+    a, b = member_probs_both(model, images)
+    os.makedirs(cache, exist_ok=True)
+    np.savez(f + ".tmp.npz", plain=a, flip=b)
+    os.replace(f + ".tmp.npz", f)
+    return a, b
+
+
+def teacher_probs(members, weights, tr_img, tr_votes, flip, quick):
+    """The weighted ensemble's probabilities on every Train image (file order)."""
+    rows_tr = np.arange(len(tr_img))
+    if quick:  # only the Train images train.py --quick uses; the rest uniform
+        rows_tr = np.nonzero(ferplus.soft_targets(tr_votes)[1])[0][:512]
+    ens = np.full((len(tr_img), ferplus.N_EMOTIONS), 1.0 / ferplus.N_EMOTIONS)
+    ens[rows_tr] = sum(wi * member_probs(m, tr_img[rows_tr], flip) for wi, m in zip(weights, members))
+    return ens
+
+
+def save_teacher(path, ens):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    np.save(path, ens.astype(np.float32))
+    print(f"teacher probabilities on Train: {ens.shape} -> {path}")
+
+
+def teacher_from_summary(args):
+    """--teacher-from: the members and weights an earlier run chose, on Train."""
+    with open(args.teacher_from) as f:
+        summary = json.load(f)
+    ckpts = [r["checkpoint"] for r in summary["rows"] if "checkpoint" in r]
+    members = [export_checkpoint.load_fused_fp16(p)[0] for p in ckpts]
+    (tr_img, tr_votes, _), _ = load_data(args.data)
+    save_teacher(args.teacher_out, teacher_probs(members, summary["weights"], tr_img, tr_votes,
+                                                 summary["flip_tta"], args.quick))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("checkpoints", nargs="+")
+    ap.add_argument("checkpoints", nargs="*")
     ap.add_argument("--data", required=True)
-    ap.add_argument("--out", required=True, help="ensemble .emx to write")
+    ap.add_argument("--out", help="ensemble .emx to write")
+    ap.add_argument("--teacher-from", metavar="SUMMARY", help="only the Train teacher (--teacher-out) "
+                    "of the members and weights in an earlier run's --summary JSON")
+    ap.add_argument("--cache", help="folder keeping each member's Valid probabilities")
     ap.add_argument("--teacher-out", help=".npy of ensemble probabilities on every Train image")
     ap.add_argument("--no-flip", action="store_true", help="no flip TTA in the .emx / teacher")
     ap.add_argument("--rounds", type=int, default=20)
@@ -57,6 +120,12 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="first 256 Valid images (as train --quick)")
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("EMX_THREADS", "2")))
+    if args.teacher_from:
+        if not args.teacher_out or args.checkpoints:
+            ap.error("--teacher-from takes --teacher-out and no checkpoints")
+        return teacher_from_summary(args)
+    if not args.checkpoints or not args.out:
+        ap.error("give the members' checkpoints and --out")
     flip = not args.no_flip
 
     (tr_img, tr_votes, _), (va_img, va_votes, _) = load_data(args.data)
@@ -68,7 +137,7 @@ def main(argv=None):
 
     rows, p_plain, p_flip = [], [], []
     for path, (model, ck) in zip(args.checkpoints, members):
-        a, b = member_probs(model, va_img, False), member_probs(model, va_img, True)
+        a, b = cached_valid_probs(model, path, va_img, args.cache)
         p_plain.append(a)
         p_flip.append(b)
         n = sum(p.numel() for p in model.parameters())
@@ -105,15 +174,8 @@ def main(argv=None):
     print("weights:", " ".join(f"{x:.4f}" for x in w), flush=True)
 
     if args.teacher_out:
-        rows_tr = np.arange(len(tr_img))
-        if args.quick:  # only the Train images train.py --quick uses; the rest uniform
-            rows_tr = np.nonzero(ferplus.soft_targets(tr_votes)[1])[0][:512]
-        ens = np.full((len(tr_img), ferplus.N_EMOTIONS), 1.0 / ferplus.N_EMOTIONS)
-        ens[rows_tr] = sum(wi * member_probs(m, tr_img[rows_tr], flip)
-                           for wi, (m, _) in zip(w, members))
-        os.makedirs(os.path.dirname(os.path.abspath(args.teacher_out)), exist_ok=True)
-        np.save(args.teacher_out, ens.astype(np.float32))
-        print(f"teacher probabilities on Train: {ens.shape} -> {args.teacher_out}")
+        save_teacher(args.teacher_out, teacher_probs([m for m, _ in members], w, tr_img, tr_votes,
+                                                     flip, args.quick))
 
     desc = ("Ensemble of " + ", ".join(r["name"] for r in rows[:len(members)]) +
             " (weights chosen on FER+ Valid)" + (" with horizontal-flip TTA" if flip else ""))

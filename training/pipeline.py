@@ -249,23 +249,32 @@ def finish_candidate(ctx, emx, agreement_args):
              "--train", os.path.join(ctx.ferplus, "FER2013Train")])
 
 
-def ensemble(ctx, recipe):
-    """Members -> ensemble .emx (+ teacher probabilities on Train). Returns (emx, summary, teacher)."""
+def ensemble(ctx, recipe, with_teacher=False):
+    """Members -> ensemble .emx; with_teacher: also its probabilities on Train (only a Lite recipe
+    learning from it needs them, and with large members they take longer than the pooling).
+    Returns (emx, summary, teacher .npy or None)."""
     # every member trains; those marked "ensemble": false are only earlier cycles of another
     ckpts = [ck for m, ck in [(m, train_member(ctx, m)) for m in recipe["members"]]
              if m.get("ensemble", True)]
     base = os.path.join(ctx.runs, recipe["key"])
     emx, summary, teacher = base + ".emx", base + ".json", base + ".teacher.npy"
-    if not all(os.path.exists(p) for p in (emx, summary, teacher)):
+    if not all(os.path.exists(p) for p in (emx, summary)):
         print(f"== ensemble {recipe['name']}", flush=True)
         cmd = [PY, "training/ensemble.py", *ckpts, "--data", ctx.data, "--out", emx,
-               "--teacher-out", teacher, "--summary", summary, "--name", recipe["name"]]
+               "--summary", summary, "--name", recipe["name"], "--cache", os.path.join(ctx.runs, "cache")]
         if recipe.get("max_mb"):  # the page downloads the whole file
             cmd += ["--max-bytes", str(int(recipe["max_mb"] * 1e6))]
         if ctx.quick:
             cmd.append("--quick")
         log_run(base + ".log", cmd)
         finish_candidate(ctx, emx, ["--ensemble-json", summary])
+    if not with_teacher:
+        return emx, summary, None
+    if not os.path.exists(teacher):
+        print(f"== teacher {recipe['name']}: its probabilities on Train", flush=True)
+        log_run(base + ".teacher.log", [PY, "training/ensemble.py", "--teacher-from", summary,
+                                        "--data", ctx.data, "--teacher-out", teacher]
+                + (["--quick"] if ctx.quick else []))
     return emx, summary, teacher
 
 
@@ -374,7 +383,9 @@ def lite_teacher(ctx, recipe, cycles):
     if recipe.get("teacher"):
         # the teacher recipe; it also trains the student's shared first cycle (init_run)
         teacher_recipe = load_recipe(os.path.join(os.path.dirname(recipe["path"]), recipe["teacher"]))
-        emx, _, probs = ensemble(ctx, teacher_recipe)
+        # its Train probabilities only if they teach (not a teacher_model's, not a live one)
+        emx, _, probs = ensemble(ctx, teacher_recipe,
+                                 with_teacher=not (recipe.get("teacher_model") or live))
         archs = archs or [m["arch"] for m in teacher_recipe["members"] if m.get("ensemble", True)]
     elif any(c.get("init_run") for c in cycles):
         raise SystemExit(f"{recipe['path']}: init_run needs a teacher recipe to train it")

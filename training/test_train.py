@@ -520,6 +520,99 @@ class EmxTeacherTest(unittest.TestCase):
             np.testing.assert_allclose(probs[kept], want, atol=1e-6)
 
 
+class EnsembleTeacherOnDemandTest(unittest.TestCase):
+    """pipeline.ensemble pools without the Train teacher pass (hours with two 192 px face
+    backbones on 2 cores) and runs it only when a Lite recipe learns from those probabilities."""
+
+    def run_pipeline(self, fn):
+        import pipeline
+        from unittest import mock
+        cmds = []
+
+        def fake_run(log, cmd):  # each step "writes" what it promises
+            cmds.append(cmd)
+            for flag in ("--out", "--summary", "--teacher-out"):
+                if flag in cmd:
+                    open(cmd[cmd.index(flag) + 1], "w").close()
+
+        with tempfile.TemporaryDirectory() as tmp, \
+                mock.patch.object(pipeline, "log_run", fake_run), \
+                mock.patch.object(pipeline, "finish_candidate", lambda *a: None), \
+                mock.patch.object(pipeline, "train_member", lambda ctx, m, *a, **k: f"/r/{m['name']}/best.pt"), \
+                mock.patch.object(pipeline, "emx_teacher", lambda ctx, emx: "/r/wasm-probs.npy"):
+            ctx = type("Ctx", (), dict(runs=tmp, data="/d", quick=False))
+            ens = dict(name="E", key="e", members=[dict(name="a", arch="lite"), dict(name="b", arch="lite")])
+            out = fn(pipeline, ctx, ens, tmp)
+        return cmds, out
+
+    def test_pool_alone_has_no_teacher_pass(self):
+        cmds, (_, _, teacher) = self.run_pipeline(lambda pl, ctx, ens, tmp: pl.ensemble(ctx, ens))
+        self.assertIsNone(teacher)
+        self.assertEqual(len(cmds), 1)
+        self.assertNotIn("--teacher-out", cmds[0])
+        self.assertIn("--cache", cmds[0])  # members' Valid probabilities are kept for a re-pool
+
+    def test_teacher_pass_from_the_pool_summary_when_asked(self):
+        def twice(pl, ctx, ens, tmp):
+            pl.ensemble(ctx, ens)
+            return pl.ensemble(ctx, ens, with_teacher=True)
+        cmds, (_, summary, teacher) = self.run_pipeline(twice)
+        self.assertEqual(len(cmds), 2)  # the pool once, then only the teacher pass
+        self.assertEqual(cmds[1][cmds[1].index("--teacher-from") + 1], summary)
+        self.assertEqual(cmds[1][cmds[1].index("--teacher-out") + 1], teacher)
+
+    def test_a_teacher_model_skips_the_pool_teacher_pass(self):
+        def lite(pl, ctx, ens, tmp):
+            with open(os.path.join(tmp, "e.json"), "w") as f:
+                json.dump(dict(ens, kind="ensemble"), f)
+            recipe = dict(path=os.path.join(tmp, "l.json"), teacher="e.json", teacher_model="m.emx",
+                          distillation=dict(alpha=0.5, temperature=2))
+            return pl.lite_teacher(ctx, recipe, [dict(name="s")])
+        cmds, (_, kd) = self.run_pipeline(lite)
+        self.assertEqual(kd["probs"], "/r/wasm-probs.npy")
+        self.assertFalse([c for c in cmds if "--teacher-out" in c or "--teacher-from" in c])
+
+
+@unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
+class EnsembleValidCacheTest(unittest.TestCase):
+    """ensemble.py --cache: a member's Valid probabilities are computed once per checkpoint."""
+
+    def test_cached_under_the_checkpoint_bytes(self):
+        import ensemble
+        from unittest import mock
+        images = np.zeros((3, 48, 48), np.uint8)
+        with tempfile.TemporaryDirectory() as tmp:
+            ck = os.path.join(tmp, "best.pt")
+            with open(ck, "wb") as f:
+                f.write(b"A")
+            calls = []
+
+            def fake(model, imgs, *a, **k):
+                calls.append(1)
+                return np.full((len(imgs), 8), len(calls) / 8.0), np.full((len(imgs), 8), 0.125)
+
+            with mock.patch.object(ensemble, "member_probs_both", fake):
+                first = ensemble.cached_valid_probs(None, ck, images, tmp)
+                again = ensemble.cached_valid_probs(None, ck, images, tmp)
+                self.assertEqual(len(calls), 1)
+                np.testing.assert_array_equal(first[0], again[0])
+                with open(ck, "wb") as f:
+                    f.write(b"B")
+                ensemble.cached_valid_probs(None, ck, images, tmp)
+                self.assertEqual(len(calls), 2)
+
+    def test_one_forward_per_view(self):
+        import ensemble
+        net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(48 * 48, 8))
+        n = []
+        net.register_forward_hook(lambda *a: n.append(1))
+        images = np.random.RandomState(0).randint(0, 255, (5, 48, 48)).astype(np.uint8)
+        plain, flip = ensemble.member_probs_both(net, images)
+        self.assertEqual(len(n), 2)
+        np.testing.assert_allclose(plain, ensemble.member_probs(net, images, False), atol=1e-6)
+        np.testing.assert_allclose(flip, ensemble.member_probs(net, images, True), atol=1e-6)
+
+
 @unittest.skipUnless(HAVE_TORCH, "PyTorch not installed")
 class PipelineQuickTest(unittest.TestCase):
     """training/pipeline.py end to end on the synthetic folder: a two-member ensemble recipe as
