@@ -27,8 +27,8 @@ are repository paths or REV:PATH (the file as committed at git revision REV). Ev
 its output exists and is complete, and train.py --resume continues an interrupted run from its
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
 
-Steps (ensemble recipe): members -> training/ensemble.py (weights on Valid only, teacher
-probabilities on Train) -> training/calibrate.py -> training/check_agreement.py -> card
+Steps (ensemble recipe): members -> training/ensemble.py (weights on Valid only; its
+probabilities on Train only when a Lite recipe learns from them) -> training/calibrate.py -> training/check_agreement.py -> card
 (training/model_card.py, training/robustness.py). Lite recipe: the teacher recipe first, then
 for each ablation seed the student with and without the teacher, each exported and scored
 through WASM; the distilled student of the first seed ships; ablation table in RUNS.
@@ -361,7 +361,7 @@ def emx_teacher(ctx, emx):
             with open(part, newline="") as f:
                 rows += list(csv.reader(f))[1:]
         if [r[0] for r in rows] != list(names):
-            raise SystemExit(f"{base}.csv: its rows are not label.csv's images in order")
+            raise SystemExit(f"{base}.*of{n}.csv: their rows are not label.csv's images in order")
         np.save(base + ".npy", np.array([[float(x) for x in r[1:]] for r in rows], np.float32))
     return base + ".npy"
 
