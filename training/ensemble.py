@@ -31,7 +31,7 @@ sys.path.insert(0, HERE)
 import export_checkpoint  # noqa: E402
 import ferplus  # noqa: E402
 from ensemble_weights import accuracy, choose_within  # noqa: E402
-from train import load_data, to_input  # noqa: E402
+from train import _digest, load_data, to_input  # noqa: E402
 
 
 @torch.no_grad()
@@ -52,16 +52,11 @@ def member_probs_both(model, images, batch=256, flip=True):
     return a, (0.5 * (a + torch.cat(mirrored).double().numpy()) if flip else None)
 
 
-def file_key(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
-
-
 def cached_valid_probs(model, path, images, cache):
     """member_probs_both on Valid, kept in cache under the checkpoint's and the images' bytes."""
     if not cache:
         return member_probs_both(model, images)
-    key = f"{file_key(path)}-{hashlib.sha256(images.tobytes()).hexdigest()[:16]}"
+    key = f"{_digest(path)[:16]}-{hashlib.sha256(images.tobytes()).hexdigest()[:16]}"
     f = os.path.join(cache, f"valid-probs-{key}.npz")
     if os.path.exists(f):
         z = np.load(f)

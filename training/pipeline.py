@@ -28,8 +28,8 @@ its output exists and is complete, and train.py --resume continues an interrupte
 last finished epoch, so rerunning the same command after a stop continues where it stopped.
 
 Steps (ensemble recipe): members -> training/ensemble.py (weights on Valid only; its
-probabilities on Train only when a Lite recipe learns from them) -> training/calibrate.py -> training/check_agreement.py -> card
-(training/model_card.py, training/robustness.py). Lite recipe: the teacher recipe first, then
+probabilities on Train only when a Lite recipe learns from them) -> training/calibrate.py ->
+training/check_agreement.py -> card (training/model_card.py, training/robustness.py). Lite recipe: the teacher recipe first, then
 for each ablation seed the student with and without the teacher, each exported and scored
 through WASM; the distilled student of the first seed ships; ablation table in RUNS.
 """

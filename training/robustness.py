@@ -23,9 +23,9 @@ import io
 import json
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, ImageFilter
